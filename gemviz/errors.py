@@ -1,0 +1,46 @@
+"""The one error type that gemviz shows to users.
+
+Every problem caused by the user's input (a file, a field, an option) is raised as
+:class:`GemvizError`. Its message names the file, the row and the field where they are known,
+and says what to do. The command line prints it on one line; the pages show it with
+``st.error``. Anything else that escapes is a bug in gemviz.
+"""
+
+from __future__ import annotations
+
+
+class GemvizError(ValueError):
+    """A problem with the user's input, with a message fit to show as is.
+
+    Args:
+        message: What is wrong and what to do about it.
+        file: The file concerned, if any.
+        row: The 1-based row (record) number in that file, if any.
+        field: The field (column, key) concerned, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.file = file
+        self.row = row
+        self.field = field
+        self.detail = message
+        where = []
+        if file is not None:
+            where.append(str(file))
+        if row is not None:
+            where.append(f"row {row}")
+        if field is not None:
+            where.append(f"field '{field}'")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class NotFittedError(GemvizError):
+    """Raised when a fitted estimator is used before ``fit``."""

@@ -1,0 +1,214 @@
+"""Reading record files and writing output files safely.
+
+A *record file* is a list of samples, one mapping per sample, stored as a JSON array, JSON
+lines, CSV or parquet (chosen by the file's suffix; ``.json`` files that hold JSON lines are
+recognised too). Input files are only ever opened for reading. Every output is written to a
+temporary file in the destination folder and renamed over the destination, so a reader never
+sees a half-written file, whatever happens to the writing process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from gemviz.errors import GemvizError
+
+RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".parquet", ".pq")
+
+
+def read_records(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Read a record file into a list of dicts.
+
+    Args:
+        path: A ``.json`` (array or JSON lines), ``.jsonl``/``.ndjson``, ``.csv`` or
+            ``.parquet`` file.
+
+    Returns:
+        The records in file order. CSV and parquet missing values become ``None``.
+
+    Raises:
+        GemvizError: The file is missing, unreadable, not parseable, empty, or not a list of
+            objects. The message names the file and, where it applies, the row.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise GemvizError("file not found; check the path", file=str(p))
+    if p.is_dir():
+        raise GemvizError("is a folder, expected a record file", file=str(p))
+    suffix = p.suffix.lower()
+    if suffix not in RECORD_SUFFIXES:
+        raise GemvizError(
+            f"unknown file type '{suffix}'; use one of {', '.join(RECORD_SUFFIXES)}",
+            file=str(p),
+        )
+    try:
+        if suffix in (".csv", ".parquet", ".pq"):
+            records = _read_table(p, suffix)
+        else:
+            records = _read_json(p, lines=suffix in (".jsonl", ".ndjson"))
+    except OSError as exc:
+        raise GemvizError(f"cannot read the file ({exc.strerror or exc})", file=str(p)) from exc
+    if not records:
+        raise GemvizError("the file holds no records", file=str(p))
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            raise GemvizError(
+                f"expected an object with fields, found {type(rec).__name__}", file=str(p), row=i + 1
+            )
+    return records
+
+
+def _read_json(p: Path, lines: bool) -> list[Any]:
+    text = p.read_text(encoding="utf-8-sig")
+    stripped = text.lstrip()
+    if not stripped:
+        raise GemvizError("the file is empty", file=str(p))
+    if not lines and stripped.startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise GemvizError(
+                f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=str(p)
+            ) from exc
+        if not isinstance(data, list):
+            raise GemvizError("expected a JSON array of records", file=str(p))
+        return data
+    if not lines and stripped.startswith("{"):
+        # A single object, or JSON lines stored under a .json name.
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            data = None
+        if isinstance(data, dict):
+            for key in ("records", "data", "samples"):
+                if isinstance(data.get(key), list):
+                    return data[key]
+            raise GemvizError(
+                "expected a JSON array of records (or an object with a 'records' list)", file=str(p)
+            )
+    records = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise GemvizError(
+                f"line {lineno} is not valid JSON ({exc.msg})", file=str(p), row=len(records) + 1
+            ) from exc
+    return records
+
+
+def _read_table(p: Path, suffix: str) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(p, keep_default_na=False, na_values=[""])
+        else:
+            frame = pd.read_parquet(p)
+    except (ValueError, pd.errors.ParserError, ImportError) as exc:
+        raise GemvizError(f"cannot parse the table: {exc}", file=str(p)) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise GemvizError("the file is empty", file=str(p)) from exc
+    records = frame.to_dict(orient="records")
+    for rec in records:
+        for key, value in rec.items():
+            if isinstance(value, float) and math.isnan(value):
+                rec[key] = None
+            elif hasattr(value, "item") and not isinstance(value, (str, bytes)):
+                try:
+                    rec[key] = value.item()
+                except (ValueError, AttributeError):
+                    rec[key] = value.tolist() if hasattr(value, "tolist") else value
+    return records
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` on success.
+
+    On an exception the temporary file is removed and ``path`` is left as it was.
+
+    Args:
+        path: The final destination. Its folder is created if missing.
+        suffix: Suffix for the temporary file (defaults to that of ``path``, which keeps
+            libraries that pick a format from the name happy).
+    """
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{dest.name}.", suffix=(suffix if suffix is not None else dest.suffix) + ".tmp",
+        dir=dest.parent,
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (temp file + rename)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return Path(path)
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file + rename)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return Path(path)
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any, indent: int | None = 1) -> Path:
+    """Write ``obj`` as JSON to ``path`` atomically; NaN and infinities are refused."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent, allow_nan=False, default=_json_default)
+    return write_text_atomic(path, text + "\n")
+
+
+def write_records(path: str | os.PathLike, records: list[dict[str, Any]]) -> Path:
+    """Write records in the format given by the suffix of ``path`` (JSON array by default)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        lines = [json.dumps(r, ensure_ascii=False, allow_nan=False, default=_json_default) for r in records]
+        return write_text_atomic(p, "\n".join(lines) + "\n")
+    if suffix in (".csv", ".parquet", ".pq"):
+        import pandas as pd
+
+        frame = pd.DataFrame.from_records(records)
+        with atomic_path(p) as tmp:
+            if suffix == ".csv":
+                frame.to_csv(tmp, index=False)
+            else:
+                frame.to_parquet(tmp, index=False)
+        return p
+    return write_json_atomic(p, records)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")

@@ -1,0 +1,28 @@
+"""Where gemviz keeps derived files.
+
+Everything gemviz derives (scores, embeddings, projections, workspaces, the demo) lives under
+one cache folder: ``cache/`` beside the package by default, or the folder named by the
+``GEMVIZ_CACHE`` environment variable. Deleting it loses nothing that cannot be rebuilt,
+except workspace definitions.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def cache_root() -> Path:
+    """The cache folder (created on first use)."""
+    root = Path(os.environ.get("GEMVIZ_CACHE") or REPO_ROOT / "cache")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def cache_dir(*parts: str) -> Path:
+    """A sub-folder of the cache (created on first use)."""
+    path = cache_root().joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
