@@ -1,0 +1,179 @@
+"""Tests for gemviz.samples: the Samples table, its filters, paging and step details."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gemviz.data import EXACT_MATCH, ID, TYPE_MATCH, load_scores
+from gemviz.errors import GemvizError
+from gemviz.samples import (
+    DISPUTED,
+    SampleFilter,
+    filter_mask,
+    filter_table,
+    ids_csv,
+    label_col,
+    load_predictions,
+    match_col,
+    model_rows,
+    neighbours,
+    only_correct,
+    page_of,
+    paginate,
+    sample_table,
+    score_col,
+    splitter_rows,
+    visible,
+)
+from gemviz.study import Study
+from tests.conftest import SEED
+
+
+@pytest.fixture(scope="module")
+def study(gem_public) -> Study:
+    """AITZ (ID-like) and MetaGUI (OOD-like) steps with the release's real input scores.
+
+    Splitter "gem" thresholds the real score; "noisy" thresholds a seeded perturbation of it,
+    so the two disagree on some steps. Three models get seeded random matches.
+    """
+    rng = np.random.default_rng(SEED)
+    parts = []
+    for name, n in (("AITZ_test", 300), ("metagui", 200)):
+        frame = load_scores(gem_public / f"{name}_inputscore.json").head(n).copy()
+        frame["dataset"] = name
+        parts.append(frame)
+    test = pd.concat(parts, ignore_index=True)
+    score = test["input_score"].to_numpy()
+    cut = np.quantile(score, 0.6)
+    noisy = score + rng.normal(0, score.std() * 0.3, len(score))
+    splits = {
+        "gem": test.assign(label=np.where(score <= cut, "ID", "OOD")),
+        "noisy": test.assign(label=np.where(noisy <= cut, "ID", "OOD"), input_score=noisy),
+    }
+    models = {}
+    for model, p in (("strong", 0.8), ("mid", 0.5), ("weak", 0.2)):
+        tm = (rng.random(len(test)) < p).astype(int)
+        em = tm & (rng.random(len(test)) < 0.7)
+        models[model] = test[["id"]].assign(type_match=tm, exact_match=em)
+    return Study.from_frames(splits, models, samples=test)
+
+
+@pytest.fixture(scope="module")
+def table(study) -> pd.DataFrame:
+    return sample_table(study)
+
+
+def test_table_has_one_row_per_step_and_fixed_columns(study, table):
+    assert len(table) == len(study)
+    assert table[ID].tolist() == study.ids
+    for col in (label_col("gem"), score_col("noisy"), match_col("weak", EXACT_MATCH), "dataset"):
+        assert col in table.columns
+    assert "_task_lower" not in visible(table).columns
+    np.testing.assert_allclose(table[score_col("gem")], study.scores["gem"])
+
+
+def test_empty_filter_keeps_everything(table):
+    assert filter_mask(table, SampleFilter()).all()
+
+
+def test_label_filter_matches_the_study(study, table):
+    kept = filter_table(table, SampleFilter(labels={"gem": "OOD"}))
+    assert len(kept) == int((study.labels["gem"] == "OOD").sum())
+    assert 0 < len(kept) < len(table)
+
+
+def test_disputed_means_the_splitters_disagree(study, table):
+    expected = (study.labels["gem"] != study.labels["noisy"]).to_numpy()
+    assert expected.any()
+    np.testing.assert_array_equal(table[DISPUTED].to_numpy(), expected)
+    agreed = filter_mask(table, SampleFilter(disputed=False))
+    np.testing.assert_array_equal(agreed, ~expected)
+
+
+def test_only_correct_by_one_model(study, table):
+    em = study.exact_match
+    expected = (em["mid"] == 1) & (em["strong"] == 0) & (em["weak"] == 0)
+    got = only_correct(table, "mid", EXACT_MATCH)
+    assert expected.sum() > 0
+    np.testing.assert_array_equal(got, expected.to_numpy())
+    # the mask survives filtering, which must not lose the model list
+    sub = table[table["dataset"] == "metagui"]
+    np.testing.assert_array_equal(only_correct(sub, "mid"), expected.to_numpy()[sub.index])
+
+
+def test_match_score_dataset_and_search_filters_combine(study, table):
+    lo, hi = np.quantile(study.scores["gem"], [0.25, 0.75])
+    flt = SampleFilter(
+        matches={("strong", TYPE_MATCH): 1},
+        score_ranges={"gem": (lo, hi)},
+        values={"dataset": ["AITZ_test"]},
+    )
+    s = study.scores["gem"]
+    expected = (
+        (study.type_match["strong"] == 1)
+        & (s >= lo)
+        & (s <= hi)
+        & (study.samples["dataset"] == "AITZ_test")
+    )
+    np.testing.assert_array_equal(filter_mask(table, flt), expected.to_numpy())
+
+
+def test_search_is_case_insensitive_and_literal(study, table):
+    word = study.samples["task"].iloc[0].split()[0]
+    got = filter_mask(table, SampleFilter(search=word.upper()))
+    expected = study.samples["task"].str.lower().str.contains(word.lower(), regex=False)
+    np.testing.assert_array_equal(got, expected.to_numpy())
+    # regex characters are taken literally
+    assert not filter_mask(table, SampleFilter(search=".*")).any()
+
+
+def test_unknown_names_raise(table):
+    with pytest.raises(GemvizError, match="unknown splitter 'nope'"):
+        filter_mask(table, SampleFilter(labels={"nope": "ID"}))
+    with pytest.raises(GemvizError, match="unknown model"):
+        filter_mask(table, SampleFilter(matches={("nope", EXACT_MATCH): 1}))
+
+
+def test_paginate_clips_and_counts():
+    page = paginate(250, 7, size=100)
+    assert (page.number, page.count, page.start, page.stop) == (2, 3, 200, 250)
+    assert paginate(0, 0, 100).count == 1
+    with pytest.raises(GemvizError):
+        paginate(10, 0, 0)
+
+
+def test_neighbours_follow_the_filtered_order():
+    ids = np.array(["a", "c", "e"], dtype=object)
+    assert neighbours(ids, "c") == ("a", "e")
+    assert neighbours(ids, "a") == (None, "c")
+    assert neighbours(ids, "e") == ("c", None)
+    assert neighbours(ids, "zz") == (None, "a")
+    assert page_of(ids, "e", size=2) == 1
+
+
+def test_step_details(study):
+    rows = splitter_rows(study, 3)
+    assert rows["splitter"].tolist() == ["gem", "noisy"]
+    assert rows["label"].tolist() == [study.labels["gem"][3], study.labels["noisy"][3]]
+    models = model_rows(study, 3, {"strong": "CLICK <point>[[10, 20]]</point>"})
+    assert models["raw output"].tolist()[0].startswith("CLICK")
+    assert models[EXACT_MATCH].tolist() == [int(study.exact_match[m][3]) for m in study.models]
+
+
+def test_ids_csv_round_trips(table):
+    text = ids_csv(table.head(5)).decode()
+    assert text.splitlines()[0] == "id,task"
+    assert len(text.splitlines()) == 6
+
+
+def test_load_predictions_keys_by_sample_id(tmp_path):
+    recs = [{"id": "s1", "prediction": "PRESS_BACK"}, {"id": "s2", "prediction": "COMPLETE"}]
+    path = tmp_path / "pred.json"
+    path.write_text(json.dumps(recs))
+    assert load_predictions(path) == {"s1": "PRESS_BACK", "s2": "COMPLETE"}
+    with pytest.raises(GemvizError, match="output"):
+        load_predictions(path, field="output")
