@@ -1,0 +1,143 @@
+"""Tests for gemviz.overlap: Venn regions counted by hand and the set-difference drill-down."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gemviz.errors import GemvizError
+from gemviz.overlap import DRILL_COLUMNS, VENN_COLUMNS, judge, set_difference, venn_regions
+from gemviz.stats import permutation_pvalue, wilson_interval
+from gemviz.study import Study
+from tests.conftest import SEED
+
+
+def _study(labels: dict[str, str | list[str]], models: dict[str, list[int]] | None = None) -> Study:
+    n = len(next(iter(labels.values())))
+    base = pd.DataFrame({"id": [f"s{i}" for i in range(n)], "task": "t", "image_path": "x"})
+    splits = {
+        k: base.assign(label=["ID" if c == "i" else "OOD" for c in v]) for k, v in labels.items()
+    }
+    results = {k: base.assign(type_match=1, exact_match=v) for k, v in (models or {}).items()}
+    return Study.from_frames(splits, results)
+
+
+def test_three_splitters_over_ten_samples():
+    #   samples:      0 1 2 3 4 5 6 7 8 9
+    study = _study({"q": "iiiiiioooo", "u": "iiioooiiio", "g": "ioioioioio"})
+    # ID sets: q={0..5}, u={0,1,2,6,7,8}, g={0,2,4,6,8}.
+    expected = {
+        "q only": ["s3", "s5"],
+        "u only": ["s7"],
+        "g only": [],
+        "q & u": ["s1"],
+        "q & g": ["s4"],
+        "u & g": ["s6", "s8"],
+        "q & u & g": ["s0", "s2"],
+    }
+    regions = venn_regions(study, ["q", "u", "g"])
+    assert list(regions.columns) == VENN_COLUMNS
+    assert regions["region"].tolist() == list(expected)
+    assert dict(zip(regions["region"], regions["ids"], strict=True)) == expected
+    assert regions["count"].tolist() == [len(v) for v in expected.values()]
+    assert regions.loc[6, "members"] == ("q", "u", "g")
+    # Sample 9 is OOD for all three: the only sample outside every ID region.
+    assert regions["count"].sum() == 9
+
+    ood = venn_regions(study, ["q", "u", "g"], label="ood").set_index("region")
+    # OOD sets: q={6..9}, u={3,4,5,9}, g={1,3,5,7,9}.
+    assert ood.loc["q & u & g", "ids"] == ["s9"]
+    assert ood.loc["u & g", "ids"] == ["s3", "s5"]
+    assert ood.loc["q only", "ids"] == ["s6", "s8"]
+    assert ood.loc["q & g", "ids"] == ["s7"]
+
+
+def test_two_splitters_and_bad_requests():
+    study = _study({"a": "iioo", "b": "ioio"})
+    regions = venn_regions(study, ["a", "b"])
+    assert regions["region"].tolist() == ["a only", "b only", "a & b"]
+    assert regions["count"].tolist() == [1, 1, 1]
+    for bad in (["a"], ["a", "a"]):
+        with pytest.raises(GemvizError, match="2 or 3"):
+            venn_regions(study, bad)
+    with pytest.raises(GemvizError, match="unknown splitter"):
+        venn_regions(study, ["a", "zz"])
+    with pytest.raises(GemvizError, match="label"):
+        venn_regions(study, ["a", "b"], label="maybe")
+
+
+def _drill_study(seed: int = SEED) -> tuple[Study, np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n = 400
+    a_id = np.arange(n) < 300  # a: 0..299 ID
+    b_id = np.arange(n) >= 220  # b: 220..399 ID -> region "a ID, b OOD" = 0..219
+    em = (rng.random(n) < np.where(np.arange(n) < 100, 0.2, 0.7)).astype(int)
+    labels = {
+        "a": ["i" if x else "o" for x in a_id],
+        "b": ["i" if x else "o" for x in b_id],
+    }
+    return _study(labels, {"m": em.tolist()}), a_id, b_id, em
+
+
+def test_set_difference_numbers():
+    study, a_id, b_id, em = _drill_study()
+    out = set_difference(study, "a", "b", models=["m"])
+    assert list(out.columns) == DRILL_COLUMNS
+    assert out["region"].tolist() == ["a ID, b OOD", "b ID, a OOD"]
+    row = out.iloc[0]
+    region = a_id & ~b_id
+    assert row.n == region.sum() == 220
+    assert row["mean"] == pytest.approx(em[region].mean())
+    assert (row.lo, row.hi) == pytest.approx(wilson_interval(int(em[region].sum()), 220))
+    assert (row.ref_name, row.ref_n) == ("a ID", 300)
+    assert row.ref_mean == pytest.approx(em[a_id].mean())
+    assert row["diff"] == pytest.approx(row["mean"] - row.ref_mean)
+    assert row.diff_lo < row["diff"] < row.diff_hi
+    assert row.p_value == pytest.approx(
+        permutation_pvalue(em[a_id], region[a_id], seed=SEED), abs=1e-12
+    )
+    # The first 100 steps are much weaker, so the region (0..219) is lower than a's ID set.
+    assert row["diff"] < 0 and row.p_value < 0.01 and not row.too_small
+    assert row.verdict.startswith("lower than on a's ID set")
+    back = out.iloc[1]
+    assert back.n == 100 and back.ref_name == "b ID"  # 300..399
+
+
+def test_small_region_is_flagged():
+    study, *_ = _drill_study()
+    labels = study.labels.copy()
+    labels.loc[12:, "b"] = "ID"  # a ID, b OOD = samples 0..11
+    study.labels = labels
+    row = set_difference(study, "a", "b").iloc[0]
+    assert row.n == 12 and row.too_small
+    assert row.verdict == "n=12: too few steps to tell a difference from chance"
+
+
+def test_judge_rules():
+    assert judge(0, np.nan, np.nan, np.nan, np.nan, "x") == (True, "no steps in this region")
+    assert judge(40, 0.05, -0.12, 0.2, 0.4, "x")[0]  # crosses 0, half-width 0.16
+    assert judge(40, 0.02, -0.05, 0.09, 0.41, "x") == (False, "no detectable difference (p=0.41)")
+    assert judge(40, -0.2, -0.3, -0.1, 0.003, "qwen's ID set") == (
+        False,
+        "lower than on qwen's ID set (p=0.003)",
+    )
+
+
+def test_set_difference_on_real_aitz_scores(gem_public):
+    frame = pd.read_json(gem_public / "AITZ_test_inputscore.json")
+    score = frame["input_score"].to_numpy()
+    rng = np.random.default_rng(SEED)
+    # Two threshold splitters that disagree on the steps between their cut-offs.
+    splits = {
+        "tight": frame.assign(label=np.where(score <= np.quantile(score, 0.8), "ID", "OOD")),
+        "loose": frame.assign(label=np.where(score <= np.quantile(score, 0.95), "ID", "OOD")),
+    }
+    em = (rng.random(len(frame)) < 0.5).astype(int)
+    study = Study.from_frames(splits, {"coin": frame.assign(type_match=1, exact_match=em)})
+    out = set_difference(study, "tight", "loose")
+    assert out.loc[0, "n"] == 0 and out.loc[0, "verdict"] == "no steps in this region"
+    row = out.iloc[1]
+    assert row.n == (study.is_id("loose") & ~study.is_id("tight")).sum() > 30
+    # A coin-flip model: any "difference" must not be called significant here.
+    assert row.p_value > 0.05 and row.verdict.startswith(("no detectable", f"n={row.n}"))

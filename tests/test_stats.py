@@ -1,0 +1,113 @@
+"""Tests for gemviz.stats: known values and agreement with naive resampling loops."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from gemviz.stats import (
+    bootstrap_diff,
+    bootstrap_means,
+    mcnemar_exact,
+    mean_estimate,
+    permutation_pvalue,
+    wilson_interval,
+)
+from tests.conftest import SEED
+
+
+def test_wilson_known_values():
+    # 50/100: the textbook Wilson interval 0.4038 .. 0.5962.
+    np.testing.assert_allclose(wilson_interval(50, 100), (0.40383, 0.59617), atol=1e-5)
+    # 0/10: upper bound z^2 / (n + z^2) = 3.8415 / 13.8415.
+    lo, hi = wilson_interval(0, 10)
+    assert lo == 0.0
+    assert hi == pytest.approx(1.959964**2 / (10 + 1.959964**2), abs=1e-6)
+    assert wilson_interval(10, 10)[1] == 1.0
+    assert all(math.isnan(v) for v in wilson_interval(0, 0))
+    with pytest.raises(ValueError):
+        wilson_interval(11, 10)
+
+
+def test_mean_estimate_flags_small_samples():
+    est = mean_estimate([1, 0, 1, 1])
+    assert (est.mean, est.n) == (0.75, 4)
+    assert est.small
+    assert (est.lo, est.hi) == wilson_interval(3, 4)
+    assert not mean_estimate(np.ones(30)).small
+    assert mean_estimate([]).n == 0
+
+
+def test_mcnemar_hand_computed():
+    # b=1, c=9: two-sided 2 * P(X <= 1), X ~ Bin(10, 1/2) = 2 * 11 / 1024.
+    assert mcnemar_exact(1, 9) == pytest.approx(22 / 1024)
+    assert mcnemar_exact(9, 1) == pytest.approx(22 / 1024)
+    assert mcnemar_exact(5, 5) == pytest.approx(1.0)
+    assert mcnemar_exact(0, 0) == 1.0
+
+
+@pytest.mark.parametrize("kind", ["binary", "continuous"])
+def test_bootstrap_means_match_index_resampling(kind):
+    rng = np.random.default_rng(SEED)
+    n = 200
+    values = (rng.random(n) < 0.3).astype(float) if kind == "binary" else rng.normal(size=n)
+    fast = bootstrap_means(values, n_boot=4000, seed=SEED)
+    naive = np.array([values[rng.integers(0, n, n)].mean() for _ in range(4000)])
+    assert fast.mean() == pytest.approx(values.mean(), abs=0.01)
+    assert fast.std() == pytest.approx(naive.std(), rel=0.1)
+    assert fast.std() == pytest.approx(values.std() / math.sqrt(n), rel=0.1)
+    np.testing.assert_array_equal(fast, bootstrap_means(values, n_boot=4000, seed=SEED))
+
+
+def test_bootstrap_diff_paired_and_unpaired():
+    rng = np.random.default_rng(SEED)
+    a = (rng.random(400) < 0.6).astype(int)
+    b = np.where(rng.random(400) < 0.1, 1 - a, a)
+    diff, lo, hi = bootstrap_diff(a, b, paired=True, seed=SEED)
+    assert diff == pytest.approx(a.mean() - b.mean())
+    assert lo < diff < hi
+    # Paired resampling sees only the few discordant steps: far narrower than unpaired.
+    _, ulo, uhi = bootstrap_diff(a, b, paired=False, seed=SEED)
+    assert (hi - lo) < 0.6 * (uhi - ulo)
+    se = math.sqrt(a.mean() * (1 - a.mean()) / 400 + b.mean() * (1 - b.mean()) / 400)
+    assert (uhi - ulo) == pytest.approx(2 * 1.96 * se, rel=0.15)
+    assert bootstrap_diff(a, a, paired=True) == (0.0, 0.0, 0.0)
+    assert all(math.isnan(v) for v in bootstrap_diff([], [1, 0]))
+    with pytest.raises(ValueError):
+        bootstrap_diff([1, 0], [1], paired=True)
+
+
+@pytest.mark.parametrize("kind", ["binary", "continuous"])
+def test_permutation_pvalue_matches_naive_loop(kind):
+    rng = np.random.default_rng(SEED)
+    n, m = 120, 40
+    values = (rng.random(n) < 0.5).astype(float) if kind == "binary" else rng.normal(size=n)
+    member = np.zeros(n, dtype=bool)
+    member[:m] = True
+    values[:m] += 0.25 if kind == "continuous" else 0
+    if kind == "binary":
+        values[: m // 4] = 1.0
+    observed = abs(values[member].mean() - values[~member].mean())
+    hits = 0
+    for _ in range(4000):
+        perm = rng.permutation(member)
+        hits += abs(values[perm].mean() - values[~perm].mean()) >= observed - 1e-12
+    naive = (1 + hits) / 4001
+    fast = permutation_pvalue(values, member, n_perm=4000, seed=SEED)
+    assert 0.01 < naive < 0.9
+    assert fast == pytest.approx(naive, abs=0.03)
+
+
+def test_permutation_pvalue_edges():
+    member = np.arange(40) < 20
+    # Perfect separation: no shuffle is as extreme, so p is its floor 1 / (n_perm + 1).
+    assert permutation_pvalue(member.astype(float), member, n_perm=999) == pytest.approx(1e-3)
+    assert permutation_pvalue(np.ones(40), member) == 1.0
+    assert math.isnan(permutation_pvalue(np.ones(5), np.ones(5, dtype=bool)))
+    # The exact hypergeometric test agrees with the binary shortcut on a lopsided case.
+    values = np.r_[np.ones(15), np.zeros(5), np.ones(8), np.zeros(12)]
+    exact = sps.fisher_exact([[15, 5], [8, 12]]).pvalue
+    assert permutation_pvalue(values, member, n_perm=20000) == pytest.approx(exact, abs=0.01)
