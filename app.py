@@ -1,0 +1,56 @@
+"""gemviz dashboard: routes to the pages and keeps the workspace picker in the sidebar.
+
+Run with ``streamlit run app.py``. Pages are listed in ``PAGES``; a page file that does not
+exist yet is skipped, so adding a page is a one-line change here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from gemviz.ui_cache import current_workspace
+from gemviz.workspace import list_workspaces
+
+HERE = Path(__file__).parent
+
+# (file, title, icon)
+PAGES = [
+    ("pages/1_Workspace.py", "Workspace", ":material/folder_open:"),
+    ("pages/2_Score_Partition.py", "Score & Partition", ":material/tune:"),
+    ("pages/3_Metrics.py", "Metrics", ":material/bar_chart:"),
+    ("pages/4_Overlap.py", "Overlap", ":material/join_inner:"),
+    ("pages/5_Samples.py", "Samples", ":material/photo_library:"),
+    ("pages/6_Embeddings.py", "Embeddings", ":material/scatter_plot:"),
+    ("pages/7_Report.py", "Report", ":material/description:"),
+]
+
+st.set_page_config(page_title="gemviz", page_icon=":material/hub:", layout="wide")
+
+pages = [
+    st.Page(str(HERE / f), title=t, icon=i, url_path=Path(f).stem.split("_", 1)[1].lower())
+    for f, t, i in PAGES
+    if (HERE / f).exists()
+]
+nav = st.navigation(pages)
+
+with st.sidebar:
+    ws = current_workspace()
+    spaces = list_workspaces()
+    if spaces:
+        slugs = [w.slug for w in spaces]
+        names = {w.slug: w.name for w in spaces}
+        # The page may have switched workspace (created or deleted one): follow it.
+        st.session_state["workspace_picker"] = (
+            ws.slug if ws is not None and ws.slug in slugs else slugs[0]
+        )
+        st.selectbox(
+            "Workspace",
+            slugs,
+            format_func=names.get,
+            key="workspace_picker",
+            on_change=lambda: st.session_state.update(workspace=st.session_state.workspace_picker),
+        )
+
+nav.run()

@@ -1,0 +1,406 @@
+"""Workspaces: one test set, its splitters and its evaluated models, kept under the cache.
+
+A workspace is a folder ``<cache>/workspaces/<slug>/`` holding ``workspace.json``. The JSON
+names the user's files by absolute path; gemviz never copies, moves or rewrites them. Files
+uploaded through the browser and labeled files saved from the Score & Partition page are
+written inside the workspace folder, so deleting a workspace removes exactly what gemviz made
+for it.
+
+A *splitter* entry points at a labeled test file (``label`` of ``"ID"``/``"OOD"`` per sample)
+and, when known, the score and embedding files it came from. A *model* entry points at a
+result file with per-sample ``type_match``/``exact_match``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gemviz.errors import GemvizError
+from gemviz.io import read_records, write_bytes_atomic, write_json_atomic
+from gemviz.paths import cache_dir
+
+WORKSPACE_FILE = "workspace.json"
+UPLOADS = "uploads"
+
+
+def workspaces_root() -> Path:
+    """The folder holding every workspace folder."""
+    return cache_dir("workspaces")
+
+
+def slugify(name: str) -> str:
+    """A folder-safe version of ``name`` (lower case letters, digits and dashes)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:48] or "workspace"
+
+
+def _abs(path: str | os.PathLike | None) -> str | None:
+    # Absolute paths keep the workspace valid whatever folder the app is started from.
+    return None if path in (None, "") else str(Path(path).expanduser().resolve())
+
+
+@dataclass
+class SplitterEntry:
+    """One splitter of a workspace: a labeled test file and where its labels came from."""
+
+    name: str
+    labeled: str
+    train_scores: str | None = None
+    test_scores: str | None = None
+    train_embeddings: str | None = None
+    test_embeddings: str | None = None
+    model: str | None = None
+    embed_method: str | None = None
+    partition: str | None = "gem"
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def files(self) -> list[str]:
+        """Every file this entry names."""
+        return [
+            p
+            for p in (
+                self.labeled,
+                self.train_scores,
+                self.test_scores,
+                self.train_embeddings,
+                self.test_embeddings,
+            )
+            if p
+        ]
+
+
+@dataclass
+class ModelEntry:
+    """One evaluated model of a workspace: its per-sample result file."""
+
+    name: str
+    results: str
+    predictions: str | None = None
+    pred_field: str = "prediction"
+    format: str = "auto"
+
+    def files(self) -> list[str]:
+        """Every file this entry names."""
+        return [p for p in (self.results, self.predictions) if p]
+
+
+@dataclass
+class Workspace:
+    """A persisted study setup. Create with :func:`create_workspace`, reopen with :meth:`load`."""
+
+    folder: Path
+    name: str
+    demo: bool = False
+    created: float = 0.0
+    test: str | None = None
+    train: str | None = None
+    image_root: str | None = None
+    splitters: list[SplitterEntry] = field(default_factory=list)
+    models: list[ModelEntry] = field(default_factory=list)
+
+    # -- persistence -------------------------------------------------------------------------
+
+    @property
+    def slug(self) -> str:
+        """The workspace's folder name, its stable key."""
+        return self.folder.name
+
+    @property
+    def json_path(self) -> Path:
+        """Path of ``workspace.json``."""
+        return self.folder / WORKSPACE_FILE
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> Workspace:
+        """Read ``folder/workspace.json``.
+
+        Raises:
+            GemvizError: The file is missing or not a workspace definition.
+        """
+        folder = Path(folder)
+        path = folder / WORKSPACE_FILE
+        if not path.exists():
+            raise GemvizError("no workspace here (workspace.json is missing)", file=str(folder))
+        import json
+
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return cls(
+                folder=folder,
+                name=str(raw.get("name") or folder.name),
+                demo=bool(raw.get("demo", False)),
+                created=float(raw.get("created") or 0.0),
+                test=raw.get("test"),
+                train=raw.get("train"),
+                image_root=raw.get("image_root"),
+                splitters=[SplitterEntry(**s) for s in raw.get("splitters", [])],
+                models=[ModelEntry(**m) for m in raw.get("models", [])],
+            )
+        except (ValueError, TypeError) as exc:
+            raise GemvizError(f"not a valid workspace definition ({exc})", file=str(path)) from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form stored in ``workspace.json``."""
+        return {
+            "name": self.name,
+            "demo": self.demo,
+            "created": self.created,
+            "test": self.test,
+            "train": self.train,
+            "image_root": self.image_root,
+            "splitters": [dataclasses.asdict(s) for s in self.splitters],
+            "models": [dataclasses.asdict(m) for m in self.models],
+        }
+
+    def save(self) -> Path:
+        """Write ``workspace.json`` atomically and return its path."""
+        return write_json_atomic(self.json_path, self.to_dict())
+
+    def fingerprint(self) -> str:
+        """A key that changes whenever the definition or any file it names changes.
+
+        Pages pass it to cached loaders so that an edited file is read again.
+        """
+        parts = []
+        for p in [str(self.json_path), *self.files()]:
+            try:
+                st = os.stat(p)
+                parts.append(f"{p}:{st.st_mtime_ns}:{st.st_size}")
+            except OSError:
+                parts.append(f"{p}:missing")
+        return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
+
+    def files(self) -> list[str]:
+        """Every file the workspace names."""
+        out = [p for p in (self.test, self.train) if p]
+        for s in self.splitters:
+            out += s.files()
+        for m in self.models:
+            out += m.files()
+        return out
+
+    # -- editing -----------------------------------------------------------------------------
+
+    def rename(self, name: str) -> None:
+        """Change the display name (the folder keeps its slug) and save."""
+        if not name.strip():
+            raise GemvizError("a workspace needs a non-empty name")
+        self.name = name.strip()
+        self.save()
+
+    def delete(self) -> None:
+        """Remove the workspace folder (the user's own files elsewhere are untouched)."""
+        root = workspaces_root().resolve()
+        if root not in self.folder.resolve().parents:
+            raise GemvizError("refusing to delete a folder outside the workspaces root")
+        shutil.rmtree(self.folder)
+
+    def add_splitter(self, entry: SplitterEntry, replace: bool = False) -> None:
+        """Register a splitter after checking its labeled file loads; save.
+
+        Raises:
+            GemvizError: The name is taken (and ``replace`` is false) or the file is bad.
+        """
+        from gemviz.data import load_labeled
+
+        _check_name(entry.name, [s.name for s in self.splitters], "splitter", replace)
+        entry.labeled = _abs(entry.labeled)
+        for attr in ("train_scores", "test_scores", "train_embeddings", "test_embeddings"):
+            setattr(entry, attr, _abs(getattr(entry, attr)))
+        load_labeled(entry.labeled)
+        self.splitters = [s for s in self.splitters if s.name != entry.name] + [entry]
+        self.save()
+
+    def add_model(self, entry: ModelEntry, replace: bool = False) -> None:
+        """Register a model after checking its result file loads; save.
+
+        Raises:
+            GemvizError: The name is taken (and ``replace`` is false) or the file is bad.
+        """
+        from gemviz.data import load_results
+
+        _check_name(entry.name, [m.name for m in self.models], "model", replace)
+        entry.results = _abs(entry.results)
+        entry.predictions = _abs(entry.predictions)
+        load_results(entry.results)
+        self.models = [m for m in self.models if m.name != entry.name] + [entry]
+        self.save()
+
+    def remove(self, kind: str, name: str) -> None:
+        """Unregister the splitter or model ``name`` (``kind`` is "splitter" or "model")."""
+        if kind == "splitter":
+            self.splitters = [s for s in self.splitters if s.name != name]
+        else:
+            self.models = [m for m in self.models if m.name != name]
+        self.save()
+
+    def save_upload(self, filename: str, data: bytes) -> Path:
+        """Store an uploaded file under the workspace folder and return its path."""
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename).name).lstrip(".") or "upload"
+        return write_bytes_atomic(self.folder / UPLOADS / safe, data)
+
+    def save_partition(
+        self,
+        name: str,
+        test_scores: str | os.PathLike,
+        is_id: Any,
+        *,
+        replace: bool = False,
+        **meta: Any,
+    ) -> SplitterEntry:
+        """Write a labeled copy of a test score file inside the workspace and register it.
+
+        The user's score file is read, never modified; the labeled file goes to
+        ``<workspace>/splitters/<slug>_labeled.json``.
+
+        Args:
+            name: The new splitter's name.
+            test_scores: The test score file the labels belong to (same order).
+            is_id: One boolean per test record (True = ID).
+            replace: Overwrite a splitter of the same name.
+            **meta: Other :class:`SplitterEntry` fields (``train_scores``, ``partition``,
+                ``params``, ``model``, ``embed_method``, embedding paths).
+
+        Returns:
+            The registered entry.
+
+        Raises:
+            GemvizError: The name is taken, or ``is_id`` does not match the file's length.
+        """
+        _check_name(name, [s.name for s in self.splitters], "splitter", replace)
+        records = read_records(test_scores)
+        flags = list(is_id)
+        if len(flags) != len(records):
+            raise GemvizError(
+                f"{len(flags)} labels for {len(records)} records; partition this file again",
+                file=str(test_scores),
+            )
+        from gemviz.data import LABEL
+        from gemviz.io import write_records
+
+        labeled = [{**r, LABEL: "ID" if f else "OOD"} for r, f in zip(records, flags, strict=True)]
+        path = write_records(self.folder / "splitters" / f"{slugify(name)}_labeled.json", labeled)
+        entry = SplitterEntry(name=name, labeled=str(path), test_scores=_abs(test_scores), **meta)
+        self.add_splitter(entry, replace=True)
+        return entry
+
+    def splitter(self, name: str) -> SplitterEntry:
+        """The splitter entry called ``name``."""
+        for s in self.splitters:
+            if s.name == name:
+                return s
+        raise GemvizError(f"workspace '{self.name}' has no splitter '{name}'")
+
+    # -- analysis ----------------------------------------------------------------------------
+
+    def study(self):
+        """Load every registered file into a :class:`gemviz.study.Study`.
+
+        Raises:
+            GemvizError: No splitter is registered, or a file is bad or does not cover the
+                same samples as the others.
+        """
+        from gemviz.study import Study
+
+        if not self.splitters:
+            raise GemvizError(
+                f"workspace '{self.name}' has no splitter yet; add a labeled file or score one "
+                "on the Score & Partition page"
+            )
+        return Study.from_files(
+            {s.name: s.labeled for s in self.splitters},
+            {m.name: m.results for m in self.models},
+            samples=self.test if self.test and _is_records(self.test) else None,
+        )
+
+
+def _is_records(path: str) -> bool:
+    return Path(path).exists() and Path(path).is_file()
+
+
+def _check_name(name: str, taken: list[str], kind: str, replace: bool) -> None:
+    if not name or not name.strip():
+        raise GemvizError(f"a {kind} needs a name")
+    if name in taken and not replace:
+        raise GemvizError(f"this workspace already has a {kind} called '{name}'; pick another name")
+
+
+def create_workspace(
+    name: str,
+    *,
+    test: str | os.PathLike | None = None,
+    train: str | os.PathLike | None = None,
+    image_root: str | os.PathLike | None = None,
+    demo: bool = False,
+    folder: str | os.PathLike | None = None,
+) -> Workspace:
+    """Make and save a new workspace.
+
+    Args:
+        name: Display name; its slug (made unique) names the folder.
+        test: The test-set record file (optional; the first splitter's file is the
+            reference otherwise).
+        train: The train-set record file, for scoring.
+        image_root: Folder that relative ``image_path`` values are resolved against.
+        demo: Mark the workspace as the built-in demo.
+        folder: Use this folder instead of one derived from ``name``.
+
+    Returns:
+        The saved workspace.
+
+    Raises:
+        GemvizError: The name is empty or a named file cannot be read.
+    """
+    if not name or not name.strip():
+        raise GemvizError("a workspace needs a non-empty name")
+    for path in (test, train):
+        if path not in (None, ""):
+            read_records(path)  # fail now with a clear message rather than on every page
+    if folder is None:
+        root = workspaces_root()
+        base = slugify(name)
+        target = root / base
+        n = 2
+        while target.exists():
+            target = root / f"{base}-{n}"
+            n += 1
+        folder = target
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ws = Workspace(
+        folder=folder,
+        name=name.strip(),
+        demo=demo,
+        created=time.time(),
+        test=_abs(test),
+        train=_abs(train),
+        image_root=_abs(image_root),
+    )
+    ws.save()
+    return ws
+
+
+def list_workspaces() -> list[Workspace]:
+    """Every readable workspace under the cache, the demo first, then by creation time."""
+    found = []
+    for sub in sorted(workspaces_root().iterdir()):
+        if (sub / WORKSPACE_FILE).exists():
+            try:
+                found.append(Workspace.load(sub))
+            except GemvizError:
+                continue  # a broken definition must not hide the others
+    return sorted(found, key=lambda w: (not w.demo, w.created, w.slug))
+
+
+def find_workspace(slug: str) -> Workspace | None:
+    """The workspace whose folder is ``slug``, or ``None``."""
+    folder = workspaces_root() / slug
+    return Workspace.load(folder) if (folder / WORKSPACE_FILE).exists() else None

@@ -1,0 +1,114 @@
+"""Metrics page: ID/OOD means per splitter and model, paired comparison, set-difference."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gemviz import plots
+from gemviz.data import METRICS
+from gemviz.errors import GemvizError
+from gemviz.export import figure_html
+from gemviz.ui_cache import (
+    current_workspace,
+    demo_banner,
+    id_ood_table,
+    paired_comparison,
+    set_difference,
+    study_or_error,
+    table_downloads,
+)
+
+st.title("Metrics")
+ws = current_workspace()
+study = study_or_error(ws) if ws is not None else None
+if study is None:
+    st.stop()
+demo_banner(ws)
+if not study.models:
+    st.info("This workspace has no evaluated model yet: add a result file on the Workspace page.")
+    st.stop()
+key = (str(ws.json_path), ws.fingerprint())
+
+# -- splitter x model table ------------------------------------------------------------------
+st.subheader("ID vs OOD, per splitter and model")
+c1, c2 = st.columns(2)
+splitters = c1.multiselect(
+    "Splitters", study.splitters, default=study.splitters, key="metrics_splitters"
+)
+models = c2.multiselect("Models", study.models, default=study.models, key="metrics_models")
+if not splitters or not models:
+    st.warning("Pick at least one splitter and one model.")
+    st.stop()
+table = id_ood_table(*key, tuple(splitters), tuple(models))
+st.dataframe(
+    table,
+    hide_index=True,
+    key="id_ood_table",
+    column_config={
+        c: st.column_config.NumberColumn(format="%.3f")
+        for c in table.columns
+        if c.endswith(("_mean", "_lo", "_hi"))
+    },
+)
+if table["small"].any():
+    st.caption("`small` = the ID or OOD set has fewer than 30 steps: read those means with care.")
+table_downloads(table, "id_ood_table")
+
+metric = st.radio(
+    "Metric for the chart",
+    METRICS,
+    horizontal=True,
+    key="bar_metric",
+    format_func=lambda m: m.replace("_", " "),
+)
+bars = plots.grouped_bars(table, metric)
+st.plotly_chart(bars, key="bars_chart")
+st.download_button(
+    "chart (HTML)",
+    lambda: figure_html(bars),
+    f"{metric}_bars.html",
+    "text/html",
+    key="dl_bars",
+    on_click="ignore",
+)
+
+# -- paired comparison -----------------------------------------------------------------------
+st.subheader("Paired comparison of two models")
+if len(study.models) < 2:
+    st.caption("Needs two models.")
+else:
+    c1, c2, c3, c4 = st.columns(4)
+    a = c1.selectbox("Model A", study.models, index=0, key="pair_a")
+    b = c2.selectbox("Model B", study.models, index=1, key="pair_b")
+    pair_metric = c3.selectbox("Metric", METRICS, key="pair_metric")
+    pair_splitter = c4.selectbox("Splitter (defines ID/OOD)", study.splitters, key="pair_splitter")
+    if a == b:
+        st.warning("Pick two different models.")
+    else:
+        try:
+            pair = paired_comparison(*key, a, b, pair_metric, pair_splitter)
+            st.dataframe(pair, hide_index=True, key="pair_table")
+            table_downloads(pair, "paired_comparison")
+        except GemvizError as exc:
+            st.error(str(exc))
+
+# -- set-difference drill-down ---------------------------------------------------------------
+st.subheader("Where two splitters disagree")
+if len(study.splitters) < 2:
+    st.caption("Needs two splitters.")
+else:
+    c1, c2, c3 = st.columns(3)
+    sa = c1.selectbox("Splitter A", study.splitters, index=0, key="diff_a")
+    sb = c2.selectbox("Splitter B", study.splitters, index=1, key="diff_b")
+    diff_metric = c3.selectbox("Metric", METRICS, index=1, key="diff_metric")
+    if sa == sb:
+        st.warning("Pick two different splitters.")
+    else:
+        diff = set_difference(*key, sa, sb, diff_metric)
+        st.dataframe(diff, hide_index=True, key="diff_table")
+        for row in diff[diff["too_small"]].itertuples():
+            st.warning(
+                f"{row.region}, {row.model}: only {row.n} steps, too few to tell a "
+                "difference from the reference set."
+            )
+        table_downloads(diff, "set_difference")

@@ -1,0 +1,88 @@
+"""Overlap page: Venn diagrams of 2-3 splitters' ID and OOD sets, and each region's steps."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gemviz.ui_cache import (
+    current_workspace,
+    demo_banner,
+    study_or_error,
+    table_downloads,
+    venn_images,
+    venn_regions,
+)
+from gemviz.venn import region_steps
+
+st.title("Overlap")
+ws = current_workspace()
+study = study_or_error(ws) if ws is not None else None
+if study is None:
+    st.stop()
+demo_banner(ws)
+if len(study.splitters) < 2:
+    st.info("Overlap needs at least two splitters: add another on the Workspace page.")
+    st.stop()
+key = (str(ws.json_path), ws.fingerprint())
+
+chosen = st.multiselect(
+    "Splitters (2 or 3)",
+    study.splitters,
+    default=study.splitters[:3],
+    max_selections=3,
+    key="overlap_splitters",
+)
+if len(chosen) < 2:
+    st.warning("Pick 2 or 3 splitters.")
+    st.stop()
+
+regions = {}
+for col, label in zip(st.columns(2), ("ID", "OOD"), strict=True):
+    table = venn_regions(*key, tuple(chosen), label)
+    regions[label] = table
+    counts = tuple(
+        (tuple(m), int(c)) for m, c in zip(table["members"], table["count"], strict=True)
+    )
+    png, svg = venn_images(counts, tuple(chosen), f"{label} sets")
+    with col:
+        st.image(png, caption=f"Steps each splitter calls {label}")
+        d1, d2 = st.columns(2)
+        d1.download_button(
+            "PNG",
+            png,
+            f"venn_{label}.png",
+            "image/png",
+            key=f"dl_venn_{label}_png",
+            on_click="ignore",
+        )
+        d2.download_button(
+            "SVG",
+            svg,
+            f"venn_{label}.svg",
+            "image/svg+xml",
+            key=f"dl_venn_{label}_svg",
+            on_click="ignore",
+        )
+        shown = table[["region", "count"]]
+        st.dataframe(shown, hide_index=True, key=f"venn_{label}_counts")
+        table_downloads(shown, f"venn_{label}_regions")
+
+st.subheader("Steps of one region")
+options = [(label, i) for label in ("ID", "OOD") for i in range(len(regions[label]))]
+pick = st.selectbox(
+    "Region",
+    options,
+    key="overlap_region",
+    format_func=lambda o: (
+        f"{o[0]}: {regions[o[0]].iloc[o[1]]['region']} "
+        f"({regions[o[0]].iloc[o[1]]['count']:,} steps)"
+    ),
+)
+steps = region_steps(study, regions[pick[0]].iloc[pick[1]]["ids"], chosen)
+st.dataframe(
+    steps,
+    hide_index=True,
+    key="region_steps",
+    column_config={"link": st.column_config.LinkColumn("open", display_text="open step")},
+)
+table_downloads(steps.drop(columns="link"), "region_steps")

@@ -1,0 +1,127 @@
+"""Background jobs: start, attach, progress/ETA, completion, failure and cancellation.
+
+The jobs run a small Python script that writes the progress file the way ``gemviz score``
+does, so these tests exercise the real runner without loading a model.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import pytest
+
+from gemviz import jobs
+
+# Writes progress like the score command: {"done","total","stage","started","updated",...}.
+FAKE = r"""
+import json, os, sys, time
+args = sys.argv[1:]
+prog = args[args.index("--progress-file") + 1]
+total, delay, fail = int(args[0]), float(args[1]), args[2] == "fail"
+start = time.time()
+def write(done, finished=False, error=None):
+    tmp = prog + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump({"done": done, "total": total, "stage": "embedding", "started": start,
+                   "updated": time.time(), "finished": finished, "error": error}, fh)
+    os.replace(tmp, prog)
+for i in range(total):
+    write(i)
+    time.sleep(delay)
+if fail:
+    write(total, True, "the model folder has no weights")
+    sys.exit(3)
+write(total, True)
+"""
+
+
+def command(total: int, delay: float, mode: str = "ok") -> list[str]:
+    return [sys.executable, "-c", FAKE, str(total), str(delay), mode]
+
+
+def wait_for(jid: str, states: tuple[str, ...], timeout: float = 30.0) -> jobs.JobStatus:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st = jobs.status(jid)
+        if st.state in states:
+            return st
+        time.sleep(0.05)
+    raise AssertionError(f"job {jid} stayed {jobs.status(jid).state}")
+
+
+def test_job_id_is_a_hash_of_the_arguments():
+    assert jobs.job_id(["a", "b"]) == jobs.job_id(["a", "b"])
+    assert jobs.job_id(["a", "b"]) != jobs.job_id(["a", "c"])
+
+
+def test_job_runs_to_done_and_reports_progress():
+    cmd = command(5, 0.02)
+    first = jobs.start_job(cmd, out_flag=None)
+    assert first.state == jobs.RUNNING
+    done = wait_for(first.job_id, (jobs.DONE, jobs.FAILED))
+    assert done.state == jobs.DONE, done.error
+    assert (done.done, done.total, done.fraction) == (5, 5, 1.0)
+    # A finished job is reused rather than run again.
+    again = jobs.start_job(cmd, out_flag=None)
+    assert again.state == jobs.DONE
+    assert (again.folder / "exit.json").stat().st_mtime == (
+        done.folder / "exit.json"
+    ).stat().st_mtime
+
+
+def test_second_start_attaches_and_eta_is_given():
+    cmd = command(200, 0.05)
+    a = jobs.start_job(cmd, out_flag=None)
+    st = wait_for(a.job_id, (jobs.RUNNING,))
+    deadline = time.time() + 20
+    while st.done < 3 and time.time() < deadline:
+        time.sleep(0.05)
+        st = jobs.status(a.job_id)
+    assert st.state == jobs.RUNNING and st.eta_s is not None and st.eta_s > 0
+    pid = jobs._read_json(a.folder / "job.json")["pid"]
+    b = jobs.start_job(cmd, out_flag=None)
+    assert b.job_id == a.job_id
+    assert jobs._read_json(b.folder / "job.json")["pid"] == pid  # attached, not restarted
+    cancelled = jobs.cancel(a.job_id)
+    assert cancelled.state == jobs.CANCELLED
+    assert not jobs._alive(pid)
+
+
+def test_cancel_kills_the_process_group():
+    cmd = command(1000, 0.05)
+    job = jobs.start_job(cmd, out_flag=None)
+    wait_for(job.job_id, (jobs.RUNNING,))
+    pid = jobs._read_json(job.folder / "job.json")["pid"]
+    pgid = os.getpgid(pid)
+    assert pgid != os.getpgid(0)  # its own group, so the page's process is never hit
+    jobs.cancel(job.job_id)
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pgid, 0)
+    # Cancelled jobs may be started again.
+    again = jobs.start_job(cmd, out_flag=None)
+    assert again.state == jobs.RUNNING
+    jobs.cancel(again.job_id)
+
+
+def test_failure_reports_the_error():
+    job = jobs.start_job(command(2, 0.01, "fail"), out_flag=None)
+    failed = wait_for(job.job_id, (jobs.DONE, jobs.FAILED))
+    assert failed.state == jobs.FAILED
+    assert "no weights" in failed.error
+
+
+def test_missing_job_and_eta_format():
+    assert jobs.status("0" * 16).state == jobs.MISSING
+    assert jobs.format_eta(None) == "unknown"
+    assert jobs.format_eta(75) == "1 min 15 s"
+    assert jobs.format_eta(3 * 3600 + 60) == "3 h 1 min"
+
+
+def test_score_command_and_output_folder():
+    cmd = jobs.score_command(train="tr.json", test="te.json", method="sentence", device="cpu")
+    assert cmd[1:4] == ["-m", "gemviz", "score"]
+    assert cmd[cmd.index("--device") + 1] == "cpu"
+    assert jobs.JobStatus("x", jobs.DONE, folder=jobs.job_folder("x")).out_dir.name == "out"
