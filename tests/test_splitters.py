@@ -1,0 +1,241 @@
+"""Tests for gemviz.splitters: GEM against a straight-line copy of the algorithm, baselines."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.covariance import LedoitWolf
+from sklearn.mixture import GaussianMixture
+
+from gemviz.errors import GemvizError, NotFittedError
+from gemviz.splitters import (
+    SPLITTERS,
+    GemSplitter,
+    MahalanobisSplitter,
+    PercentileSplitter,
+    fit_gmm_1d,
+    in_intervals,
+    interval_margin,
+    make_splitter,
+    merge_intervals,
+    partition_frames,
+)
+
+SEED = 42  # as in tests/conftest.py
+
+OOD_FILES = [
+    "androidcontrol_inputscore.json",
+    "Kairos_test_inputscore.json",
+    "metagui_inputscore.json",
+    "screenspot-mobile_inputscore.json",
+    "screenspot-desktop_inputscore.json",
+    "screenspot-web_inputscore.json",
+    "omniact-desktop_inputscore.json",
+    "omniact-web_inputscore.json",
+]
+
+
+def _scores(path) -> np.ndarray:
+    return np.array([r["input_score"] for r in json.loads(path.read_text())])
+
+
+@pytest.fixture(scope="module")
+def aitz_split(gem_public):
+    """AITZ test steps split by task (seeded): half the tasks to fit on, the rest held out."""
+    records = json.loads((gem_public / "AITZ_test_inputscore.json").read_text())
+    tasks = list(dict.fromkeys(r["task"] for r in records))
+    perm = np.random.default_rng(SEED).permutation(len(tasks))
+    train_tasks = {tasks[i] for i in perm[: len(tasks) // 2]}
+    train = np.array([r["input_score"] for r in records if r["task"] in train_tasks])
+    held = np.array([r["input_score"] for r in records if r["task"] not in train_tasks])
+    return train, held
+
+
+def reference_gem(train: np.ndarray, tests: list[np.ndarray], seed: int = SEED):
+    """The published GEM script, line by line, with the refit seeded too."""
+    x = train.reshape(-1, 1)
+    bic_scores = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n_components in range(1, 20):
+            gmm = GaussianMixture(n_components=n_components, random_state=seed)
+            gmm.fit(x)
+            bic_scores.append(gmm.bic(x))
+        best = range(1, 20)[int(np.argmin(bic_scores))]
+        optimal = GaussianMixture(n_components=best, random_state=seed)
+        optimal.fit(x)
+    means = optimal.means_.flatten()
+    covariances = optimal.covariances_.flatten()
+    boundaries = []
+    for i in range(optimal.n_components):
+        boundaries.append(
+            (means[i] - 2 * np.sqrt(covariances[i]), means[i] + 2 * np.sqrt(covariances[i]))
+        )
+    boundaries.sort(key=lambda b: b[0])
+    merged = [boundaries[0]]
+    for current in boundaries[1:]:
+        prev = merged[-1]
+        if current[0] <= prev[1]:
+            merged[-1] = (prev[0], max(prev[1], current[1]))
+        else:
+            merged.append(current)
+    labels = [
+        np.array([any(lo <= s <= hi for lo, hi in merged) for s in scores]) for scores in tests
+    ]
+    return best, np.array(bic_scores), merged, labels
+
+
+def test_gem_matches_published_algorithm_on_real_files(gem_public, aitz_split):
+    train, held = aitz_split
+    tests = [held] + [_scores(gem_public / f) for f in OOD_FILES]
+    best, bics, merged, expected = reference_gem(train, tests)
+
+    gem = GemSplitter().fit(train)
+
+    assert gem.n_components_ == best
+    np.testing.assert_allclose(gem.bic_, bics)
+    np.testing.assert_allclose(np.array(gem.intervals_), np.array(merged))
+    for scores, want in zip(tests, expected, strict=True):
+        np.testing.assert_array_equal(gem.predict(scores), want)
+    # The published data is separable: some held-out steps are ID, some OOD steps are not.
+    assert expected[0].mean() > 0.95
+    assert not expected[1 + OOD_FILES.index("metagui_inputscore.json")].any()
+
+
+def test_gem_is_deterministic_and_records_attributes(aitz_split):
+    train, held = aitz_split
+    a = GemSplitter(max_components=8).fit(train)
+    b = GemSplitter(max_components=8).fit(train)
+    np.testing.assert_array_equal(a.predict(held), b.predict(held))
+    assert a.intervals_ == b.intervals_
+    assert a.bic_.shape == (8,)
+    assert len(a.means_) == len(a.stds_) == len(a.weights_) == a.n_components_
+    assert np.all(np.diff(a.means_) >= 0)
+    np.testing.assert_allclose(a.weights_.sum(), 1.0)
+    assert len(a.component_intervals_) == a.n_components_
+
+
+def test_gem_known_answer_two_clusters():
+    rng = np.random.default_rng(SEED)
+    train = np.concatenate([rng.normal(0.0, 1.0, 400), rng.normal(20.0, 1.0, 400)])
+    gem = GemSplitter(max_components=5).fit(train)
+    assert gem.n_components_ == 2
+    np.testing.assert_allclose(gem.means_, [0.0, 20.0], atol=0.2)
+    np.testing.assert_allclose(gem.stds_, [1.0, 1.0], atol=0.1)
+    assert len(gem.intervals_) == 2
+    np.testing.assert_array_equal(
+        gem.predict([0.0, 1.5, 10.0, 20.0, 30.0]), [True, True, False, True, False]
+    )
+
+
+def test_merge_intervals_by_hand():
+    # Intervals: [0, 2], [1, 5], [5, 7] touch or overlap -> one; [10, 12] separate.
+    merged = merge_intervals(np.array([6.0, 1.0, 3.0, 11.0]), np.array([0.5, 0.5, 1.0, 0.5]), 2)
+    assert merged == [(0.0, 7.0), (10.0, 12.0)]
+    assert merge_intervals(np.array([1.0]), np.array([1.0]), 0) == [(1.0, 1.0)]
+    with pytest.raises(GemvizError, match="sigma"):
+        merge_intervals(np.array([1.0]), np.array([1.0]), -1)
+
+
+def test_in_intervals_bounds_inclusive_and_margin_agrees():
+    intervals = [(0.0, 1.0), (3.0, 4.0)]
+    x = np.array([-0.5, 0.0, 0.5, 1.0, 1.5, 2.9, 3.0, 4.0, 4.01])
+    want = np.array([False, True, True, True, False, False, True, True, False])
+    np.testing.assert_array_equal(in_intervals(x, intervals), want)
+    margin = interval_margin(x, intervals)
+    np.testing.assert_array_equal(margin >= 0, want)
+    np.testing.assert_allclose(margin, [-0.5, 0, 0.5, 0, -0.5, -0.1, 0, 0, -0.01], atol=1e-12)
+    assert not in_intervals(x, []).any()
+
+
+def test_from_fit_changes_sigma_without_refitting(aitz_split):
+    train, held = aitz_split
+    fit = fit_gmm_1d(train, max_components=6)
+    wide = GemSplitter.from_fit(fit, sigma=3.0, max_components=6)
+    refit = GemSplitter(max_components=6, sigma=3.0).fit(train)
+    assert wide.intervals_ == refit.intervals_
+    np.testing.assert_array_equal(wide.predict(held), refit.predict(held))
+
+
+def test_search_sample_subsamples_only_the_search(aitz_split):
+    train, _ = aitz_split
+    fit = fit_gmm_1d(train, max_components=6, search_sample=500)
+    assert fit.search_size == 500
+    again = fit_gmm_1d(train, max_components=6, search_sample=500)
+    np.testing.assert_allclose(fit.means, again.means)
+    assert fit_gmm_1d(train, max_components=3, search_sample=10**9).search_size == train.size
+
+
+@pytest.mark.parametrize("name", sorted(SPLITTERS))
+def test_not_fitted_raises(name):
+    splitter = make_splitter(name)
+    x = np.zeros((3, 2)) if splitter.input == "embeddings" else np.zeros(3)
+    for method in (splitter.predict, splitter.id_score):
+        with pytest.raises(NotFittedError, match="not fitted"):
+            method(x)
+
+
+@pytest.mark.parametrize("bad", [[], [1.0, np.nan], [1.0, np.inf], [[1.0, 2.0], [3.0, 4.0]], ["a"]])
+def test_gem_rejects_bad_train_scores(bad):
+    with pytest.raises(GemvizError):
+        GemSplitter().fit(bad)
+
+
+def test_percentile_known_answer():
+    train = np.arange(1, 101, dtype=float)
+    p = PercentileSplitter(percentile=95).fit(train)
+    assert p.threshold_ == pytest.approx(95.05)
+    np.testing.assert_array_equal(p.predict([1, 95.05, 95.1, 200]), [True, True, False, False])
+    np.testing.assert_array_equal(p.id_score([1.0, 2.0]), [-1.0, -2.0])
+    with pytest.raises(GemvizError, match="percentile"):
+        PercentileSplitter(percentile=0).fit(train)
+
+
+def test_mahalanobis_matches_direct_computation():
+    rng = np.random.default_rng(SEED)
+    train = rng.normal(0.0, 1.0, (300, 5)) * [1, 2, 3, 1, 1]
+    far = rng.normal(0.0, 1.0, (50, 5)) + 10.0
+    m = MahalanobisSplitter().fit(train)
+    lw = LedoitWolf().fit(train)
+    diff = far - lw.location_
+    want = np.sqrt(np.einsum("ij,jk,ik->i", diff, np.linalg.inv(lw.covariance_), diff))
+    np.testing.assert_allclose(m.distance(far), want, rtol=1e-6)
+    assert m.predict(train).mean() == pytest.approx(0.95, abs=0.01)
+    assert not m.predict(far).any()
+    np.testing.assert_allclose(m.id_score(far), -want, rtol=1e-6)
+    with pytest.raises(GemvizError, match="dimensions"):
+        m.predict(np.zeros((2, 3)))
+
+
+def test_make_splitter_registry_errors():
+    assert isinstance(make_splitter("gem", sigma=3.0, search_sample=None), GemSplitter)
+    assert make_splitter("gem", sigma=3.0).sigma == 3.0
+    with pytest.raises(GemvizError, match="unknown partition method"):
+        make_splitter("nope")
+    with pytest.raises(GemvizError, match="does not take sigma"):
+        make_splitter("percentile", sigma=2.0)
+
+
+def test_partition_frames_labels_in_test_order():
+    train = pd.DataFrame({"id": list("abcd"), "input_score": [0.1, 0.11, 0.12, 0.13]})
+    test = pd.DataFrame({"id": list("xyz"), "input_score": [0.5, 0.12, 0.0], "other": [1, 2, 3]})
+    out, splitter = partition_frames(train, test, method="percentile", percentile=100)
+    assert list(out.columns) == ["id", "input_score", "other", "label"]
+    assert out["label"].tolist() == ["OOD", "ID", "ID"]
+    assert "label" not in test.columns
+    assert splitter.threshold_ == pytest.approx(0.13)
+    with pytest.raises(GemvizError, match="embeddings"):
+        partition_frames(train, test, method="mahalanobis")
+    emb_train = np.random.default_rng(SEED).normal(size=(4, 2))
+    with pytest.raises(GemvizError, match="3 samples but 2 embeddings"):
+        partition_frames(
+            train,
+            test,
+            method="mahalanobis",
+            train_embeddings=emb_train,
+            test_embeddings=np.zeros((2, 2)),
+        )
