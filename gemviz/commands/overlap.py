@@ -1,0 +1,111 @@
+"""``overlap``: Venn regions of 2 or 3 splitters, and with models the set-difference drill-down.
+
+Without ``--model`` it prints the count of every region of the splitters' ID (or, with
+``--label OOD``, OOD) sets. With models it adds, for every pair of splitters and both
+directions, each model's mean on the steps one splitter calls ID and the other OOD, compared
+with that model's mean on the first splitter's ID set (difference, bootstrap 95% interval,
+permutation p-value, a too-small flag and a verdict in words).
+
+Markdown and CSV print the regions table, then the drill-down table after a blank line; JSON
+prints one object ``{"label", "regions", "set_difference"}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+
+import pandas as pd
+
+from gemviz.commands.table import add_output_arguments, emit, named_paths, records, render
+from gemviz.data import EXACT_MATCH, LABELS, METRICS
+from gemviz.errors import GemvizError
+
+HELP = "Venn regions of 2-3 splitters' ID sets, with the set-difference drill-down"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``overlap``."""
+    parser.add_argument(
+        "--split",
+        action="append",
+        required=True,
+        metavar="NAME=LABELED",
+        help="a splitter's labeled test file; give 2 or 3",
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=None,
+        metavar="NAME=RESULTS",
+        help="a model's result file; adds the set-difference drill-down",
+    )
+    parser.add_argument(
+        "--samples", default=None, help="the test-set file (default: first --split)"
+    )
+    parser.add_argument(
+        "--label", choices=LABELS, default="ID", type=str.upper, help="whose sets (default ID)"
+    )
+    parser.add_argument(
+        "--metric",
+        choices=METRICS,
+        default=EXACT_MATCH,
+        help="drill-down metric (default exact_match)",
+    )
+    parser.add_argument(
+        "--ids", action="store_true", help="also list the sample ids of every region"
+    )
+    parser.add_argument(
+        "--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)"
+    )
+    parser.add_argument("--n-perm", type=int, default=2000, help="permutations (default 2000)")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the resampling (default 42)")
+    add_output_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the study, compute regions (and drill-down) and print or write them."""
+    from gemviz.overlap import set_difference, venn_regions
+    from gemviz.study import Study
+
+    splits = named_paths(args.split, "--split")
+    if not 2 <= len(splits) <= 3:
+        raise GemvizError(f"overlap needs --split 2 or 3 times, got {len(splits)}")
+    if args.n_boot < 1 or args.n_perm < 1:
+        raise GemvizError("--n-boot and --n-perm must be at least 1")
+    study = Study.from_files(splits, named_paths(args.model, "--model"), args.samples)
+    regions = venn_regions(study, list(splits), label=args.label)
+    if not args.ids:
+        regions = regions.drop(columns="ids")
+    drill = pd.DataFrame()
+    if study.models:
+        drill = pd.concat(
+            [
+                set_difference(
+                    study,
+                    a,
+                    b,
+                    metric=args.metric,
+                    n_boot=args.n_boot,
+                    n_perm=args.n_perm,
+                    seed=args.seed,
+                )
+                for a, b in itertools.combinations(splits, 2)
+            ],
+            ignore_index=True,
+        )
+    if args.format == "json":
+        payload = {
+            "label": args.label,
+            "regions": records(regions),
+            "set_difference": records(drill),
+        }
+        text = json.dumps(payload, indent=1, allow_nan=False) + "\n"
+    else:
+        parts = [render(regions, args.format)]
+        if len(drill):
+            parts.append(render(drill, args.format))
+        text = "\n".join(parts)
+    emit(text, args.out)
+    return 0

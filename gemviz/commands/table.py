@@ -1,0 +1,176 @@
+"""``table``: each model's type/exact match on every splitter's ID and OOD sets.
+
+Prints one row per splitter x model x metric with the ID and OOD means, their sample counts
+and 95% Wilson intervals, as Markdown (default), CSV or JSON (a list of row objects). The
+helpers :func:`named_paths` and :func:`render` are shared with the ``overlap`` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from gemviz.data import METRICS
+from gemviz.errors import GemvizError
+from gemviz.io import write_text_atomic
+
+HELP = "splitter x model table of ID/OOD means with 95%% intervals"
+FORMATS = ("markdown", "csv", "json")
+
+
+def named_paths(values: Sequence[str] | None, option: str) -> dict[str, str]:
+    """Parse repeated ``NAME=PATH`` options into an ordered ``{name: path}``.
+
+    Raises:
+        GemvizError: A value without ``=``, an empty name or path, or a repeated name.
+    """
+    out: dict[str, str] = {}
+    for value in values or ():
+        name, sep, path = value.partition("=")
+        name, path = name.strip(), path.strip()
+        if not sep or not name or not path:
+            raise GemvizError(
+                f"{option} expects NAME=PATH (e.g. {option} qwen=labeled.json), got {value!r}"
+            )
+        if name in out:
+            raise GemvizError(f"{option} name '{name}' is given twice; names must be unique")
+        out[name] = path
+    return out
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--format`` and ``--out``, shared by ``table`` and ``overlap``."""
+    parser.add_argument(
+        "--format", choices=FORMATS, default="markdown", help="output format (default markdown)"
+    )
+    parser.add_argument(
+        "--out", default=None, help="write the output to this file instead of printing it"
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``table``."""
+    parser.add_argument(
+        "--split",
+        action="append",
+        required=True,
+        metavar="NAME=LABELED",
+        help="a splitter's labeled test file (records + label ID/OOD); repeat for each splitter",
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        metavar="NAME=RESULTS",
+        help="a model's result file (records + type_match, exact_match); repeat for each model",
+    )
+    parser.add_argument(
+        "--samples",
+        default=None,
+        help="the test-set file whose order the rows follow (default: the first --split file)",
+    )
+    parser.add_argument(
+        "--metric",
+        action="append",
+        choices=METRICS,
+        default=None,
+        help="metric to report; repeat for several (default: both)",
+    )
+    add_output_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the study, build the table and print or write it."""
+    from gemviz.analysis import id_ood_table
+    from gemviz.study import Study
+
+    study = Study.from_files(
+        named_paths(args.split, "--split"), named_paths(args.model, "--model"), args.samples
+    )
+    table = id_ood_table(study, metrics=tuple(args.metric or METRICS))
+    emit(render(table, args.format), args.out)
+    return 0
+
+
+def emit(text: str, out: str | None) -> None:
+    """Print ``text``, or write it atomically to ``out``."""
+    if out:
+        write_text_atomic(out, text)
+    else:
+        print(text, end="")
+
+
+def render(frame: pd.DataFrame, fmt: str, digits: int = 4) -> str:
+    """Format ``frame`` as Markdown, CSV or JSON text (ending in a newline).
+
+    JSON is a list of row objects with NaN written as ``null``; Markdown and CSV round floats
+    to ``digits`` decimals; tuples and lists are joined with ``" & "`` and ``" "``.
+    """
+    if fmt == "json":
+        return json.dumps(records(frame), indent=1, allow_nan=False) + "\n"
+    shown = frame.copy()
+    for col in shown.columns:
+        if shown[col].dtype == object:
+            shown[col] = shown[col].map(_cell_text)
+        elif pd.api.types.is_float_dtype(shown[col]):
+            shown[col] = shown[col].round(digits)
+    if fmt == "csv":
+        return shown.to_csv(index=False)
+    if fmt == "markdown":
+        return markdown(shown)
+    raise GemvizError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain-Python dicts for JSON: NaN -> None, numpy scalars -> Python, tuples -> lists."""
+    rows = frame.to_dict(orient="records")
+    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _cell_text(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return " & ".join(map(str, value))
+    if isinstance(value, list):
+        return " ".join(map(str, value))
+    return value
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table (numbers right-aligned), without extra dependencies."""
+
+    def cell(v: Any) -> str:
+        if isinstance(v, float) and math.isnan(v):
+            return ""
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    header = [str(c) for c in frame.columns]
+    body = [[cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(header)]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            c.rjust(w) if num else c.ljust(w)
+            for c, w, num in zip(cells, widths, numeric, strict=True)
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = [
+        ("-" * (w - 1) + ":") if num else "-" * w for w, num in zip(widths, numeric, strict=True)
+    ]
+    return "\n".join([line(header), line(rule), *(line(r) for r in body)]) + "\n"
