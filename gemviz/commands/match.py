@@ -1,0 +1,84 @@
+"""``python -m gemviz match``: type match and exact match of predictions against ground truth.
+
+Writes the study's result file (the ground-truth records with ``type_match`` and
+``exact_match``) at ``--out`` and its summary at ``<out stem>.summary.json`` beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gemviz.actions import COORDS, FORMATS, RULES, match_records
+from gemviz.actions.match import record_image_size
+from gemviz.io import read_records, write_json_atomic, write_records
+
+HELP = "type match and exact match of predicted actions against ground truth"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the command's options."""
+    parser.add_argument("--gt", required=True, help="test records with the ground-truth actions")
+    parser.add_argument("--pred", required=True, help="records with the predictions")
+    parser.add_argument("--rules", choices=list(RULES), default="gem", help="matching rule set")
+    parser.add_argument("--out", required=True, help="result file to write (.json/.jsonl/.csv)")
+    parser.add_argument(
+        "--gt-field",
+        default="action",
+        help="field of the ground-truth action ('.' when each record is an AITZ/AitW record)",
+    )
+    parser.add_argument("--pred-field", default="prediction", help="field of the prediction")
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=list(FORMATS),
+        default="auto",
+        help="format of the predictions",
+    )
+    parser.add_argument(
+        "--coords",
+        choices=list(COORDS),
+        default="relative",
+        help="prediction coordinates: relative (0-1000) or pixel (needs the screenshots' size)",
+    )
+    parser.add_argument(
+        "--image-root",
+        default=None,
+        help="folder for relative image paths (to read screenshot sizes with --coords pixel)",
+    )
+
+
+def summary_path(out: str | Path) -> Path:
+    """Where the summary of result file ``out`` goes: ``<stem>.summary.json`` beside it."""
+    out = Path(out)
+    return out.with_name(out.stem + ".summary.json")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Match, write the result file and the summary, print a one-line digest."""
+    gt_records = read_records(args.gt)
+    pred_records = read_records(args.pred)
+    sizes = None
+    if args.coords == "pixel":
+        sizes = [record_image_size(r, args.image_root) for r in gt_records]
+    results, summary = match_records(
+        gt_records,
+        pred_records,
+        rules=args.rules,
+        gt_field=args.gt_field,
+        pred_field=args.pred_field,
+        fmt=args.fmt,
+        gt_file=str(args.gt),
+        pred_file=str(args.pred),
+        coords=args.coords,
+        image_sizes=sizes,
+    )
+    summary.update({"gt": str(Path(args.gt).resolve()), "pred": str(Path(args.pred).resolve())})
+    write_records(args.out, results)
+    write_json_atomic(summary_path(args.out), summary)
+    print(
+        f"{summary['n']} steps, rules {args.rules}: type match {summary['type_match']:.3f}, "
+        f"exact match {summary['exact_match']:.3f}, {summary['invalid_predictions']} invalid "
+        f"prediction(s); wrote {args.out} and {summary_path(args.out)}"
+    )
+    return 0
