@@ -172,3 +172,23 @@ def test_help(capsys):
             main([command, "--help"])
         assert exit_info.value.code == 0
         assert "NAME=LABELED" in capsys.readouterr().out
+
+
+def test_overlap_three_splitters_drills_every_pair(study_files, capsys):
+    argv = [
+        "overlap",
+        *_args(study_files),
+        "--split",
+        f"s3={study_files['s1']}",
+        "--format",
+        "json",
+    ]
+    argv += ["--n-boot", "200", "--n-perm", "200"]
+    rc, out, _ = _run(argv, capsys)
+    assert rc == 0
+    drill = pd.DataFrame(json.loads(out)["set_difference"])
+    # 3 pairs x 2 directions x 2 models.
+    assert len(drill) == 12
+    assert drill["region"].nunique() == 6
+    # s1 and s3 are the same labels: they never disagree.
+    assert (drill.loc[drill["region"] == "s1 ID, s3 OOD", "n"] == 0).all()
