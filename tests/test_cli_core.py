@@ -1,0 +1,164 @@
+"""End-to-end tests of the ``partition`` and ``detect`` commands."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gemviz.cli import main
+from gemviz.splitters import GemSplitter
+
+SEED = 42  # as in tests/conftest.py
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def aitz_files(gem_public, tmp_path_factory):
+    """AITZ test steps split by task into a train file and a held-out file."""
+    records = json.loads((gem_public / "AITZ_test_inputscore.json").read_text())
+    tasks = list(dict.fromkeys(r["task"] for r in records))
+    perm = np.random.default_rng(SEED).permutation(len(tasks))
+    train_tasks = {tasks[i] for i in perm[: len(tasks) // 2]}
+    folder = tmp_path_factory.mktemp("aitz")
+    train = folder / "train.json"
+    held = folder / "held.jsonl"
+    train.write_text(json.dumps([r for r in records if r["task"] in train_tasks]))
+    held.write_text(
+        "\n".join(json.dumps(r) for r in records if r["task"] not in train_tasks) + "\n"
+    )
+    return train, held
+
+
+def test_partition_writes_test_records_with_labels(gem_public, aitz_files, tmp_path, capsys):
+    train, _ = aitz_files
+    test = gem_public / "Kairos_test_inputscore.json"  # carries extra fields
+    before = _digest(test), _digest(train)
+    out = tmp_path / "sub" / "kairos_labeled.json"
+
+    rc = main(["partition", "--train", str(train), "--test", str(test), "--out", str(out)])
+
+    assert rc == 0
+    assert (_digest(test), _digest(train)) == before
+    written = json.loads(out.read_text())
+    original = json.loads(test.read_text())
+    assert len(written) == len(original)
+    for got, rec in zip(written, original, strict=True):
+        assert got["label"] in ("ID", "OOD")
+        assert {k: v for k, v in got.items() if k != "label"} == rec
+        assert list(got)[:-1] == list(rec)
+    train_scores = [r["input_score"] for r in json.loads(train.read_text())]
+    gem = GemSplitter().fit(train_scores)
+    want = gem.labels([r["input_score"] for r in original])
+    assert [r["label"] for r in written] == list(want)
+    text = capsys.readouterr().out
+    assert f"{gem.n_components_} Gaussian component(s)" in text
+    lo, hi = gem.intervals_[0]
+    assert f"[{lo:.6g}, {hi:.6g}]" in text
+    assert not list(out.parent.glob(".*tmp"))  # no temporary file left behind
+
+
+def test_partition_percentile_on_jsonl_replaces_existing_label(aitz_files, tmp_path, capsys):
+    train, held = aitz_files
+    test = tmp_path / "held_labeled_before.json"
+    records = [json.loads(line) for line in held.read_text().splitlines()]
+    test.write_text(json.dumps([{**r, "label": "stale"} for r in records]))
+    out = tmp_path / "out.json"
+    args = ["partition", "--train", str(train), "--test", str(test), "--out", str(out)]
+    assert main([*args, "--method", "percentile", "--percentile", "50"]) == 0
+    written = json.loads(out.read_text())
+    threshold = np.percentile([r["input_score"] for r in json.loads(train.read_text())], 50)
+    assert [r["label"] for r in written] == [
+        "ID" if r["input_score"] <= threshold else "OOD" for r in records
+    ]
+    assert "50th percentile" in capsys.readouterr().out
+
+
+def test_partition_mahalanobis_aligns_embeddings_by_id(tmp_path):
+    rng = np.random.default_rng(SEED)
+    train = [{"id": f"t{i}", "input_score": 0.0} for i in range(60)]
+    test = [{"id": f"s{i}", "input_score": 0.0} for i in range(6)]
+    (tmp_path / "train.json").write_text(json.dumps(train))
+    (tmp_path / "test.json").write_text(json.dumps(test))
+    np.savez(
+        tmp_path / "train.npz",
+        ids=np.array([r["id"] for r in train]),
+        embeddings=rng.normal(size=(60, 3)),
+    )
+    # Test embeddings stored in reverse order: s5..s0; s0-s2 are far away.
+    emb = np.vstack([np.zeros((3, 3)), np.full((3, 3), 50.0)])
+    np.savez(
+        tmp_path / "test.npz", ids=np.array([f"s{i}" for i in range(5, -1, -1)]), embeddings=emb
+    )
+    out = tmp_path / "out.json"
+    rc = main(
+        ["partition", "--train", str(tmp_path / "train.json"), "--test",
+         str(tmp_path / "test.json"), "--out", str(out), "--method", "mahalanobis",
+         "--train-embeddings", str(tmp_path / "train.npz"),
+         "--test-embeddings", str(tmp_path / "test.npz")]
+    )  # fmt: skip
+    assert rc == 0
+    assert [r["label"] for r in json.loads(out.read_text())] == ["OOD"] * 3 + ["ID"] * 3
+
+
+def test_detect_prints_metrics_json(gem_public, aitz_files, capsys):
+    train, held = aitz_files
+    ood = gem_public / "metagui_inputscore.json"
+    rc = main(["detect", "--train", str(train), "--id", str(held), "--ood", str(ood)])
+    assert rc == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["method"] == "gem"
+    assert report["n_ood"] == len(json.loads(ood.read_text()))
+    assert report["n_id"] == len(held.read_text().splitlines())
+    assert report["accuracy"] >= 0.95 and report["auroc"] >= 0.95
+    assert set(report["confusion"]) >= {"tp", "fp", "fn", "tn", "labels", "matrix"}
+
+
+def test_bad_input_gives_one_line_error(aitz_files, tmp_path, capsys):
+    train, _ = aitz_files
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"task": "a", "image_path": "x.png", "input_score": "NaN"}]))
+    out = tmp_path / "out.json"
+    cases = [
+        (["--test", str(bad)], ["bad.json", "row 1", "input_score"]),
+        (["--test", str(tmp_path / "missing.json")], ["file not found"]),
+        (["--test", str(train), "--method", "mahalanobis"], ["--train-embeddings"]),
+        (["--test", str(train), "--sigma", "-1"], ["sigma"]),
+    ]
+    for extra, words in cases:
+        rc = main(["partition", "--train", str(train), "--out", str(out), *extra])
+        err = capsys.readouterr().err
+        assert rc == 2, extra
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        for word in words:
+            assert word in err, (word, err)
+    assert not out.exists()
+
+
+def test_out_may_not_overwrite_an_input(aitz_files, tmp_path, capsys):
+    train, held = aitz_files
+    copy = tmp_path / "held.jsonl"
+    copy.write_text(held.read_text())
+    before = _digest(copy)
+    rc = main(["partition", "--train", str(train), "--test", str(copy), "--out", str(copy)])
+    assert rc == 2 and "must not be an input" in capsys.readouterr().err
+    assert _digest(copy) == before
+
+
+def test_partition_help_in_a_subprocess():
+    proc = subprocess.run(
+        [sys.executable, "-m", "gemviz", "partition", "--help"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    for option in ("--train", "--test", "--out", "--method", "--sigma", "--max-components"):
+        assert option in proc.stdout

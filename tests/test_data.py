@@ -1,0 +1,306 @@
+"""Tests for reading and validating input files (gemviz.io and gemviz.data)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gemviz.data import (
+    align,
+    aligned,
+    load_labeled,
+    load_results,
+    load_scores,
+    sample_ids,
+)
+from gemviz.errors import GemvizError
+from gemviz.io import read_records, write_json_atomic, write_records
+
+SEED = 42  # as in tests/conftest.py
+
+README_COUNTS = {
+    "AITZ_test_inputscore.json": 4724,
+    "androidcontrol_inputscore.json": 8444,
+    "Kairos_test_inputscore.json": 854,
+    "metagui_inputscore.json": 1923,
+    "screenspot-mobile_inputscore.json": 502,
+    "screenspot-desktop_inputscore.json": 334,
+    "screenspot-web_inputscore.json": 436,
+    "omniact-desktop_inputscore.json": 1491,
+    "omniact-web_inputscore.json": 530,
+}
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write(path: Path, records) -> Path:
+    path.write_text(json.dumps(records))
+    return path
+
+
+def _rec(i: int, **extra) -> dict:
+    return {
+        "task": f"task {i // 3}",
+        "image_path": f"img/{i}.png",
+        "input_score": 0.01 * i,
+        **extra,
+    }
+
+
+# --- real files --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(README_COUNTS))
+def test_every_published_score_file_loads_unchanged(gem_public, name):
+    path = gem_public / name
+    before = _digest(path)
+    raw = json.loads(path.read_text())
+    frame = load_scores(path)
+    assert _digest(path) == before
+    assert len(frame) == README_COUNTS[name] == len(raw)
+    assert list(frame.columns[:4]) == ["id", "task", "image_path", "input_score"]
+    assert frame["id"].is_unique
+    np.testing.assert_array_equal(frame["input_score"], [r["input_score"] for r in raw])
+    # Every other field is kept as a column.
+    assert set(frame.columns) >= set().union(*(r.keys() for r in raw))
+
+
+@pytest.mark.parametrize("name", ["omniact-desktop_inputscore.json", "Kairos_test_inputscore.json"])
+def test_duplicated_keys_are_numbered_by_occurrence(gem_public, name):
+    raw = json.loads((gem_public / name).read_text())
+    ids = sample_ids(raw, name)
+    pairs = [f"{r['image_path']}|{r['task']}" for r in raw]
+    n_repeats = len(pairs) - len(set(pairs))
+    assert n_repeats > 0  # the release really has repeated (image_path, task) pairs
+    assert len(set(ids)) == len(ids)
+    assert sum("#" in s for s in ids) == n_repeats
+    for pair, sid, k in zip(pairs, ids, _occurrence(pairs), strict=True):
+        assert sid == (pair if k == 1 else f"{pair}#{k}")
+
+
+def _occurrence(items):
+    seen: dict[str, int] = {}
+    for item in items:
+        seen[item] = seen.get(item, 0) + 1
+        yield seen[item]
+
+
+def test_files_in_another_order_align(gem_public, tmp_path):
+    path = gem_public / "omniact-desktop_inputscore.json"
+    raw = json.loads(path.read_text())
+    # A shuffle that keeps repeated pairs in their relative order: sort by a random key per
+    # pair, stable within the pair.
+    rng = np.random.default_rng(SEED)
+    keys = {}
+    for r in raw:
+        keys.setdefault((r["image_path"], r["task"]), rng.random())
+    shuffled = sorted(raw, key=lambda r: keys[(r["image_path"], r["task"])])
+    assert shuffled != raw
+    ref = load_scores(path)
+    other = load_scores(_write(tmp_path / "shuffled.json", shuffled))
+    back = aligned(other, ref["id"].tolist(), str(path), "shuffled.json")
+    pd.testing.assert_frame_equal(back, ref)
+
+
+def test_files_with_different_samples_say_how_many_are_missing_on_each_side():
+    ref = [f"s{i}" for i in range(10)]
+    other = [f"s{i}" for i in range(3, 15)]
+    with pytest.raises(GemvizError) as info:
+        align(ref, other, "ref.json", "other.json")
+    msg = str(info.value)
+    assert "3 sample(s) of ref.json are missing from other.json" in msg
+    assert "5 sample(s) of other.json are missing from ref.json" in msg
+    assert "'s0'" in msg and "'s10'" in msg
+    with pytest.raises(GemvizError, match="1 sample"):
+        align(ref, ref[:-1], "a", "b")
+    np.testing.assert_array_equal(align(ref, ref[::-1]), np.arange(9, -1, -1))
+
+
+# --- formats -----------------------------------------------------------------------------
+
+
+def test_jsonl_csv_parquet_read_the_same_records(tmp_path):
+    records = [_rec(i) for i in range(5)]
+    write_records(tmp_path / "r.jsonl", records)
+    write_records(tmp_path / "r.csv", records)
+    write_records(tmp_path / "r.parquet", records)
+    (tmp_path / "lines.json").write_text("\n".join(json.dumps(r) for r in records))
+    for name in ("r.jsonl", "r.csv", "r.parquet", "lines.json"):
+        assert read_records(tmp_path / name) == records, name
+        assert load_scores(tmp_path / name)["input_score"].tolist() == [
+            r["input_score"] for r in records
+        ]
+
+
+def test_writers_are_atomic_and_leave_no_temp_file(tmp_path):
+    out = tmp_path / "x.json"
+    out.write_text("old")
+    with pytest.raises(ValueError):
+        write_json_atomic(out, {"bad": float("nan")})
+    assert out.read_text() == "old"
+    write_json_atomic(out, [1, 2])
+    assert json.loads(out.read_text()) == [1, 2]
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, text, match",
+    [
+        ("broken.json", '[{"task": "a", ', "not valid JSON"),
+        ("broken.jsonl", '{"task": "a"}\n{"task": \n', "line 2 is not valid JSON"),
+        ("empty.json", "", "empty"),
+        ("blank.json", "  \n ", "empty"),
+        ("none.json", "[]", "no records"),
+        ("scalar.json", "[1, 2]", "row 1.*expected an object"),
+        ("object.json", '{"a": 1}', "JSON array"),
+        ("notes.txt", "hello", "unknown file type"),
+        ("empty.csv", "", "empty"),
+    ],
+)
+def test_unparseable_or_empty_files(tmp_path, name, text, match):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(GemvizError, match=match) as info:
+        load_scores(path)
+    assert name in str(info.value)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(GemvizError, match="not found"):
+        read_records(tmp_path / "nope.json")
+    with pytest.raises(GemvizError, match="folder"):
+        read_records(tmp_path)
+
+
+def test_broken_parquet(tmp_path):
+    path = tmp_path / "bad.parquet"
+    path.write_bytes(b"not parquet at all")
+    with pytest.raises(GemvizError, match=r"bad\.parquet"):
+        read_records(path)
+
+
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({"input_score": None}, "input_score"),
+        ({"task": None}, "task"),
+        ({"image_path": None}, "image_path"),
+    ],
+)
+def test_required_field_missing_names_file_row_field(tmp_path, bad, field):
+    records = [_rec(i) for i in range(4)]
+    records[2].update(bad)
+    if bad[field] is None:
+        del records[2][field]
+    path = _write(tmp_path / "scores.json", records)
+    with pytest.raises(GemvizError) as info:
+        load_scores(path)
+    assert (info.value.file, info.value.row, info.value.field) == (str(path), 3, field)
+    assert "scores.json, row 3, field" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "value", ["NaN", "nan", "inf", "-Infinity", "abc", "", True, [0.1], {"a": 1}]
+)
+def test_bad_scores_are_refused(tmp_path, value):
+    records = [_rec(i) for i in range(3)]
+    records[1]["input_score"] = value
+    path = _write(tmp_path / "s.json", records)
+    with pytest.raises(GemvizError) as info:
+        load_scores(path)
+    assert (info.value.row, info.value.field) == (2, "input_score")
+
+
+def test_json_nan_and_infinity_literals_are_refused(tmp_path):
+    for literal in ("NaN", "Infinity"):
+        path = tmp_path / f"{literal}.json"
+        path.write_text(f'[{{"task": "a", "image_path": "b", "input_score": {literal}}}]')
+        with pytest.raises(GemvizError, match="finite") as info:
+            load_scores(path)
+        assert info.value.row == 1
+
+
+def test_numeric_text_scores_are_accepted(tmp_path):
+    records = [_rec(0, input_score="0.25"), _rec(1, input_score=3)]
+    frame = load_scores(_write(tmp_path / "s.json", records))
+    assert frame["input_score"].tolist() == [0.25, 3.0]
+
+
+@pytest.mark.parametrize("label", ["maybe", "", 1, None, True])
+def test_bad_label(tmp_path, label):
+    records = [_rec(i, label="ID") for i in range(3)]
+    records[2]["label"] = label
+    path = _write(tmp_path / "labeled.json", records)
+    with pytest.raises(GemvizError) as info:
+        load_labeled(path)
+    assert (info.value.row, info.value.field) == (3, "label")
+
+
+def test_labels_are_normalised(tmp_path):
+    records = [_rec(0, label="id"), _rec(1, label=" OOD ")]
+    assert load_labeled(_write(tmp_path / "l.json", records))["label"].tolist() == ["ID", "OOD"]
+
+
+def test_results_accept_spellings_and_booleans(tmp_path):
+    records = [
+        _rec(0, **{"type match": True, "exact match": False}),
+        _rec(1, **{"type match": 1, "exact match": "1"}),
+    ]
+    frame = load_results(_write(tmp_path / "r.json", records))
+    assert frame["type_match"].tolist() == [1, 1] and frame["exact_match"].tolist() == [0, 1]
+    assert "type match" not in frame.columns
+
+
+@pytest.mark.parametrize("value", [2, "yes", 0.5, None])
+def test_results_refuse_non_binary(tmp_path, value):
+    records = [_rec(i, type_match=1, exact_match=0) for i in range(3)]
+    records[1]["exact_match"] = value
+    with pytest.raises(GemvizError) as info:
+        load_results(_write(tmp_path / "r.json", records))
+    assert (info.value.row, info.value.field) == (2, "exact_match")
+
+
+def test_results_missing_metric(tmp_path):
+    with pytest.raises(GemvizError, match="accepted spellings") as info:
+        load_results(_write(tmp_path / "r.json", [_rec(0, type_match=1)]))
+    assert info.value.field == "exact_match"
+
+
+def test_explicit_ids(tmp_path):
+    records = [{"id": 7, "input_score": 0.1}, {"id": "a", "input_score": 0.2}]
+    assert load_scores(_write(tmp_path / "a.json", records))["id"].tolist() == ["7", "a"]
+    with pytest.raises(GemvizError, match="repeats row 1") as info:
+        load_scores(_write(tmp_path / "b.json", [{"id": 1, "input_score": 0.1}] * 2))
+    assert info.value.row == 2
+    with pytest.raises(GemvizError, match="missing sample id"):
+        sample_ids([{"id": 1}, {"id": None}], "c.json")
+
+
+def test_reading_never_changes_the_input(tmp_path):
+    records = [_rec(i, label="ID", type_match=1, exact_match=True) for i in range(4)]
+    path = _write(tmp_path / "all.json", records)
+    before = _digest(path)
+    load_scores(path)
+    load_labeled(path)
+    load_results(path)
+    read_records(path)
+    assert _digest(path) == before
+
+
+@pytest.mark.parametrize("cell, match", [("", "missing"), ("nan", "finite"), ("x1", "number")])
+def test_csv_bad_score_cells(tmp_path, cell, match):
+    path = tmp_path / "s.csv"
+    path.write_text(f"task,image_path,input_score\na,1.png,0.1\nb,2.png,{cell}\n")
+    with pytest.raises(GemvizError, match=match) as info:
+        load_scores(path)
+    assert (info.value.row, info.value.field) == (2, "input_score")
