@@ -26,7 +26,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gemviz {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module in COMMANDS.items():
-        p = sub.add_parser(name, help=HELPS.get(name, ""), description=HELPS.get(name, ""))
+        text = HELPS.get(name, "")
+        # help= goes through %-formatting, description= does not
+        p = sub.add_parser(name, help=text, description=text.replace("%%", "%"))
         if command is None or command == name:
             mod = _load(module)
             if mod is not None:
