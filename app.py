@@ -35,8 +35,9 @@ pages = [
 ]
 nav = st.navigation(pages)
 
+# Outside the sidebar so the demo's first-start progress bar shows in the main area.
+ws = current_workspace(notify=False)
 with st.sidebar:
-    ws = current_workspace()
     spaces = list_workspaces()
     if spaces:
         slugs = [w.slug for w in spaces]

@@ -104,12 +104,12 @@ def venn_images(counts: tuple, names: tuple, title: str) -> tuple[bytes, bytes]:
 # -- the current workspace -------------------------------------------------------------------
 
 
-def current_workspace() -> Workspace | None:
+def current_workspace(notify: bool = True) -> Workspace | None:
     """The workspace picked in the sidebar (``st.session_state["workspace"]``).
 
     Falls back to the built-in demo, building it with a progress bar on first use, and to
-    the first saved workspace if the demo cannot be built. Returns ``None`` (after telling
-    the user) when there is no workspace at all.
+    the first saved workspace if the demo cannot be built. Returns ``None`` when there is no
+    workspace at all, after saying so unless ``notify`` is false.
     """
     slug = st.session_state.get("workspace")
     ws = find_workspace(slug) if slug else None
@@ -119,7 +119,8 @@ def current_workspace() -> Workspace | None:
         saved = list_workspaces()
         ws = saved[0] if saved else None
     if ws is None:
-        st.info("No workspace yet: create one on the Workspace page.")
+        if notify:
+            st.info("No workspace yet: create one on the Workspace page.")
         return None
     st.session_state["workspace"] = ws.slug
     return ws
@@ -193,3 +194,30 @@ def table_downloads(table: pd.DataFrame, stem: str) -> None:
         on_click="ignore",
         icon=":material/download:",
     )
+
+
+# -- Samples, Embeddings and Report pages (issue 6) -------------------------------------------
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def sample_table(workspace_json: str, fingerprint: str) -> pd.DataFrame:
+    """:func:`gemviz.samples.sample_table` of the workspace's study (shared, read-only)."""
+    from gemviz import samples
+
+    return samples.sample_table(load_study(workspace_json, fingerprint))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def predictions(path: str, field: str, fingerprint: str) -> dict:
+    """A model's raw predictions by sample id (:func:`gemviz.samples.load_predictions`)."""
+    from gemviz import samples
+
+    return samples.load_predictions(path, field)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def embeddings(path: str, fingerprint: str) -> tuple[list[str], np.ndarray]:
+    """Ids and matrix of an embeddings ``.npz`` (shared, read-only)."""
+    from gemviz.scoring import load_embeddings as load
+
+    return load(path)

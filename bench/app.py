@@ -1,0 +1,166 @@
+"""Time every dashboard page on a synthetic 50,000-step workspace.
+
+For each page the table gives the median AppTest run with Streamlit's caches cleared before
+every run (the naive approach: everything recomputed on each rerun) and with the cached
+artifacts in place (what a user sees after the first visit), plus one rerun after a widget
+change. Target: no cached rerun over 1 s.
+
+Usage: ``python bench/app.py [--quick] [--steps 50000] [--repeats 5]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SEED = 42
+
+
+def build_workspace(folder: Path, steps: int):
+    """A workspace of ``steps`` test steps: 3 splitters with scores, 3 models."""
+    from gemviz.io import write_records
+    from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
+    from gemviz.workspace import ModelEntry, create_workspace
+
+    rng = np.random.default_rng(SEED)
+    apps = [f"app{i}" for i in range(40)]
+
+    def records(n, ood_share):
+        ood = rng.random(n) < ood_share
+        score = np.where(ood, rng.normal(9.0, 1.5, n), rng.normal(5.0, 0.8, n))
+        return [
+            {
+                "id": f"s{i}",
+                "task": f"task {i // 8}",
+                "image_path": f"img/{i}.png",
+                "app": apps[i % len(apps)],
+                "input_score": float(s),
+            }
+            for i, s in enumerate(score)
+        ]
+
+    train, test = records(steps, 0.02), records(steps, 0.2)
+    write_records(folder / "train.json", train)
+    write_records(folder / "test.json", test)
+    ws = create_workspace("Bench 50k", test=folder / "test.json", train=folder / "train.json")
+    x_train = np.array([r["input_score"] for r in train])
+    x_test = np.array([r["input_score"] for r in test])
+    fit = fit_gmm_1d(x_train, max_components=6, random_state=SEED)
+    for name, sigma in (("gem-2", 2.0), ("gem-1", 1.0), ("gem-3", 3.0)):
+        flags = in_intervals(x_test, merge_intervals(fit.means, fit.stds, sigma))
+        ws.save_partition(
+            name,
+            folder / "test.json",
+            flags,
+            train_scores=str(folder / "train.json"),
+            partition="gem",
+            params={"sigma": sigma},
+        )
+    for name, p in (("strong", 0.8), ("mid", 0.55), ("weak", 0.3)):
+        hit = rng.random(steps) < p
+        write_records(
+            folder / f"{name}.json",
+            [
+                {"id": f"s{i}", "type_match": int(h or i % 2), "exact_match": int(h)}
+                for i, h in enumerate(hit)
+            ],
+        )
+        ws.add_model(ModelEntry(name=name, results=str(folder / f"{name}.json")))
+    return ws
+
+
+# page -> (file, interaction applied to a finished AppTest)
+PAGES = {
+    "Workspace": ("1_Workspace.py", lambda at: at.text_input(key="new_model_name").set_value("x")),
+    "Score & Partition": ("2_Score_Partition.py", lambda at: at.slider(key="sigma").set_value(1.5)),
+    "Metrics": (
+        "3_Metrics.py",
+        lambda at: at.multiselect(key="metrics_models").set_value(["strong", "weak"]),
+    ),
+    "Overlap": (
+        "4_Overlap.py",
+        lambda at: at.multiselect(key="overlap_splitters").set_value(["gem-2", "gem-3"]),
+    ),
+}
+
+
+def run_once(page: str, slug: str, interact=None) -> float:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=600)
+    at.session_state["workspace"] = slug
+    at.run()
+    if at.exception:
+        raise RuntimeError(f"{page}: {at.exception[0].value}")
+    if interact is None:
+        return 0.0
+    interact(at)
+    start = time.perf_counter()
+    at.run()
+    return time.perf_counter() - start
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=50_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (a couple of minutes)")
+    args = parser.parse_args(argv)
+    repeats = 3 if args.quick else args.repeats
+    cold_repeats = 1 if args.quick else 3
+
+    os.environ["GEMVIZ_CACHE"] = tempfile.mkdtemp(prefix="gemviz-bench-")
+    import streamlit as st
+
+    from gemviz.paths import cache_dir
+
+    t0 = time.perf_counter()
+    ws = build_workspace(cache_dir("bench_files"), args.steps)
+    print(f"built a {args.steps:,}-step workspace in {time.perf_counter() - t0:.1f} s\n")
+
+    def clear():
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+    rows = []
+    for name, (page, interact) in PAGES.items():
+        cold = []
+        for _ in range(cold_repeats):
+            clear()
+            cold.append(timed(lambda page=page: run_once(page, ws.slug)))
+        run_once(page, ws.slug)  # make sure every artifact of this page is cached
+        warm = [timed(lambda page=page: run_once(page, ws.slug)) for _ in range(repeats)]
+        rerun = run_once(page, ws.slug, interact)
+        rows.append((name, statistics.median(cold), statistics.median(warm), rerun))
+
+    print(
+        "| page | no cache (naive), s | cached, s | rerun after widget change, s | cached ≤ 1 s |"
+    )
+    print("|---|---|---|---|---|")
+    for name, cold, warm, rerun in rows:
+        ok = "yes" if warm <= 1.0 and rerun <= 1.0 else "NO"
+        print(f"| {name} | {cold:.2f} | {warm:.2f} | {rerun:.2f} | {ok} |")
+    print(
+        f"\n{args.steps:,} test steps, 3 splitters, 3 models; medians of {cold_repeats} "
+        f"uncached and {repeats} cached runs."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

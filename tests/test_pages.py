@@ -1,0 +1,178 @@
+"""AppTests of every page: each runs without exception, shows its key elements, and reacts
+to one widget.
+
+The pages run on the built-in demo when :func:`gemviz.demo.ensure_demo` is available (built
+once per test session into a shared cache folder). Until then they run on a workspace built
+here from the real AITZ scores of the GEM release with synthetic labels and results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import ROOT, SEED
+from streamlit.testing.v1 import AppTest
+
+from gemviz.io import read_records, write_records
+from gemviz.workspace import ModelEntry, Workspace, create_workspace
+
+TIMEOUT = 120  # the first run may build the demo
+
+
+def _fixture_workspace(gem_public, folder) -> Workspace:
+    """Real AITZ scores, split by task into train/test, plus synthetic splitters and models."""
+    records = read_records(gem_public / "AITZ_test_inputscore.json")
+    tasks = sorted({r["task"] for r in records})
+    rng = np.random.default_rng(SEED)
+    train_tasks = set(rng.choice(tasks, size=len(tasks) // 2, replace=False))
+    train = [r for r in records if r["task"] in train_tasks]
+    test = [r for r in records if r["task"] not in train_tasks][:1500]
+    test += read_records(gem_public / "screenspot-mobile_inputscore.json")[:300]
+    for i, r in enumerate(test):
+        r["id"] = f"s{i}"
+    for name, rows in (("train", train), ("test", test)):
+        write_records(folder / f"{name}.json", rows)
+    ws = create_workspace("Fixture study", test=folder / "test.json", train=folder / "train.json")
+    scores = np.array([r["input_score"] for r in test])
+    for name, q in (("gem", 0.80), ("percentile", 0.70), ("strict", 0.50)):
+        flags = scores <= np.quantile(scores, q)
+        ws.save_partition(
+            name,
+            folder / "test.json",
+            flags,
+            train_scores=str(folder / "train.json"),
+            partition="gem",
+        )
+    for name, p in (("strong", 0.8), ("mid", 0.6), ("weak", 0.3)):
+        hit = rng.random(len(test)) < p
+        res = [
+            {"id": r["id"], "type_match": int(h or rng.random() < 0.5), "exact_match": int(h)}
+            for r, h in zip(test, hit, strict=True)
+        ]
+        write_records(folder / f"{name}.json", res)
+        ws.add_model(ModelEntry(name=name, results=str(folder / f"{name}.json")))
+    return ws
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory, gem_public):
+    """One cache folder for the module: the demo (or the fixture) is built once."""
+    import os
+
+    folder = tmp_path_factory.mktemp("pages_cache")
+    old = os.environ.get("GEMVIZ_CACHE")
+    os.environ["GEMVIZ_CACHE"] = str(folder)
+    try:
+        try:
+            from gemviz.demo import ensure_demo
+        except ImportError:
+            slug = _fixture_workspace(gem_public, tmp_path_factory.mktemp("files")).slug
+        else:
+            slug = Workspace.load(ensure_demo()).slug
+    finally:
+        if old is None:
+            os.environ.pop("GEMVIZ_CACHE", None)
+        else:
+            os.environ["GEMVIZ_CACHE"] = old
+    return folder, slug
+
+
+@pytest.fixture
+def workspace(shared_cache, monkeypatch) -> Workspace:
+    folder, slug = shared_cache
+    monkeypatch.setenv("GEMVIZ_CACHE", str(folder))
+    return Workspace.load(folder / "workspaces" / slug)
+
+
+def run_page(name: str, ws: Workspace) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=TIMEOUT)
+    at.session_state["workspace"] = ws.slug
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    if ws.demo:
+        assert any("demo" in i.value for i in at.info)
+    return at
+
+
+def test_app_router_runs(workspace):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["workspace"] = workspace.slug
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.selectbox(key="workspace_picker").value == workspace.slug
+
+
+def test_workspace_page_rename(workspace):
+    at = run_page("1_Workspace.py", workspace)
+    assert at.dataframe[0].value.shape[0] == len(workspace.splitters)
+    assert at.dataframe[1].value.shape[0] == len(workspace.models)
+    old = workspace.name
+    at.text_input(key="rename_value").set_value("Renamed study")
+    at.button(key="rename_button").click().run()
+    assert not at.exception
+    assert Workspace.load(workspace.folder).name == "Renamed study"
+    assert any(h.value == "Renamed study" for h in at.subheader)
+    Workspace.load(workspace.folder).rename(old)
+
+
+def test_workspace_page_bad_file_shows_error(workspace, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("[{oops")
+    at = run_page("1_Workspace.py", workspace)
+    at.text_input(key="new_model_name").set_value("broken")
+    at.text_input(key="new_model_file_path").set_value(str(bad))
+    at.button(key="add_model").click().run()
+    assert not at.exception
+    assert at.error and "not valid JSON" in at.error[0].value
+
+
+def _id_count(at: AppTest) -> int:
+    metric = next(m for m in at.metric if m.label == "ID steps")
+    return int(metric.value.replace(",", ""))
+
+
+def test_score_partition_sigma_relabels(workspace):
+    at = run_page("2_Score_Partition.py", workspace)
+    assert at.selectbox(key="partition_method").value == "gem"
+    assert len(at.get("plotly_chart")) == 2
+    before = _id_count(at)
+    at.slider(key="sigma").set_value(0.5).run()
+    assert not at.exception
+    after = _id_count(at)
+    assert after < before
+
+
+def test_metrics_filter_changes_rows(workspace):
+    at = run_page("3_Metrics.py", workspace)
+    table = at.dataframe[0].value
+    n_models = len(workspace.models)
+    assert table.shape[0] == len(workspace.splitters) * n_models * 2
+    keep = [m.name for m in workspace.models][:1]
+    at.multiselect(key="metrics_models").set_value(keep).run()
+    assert not at.exception
+    assert at.dataframe[0].value.shape[0] == table.shape[0] // n_models
+    assert at.dataframe[1].value["subset"].tolist() == ["all", "ID", "OOD"]
+    assert "verdict" in at.dataframe[2].value.columns
+
+
+def test_overlap_other_splitter_changes_counts(workspace):
+    if len(workspace.splitters) < 3:
+        # The demo has two splitters: add a stricter third one so there is another to pick.
+        first = workspace.splitters[0]
+        study = workspace.study()
+        scores = study.scores[first.name].to_numpy()
+        keep = scores <= np.nanquantile(scores, 0.5)
+        src = first.test_scores or workspace.test
+        workspace.save_partition("strict", src, keep, partition="gem")
+    names = [s.name for s in Workspace.load(workspace.folder).splitters]
+    at = run_page("4_Overlap.py", Workspace.load(workspace.folder))
+    at.multiselect(key="overlap_splitters").set_value(names[:2]).run()
+    counts = at.dataframe[0].value["count"].tolist()
+    assert len(counts) == 3 and sum(counts) > 0
+    at.multiselect(key="overlap_splitters").set_value([names[0], names[2]]).run()
+    assert not at.exception
+    assert at.dataframe[0].value["count"].tolist() != counts
+    steps = at.dataframe[2].value
+    assert {"id", "task", "link"} <= set(steps.columns)
+    assert steps["link"].str.startswith("samples?sample=").all()
