@@ -85,6 +85,7 @@ def score_command(
     model: str = "default",
     method: str = "sentence",
     device: str | None = None,
+    image_root: str | None = None,
     extra: Sequence[str] = (),
 ) -> list[str]:
     """The ``gemviz score`` command line for these inputs (without output or progress flags).
@@ -95,6 +96,8 @@ def score_command(
     cmd += ["--model", model, "--method", method]
     if device:
         cmd += ["--device", device]
+    if image_root:
+        cmd += ["--image-root", str(image_root)]
     return cmd + list(extra)
 
 

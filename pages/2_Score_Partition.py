@@ -47,6 +47,7 @@ with st.expander("Score train and test files", expanded=not ws.splitters):
         model=model,
         method=method,
         device=None if device == "auto" else device,
+        image_root=ws.image_root,
     )
     jid = jobs.job_id(command)
     b1, b2 = st.columns(2)

@@ -125,3 +125,24 @@ def test_score_command_and_output_folder():
     assert cmd[1:4] == ["-m", "gemviz", "score"]
     assert cmd[cmd.index("--device") + 1] == "cpu"
     assert jobs.JobStatus("x", jobs.DONE, folder=jobs.job_folder("x")).out_dir.name == "out"
+
+
+def test_real_score_command_runs_as_a_job(gem_public, tmp_path):
+    """The page's command line is accepted by ``gemviz score`` and yields its score files."""
+    from gemviz.io import read_records, write_records
+
+    records = read_records(gem_public / "AITZ_test_inputscore.json")
+    write_records(tmp_path / "train.json", records[:24])
+    write_records(tmp_path / "test.json", records[24:36])
+    cmd = jobs.score_command(
+        train=str(tmp_path / "train.json"),
+        test=str(tmp_path / "test.json"),
+        method="sentence",
+        device="cpu",
+    )
+    job = jobs.start_job(cmd)
+    done = wait_for(job.job_id, (jobs.DONE, jobs.FAILED), timeout=240)
+    assert done.state == jobs.DONE, done.error
+    scored = read_records(done.out_dir / "test_inputscore.json")
+    assert len(scored) == 12 and all(isinstance(r["input_score"], float) for r in scored)
+    assert done.total > 0 and done.done == done.total
