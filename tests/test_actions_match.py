@@ -273,6 +273,29 @@ def test_match_records_with_pixel_predictions():
     assert results[0]["exact_match"] == 0
 
 
+def test_match_records_with_whole_aitz_records_as_ground_truth():
+    gt = [
+        {
+            "id": 1,
+            "task": "t",
+            "result_action_type": 4,
+            "result_touch_yx": "[0.5, 0.25]",
+            "result_lift_yx": "[0.5, 0.25]",
+        },
+        {"id": 2, "task": "t", "result_action_type": 3, "result_action_text": "Paris"},
+        {"id": 3, "task": "t", "result_action_type": 10},
+    ]
+    pred = [
+        {"id": 1, "prediction": "CLICK <point>[[250, 500]]</point>"},
+        {"id": 2, "prediction": "type(content='paris')"},
+        {"id": 3, "prediction": "finished()"},
+    ]
+    results, summary = match_records(gt, pred, rules="aitz", gt_field=".")
+    assert [r["exact_match"] for r in results] == [1, 1, 1]
+    assert summary["invalid_ground_truth"] == 0
+    assert results[0]["result_touch_yx"] == "[0.5, 0.25]"
+
+
 def test_real_kairos_osatlas_against_teacher(gem_public):
     # The GEM release's Kairos file pairs OS-Atlas predictions with teacher actions.
     records = read_records(gem_public / "Kairos_test_inputscore.json")

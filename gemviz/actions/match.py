@@ -79,7 +79,8 @@ def match_records(
                 "the ground-truth action is missing", file=gt_file, row=i + 1, field=gt_field
             )
         size = image_sizes[i] if image_sizes is not None else None
-        gt = parse_action(gt_value, "auto")
+        # The size also lets an AITZ / AitW ground truth in pixels be normalized.
+        gt = parse_action(gt_value, "auto", image_size=size, coords="relative")
         pred_value = pred_records[int(j)].get(pred_field)
         if coords == "pixel" and size is None:
             raise GemvizError(
