@@ -303,7 +303,9 @@ def _draw_scroll(canvas: _Canvas, act: _Act, colour: str, slot: int) -> None:
         fill=colour,
     )
     canvas.draw.ellipse((x0 - u * 2, y0 - u * 2, x0 + u * 2, y0 + u * 2), fill=colour)
-    canvas.label((x1 + u * 4, y1 + u * 4), f"scroll {act.direction}", colour)
+    # Labels of parallel arrows would cover each other: stack them by actor.
+    step = _size(canvas.font) + u * 3
+    canvas.label((x1 + u * 4, y1 + u * 4 + slot * step), f"scroll {act.direction}", colour)
 
 
 def _badge(canvas: _Canvas, text: str, colour: str, slot: int) -> None:

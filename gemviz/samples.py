@@ -306,3 +306,73 @@ def load_predictions(path: str | os.PathLike, field: str = "prediction") -> dict
         raise GemvizError(f"no record has the prediction field '{field}'", file=str(path))
     ids = sample_ids(records, str(path))
     return {sid: rec.get(field) for sid, rec in zip(ids, records, strict=True)}
+
+
+GT_FIELD = "action"
+
+
+def step_actions(
+    study: Study,
+    pos: int,
+    outputs: Mapping[str, Any] | None = None,
+    formats: Mapping[str, str] | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """Parse the ground-truth action and each model's raw output for the step at ``pos``.
+
+    Args:
+        study: The study; the ground truth is the test record's ``action`` field when present.
+        pos: Row of the step.
+        outputs: Model name -> raw output for this step (models without one are left out).
+        formats: Model name -> action format for :func:`gemviz.actions.parse_action`.
+
+    Returns:
+        ``(gt, predictions)``: the ground-truth Action (None when the test set has no
+        ``action`` field) and model name -> Action. Unreadable output becomes an ``invalid``
+        action, never an error.
+    """
+    from gemviz.actions import parse_action
+
+    def parse(value: Any, fmt: str) -> Any:
+        try:
+            return parse_action(value, fmt=fmt)
+        except GemvizError:
+            return parse_action(value, fmt="auto")
+
+    gt = None
+    if GT_FIELD in study.samples.columns:
+        value = study.samples[GT_FIELD].iloc[pos]
+        if value is not None and not (isinstance(value, float) and np.isnan(value)):
+            gt = parse(value, "auto")
+    formats = formats or {}
+    preds = {
+        m: parse(outputs[m], formats.get(m, "auto"))
+        for m in study.models
+        if outputs and outputs.get(m) is not None
+    }
+    return gt, preds
+
+
+def annotate_step(
+    study: Study,
+    pos: int,
+    outputs: Mapping[str, Any] | None = None,
+    formats: Mapping[str, str] | None = None,
+    image_root: str | os.PathLike | None = None,
+    max_height: int = 900,
+):
+    """The step's screenshot with the ground truth and every prediction drawn on it.
+
+    Each model's legend line carries its type/exact match for the step.
+
+    Returns:
+        A :class:`gemviz.draw.Annotated`.
+    """
+    from gemviz.draw import annotate
+
+    gt, preds = step_actions(study, pos, outputs, formats)
+    notes = {
+        m: f"type {int(study.type_match[m].iloc[pos])}, exact {int(study.exact_match[m].iloc[pos])}"
+        for m in preds
+    }
+    image = study.samples[IMAGE].iloc[pos] if IMAGE in study.samples.columns else None
+    return annotate(image, gt, preds, notes=notes, image_root=image_root, max_height=max_height)

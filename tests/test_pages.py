@@ -176,3 +176,51 @@ def test_overlap_other_splitter_changes_counts(workspace):
     steps = at.dataframe[2].value
     assert {"id", "task", "link"} <= set(steps.columns)
     assert steps["link"].str.startswith("samples?sample=").all()
+
+
+# -- Samples, Embeddings and Report pages (issue 6) -------------------------------------------
+
+
+def _shown(at: AppTest) -> int:
+    metric = next(m for m in at.metric if m.label == "Steps shown")
+    return int(metric.value.split(" of ")[0].replace(",", ""))
+
+
+def test_samples_filter_changes_row_count(workspace):
+    at = run_page("5_Samples.py", workspace)
+    study = workspace.study()
+    assert _shown(at) == len(study)
+    first = study.splitters[0]
+    at.selectbox(key=f"f_label_{first}").set_value("OOD").run()
+    assert not at.exception
+    assert _shown(at) == int((study.labels[first] == "OOD").sum()) < len(study)
+    at.text_input(key="f_search").set_value("zzz-no-such-task-zzz").run()
+    assert _shown(at) == 0
+
+
+def test_samples_selecting_a_row_shows_the_image(workspace):
+    at = run_page("5_Samples.py", workspace)
+    assert not at.get("image")
+    first_id = at.dataframe[0].value["id"].iloc[1]
+    at.session_state["samples_table"] = {"selection": {"rows": [1], "columns": []}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.query_params["sample"] == [first_id] or at.query_params["sample"] == first_id
+    assert len(at.get("image")) == 1
+    models = at.dataframe[-1].value
+    assert models["model"].tolist() == [m.name for m in workspace.models]
+    # next goes to the following filtered row and keeps the image
+    at.button(key="next_sample").click().run()
+    assert not at.exception
+    assert len(at.get("image")) == 1
+
+
+def test_samples_url_reopens_a_step(workspace):
+    study = workspace.study()
+    at = AppTest.from_file(str(ROOT / "pages" / "5_Samples.py"), default_timeout=TIMEOUT)
+    at.session_state["workspace"] = workspace.slug
+    at.query_params["sample"] = study.ids[5]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.get("image")) == 1
+    assert study.samples["task"].iloc[5] in " ".join(m.value for m in at.markdown)

@@ -1,0 +1,161 @@
+"""Samples page: filter the test steps, open one, and see every actor's action on its screenshot."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gemviz import samples as smp
+from gemviz.data import EXACT_MATCH, ID, TYPE_MATCH
+from gemviz.errors import GemvizError
+from gemviz.ui_cache import (
+    current_workspace,
+    demo_banner,
+    predictions,
+    sample_table,
+    study_or_error,
+)
+
+st.title("Samples")
+ws = current_workspace()
+study = study_or_error(ws) if ws is not None else None
+if study is None:
+    st.stop()
+demo_banner(ws)
+table = sample_table(str(ws.json_path), ws.fingerprint())
+ANY = "any"
+
+with st.expander("Filters", expanded=True):
+    cols = st.columns(4)
+    labels = {}
+    for i, s in enumerate(study.splitters):
+        pick = cols[i % 4].selectbox(f"{s} label", [ANY, "ID", "OOD"], key=f"f_label_{s}")
+        if pick != ANY:
+            labels[s] = pick
+    dispute = cols[len(study.splitters) % 4].selectbox(
+        "Splitters", [ANY, "disputed", "agreed"], key="f_disputed"
+    )
+    matches = {}
+    cols = st.columns(4)
+    for i, (m, metric) in enumerate(
+        (m, k) for m in study.models for k in (TYPE_MATCH, EXACT_MATCH)
+    ):
+        pick = cols[i % 4].selectbox(smp.match_col(m, metric), [ANY, 1, 0], key=f"f_{metric}_{m}")
+        if pick != ANY:
+            matches[(m, metric)] = pick
+    cols = st.columns(4)
+    only = cols[0].selectbox("Correct by this model only", [None, *study.models], key="f_only")
+    only_metric = cols[1].selectbox("... on", [EXACT_MATCH, TYPE_MATCH], key="f_only_metric")
+    values = {
+        f: cols[2 + j % 2].multiselect(f, sorted(set(table[f])), key=f"f_values_{f}")
+        for j, f in enumerate(smp.group_fields(study))
+    }
+    ranges = {}
+    cols = st.columns(max(1, len(study.splitters)))
+    for col, s in zip(cols, study.splitters, strict=False):
+        scores = table[smp.score_col(s)].dropna()
+        if len(scores) and scores.min() < scores.max():
+            lo, hi = float(scores.min()), float(scores.max())
+            chosen = col.slider(f"{s} score", lo, hi, (lo, hi), key=f"f_score_{s}")
+            if chosen != (lo, hi):
+                ranges[s] = chosen
+    search = st.text_input("Search in the task", key="f_search")
+
+flt = smp.SampleFilter(
+    labels=labels,
+    disputed={ANY: None, "disputed": True, "agreed": False}[dispute],
+    matches=matches,
+    only_correct=only,
+    only_metric=only_metric,
+    score_ranges=ranges,
+    values=values,
+    search=search,
+)
+try:
+    shown = smp.filter_table(table, flt)
+except GemvizError as exc:
+    st.error(str(exc))
+    st.stop()
+ids = shown[ID].to_numpy()
+
+top = st.columns([2, 1, 1, 1])
+top[0].metric("Steps shown", f"{len(shown):,} of {len(table):,}")
+size = top[1].selectbox("Rows per page", [50, 100, 500], index=1, key="page_size")
+page = smp.paginate(len(shown), 0, size)
+number = top[2].number_input("Page", 1, page.count, 1, key="page_number") - 1
+page = smp.paginate(len(shown), number, size)
+top[3].download_button(
+    "Filtered ids (CSV)",
+    lambda: smp.ids_csv(shown),
+    "sample_ids.csv",
+    "text/csv",
+    key="dl_ids",
+    on_click="ignore",
+    icon=":material/download:",
+)
+rows = smp.visible(shown.iloc[page.start : page.stop])
+event = st.dataframe(
+    rows,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="samples_table",
+    column_config={"image_path": None},
+)
+st.caption(f"Page {page.number + 1} of {page.count}. Select a row to open the step.")
+
+# A new table selection opens that step; otherwise the URL (or prev/next) decides.
+picked = event.selection.rows if event is not None else []
+if picked and st.session_state.get("_samples_last_pick") != (page.number, picked[0]):
+    st.session_state["_samples_last_pick"] = (page.number, picked[0])
+    st.query_params["sample"] = str(rows[ID].iloc[picked[0]])
+current = st.query_params.get("sample")
+if current is None:
+    st.stop()
+hits = (table[ID] == current).to_numpy().nonzero()[0]
+if not len(hits):
+    st.warning(f"No step with id {current!r} in this workspace.")
+    st.stop()
+pos = int(hits[0])
+
+st.divider()
+prev_id, next_id = smp.neighbours(ids, current)
+nav = st.columns([1, 1, 4])
+if nav[0].button("Previous", disabled=prev_id is None, key="prev_sample"):
+    st.query_params["sample"] = prev_id
+    st.rerun()
+if nav[1].button("Next", disabled=next_id is None, key="next_sample"):
+    st.query_params["sample"] = next_id
+    st.rerun()
+nav[2].caption(f"Step `{current}` — share this page's URL to reopen it.")
+
+outputs, formats = {}, {}
+for m in ws.models:
+    if m.predictions:
+        try:
+            outputs[m.name] = predictions(m.predictions, m.pred_field, ws.fingerprint()).get(
+                current
+            )
+        except GemvizError as exc:
+            st.error(str(exc))
+        formats[m.name] = m.format
+picture = smp.annotate_step(study, pos, outputs, formats, image_root=ws.image_root)
+left, right = st.columns([3, 2])
+with left:
+    st.image(picture.png, caption="Ground truth and each model's action")
+    if not picture.found:
+        st.warning("The screenshot is missing or unreadable; a placeholder is shown.")
+    st.download_button(
+        "Annotated screenshot (PNG)",
+        picture.png,
+        f"step_{pos}.png",
+        "image/png",
+        key="dl_step_png",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+with right:
+    st.markdown(f"**Task:** {study.samples['task'].iloc[pos]}")
+    for f in smp.group_fields(study):
+        st.markdown(f"**{f}:** {study.samples[f].iloc[pos]}")
+    st.dataframe(smp.splitter_rows(study, pos), hide_index=True, key="step_splitters")
+    st.dataframe(smp.model_rows(study, pos, outputs), hide_index=True, key="step_models")
