@@ -8,8 +8,8 @@ string format (``CLICK <point>[[x, y]]</point>``, ``TYPE [text]`` ...).
 
 * ``agent-strong`` votes the action type over the 5 nearest train steps (softmax weights), finds the target by
   fuzzy matching widget labels against the task, also reuses the targets of close neighbours
-  (so a paraphrase seen in training resolves), reads quoted text and scroll directions from
-  the task, and answers IMPOSSIBLE when no widget fits a click task.
+  (so a paraphrase seen in training resolves), types any quoted text of the task, reads
+  scroll directions from it, and answers IMPOSSIBLE when no widget fits a click task.
 * ``agent-medium`` copies the nearest step's action type and picks the widget sharing the
   most words with the task; without any shared word it clicks where the neighbour clicked.
 * ``agent-weak`` copies the nearest train step's whole action, point and text included.
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 
-from gemviz.demo.screens import CLICKABLE, Widget
+from gemviz.demo.screens import CLICKABLE, TYPEABLE, Widget
 
 _QUOTED = re.compile(r'"([^"]+)"')
 _WORD = re.compile(r"[a-z0-9]+")
@@ -171,11 +171,14 @@ class StrongAgent(RetrievalAgent):
             votes[kind] = votes.get(kind, 0.0) + float(np.exp((sim - top) / self.temperature))
         kind = max(votes, key=votes.get)
         near = self.train_[neighbours[0][0]]["action"]
+        quoted = _QUOTED.search(task)
+        # Text in quotes is something to type, whatever the neighbours did.
+        if quoted and any(w.kind in TYPEABLE for w in widgets):
+            return {"type": "type", "text": quoted.group(1)}
         if kind == "click":
             return self._click(task, widgets, neighbours)
         if kind == "type":
-            quoted = _QUOTED.search(task)
-            return {"type": "type", "text": quoted.group(1) if quoted else near.get("text", "")}
+            return {"type": "type", "text": near.get("text", "")}
         if kind == "scroll":
             words = _words(task)
             direction = next((d for d in ("up", "down") if d in words), None)
@@ -189,7 +192,7 @@ class StrongAgent(RetrievalAgent):
             for j, sim in neighbours
             if sim >= self.analogy_sim and self.targets_[j] is not None
         }
-        best, best_score = None, -1.0
+        best, best_key = None, (-1.0, 0)
         for w in widgets:
             if w.kind not in CLICKABLE:
                 continue
@@ -199,9 +202,11 @@ class StrongAgent(RetrievalAgent):
                 score = 100.0
             if w.label in borrowed:
                 score = max(score, 100.0 * borrowed[w.label] + 5.0)
-            if score > best_score:
-                best, best_score = w, score
-        if best is None or best_score < self.min_match:
+            # Among equal scores the longest label is the most specific match ("Files" holds
+            # "File", but a task naming "Documents" means the Documents item).
+            if (score, len(label)) > best_key:
+                best, best_key = w, (score, len(label))
+        if best is None or best_key[0] < self.min_match:
             return {"type": "impossible"}
         return _click(best)
 

@@ -33,7 +33,11 @@ class ScreenSpec:
 
 @dataclass(frozen=True)
 class AppSpec:
-    """One app: where it runs, its role in the demo, its screens and what users type in it."""
+    """One app: where it runs, its role in the demo, its screens and what users type in it.
+
+    Apps outside the train set get a higher ``paraphrase`` rate: their users describe what
+    they want in their own words, which is much of what makes a domain new to an agent.
+    """
 
     name: str
     platform: str
@@ -42,6 +46,8 @@ class AppSpec:
     screens: dict[str, ScreenSpec]
     texts: tuple[str, ...]
     aliases: dict[str, str] = field(default_factory=dict)
+    # How often a task names a control by its alias (a paraphrase) instead of its label.
+    paraphrase: float = 0.4
 
 
 PHONE, DESKTOP, WEB = "phone", "desktop", "web"
@@ -351,6 +357,7 @@ APPS: dict[str, AppSpec] = {
                 "Cards": "manage my plastic",
                 "Recipient": "say who gets the money",
             },
+            paraphrase=0.75,
         ),
         AppSpec(
             "Recipes",
@@ -386,6 +393,7 @@ APPS: dict[str, AppSpec] = {
                 "Save recipe": "keep this dish for later",
                 "Nutrition": "check the calories",
             },
+            paraphrase=0.75,
         ),
         AppSpec(
             "Fitness",
@@ -415,6 +423,7 @@ APPS: dict[str, AppSpec] = {
                 "Sleep": "see how I rested last night",
                 "Finish": "end the session",
             },
+            paraphrase=0.75,
         ),
         # Other platforms.
         AppSpec(
@@ -447,6 +456,7 @@ APPS: dict[str, AppSpec] = {
                 "Paste": "put the copied item here",
                 "Downloads": "see what I fetched from the internet",
             },
+            paraphrase=0.75,
         ),
         AppSpec(
             "Sheets",
@@ -477,6 +487,7 @@ APPS: dict[str, AppSpec] = {
                 "Sort": "put the rows in order",
                 "Bold": "make the text heavier",
             },
+            paraphrase=0.75,
         ),
         AppSpec(
             "Writer",
@@ -501,6 +512,7 @@ APPS: dict[str, AppSpec] = {
                 "Find": "look for a word",
                 "Save": "keep my changes",
             },
+            paraphrase=0.75,
         ),
         AppSpec(
             "FlyNow",
@@ -529,6 +541,7 @@ APPS: dict[str, AppSpec] = {
                 "Hotels": "look for a place to stay",
                 "Car rental": "hire a car",
             },
+            paraphrase=0.75,
         ),
         AppSpec(
             "DailyNews",
@@ -556,6 +569,7 @@ APPS: dict[str, AppSpec] = {
                 "Tech": "read gadget stories",
                 "Sports": "see the match results",
             },
+            paraphrase=0.75,
         ),
         AppSpec(
             "StoreWeb",
@@ -584,6 +598,7 @@ APPS: dict[str, AppSpec] = {
                 "Deals": "browse the discounts",
                 "Account": "manage my profile",
             },
+            paraphrase=0.75,
         ),
     )
 }

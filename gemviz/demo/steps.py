@@ -86,26 +86,49 @@ _PHONE_TEMPLATES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Desktop and web users describe the mouse, the window and the page, which makes these
+# tasks read differently from the phone ones (longer, other words) as real ones do.
 _COMPUTER_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "click:button": ("Click the {label} button in {app}", "On the {app} toolbar, click {label}"),
-    "click:row": ("Double-click {label} in {app}", "Select the entry {label} in {app}"),
-    "click:menu": ("Open the {label} menu of {app}", "Click {label} in the {app} menu bar"),
-    "click:link": ("Follow the {label} link on {app}", "Navigate to the {label} section of {app}"),
-    "click:nav": ("Show {label} in the {app} sidebar", "Click {label} in the left pane of {app}"),
-    "click:icon": ("Click the browser's {label} arrow",),
-    "click:alias": ("Using {app}, {alias}",),
-    "type:search": ('Use the {app} search box to find "{text}"',),
-    "type:input": (
-        'Enter "{text}" in the {label} box of {app}',
-        'Fill the {label} box with "{text}" on {app}',
+    "click:button": (
+        "With the mouse, click the {label} button in the toolbar of the {app} {where}",
+        "In the {app} {where}, move the pointer to {label} and click it",
     ),
-    "scroll:down": ("Scroll down the {app} window", "Scroll the {title} page down"),
-    "scroll:up": ("Scroll the {app} window back up",),
-    "press_back": ("Go back to the previous page in the browser",),
-    "press_home": ("Minimise {app} and show the desktop",),
-    "complete": ("Confirm that {title} is open in {app}",),
-    "impossible": ("Click the {label} button in {app}",),
+    "click:row": (
+        "Double-click the entry {label} in the main area of the {app} {where}",
+        "Using the mouse, select the line {label} in the {app} {where}",
+    ),
+    "click:menu": (
+        "Open the {label} menu in the menu bar of the {app} {where}",
+        "Click {label} in the menu bar at the top of the {app} {where}",
+    ),
+    "click:link": (
+        "Follow the {label} link in the header of the {app} {where}",
+        "Navigate to the {label} section of the {app} {where} by clicking its link",
+    ),
+    "click:nav": (
+        "Show {label} by clicking it in the left sidebar of the {app} {where}",
+        "Click {label} in the navigation pane on the left of the {app} {where}",
+    ),
+    "click:icon": ("Click the back arrow of the web browser left of the address bar",),
+    "click:alias": ("Working in the {app} {where}, {alias}",),
+    "type:search": ('Use the search box of the {app} {where} to find "{text}" with the keyboard',),
+    "type:input": (
+        'Click into the {label} box of the {app} {where} and enter "{text}" with the keyboard',
+        'Fill the {label} box of the {app} {where} with "{text}"',
+    ),
+    "scroll:down": (
+        "Scroll down in the {app} {where} with the mouse wheel",
+        "Scroll the content of the {app} {where} down to see the rest",
+    ),
+    "scroll:up": ("Scroll the {app} {where} back up with the mouse wheel",),
+    "press_back": ("Go back to the previous page with the web browser's back navigation",),
+    "press_home": ("Minimise the {app} {where} and show the desktop",),
+    "complete": ("Confirm that the {title} view of the {app} {where} is open; nothing else to do",),
+    "impossible": ("With the mouse, click the {label} button in the {app} {where}",),
 }
+
+# How computer tasks name the place they happen in.
+_WHERE: dict[str, str] = {DESKTOP: "desktop application window", WEB: "website in the browser"}
 
 # Phrasings per platform; unseen phone apps use the phone phrasings.
 TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -183,7 +206,7 @@ class StepMaker:
         }
         kinds = [k for k in _PLATFORM_ACTIONS[app.platform] if allowed[k]]
         kind = self.rng.choices(kinds, weights=[ACTION_WEIGHTS[k] for k in kinds])[0]
-        fill = {"app": app.name, "title": screen.title}
+        fill = {"app": app.name, "title": screen.title, "where": _WHERE.get(app.platform, "")}
         if kind == "click":
             action, key, extra = self._click(screen, app)
             fill.update(extra)
@@ -208,7 +231,7 @@ class StepMaker:
         weights = [0.2 if w.kind == "icon" else 1.0 for w in widgets]
         widget = self.rng.choices(widgets, weights=weights)[0]
         alias = app.aliases.get(widget.label)
-        if alias and self.rng.random() < 0.5:
+        if alias and self.rng.random() < app.paraphrase:
             return click_action(widget), "click:alias", {"alias": alias}
         label = widget.label
         if widget.kind == "icon":
