@@ -56,9 +56,14 @@ with st.expander("Score train and test files", expanded=not ws.splitters):
     if b2.button("Cancel", key="score_cancel") and jobs.status(jid).state == jobs.RUNNING:
         jobs.cancel(jid)
 
-    @st.fragment(run_every=2.0)
+    polling = jobs.status(jid).state == jobs.RUNNING
+
+    # Only a running job is polled; when it ends, the whole page reruns to list its scores.
+    @st.fragment(run_every=2.0 if polling else None)
     def job_panel() -> None:
         job = jobs.status(jid)
+        if polling and job.state != jobs.RUNNING:
+            st.rerun(scope="app")
         if job.state == jobs.MISSING:
             st.caption("No job for these settings yet.")
             return

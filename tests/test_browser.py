@@ -104,15 +104,19 @@ def server(tmp_path):
 
 
 def _wait_rendered(page, timeout_s: float) -> None:
-    """Wait until the script has finished running (no running indicator for a while)."""
+    """Wait until the page's script has finished (the app reports ``notRunning``) for a while.
+
+    The state must hold across several checks: a page can rerun itself right after its first
+    run (the demo build, a fragment), and charts draw a moment after the script ends.
+    """
     page.wait_for_selector('[data-testid="stApp"]', timeout=60_000)
+    done = '[data-testid="stApp"][data-test-script-state="notRunning"]'
     deadline = time.time() + timeout_s
     quiet = 0
     while time.time() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').count()
-        skeleton = page.locator('[data-testid="stSkeleton"]').count()
-        quiet = quiet + 1 if running == 0 and skeleton == 0 else 0
-        if quiet >= 3 and page.locator("h1").count():
+        idle = page.locator(done).count() and not page.locator('[data-testid="stSkeleton"]').count()
+        quiet = quiet + 1 if idle else 0
+        if quiet >= 4 and page.locator("h1").count():
             return
         time.sleep(0.5)
     raise AssertionError(f"page did not finish rendering in {timeout_s:.0f} s")
