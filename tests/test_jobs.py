@@ -146,3 +146,36 @@ def test_real_score_command_runs_as_a_job(gem_public, tmp_path):
     scored = read_records(done.out_dir / "test_inputscore.json")
     assert len(scored) == 12 and all(isinstance(r["input_score"], float) for r in scored)
     assert done.total > 0 and done.done == done.total
+
+
+def test_score_page_starts_attaches_and_cancels(gem_public, tmp_path):
+    """The Score & Partition page drives a real job: start, attach on a second start, cancel."""
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    from gemviz.io import read_records, write_records
+    from gemviz.workspace import create_workspace
+
+    records = read_records(gem_public / "AITZ_test_inputscore.json")
+    write_records(tmp_path / "train.json", records[:400])
+    write_records(tmp_path / "test.json", records[400:800])
+    ws = create_workspace("jobs", test=tmp_path / "test.json", train=tmp_path / "train.json")
+    at = AppTest.from_file(str(ROOT / "pages" / "2_Score_Partition.py"), default_timeout=60)
+    at.session_state["workspace"] = ws.slug
+    at.run()
+    assert not at.exception
+    assert at.text_input(key="score_train").value == ws.train
+    at.selectbox(key="score_device").set_value("cpu")
+    at.button(key="score_start").click().run()
+    assert not at.exception
+    method = at.selectbox(key="score_method").value
+    cmd = jobs.score_command(train=ws.train, test=ws.test, method=method, device="cpu")
+    jid = jobs.job_id(cmd)
+    pid = jobs._read_json(jobs.job_folder(jid) / "job.json")["pid"]
+    assert jobs.status(jid).state in (jobs.RUNNING, jobs.DONE)
+    at.button(key="score_start").click().run()
+    assert jobs._read_json(jobs.job_folder(jid) / "job.json")["pid"] == pid
+    at.button(key="score_cancel").click().run()
+    assert not at.exception
+    assert jobs.status(jid).state in (jobs.CANCELLED, jobs.DONE)
+    assert not jobs._alive(pid)
