@@ -469,7 +469,7 @@ APPS: dict[str, AppSpec] = {
                     root=True,
                     menu=("File", "Edit", "Insert", "Format", "Data"),
                     buttons=("Bold", "Italic", "Sum", "Sort", "Chart"),
-                    inputs=("Name box", "Formula bar"),
+                    inputs=("Cell name", "Formula bar"),
                     sidebar=("Sheet1", "Sheet2", "Summary"),
                     rows=(
                         "Rent|1200",
