@@ -116,6 +116,9 @@ def make_tiny_qwen2vl(
     vision_depth: int = 1,
     dtype: str = "float32",
     seed: int = SEED,
+    num_heads: int = 4,
+    tie_embeddings: bool = False,
+    max_pixels: int = MAX_PIXELS,
 ) -> Path:
     """Build and save a tiny random-weight Qwen2-VL checkpoint with its processor.
 
@@ -129,6 +132,10 @@ def make_tiny_qwen2vl(
         vision_depth: Number of vision blocks.
         dtype: Storage dtype of the weights ("float32", "bfloat16", "float16").
         seed: Seed of the random weights.
+        num_heads: Attention heads of the text model.
+        tie_embeddings: Share the input embedding with the output head (halves the file
+            size of a large-vocabulary checkpoint).
+        max_pixels: Pixel budget of the image processor (Qwen2-VL's own is 28*28*1280).
 
     Returns:
         ``folder``, which then loads with :func:`load_tiny_processor` (or
@@ -146,7 +153,7 @@ def make_tiny_qwen2vl(
     tokenizer = make_tiny_tokenizer()
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
     n_vocab = vocab_size or len(tokenizer)
-    heads = 4
+    heads = num_heads
     head_dim = hidden_size // heads
     # mrope splits the rotary half-dimension into temporal/height/width sections.
     half = head_dim // 2
@@ -158,7 +165,7 @@ def make_tiny_qwen2vl(
             "intermediate_size": hidden_size * 2,
             "num_hidden_layers": num_layers,
             "num_attention_heads": heads,
-            "num_key_value_heads": 2,
+            "num_key_value_heads": 2 if num_heads % 2 == 0 else num_heads,
             "max_position_embeddings": 4096,
             "rope_parameters": {
                 "rope_type": "default",
@@ -183,15 +190,22 @@ def make_tiny_qwen2vl(
         video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"],
         vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=tie_embeddings,
     )
     torch.manual_seed(seed)
-    model = Qwen2VLForConditionalGeneration(config).eval()
+    # Build directly in the storage dtype: a 152k x 3584 table is 2 GB in float32.
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, dtype))
+    try:
+        model = Qwen2VLForConditionalGeneration(config).eval()
+    finally:
+        torch.set_default_dtype(previous)
     model.generation_config.eos_token_id = ids["<|im_end|>"]
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     model.to(getattr(torch, dtype))
     model.save_pretrained(folder, safe_serialization=True)
 
-    image_processor = Qwen2VLImageProcessorPil(min_pixels=MIN_PIXELS, max_pixels=MAX_PIXELS)
+    image_processor = Qwen2VLImageProcessorPil(min_pixels=MIN_PIXELS, max_pixels=max_pixels)
     tokenizer.save_pretrained(folder)
     image_processor.save_pretrained(folder)
     (folder / "chat_template.jinja").write_text(CHAT_TEMPLATE, encoding="utf-8")

@@ -90,17 +90,21 @@ class GemInputEmbedder(Embedder):
 
     def embed(self, batch: list[Sample]) -> np.ndarray:
         torch = self._torch
-        out = np.empty((len(batch), self.table.shape[1]), dtype=np.float32)
-        for i, sample in enumerate(batch):
-            ids, count = self.token_ids(sample)
-            index = torch.as_tensor(ids, device=self.table.device)
-            rows = self.table[index].float()
+        per_sample = [self.token_ids(s) for s in batch]
+        # Prompts of one batch share most tokens (the template), so gather each distinct row
+        # once and form every mean as a weighted sum of those rows.
+        all_ids = np.concatenate([np.asarray(ids, dtype=np.int64) for ids, _ in per_sample])
+        uniq, inverse = np.unique(all_ids, return_inverse=True)
+        weights = np.zeros((len(batch), len(uniq)), dtype=np.float64)
+        offset = 0
+        for i, (ids, count) in enumerate(per_sample):
+            w = np.ones(len(ids))
             if count:
                 # The placeholder appears once in ``ids``; it stands for ``count`` tokens.
-                is_image = index == self.image_token_id
-                weights = torch.where(is_image, float(count), 1.0).unsqueeze(1)
-                vec = (rows * weights).sum(0) / weights.sum()
-            else:
-                vec = rows.mean(0)
-            out[i] = vec.cpu().numpy()
-        return out
+                w[np.asarray(ids) == self.image_token_id] = count
+            np.add.at(weights[i], inverse[offset : offset + len(ids)], w)
+            weights[i] /= w.sum()
+            offset += len(ids)
+        rows = self.table[torch.from_numpy(uniq).to(self.table.device)].double()
+        means = torch.from_numpy(weights).to(rows.device) @ rows
+        return means.float().cpu().numpy()
