@@ -20,10 +20,12 @@ The steps are also exposed as pure functions (:func:`fit_gmm_1d`, :func:`merge_i
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from gemviz.errors import GemvizError
 from gemviz.splitters.base import Splitter, as_scores
@@ -63,11 +65,39 @@ def _gmm(k: int, random_state: int | None):
     return GaussianMixture(n_components=k, random_state=random_state)
 
 
+def _workers(n_jobs: int | None, tasks: int) -> int:
+    if n_jobs is None:
+        n_jobs = os.cpu_count() or 1
+    return max(1, min(_check_int("n_jobs", n_jobs, 1), tasks))
+
+
+def _search(column: np.ndarray, top: int, random_state: int | None, workers: int) -> dict:
+    """Fit 1..top components, largest counts (the slowest) first.
+
+    Each fit's k-means initialisation would start one OpenMP thread per core; on 1-D data
+    the threads mostly wait on each other, and on a busy machine that made the search 2-3x
+    slower (bench/partition.py), so every fit runs single-threaded. With ``workers`` > 1
+    the fits run in a thread pool instead (numpy releases the GIL on these array sizes).
+    """
+
+    def fit(k: int):
+        return k, _gmm(k, random_state).fit(column)
+
+    counts = range(top, 0, -1)
+    if workers == 1:
+        return dict(map(fit, counts))
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers) as pool:
+        return dict(pool.map(fit, counts))
+
+
 def fit_gmm_1d(
     scores: np.ndarray,
     max_components: int = 19,
     random_state: int | None = 42,
     search_sample: int | None = None,
+    n_jobs: int | None = 1,
 ) -> GmmFit:
     """Choose the component count by BIC and fit the mixture, as GEM does.
 
@@ -80,6 +110,8 @@ def fit_gmm_1d(
         search_sample: If set and smaller than the number of scores, the BIC search runs on a
             seeded random sub-sample of that many scores and only the chosen count is refit on
             all of them. None (the default) searches on all scores, as the paper does.
+        n_jobs: Threads for the search (default 1; None: one per CPU). Each count's fit is
+            independent and seeded, so the result does not depend on it.
 
     Returns:
         The :class:`GmmFit`.
@@ -100,17 +132,16 @@ def fit_gmm_1d(
         search = column[np.sort(rng.choice(x.size, size=search_sample, replace=False))]
     top = min(max_components, int(np.unique(search[:, 0]).size))
     bics = np.full(max_components, np.nan)
-    fits = {}
     with warnings.catch_warnings():
         # Large counts often stop at the iteration limit; BIC still ranks them, as in the paper.
         warnings.filterwarnings("ignore", message=".*converge.*")
         warnings.filterwarnings("ignore", message=".*distinct clusters.*")
-        for k in range(1, top + 1):
-            gmm = _gmm(k, random_state).fit(search)
-            bics[k - 1] = gmm.bic(search)
-            fits[k] = gmm
-        best = int(np.nanargmin(bics)) + 1
-        final = fits[best] if search is column else _gmm(best, random_state).fit(column)
+        with threadpool_limits(1):
+            fits = _search(search, top, random_state, _workers(n_jobs, top))
+            for k, gmm in fits.items():
+                bics[k - 1] = gmm.bic(search)
+            best = int(np.nanargmin(bics)) + 1
+            final = fits[best] if search is column else _gmm(best, random_state).fit(column)
     means = final.means_.ravel()
     stds = np.sqrt(final.covariances_.ravel())
     weights = final.weights_.ravel()
@@ -225,6 +256,8 @@ class GemSplitter(Splitter):
             scores. An integer runs the search on a seeded sub-sample of that many scores and
             refits the chosen count on all of them; ``bench/partition.py`` measures the
             speed-up and how many labels change.
+        n_jobs: Threads for the BIC search (default 1; None: one per CPU). It does not change
+            the result; on a busy machine extra threads did not pay (bench/partition.py).
 
     Attributes:
         n_components_, bic_, means_, stds_, weights_: The chosen mixture (see :class:`GmmFit`).
@@ -242,16 +275,20 @@ class GemSplitter(Splitter):
         sigma: float = 2.0,
         random_state: int | None = 42,
         search_sample: int | None = None,
+        n_jobs: int | None = 1,
     ) -> None:
         self.max_components = max_components
         self.sigma = sigma
         self.random_state = random_state
         self.search_sample = search_sample
+        self.n_jobs = n_jobs
 
     def fit(self, values: np.ndarray) -> GemSplitter:
         """Fit the mixture on the train input scores ``values`` (1-D)."""
         _check_sigma(self.sigma)
-        fit = fit_gmm_1d(values, self.max_components, self.random_state, self.search_sample)
+        fit = fit_gmm_1d(
+            values, self.max_components, self.random_state, self.search_sample, self.n_jobs
+        )
         return self._set_fit(fit)
 
     def _set_fit(self, fit: GmmFit) -> GemSplitter:
