@@ -209,6 +209,10 @@ def part_b(work: Path, quick: bool) -> str:
     train, test = work / "b_train.json", work / "b_test.json"
     train.write_text(json.dumps(records[: n // 2]))
     test.write_text(json.dumps(records[n // 2 :]))
+    import shutil
+
+    # A fresh cache, so the first run embeds everything.
+    shutil.rmtree(work / "cache-b", ignore_errors=True)
     os.environ["GEMVIZ_CACHE"] = str(work / "cache-b")
     embedder = make_embedder("sentence", device="cpu")
     embedder.ensure_loaded()
