@@ -221,3 +221,19 @@ def embeddings(path: str, fingerprint: str) -> tuple[list[str], np.ndarray]:
     from gemviz.scoring import load_embeddings as load
 
     return load(path)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def cached_projection(test: str, train: str | None, fingerprint: str, params):
+    """A projection already on disk for these embeddings and parameters, else None."""
+    from gemviz.projection import project_files
+
+    return project_files(test, params, train_embeddings=train, compute=False)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def projection(test: str, train: str | None, fingerprint: str, params, _progress=None):
+    """:func:`gemviz.projection.project_files`, computed once (then disk-cached)."""
+    from gemviz.projection import project_files
+
+    return project_files(test, params, train_embeddings=train, progress=_progress)

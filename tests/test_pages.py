@@ -224,3 +224,28 @@ def test_samples_url_reopens_a_step(workspace):
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.get("image")) == 1
     assert study.samples["task"].iloc[5] in " ".join(m.value for m in at.markdown)
+
+
+def test_embeddings_colour_and_selection(workspace):
+    at = run_page("6_Embeddings.py", workspace)
+    if not any(s.test_embeddings for s in workspace.splitters):
+        assert any("python -m gemviz score" in i.value for i in at.info)
+        return
+    assert not at.get("plotly_chart")
+    at.number_input(key="umap_cap").set_value(300)
+    at.button[0].click().run()  # the form's "Run UMAP"
+    assert not at.exception, [e.value for e in at.exception]
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    before = charts[0].proto.spec
+    options = at.selectbox(key="emb_colour").options
+    at.selectbox(key="emb_colour").set_value(options[-1]).run()
+    after = at.get("plotly_chart")[0].proto.spec
+    assert after != before
+    # a box/lasso selection lists exactly the selected steps, found by their ids
+    ids = workspace.study().ids[:3]
+    points = [{"customdata": i, "curve_number": 0, "point_index": 0} for i in ids]
+    at.session_state["emb_chart"] = {"selection": {"points": points, "box": [], "lasso": []}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sorted(at.dataframe[-1].value["id"]) == sorted(ids)

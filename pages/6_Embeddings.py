@@ -1,0 +1,125 @@
+"""Embeddings page: a UMAP map of a splitter's embeddings, coloured and box/lasso-selectable."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import streamlit as st
+
+from gemviz import projection as proj
+from gemviz import samples as smp
+from gemviz.errors import GemvizError
+from gemviz.ui_cache import (
+    cached_projection,
+    current_workspace,
+    demo_banner,
+    projection,
+    sample_table,
+    study_or_error,
+)
+
+st.title("Embeddings")
+ws = current_workspace()
+study = study_or_error(ws) if ws is not None else None
+if study is None:
+    st.stop()
+demo_banner(ws)
+with_emb = [s for s in ws.splitters if s.test_embeddings]
+if not with_emb:
+    st.info(
+        "No splitter of this workspace has saved embeddings. Score the train and test sets "
+        "with a method that saves them, e.g.\n\n"
+        "`python -m gemviz score --method sentence --train train.json --test test.json "
+        "--out scores/`\n\nor on the Score & Partition page, then register the splitter with "
+        "its `test_embeddings.npz` (and `train_embeddings.npz`) on the Workspace page."
+    )
+    st.stop()
+
+entry = next(
+    s
+    for s in with_emb
+    if s.name == st.selectbox("Splitter", [s.name for s in with_emb], key="emb_splitter")
+)
+with st.form("umap_form"):
+    c = st.columns(4)
+    n_neighbors = c[0].slider("n_neighbors", 2, 100, 15, key="umap_neighbors")
+    min_dist = c[1].slider("min_dist", 0.0, 1.0, 0.1, 0.05, key="umap_min_dist")
+    metric = c[2].selectbox("metric", proj.METRICS, key="umap_metric")
+    seed = c[3].number_input("seed", 0, 2**31 - 1, 42, key="umap_seed")
+    c = st.columns(3)
+    pca = c[0].number_input("PCA first to (0 = off)", 0, 1024, 50, key="umap_pca")
+    cap = c[1].number_input(
+        "At most this many points (0 = all)", 0, 10**7, 50_000, 1000, key="umap_cap"
+    )
+    with_train = c[2].checkbox(
+        "Include train embeddings",
+        bool(entry.train_embeddings),
+        key="umap_train",
+        disabled=not entry.train_embeddings,
+    )
+    run = st.form_submit_button("Run UMAP", type="primary")
+
+try:
+    params = proj.ProjectionParams(
+        n_neighbors=n_neighbors,
+        min_dist=min_dist,
+        metric=metric,
+        seed=int(seed),
+        pca_components=int(pca) or None,
+        max_samples=int(cap) or None,
+    )
+except GemvizError as exc:
+    st.error(str(exc))
+    st.stop()
+args = (
+    entry.test_embeddings,
+    entry.train_embeddings if with_train else None,
+    ws.fingerprint(),
+    params,
+)
+try:
+    result = cached_projection(*args)
+    if result is None and run:
+        bar = st.progress(0.0, text="Projecting…")
+        result = projection(*args, _progress=lambda d, t, s: bar.progress(d / t, text=f"UMAP: {s}"))
+        bar.empty()
+        cached_projection.clear()
+except GemvizError as exc:
+    st.error(str(exc))
+    st.stop()
+if result is None:
+    st.info("Set the UMAP parameters and press **Run UMAP** (the result is cached on disk).")
+    st.stop()
+
+table = sample_table(str(ws.json_path), ws.fingerprint())
+points = proj.points_frame(result, table)
+options = proj.colour_options(points, study)
+colour = st.selectbox("Colour by", list(options), key="emb_colour")
+column, kind = options[colour]
+fig = proj.embedding_figure(points, column, kind, title=f"{entry.name}: UMAP coloured by {colour}")
+event = st.plotly_chart(
+    fig, key="emb_chart", on_select="rerun", selection_mode=("box", "lasso"), width="stretch"
+)
+st.caption(
+    f"{len(points):,} points{' (cached)' if result.from_cache else ''}. "
+    "Draw a box or lasso to list the steps inside."
+)
+
+selection = (event or {}).get("selection") or {}
+chosen = proj.selected_ids(selection.get("points", []))
+if chosen:
+    rows = smp.visible(table[table["id"].isin(chosen)]).copy()
+    rows.insert(1, "open", ["samples?sample=" + quote(i, safe="") for i in rows["id"]])
+    st.subheader(f"{len(rows):,} selected test steps")
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="emb_selected",
+        column_config={
+            "open": st.column_config.LinkColumn("open", display_text="open"),
+            "image_path": None,
+        },
+    )
+    pick = st.selectbox("Open a selected step", rows["id"].tolist(), key="emb_open_pick")
+    if st.button("Open in Samples", key="emb_open"):
+        st.switch_page("pages/5_Samples.py", query_params={"sample": pick})
