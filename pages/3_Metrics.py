@@ -39,7 +39,11 @@ models = c2.multiselect("Models", study.models, default=study.models, key="metri
 if not splitters or not models:
     st.warning("Pick at least one splitter and one model.")
     st.stop()
-table = id_ood_table(*key, tuple(splitters), tuple(models))
+try:
+    table = id_ood_table(*key, tuple(splitters), tuple(models))
+except GemvizError as exc:
+    st.error(str(exc))
+    st.stop()
 st.dataframe(
     table,
     hide_index=True,
@@ -104,11 +108,12 @@ else:
     if sa == sb:
         st.warning("Pick two different splitters.")
     else:
-        diff = set_difference(*key, sa, sb, diff_metric)
+        try:
+            diff = set_difference(*key, sa, sb, diff_metric)
+        except GemvizError as exc:
+            st.error(str(exc))
+            st.stop()
         st.dataframe(diff, hide_index=True, key="diff_table")
         for row in diff[diff["too_small"]].itertuples():
-            st.warning(
-                f"{row.region}, {row.model}: only {row.n} steps, too few to tell a "
-                "difference from the reference set."
-            )
+            st.warning(f"{row.region}, {row.model}: {row.verdict}.")
         table_downloads(diff, "set_difference")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from gemviz.errors import GemvizError
 from gemviz.ui_cache import (
     current_workspace,
     demo_banner,
@@ -38,7 +39,11 @@ if len(chosen) < 2:
 
 regions = {}
 for col, label in zip(st.columns(2), ("ID", "OOD"), strict=True):
-    table = venn_regions(*key, tuple(chosen), label)
+    try:
+        table = venn_regions(*key, tuple(chosen), label)
+    except GemvizError as exc:
+        st.error(str(exc))
+        st.stop()
     regions[label] = table
     counts = tuple(
         (tuple(m), int(c)) for m, c in zip(table["members"], table["count"], strict=True)
