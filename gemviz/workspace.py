@@ -21,7 +21,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from gemviz.errors import GemvizError
 from gemviz.io import read_records, write_bytes_atomic, write_json_atomic
@@ -90,6 +90,20 @@ class ModelEntry:
     def files(self) -> list[str]:
         """Every file this entry names."""
         return [p for p in (self.results, self.predictions) if p]
+
+
+class ScoreSource(NamedTuple):
+    """Score (and, when present, embedding) files of a train/test pair."""
+
+    train_scores: str
+    test_scores: str
+    train_embeddings: str | None = None
+    test_embeddings: str | None = None
+
+    def embeddings(self) -> tuple[str, str] | None:
+        """The two embedding files, or ``None`` unless both exist."""
+        pair = (self.train_embeddings, self.test_embeddings)
+        return pair if all(p and Path(p).is_file() for p in pair) else None
 
 
 @dataclass
@@ -216,6 +230,9 @@ class Workspace:
         for attr in ("train_scores", "test_scores", "train_embeddings", "test_embeddings"):
             setattr(entry, attr, _abs(getattr(entry, attr)))
         load_labeled(entry.labeled)
+        for path in entry.files()[1:]:
+            if not Path(path).is_file():
+                raise GemvizError("file not found; check the path", file=path)
         self.splitters = [s for s in self.splitters if s.name != entry.name] + [entry]
         self.save()
 
@@ -291,6 +308,33 @@ class Workspace:
         entry = SplitterEntry(name=name, labeled=str(path), test_scores=_abs(test_scores), **meta)
         self.add_splitter(entry, replace=True)
         return entry
+
+    def score_sources(self, job_out: str | os.PathLike | None = None) -> dict[str, ScoreSource]:
+        """Train/test score files that can be (re-)partitioned, by display name.
+
+        Args:
+            job_out: Output folder of a finished scoring job, listed as "last scoring job".
+
+        Returns:
+            Every splitter that has both score files, then the job's output if it exists.
+        """
+        out = {
+            f"splitter: {s.name}": ScoreSource(
+                s.train_scores, s.test_scores, s.train_embeddings, s.test_embeddings
+            )
+            for s in self.splitters
+            if s.train_scores and s.test_scores
+        }
+        if job_out is not None and (Path(job_out) / "test_inputscore.json").exists():
+            d = Path(job_out)
+            out["last scoring job"] = ScoreSource(
+                *(
+                    str(d / f"{part}_{kind}")
+                    for kind in ("inputscore.json", "embeddings.npz")
+                    for part in ("train", "test")
+                )
+            )
+        return out
 
     def splitter(self, name: str) -> SplitterEntry:
         """The splitter entry called ``name``."""

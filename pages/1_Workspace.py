@@ -57,9 +57,23 @@ if ws is not None:
     with tab_add_s:
         name = st.text_input("Splitter name", key="new_splitter_name")
         labeled = file_input("labeled test file (label = ID/OOD)", "new_splitter_file", ws)
+        c1, c2 = st.columns(2)
+        train_scores = c1.text_input(
+            "Train score file (optional, for re-partitioning)", key="new_splitter_train_scores"
+        ).strip()
+        test_scores = c2.text_input(
+            "Test score file (optional)", key="new_splitter_test_scores"
+        ).strip()
         if st.button("Add splitter", key="add_splitter"):
             try:
-                ws.add_splitter(SplitterEntry(name=name.strip(), labeled=labeled or ""))
+                ws.add_splitter(
+                    SplitterEntry(
+                        name=name.strip(),
+                        labeled=labeled or "",
+                        train_scores=train_scores or None,
+                        test_scores=test_scores or None,
+                    )
+                )
                 st.success(f"Added splitter '{name}'.")
                 st.rerun()
             except GemvizError as exc:
@@ -67,9 +81,16 @@ if ws is not None:
     with tab_add_m:
         name = st.text_input("Model name", key="new_model_name")
         results = file_input("result file (type_match, exact_match)", "new_model_file", ws)
+        predictions = st.text_input(
+            "Raw predictions file (optional)", key="new_model_predictions"
+        ).strip()
         if st.button("Add model", key="add_model"):
             try:
-                ws.add_model(ModelEntry(name=name.strip(), results=results or ""))
+                ws.add_model(
+                    ModelEntry(
+                        name=name.strip(), results=results or "", predictions=predictions or None
+                    )
+                )
                 st.success(f"Added model '{name}'.")
                 st.rerun()
             except GemvizError as exc:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import streamlit as st
 
@@ -80,22 +78,7 @@ with st.expander("Score train and test files", expanded=not ws.splitters):
     job_panel()
 
 # -- 2. partition from cached scores ---------------------------------------------------------
-sources = {
-    f"splitter: {s.name}": (s.train_scores, s.test_scores, s.train_embeddings, s.test_embeddings)
-    for s in ws.splitters
-    if s.train_scores and s.test_scores
-}
-if st.session_state.get("scored_dir"):
-    d = st.session_state["scored_dir"]
-    sources["last scoring job"] = tuple(
-        os.path.join(d, f)
-        for f in (
-            "train_inputscore.json",
-            "test_inputscore.json",
-            "train_embeddings.npz",
-            "test_embeddings.npz",
-        )
-    )
+sources = ws.score_sources(st.session_state.get("scored_dir"))
 if not sources:
     st.info(
         "No score files yet: score train and test files above, or add a splitter with "
@@ -105,7 +88,8 @@ if not sources:
 
 st.subheader("Partition")
 source = st.selectbox("Scores", list(sources), key="partition_source")
-train_path, test_path, train_emb, test_emb = sources[source]
+src = sources[source]
+train_path, test_path = src.train_scores, src.test_scores
 c1, c2, c3 = st.columns(3)
 method = c1.selectbox("Partition method", list(SPLITTERS), key="partition_method")
 sigma = c2.slider("Sigma multiple", 0.5, 4.0, 2.0, 0.1, key="sigma")
@@ -131,10 +115,11 @@ else:
     splitter = make_splitter(method, **params)
     try:
         if splitter.input == "embeddings":
-            if not (train_emb and test_emb and os.path.exists(train_emb)):
+            if src.embeddings() is None:
                 st.warning("This method needs embeddings; this score source has none.")
                 st.stop()
-            is_id = splitter.fit(load_embeddings(train_emb)).predict(load_embeddings(test_emb))
+            emb_train, emb_test = (load_embeddings(p) for p in src.embeddings())
+            is_id = splitter.fit(emb_train).predict(emb_test)
         else:
             is_id = splitter.fit(x_train).predict(x_test)
     except GemvizError as exc:
@@ -183,8 +168,8 @@ with st.form("save_splitter"):
                 test_path,
                 is_id,
                 train_scores=train_path,
-                train_embeddings=train_emb if train_emb and os.path.exists(train_emb) else None,
-                test_embeddings=test_emb if test_emb and os.path.exists(test_emb) else None,
+                train_embeddings=(src.embeddings() or (None, None))[0],
+                test_embeddings=(src.embeddings() or (None, None))[1],
                 partition=method,
                 params=params,
             )

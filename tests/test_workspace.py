@@ -124,3 +124,27 @@ def test_rename_delete_and_upload(aitz_files):
 def test_slugify():
     assert slugify("Demo (generated data)") == "demo-generated-data"
     assert slugify("???") == "workspace"
+
+
+def test_score_sources_lists_splitters_with_scores_and_job_output(aitz_files, tmp_path):
+    ws = create_workspace("s")
+    test = aitz_files / "test.json"
+    ws.save_partition("scored", test, [True] * 600, train_scores=str(test))
+    ws.add_splitter(SplitterEntry(name="labels-only", labeled=str(aitz_files / "labeled.json")))
+    job = tmp_path / "job_out"
+    job.mkdir()
+    assert list(ws.score_sources(job)) == ["splitter: scored"]  # no job output yet
+    write_records(job / "train_inputscore.json", read_records(test))
+    write_records(job / "test_inputscore.json", read_records(test))
+    sources = ws.score_sources(job)
+    assert list(sources) == ["splitter: scored", "last scoring job"]
+    assert sources["last scoring job"].test_scores == str(job / "test_inputscore.json")
+    assert sources["last scoring job"].embeddings() is None
+    with pytest.raises(GemvizError, match="file not found"):
+        ws.add_splitter(
+            SplitterEntry(
+                name="x",
+                labeled=str(aitz_files / "labeled.json"),
+                train_scores=str(tmp_path / "nope.json"),
+            )
+        )
