@@ -1,0 +1,72 @@
+"""``report``: write a workspace's meeting report as one self-contained HTML file.
+
+The report holds the ID/OOD tables with intervals, the GEM fit of each splitter, the Venn
+diagrams, the set-difference drill-down, the embedding map (when a UMAP projection is cached,
+or with ``--umap``) and the chosen example steps drawn on their screenshots. ``--zip`` also
+writes the figures as PNG files for slides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gemviz.errors import GemvizError
+
+HELP = "write a self-contained HTML meeting report of a workspace"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the ``report`` command."""
+    parser.add_argument(
+        "--workspace", required=True, help="workspace folder (the one holding workspace.json)"
+    )
+    parser.add_argument("--out", required=True, help="HTML file to write")
+    parser.add_argument("--zip", help="also write the figures as PNG files into this ZIP")
+    parser.add_argument(
+        "--examples", nargs="*", default=[], metavar="ID", help="sample ids of example steps"
+    )
+    parser.add_argument(
+        "--umap",
+        action="store_true",
+        help="compute a UMAP projection (default parameters) when none is cached yet",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build and write the report; returns 0."""
+    from gemviz.report import build_report, inputs_from_workspace, write_report
+    from gemviz.workspace import Workspace
+
+    ws = Workspace.load(args.workspace)
+    projection = splitter = None
+    if args.umap:
+        projection, splitter = _projection(ws)
+    inputs = inputs_from_workspace(ws, projection=projection, projection_splitter=splitter)
+    if not args.out.lower().endswith((".html", ".htm")):
+        raise GemvizError("--out should name an .html file", file=args.out)
+    report = build_report(
+        inputs,
+        args.examples,
+        progress=lambda done, total, stage: print(
+            f"[{done}/{total}] {stage}", file=sys.stderr, flush=True
+        ),
+    )
+    write_report(report, args.out, args.zip)
+    print(
+        f"wrote {args.out}" + (f" and {args.zip} ({len(report.figures)} PNG)" if args.zip else "")
+    )
+    return 0
+
+
+def _projection(ws):
+    from gemviz.projection import ProjectionParams, project_files
+
+    for s in ws.splitters:
+        if s.test_embeddings:
+            print(f"UMAP of {s.name}'s embeddings...", file=sys.stderr, flush=True)
+            params = ProjectionParams(max_samples=50_000)
+            return project_files(
+                s.test_embeddings, params, train_embeddings=s.train_embeddings
+            ), s.name
+    return None, None
