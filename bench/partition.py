@@ -11,8 +11,9 @@ of problem as in practice. For every size it times:
   single-threaded (its OpenMP threads only wait on each other on 1-D data), labelling is
   vectorised; its labels are the reference for the last column;
 - ``gemviz n_jobs=2``: the same with the 19 fits spread over two threads;
-- ``gemviz search_sample=N``: the BIC search on N sampled scores, the chosen count refit on
-  all; the table reports how many labels differ from the full search's labels in this run.
+- ``gemviz search_sample=N`` (N = 20k and 100k by default): the BIC search on N sampled
+  scores, the chosen count refit on all; the last column counts the test labels that differ
+  from the default's labels in this run.
 
 Run ``python bench/partition.py`` (all sizes) or ``--quick`` (10k and 100k, a couple of
 minutes). Timings depend on machine load; the script prints the CPU count and load average.
@@ -98,7 +99,13 @@ def _row(n, method, comps, t_fit, t_lab, changed, naive_total):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k and 100k only")
-    parser.add_argument("--search-sample", type=int, default=20_000)
+    parser.add_argument(
+        "--search-sample",
+        type=int,
+        nargs="+",
+        default=[20_000, 100_000],
+        help="BIC search sub-sample sizes to compare (default 20000 100000)",
+    )
     parser.add_argument(
         "--naive-max", type=int, default=100_000, help="largest size to run the naive script on"
     )

@@ -219,6 +219,15 @@ def test_make_splitter_registry_errors():
         make_splitter("nope")
     with pytest.raises(GemvizError, match="does not take sigma"):
         make_splitter("percentile", sigma=2.0)
+    for name, bad in [
+        ("gem", {"sigma": -1.0}),
+        ("gem", {"max_components": 0}),
+        ("gem", {"search_sample": 1}),
+        ("percentile", {"percentile": 101}),
+        ("mahalanobis", {"percentile": -5}),
+    ]:
+        with pytest.raises(GemvizError, match=next(iter(bad))):
+            make_splitter(name, **bad)
 
 
 def test_partition_frames_labels_in_test_order():

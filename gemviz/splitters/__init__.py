@@ -78,10 +78,10 @@ def make_splitter(name: str, **params: Any) -> Splitter:
             that ``None`` values are dropped (so a command can pass every option it has).
 
     Returns:
-        The splitter.
+        The splitter, its parameters checked.
 
     Raises:
-        GemvizError: Unknown name or parameter.
+        GemvizError: Unknown name or parameter, or an invalid parameter value.
     """
     cls = _lookup(name)
     known = splitter_params(name)
@@ -91,7 +91,9 @@ def make_splitter(name: str, **params: Any) -> Splitter:
             f"the '{name}' method does not take {', '.join(unknown)}; it takes "
             f"{', '.join(known) or 'no parameters'}"
         )
-    return cls(**{k: v for k, v in params.items() if k in known and v is not None})
+    splitter = cls(**{k: v for k, v in params.items() if k in known and v is not None})
+    splitter.check_params()
+    return splitter
 
 
 def partition_frames(

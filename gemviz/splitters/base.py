@@ -38,6 +38,9 @@ class Splitter:
         """A short human-readable summary of what was learned."""
         raise NotImplementedError
 
+    def check_params(self) -> None:
+        """Raise :class:`GemvizError` for an invalid parameter (also done by ``fit``)."""
+
     def get_params(self) -> dict[str, Any]:
         """The constructor parameters and their current values."""
         import inspect

@@ -283,9 +283,18 @@ class GemSplitter(Splitter):
         self.search_sample = search_sample
         self.n_jobs = n_jobs
 
+    def check_params(self) -> None:
+        """Raise :class:`GemvizError` for an invalid parameter."""
+        _check_sigma(self.sigma)
+        _check_int("max_components", self.max_components, 1)
+        if self.search_sample is not None:
+            _check_int("search_sample", self.search_sample, 2)
+        if self.n_jobs is not None:
+            _check_int("n_jobs", self.n_jobs, 1)
+
     def fit(self, values: np.ndarray) -> GemSplitter:
         """Fit the mixture on the train input scores ``values`` (1-D)."""
-        _check_sigma(self.sigma)
+        self.check_params()
         fit = fit_gmm_1d(
             values, self.max_components, self.random_state, self.search_sample, self.n_jobs
         )

@@ -33,6 +33,10 @@ class MahalanobisSplitter(Splitter):
     def __init__(self, percentile: float = 95.0) -> None:
         self.percentile = percentile
 
+    def check_params(self) -> None:
+        """Raise :class:`GemvizError` for a percentile outside (0, 100]."""
+        check_percentile(self.percentile)
+
     def fit(self, values: np.ndarray) -> MahalanobisSplitter:
         """Estimate mean and shrunk covariance of the train embeddings ``values`` (n x d)."""
         from sklearn.covariance import LedoitWolf

@@ -28,6 +28,10 @@ class PercentileSplitter(Splitter):
     def __init__(self, percentile: float = 95.0) -> None:
         self.percentile = percentile
 
+    def check_params(self) -> None:
+        """Raise :class:`GemvizError` for a percentile outside (0, 100]."""
+        check_percentile(self.percentile)
+
     def fit(self, values: np.ndarray) -> PercentileSplitter:
         """Learn the threshold from the train input scores ``values``."""
         q = check_percentile(self.percentile)
