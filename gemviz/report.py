@@ -550,3 +550,28 @@ def inputs_from_workspace(
         formats={m.name: m.format for m in workspace.models},
         image_root=workspace.image_root,
     )
+
+
+def parse_examples(text: str) -> dict[str, str]:
+    """Read example steps typed one per line as ``ID`` or ``ID | caption``.
+
+    Returns:
+        Sample id -> caption (empty for the default caption), in the order typed.
+    """
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        sid, _, caption = line.partition("|")
+        if sid.strip():
+            out[sid.strip()] = caption.strip()
+    return out
+
+
+def suggest_examples(study: Study, k: int = 3) -> list[str]:
+    """A few steps worth showing: disputed ones first (splitters disagree), else the first."""
+    from gemviz.samples import disputed
+
+    hits = np.flatnonzero(disputed(study.labels))[:k]
+    if not len(hits):
+        hits = np.arange(min(k, len(study)))
+    ids = study.ids
+    return [ids[i] for i in hits]

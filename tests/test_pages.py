@@ -249,3 +249,17 @@ def test_embeddings_colour_and_selection(workspace):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert sorted(at.dataframe[-1].value["id"]) == sorted(ids)
+
+
+def test_report_page_builds_every_section(workspace):
+    at = run_page("7_Report.py", workspace)
+    assert at.text_area(key="report_examples").value.strip()
+    at.button(key="report_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    page, figs, _sections = at.session_state["report_built"]
+    text = page.decode("utf-8")
+    for sid in ("tables", "gem-fit", "venn", "set-difference", "embeddings", "examples"):
+        assert f'<section id="{sid}">' in text
+    assert "Example steps" in text and figs[:2] == b"PK"
+    assert any("Report ready" in s.value for s in at.success)

@@ -1,0 +1,74 @@
+"""Report page: pick example steps and build the self-contained HTML meeting report + PNG ZIP."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from gemviz import report
+from gemviz.errors import GemvizError
+from gemviz.ui_cache import current_workspace, demo_banner, study_or_error
+
+st.title("Meeting report")
+ws = current_workspace()
+study = study_or_error(ws) if ws is not None else None
+if study is None:
+    st.stop()
+demo_banner(ws)
+st.write(
+    "One HTML file with the ID/OOD tables, the GEM fits, the Venn diagrams, the set-difference "
+    "drill-down, the embedding map (if a UMAP was run on the Embeddings page with its default "
+    "parameters) and the example steps below; plus a ZIP of the figures as PNG for slides."
+)
+current = st.query_params.get("sample")
+default = "\n".join(report.suggest_examples(study) + ([current] if current else []))
+text = st.text_area(
+    "Example steps: one sample id per line, optionally `id | caption`",
+    default,
+    height=120,
+    key="report_examples",
+)
+if st.button("Build report", type="primary", key="report_build"):
+    bar = st.progress(0.0, text="Building the report…")
+    try:
+        inputs = report.inputs_from_workspace(ws, study)
+        built = report.build_report(
+            inputs,
+            report.parse_examples(text),
+            progress=lambda d, t, s: bar.progress(d / t, text=f"Report: {s}"),
+        )
+    except GemvizError as exc:
+        bar.empty()
+        st.error(str(exc))
+        st.stop()
+    bar.empty()
+    st.session_state["report_built"] = (
+        built.html.encode("utf-8"),
+        built.zip_bytes(),
+        built.sections,
+    )
+
+if "report_built" in st.session_state:
+    page, figs, sections = st.session_state["report_built"]
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", ws.name).strip("_") or "report"
+    st.success(f"Report ready: {len(page) / 1e6:.1f} MB, sections: {', '.join(sections)}.")
+    left, right = st.columns(2)
+    left.download_button(
+        "Report (HTML)",
+        page,
+        f"{stem}_report.html",
+        "text/html",
+        key="dl_report_html",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    right.download_button(
+        "Figures (PNG ZIP)",
+        figs,
+        f"{stem}_figures.zip",
+        "application/zip",
+        key="dl_report_zip",
+        on_click="ignore",
+        icon=":material/download:",
+    )
