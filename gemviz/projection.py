@@ -462,8 +462,10 @@ def embedding_figure(points: pd.DataFrame, column: str, kind: str, title: str = 
             name=column,
         )
     else:
-        values = points[column].astype("string").fillna("n/a (train)")
-        for value in sorted(values.unique()):
+        values = points[column].astype("string").fillna(TRAIN)
+        # Train points go first (drawn underneath) in a quiet grey: they are context.
+        order = sorted(values.unique(), key=lambda v: (v != TRAIN, v))
+        for value in order:
             sel = (values == value).to_numpy()
             fig.add_scattergl(
                 x=points["x"][sel],
@@ -472,7 +474,7 @@ def embedding_figure(points: pd.DataFrame, column: str, kind: str, title: str = 
                 customdata=points["id"][sel],
                 text=None if text is None else text[sel],
                 hovertemplate=hover,
-                marker={"size": 5},
+                marker={"size": 4, "color": "#c7c7c7"} if value == TRAIN else {"size": 5},
                 name=f"{value} ({int(sel.sum()):,})",
             )
     fig.update_layout(

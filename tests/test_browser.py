@@ -141,3 +141,46 @@ def test_every_page_renders_without_errors(server):
                     problems.append(f"{path}: {text[:300]}")
         browser.close()
     assert not problems, "\n".join(problems)
+
+
+def _problems(page, where: str) -> list[str]:
+    found = []
+    for selector in ('[data-testid="stException"]', '[data-testid="stAlertContentError"]'):
+        found += [f"{where}: {t[:300]}" for t in page.locator(selector).all_inner_texts()]
+    return found
+
+
+def test_sample_and_embeddings_pages_in_the_browser(server, tmp_path):
+    """Open one step by URL and check its annotated screenshot is drawn; run a UMAP."""
+    from playwright.sync_api import sync_playwright
+
+    from gemviz.workspace import Workspace
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{server}/samples")
+        _wait_rendered(page, BUILD_TIMEOUT_S)  # builds the demo on first open
+        ws = Workspace.load(tmp_path / "cache" / "workspaces" / "demo")
+        sample = ws.study().ids[1]
+        page.goto(f"{server}/samples?sample={sample}")
+        _wait_rendered(page, 120)
+        image = page.locator('[data-testid="stImage"] img').first
+        image.wait_for(timeout=30_000)
+        width = image.evaluate("img => img.complete ? img.naturalWidth : 0")
+        assert width > 100, "the annotated screenshot did not load"
+        image.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "page_samples_step.png"), full_page=True)
+        problems += _problems(page, "samples")
+
+        page.goto(f"{server}/embeddings")
+        _wait_rendered(page, 120)
+        page.get_by_role("button", name="Run UMAP").click()
+        page.locator(".js-plotly-plot").first.wait_for(timeout=300_000)
+        _wait_rendered(page, 120)
+        page.screenshot(path=str(ARTIFACTS / "page_embeddings_umap.png"), full_page=True)
+        problems += _problems(page, "embeddings")
+        browser.close()
+    assert not problems, "\n".join(problems)
