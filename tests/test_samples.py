@@ -177,3 +177,29 @@ def test_load_predictions_keys_by_sample_id(tmp_path):
     assert load_predictions(path) == {"s1": "PRESS_BACK", "s2": "COMPLETE"}
     with pytest.raises(GemvizError, match="output"):
         load_predictions(path, field="output")
+
+
+def test_step_actions_and_annotation_use_the_parser():
+    pytest.importorskip("gemviz.actions")
+    from gemviz.samples import annotate_step, step_actions
+
+    samples = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "task": ["open settings", "go back"],
+            "image_path": ["/no/such/a.png", "/no/such/b.png"],
+            "action": [{"type": "click", "point": [0.5, 0.5]}, "PRESS_BACK"],
+        }
+    )
+    splits = {"gem": samples[["id"]].assign(label=["ID", "OOD"])}
+    models = {"m": samples[["id"]].assign(type_match=[1, 0], exact_match=[1, 0])}
+    study = Study.from_frames(splits, models, samples=samples)
+    gt, preds = step_actions(study, 1, {"m": "CLICK <point>[[100, 900]]</point>"})
+    assert gt.type == "press_back"
+    assert preds["m"].type == "click"
+    np.testing.assert_allclose(preds["m"].point, (0.1, 0.9))
+    # unreadable model output is an invalid action, not an error
+    _, preds = step_actions(study, 0, {"m": "¯\\_(ツ)_/¯"})
+    assert preds["m"].type == "invalid"
+    picture = annotate_step(study, 0, {"m": "PRESS_HOME"})
+    assert not picture.found and picture.png[:4] == b"\x89PNG"
