@@ -14,13 +14,23 @@ script left the refit unseeded, so its labels changed from run to run), and when
 ran on all the scores the refit *is* the search's fit for the chosen count (the same
 estimator on the same data with the same seed gives the same result, so it is not repeated).
 
+Speed and defaults (measured by ``bench/partition.py``): every ``GaussianMixture`` keeps the
+script's scikit-learn defaults (full covariance, k-means initialisation, ``n_init=1``,
+``tol=1e-3``), because changing them changes the chosen count and the labels. The search runs
+on all train scores by default (``search_sample=None``); 100k scores take about 4 s on 2
+cores (7-9 s while other work loads them), mainly because k-means runs single-threaded here (its OpenMP threads only wait
+on each other on 1-D data). ``search_sample`` (e.g. 20 000) makes 1M scores take seconds,
+but the BIC then picks fewer components and labels change (2% at 100k, 4% at 1M in the
+benchmark), so it is opt-in. Warm starts do not apply (each count starts from its own
+k-means), and running the counts in a thread pool gave no speed-up (the GIL), so it was
+dropped.
+
 The steps are also exposed as pure functions (:func:`fit_gmm_1d`, :func:`merge_intervals`,
 :func:`in_intervals`) so that a page can cache the mixture and move sigma without refitting.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
 
@@ -37,7 +47,8 @@ class GmmFit:
 
     Attributes:
         n_components: The component count with the lowest BIC.
-        bic: BIC of every count tried; entry ``k - 1`` is the BIC of ``k`` components.
+        bic: BIC of every count tried; entry ``k - 1`` is the BIC of ``k`` components (NaN for
+            counts above the number of distinct scores, which are not tried).
         means, stds, weights: One entry per component of the refit mixture.
         search_size: How many scores the BIC search used (all, or the sub-sample).
         converged: Whether the refit's EM converged within scikit-learn's iteration limit.
@@ -65,31 +76,9 @@ def _gmm(k: int, random_state: int | None):
     return GaussianMixture(n_components=k, random_state=random_state)
 
 
-def _workers(n_jobs: int | None, tasks: int) -> int:
-    if n_jobs is None:
-        n_jobs = os.cpu_count() or 1
-    return max(1, min(_check_int("n_jobs", n_jobs, 1), tasks))
-
-
-def _search(column: np.ndarray, top: int, random_state: int | None, workers: int) -> dict:
-    """Fit 1..top components, largest counts (the slowest) first.
-
-    Each fit's k-means initialisation would start one OpenMP thread per core; on 1-D data
-    the threads mostly wait on each other, and on a busy machine that made the search 2-3x
-    slower (bench/partition.py), so every fit runs single-threaded. With ``workers`` > 1
-    the fits run in a thread pool instead (numpy releases the GIL on these array sizes).
-    """
-
-    def fit(k: int):
-        return k, _gmm(k, random_state).fit(column)
-
-    counts = range(top, 0, -1)
-    if workers == 1:
-        return dict(map(fit, counts))
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(workers) as pool:
-        return dict(pool.map(fit, counts))
+def _search(column: np.ndarray, top: int, random_state: int | None) -> dict:
+    """Fit 1..top components; every count's fit is independent and seeded."""
+    return {k: _gmm(k, random_state).fit(column) for k in range(1, top + 1)}
 
 
 def fit_gmm_1d(
@@ -97,7 +86,6 @@ def fit_gmm_1d(
     max_components: int = 19,
     random_state: int | None = 42,
     search_sample: int | None = None,
-    n_jobs: int | None = 1,
 ) -> GmmFit:
     """Choose the component count by BIC and fit the mixture, as GEM does.
 
@@ -110,8 +98,6 @@ def fit_gmm_1d(
         search_sample: If set and smaller than the number of scores, the BIC search runs on a
             seeded random sub-sample of that many scores and only the chosen count is refit on
             all of them. None (the default) searches on all scores, as the paper does.
-        n_jobs: Threads for the search (default 1; None: one per CPU). Each count's fit is
-            independent and seeded, so the result does not depend on it.
 
     Returns:
         The :class:`GmmFit`.
@@ -136,8 +122,9 @@ def fit_gmm_1d(
         # Large counts often stop at the iteration limit; BIC still ranks them, as in the paper.
         warnings.filterwarnings("ignore", message=".*converge.*")
         warnings.filterwarnings("ignore", message=".*distinct clusters.*")
+        # k-means' OpenMP threads only wait on each other on 1-D data: 2-4x slower on 2 cores.
         with threadpool_limits(1):
-            fits = _search(search, top, random_state, _workers(n_jobs, top))
+            fits = _search(search, top, random_state)
             for k, gmm in fits.items():
                 bics[k - 1] = gmm.bic(search)
             best = int(np.nanargmin(bics)) + 1
@@ -256,8 +243,6 @@ class GemSplitter(Splitter):
             scores. An integer runs the search on a seeded sub-sample of that many scores and
             refits the chosen count on all of them; ``bench/partition.py`` measures the
             speed-up and how many labels change.
-        n_jobs: Threads for the BIC search (default 1; None: one per CPU). It does not change
-            the result; on a busy machine extra threads did not pay (bench/partition.py).
 
     Attributes:
         n_components_, bic_, means_, stds_, weights_: The chosen mixture (see :class:`GmmFit`).
@@ -275,13 +260,11 @@ class GemSplitter(Splitter):
         sigma: float = 2.0,
         random_state: int | None = 42,
         search_sample: int | None = None,
-        n_jobs: int | None = 1,
     ) -> None:
         self.max_components = max_components
         self.sigma = sigma
         self.random_state = random_state
         self.search_sample = search_sample
-        self.n_jobs = n_jobs
 
     def check_params(self) -> None:
         """Raise :class:`GemvizError` for an invalid parameter."""
@@ -289,15 +272,11 @@ class GemSplitter(Splitter):
         _check_int("max_components", self.max_components, 1)
         if self.search_sample is not None:
             _check_int("search_sample", self.search_sample, 2)
-        if self.n_jobs is not None:
-            _check_int("n_jobs", self.n_jobs, 1)
 
     def fit(self, values: np.ndarray) -> GemSplitter:
         """Fit the mixture on the train input scores ``values`` (1-D)."""
         self.check_params()
-        fit = fit_gmm_1d(
-            values, self.max_components, self.random_state, self.search_sample, self.n_jobs
-        )
+        fit = fit_gmm_1d(values, self.max_components, self.random_state, self.search_sample)
         return self._set_fit(fit)
 
     def _set_fit(self, fit: GmmFit) -> GemSplitter:
