@@ -17,9 +17,10 @@ estimator on the same data with the same seed gives the same result, so it is no
 Speed and defaults (measured by ``bench/partition.py``): every ``GaussianMixture`` keeps the
 script's scikit-learn defaults (full covariance, k-means initialisation, ``n_init=1``,
 ``tol=1e-3``), because changing them changes the chosen count and the labels. The search runs
-on all train scores by default (``search_sample=None``); 100k scores take about 4 s on 2
-cores (7-9 s while other work loads them), mainly because k-means runs single-threaded here (its OpenMP threads only wait
-on each other on 1-D data). ``search_sample`` (e.g. 20 000) makes 1M scores take seconds,
+on all train scores by default (``search_sample=None``): 100k scores take about 4 s on 2
+cores (7-9 s while other work loads them), 4x faster than the published script, because
+k-means runs single-threaded here (its OpenMP threads only wait on each other on 1-D data).
+``search_sample`` (e.g. 20 000) makes 1M scores take seconds,
 but the BIC then picks fewer components and labels change (2% at 100k, 4% at 1M in the
 benchmark), so it is opt-in. Warm starts do not apply (each count starts from its own
 k-means), and running the counts in a thread pool gave no speed-up (the GIL), so it was
