@@ -20,11 +20,10 @@ script's scikit-learn defaults (full covariance, k-means initialisation, ``n_ini
 on all train scores by default (``search_sample=None``): 100k scores take about 4 s on 2
 cores (7-9 s while other work loads them), 4x faster than the published script, because
 k-means runs single-threaded here (its OpenMP threads only wait on each other on 1-D data).
-``search_sample`` (e.g. 20 000) makes 1M scores take seconds,
-but the BIC then picks fewer components and labels change (2% at 100k, 4% at 1M in the
-benchmark), so it is opt-in. Warm starts do not apply (each count starts from its own
-k-means), and running the counts in a thread pool gave no speed-up (the GIL), so it was
-dropped.
+``search_sample`` (e.g. 20 000) makes 1M scores take seconds, but the BIC then picks fewer
+components and labels change (2% at 100k, 4% at 1M in the benchmark), so it is opt-in. Warm
+starts do not apply (each count starts from its own k-means), and running the counts in a
+thread pool gave no speed-up (the GIL), so it was dropped.
 
 The steps are also exposed as pure functions (:func:`fit_gmm_1d`, :func:`merge_intervals`,
 :func:`in_intervals`) so that a page can cache the mixture and move sigma without refitting.
