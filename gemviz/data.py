@@ -69,16 +69,20 @@ def sample_ids(records: Sequence[dict[str, Any]], file: str | None = None) -> li
             value = rec.get(ID)
             if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
                 raise GemvizError(
-                    "missing sample id; give every record an 'id' or none at all", file=file,
-                    row=i + 1, field=ID,
+                    "missing sample id; give every record an 'id' or none at all",
+                    file=file,
+                    row=i + 1,
+                    field=ID,
                 )
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             key = str(value)
             if key in seen:
                 raise GemvizError(
-                    f"id '{key}' repeats row {seen[key]}; ids must be unique", file=file,
-                    row=i + 1, field=ID,
+                    f"id '{key}' repeats row {seen[key]}; ids must be unique",
+                    file=file,
+                    row=i + 1,
+                    field=ID,
                 )
             seen[key] = i + 1
             ids.append(key)
@@ -88,8 +92,10 @@ def sample_ids(records: Sequence[dict[str, Any]], file: str | None = None) -> li
         for field in (IMAGE, TASK):
             if field not in rec or rec[field] is None:
                 raise GemvizError(
-                    f"missing; a record needs an 'id' or both '{IMAGE}' and '{TASK}'", file=file,
-                    row=i + 1, field=field,
+                    f"missing; a record needs an 'id' or both '{IMAGE}' and '{TASK}'",
+                    file=file,
+                    row=i + 1,
+                    field=field,
                 )
         base = f"{rec[IMAGE]}|{rec[TASK]}"
         n = counts.get(base, 0) + 1
@@ -122,7 +128,7 @@ def align(
     """
     position = {sid: i for i, sid in enumerate(other_ids)}
     idx = np.fromiter((position.get(s, -1) for s in ref_ids), dtype=np.int64, count=len(ref_ids))
-    missing_in_other = [s for s, j in zip(ref_ids, idx) if j < 0]
+    missing_in_other = [s for s, j in zip(ref_ids, idx, strict=True) if j < 0]
     if missing_in_other or len(other_ids) != len(ref_ids):
         ref_set = set(ref_ids)
         missing_in_ref = [s for s in other_ids if s not in ref_set]
@@ -138,7 +144,8 @@ def align(
                 f"(e.g. {_quote(missing_in_ref[:examples])})"
             )
         raise GemvizError(
-            "the files do not cover the same samples: " + "; ".join(parts)
+            "the files do not cover the same samples: "
+            + "; ".join(parts)
             + ". Use files made from the same test set.",
             file=other_name,
         )
@@ -162,7 +169,10 @@ def to_finite_float(value: Any, file: str | None, row: int, field: str) -> float
     if not math.isfinite(number):
         raise GemvizError(
             f"the score is {value!r}; every score must be a finite number (re-run scoring for this "
-            "sample or drop it)", file=file, row=row, field=field,
+            "sample or drop it)",
+            file=file,
+            row=row,
+            field=field,
         )
     return number
 
@@ -268,7 +278,9 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
         if key is None:
             raise GemvizError(
                 f"required field is missing (accepted spellings: {', '.join(aliases)})",
-                file=file, row=1, field=metric,
+                file=file,
+                row=1,
+                field=metric,
             )
         values = []
         for i, rec in enumerate(records):

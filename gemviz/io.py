@@ -60,7 +60,9 @@ def read_records(path: str | os.PathLike) -> list[dict[str, Any]]:
     for i, rec in enumerate(records):
         if not isinstance(rec, dict):
             raise GemvizError(
-                f"expected an object with fields, found {type(rec).__name__}", file=str(p), row=i + 1
+                f"expected an object with fields, found {type(rec).__name__}",
+                file=str(p),
+                row=i + 1,
             )
     return records
 
@@ -145,7 +147,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{dest.name}.", suffix=(suffix if suffix is not None else dest.suffix) + ".tmp",
+        prefix=f".{dest.name}.",
+        suffix=(suffix if suffix is not None else dest.suffix) + ".tmp",
         dir=dest.parent,
     )
     os.close(fd)
@@ -165,27 +168,27 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (temp file + rename)."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
     return Path(path)
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file + rename)."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
     return Path(path)
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any, indent: int | None = 1) -> Path:
     """Write ``obj`` as JSON to ``path`` atomically; NaN and infinities are refused."""
-    text = json.dumps(obj, ensure_ascii=False, indent=indent, allow_nan=False, default=_json_default)
+    text = json.dumps(
+        obj, ensure_ascii=False, indent=indent, allow_nan=False, default=_json_default
+    )
     return write_text_atomic(path, text + "\n")
 
 
@@ -194,7 +197,10 @@ def write_records(path: str | os.PathLike, records: list[dict[str, Any]]) -> Pat
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        lines = [json.dumps(r, ensure_ascii=False, allow_nan=False, default=_json_default) for r in records]
+        lines = [
+            json.dumps(r, ensure_ascii=False, allow_nan=False, default=_json_default)
+            for r in records
+        ]
         return write_text_atomic(p, "\n".join(lines) + "\n")
     if suffix in (".csv", ".parquet", ".pq"):
         import pandas as pd
