@@ -11,6 +11,7 @@ Usage: ``python bench/app.py [--quick] [--steps 50000] [--repeats 5]``
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -19,6 +20,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+# AppTest runs pages without a server, and Streamlit then warns on every cached call: keep
+# the output to the tables.
+logging.disable(logging.WARNING)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
