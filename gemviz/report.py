@@ -276,7 +276,7 @@ def _set_difference(ctx: _Context) -> Section:
 
 
 def _embeddings(ctx: _Context) -> Section:
-    from gemviz import projection as proj
+    from gemviz import embedding_plot as eplot
     from gemviz.samples import label_col, sample_table
 
     result = ctx.inputs.projection
@@ -286,10 +286,10 @@ def _embeddings(ctx: _Context) -> Section:
             "(python -m gemviz score ...) and run UMAP on the Embeddings page."
         ), {}
     study = ctx.inputs.study
-    points = proj.points_frame(result, sample_table(study))
+    points = eplot.points_frame(result, sample_table(study))
     splitter = ctx.inputs.projection_splitter or study.splitters[0]
     column = label_col(splitter) if splitter in study.splitters else "split"
-    fig = proj.embedding_figure(points, column, "category", title=f"UMAP of {splitter} embeddings")
+    fig = eplot.embedding_figure(points, column, "category", title=f"UMAP of {splitter} embeddings")
     png = _mpl_png(_mpl_scatter(points, column, f"UMAP of {splitter} embeddings"))
     return ctx.plotly(fig), {"embeddings.png": png}
 

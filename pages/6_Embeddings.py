@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import streamlit as st
 
+from gemviz import embedding_plot as eplot
 from gemviz import projection as proj
 from gemviz import samples as smp
 from gemviz.errors import GemvizError
@@ -92,11 +93,11 @@ if result is None:
     st.stop()
 
 table = sample_table(str(ws.json_path), ws.fingerprint())
-points = proj.points_frame(result, table)
-options = proj.colour_options(points, study)
+points = eplot.points_frame(result, table)
+options = eplot.colour_options(points, study)
 colour = st.selectbox("Colour by", list(options), key="emb_colour")
 column, kind = options[colour]
-fig = proj.embedding_figure(points, column, kind, title=f"{entry.name}: UMAP coloured by {colour}")
+fig = eplot.embedding_figure(points, column, kind, title=f"{entry.name}: UMAP coloured by {colour}")
 event = st.plotly_chart(
     fig, key="emb_chart", on_select="rerun", selection_mode=("box", "lasso"), width="stretch"
 )
@@ -106,7 +107,7 @@ st.caption(
 )
 
 selection = (event or {}).get("selection") or {}
-chosen = proj.selected_ids(selection.get("points", []))
+chosen = eplot.selected_ids(selection.get("points", []))
 if chosen:
     rows = smp.visible(table[table["id"].isin(chosen)]).copy()
     rows.insert(1, "open", ["samples?sample=" + quote(i, safe="") for i in rows["id"]])

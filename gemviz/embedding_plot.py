@@ -1,0 +1,140 @@
+"""Showing a UMAP projection: points joined with the sample table, colour options, the figure.
+
+The computation lives in :mod:`gemviz.projection`; this module turns a
+:class:`~gemviz.projection.Projection` into what the Embeddings page and the report draw.
+Sample ids travel with every point (plotly ``customdata``), so a box or lasso selection maps
+back to steps whatever the colouring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from gemviz.projection import TEST, TRAIN, Projection
+
+TRAIN_VS_TEST = "train vs test"
+DISAGREEMENT = "disagreement between splitters"
+
+
+def points_frame(projection: Projection, table) -> pd.DataFrame:
+    """The projected points joined with the Samples table (test points) by sample id.
+
+    Args:
+        projection: A :class:`Projection`.
+        table: A :func:`gemviz.samples.sample_table` frame of the same workspace.
+
+    Returns:
+        Columns ``id``, ``x``, ``y``, ``split`` then the table's columns; train points have
+        empty labels and matches (they are not test steps).
+    """
+    import pandas as pd
+
+    pts = projection.frame()
+    test = pts["split"] == TEST
+    joined = pts.loc[test].merge(table, on="id", how="left", validate="many_to_one")
+    return pd.concat([joined, pts.loc[~test]], ignore_index=True)
+
+
+def colour_options(points: pd.DataFrame, study) -> dict[str, tuple[str, str]]:
+    """What the points can be coloured by: option name -> (column, ``"category"``/``"number"``)."""
+    from gemviz import samples
+    from gemviz.data import METRICS
+
+    opts: dict[str, tuple[str, str]] = {}
+    for s in study.splitters:
+        opts[f"label: {s}"] = (samples.label_col(s), "category")
+    if len(study.splitters) > 1:
+        opts[DISAGREEMENT] = (samples.DISPUTED, "category")
+    if (points["split"] == TRAIN).any():
+        opts[TRAIN_VS_TEST] = ("split", "category")
+    for m in study.models:
+        for metric in METRICS:
+            opts[f"{m}: {metric.replace('_', ' ')}"] = (samples.match_col(m, metric), "category")
+    for s in study.splitters:
+        col = samples.score_col(s)
+        if col in points and points[col].notna().any():
+            opts[f"input score: {s}"] = (col, "number")
+    for f in samples.GROUP_FIELDS:
+        if f in points:
+            opts[f] = (f, "category")
+    return opts
+
+
+def embedding_figure(points: pd.DataFrame, column: str, kind: str, title: str = ""):
+    """A plotly scatter of the points coloured by ``column``; each point carries its id.
+
+    Sample ids travel in ``customdata`` so a box/lasso selection can be mapped back to steps
+    whatever the trace layout (traces change with the colouring, ids do not).
+
+    Args:
+        points: Output of :func:`points_frame`.
+        column: Column to colour by.
+        kind: ``"category"`` (one trace per value) or ``"number"`` (a colour scale).
+        title: Figure title.
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    hover = "%{customdata}<br>%{text}<extra></extra>"
+    text = (
+        points["task"].fillna("(train step)").astype(str).str.slice(0, 80)
+        if "task" in points
+        else None
+    )
+    if kind == "number":
+        fig.add_scattergl(
+            x=points["x"],
+            y=points["y"],
+            mode="markers",
+            customdata=points["id"],
+            text=text,
+            hovertemplate=hover,
+            marker={
+                "size": 5,
+                "color": points[column],
+                "colorscale": "Viridis",
+                "showscale": True,
+                "colorbar": {"title": column},
+            },
+            name=column,
+        )
+    else:
+        values = points[column].astype("string").fillna(TRAIN)
+        # Train points go first (drawn underneath) in a quiet grey: they are context.
+        order = sorted(values.unique(), key=lambda v: (v != TRAIN, v))
+        for value in order:
+            sel = (values == value).to_numpy()
+            fig.add_scattergl(
+                x=points["x"][sel],
+                y=points["y"][sel],
+                mode="markers",
+                customdata=points["id"][sel],
+                text=None if text is None else text[sel],
+                hovertemplate=hover,
+                marker={"size": 4, "color": "#c7c7c7"} if value == TRAIN else {"size": 5},
+                name=f"{value} ({int(sel.sum()):,})",
+            )
+    fig.update_layout(
+        title=title or f"UMAP coloured by {column}",
+        dragmode="lasso",
+        xaxis={"showticklabels": False, "title": "UMAP 1"},
+        yaxis={"showticklabels": False, "title": "UMAP 2"},
+        legend={"itemsizing": "constant"},
+        margin={"t": 50, "b": 30},
+        height=600,
+    )
+    return fig
+
+
+def selected_ids(points: Sequence[Mapping]) -> list[str]:
+    """Sample ids of the points of a plotly selection event (from their ``customdata``)."""
+    out = []
+    for p in points:
+        value = p.get("customdata")
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else None
+        if value is not None:
+            out.append(str(value))
+    return list(dict.fromkeys(out))

@@ -1,0 +1,54 @@
+"""Embedding figure helpers: ids travel with the points, whatever the colouring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gemviz.embedding_plot import embedding_figure, points_frame, selected_ids
+from gemviz.projection import Projection, ProjectionParams
+
+
+def _projection() -> Projection:
+    ids = np.array(["t1", "t2", "t3", "r1", "r2"], dtype=object)
+    xy = np.arange(10, dtype=np.float32).reshape(5, 2)
+    split = np.array(["test", "test", "test", "train", "train"], dtype=object)
+    return Projection(ids, xy, split, ProjectionParams(), Path("unused.npz"))
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"id": ["t3", "t1", "t2"], "task": ["c", "a", "b"], "lab": ["OOD", "ID", "ID"]}
+    )
+
+
+def test_points_frame_joins_test_points_by_id_and_keeps_train_points():
+    pts = points_frame(_projection(), _table())
+    assert len(pts) == 5
+    by_id = pts.set_index("id")
+    assert by_id.loc["t1", "task"] == "a" and by_id.loc["t3", "lab"] == "OOD"
+    assert by_id.loc["t1", "x"] == 0 and by_id.loc["t3", "x"] == 4
+    assert pd.isna(by_id.loc["r1", "lab"])
+
+
+def test_category_traces_carry_the_ids_of_their_own_points():
+    fig = embedding_figure(points_frame(_projection(), _table()), "lab", "category")
+    carried = {tr.name.split(" (")[0]: sorted(tr.customdata) for tr in fig.data}
+    assert carried == {"train": ["r1", "r2"], "ID": ["t1", "t2"], "OOD": ["t3"]}
+    # Train points are drawn first, underneath.
+    assert fig.data[0].name.startswith("train")
+
+
+def test_number_colouring_is_one_trace_with_every_id():
+    pts = points_frame(_projection(), _table())
+    pts["score"] = np.linspace(0, 1, len(pts))
+    fig = embedding_figure(pts, "score", "number")
+    assert len(fig.data) == 1
+    assert sorted(fig.data[0].customdata) == ["r1", "r2", "t1", "t2", "t3"]
+
+
+def test_selected_ids_reads_customdata_scalars_and_lists_once_each():
+    points = [{"customdata": "t1"}, {"customdata": ["t2"]}, {"customdata": "t1"}, {"x": 1}]
+    assert selected_ids(points) == ["t1", "t2"]
