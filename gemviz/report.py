@@ -25,17 +25,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display on servers; must precede pyplot
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from gemviz import static_figures
 from gemviz.data import EXACT_MATCH, METRICS, TASK
 from gemviz.errors import GemvizError
-from gemviz.export import figure_png
 from gemviz.io import atomic_path, write_text_atomic
 from gemviz.study import Study
 
@@ -111,13 +106,6 @@ def _img(png: bytes, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
 
-def _mpl_png(fig) -> bytes:
-    try:
-        return figure_png(fig, dpi=150)
-    finally:
-        plt.close(fig)
-
-
 def _fmt(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         return "" if math.isnan(value) else f"{value:.3f}"
@@ -171,7 +159,7 @@ def _tables(ctx: _Context) -> Section:
     figures = {}
     for metric in METRICS:
         parts.append(ctx.plotly(grouped_bars(table, metric)))
-        figures[f"bars_{metric}.png"] = _mpl_png(_mpl_bars(table, metric))
+        figures[f"bars_{metric}.png"] = static_figures.png_bytes(static_figures.bars(table, metric))
     return "\n".join(parts), figures
 
 
@@ -216,8 +204,8 @@ def _gem_fit(ctx: _Context) -> Section:
                 )
             )
         )
-        figures[f"gem_fit_{_slug(name)}.png"] = _mpl_png(
-            _mpl_gem_fit(train, test, fit, intervals, title)
+        figures[f"gem_fit_{_slug(name)}.png"] = static_figures.png_bytes(
+            static_figures.gem_fit(train, test, fit, intervals, title)
         )
     return "\n".join(parts), figures
 
@@ -233,7 +221,7 @@ def _venn(ctx: _Context) -> Section:
     parts, figures = ['<div class="row">'], {}
     for label in ("ID", "OOD"):
         regions = venn_regions(study, names, label)
-        png = _mpl_png(venn_figure(regions, names, f"{label} sets"))
+        png = static_figures.png_bytes(venn_figure(regions, names, f"{label} sets"))
         figures[f"venn_{label}.png"] = png
         parts.append(
             f"<div>{_img(png, f'Venn diagram of the {label} sets')}"
@@ -290,7 +278,9 @@ def _embeddings(ctx: _Context) -> Section:
     splitter = ctx.inputs.projection_splitter or study.splitters[0]
     column = label_col(splitter) if splitter in study.splitters else "split"
     fig = eplot.embedding_figure(points, column, "category", title=f"UMAP of {splitter} embeddings")
-    png = _mpl_png(_mpl_scatter(points, column, f"UMAP of {splitter} embeddings"))
+    png = static_figures.png_bytes(
+        static_figures.scatter(points, column, f"UMAP of {splitter} embeddings")
+    )
     return ctx.plotly(fig), {"embeddings.png": png}
 
 
@@ -341,74 +331,6 @@ SECTIONS: dict[str, tuple[str, Callable[[_Context], Section]]] = {
     "embeddings": ("Embedding map", _embeddings),
     "examples": ("Example steps", _examples),
 }
-
-
-# -- matplotlib twins of the interactive figures (for the PNG ZIP) ---------------------------
-
-
-def _mpl_bars(table: pd.DataFrame, metric: str):
-    rows = table[table["metric"] == metric]
-    models = list(dict.fromkeys(rows["model"]))
-    groups = [(s, sub) for s in dict.fromkeys(rows["splitter"]) for sub in ("id", "ood")]
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(models) + 2), 4))
-    width = 0.8 / max(1, len(groups))
-    x = np.arange(len(models))
-    for i, (s, sub) in enumerate(groups):
-        part = rows[rows["splitter"] == s].set_index("model").reindex(models)
-        mean = part[f"{sub}_mean"].to_numpy(dtype=float)
-        err = np.vstack([mean - part[f"{sub}_lo"], part[f"{sub}_hi"] - mean])
-        ax.bar(
-            x + (i - (len(groups) - 1) / 2) * width,
-            mean,
-            width,
-            yerr=err,
-            capsize=2,
-            label=f"{s} {sub.upper()}",
-        )
-    ax.set_xticks(x, models)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("mean (95% interval)")
-    ax.set_title(f"{metric.replace('_', ' ')}: ID vs OOD")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def _mpl_gem_fit(train, test, fit, intervals, title: str):
-    fig, ax = plt.subplots(figsize=(7, 4))
-    both = np.concatenate([np.asarray(train, float), np.asarray(test, float)])
-    bins = np.linspace(both.min(), both.max() if both.max() > both.min() else both.min() + 1, 61)
-    ax.hist(train, bins=bins, density=True, alpha=0.5, label=f"train (n={len(train)})")
-    if len(test):
-        ax.hist(test, bins=bins, density=True, alpha=0.5, label=f"test (n={len(test)})")
-    grid = np.linspace(bins[0], bins[-1], 400)
-    total = np.zeros_like(grid)
-    for m, s, w in zip(fit.means, fit.stds, fit.weights, strict=True):
-        s = max(float(s), 1e-12)
-        total += w * np.exp(-0.5 * ((grid - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
-    ax.plot(grid, total, color="black", lw=1.2, label="mixture")
-    for lo, hi in intervals:
-        ax.axvspan(max(lo, bins[0]), min(hi, bins[-1]), color="green", alpha=0.1)
-    ax.set_xlabel("input score")
-    ax.set_ylabel("density")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def _mpl_scatter(points: pd.DataFrame, column: str, title: str):
-    fig, ax = plt.subplots(figsize=(6, 5))
-    values = points[column].astype("string").fillna("train")
-    for value in sorted(values.unique()):
-        sel = (values == value).to_numpy()
-        ax.scatter(points["x"][sel], points["y"][sel], s=4, label=f"{value} ({int(sel.sum())})")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(title)
-    ax.legend(fontsize=8, markerscale=3)
-    fig.tight_layout()
-    return fig
 
 
 def _slug(name: str) -> str:
