@@ -270,8 +270,9 @@ def _embeddings(ctx: _Context) -> Section:
     result = ctx.inputs.projection
     if result is None:
         return _note(
-            "No embedding projection: score with a method that saves embeddings "
-            "(python -m gemviz score ...) and run UMAP on the Embeddings page."
+            "No embedding map: no UMAP projection is cached for this workspace. Run UMAP on the "
+            "Embeddings page, or pass --umap to python -m gemviz report; a splitter needs saved "
+            "embeddings for that (python -m gemviz score writes them)."
         ), {}
     study = ctx.inputs.study
     points = eplot.points_frame(result, sample_table(study))

@@ -15,7 +15,7 @@ from gemviz.cli import main
 from gemviz.errors import GemvizError
 from gemviz.io import read_records, write_records
 from gemviz.projection import Projection, ProjectionParams
-from gemviz.report import SECTIONS, ReportInputs, build_report, write_report
+from gemviz.report import SECTIONS, ReportInputs, build_report, suggest_examples, write_report
 from gemviz.workspace import ModelEntry, create_workspace
 from tests.conftest import SEED
 
@@ -134,7 +134,7 @@ def test_zip_holds_every_figure_as_png(workspace, tmp_path):
 
 def test_missing_parts_are_explained_not_skipped(workspace):
     report = build_report(_inputs(workspace, with_projection=False))
-    assert "No embedding projection" in report.html
+    assert "No embedding map" in report.html
     assert "No example steps were chosen" in report.html
     assert "embeddings.png" not in report.figures
 
@@ -181,3 +181,37 @@ def test_report_command(workspace, tmp_path, capsys):
         == 2
     )
     assert "not in the workspace" in capsys.readouterr().err
+
+
+def test_report_command_picks_disputed_examples_by_default(workspace, tmp_path):
+    out, figs = tmp_path / "auto.html", tmp_path / "auto.zip"
+    assert (
+        main(
+            ["report", "--workspace", str(workspace.folder), "--out", str(out), "--zip", str(figs)]
+        )
+        == 0
+    )
+    study = workspace.study()
+    expected = suggest_examples(study)
+    assert expected, "the fixture workspace should have steps"
+    with zipfile.ZipFile(figs) as zf:
+        shots = sorted(n for n in zf.namelist() if n.startswith("example_"))
+    assert len(shots) == len(expected)
+    # With the option given and no id, no example is drawn.
+    assert (
+        main(
+            [
+                "report",
+                "--workspace",
+                str(workspace.folder),
+                "--out",
+                str(out),
+                "--zip",
+                str(figs),
+                "--examples",
+            ]
+        )
+        == 0
+    )
+    with zipfile.ZipFile(figs) as zf:
+        assert not [n for n in zf.namelist() if n.startswith("example_")]

@@ -24,7 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="HTML file to write")
     parser.add_argument("--zip", help="also write the figures as PNG files into this ZIP")
     parser.add_argument(
-        "--examples", nargs="*", default=[], metavar="ID", help="sample ids of example steps"
+        "--examples",
+        nargs="*",
+        default=None,
+        metavar="ID",
+        help="sample ids of example steps (default: a few steps the splitters disagree on; "
+        "give the option with no id for none)",
     )
     parser.add_argument(
         "--umap",
@@ -35,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build and write the report; returns 0."""
-    from gemviz.report import build_report, inputs_from_workspace, write_report
+    from gemviz.report import build_report, inputs_from_workspace, suggest_examples, write_report
     from gemviz.workspace import Workspace
 
     ws = Workspace.load(args.workspace)
@@ -45,9 +50,10 @@ def run(args: argparse.Namespace) -> int:
     inputs = inputs_from_workspace(ws, projection=projection, projection_splitter=splitter)
     if not args.out.lower().endswith((".html", ".htm")):
         raise GemvizError("--out should name an .html file", file=args.out)
+    examples = args.examples if args.examples is not None else suggest_examples(inputs.study)
     report = build_report(
         inputs,
-        args.examples,
+        examples,
         progress=lambda done, total, stage: print(
             f"[{done}/{total}] {stage}", file=sys.stderr, flush=True
         ),
