@@ -43,8 +43,10 @@ with st.expander("Filters", expanded=True):
         if pick != ANY:
             matches[(m, metric)] = pick
     cols = st.columns(4)
-    only = cols[0].selectbox("Correct by this model only", [None, *study.models], key="f_only")
-    only_metric = cols[1].selectbox("... on", [EXACT_MATCH, TYPE_MATCH], key="f_only_metric")
+    only, only_metric = None, EXACT_MATCH
+    if len(study.models) > 1:
+        only = cols[0].selectbox("Correct by this model only", [None, *study.models], key="f_only")
+        only_metric = cols[1].selectbox("... on", [EXACT_MATCH, TYPE_MATCH], key="f_only_metric")
     values = {
         f: cols[2 + j % 2].multiselect(f, sorted(set(table[f])), key=f"f_values_{f}")
         for j, f in enumerate(smp.group_fields(study))
@@ -99,7 +101,8 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     key="samples_table",
-    column_config={"image_path": None},
+    # Ids built from image paths are long: keep the column narrow so the labels stay in view.
+    column_config={"image_path": None, ID: st.column_config.TextColumn(width="small")},
 )
 st.caption(f"Page {page.number + 1} of {page.count}. Select a row to open the step.")
 
