@@ -9,6 +9,17 @@ import pytest
 SEED = 42
 ROOT = Path(__file__).resolve().parents[1]
 GEM_PUBLIC = ROOT.parent / "shared" / "data" / "gem-public"
+# The GEM release's out-of-distribution score files (AITZ test is the ID set).
+OOD_FILES = [
+    "androidcontrol_inputscore.json",
+    "Kairos_test_inputscore.json",
+    "metagui_inputscore.json",
+    "screenspot-mobile_inputscore.json",
+    "screenspot-desktop_inputscore.json",
+    "screenspot-web_inputscore.json",
+    "omniact-desktop_inputscore.json",
+    "omniact-web_inputscore.json",
+]
 
 
 @pytest.fixture(scope="session")

@@ -10,19 +10,7 @@ import pytest
 from gemviz.detection import detection_metrics, fpr_at_tpr
 from gemviz.errors import GemvizError
 from gemviz.splitters import make_splitter
-
-SEED = 42  # as in tests/conftest.py
-
-OOD_FILES = [
-    "androidcontrol_inputscore.json",
-    "Kairos_test_inputscore.json",
-    "metagui_inputscore.json",
-    "screenspot-mobile_inputscore.json",
-    "screenspot-desktop_inputscore.json",
-    "screenspot-web_inputscore.json",
-    "omniact-desktop_inputscore.json",
-    "omniact-web_inputscore.json",
-]
+from tests.conftest import OOD_FILES, SEED
 
 
 def test_hand_checked_case():

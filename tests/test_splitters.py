@@ -24,19 +24,7 @@ from gemviz.splitters import (
     merge_intervals,
     partition_frames,
 )
-
-SEED = 42  # as in tests/conftest.py
-
-OOD_FILES = [
-    "androidcontrol_inputscore.json",
-    "Kairos_test_inputscore.json",
-    "metagui_inputscore.json",
-    "screenspot-mobile_inputscore.json",
-    "screenspot-desktop_inputscore.json",
-    "screenspot-web_inputscore.json",
-    "omniact-desktop_inputscore.json",
-    "omniact-web_inputscore.json",
-]
+from tests.conftest import OOD_FILES, SEED
 
 
 def _scores(path) -> np.ndarray:
