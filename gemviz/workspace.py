@@ -47,6 +47,10 @@ def _abs(path: str | os.PathLike | None) -> str | None:
     return None if path in (None, "") else str(Path(path).expanduser().resolve())
 
 
+# Name under which the output of the last finished scoring job is offered for partitioning.
+LAST_JOB = "last scoring job"
+
+
 @dataclass
 class SplitterEntry:
     """One splitter of a workspace: a labeled test file and where its labels came from."""
@@ -313,7 +317,7 @@ class Workspace:
         """Train/test score files that can be (re-)partitioned, by display name.
 
         Args:
-            job_out: Output folder of a finished scoring job, listed as "last scoring job".
+            job_out: Output folder of a finished scoring job, listed as :data:`LAST_JOB`.
 
         Returns:
             Every splitter that has both score files, then the job's output if it exists.
@@ -327,7 +331,7 @@ class Workspace:
         }
         if job_out is not None and (Path(job_out) / "test_inputscore.json").exists():
             d = Path(job_out)
-            out["last scoring job"] = ScoreSource(
+            out[LAST_JOB] = ScoreSource(
                 *(
                     str(d / f"{part}_{kind}")
                     for kind in ("inputscore.json", "embeddings.npz")

@@ -11,6 +11,7 @@ from gemviz.export import figure_html
 from gemviz.splitters import SPLITTERS, make_splitter
 from gemviz.splitters.gem import in_intervals, merge_intervals
 from gemviz.ui_cache import current_workspace, demo_banner, gmm_fit, load_embeddings, load_scores
+from gemviz.workspace import LAST_JOB
 
 SEED = 42
 FALLBACK_METHODS = ["sentence", "gem-input", "hidden"]
@@ -72,7 +73,10 @@ with st.expander("Score train and test files", expanded=not ws.splitters):
         if job.state == jobs.FAILED:
             st.error(f"Scoring failed: {job.error}")
         if job.state == jobs.DONE:
-            st.session_state["scored_dir"] = str(job.out_dir)
+            if st.session_state.get("scored_dir") != str(job.out_dir):
+                st.session_state["scored_dir"] = str(job.out_dir)
+                # Fresh scores: partition them below rather than what was shown before.
+                st.session_state["partition_source"] = LAST_JOB
             st.success(f"Scores written to `{job.out_dir}`; partition them below.")
 
     job_panel()

@@ -179,3 +179,32 @@ def test_score_page_starts_attaches_and_cancels(gem_public, tmp_path):
     assert not at.exception
     assert jobs.status(jid).state in (jobs.CANCELLED, jobs.DONE)
     assert not jobs._alive(pid)
+
+
+def test_score_page_partitions_a_finished_job(gem_public, tmp_path):
+    """Once a job is done, the page partitions its fresh scores without another click."""
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    from gemviz.io import read_records, write_records
+    from gemviz.workspace import LAST_JOB, create_workspace
+
+    records = read_records(gem_public / "AITZ_test_inputscore.json")
+    write_records(tmp_path / "train.json", records[:60])
+    write_records(tmp_path / "test.json", records[60:100])
+    ws = create_workspace("finished", test=tmp_path / "test.json", train=tmp_path / "train.json")
+    cmd = jobs.score_command(train=ws.train, test=ws.test, method="sentence", device="cpu")
+    job = jobs.start_job(cmd)
+    assert wait_for(job.job_id, (jobs.DONE, jobs.FAILED), timeout=240).state == jobs.DONE
+
+    at = AppTest.from_file(str(ROOT / "pages" / "2_Score_Partition.py"), default_timeout=60)
+    at.session_state["workspace"] = ws.slug
+    at.run()
+    at.selectbox(key="score_method").set_value("sentence")
+    at.selectbox(key="score_device").set_value("cpu").run()
+    assert not at.exception
+    assert at.selectbox(key="partition_source").value == LAST_JOB
+    counts = {m.label: m.value for m in at.metric}
+    assert (
+        int(counts["ID steps"].replace(",", "")) + int(counts["OOD steps"].replace(",", "")) == 40
+    )
