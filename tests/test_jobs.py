@@ -187,12 +187,23 @@ def test_score_page_partitions_a_finished_job(gem_public, tmp_path):
     from streamlit.testing.v1 import AppTest
 
     from gemviz.io import read_records, write_records
-    from gemviz.workspace import LAST_JOB, create_workspace
+    from gemviz.workspace import LAST_JOB, SplitterEntry, create_workspace
 
     records = read_records(gem_public / "AITZ_test_inputscore.json")
     write_records(tmp_path / "train.json", records[:60])
     write_records(tmp_path / "test.json", records[60:100])
     ws = create_workspace("finished", test=tmp_path / "test.json", train=tmp_path / "train.json")
+    # A splitter with score files of its own comes first in the list of score sources.
+    write_records(tmp_path / "labeled.json", [dict(r, label="ID") for r in records[60:100]])
+    ws.add_splitter(
+        SplitterEntry(
+            "published",
+            str(tmp_path / "labeled.json"),
+            train_scores=ws.train,
+            test_scores=ws.test,
+        )
+    )
+    ws.save()
     cmd = jobs.score_command(train=ws.train, test=ws.test, method="sentence", device="cpu")
     job = jobs.start_job(cmd)
     assert wait_for(job.job_id, (jobs.DONE, jobs.FAILED), timeout=240).state == jobs.DONE
