@@ -29,6 +29,18 @@ if not study.models:
     st.stop()
 key = (str(ws.json_path), ws.fingerprint())
 
+
+def number_formats(frame) -> dict:
+    """Three decimals for means and differences, two significant digits for p-values."""
+    return {
+        c: st.column_config.NumberColumn(
+            format="%.2g" if c.endswith("_p") or c == "p_value" else "%.3f"
+        )
+        for c in frame.columns
+        if frame[c].dtype.kind == "f"
+    }
+
+
 # -- splitter x model table ------------------------------------------------------------------
 st.subheader("ID vs OOD, per splitter and model")
 c1, c2 = st.columns(2)
@@ -48,11 +60,7 @@ st.dataframe(
     table,
     hide_index=True,
     key="id_ood_table",
-    column_config={
-        c: st.column_config.NumberColumn(format="%.3f")
-        for c in table.columns
-        if c.endswith(("_mean", "_lo", "_hi"))
-    },
+    column_config=number_formats(table),
 )
 if table["small"].any():
     st.caption("`small` = the ID or OOD set has fewer than 30 steps: read those means with care.")
@@ -91,7 +99,9 @@ else:
     else:
         try:
             pair = paired_comparison(*key, a, b, pair_metric, pair_splitter)
-            st.dataframe(pair, hide_index=True, key="pair_table")
+            st.dataframe(
+                pair, hide_index=True, key="pair_table", column_config=number_formats(pair)
+            )
             table_downloads(pair, "paired_comparison")
         except GemvizError as exc:
             st.error(str(exc))
@@ -113,7 +123,7 @@ else:
         except GemvizError as exc:
             st.error(str(exc))
             st.stop()
-        st.dataframe(diff, hide_index=True, key="diff_table")
+        st.dataframe(diff, hide_index=True, key="diff_table", column_config=number_formats(diff))
         for row in diff[diff["too_small"]].itertuples():
             st.warning(f"{row.region}, {row.model}: {row.verdict}.")
         table_downloads(diff, "set_difference")
