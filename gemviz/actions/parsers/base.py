@@ -85,3 +85,16 @@ def point_or_box(
 def numbers_in(text: str) -> list[float]:
     """Every number written in ``text``, in order."""
     return [float(n) for n in _NUMBER_RE.findall(text)]
+
+
+def plain(kind: str) -> Callable[..., Action]:
+    """A reader for an action without arguments (press_back, complete, ...).
+
+    The readers of the GEM and UI-TARS parsers share one call shape,
+    ``read(arguments, raw, coords, image_size)``; this one ignores all but ``raw``.
+    """
+
+    def read(arguments: object, raw: str, coords: str, image_size: object) -> Action:
+        return Action(type=kind, raw=raw)
+
+    return read

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from gemviz.actions.parsers.base import NUMBER, check_coords, numbers_in, point_or_box
+from gemviz.actions.parsers.base import NUMBER, check_coords, numbers_in, plain, point_or_box
 from gemviz.actions.record import Action
 
 _PREFIX = re.compile(r"action\s*:", re.IGNORECASE)
@@ -132,13 +132,6 @@ def _scroll(rest: str, raw: str, coords: str, image_size) -> Action | None:
     return Action(type="scroll", direction=found.group(1).lower(), raw=raw)
 
 
-def _plain(kind: str) -> Callable[..., Action | None]:
-    def read(rest: str, raw: str, coords: str, image_size) -> Action | None:
-        return Action(type=kind, raw=raw)
-
-    return read
-
-
 # keyword group -> reader of the argument that follows it
 _ARGUMENTS: dict[str, Callable[..., Action | None]] = {
     "click": _pointed("click"),
@@ -146,12 +139,12 @@ _ARGUMENTS: dict[str, Callable[..., Action | None]] = {
     "type": _texted("type"),
     "open_app": _texted("open_app"),
     "scroll": _scroll,
-    "press_back": _plain("press_back"),
-    "press_home": _plain("press_home"),
-    "press_enter": _plain("press_enter"),
-    "complete": _plain("complete"),
-    "impossible": _plain("impossible"),
-    "wait": _plain("wait"),
+    "press_back": plain("press_back"),
+    "press_home": plain("press_home"),
+    "press_enter": plain("press_enter"),
+    "complete": plain("complete"),
+    "impossible": plain("impossible"),
+    "wait": plain("wait"),
 }
 
 

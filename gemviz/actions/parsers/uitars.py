@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from gemviz.actions.parsers.base import check_coords, numbers_in, point_or_box
+from gemviz.actions.parsers.base import check_coords, numbers_in, plain, point_or_box
 from gemviz.actions.record import DIRECTIONS, Action
 
 _ACTION = re.compile(r"action\s*:", re.IGNORECASE)
@@ -158,13 +158,6 @@ def _hotkey(args: dict[str, str], raw: str, coords: str, image_size) -> Action |
     return None if kind is None else Action(type=kind, raw=raw)
 
 
-def _plain(kind: str) -> Callable[..., Action | None]:
-    def read(args: dict[str, str], raw: str, coords: str, image_size) -> Action | None:
-        return Action(type=kind, raw=raw)
-
-    return read
-
-
 # call name (lower case) -> reader of its arguments
 _CALLS: dict[str, Callable[..., Action | None]] = {
     "click": _pointed("click"),
@@ -178,11 +171,11 @@ _CALLS: dict[str, Callable[..., Action | None]] = {
     "drag": _drag,
     "swipe": _drag,
     "open_app": _texted("open_app", "app_name", "name", "app"),
-    "press_back": _plain("press_back"),
-    "press_home": _plain("press_home"),
-    "press_enter": _plain("press_enter"),
+    "press_back": plain("press_back"),
+    "press_home": plain("press_home"),
+    "press_enter": plain("press_enter"),
     "hotkey": _hotkey,
     "finished": _texted("complete", "content"),
-    "call_user": _plain("impossible"),
-    "wait": _plain("wait"),
+    "call_user": plain("impossible"),
+    "wait": plain("wait"),
 }
