@@ -38,18 +38,43 @@ def table_csv(table: pd.DataFrame) -> bytes:
 
 def table_markdown(table: pd.DataFrame, digits: int = 3) -> bytes:
     """A table as a GitHub-flavoured Markdown table (floats rounded to ``digits``)."""
-    cols = [str(c) for c in table.columns]
-    lines = ["| " + " | ".join(_cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
-    for row in table.itertuples(index=False):
-        lines.append("| " + " | ".join(_cell(v, digits) for v in row) + " |")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return markdown_text(table, digits).encode("utf-8")
 
 
-def _cell(value, digits: int = 3) -> str:
+def markdown_text(table: pd.DataFrame, digits: int | None = 3, aligned: bool = False) -> str:
+    """A table as GitHub-flavoured Markdown text; the one Markdown writer of gemviz.
+
+    Args:
+        table: The table; its index is not written.
+        digits: Decimals for floats, or None to write them as they are.
+        aligned: Pad every column to one width and right-align numeric columns, for reading
+            in a terminal (the command line's output).
+    """
+    header = [_cell(c) for c in table.columns]
+    body = [[_cell(v, digits) for v in row] for row in table.itertuples(index=False)]
+    if not aligned:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in body]
+        return "\n".join(lines) + "\n"
+    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(header)]
+    numeric = [pd.api.types.is_numeric_dtype(table[c]) for c in table.columns]
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            c.rjust(w) if num else c.ljust(w)
+            for c, w, num in zip(cells, widths, numeric, strict=True)
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = [("-" * (w - 1) + ":") if n else "-" * w for w, n in zip(widths, numeric, strict=True)]
+    return "\n".join([line(header), line(rule), *(line(r) for r in body)]) + "\n"
+
+
+def _cell(value, digits: int | None = None) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return ""
-        text = f"{value:.{digits}f}"
+        text = str(value) if digits is None else f"{value:.{digits}f}"
     elif isinstance(value, (list, tuple)):
         text = ", ".join(map(str, value))
     else:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from gemviz.data import METRICS
 from gemviz.errors import GemvizError
+from gemviz.export import markdown_text
 from gemviz.io import write_text_atomic
 
 HELP = "splitter x model table of ID/OOD means with 95%% intervals"
@@ -122,7 +123,7 @@ def render(frame: pd.DataFrame, fmt: str, digits: int = 4) -> str:
     if fmt == "csv":
         return shown.to_csv(index=False)
     if fmt == "markdown":
-        return markdown(shown)
+        return markdown_text(shown, digits=None, aligned=True)
     raise GemvizError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")
 
 
@@ -148,29 +149,3 @@ def _cell_text(value: Any) -> Any:
     if isinstance(value, list):
         return " ".join(map(str, value))
     return value
-
-
-def markdown(frame: pd.DataFrame) -> str:
-    """A GitHub-flavoured Markdown table (numbers right-aligned), without extra dependencies."""
-
-    def cell(v: Any) -> str:
-        if isinstance(v, float) and math.isnan(v):
-            return ""
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
-    header = [str(c) for c in frame.columns]
-    body = [[cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(header)]
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
-
-    def line(cells: list[str]) -> str:
-        padded = [
-            c.rjust(w) if num else c.ljust(w)
-            for c, w, num in zip(cells, widths, numeric, strict=True)
-        ]
-        return "| " + " | ".join(padded) + " |"
-
-    rule = [
-        ("-" * (w - 1) + ":") if num else "-" * w for w, num in zip(widths, numeric, strict=True)
-    ]
-    return "\n".join([line(header), line(rule), *(line(r) for r in body)]) + "\n"
