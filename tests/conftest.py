@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SEED = 42
@@ -36,3 +38,19 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def aitz_split(gem_public) -> tuple[np.ndarray, np.ndarray]:
+    """AITZ test scores split by task (seeded): half the tasks to fit on, the rest held out.
+
+    The GEM release has no AITZ train scores; whole tasks go to one side because every step
+    of a task has the same score.
+    """
+    records = json.loads((gem_public / "AITZ_test_inputscore.json").read_text())
+    tasks = list(dict.fromkeys(r["task"] for r in records))
+    perm = np.random.default_rng(SEED).permutation(len(tasks))
+    train_tasks = {tasks[i] for i in perm[: len(tasks) // 2]}
+    train = np.array([r["input_score"] for r in records if r["task"] in train_tasks])
+    held = np.array([r["input_score"] for r in records if r["task"] not in train_tasks])
+    return train, held

@@ -10,7 +10,7 @@ import pytest
 from gemviz.detection import detection_metrics, fpr_at_tpr
 from gemviz.errors import GemvizError
 from gemviz.splitters import make_splitter
-from tests.conftest import OOD_FILES, SEED
+from tests.conftest import OOD_FILES
 
 
 def test_hand_checked_case():
@@ -70,17 +70,6 @@ def test_fpr_at_tpr_uses_first_threshold_reaching_the_rate():
 def test_bad_input(args, match):
     with pytest.raises(GemvizError, match=match):
         detection_metrics(*args)
-
-
-@pytest.fixture(scope="module")
-def aitz_split(gem_public):
-    records = json.loads((gem_public / "AITZ_test_inputscore.json").read_text())
-    tasks = list(dict.fromkeys(r["task"] for r in records))
-    perm = np.random.default_rng(SEED).permutation(len(tasks))
-    train_tasks = {tasks[i] for i in perm[: len(tasks) // 2]}
-    train = np.array([r["input_score"] for r in records if r["task"] in train_tasks])
-    held = np.array([r["input_score"] for r in records if r["task"] not in train_tasks])
-    return train, held
 
 
 def _evaluate(splitter, held, ood):

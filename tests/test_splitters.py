@@ -31,18 +31,6 @@ def _scores(path) -> np.ndarray:
     return np.array([r["input_score"] for r in json.loads(path.read_text())])
 
 
-@pytest.fixture(scope="module")
-def aitz_split(gem_public):
-    """AITZ test steps split by task (seeded): half the tasks to fit on, the rest held out."""
-    records = json.loads((gem_public / "AITZ_test_inputscore.json").read_text())
-    tasks = list(dict.fromkeys(r["task"] for r in records))
-    perm = np.random.default_rng(SEED).permutation(len(tasks))
-    train_tasks = {tasks[i] for i in perm[: len(tasks) // 2]}
-    train = np.array([r["input_score"] for r in records if r["task"] in train_tasks])
-    held = np.array([r["input_score"] for r in records if r["task"] not in train_tasks])
-    return train, held
-
-
 def reference_gem(train: np.ndarray, tests: list[np.ndarray], seed: int = SEED):
     """The published GEM script, line by line, with the refit seeded too."""
     x = train.reshape(-1, 1)
