@@ -33,6 +33,7 @@ from gemviz.data import EXACT_MATCH, METRICS, TASK
 from gemviz.errors import GemvizError
 from gemviz.io import atomic_path, write_text_atomic
 from gemviz.study import Study
+from gemviz.workspace import slugify
 
 Progress = Callable[[int, int, str], None]
 
@@ -204,7 +205,7 @@ def _gem_fit(ctx: _Context) -> Section:
                 )
             )
         )
-        figures[f"gem_fit_{_slug(name)}.png"] = static_figures.png_bytes(
+        figures[f"gem_fit_{slugify(name)}.png"] = static_figures.png_bytes(
             static_figures.gem_fit(train, test, fit, intervals, title)
         )
     return "\n".join(parts), figures
@@ -332,10 +333,6 @@ SECTIONS: dict[str, tuple[str, Callable[[_Context], Section]]] = {
     "embeddings": ("Embedding map", _embeddings),
     "examples": ("Example steps", _examples),
 }
-
-
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name).strip("_") or "splitter"
 
 
 # -- assembling ------------------------------------------------------------------------------

