@@ -35,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gemviz.splitters import GemSplitter  # noqa: E402
+from tests.gem_data import extract  # noqa: E402
 
-AITZ = ROOT.parent / "shared" / "data" / "gem-public" / "AITZ_test_inputscore.json"
+AITZ = extract(ROOT / "bench" / "_out" / "gem-public") / "AITZ_test_inputscore.json"
 SEED = 42
 
 

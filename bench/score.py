@@ -199,7 +199,9 @@ def part_b(work: Path, quick: bool) -> str:
     from gemviz.io import read_records
     from gemviz.scoring import score_files
 
-    public = ROOT.parent / "shared" / "data" / "gem-public"
+    from gem_data import extract
+
+    public = extract(ROOT / "bench" / "_out" / "gem-public")
     tasks = [
         r["task"]
         for name in ("AITZ_test_inputscore.json", "androidcontrol_inputscore.json")

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gem_data import extract
+
 SEED = 42
 ROOT = Path(__file__).resolve().parents[1]
-GEM_PUBLIC = ROOT.parent / "shared" / "data" / "gem-public"
 # The GEM release's out-of-distribution score files (AITZ test is the ID set).
 OOD_FILES = [
     "androidcontrol_inputscore.json",
@@ -25,11 +26,9 @@ OOD_FILES = [
 
 
 @pytest.fixture(scope="session")
-def gem_public() -> Path:
-    """The folder of the GEM release's published score files."""
-    if not (GEM_PUBLIC / "AITZ_test_inputscore.json").exists():
-        pytest.fail(f"GEM release score files not found under {GEM_PUBLIC}")
-    return GEM_PUBLIC
+def gem_public(tmp_path_factory) -> Path:
+    """A folder of the GEM release's published score files (decompressed from tests/data/)."""
+    return extract(tmp_path_factory.mktemp("gem-public"))
 
 
 @pytest.fixture(autouse=True)
