@@ -12,6 +12,7 @@ on these aligned columns with vectorised numpy, so 50,000+ samples stay quick.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Union
 import numpy as np
 import pandas as pd
 
+from gemviz import clusters as clusters_mod
 from gemviz.data import (
     EXACT_MATCH,
     ID,
@@ -55,6 +57,9 @@ class Study:
         scores: One column per splitter, float ``input_score`` (NaN where the file has none).
         type_match: One column per model, int8 0/1.
         exact_match: One column per model, int8 0/1.
+        cluster_by: The field whose values group steps into clusters (tasks or episodes),
+            or ``"none"`` for step-level statistics; see :mod:`gemviz.clusters`.
+        clusters: Each sample's cluster code ``0..k-1`` (int64), in the reference order.
     """
 
     samples: pd.DataFrame
@@ -62,6 +67,31 @@ class Study:
     scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     type_match: pd.DataFrame = field(default_factory=pd.DataFrame)
     exact_match: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cluster_by: str = clusters_mod.NONE
+    clusters: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        if len(self.clusters) != len(self.samples):
+            self.cluster_by = clusters_mod.NONE
+            self.clusters = np.arange(len(self.samples), dtype=np.int64)
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of distinct clusters in the whole test set."""
+        return clusters_mod.count(self.clusters)
+
+    def clusters_in(self, mask: np.ndarray) -> int:
+        """Number of distinct clusters among the samples selected by ``mask``."""
+        return clusters_mod.count(self.clusters, mask)
+
+    def with_clusters(self, cluster_by: str | None) -> Study:
+        """The same study with clusters defined by ``cluster_by`` (see :mod:`gemviz.clusters`).
+
+        Raises:
+            GemvizError: ``cluster_by`` names a field the samples do not have.
+        """
+        name, codes = clusters_mod.resolve(self.samples, cluster_by)
+        return dataclasses.replace(self, cluster_by=name, clusters=codes)
 
     @property
     def splitters(self) -> list[str]:
@@ -122,6 +152,7 @@ class Study:
         splits: Mapping[str, PathLike],
         models: Mapping[str, PathLike] = _EMPTY,
         samples: PathLike | None = None,
+        cluster_by: str | None = clusters_mod.AUTO,
     ) -> Study:
         """Load labeled files, result files and optionally the test set, and align them.
 
@@ -130,13 +161,14 @@ class Study:
             models: Model name -> result file (test records + ``type_match``/``exact_match``).
             samples: The test-set file giving the reference order; default: the first
                 splitter's file.
+            cluster_by: How steps group into clusters (:func:`gemviz.clusters.resolve`).
 
         Returns:
             The aligned study.
 
         Raises:
-            GemvizError: A file is unreadable or invalid, or the files do not hold the same
-                samples.
+            GemvizError: A file is unreadable or invalid, the files do not hold the same
+                samples, or ``cluster_by`` names a missing field.
         """
         split_frames = {name: load_labeled(path) for name, path in splits.items()}
         model_frames = {name: load_results(path) for name, path in models.items()}
@@ -155,7 +187,7 @@ class Study:
             split_sources={n: str(p) for n, p in splits.items()},
             model_sources={n: str(p) for n, p in models.items()},
             sample_source=str(samples) if samples is not None else None,
-        )
+        ).with_clusters(cluster_by)
 
     @classmethod
     def from_frames(
@@ -163,6 +195,7 @@ class Study:
         splits: Mapping[str, pd.DataFrame],
         models: Mapping[str, pd.DataFrame] = _EMPTY,
         samples: pd.DataFrame | None = None,
+        cluster_by: str | None = clusters_mod.AUTO,
     ) -> Study:
         """Build a study from frames already in memory (e.g. ``load_labeled`` output).
 
@@ -173,6 +206,7 @@ class Study:
             splits: Splitter name -> frame with ``label`` (and optionally ``input_score``).
             models: Model name -> frame with ``type_match`` and ``exact_match``.
             samples: Frame giving the reference order; default: the first splitter's frame.
+            cluster_by: How steps group into clusters (:func:`gemviz.clusters.resolve`).
 
         Returns:
             The aligned study.
@@ -188,7 +222,7 @@ class Study:
             split_sources={n: f"splitter '{n}'" for n in splits},
             model_sources={n: f"model '{n}'" for n in models},
             sample_source="samples",
-        )
+        ).with_clusters(cluster_by)
 
     @classmethod
     def _build(

@@ -121,6 +121,8 @@ class Workspace:
     test: str | None = None
     train: str | None = None
     image_root: str | None = None
+    # How test steps group into clusters for the statistics (gemviz.clusters.resolve).
+    cluster_by: str = "auto"
     splitters: list[SplitterEntry] = field(default_factory=list)
     models: list[ModelEntry] = field(default_factory=list)
 
@@ -159,6 +161,7 @@ class Workspace:
                 test=raw.get("test"),
                 train=raw.get("train"),
                 image_root=raw.get("image_root"),
+                cluster_by=str(raw.get("cluster_by") or "auto"),
                 splitters=[SplitterEntry(**s) for s in raw.get("splitters", [])],
                 models=[ModelEntry(**m) for m in raw.get("models", [])],
             )
@@ -174,6 +177,7 @@ class Workspace:
             "test": self.test,
             "train": self.train,
             "image_root": self.image_root,
+            "cluster_by": self.cluster_by,
             "splitters": [dataclasses.asdict(s) for s in self.splitters],
             "models": [dataclasses.asdict(m) for m in self.models],
         }
@@ -367,6 +371,7 @@ class Workspace:
             {s.name: s.labeled for s in self.splitters},
             {m.name: m.results for m in self.models},
             samples=self.test if self.test and _is_records(self.test) else None,
+            cluster_by=self.cluster_by,
         )
 
 

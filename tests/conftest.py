@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gem_data import extract
+from tests.gem_data import extract
 
 SEED = 42
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,6 +18,11 @@ COMMANDS: dict[str, str] = {
     "predict": "predict",
     "demo": "demo",
     "report": "report",
+    "compare": "compare",
+    "stability": "stability",
+    "slices": "slices",
+    "neighbours": "neighbours",
+    "workspace": "workspace",
 }
 
 HELPS: dict[str, str] = {
@@ -30,4 +35,9 @@ HELPS: dict[str, str] = {
     "predict": "run a Qwen2-VL-family agent on every test step",
     "demo": "build the built-in demo workspace",
     "report": "write a self-contained HTML meeting report of a workspace",
+    "compare": "does model A gain more than model B on ID than on OOD? (difference in differences)",
+    "stability": "each test step's ID probability over bootstrap refits of a splitter",
+    "slices": "ID/OOD means broken down by a field of the test records or the action type",
+    "neighbours": "nearest train steps of test steps in an embedding space (exact search)",
+    "workspace": "create, list and change workspaces from files on disk",
 }
