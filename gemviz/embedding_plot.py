@@ -76,6 +76,8 @@ def embedding_figure(points: pd.DataFrame, column: str, kind: str, title: str = 
     """
     import plotly.graph_objects as go
 
+    from gemviz import theme
+
     fig = go.Figure()
     hover = "%{customdata}<br>%{text}<extra></extra>"
     text = (
@@ -94,7 +96,7 @@ def embedding_figure(points: pd.DataFrame, column: str, kind: str, title: str = 
             marker={
                 "size": 5,
                 "color": points[column],
-                "colorscale": "Viridis",
+                "colorscale": theme.SEQUENTIAL,
                 "showscale": True,
                 "colorbar": {"title": column},
             },
@@ -104,6 +106,7 @@ def embedding_figure(points: pd.DataFrame, column: str, kind: str, title: str = 
         values = points[column].astype("string").fillna(TRAIN)
         # Train points go first (drawn underneath) in a quiet grey: they are context.
         order = sorted(values.unique(), key=lambda v: (v != TRAIN, v))
+        colors = theme.category_colors([v for v in order if v != TRAIN])
         for value in order:
             sel = (values == value).to_numpy()
             fig.add_scattergl(
@@ -113,10 +116,13 @@ def embedding_figure(points: pd.DataFrame, column: str, kind: str, title: str = 
                 customdata=points["id"][sel],
                 text=None if text is None else text[sel],
                 hovertemplate=hover,
-                marker={"size": 4, "color": "#c7c7c7"} if value == TRAIN else {"size": 5},
+                marker={"size": 4, "color": theme.MUTED_COLOR}
+                if value == TRAIN
+                else {"size": 5, "color": colors[value]},
                 name=f"{value} ({int(sel.sum()):,})",
             )
-    fig.update_layout(
+    theme.apply(
+        fig,
         title=title or f"UMAP coloured by {column}",
         dragmode="lasso",
         xaxis={"showticklabels": False, "title": "UMAP 1"},

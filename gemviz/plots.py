@@ -12,10 +12,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-TRAIN_COLOR = "#4C78A8"
-TEST_COLOR = "#F58518"
-COMPONENT_COLOR = "#54A24B"
-ID_FILL = "rgba(84, 162, 75, 0.12)"
+from gemviz import theme
+from gemviz.theme import COMPONENT_COLOR, ID_FILL, MIXTURE_COLOR, TEST_COLOR, TRAIN_COLOR
 
 
 def gem_fit_figure(
@@ -80,11 +78,16 @@ def gem_fit_figure(
         )
     if len(means):
         fig.add_scatter(
-            x=grid, y=total, mode="lines", name="mixture", line={"color": "black", "width": 1.5}
+            x=grid,
+            y=total,
+            mode="lines",
+            name="mixture",
+            line={"color": MIXTURE_COLOR, "width": 1.5},
         )
     for a, b in intervals:
         fig.add_vrect(x0=max(a, lo), x1=min(b, hi), fillcolor=ID_FILL, line_width=0, layer="below")
-    fig.update_layout(
+    theme.apply(
+        fig,
         title=title,
         barmode="overlay",
         xaxis_title="input score",
@@ -106,16 +109,19 @@ def bic_figure(bic: Sequence[float], chosen: int) -> go.Figure:
     ks = np.arange(1, bic.size + 1)
     ok = np.isfinite(bic)
     fig = go.Figure()
-    fig.add_scatter(x=ks[ok], y=bic[ok], mode="lines+markers", name="BIC")
+    fig.add_scatter(
+        x=ks[ok], y=bic[ok], mode="lines+markers", name="BIC", line={"color": theme.color(0)}
+    )
     if 1 <= chosen <= bic.size and ok[chosen - 1]:
         fig.add_scatter(
             x=[chosen],
             y=[bic[chosen - 1]],
             mode="markers",
             name=f"chosen: {chosen}",
-            marker={"size": 14, "color": "red", "symbol": "star"},
+            marker={"size": 14, "color": theme.HIGHLIGHT_COLOR, "symbol": "star"},
         )
-    fig.update_layout(
+    theme.apply(
+        fig,
         title="BIC by number of components",
         xaxis_title="components",
         yaxis_title="BIC (lower is better)",
@@ -127,32 +133,53 @@ def bic_figure(bic: Sequence[float], chosen: int) -> go.Figure:
 def grouped_bars(table: pd.DataFrame, metric: str) -> go.Figure:
     """Bars of ID and OOD means per model, grouped by splitter, with 95% interval error bars.
 
+    Each splitter keeps its palette colour; its OOD bar is the lighter, hatched twin of its ID
+    bar. Every bar is labelled with its n (the steps behind the mean), so a slide shows how
+    much each bar rests on.
+
     Args:
-        table: Output of :func:`gemviz.analysis.id_ood_table`.
+        table: Output of :func:`gemviz.analysis.id_ood_table` (``id_n``/``ood_n`` optional).
         metric: The metric to draw (``"type_match"`` or ``"exact_match"``).
     """
     rows = table[table["metric"] == metric]
+    colors = theme.color_map(list(rows["splitter"].unique()))
     fig = go.Figure()
     for splitter in rows["splitter"].unique():
         part = rows[rows["splitter"] == splitter]
         for subset in ("id", "ood"):
             mean = part[f"{subset}_mean"].to_numpy(dtype=float)
+            n_col = f"{subset}_n"
+            text = [f"n={int(n):,}" for n in part[n_col]] if n_col in part else None
+            base = colors[splitter]
             fig.add_bar(
                 x=part["model"],
                 y=mean,
                 name=f"{splitter} {subset.upper()}",
+                marker={
+                    "color": base if subset == "id" else theme.lighten(base),
+                    "pattern": {"shape": theme.OOD_PATTERN if subset == "ood" else ""},
+                },
+                text=text,
+                textposition="auto",
+                insidetextanchor="start",
+                textangle=0,
+                textfont={"size": 11},
+                hovertemplate="%{x}<br>%{y:.3f}<extra>" + f"{splitter} {subset.upper()}</extra>",
                 error_y={
                     "type": "data",
                     "symmetric": False,
                     "array": part[f"{subset}_hi"].to_numpy(dtype=float) - mean,
                     "arrayminus": mean - part[f"{subset}_lo"].to_numpy(dtype=float),
+                    "color": "#444444",
                 },
             )
-    fig.update_layout(
+    theme.apply(
+        fig,
         barmode="group",
         title=f"{metric.replace('_', ' ')}: ID vs OOD",
         yaxis_title="mean (95% interval)",
         yaxis_range=[0, 1.05],
-        margin={"t": 50, "b": 40},
+        uniformtext={"minsize": 10, "mode": "show"},
+        legend={"orientation": "h", "y": -0.15},
     )
     return fig

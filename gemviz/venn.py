@@ -19,6 +19,7 @@ from matplotlib_venn import venn2, venn3
 from matplotlib_venn.layout.venn2 import DefaultLayoutAlgorithm as Layout2
 from matplotlib_venn.layout.venn3 import DefaultLayoutAlgorithm as Layout3
 
+from gemviz import theme
 from gemviz.errors import GemvizError
 
 # k -> (drawing function, equal-area layout, region codes in matplotlib-venn's order)
@@ -65,15 +66,28 @@ def venn_figure(
         pairs = regions.items()
     counts = {region_code(tuple(m), names): int(c) for m, c in pairs}
     draw, layout, codes = _DRAWERS[len(names)]
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    diagram = draw({c: 1 for c in codes}, set_labels=tuple(names), ax=ax, layout_algorithm=layout())
-    for code in codes:
-        label = diagram.get_label_by_id(code)
-        if label is not None:
-            label.set_text(f"{counts.get(code, 0):,}")
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
+    colors = tuple(theme.color(i) for i in range(len(names)))
+    with theme.mpl_style():
+        fig, ax = plt.subplots(figsize=(5.5, 4.5))
+        diagram = draw(
+            {c: 1 for c in codes},
+            set_labels=tuple(names),
+            set_colors=colors,
+            alpha=0.45,
+            ax=ax,
+            layout_algorithm=layout(),
+        )
+        for code in codes:
+            label = diagram.get_label_by_id(code)
+            if label is not None:
+                label.set_text(f"{counts.get(code, 0):,}")
+                label.set_fontsize(13)
+        for text in diagram.set_labels or ():
+            if text is not None:
+                text.set_fontsize(13)
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
     return fig
 
 

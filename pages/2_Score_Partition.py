@@ -139,7 +139,7 @@ m3.metric("ID share", f"{n_id / max(len(is_id), 1):.1%}")
 if method == "gem":
     left, right = st.columns([3, 2])
     fig = plots.gem_fit_figure(x_train, x_test, fit.means, fit.stds, fit.weights, intervals)
-    left.plotly_chart(fig, key="gem_fit_chart")
+    left.plotly_chart(fig, key="gem_fit_chart", theme=None)
     left.download_button(
         "GEM fit (HTML)",
         lambda: figure_html(fig),
@@ -149,7 +149,7 @@ if method == "gem":
         on_click="ignore",
     )
     bic = plots.bic_figure(fit.bic, fit.n_components)
-    right.plotly_chart(bic, key="bic_chart")
+    right.plotly_chart(bic, key="bic_chart", theme=None)
     right.download_button(
         "BIC curve (HTML)",
         lambda: figure_html(bic),

@@ -74,7 +74,7 @@ metric = st.radio(
     format_func=lambda m: m.replace("_", " "),
 )
 bars = plots.grouped_bars(table, metric)
-st.plotly_chart(bars, key="bars_chart")
+st.plotly_chart(bars, key="bars_chart", theme=None)
 st.download_button(
     "chart (HTML)",
     lambda: figure_html(bars),

@@ -99,7 +99,12 @@ colour = st.selectbox("Colour by", list(options), key="emb_colour")
 column, kind = options[colour]
 fig = eplot.embedding_figure(points, column, kind, title=f"{entry.name}: UMAP coloured by {colour}")
 event = st.plotly_chart(
-    fig, key="emb_chart", on_select="rerun", selection_mode=("box", "lasso"), width="stretch"
+    fig,
+    key="emb_chart",
+    on_select="rerun",
+    selection_mode=("box", "lasso"),
+    width="stretch",
+    theme=None,
 )
 st.caption(
     f"{len(points):,} points{' (cached)' if result.from_cache else ''}. "
