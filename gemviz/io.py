@@ -137,17 +137,30 @@ def _read_table(p: Path, suffix: str) -> list[dict[str, Any]]:
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success.
 
-    On an exception the temporary file is removed and ``path`` is left as it was.
+    On an exception the temporary file is removed and ``path`` is left as it was. The
+    temporary file is fsynced before the rename and the folder after it, so a crash leaves
+    either the old file or the complete new one. A symlink at ``path`` is written through
+    (its target is replaced, the link stays); a folder or special file there (FIFO, device
+    such as ``/dev/null``, socket) is refused, never replaced.
 
     Args:
         path: The final destination. Its folder is created if missing.
         suffix: Suffix for the temporary file (defaults to that of ``path``, which keeps
             libraries that pick a format from the name happy).
+
+    Raises:
+        GemvizError: ``path`` is a folder or a special file.
     """
     dest = Path(path)
+    if dest.is_symlink():
+        dest = Path(os.path.realpath(dest))
+    if dest.exists() and not dest.is_file():
+        raise GemvizError(
+            "is a folder or special file; gemviz writes only regular files", file=str(path)
+        )
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{dest.name}.",
+        prefix=f".{dest.name[:80]}.",
         suffix=(suffix if suffix is not None else dest.suffix) + ".tmp",
         dir=dest.parent,
     )
@@ -160,10 +173,26 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     os.chmod(tmp_path, 0o666 & ~umask)
     try:
         yield tmp_path
+        _fsync(tmp_path)
         os.replace(tmp_path, dest)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+    _fsync(dest.parent)
+
+
+def _fsync(path: Path) -> None:
+    """Flush ``path`` (a file, or a folder's entries) to disk; best effort where unsupported."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot fsync a folder
+    finally:
+        os.close(fd)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:

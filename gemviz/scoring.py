@@ -39,6 +39,14 @@ from gemviz.paths import cache_dir
 Progress = Callable[[int, int, str], None]
 
 SPLITS = ("train", "test")
+# The files score_files writes into its output folder.
+OUTPUT_NAMES = (
+    "train_inputscore.json",
+    "test_inputscore.json",
+    "train_embeddings.npz",
+    "test_embeddings.npz",
+    "skipped.json",
+)
 
 
 def euclidean(embeddings: np.ndarray, center: np.ndarray) -> np.ndarray:
@@ -382,7 +390,9 @@ def score_files(
     if shard is not None and not (shard[1] >= 1 and 0 <= shard[0] < shard[1]):
         raise GemvizError(f"bad shard {shard[0]}/{shard[1]}; use RANK/WORLD with 0 <= RANK < WORLD")
     from gemviz.embed.base import load_template
+    from gemviz.safety import check_output_dir
 
+    check_output_dir(out_dir, OUTPUT_NAMES, (train, test, prompt_template))
     template = load_template(prompt_template)
     embedder = make_embedder(
         method,

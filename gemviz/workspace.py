@@ -153,6 +153,8 @@ class Workspace:
 
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(raw, dict):
+                raise ValueError(f"expected a JSON object, found {type(raw).__name__}")
             return cls(
                 folder=folder,
                 name=str(raw.get("name") or folder.name),
@@ -165,7 +167,7 @@ class Workspace:
                 splitters=[SplitterEntry(**s) for s in raw.get("splitters", [])],
                 models=[ModelEntry(**m) for m in raw.get("models", [])],
             )
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, AttributeError, RecursionError, OSError) as exc:
             raise GemvizError(f"not a valid workspace definition ({exc})", file=str(path)) from exc
 
     def to_dict(self) -> dict[str, Any]:

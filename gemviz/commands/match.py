@@ -12,6 +12,7 @@ from pathlib import Path
 from gemviz.actions import COORDS, FORMATS, RULES, match_records
 from gemviz.actions.match import record_image_size
 from gemviz.io import read_records, write_json_atomic, write_records
+from gemviz.safety import check_output
 
 HELP = "type match and exact match of predicted actions against ground truth"
 
@@ -56,6 +57,8 @@ def summary_path(out: str | Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Match, write the result file and the summary, print a one-line digest."""
+    out = check_output(args.out, (args.gt, args.pred))
+    summary_out = check_output(summary_path(args.out), (args.gt, args.pred))
     gt_records = read_records(args.gt)
     pred_records = read_records(args.pred)
     sizes = None
@@ -74,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
         image_sizes=sizes,
     )
     summary.update({"gt": str(Path(args.gt).resolve()), "pred": str(Path(args.pred).resolve())})
-    write_records(args.out, results)
-    write_json_atomic(summary_path(args.out), summary)
+    write_records(out, results)
+    write_json_atomic(summary_out, summary)
     print(
         f"{summary['n']} steps, rules {args.rules}: type match {summary['type_match']:.3f}, "
         f"exact match {summary['exact_match']:.3f}, {summary['invalid_predictions']} invalid "

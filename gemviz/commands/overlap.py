@@ -18,7 +18,14 @@ import json
 
 import pandas as pd
 
-from gemviz.commands.table import add_output_arguments, emit, named_paths, records, render
+from gemviz.commands.table import (
+    add_output_arguments,
+    checked_out,
+    emit,
+    named_paths,
+    records,
+    render,
+)
 from gemviz.data import EXACT_MATCH, LABELS, METRICS
 from gemviz.errors import GemvizError
 
@@ -74,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
         raise GemvizError(f"overlap needs --split 2 or 3 times, got {len(splits)}")
     if args.n_boot < 1 or args.n_perm < 1:
         raise GemvizError("--n-boot and --n-perm must be at least 1")
-    study = Study.from_files(splits, named_paths(args.model, "--model"), args.samples)
+    models = named_paths(args.model, "--model")
+    out = checked_out(args.out, [*splits.values(), *models.values(), args.samples])
+    study = Study.from_files(splits, models, args.samples)
     regions = venn_regions(study, list(splits), label=args.label)
     if not args.ids:
         regions = regions.drop(columns="ids")
@@ -107,5 +116,5 @@ def run(args: argparse.Namespace) -> int:
         if len(drill):
             parts.append(render(drill, args.format))
         text = "\n".join(parts)
-    emit(text, args.out)
+    emit(text, out)
     return 0

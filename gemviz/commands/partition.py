@@ -7,13 +7,13 @@ added ``"label"`` of ``"ID"`` or ``"OOD"`` (an existing ``label`` field is repla
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 
 from gemviz.data import LABEL, align, load_scores, sample_ids
 from gemviz.errors import GemvizError
 from gemviz.io import read_records, write_records
+from gemviz.safety import check_output
 from gemviz.splitters import SPLITTERS, Splitter, make_splitter
 
 HELP = "label test samples ID/OOD from train and test input scores"
@@ -114,10 +114,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fit on the train file, label the test file, write OUT and print what was learned."""
-    out = Path(args.out)
-    for given in (args.train, args.test):
-        if Path(given).exists() and out.exists() and out.resolve() == Path(given).resolve():
-            raise GemvizError("--out must not be an input file; inputs are never overwritten")
+    out = check_output(
+        args.out, (args.train, args.test, args.train_embeddings, args.test_embeddings)
+    )
     splitter = splitter_from_args(args)
     x_train, _ = fit_inputs(splitter, args.train, args.train_embeddings, "--train-embeddings")
     x_test, _ = fit_inputs(splitter, args.test, args.test_embeddings, "--test-embeddings")
@@ -132,5 +131,5 @@ def run(args: argparse.Namespace) -> int:
     write_records(out, labeled)
     n_id = int(np.sum(labels == "ID"))
     print(splitter.describe())
-    print(f"{n_id} ID, {len(labels) - n_id} OOD of {len(labels)} test samples -> {out}")
+    print(f"{n_id} ID, {len(labels) - n_id} OOD of {len(labels)} test samples -> {args.out}")
     return 0

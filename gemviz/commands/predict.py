@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Predict, write the file and print a one-line digest."""
+    from gemviz.safety import check_output
+
+    out = check_output(args.out, (args.test, args.prompt_template))
     bar = None
     if not args.quiet:
         from tqdm import tqdm
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         result = predict_file(
             model=args.model,
             test=args.test,
-            out=args.out,
+            out=out,
             prompt_template=args.prompt_template,
             batch_size=args.batch_size,
             max_new_tokens=args.max_new_tokens,

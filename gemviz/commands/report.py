@@ -41,15 +41,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build and write the report; returns 0."""
     from gemviz.report import build_report, inputs_from_workspace, suggest_examples, write_report
+    from gemviz.safety import check_output
     from gemviz.workspace import Workspace
 
+    if not args.out.lower().endswith((".html", ".htm")):
+        raise GemvizError("--out should name an .html file", file=args.out)
     ws = Workspace.load(args.workspace)
+    inputs = [ws.json_path, *ws.files()]
+    out = check_output(args.out, inputs)
+    zip_out = check_output(args.zip, [*inputs, out], option="--zip") if args.zip else None
     projection = splitter = None
     if args.umap:
         projection, splitter = _projection(ws)
     inputs = inputs_from_workspace(ws, projection=projection, projection_splitter=splitter)
-    if not args.out.lower().endswith((".html", ".htm")):
-        raise GemvizError("--out should name an .html file", file=args.out)
     examples = args.examples if args.examples is not None else suggest_examples(inputs.study)
     report = build_report(
         inputs,
@@ -58,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             f"[{done}/{total}] {stage}", file=sys.stderr, flush=True
         ),
     )
-    write_report(report, args.out, args.zip)
+    write_report(report, out, zip_out)
     print(
         f"wrote {args.out}" + (f" and {args.zip} ({len(report.figures)} PNG)" if args.zip else "")
     )

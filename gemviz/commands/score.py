@@ -166,8 +166,13 @@ def run(args: argparse.Namespace) -> int:
     """Score the files; prints where the outputs went."""
     from tqdm import tqdm
 
-    from gemviz.scoring import score_files
+    from gemviz.safety import check_output, check_output_dir
+    from gemviz.scoring import OUTPUT_NAMES, score_files
 
+    inputs = (args.train, args.test, args.prompt_template)
+    check_output_dir(args.out_dir, OUTPUT_NAMES, inputs)
+    if args.progress_file:
+        check_output(args.progress_file, inputs, option="--progress-file")
     shard = parse_shard(args.shard)
     tracker = ProgressFile(args.progress_file)
     bar = tqdm(total=0, unit="sample", disable=None, file=sys.stderr)

@@ -90,12 +90,21 @@ def run(args: argparse.Namespace) -> int:
     from gemviz.analysis import id_ood_table
     from gemviz.study import Study
 
-    study = Study.from_files(
-        named_paths(args.split, "--split"), named_paths(args.model, "--model"), args.samples
-    )
+    splits, models = named_paths(args.split, "--split"), named_paths(args.model, "--model")
+    out = checked_out(args.out, [*splits.values(), *models.values(), args.samples])
+    study = Study.from_files(splits, models, args.samples)
     table = id_ood_table(study, metrics=tuple(args.metric or METRICS))
-    emit(render(table, args.format), args.out)
+    emit(render(table, args.format), out)
     return 0
+
+
+def checked_out(out: str | None, inputs: Sequence[str | None]) -> str | None:
+    """``--out`` after :func:`gemviz.safety.check_output` (None when printing)."""
+    if not out:
+        return None
+    from gemviz.safety import check_output
+
+    return str(check_output(out, inputs))
 
 
 def emit(text: str, out: str | None) -> None:
