@@ -1,12 +1,23 @@
-"""Small-sample statistics for per-step 0/1 results: intervals, bootstrap, permutation, McNemar.
+"""Statistics for per-step results of agents: means, differences, tests, multiplicity.
 
-Every resampling routine here is vectorised. Per-step results take only a few distinct values
-(0/1, or -1/0/1 for a paired difference), and for such data a bootstrap resample is fully
-described by how many times each value is drawn (a multinomial draw), and a random relabelling
-of a group by how many of each value land in it (a multivariate hypergeometric draw). Drawing
-those counts directly is exactly equivalent to resampling indices and costs O(resamples)
-instead of O(resamples x n). Data with many distinct values fall back to index matrices drawn
-in chunks. All randomness comes from ``numpy.random.default_rng(seed)``, seed 42 by default.
+Agent steps come in clusters (tasks or episodes, see :mod:`gemviz.clusters`) and are not
+independent, so every estimate here takes the steps' cluster codes; singleton clusters
+(``--cluster-by none``) give the classical step-level methods. Each number has one method, and
+its p-value and interval come from the same computation, so a verdict can never contradict its
+own interval:
+
+- a mean: Wilson interval on the Korn-Graubard effective sample size
+  (``n / design effect``, shrunk by ``(z / t_{K-1})**2``); plain Wilson for singletons;
+- a difference of means (ID-OOD gap, paired model difference, difference in differences):
+  a cluster-robust (linearised, CR1) standard error with a t reference on ``K - 1`` degrees of
+  freedom, ``K`` the clusters of the smaller group; the test is the matching t test;
+- a region against the rest of its set (set-difference drill-down): a permutation test that
+  shuffles whole clusters, and the interval obtained by inverting it under a shift model;
+- p-values of one family (a page section, a CLI output): Holm or Benjamini-Hochberg.
+
+The older step-level resampling helpers (bootstrap by counts, permutation by counts, McNemar)
+stay for ``none`` and for comparisons. Resampling is vectorised; all randomness comes from
+``numpy.random.default_rng(seed)``, seed 42 by default.
 """
 
 from __future__ import annotations
@@ -22,6 +33,13 @@ SEED = 42
 # Below this many samples a mean is flagged ``small``: its 95% interval is wider than about
 # +/-0.18 at p=0.5, too wide for the differences the study compares.
 SMALL_N = 30
+# Below this many clusters a cluster-level variance rests on too few units to trust much.
+SMALL_CLUSTERS = 10
+# Margin of "no detectable difference": the 95% interval must lie within +/- this.
+MARGIN = 0.05
+# Significance level of the verdicts (applied to adjusted p-values).
+ALPHA = 0.05
+ADJUST_METHODS = ("holm", "bh")
 # Few enough distinct values to resample by counts rather than by indices.
 _MAX_CATEGORIES = 16
 # Cap on the elements of one chunk of an index matrix (about 32 MB of int64).
@@ -32,17 +50,45 @@ ArrayLike = Sequence[float] | np.ndarray
 
 @dataclass(frozen=True)
 class MeanEstimate:
-    """A mean of 0/1 values with its sample size and 95% Wilson interval."""
+    """A mean with its sample size, cluster count and 95% interval.
+
+    ``n_clusters`` equals ``n`` for step-level estimates (no clusters given).
+    """
 
     mean: float
     n: int
     lo: float
     hi: float
+    n_clusters: int = -1
+
+    def __post_init__(self) -> None:
+        if self.n_clusters < 0:
+            object.__setattr__(self, "n_clusters", self.n)
 
     @property
     def small(self) -> bool:
-        """True when ``n`` is below :data:`SMALL_N`."""
-        return self.n < SMALL_N
+        """True when ``n`` is below :data:`SMALL_N` or the clusters below :data:`SMALL_CLUSTERS`."""
+        return self.n < SMALL_N or self.n_clusters < SMALL_CLUSTERS
+
+
+@dataclass(frozen=True)
+class DiffEstimate:
+    """A difference with its 95% interval and two-sided p-value, from one method.
+
+    ``n_a, n_b`` are the steps and ``clusters_a, clusters_b`` the clusters behind the two
+    means (equal for a paired difference); ``df`` the degrees of freedom of the t reference
+    (NaN for a permutation result).
+    """
+
+    diff: float
+    lo: float
+    hi: float
+    p: float
+    n_a: int
+    n_b: int
+    clusters_a: int
+    clusters_b: int
+    df: float = math.nan
 
 
 def _z(confidence: float) -> float:
@@ -83,15 +129,177 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     return (lo, hi)
 
 
-def mean_estimate(values: ArrayLike, confidence: float = 0.95) -> MeanEstimate:
-    """Mean of 0/1 ``values`` with n and a Wilson interval (n=0 gives NaNs)."""
-    arr = np.asarray(values)
+def mean_estimate(
+    values: ArrayLike, clusters: ArrayLike | None = None, confidence: float = 0.95
+) -> MeanEstimate:
+    """Mean of values in [0, 1] (0/1 results) with n, clusters and a 95% interval.
+
+    Without ``clusters`` (step level) the interval is Wilson's. With ``clusters`` it is the
+    Wilson interval on the Korn-Graubard effective sample size: ``n`` divided by the design
+    effect (the cluster-robust variance of the mean over the binomial one, at least 1) and
+    multiplied by ``(z / t_{K-1})**2`` for the few-cluster uncertainty of that variance. The
+    interval stays inside [0, 1]. A mean of exactly 0 or 1 carries no variance information and
+    uses design effect 1; a single cluster gives the whole range [0, 1].
+
+    Args:
+        values: One value per step (0/1 results; any values in [0, 1] work).
+        clusters: One cluster code per step (e.g. ``study.clusters[mask]``); None treats
+            every step as its own cluster.
+        confidence: Two-sided level.
+
+    Returns:
+        A :class:`MeanEstimate`; n = 0 gives NaNs.
+
+    Raises:
+        ValueError: ``clusters`` of another length, or ``confidence`` outside (0, 1).
+    """
+    arr = np.asarray(values, dtype=float).ravel()
     n = int(arr.size)
     if n == 0:
-        return MeanEstimate(math.nan, 0, math.nan, math.nan)
-    k = int(arr.sum())
-    lo, hi = wilson_interval(k, n, confidence)
-    return MeanEstimate(k / n, n, lo, hi)
+        return MeanEstimate(math.nan, 0, math.nan, math.nan, 0)
+    if clusters is None:
+        codes = None
+    else:
+        codes = np.asarray(clusters).ravel()
+        if codes.size != n:
+            raise ValueError(f"values and clusters differ in length: {n} vs {codes.size}")
+    sums, counts = _cluster_totals(arr[:, None], codes)
+    est = mean_intervals(sums, counts, confidence, singletons=codes is None)
+    return MeanEstimate(
+        float(est["mean"][0]),
+        n,
+        float(est["lo"][0]),
+        float(est["hi"][0]),
+        int(counts.size),
+    )
+
+
+def mean_intervals(
+    sums: np.ndarray, counts: np.ndarray, confidence: float = 0.95, singletons: bool = False
+) -> dict[str, np.ndarray]:
+    """Vectorised :func:`mean_estimate` from per-cluster totals.
+
+    Args:
+        sums: ``(K, m)`` per-cluster sums of ``m`` value columns (clusters with no steps in
+            the set may be included with zero counts; they are ignored).
+        counts: ``(K,)`` or ``(K, m)`` steps per cluster in the set.
+        confidence: Two-sided level.
+        singletons: True when every cluster is one step (step level): plain Wilson.
+
+    Returns:
+        ``{"mean", "lo", "hi", "n", "k"}`` arrays of length ``m``.
+    """
+    sums = np.asarray(sums, dtype=float)
+    if sums.ndim == 1:
+        sums = sums[:, None]
+    counts = np.asarray(counts, dtype=float)
+    if counts.ndim == 1:
+        counts = np.broadcast_to(counts[:, None], sums.shape)
+    z = _z(confidence)
+    n = counts.sum(axis=0)
+    k = (counts > 0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sums.sum(axis=0) / n
+        n_eff = n.copy()
+        if not singletons:
+            resid = sums - mean * counts
+            var = k / (k - 1) * (resid**2).sum(axis=0) / n**2
+            binom = mean * (1 - mean) / n
+            deff = np.where(binom > 1e-15, np.maximum(1.0, var / binom), 1.0)
+            t = _sps.t.ppf(0.5 + confidence / 2.0, np.maximum(k - 1, 1))
+            n_eff = n / deff * (z / t) ** 2
+        lo, hi = _wilson(mean, n_eff, z)
+    if not singletons:
+        lo = np.where(k == 1, 0.0, lo)
+        hi = np.where(k == 1, 1.0, hi)
+    empty = n == 0
+    for arr in (mean, lo, hi):
+        arr[empty] = math.nan
+    return {"mean": mean, "lo": lo, "hi": hi, "n": n.astype(np.int64), "k": k.astype(np.int64)}
+
+
+def _wilson(p: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson bounds for proportions ``p`` on (possibly fractional) sample sizes ``n``."""
+    p = np.clip(p, 0.0, 1.0)
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    # Round-off must not keep p=0 and p=1 from reaching exactly 0 and 1.
+    lo = np.where(p <= 0.0, 0.0, np.maximum(0.0, centre - half))
+    hi = np.where(p >= 1.0, 1.0, np.minimum(1.0, centre + half))
+    return lo, hi
+
+
+def _cluster_totals(
+    values: np.ndarray, codes: np.ndarray | None, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-cluster sums ``(K, m)`` of ``values`` ``(n, m)`` and steps per cluster ``(K,)``.
+
+    Only clusters with at least one step are returned; ``weights`` (0/1 per step) restricts
+    the steps counted.
+    """
+    values = np.asarray(values, dtype=float)
+    if codes is None:
+        if weights is None:
+            return values, np.ones(values.shape[0])
+        keep = np.asarray(weights, dtype=bool)
+        return values[keep], np.ones(int(keep.sum()))
+    _, inverse = np.unique(codes, return_inverse=True)
+    w = np.ones(values.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    k = int(inverse.max()) + 1 if inverse.size else 0
+    counts = np.bincount(inverse, weights=w, minlength=k)
+    sums = (
+        np.column_stack(
+            [
+                np.bincount(inverse, weights=values[:, j] * w, minlength=k)
+                for j in range(values.shape[1])
+            ]
+        )
+        if values.shape[1]
+        else np.zeros((k, 0))
+    )
+    keep = counts > 0
+    return sums[keep], counts[keep]
+
+
+def adjust_pvalues(p: ArrayLike, method: str = "holm") -> np.ndarray:
+    """Adjust a family of p-values for multiple testing.
+
+    ``"holm"`` controls the family-wise error rate (Holm's step-down Bonferroni);
+    ``"bh"`` controls the false discovery rate (Benjamini-Hochberg step-up). NaN p-values
+    (tests that could not be run) stay NaN and do not count towards the family size.
+
+    Args:
+        p: The family's p-values, any shape.
+        method: ``"holm"`` or ``"bh"``.
+
+    Returns:
+        Adjusted p-values, same shape, capped at 1 and never below the raw ones.
+
+    Raises:
+        ValueError: An unknown method.
+    """
+    method = str(method).lower()
+    if method not in ADJUST_METHODS:
+        raise ValueError(f"unknown p-value adjustment '{method}'; use holm or bh")
+    arr = np.asarray(p, dtype=float)
+    flat = arr.ravel()
+    out = np.full(flat.shape, math.nan)
+    ok = ~np.isnan(flat)
+    q = flat[ok]
+    m = q.size
+    if m:
+        order = np.argsort(q, kind="stable")
+        sorted_p = q[order]
+        rank = np.arange(1, m + 1)
+        if method == "holm":
+            adj = np.maximum.accumulate((m - rank + 1) * sorted_p)
+        else:
+            adj = np.minimum.accumulate((m / rank * sorted_p)[::-1])[::-1]
+        back = np.empty(m)
+        back[order] = np.minimum(adj, 1.0)
+        out[ok] = back
+    return out.reshape(arr.shape)
 
 
 def bootstrap_means(

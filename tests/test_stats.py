@@ -9,6 +9,7 @@ import pytest
 from scipy import stats as sps
 
 from gemviz.stats import (
+    adjust_pvalues,
     bootstrap_diff,
     bootstrap_means,
     mcnemar_exact,
@@ -111,3 +112,60 @@ def test_permutation_pvalue_edges():
     values = np.r_[np.ones(15), np.zeros(5), np.ones(8), np.zeros(12)]
     exact = sps.fisher_exact([[15, 5], [8, 12]]).pvalue
     assert permutation_pvalue(values, member, n_perm=20000) == pytest.approx(exact, abs=0.01)
+
+
+def test_mean_estimate_without_clusters_is_wilson_with_cluster_count():
+    est = mean_estimate([1, 0, 1, 1, 0])
+    assert est.n_clusters == est.n == 5
+    assert (est.lo, est.hi) == pytest.approx(wilson_interval(3, 5))
+
+
+def test_mean_estimate_clustered_known_answer():
+    # Each of K independent steps copied 5 times into one cluster: the design effect is
+    # 5K/(K-1), so the effective n is (K-1) * (z / t_{K-1})**2 and Wilson runs on it.
+    rng = np.random.default_rng(SEED)
+    k = 12
+    base = (rng.random(k) < 0.6).astype(float)
+    values = np.repeat(base, 5)
+    codes = np.repeat(np.arange(k), 5)
+    est = mean_estimate(values, codes)
+    assert (est.n, est.n_clusters) == (60, 12)
+    z, t = sps.norm.ppf(0.975), sps.t.ppf(0.975, k - 1)
+    n_eff = (k - 1) * (z / t) ** 2
+    m = base.mean()
+    centre = (m + z * z / (2 * n_eff)) / (1 + z * z / n_eff)
+    half = z / (1 + z * z / n_eff) * math.sqrt(m * (1 - m) / n_eff + z * z / (4 * n_eff**2))
+    assert est.mean == pytest.approx(m)
+    assert (est.lo, est.hi) == pytest.approx((centre - half, centre + half))
+    # Far wider than the step-level interval that pretends the 60 steps are independent.
+    plain = mean_estimate(values)
+    assert est.hi - est.lo > 1.8 * (plain.hi - plain.lo)
+    assert not plain.small and mean_estimate(values[:45], codes[:45]).small  # 9 clusters
+
+
+def test_mean_estimate_clustered_edges():
+    one = mean_estimate([1, 0, 1], [7, 7, 7])
+    assert (one.lo, one.hi, one.n_clusters) == (0.0, 1.0, 1)
+    zero = mean_estimate(np.zeros(40), np.repeat(np.arange(8), 5))
+    assert zero.lo == 0.0 and 0.0 < zero.hi < 0.2
+    assert math.isnan(mean_estimate([], []).mean)
+    with pytest.raises(ValueError):
+        mean_estimate([1, 0], [1])
+
+
+def test_adjust_pvalues_known_answers():
+    p = [0.01, 0.04, 0.03, math.nan, 0.005]
+    # Holm: sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 -> 0.02, 0.03, 0.06, 0.04 -> running
+    # max 0.02, 0.03, 0.06, 0.06. BH: times 4/1, 4/2, 4/3, 4/4 -> 0.02, 0.02, 0.04, 0.04.
+    np.testing.assert_allclose(
+        adjust_pvalues(p), [0.03, 0.06, 0.06, math.nan, 0.02], equal_nan=True
+    )
+    np.testing.assert_allclose(
+        adjust_pvalues(p, "bh"), [0.02, 0.04, 0.04, math.nan, 0.02], equal_nan=True
+    )
+    # R: p.adjust(c(0.2, 0.5, 0.9), "holm") = 0.6 1.0 1.0; "BH" = 0.6 0.75 0.9
+    np.testing.assert_allclose(adjust_pvalues([0.2, 0.5, 0.9]), [0.6, 1.0, 1.0])
+    np.testing.assert_allclose(adjust_pvalues([0.2, 0.5, 0.9], "BH"), [0.6, 0.75, 0.9])
+    assert adjust_pvalues([]).size == 0
+    with pytest.raises(ValueError):
+        adjust_pvalues([0.1], "bonferroni")
