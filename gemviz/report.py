@@ -53,6 +53,7 @@ class ReportInputs:
         outputs: Model -> (sample id -> raw output), for the example steps.
         formats: Model -> action format of its outputs.
         image_root: Folder for relative screenshot paths.
+        annotations: Sample id -> :class:`gemviz.annotations.Annotation` (tags and note).
     """
 
     name: str
@@ -65,6 +66,7 @@ class ReportInputs:
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
     image_root: str | None = None
+    annotations: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -316,6 +318,43 @@ def _examples(ctx: _Context) -> Section:
     return '<div class="examples">' + "\n".join(parts) + "</div>", figures
 
 
+def _annotated(ctx: _Context) -> Section:
+    from gemviz.annotations import TAG_SEPARATOR
+    from gemviz.samples import annotate_step
+
+    study = ctx.inputs.study
+    notes = ctx.inputs.annotations
+    position = {sid: i for i, sid in enumerate(study.ids)}
+    # Steps in test-set order; notes on ids the test set no longer holds are said, not shown.
+    ids = [sid for sid in study.ids if sid in notes]
+    missing = [sid for sid in notes if sid not in position]
+    if not ids:
+        return _note("No step has tags or a note yet (tag steps on the Step page)."), {}
+    parts, figures = [], {}
+    for k, sid in enumerate(ids, start=1):
+        pos = position[sid]
+        outputs = {m: ctx.inputs.outputs.get(m, {}).get(sid) for m in study.models}
+        picture = annotate_step(
+            study, pos, outputs, ctx.inputs.formats, ctx.inputs.image_root, max_height=500
+        )
+        entry = notes[sid]
+        figures[f"annotated_{k:02d}.png"] = picture.png
+        tags = TAG_SEPARATOR.join(entry.tags)
+        parts.append(
+            f"<figure>{_img(picture.png, default_caption(study, pos))}<figcaption>"
+            f"<b>{k}.</b> <code>{html.escape(sid)}</code> {html.escape(default_caption(study, pos))}"
+            + (f"<br><b>Tags:</b> {html.escape(tags)}" if tags else "")
+            + (f"<br><b>Note:</b> {html.escape(entry.note)}" if entry.note else "")
+            + "</figcaption></figure>"
+        )
+    extra = (
+        _note(f"{len(missing)} annotated id(s) are not in this test set: {', '.join(missing[:5])}")
+        if missing
+        else ""
+    )
+    return '<div class="examples">' + "\n".join(parts) + "</div>" + extra, figures
+
+
 def default_caption(study: Study, pos: int) -> str:
     """A one-line caption of a step: task, each splitter's label, each model's exact match."""
     task = str(study.samples[TASK].iloc[pos])
@@ -332,6 +371,7 @@ SECTIONS: dict[str, tuple[str, Callable[[_Context], Section]]] = {
     "set-difference": ("Set-difference drill-down", _set_difference),
     "embeddings": ("Embedding map", _embeddings),
     "examples": ("Example steps", _examples),
+    "annotated": ("Disputed steps we looked at", _annotated),
 }
 
 
@@ -458,6 +498,8 @@ def inputs_from_workspace(
         for m in workspace.models
         if m.predictions
     }
+    from gemviz.annotations import load as load_annotations
+
     return ReportInputs(
         name=workspace.name,
         study=study,
@@ -469,6 +511,7 @@ def inputs_from_workspace(
         outputs=outputs,
         formats={m.name: m.format for m in workspace.models},
         image_root=workspace.image_root,
+        annotations=load_annotations(workspace.folder),
     )
 
 

@@ -114,6 +114,8 @@ class SampleFilter:
         score_ranges: Splitter -> (low, high) inclusive input-score range.
         values: Field (e.g. ``"dataset"``) -> allowed values.
         search: Case-insensitive text that must occur in the task.
+        tags: Keep steps annotated with any of these tags (needs the ``tags`` column of
+            :func:`gemviz.annotations.with_annotations`; ``"(any tag)"``: any annotated step).
     """
 
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -124,6 +126,7 @@ class SampleFilter:
     score_ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     values: Mapping[str, Sequence[str]] = field(default_factory=dict)
     search: str = ""
+    tags: Sequence[str] = ()
 
 
 def filter_mask(table: pd.DataFrame, flt: SampleFilter) -> np.ndarray:
@@ -155,6 +158,12 @@ def filter_mask(table: pd.DataFrame, flt: SampleFilter) -> np.ndarray:
             .str.contains(flt.search.strip().lower(), regex=False)
             .to_numpy(dtype=bool)
         )
+    if flt.tags:
+        from gemviz.annotations import tag_mask
+
+        if "tags" not in table.columns:
+            raise GemvizError("the sample table carries no annotations to filter by tag")
+        mask &= tag_mask(table, list(flt.tags)).to_numpy(dtype=bool)
     return mask
 
 
@@ -245,8 +254,12 @@ def neighbours(
 
 
 def ids_csv(table: pd.DataFrame) -> bytes:
-    """The ``id`` and ``task`` columns of a (filtered) table as CSV bytes."""
-    return table[[ID, TASK]].to_csv(index=False).encode("utf-8")
+    """The ``id`` and ``task`` columns of a (filtered) table as CSV bytes.
+
+    The annotations' ``tags`` and ``note`` columns come along when the table has them.
+    """
+    cols = [ID, TASK] + [c for c in ("tags", "note") if c in table.columns]
+    return table[cols].to_csv(index=False).encode("utf-8")
 
 
 def splitter_rows(study: Study, pos: int) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from gemviz import annotations as notes
 from gemviz import samples as smp
 from gemviz.data import EXACT_MATCH, ID, TYPE_MATCH
 from gemviz.errors import GemvizError
@@ -21,7 +22,12 @@ study = study_or_error(ws) if ws is not None else None
 if study is None:
     st.stop()
 demo_banner(ws)
-table = sample_table(str(ws.json_path), ws.fingerprint())
+try:
+    annotated = notes.load(ws.folder)
+except GemvizError as exc:
+    st.error(str(exc))
+    annotated = {}
+table = notes.with_annotations(sample_table(str(ws.json_path), ws.fingerprint()), annotated)
 ANY = "any"
 
 with st.expander("Filters", expanded=True):
@@ -60,7 +66,9 @@ with st.expander("Filters", expanded=True):
             chosen = col.slider(f"{s} score", lo, hi, (lo, hi), key=f"f_score_{s}")
             if chosen != (lo, hi):
                 ranges[s] = chosen
-    search = st.text_input("Search in the task", key="f_search")
+    cols = st.columns([3, 1])
+    search = cols[0].text_input("Search in the task", key="f_search")
+    tags = cols[1].multiselect("Tags", [notes.ANY_TAG, *notes.all_tags(annotated)], key="f_tags")
 
 flt = smp.SampleFilter(
     labels=labels,
@@ -71,6 +79,7 @@ flt = smp.SampleFilter(
     score_ranges=ranges,
     values=values,
     search=search,
+    tags=tags,
 )
 try:
     shown = smp.filter_table(table, flt)
@@ -122,14 +131,16 @@ pos = int(hits[0])
 
 st.divider()
 prev_id, next_id = smp.neighbours(ids, current)
-nav = st.columns([1, 1, 4])
+nav = st.columns([1, 1, 1, 3])
 if nav[0].button("Previous", disabled=prev_id is None, key="prev_sample"):
     st.query_params["sample"] = prev_id
     st.rerun()
 if nav[1].button("Next", disabled=next_id is None, key="next_sample"):
     st.query_params["sample"] = next_id
     st.rerun()
-nav[2].caption(f"Step `{current}` — share this page's URL to reopen it.")
+if nav[2].button("Explain this step", key="explain_sample", icon=":material/travel_explore:"):
+    st.switch_page("pages/8_Step.py", query_params={"sample": current})
+nav[3].caption(f"Step `{current}` — share this page's URL to reopen it.")
 
 outputs, formats = {}, {}
 for m in ws.models:
