@@ -37,6 +37,9 @@ TYPE_MATCH = "type_match"
 EXACT_MATCH = "exact_match"
 METRICS = (TYPE_MATCH, EXACT_MATCH)
 LABELS = ("ID", "OOD")
+# Scores beyond this overflow the mixture fits (their squares and sums leave float range);
+# real input scores (distances between embeddings) are many orders of magnitude smaller.
+MAX_ABS_SCORE = 1e100
 
 # Spellings of the match fields found in the study's result files.
 _METRIC_ALIASES = {
@@ -157,15 +160,36 @@ def _quote(items: Sequence[str]) -> str:
 
 
 def to_finite_float(value: Any, file: str | None, row: int, field: str) -> float:
-    """Convert ``value`` to a finite float or raise a :class:`GemvizError` naming the spot."""
+    """Convert ``value`` to a finite float or raise a :class:`GemvizError` naming the spot.
+
+    Raises:
+        GemvizError: Not a number, not finite, or beyond ±:data:`MAX_ABS_SCORE`.
+    """
     if isinstance(value, bool) or value is None:
         raise GemvizError(f"expected a number, found {value!r}", file=file, row=row, field=field)
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except OverflowError:
         raise GemvizError(
-            f"expected a number, found {value!r}", file=file, row=row, field=field
+            f"the number has {len(str(value))} digits, too large for a score; every score must "
+            f"be a finite number within ±{MAX_ABS_SCORE:g}",
+            file=file,
+            row=row,
+            field=field,
         ) from None
+    except (TypeError, ValueError):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise GemvizError(
+            f"expected a number, found {shown}", file=file, row=row, field=field
+        ) from None
+    if math.isfinite(number) and abs(number) > MAX_ABS_SCORE:
+        raise GemvizError(
+            f"the score {number:g} is out of range; every score must be a finite number within "
+            f"±{MAX_ABS_SCORE:g} (check how the file was made)",
+            file=file,
+            row=row,
+            field=field,
+        )
     if not math.isfinite(number):
         raise GemvizError(
             f"the score is {value!r}; every score must be a finite number (re-run scoring for this "

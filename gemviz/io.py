@@ -10,6 +10,7 @@ sees a half-written file, whatever happens to the writing process.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import math
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gemviz.errors import GemvizError
+from gemviz.inputs import check_input, loads_json, read_text
 
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".parquet", ".pq")
 
@@ -38,23 +40,21 @@ def read_records(path: str | os.PathLike) -> list[dict[str, Any]]:
             objects. The message names the file and, where it applies, the row.
     """
     p = Path(path)
-    if not p.exists():
-        raise GemvizError("file not found; check the path", file=str(p))
-    if p.is_dir():
-        raise GemvizError("is a folder, expected a record file", file=str(p))
     suffix = p.suffix.lower()
     if suffix not in RECORD_SUFFIXES:
+        check_input(p, "record file")
         raise GemvizError(
             f"unknown file type '{suffix}'; use one of {', '.join(RECORD_SUFFIXES)}",
             file=str(p),
         )
-    try:
-        if suffix in (".csv", ".parquet", ".pq"):
-            records = _read_table(p, suffix)
+    if suffix in (".parquet", ".pq"):
+        records = _read_parquet(check_input(p, "record file"))
+    else:
+        text = read_text(p, "record file")
+        if suffix == ".csv":
+            records = _read_csv(p, text)
         else:
-            records = _read_json(p, lines=suffix in (".jsonl", ".ndjson"))
-    except OSError as exc:
-        raise GemvizError(f"cannot read the file ({exc.strerror or exc})", file=str(p)) from exc
+            records = _read_json(p, text, lines=suffix in (".jsonl", ".ndjson"))
     if not records:
         raise GemvizError("the file holds no records", file=str(p))
     for i, rec in enumerate(records):
@@ -67,14 +67,13 @@ def read_records(path: str | os.PathLike) -> list[dict[str, Any]]:
     return records
 
 
-def _read_json(p: Path, lines: bool) -> list[Any]:
-    text = p.read_text(encoding="utf-8-sig")
+def _read_json(p: Path, text: str, lines: bool) -> list[Any]:
     stripped = text.lstrip()
     if not stripped:
         raise GemvizError("the file is empty", file=str(p))
     if not lines and stripped.startswith("["):
         try:
-            data = json.loads(text)
+            data = loads_json(text, str(p))
         except json.JSONDecodeError as exc:
             raise GemvizError(
                 f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=str(p)
@@ -85,7 +84,7 @@ def _read_json(p: Path, lines: bool) -> list[Any]:
     if not lines and stripped.startswith("{"):
         # A single object, or JSON lines stored under a .json name.
         try:
-            data = json.loads(text)
+            data = loads_json(text, str(p))
         except json.JSONDecodeError:
             data = None
         if isinstance(data, dict):
@@ -100,7 +99,7 @@ def _read_json(p: Path, lines: bool) -> list[Any]:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            records.append(loads_json(line, str(p), row=len(records) + 1))
         except json.JSONDecodeError as exc:
             raise GemvizError(
                 f"line {lineno} is not valid JSON ({exc.msg})", file=str(p), row=len(records) + 1
@@ -108,18 +107,39 @@ def _read_json(p: Path, lines: bool) -> list[Any]:
     return records
 
 
-def _read_table(p: Path, suffix: str) -> list[dict[str, Any]]:
+def _read_csv(p: Path, text: str) -> list[dict[str, Any]]:
+    import io
+
+    import pandas as pd
+
+    if not text.strip():
+        raise GemvizError("the file is empty", file=str(p))
+    try:
+        frame = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError as exc:
+        raise GemvizError("the file is empty", file=str(p)) from exc
+    except (ValueError, pd.errors.ParserError, OverflowError, csv.Error) as exc:
+        raise GemvizError(f"cannot parse the CSV table: {exc}", file=str(p)) from exc
+    return _plain_records(frame)
+
+
+def _read_parquet(p: Path) -> list[dict[str, Any]]:
     import pandas as pd
 
     try:
-        if suffix == ".csv":
-            frame = pd.read_csv(p, keep_default_na=False, na_values=[""])
-        else:
-            frame = pd.read_parquet(p)
-    except (ValueError, pd.errors.ParserError, ImportError) as exc:
-        raise GemvizError(f"cannot parse the table: {exc}", file=str(p)) from exc
-    except pd.errors.EmptyDataError as exc:
-        raise GemvizError("the file is empty", file=str(p)) from exc
+        frame = pd.read_parquet(p)
+    except ImportError as exc:
+        raise GemvizError(f"cannot read parquet files here ({exc})", file=str(p)) from exc
+    except Exception as exc:
+        # pyarrow raises many exception types for a damaged or foreign file
+        if isinstance(exc, MemoryError):
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise GemvizError(f"not a readable parquet file ({reason})", file=str(p)) from exc
+    return _plain_records(frame)
+
+
+def _plain_records(frame) -> list[dict[str, Any]]:
     records = frame.to_dict(orient="records")
     for rec in records:
         for key, value in rec.items():

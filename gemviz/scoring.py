@@ -106,14 +106,16 @@ def load_embeddings(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
         (sample ids, float32 array n x d).
 
     Raises:
-        GemvizError: The file is missing or lacks ``ids``/``embeddings``.
+        GemvizError: The file is missing, damaged, or lacks ``ids``/``embeddings``.
     """
+    from gemviz.inputs import load_npz
+
+    data = load_npz(path, ("ids", "embeddings"), "embeddings file")
+    ids = [str(s) for s in data["ids"]]
     try:
-        with np.load(path, allow_pickle=False) as data:
-            ids = [str(s) for s in data["ids"]]
-            emb = np.asarray(data["embeddings"], dtype=np.float32)
-    except (OSError, KeyError, ValueError) as exc:
-        raise GemvizError(f"not a gemviz embeddings file ({exc})", file=str(path)) from exc
+        emb = np.asarray(data["embeddings"], dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise GemvizError(f"'embeddings' must be numbers ({exc})", file=str(path)) from None
     if emb.ndim != 2 or emb.shape[0] != len(ids):
         raise GemvizError("ids and embeddings do not match in length", file=str(path))
     return ids, emb

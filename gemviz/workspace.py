@@ -149,10 +149,10 @@ class Workspace:
         path = folder / WORKSPACE_FILE
         if not path.exists():
             raise GemvizError("no workspace here (workspace.json is missing)", file=str(folder))
-        import json
+        from gemviz.inputs import loads_json, read_text
 
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = loads_json(read_text(path, "workspace definition"), str(path))
             if not isinstance(raw, dict):
                 raise ValueError(f"expected a JSON object, found {type(raw).__name__}")
             return cls(

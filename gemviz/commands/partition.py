@@ -68,16 +68,11 @@ def load_embeddings_for(path: str, ids: list[str], samples_file: str) -> np.ndar
     Raises:
         GemvizError: Unreadable file, missing arrays, or ids not matching the samples.
     """
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            if "ids" not in npz or "embeddings" not in npz:
-                raise GemvizError("expected arrays 'ids' and 'embeddings'", file=path)
-            emb_ids = [str(s) for s in npz["ids"]]
-            emb = np.asarray(npz["embeddings"])
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, GemvizError):
-            raise
-        raise GemvizError(f"cannot read the embeddings ({exc})", file=path) from exc
+    from gemviz.inputs import load_npz
+
+    data = load_npz(path, ("ids", "embeddings"), "embeddings file")
+    emb_ids = [str(s) for s in data["ids"]]
+    emb = data["embeddings"]
     if emb.ndim != 2 or emb.shape[0] != len(emb_ids):
         raise GemvizError(
             f"'embeddings' must be {len(emb_ids)} x d (one row per id), got {emb.shape}", file=path

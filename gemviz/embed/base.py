@@ -46,10 +46,9 @@ def load_template(path: str | Path | None) -> str:
     """
     if path is None:
         return default_template()
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise GemvizError(f"cannot read the prompt template ({exc})", file=str(path)) from exc
+    from gemviz.inputs import read_text
+
+    text = read_text(path, "prompt template (text file)")
     if "{task}" not in text:
         raise GemvizError("the prompt template has no {task} placeholder", file=str(path))
     return text

@@ -1,0 +1,237 @@
+"""The one place where gemviz opens and decodes the files it is given.
+
+Every reader (record files, workspace definitions, prompt templates, embedding ``.npz``
+files, uploads) goes through here, so each gets the same guarantees:
+
+- a missing path, a folder, an unreadable file, or a special file (named pipe, device such as
+  ``/dev/zero``, socket; also behind a symlink) is refused *before* it is opened, so nothing
+  hangs waiting on a pipe or reads an endless device;
+- text must be UTF-8 (a UTF-8 byte-order mark is accepted); UTF-16, Latin-1 and binary files
+  end in an error naming the file, the byte offset and line, and saying to save as UTF-8;
+- JSON nested deeper than :data:`MAX_JSON_DEPTH` and integers too long to read are refused
+  with a message instead of a RecursionError or ValueError;
+- ``.npz`` files are read without pickles; a file that is not one says what it should hold.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from gemviz.errors import GemvizError
+
+# Record files are flat: a few levels of nesting (an action object inside a record) suffice.
+MAX_JSON_DEPTH = 64
+
+
+def check_input(path: str | os.PathLike, what: str = "file") -> Path:
+    """Refuse a path that is not a readable regular file, without opening it.
+
+    Args:
+        path: The input as the user gave it.
+        what: What the file should be, for messages ("record file", "embeddings file").
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        GemvizError: Missing, a folder, a special file (FIFO, device, socket) or unreadable.
+    """
+    p = Path(path).expanduser()
+    try:
+        mode = os.stat(p).st_mode  # follows symlinks: a link to /dev/zero is a device
+    except FileNotFoundError:
+        if p.is_symlink():
+            raise GemvizError("is a broken symlink; check the path", file=str(p)) from None
+        raise GemvizError("file not found; check the path", file=str(p)) from None
+    except OSError as exc:
+        raise GemvizError(f"cannot read the file ({exc.strerror or exc})", file=str(p)) from None
+    if stat.S_ISDIR(mode):
+        raise GemvizError(f"is a folder, expected a {what}", file=str(p))
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a special file"
+        )
+        raise GemvizError(f"is {kind}, expected a {what} (a regular file)", file=str(p))
+    if not os.access(p, os.R_OK):
+        raise GemvizError("cannot read the file (permission denied)", file=str(p))
+    return p
+
+
+def read_bytes(path: str | os.PathLike, what: str = "file") -> bytes:
+    """The bytes of a checked input file.
+
+    Raises:
+        GemvizError: As for :func:`check_input`, or the read fails.
+    """
+    p = check_input(path, what)
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise GemvizError(f"cannot read the file ({exc.strerror or exc})", file=str(p)) from None
+
+
+def decode_text(data: bytes, file: str) -> str:
+    """Decode UTF-8 (with or without a byte-order mark), or raise a clear error.
+
+    Raises:
+        GemvizError: The bytes are UTF-16/32, binary, or another encoding; the message gives
+            the byte offset and line of the first bad byte and says to save the file as UTF-8.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise GemvizError(
+            "the file is UTF-16 encoded; save it as UTF-8 (e.g. in the editor's 'Save as' "
+            "dialog, or with iconv -f UTF-16 -t UTF-8)",
+            file=file,
+        )
+    nul = data.find(b"\x00", 0, 4096)
+    if nul >= 0:
+        raise GemvizError(
+            f"the file is binary (a zero byte at offset {nul}), not text; expected a UTF-8 "
+            "JSON, JSON lines or CSV file",
+            file=file,
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        offset = exc.start
+        line = data.count(b"\n", 0, offset) + 1
+        raise GemvizError(
+            f"not UTF-8 text: byte 0x{data[offset]:02x} at offset {offset} (line {line}) "
+            "cannot be decoded; save the file as UTF-8 (e.g. iconv -f latin1 -t UTF-8)",
+            file=file,
+            row=None,
+        ) from None
+
+
+def read_text(path: str | os.PathLike, what: str = "text file") -> str:
+    """Read a checked input file as UTF-8 text.
+
+    Raises:
+        GemvizError: As for :func:`check_input` and :func:`decode_text`.
+    """
+    return decode_text(read_bytes(path, what), str(Path(path).expanduser()))
+
+
+def _depth(text: str) -> int:
+    """Deepest bracket nesting outside strings (cheap; no parse)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def loads_json(text: str, file: str, row: int | None = None) -> Any:
+    """Parse JSON with the guarantees of this module.
+
+    Args:
+        text: The JSON text.
+        file: The file it came from, for messages.
+        row: The record (line) number for JSON lines, if any.
+
+    Raises:
+        json.JSONDecodeError: Not valid JSON (callers word their own message).
+        GemvizError: Nested deeper than :data:`MAX_JSON_DEPTH`, or a number too long to read.
+    """
+    # Only texts with many brackets can be too deep; skip the scan for everything else.
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _depth(text) > MAX_JSON_DEPTH:
+        raise GemvizError(
+            f"JSON nested more than {MAX_JSON_DEPTH} levels deep; a record file holds a list "
+            "of flat records",
+            file=file,
+            row=row,
+        )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise GemvizError(
+            "JSON nested too deeply to read; a record file holds a list of flat records",
+            file=file,
+            row=row,
+        ) from None
+    except ValueError as exc:
+        if "digits" in str(exc):  # Python refuses to convert integers of >4300 digits
+            raise GemvizError(
+                "a number has thousands of digits, too many to read; check how the file was made",
+                file=file,
+                row=row,
+            ) from None
+        raise GemvizError(f"cannot read a value ({exc})", file=file, row=row) from None
+
+
+def load_npz(path: str | os.PathLike, arrays: tuple[str, ...], what: str) -> dict[str, Any]:
+    """Read the named arrays of an ``.npz`` file (never with pickles).
+
+    Args:
+        path: The ``.npz`` file.
+        arrays: The arrays it must hold.
+        what: What the file is, for messages ("embeddings file").
+
+    Returns:
+        ``{name: numpy array}`` for each of ``arrays``.
+
+    Raises:
+        GemvizError: Not a readable ``.npz`` with those arrays (the message says what it
+            should contain), or an array holds Python objects.
+    """
+    import zipfile
+    import zlib
+
+    import numpy as np
+
+    p = check_input(path, what)
+    should = f"expected a NumPy .npz {what} with arrays {', '.join(repr(a) for a in arrays)}"
+    try:
+        data = np.load(p, allow_pickle=False)
+    except ValueError:
+        # numpy's own message suggests allow_pickle, which gemviz never turns on
+        raise GemvizError(f"{should}; this file is not one", file=str(p)) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise GemvizError(f"{should}; it is damaged or not one ({reason})", file=str(p)) from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise GemvizError(f"{should}; this is a single .npy array", file=str(p))
+    try:
+        with data:
+            missing = [a for a in arrays if a not in data.files]
+            if missing:
+                raise GemvizError(
+                    f"{should}; missing {', '.join(repr(a) for a in missing)}", file=str(p)
+                )
+            return {a: np.asarray(data[a]) for a in arrays}
+    except GemvizError:
+        raise
+    except ValueError:
+        raise GemvizError(
+            f"{should} of numbers and strings; it holds Python objects, which gemviz does not load",
+            file=str(p),
+        ) from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise GemvizError(f"{should}; it is damaged ({reason})", file=str(p)) from None
