@@ -289,6 +289,11 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
     """Load a model's result file: the test records with ``type_match`` and ``exact_match``.
 
     Accepts 0/1 or true/false values and the spellings ``"type match"``/``"exact match"``.
+
+    Raises:
+        GemvizError: A match field is missing or not 0/1; one record holds two spellings of a
+            field with different values; or ``exact_match`` is 1 where ``type_match`` is 0
+            (an exact match implies a type match).
     """
     file = str(path)
     records = read_records(path)
@@ -298,8 +303,7 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
         IMAGE: [_text(r.get(IMAGE)) for r in records],
     }
     for metric, aliases in _METRIC_ALIASES.items():
-        key = next((a for a in aliases if a in records[0]), None)
-        if key is None:
+        if not any(a in rec for rec in records for a in aliases):
             raise GemvizError(
                 f"required field is missing (accepted spellings: {', '.join(aliases)})",
                 file=file,
@@ -308,10 +312,29 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
             )
         values = []
         for i, rec in enumerate(records):
-            if key not in rec or rec[key] is None:
-                raise GemvizError("required field is missing", file=file, row=i + 1, field=key)
-            values.append(to_binary(rec[key], file, i + 1, key))
+            found = {a: rec[a] for a in aliases if a in rec and rec[a] is not None}
+            if not found:
+                raise GemvizError("required field is missing", file=file, row=i + 1, field=metric)
+            read = {a: to_binary(v, file, i + 1, a) for a, v in found.items()}
+            if len(set(read.values())) > 1:
+                both = ", ".join(f"'{a}' = {v!r}" for a, v in found.items())
+                raise GemvizError(
+                    f"conflicting values under two spellings ({both}); keep one field",
+                    file=file,
+                    row=i + 1,
+                    field=metric,
+                )
+            values.append(next(iter(read.values())))
         front[metric] = np.asarray(values, dtype=np.int8)
+    bad = np.flatnonzero((front[EXACT_MATCH] == 1) & (front[TYPE_MATCH] == 0))
+    if len(bad):
+        raise GemvizError(
+            f"exact_match is 1 but type_match is 0 ({len(bad)} row(s)); an exact match implies "
+            "a type match, so the file's match fields are inconsistent",
+            file=file,
+            row=int(bad[0]) + 1,
+            field=EXACT_MATCH,
+        )
     for rec in records:
         for aliases in _METRIC_ALIASES.values():
             for a in aliases:

@@ -5,6 +5,16 @@ field kept, with ``type_match`` and ``exact_match`` (0/1) added, and a summary (
 and how many predictions could not be parsed, per ground-truth action type). Predictions are
 found by sample identity (:func:`gemviz.data.sample_ids`), so the two files may list the
 samples in different orders but must hold the same ones.
+
+Consistency rules (a wrong option must not pass for a bad model):
+
+- a ``pred_field`` or ``gt_field`` that no record has is an error listing the fields that do
+  exist (a typo would otherwise score every step invalid);
+- a ground-truth action that no parser understands is *flagged*, not hidden: its result record
+  keeps ``type_match = exact_match = 0`` (so every step stays in the result file) and gets
+  ``gt_unreadable = 1``; the summary counts these steps in ``invalid_ground_truth`` (apart from
+  ``invalid_predictions``), lists their rows, and leaves them out of its means
+  (``n_scored`` steps). When no ground-truth action is readable at all, it is an error.
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ from typing import Any
 from gemviz.actions.record import Action
 from gemviz.data import EXACT_MATCH, IMAGE, TYPE_MATCH, align, sample_ids
 from gemviz.errors import GemvizError
+
+GT_UNREADABLE = "gt_unreadable"
 
 _WIDTH_KEYS = ("image_width", "width", "screen_width")
 _HEIGHT_KEYS = ("image_height", "height", "screen_height")
@@ -66,6 +78,9 @@ def match_records(
     order = align(gt_ids, pred_ids, gt_file or "ground truth", pred_file or "predictions")
     if coords == "pixel" and image_sizes is None:
         raise GemvizError("pixel coordinates need the screenshot size of every record")
+    if gt_field != ".":
+        _require_somewhere(gt_records, gt_field, gt_file, "--gt-field")
+    _require_somewhere(pred_records, pred_field, pred_file, "--pred-field")
     results: list[dict[str, Any]] = []
     gt_actions: list[Action] = []
     pred_actions: list[Action] = []
@@ -91,14 +106,40 @@ def match_records(
         pred = parse_action(pred_value, fmt, image_size=size, coords=coords)
         type_match, exact_match = ruleset.match(gt, pred)
         out = dict(record)
+        if not gt.is_valid:
+            type_match = exact_match = 0
+            out[GT_UNREADABLE] = 1
         out[TYPE_MATCH] = type_match
         out[EXACT_MATCH] = exact_match
         results.append(out)
         gt_actions.append(gt)
         pred_actions.append(pred)
+    if gt_actions and not any(a.is_valid for a in gt_actions):
+        raise GemvizError(
+            f"no ground-truth action in field '{gt_field}' could be read (first: "
+            f"{str(gt_actions[0].raw)[:80]!r}); check --gt-field and the file",
+            file=gt_file,
+        )
     summary = summarize(gt_actions, pred_actions, results)
     summary.update({"rules": rules, "format": fmt, "gt_field": gt_field, "pred_field": pred_field})
     return results, summary
+
+
+def _require_somewhere(
+    records: Sequence[dict[str, Any]], field: str, file: str | None, option: str
+) -> None:
+    """Raise when no record has ``field``, listing the fields that exist."""
+    if any(field in r for r in records):
+        return
+    seen: dict[str, None] = {}
+    for r in records[:200]:
+        seen.update(dict.fromkeys(map(str, r)))
+    listed = ", ".join(list(seen)[:15]) + (" ..." if len(seen) > 15 else "")
+    raise GemvizError(
+        f"no record has the field '{field}' ({option}); the records have: {listed}",
+        file=file,
+        field=field,
+    )
 
 
 def summarize(
@@ -107,10 +148,12 @@ def summarize(
     """Means and counts overall and per ground-truth action type.
 
     Returns:
-        ``{"n", "type_match", "exact_match", "type_match_count", "exact_match_count",
-        "invalid_predictions", "invalid_ground_truth", "prediction_types", "by_type"}``;
-        ``by_type`` maps each ground-truth type to the same fields for its records
-        (``invalid_predictions`` there is the count of unparseable predictions per type).
+        ``{"n", "n_scored", "type_match", "exact_match", "type_match_count",
+        "exact_match_count", "invalid_predictions", "invalid_ground_truth",
+        "invalid_ground_truth_rows", "prediction_types", "by_type"}``; ``by_type`` maps each
+        ground-truth type to the same fields for its records (``invalid_predictions`` there is
+        the count of unparseable predictions per type). ``n`` counts every step; the means
+        are over the ``n_scored`` steps whose ground truth could be read.
     """
     by_type: dict[str, dict[str, Any]] = {}
     for gt, pred, rec in zip(gt_actions, pred_actions, results, strict=True):
@@ -126,16 +169,22 @@ def summarize(
         entry["type_match"] = entry["type_match_count"] / entry["n"]
         entry["exact_match"] = entry["exact_match_count"] / entry["n"]
     n = len(results)
+    bad_rows = [i + 1 for i, a in enumerate(gt_actions) if not a.is_valid]
+    scored = n - len(bad_rows)
     type_count = sum(r[TYPE_MATCH] for r in results)
     exact_count = sum(r[EXACT_MATCH] for r in results)
     return {
         "n": n,
-        "type_match": type_count / n if n else None,
-        "exact_match": exact_count / n if n else None,
+        "n_scored": scored,
+        "type_match": type_count / scored if scored else None,
+        "exact_match": exact_count / scored if scored else None,
         "type_match_count": type_count,
         "exact_match_count": exact_count,
-        "invalid_predictions": sum(not a.is_valid for a in pred_actions),
-        "invalid_ground_truth": sum(not a.is_valid for a in gt_actions),
+        "invalid_predictions": sum(
+            not p.is_valid for g, p in zip(gt_actions, pred_actions, strict=True) if g.is_valid
+        ),
+        "invalid_ground_truth": len(bad_rows),
+        "invalid_ground_truth_rows": bad_rows[:100],
         "prediction_types": dict(Counter(a.type for a in pred_actions).most_common()),
         "by_type": dict(sorted(by_type.items())),
     }

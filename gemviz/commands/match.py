@@ -7,6 +7,7 @@ Writes the study's result file (the ground-truth records with ``type_match`` and
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from gemviz.actions import COORDS, FORMATS, RULES, match_records
@@ -80,8 +81,18 @@ def run(args: argparse.Namespace) -> int:
     write_records(out, results)
     write_json_atomic(summary_out, summary)
     print(
-        f"{summary['n']} steps, rules {args.rules}: type match {summary['type_match']:.3f}, "
-        f"exact match {summary['exact_match']:.3f}, {summary['invalid_predictions']} invalid "
-        f"prediction(s); wrote {args.out} and {summary_path(args.out)}"
+        f"{summary['n_scored']} steps, rules {args.rules}: type match "
+        f"{summary['type_match']:.3f}, exact match {summary['exact_match']:.3f}, "
+        f"{summary['invalid_predictions']} invalid prediction(s); wrote {args.out} and "
+        f"{summary_path(args.out)}"
     )
+    bad = summary["invalid_ground_truth"]
+    if bad:
+        rows = ", ".join(map(str, summary["invalid_ground_truth_rows"][:10]))
+        print(
+            f"warning: {bad} ground-truth action(s) in {args.gt} could not be read (rows {rows}"
+            f"{' ...' if bad > 10 else ''}); they are left out of these means and flagged "
+            f"gt_unreadable=1 (scored 0) in {args.out}",
+            file=sys.stderr,
+        )
     return 0
