@@ -24,6 +24,7 @@ PAGES = [
     ("pages/5_Samples.py", "Samples", ":material/photo_library:"),
     ("pages/6_Embeddings.py", "Embeddings", ":material/scatter_plot:"),
     ("pages/7_Report.py", "Report", ":material/description:"),
+    ("pages/8_Step.py", "Step", ":material/travel_explore:"),
 ]
 
 st.set_page_config(page_title="gemviz", page_icon=":material/hub:", layout="wide")

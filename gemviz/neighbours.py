@@ -205,7 +205,7 @@ def cache_key(
 
 
 @dataclass(frozen=True)
-class TestNeighbours:
+class NeighbourTable:
     """Neighbours of every test step of an embedding pair, with the ids of both files."""
 
     test_ids: list[str]
@@ -235,7 +235,7 @@ def cached_neighbours(
     k: int = DEFAULT_K,
     metric: str = "euclidean",
     cache: bool = True,
-) -> TestNeighbours:
+) -> NeighbourTable:
     """Neighbours of every test step, computed once per file pair, k and metric.
 
     Args:
@@ -256,7 +256,7 @@ def cached_neighbours(
     if cache and path.is_file():
         try:
             with np.load(path, allow_pickle=False) as data:
-                return TestNeighbours(
+                return NeighbourTable(
                     [str(s) for s in data["test_ids"]],
                     [str(s) for s in data["train_ids"]],
                     data["indices"].astype(np.int64),
@@ -268,7 +268,7 @@ def cached_neighbours(
     train_ids, train = load_embeddings(train_path)
     test_ids, test = load_embeddings(test_path)
     found = search(train, test, k=k, metric=metric)
-    result = TestNeighbours(test_ids, train_ids, found.indices, found.distances, metric)
+    result = NeighbourTable(test_ids, train_ids, found.indices, found.distances, metric)
     if cache:
         with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as fh:
             np.savez(
@@ -281,7 +281,7 @@ def cached_neighbours(
     return result
 
 
-def rows(result: TestNeighbours, ids: list[str] | None = None) -> list[dict[str, object]]:
+def rows(result: NeighbourTable, ids: list[str] | None = None) -> list[dict[str, object]]:
     """Rows ``id, rank, neighbour, distance`` (rank 1..k) for ``ids`` (default: every step).
 
     Raises:

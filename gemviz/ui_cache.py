@@ -237,3 +237,30 @@ def projection(test: str, train: str | None, fingerprint: str, params, _progress
     from gemviz.projection import project_files
 
     return project_files(test, params, train_embeddings=train, progress=_progress)
+
+
+# -- Step page (issue 12) --------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def test_neighbours(train: str, test: str, fingerprint: str, k: int = 5):
+    """:func:`gemviz.neighbours.cached_neighbours` of a splitter's embeddings (shared)."""
+    from gemviz.neighbours import cached_neighbours
+
+    return cached_neighbours(train, test, k=k)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def train_records(path: str, fingerprint: str) -> pd.DataFrame:
+    """:func:`gemviz.explain.train_records` (shared, read-only)."""
+    from gemviz.explain import train_records as load
+
+    return load(path)
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def thumbnail(path: str, image_root: str | None) -> bytes:
+    """:func:`gemviz.explain.thumbnail` of a screenshot."""
+    from gemviz.explain import thumbnail as thumb
+
+    return thumb(path, image_root)

@@ -263,3 +263,46 @@ def test_report_page_builds_every_section(workspace):
         assert f'<section id="{sid}">' in text
     assert "Example steps" in text and figs[:2] == b"PK"
     assert any("Report ready" in s.value for s in at.success)
+
+
+# -- Step page (issue 12) --------------------------------------------------------------------
+
+
+def test_step_page_shows_neighbours_episode_and_saves_notes(workspace):
+    from gemviz import annotations
+
+    study = workspace.study()
+    at = AppTest.from_file(str(ROOT / "pages" / "8_Step.py"), default_timeout=TIMEOUT)
+    at.session_state["workspace"] = workspace.slug
+    at.query_params["sample"] = study.ids[2]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    with_emb = [s.name for s in workspace.splitters if s.test_embeddings][:2]
+    near = [d.value for d in at.dataframe if "distance" in d.value.columns]
+    assert len(near) == len(with_emb)
+    assert all(len(t) == 5 and t["distance"].is_monotonic_increasing for t in near)
+    if "episode_id" in study.samples.columns:
+        # Moving along the episode opens the next step of the strip.
+        from gemviz.explain import episode
+
+        strip = episode(study, 2)
+        at.button(key="ep_1").click().run()
+        assert not at.exception
+        at_pos = int(strip["current"].to_numpy().nonzero()[0][0])
+        if at_pos + 1 < len(strip):
+            assert at.query_params["sample"] in (
+                [strip["id"].iloc[at_pos + 1]],
+                strip["id"].iloc[at_pos + 1],
+            )
+    # Notes: tag and save, then they are in the workspace's annotations.json.
+    at.query_params["sample"] = study.ids[2]
+    at.run()
+    at.multiselect[-1].set_value(["GT wrong"])
+    at.text_area[0].input("the box is off")
+    at.button[-1].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = annotations.load(workspace.folder)
+    assert saved[study.ids[2]].tags == ["GT wrong"]
+    assert saved[study.ids[2]].note == "the box is off"
+    annotations.annotate(workspace.folder, study.ids[2], [])  # leave the shared demo clean

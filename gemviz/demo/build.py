@@ -102,9 +102,34 @@ def write_steps(folder: Path, n_train: int, n_test: int, seed: int, bar: _Bar) -
                 "steps", (i + 1) / len(screens), f"drawing screenshots ({i + 1}/{len(screens)})"
             )
     write_records(folder / "train.json", [s.record(images[s.screen.key]) for s in train])
-    write_records(folder / "test.json", [s.record(images[s.screen.key]) for s in test])
+    write_records(
+        folder / "test.json", add_episodes([s.record(images[s.screen.key]) for s in test])
+    )
     write_json_atomic(folder / "screens.json", [screens[k].to_dict() for k in sorted(screens)])
     return screens
+
+
+EPISODE_LENGTH = 4
+
+
+def add_episodes(
+    records: list[dict[str, Any]], length: int = EPISODE_LENGTH
+) -> list[dict[str, Any]]:
+    """Group test steps into short episodes: each app's steps, in file order, ``length`` at a time.
+
+    The demo's steps are single-step tasks; numbering them into episodes (``episode_id``,
+    ``step_index`` from 1) gives the Step page's episode strip something to show. Nothing
+    that scores, labels or matches a step reads these fields.
+    """
+    seen: dict[str, int] = {}
+    for rec in records:
+        app = str(rec.get("app", "app"))
+        i = seen.get(app, 0)
+        seen[app] = i + 1
+        slug = "".join(c if c.isalnum() else "-" for c in app.lower())
+        rec["episode_id"] = f"{slug}-{i // length + 1:03d}"
+        rec["step_index"] = i % length + 1
+    return records
 
 
 def score_and_partition(folder: Path, bar: _Bar) -> list[dict[str, Any]]:

@@ -1,0 +1,103 @@
+"""The Step page's backend: episode strip order, nearest train rows, score percentile."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gemviz import explain
+from gemviz.demo.build import add_episodes
+from gemviz.neighbours import NeighbourTable
+from gemviz.study import Study
+
+
+def _study(extra: dict) -> Study:
+    n = len(next(iter(extra.values())))
+    labeled = pd.DataFrame(
+        {
+            "id": [f"s{i}" for i in range(n)],
+            "task": [f"t{i}" for i in range(n)],
+            "label": ["ID", "OOD"] * (n // 2) + ["ID"] * (n % 2),
+            "action": [{"type": "click", "point": [0.1 * i, 0.5]} for i in range(n)],
+            **extra,
+        }
+    )
+    res = labeled[["id"]].assign(type_match=1, exact_match=[i % 2 for i in range(n)])
+    return Study.from_frames({"g": labeled}, {"m": res})
+
+
+@pytest.mark.parametrize("field", ["step", "step_index", "now_step"])
+def test_episode_is_ordered_by_its_step_field(field):
+    study = _study(
+        {
+            "episode_id": ["a", "b", "a", "a", "b", "a"],
+            field: [3, 1, 1, None, 0, 2],
+        }
+    )
+    strip = explain.episode(study, pos=2)
+    # Episode "a" = positions 0, 2, 3, 5 with steps 3, 1, None, 2: numbered first, None last.
+    assert strip["position"].tolist() == [2, 5, 0, 3]
+    assert strip["id"].tolist() == ["s2", "s5", "s0", "s3"]
+    assert strip["current"].tolist() == [True, False, False, False]
+    assert strip["gt"].iloc[0] == "click (0.20, 0.50)"
+    assert strip["m exact"].tolist() == [0, 1, 0, 1]
+
+
+def test_episode_without_step_field_keeps_file_order_and_ties():
+    study = _study({"episode_id": ["a", "a", "b", "a"], "step": [1, 1, 1, 1]})
+    assert explain.episode(study, 3)["position"].tolist() == [0, 1, 3]  # ties: file order
+    study = _study({"episode_id": ["a", "b", "a", "a"]})
+    strip = explain.episode(study, 0)
+    assert strip["position"].tolist() == [0, 2, 3] and strip["order"].tolist() == [1, 2, 3]
+    # Without episodes the clusters are tasks: every step alone here.
+    assert len(explain.episode(_study({"x": [1, 2, 3]}), 1)) == 1
+
+
+def test_window_centres_on_the_current_step():
+    strip = pd.DataFrame({"current": [i == 8 for i in range(10)]})
+    assert explain.window(strip, 5).index.tolist() == [5, 6, 7, 8, 9]
+    strip = pd.DataFrame({"current": [i == 4 for i in range(10)]})
+    assert explain.window(strip, 5).index.tolist() == [2, 3, 4, 5, 6]
+
+
+def test_nearest_train_and_percentile():
+    found = NeighbourTable(
+        ["q0", "q1"],
+        ["t0", "t1", "t2"],
+        np.array([[2, 0], [1, 2]]),
+        np.array([[0.5, 0.7], [0.1, 0.2]]),
+        "euclidean",
+    )
+    train = pd.DataFrame(
+        {"task": ["a", "b", "c"], "image_path": ["x", "y", "z"]},
+        index=pd.Index(["t0", "t1", "t2"], name="id"),
+    )
+    near = explain.nearest_train(found, "q0", train)
+    assert near.to_dict("list") == {
+        "rank": [1, 2],
+        "neighbour": ["t2", "t0"],
+        "task": ["c", "a"],
+        "image_path": ["z", "x"],
+        "distance": [0.5, 0.7],
+    }
+    assert explain.score_percentile(2.0, [1, 2, 3, 4]) == 50.0
+    assert np.isnan(explain.score_percentile(float("nan"), [1, 2]))
+
+
+def test_demo_episodes_group_each_app_in_order():
+    recs = [{"app": a} for a in ["Mail", "Notes", "Mail", "Mail", "Mail", "Mail"]]
+    add_episodes(recs, length=2)
+    assert [(r["episode_id"], r["step_index"]) for r in recs] == [
+        ("mail-001", 1),
+        ("notes-001", 1),
+        ("mail-001", 2),
+        ("mail-002", 1),
+        ("mail-002", 2),
+        ("mail-003", 1),
+    ]
+
+
+def test_thumbnail_of_a_missing_file_is_a_placeholder():
+    png = explain.thumbnail("/no/such.png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
