@@ -10,8 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from gemviz.ui_cache import current_workspace
-from gemviz.workspace import list_workspaces
+from gemviz.ui_cache import current_workspace, open_workspace
+from gemviz.workspace import scan_workspaces
 
 HERE = Path(__file__).parent
 
@@ -36,13 +36,17 @@ pages = [
 ]
 nav = st.navigation(pages)
 
-# Outside the sidebar so the demo's first-start progress bar shows in the main area.
+# Outside the sidebar so the demo's first-start progress bar shows in the main area; it also
+# writes ?workspace= (and ?sample=) back to the URL, which a page switch clears.
 ws = current_workspace(notify=False)
 with st.sidebar:
-    spaces = list_workspaces()
+    spaces, broken = scan_workspaces()
+    # A workspace missing a file can still be opened (its pages say what is missing).
+    spaces += [b.workspace for b in broken if b.workspace is not None]
+    reasons = {b.slug: b.reason for b in broken}
     if spaces:
         slugs = [w.slug for w in spaces]
-        names = {w.slug: w.name for w in spaces}
+        names = {w.slug: w.name + (" ⚠ broken" if w.slug in reasons else "") for w in spaces}
         # The page may have switched workspace (created or deleted one): follow it.
         st.session_state["workspace_picker"] = (
             ws.slug if ws is not None and ws.slug in slugs else slugs[0]
@@ -52,7 +56,11 @@ with st.sidebar:
             slugs,
             format_func=names.get,
             key="workspace_picker",
-            on_change=lambda: st.session_state.update(workspace=st.session_state.workspace_picker),
+            on_change=lambda: open_workspace(st.session_state.workspace_picker),
         )
+    if broken:
+        with st.expander(f"Broken workspaces ({len(broken)})", icon=":material/warning:"):
+            for b in broken:
+                st.markdown(f"**{b.slug}**: {b.reason}")
 
 nav.run()

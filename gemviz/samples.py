@@ -116,6 +116,7 @@ class SampleFilter:
         search: Case-insensitive text that must occur in the task.
         tags: Keep steps annotated with any of these tags (needs the ``tags`` column of
             :func:`gemviz.annotations.with_annotations`; ``"(any tag)"``: any annotated step).
+        ids: Keep only these sample ids (a selection sent from another page), or None.
     """
 
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -127,6 +128,7 @@ class SampleFilter:
     values: Mapping[str, Sequence[str]] = field(default_factory=dict)
     search: str = ""
     tags: Sequence[str] = ()
+    ids: Sequence[str] | None = None
 
 
 def filter_mask(table: pd.DataFrame, flt: SampleFilter) -> np.ndarray:
@@ -136,6 +138,8 @@ def filter_mask(table: pd.DataFrame, flt: SampleFilter) -> np.ndarray:
         GemvizError: The filter names a splitter, model or field the table does not have.
     """
     mask = np.ones(len(table), dtype=bool)
+    if flt.ids is not None:
+        mask &= table[ID].isin(set(flt.ids)).to_numpy()
     for splitter, label in flt.labels.items():
         mask &= _column(table, label_col(splitter), "splitter", splitter) == label
     if flt.disputed is not None:
@@ -190,6 +194,52 @@ def _column(table: pd.DataFrame, col: str, kind: str, name: str) -> np.ndarray:
     if col not in table.columns:
         raise GemvizError(f"unknown {kind} '{name}' in the sample filter")
     return table[col].to_numpy()
+
+
+@dataclass(frozen=True)
+class ScoreRange:
+    """A score filter's slider over the observed scores: bounds, step and display format."""
+
+    lo: float
+    hi: float
+    step: float
+    format: str
+
+    def is_full(self, chosen: tuple[float, float]) -> bool:
+        """True when ``chosen`` covers the whole observed range (within half a step)."""
+        return chosen[0] <= self.lo + self.step / 2 and chosen[1] >= self.hi - self.step / 2
+
+    def bounds(self, chosen: tuple[float, float]) -> tuple[float, float]:
+        """``chosen`` with an end at the slider's end widened to the observed extreme.
+
+        Slider positions are ``lo + k * step`` in floating point: the last one can fall a
+        hair short of the largest score, which would then drop out of the filter.
+        """
+        a, b = chosen
+        return (
+            -np.inf if a <= self.lo + self.step / 2 else a,
+            np.inf if b >= self.hi - self.step / 2 else b,
+        )
+
+
+def score_range(scores: Sequence[float] | np.ndarray, positions: int = 200) -> ScoreRange | None:
+    """A slider over the observed scores with ``positions`` steps (GEM scores span 0.004-0.08).
+
+    Args:
+        scores: The scores (NaN ignored).
+        positions: Number of steps between the smallest and largest score (at least 100).
+
+    Returns:
+        The slider's spec, or None when fewer than two distinct scores exist.
+    """
+    values = np.asarray(scores, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0 or values.min() >= values.max():
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    step = (hi - lo) / max(100, positions)
+    digits = min(10, max(2, int(np.ceil(-np.log10(step))) + 1))
+    return ScoreRange(lo, hi, step, f"%.{digits}f")
 
 
 def filter_table(table: pd.DataFrame, flt: SampleFilter) -> pd.DataFrame:

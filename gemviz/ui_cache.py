@@ -19,7 +19,7 @@ from gemviz.errors import GemvizError
 from gemviz.export import figure_png, figure_svg
 from gemviz.splitters.gem import GmmFit, fit_gmm_1d
 from gemviz.study import Study
-from gemviz.workspace import Workspace, find_workspace, list_workspaces
+from gemviz.workspace import Workspace, find_workspace, list_workspaces, scan_workspaces
 
 DEMO_SLUG = "demo"
 
@@ -104,15 +104,39 @@ def venn_images(counts: tuple, names: tuple, title: str) -> tuple[bytes, bytes]:
 # -- the current workspace -------------------------------------------------------------------
 
 
-def current_workspace(notify: bool = True) -> Workspace | None:
-    """The workspace picked in the sidebar (``st.session_state["workspace"]``).
+# URL keys: the view a reload, a new tab or a shared link opens again.
+WORKSPACE_PARAM = "workspace"
+SAMPLE_PARAM = "sample"
+_SAMPLE_KEY = "_url_sample"  # the open step, kept while the URL loses it on a page switch
 
-    Falls back to the built-in demo, building it with a progress bar on first use, and to
-    the first saved workspace if the demo cannot be built. Returns ``None`` when there is no
-    workspace at all, after saying so unless ``notify`` is false.
+
+def current_workspace(notify: bool = True) -> Workspace | None:
+    """The workspace in view: the URL's ``?workspace=`` first, then the sidebar's choice.
+
+    Falls back to the built-in demo (building it with a progress bar on first use) and then
+    to the first saved workspace. Whatever is chosen is written back to the URL (with the
+    open step, ``?sample=``), so a reload or a shared link opens the same view; Streamlit
+    drops query parameters on a page switch, and this puts them back on every page.
+
+    Args:
+        notify: Say so on the page when there is no workspace at all, or when the URL names
+            a workspace that cannot be opened.
+
+    Returns:
+        The workspace, or ``None`` when there is none.
     """
-    slug = st.session_state.get("workspace")
-    ws = find_workspace(slug) if slug else None
+    url_slug = st.query_params.get(WORKSPACE_PARAM)
+    slug = url_slug or st.session_state.get("workspace")
+    ws = None
+    if slug:
+        try:
+            ws = find_workspace(slug)
+        except GemvizError as exc:
+            if notify:
+                st.error(f"Workspace `{slug}` is broken and cannot be opened: {exc}")
+        else:
+            if ws is None and notify and url_slug:
+                st.warning(f"There is no workspace `{slug}`; showing another one.")
     if ws is None:
         ws = _demo_workspace()
     if ws is None:
@@ -122,8 +146,119 @@ def current_workspace(notify: bool = True) -> Workspace | None:
         if notify:
             st.info("No workspace yet: create one on the Workspace page.")
         return None
-    st.session_state["workspace"] = ws.slug
+    _remember(ws.slug)
     return ws
+
+
+def _remember(slug: str) -> None:
+    if st.session_state.get("workspace") != slug:
+        # A step id belongs to its workspace: a new workspace opens none.
+        st.session_state.pop(_SAMPLE_KEY, None)
+        if st.session_state.get("workspace") is not None and SAMPLE_PARAM in st.query_params:
+            del st.query_params[SAMPLE_PARAM]
+    st.session_state["workspace"] = slug
+    if st.query_params.get(WORKSPACE_PARAM) != slug:
+        st.query_params[WORKSPACE_PARAM] = slug
+    sample = st.query_params.get(SAMPLE_PARAM)
+    if sample:
+        st.session_state[_SAMPLE_KEY] = sample
+    elif st.session_state.get(_SAMPLE_KEY):
+        st.query_params[SAMPLE_PARAM] = st.session_state[_SAMPLE_KEY]
+
+
+def open_workspace(slug: str | None) -> None:
+    """Make ``slug`` the workspace in view (URL and session); None forgets the choice."""
+    st.session_state.pop(_SAMPLE_KEY, None)
+    st.query_params.pop(SAMPLE_PARAM, None)
+    if slug is None:
+        st.session_state.pop("workspace", None)
+        st.query_params.pop(WORKSPACE_PARAM, None)
+    else:
+        st.session_state["workspace"] = slug
+        st.query_params[WORKSPACE_PARAM] = slug
+
+
+def open_sample(sample_id: str | None) -> None:
+    """Open step ``sample_id`` (URL ``?sample=``); None closes it."""
+    if sample_id is None:
+        st.session_state.pop(_SAMPLE_KEY, None)
+        st.query_params.pop(SAMPLE_PARAM, None)
+    else:
+        st.session_state[_SAMPLE_KEY] = str(sample_id)
+        st.query_params[SAMPLE_PARAM] = str(sample_id)
+
+
+def current_sample() -> str | None:
+    """The id of the open step (``?sample=``), or None."""
+    return st.query_params.get(SAMPLE_PARAM) or st.session_state.get(_SAMPLE_KEY)
+
+
+def broken_workspaces():
+    """The workspaces that cannot be used as they are, each with its reason."""
+    return scan_workspaces()[1]
+
+
+# -- click-through: open Samples on exactly some steps ---------------------------------------
+
+_SELECTION_KEY = "samples_selection"
+
+
+def open_in_samples(ws: Workspace, ids, label: str) -> None:
+    """Show exactly the steps ``ids`` on the Samples page (and go there).
+
+    Args:
+        ws: The workspace the ids belong to.
+        ids: Sample ids (any iterable).
+        label: What the selection is, shown above the table (e.g. "Venn region gem only").
+    """
+    st.session_state[_SELECTION_KEY] = {
+        "workspace": ws.slug,
+        "ids": [str(i) for i in ids],
+        "label": label,
+    }
+    params = {WORKSPACE_PARAM: ws.slug}
+    if current_sample():
+        params[SAMPLE_PARAM] = current_sample()
+    st.switch_page("pages/5_Samples.py", query_params=params)
+
+
+def samples_selection(ws: Workspace) -> dict | None:
+    """The selection sent to Samples for this workspace (``ids``, ``label``), or None."""
+    sel = st.session_state.get(_SELECTION_KEY)
+    return sel if sel and sel.get("workspace") == ws.slug else None
+
+
+def clear_samples_selection() -> None:
+    """Forget the selection sent to Samples."""
+    st.session_state.pop(_SELECTION_KEY, None)
+
+
+# -- widget values that survive page switches ------------------------------------------------
+
+
+def restore_widgets(ws: Workspace, prefix: str) -> None:
+    """Put back this workspace's saved values of the widgets whose keys start with ``prefix``.
+
+    Streamlit forgets a widget's value when its page is left; call this before the widgets
+    are drawn and :func:`save_widgets` after, and the values survive page switches. Each
+    workspace keeps its own values.
+    """
+    store = st.session_state.setdefault(f"_saved{prefix}", {})
+    owner_key = f"_saved{prefix}_owner"
+    if st.session_state.get(owner_key) != ws.slug:
+        # Another workspace's values must not leak into this one's widgets.
+        for k in [k for k in st.session_state if str(k).startswith(prefix)]:
+            del st.session_state[k]
+        st.session_state[owner_key] = ws.slug
+    for k, v in store.get(ws.slug, {}).items():
+        if k not in st.session_state:
+            st.session_state[k] = v
+
+
+def save_widgets(ws: Workspace, prefix: str) -> None:
+    """Save the current values of the widgets whose keys start with ``prefix``."""
+    store = st.session_state.setdefault(f"_saved{prefix}", {})
+    store[ws.slug] = {k: st.session_state[k] for k in st.session_state if str(k).startswith(prefix)}
 
 
 def _demo_workspace() -> Workspace | None:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from gemviz.errors import GemvizError
-from gemviz.ui_cache import current_workspace, demo_banner
+from gemviz.ui_cache import current_workspace, demo_banner, open_workspace
 from gemviz.workspace import ModelEntry, SplitterEntry, Workspace, create_workspace
 
 st.title("Workspace")
@@ -116,7 +116,7 @@ if ws is not None:
         sure = st.checkbox("Yes, delete this workspace's folder", key="delete_confirm")
         if st.button("Delete workspace", key="delete_button", disabled=not sure):
             ws.delete()
-            st.session_state.pop("workspace", None)
+            open_workspace(None)
             st.rerun()
 
 st.divider()
@@ -139,7 +139,7 @@ if submitted:
         if test_upload is not None:
             new.test = str(new.save_upload(test_upload.name, test_upload.getvalue()))
             new.save()
-        st.session_state["workspace"] = new.slug
+        open_workspace(new.slug)
         st.rerun()
     except GemvizError as exc:
         st.error(str(exc))

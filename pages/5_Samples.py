@@ -9,10 +9,16 @@ from gemviz import samples as smp
 from gemviz.data import EXACT_MATCH, ID, TYPE_MATCH
 from gemviz.errors import GemvizError
 from gemviz.ui_cache import (
+    clear_samples_selection,
+    current_sample,
     current_workspace,
     demo_banner,
+    open_sample,
     predictions,
+    restore_widgets,
     sample_table,
+    samples_selection,
+    save_widgets,
     study_or_error,
 )
 
@@ -29,6 +35,16 @@ except GemvizError as exc:
     annotated = {}
 table = notes.with_annotations(sample_table(str(ws.json_path), ws.fingerprint()), annotated)
 ANY = "any"
+# Filters ("f_" keys) survive page switches, each workspace keeping its own.
+restore_widgets(ws, "f_")
+
+selection = samples_selection(ws)
+if selection is not None:
+    box = st.columns([4, 1])
+    box[0].info(f"Showing the {len(selection['ids']):,} steps of **{selection['label']}**.")
+    if box[1].button("Clear selection", key="clear_selection", icon=":material/close:"):
+        clear_samples_selection()
+        st.rerun()
 
 with st.expander("Filters", expanded=True):
     cols = st.columns(4)
@@ -60,15 +76,24 @@ with st.expander("Filters", expanded=True):
     ranges = {}
     cols = st.columns(max(1, len(study.splitters)))
     for col, s in zip(cols, study.splitters, strict=False):
-        scores = table[smp.score_col(s)].dropna()
-        if len(scores) and scores.min() < scores.max():
-            lo, hi = float(scores.min()), float(scores.max())
-            chosen = col.slider(f"{s} score", lo, hi, (lo, hi), key=f"f_score_{s}")
-            if chosen != (lo, hi):
-                ranges[s] = chosen
+        spec = smp.score_range(table[smp.score_col(s)])
+        if spec is not None:
+            k = f"f_score_{s}"
+            chosen = col.slider(
+                f"{s} score",
+                spec.lo,
+                spec.hi,
+                (spec.lo, spec.hi),
+                step=spec.step,
+                format=spec.format,
+                key=k,
+            )
+            if not spec.is_full(chosen):
+                ranges[s] = spec.bounds(chosen)
     cols = st.columns([3, 1])
     search = cols[0].text_input("Search in the task", key="f_search")
     tags = cols[1].multiselect("Tags", [notes.ANY_TAG, *notes.all_tags(annotated)], key="f_tags")
+save_widgets(ws, "f_")
 
 flt = smp.SampleFilter(
     labels=labels,
@@ -80,6 +105,7 @@ flt = smp.SampleFilter(
     values=values,
     search=search,
     tags=tags,
+    ids=None if selection is None else selection["ids"],
 )
 try:
     shown = smp.filter_table(table, flt)
@@ -119,8 +145,8 @@ st.caption(f"Page {page.number + 1} of {page.count}. Select a row to open the st
 picked = event.selection.rows if event is not None else []
 if picked and st.session_state.get("_samples_last_pick") != (page.number, picked[0]):
     st.session_state["_samples_last_pick"] = (page.number, picked[0])
-    st.query_params["sample"] = str(rows[ID].iloc[picked[0]])
-current = st.query_params.get("sample")
+    open_sample(str(rows[ID].iloc[picked[0]]))
+current = current_sample()
 if current is None:
     st.stop()
 hits = (table[ID] == current).to_numpy().nonzero()[0]
@@ -133,13 +159,13 @@ st.divider()
 prev_id, next_id = smp.neighbours(ids, current)
 nav = st.columns([1, 1, 1, 3])
 if nav[0].button("Previous", disabled=prev_id is None, key="prev_sample"):
-    st.query_params["sample"] = prev_id
+    open_sample(prev_id)
     st.rerun()
 if nav[1].button("Next", disabled=next_id is None, key="next_sample"):
-    st.query_params["sample"] = next_id
+    open_sample(next_id)
     st.rerun()
 if nav[2].button("Explain this step", key="explain_sample", icon=":material/travel_explore:"):
-    st.switch_page("pages/8_Step.py", query_params={"sample": current})
+    st.switch_page("pages/8_Step.py", query_params={"workspace": ws.slug, "sample": current})
 nav[3].caption(f"Step `{current}` — share this page's URL to reopen it.")
 
 outputs, formats = {}, {}

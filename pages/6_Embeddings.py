@@ -14,6 +14,8 @@ from gemviz.ui_cache import (
     cached_projection,
     current_workspace,
     demo_banner,
+    open_in_samples,
+    open_sample,
     projection,
     sample_table,
     study_or_error,
@@ -115,7 +117,11 @@ selection = (event or {}).get("selection") or {}
 chosen = eplot.selected_ids(selection.get("points", []))
 if chosen:
     rows = smp.visible(table[table["id"].isin(chosen)]).copy()
-    rows.insert(1, "open", ["samples?sample=" + quote(i, safe="") for i in rows["id"]])
+    rows.insert(
+        1,
+        "open",
+        [f"samples?workspace={ws.slug}&sample=" + quote(i, safe="") for i in rows["id"]],
+    )
     st.subheader(f"{len(rows):,} selected test steps")
     st.dataframe(
         rows,
@@ -126,6 +132,8 @@ if chosen:
             "image_path": None,
         },
     )
-    pick = st.selectbox("Open a selected step", rows["id"].tolist(), key="emb_open_pick")
-    if st.button("Open in Samples", key="emb_open"):
-        st.switch_page("pages/5_Samples.py", query_params={"sample": pick})
+    c1, c2 = st.columns([3, 1])
+    pick = c1.selectbox("Open a selected step", rows["id"].tolist(), key="emb_open_pick")
+    if c2.button("Open in Samples", key="emb_open"):
+        open_sample(pick)
+        open_in_samples(ws, rows["id"].tolist(), f"a UMAP selection of {entry.name}")

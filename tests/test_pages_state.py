@@ -1,0 +1,209 @@
+"""AppTests of state that survives: ``?workspace=`` on every page, broken workspaces beside
+good ones, filters kept across page switches, and exported charts made inside Streamlit.
+
+Small workspaces built here from the GEM release's AITZ scores (no demo build), so each test
+runs in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from conftest import ROOT, SEED
+from streamlit.testing.v1 import AppTest
+
+from gemviz import theme
+from gemviz.io import read_records, write_records
+from gemviz.workspace import ModelEntry, Workspace, create_workspace
+
+TIMEOUT = 60
+PAGES = [
+    "1_Workspace.py",
+    "2_Score_Partition.py",
+    "3_Metrics.py",
+    "4_Overlap.py",
+    "5_Samples.py",
+    "6_Embeddings.py",
+    "7_Report.py",
+]
+PLACEHOLDER = re.compile(r"#0000(0[1-9a-f]|1[0-9a-f])\b", re.IGNORECASE)
+
+
+def small_workspace(gem_public, folder, name: str, n: int = 300) -> Workspace:
+    """AITZ steps with ids, two splitters by score quantile and two synthetic models."""
+    folder.mkdir(parents=True, exist_ok=True)
+    records = read_records(gem_public / "AITZ_test_inputscore.json")
+    rng = np.random.default_rng(SEED)
+    test = [dict(r, id=f"{name}-{i}") for i, r in enumerate(records[:n])]
+    train = records[n : 2 * n]
+    write_records(folder / "test.json", test)
+    write_records(folder / "train.json", train)
+    ws = create_workspace(name, test=folder / "test.json")
+    scores = np.array([r["input_score"] for r in test])
+    for split, q in (("gem", 0.7), ("strict", 0.4)):
+        ws.save_partition(
+            split,
+            folder / "test.json",
+            scores <= np.quantile(scores, q),
+            train_scores=str(folder / "train.json"),
+        )
+    for model, p in (("strong", 0.8), ("weak", 0.3)):
+        hit = rng.random(n) < p
+        rows = [
+            {"id": r["id"], "type_match": int(h or rng.random() < 0.5), "exact_match": int(h)}
+            for r, h in zip(test, hit, strict=True)
+        ]
+        write_records(folder / f"{model}.json", rows)
+        ws.add_model(ModelEntry(name=model, results=str(folder / f"{model}.json")))
+    return Workspace.load(ws.folder)
+
+
+@pytest.fixture
+def two(gem_public, tmp_path):
+    """Two good workspaces; the second is the one URLs name."""
+    a = small_workspace(gem_public, tmp_path / "a", "Alpha study")
+    b = small_workspace(gem_public, tmp_path / "b", "Beta study", n=200)
+    return a, b
+
+
+def _param(at: AppTest, key: str):
+    value = at.query_params.get(key)
+    return value[0] if isinstance(value, list) else value
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_url_workspace_opens_on_every_page(two, page):
+    _, beta = two
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=TIMEOUT)
+    at.query_params["workspace"] = beta.slug
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["workspace"] == beta.slug
+    assert _param(at, "workspace") == beta.slug
+
+
+def test_url_sample_survives_and_reopens_the_step(two):
+    _, beta = two
+    study = beta.study()
+    at = AppTest.from_file(str(ROOT / "pages" / "5_Samples.py"), default_timeout=TIMEOUT)
+    at.query_params["workspace"] = beta.slug
+    at.query_params["sample"] = study.ids[7]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.get("image")) == 1
+    assert study.samples["task"].iloc[7] in " ".join(m.value for m in at.markdown)
+
+
+def test_router_follows_the_url_and_lists_broken_workspaces(two, tmp_path):
+    alpha, beta = two
+    from gemviz.workspace import workspaces_root
+
+    bad = workspaces_root() / "broken-one"
+    bad.mkdir()
+    (bad / "workspace.json").write_text("{not json")
+    gone = create_workspace("Missing files", test=alpha.test)
+    gone.test = str(tmp_path / "deleted.json")
+    gone.save()
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["workspace"] = beta.slug
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    picker = at.sidebar.selectbox(key="workspace_picker")
+    assert picker.value == beta.slug
+    assert len(picker.options) == 3  # the unreadable one is not offered
+    assert sum("broken" in o for o in picker.options) == 1  # the one missing a file is flagged
+    text = " ".join(m.value for m in at.sidebar.markdown)
+    assert "broken-one" in text and "not a valid workspace definition" in text
+    assert "missing file" in text and "deleted.json" in text
+
+    # Switching the picker moves the URL too.
+    picker.set_value(alpha.slug).run()
+    assert not at.exception
+    assert _param(at, "workspace") == alpha.slug
+
+
+def test_broken_workspace_in_the_url_says_why(two):
+    from gemviz.workspace import workspaces_root
+
+    bad = workspaces_root() / "broken-one"
+    bad.mkdir()
+    (bad / "workspace.json").write_text("[1, 2]")
+    at = AppTest.from_file(str(ROOT / "pages" / "3_Metrics.py"), default_timeout=TIMEOUT)
+    at.query_params["workspace"] = "broken-one"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("broken-one" in e.value and "broken" in e.value for e in at.error)
+
+
+def test_samples_filters_persist_per_workspace(two):
+    alpha, beta = two
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["workspace"] = alpha.slug
+    at.run()
+    at.switch_page("pages/5_Samples.py").run()
+    at.selectbox(key="f_label_gem").set_value("OOD").run()
+    at.text_input(key="f_search").set_value("weather").run()
+    # Leaving the page makes Streamlit forget its widgets' values; the URL keeps the workspace.
+    at.switch_page("pages/3_Metrics.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _param(at, "workspace") == alpha.slug
+    at.switch_page("pages/5_Samples.py").run()
+    assert at.selectbox(key="f_label_gem").value == "OOD"
+    assert at.text_input(key="f_search").value == "weather"
+    # Another workspace starts with its own (empty) filters.
+    at.sidebar.selectbox(key="workspace_picker").set_value(beta.slug).run()
+    assert _param(at, "workspace") == beta.slug
+    assert at.selectbox(key="f_label_gem").value == "any"
+    assert at.text_input(key="f_search").value == ""
+
+
+def test_score_slider_has_fine_steps(two):
+    alpha, _ = two
+    at = AppTest.from_file(str(ROOT / "pages" / "5_Samples.py"), default_timeout=TIMEOUT)
+    at.query_params["workspace"] = alpha.slug
+    at.run()
+    slider = at.slider(key="f_score_gem")
+    lo, hi = slider.min, slider.max
+    assert (hi - lo) / slider.step >= 100
+    total = int(at.metric[0].value.split(" of ")[1].replace(",", ""))
+    mid = lo + (hi - lo) / 2
+    slider.set_value((lo, mid)).run()
+    shown = int(at.metric[0].value.split(" of ")[0].replace(",", ""))
+    assert 0 < shown < total
+
+
+def test_selection_sent_to_samples_is_applied_and_cleared(two):
+    alpha, _ = two
+    ids = alpha.study().ids[:5]
+    at = AppTest.from_file(str(ROOT / "pages" / "5_Samples.py"), default_timeout=TIMEOUT)
+    at.query_params["workspace"] = alpha.slug
+    at.session_state["workspace"] = alpha.slug
+    at.session_state["samples_selection"] = {
+        "workspace": alpha.slug,
+        "ids": list(ids),
+        "label": "five steps",
+    }
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.metric[0].value.startswith("5 of")
+    assert any("five steps" in i.value for i in at.info)
+    at.button(key="clear_selection").click().run()
+    assert not at.metric[0].value.startswith("5 of")
+
+
+def test_chart_built_inside_streamlit_carries_real_colours(two):
+    alpha, _ = two
+    at = AppTest.from_file(str(ROOT / "pages" / "3_Metrics.py"), default_timeout=TIMEOUT)
+    at.query_params["workspace"] = alpha.slug
+    at.run()
+    assert not at.exception
+    chart = at.get("plotly_chart")[0]
+    spec = json.loads(chart.proto.spec)
+    assert spec["layout"]["template"]["layout"]["colorway"] == list(theme.CATEGORICAL)
+    assert not PLACEHOLDER.search(chart.proto.spec)
+    assert chart.proto.theme == ""  # theme=None: the page shows the exported look
