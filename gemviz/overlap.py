@@ -3,7 +3,7 @@
 :func:`venn_regions` counts the samples in every region of 2 or 3 splitters' ID (or OOD)
 sets. :func:`set_difference` looks at the steps two splitters disagree on (A says ID, B says
 OOD, and the reverse) and asks, per model, whether its results there differ from its results
-on A's whole ID set by more than chance would give.
+on A's whole ID set by more than chance would give, permuting whole tasks (clusters).
 """
 
 from __future__ import annotations
@@ -14,27 +14,26 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from gemviz import clusters as clusters_mod
 from gemviz.data import EXACT_MATCH, LABELS
 from gemviz.errors import GemvizError
 from gemviz.stats import (
+    ADJUST_METHODS,
+    MARGIN,
     SEED,
-    SMALL_N,
-    bootstrap_diff,
-    mean_estimate,
-    permutation_pvalue,
+    adjust_pvalues,
+    mean_intervals,
+    region_test,
+    verdict,
 )
 from gemviz.study import Study
 
 VENN_COLUMNS = ["region", "members", "count", "ids"]
 DRILL_COLUMNS = [
-    "region", "model", "metric", "n", "mean", "lo", "hi",
-    "ref_name", "ref_n", "ref_mean", "diff", "diff_lo", "diff_hi",
-    "p_value", "too_small", "verdict",
+    "region", "model", "metric", "n", "n_clusters", "mean", "lo", "hi",
+    "ref_name", "ref_n", "ref_clusters", "ref_mean", "diff", "diff_lo", "diff_hi",
+    "p_value", "p_adjusted", "too_small", "verdict",
 ]  # fmt: skip
-# Significance level of the verdicts, and the widest half-width of the difference's interval
-# that still counts as resolving a difference when the interval crosses zero.
-ALPHA = 0.05
-MAX_HALF_WIDTH = 0.1
 
 
 def venn_regions(study: Study, splitters: Sequence[str], label: str = "ID") -> pd.DataFrame:
@@ -94,137 +93,149 @@ def set_difference(
     b: str,
     metric: str = EXACT_MATCH,
     models: Sequence[str] | None = None,
-    n_boot: int = 2000,
     n_perm: int = 2000,
     seed: int = SEED,
+    adjust: str = "holm",
+    margin: float = MARGIN,
 ) -> pd.DataFrame:
     """Drill into the steps two splitters disagree on, model by model.
 
-    For the region "A ID, B OOD" each model's mean there (with a Wilson interval) is compared
-    with its mean on A's whole ID set, and likewise "B ID, A OOD" against B's ID set.
+    For the region "A ID, B OOD" each model's mean there is compared with its mean on A's
+    whole ID set, and likewise "B ID, A OOD" against B's ID set. The region's mean has a
+    cluster-aware 95% interval (:func:`gemviz.stats.mean_intervals`). The difference
+    ``mean(region) - mean(A's ID set)`` is tested by permuting whole clusters (tasks or
+    episodes) within A's ID set, and its interval inverts that same permutation test
+    (:func:`gemviz.stats.region_test`), so a row's verdict never contradicts its interval. The
+    null hypothesis is "the region's clusters behave like the rest of A's ID set".
 
-    The region R is part of A's ID set S, so its mean and S's mean are not independent.
-    ``diff = mean(R) - mean(S)`` equals ``(1 - |R|/|S|) * (mean(R) - mean(S \\ R))``; the
-    interval is that factor times a stratified bootstrap interval of
-    ``mean(R) - mean(S \\ R)`` (R and the rest of S resampled separately). The p-value is a
-    permutation test of R against the rest of S, shuffling membership within S: it tests the
-    same null hypothesis, "the region's steps behave like the rest of A's ID set", which holds
-    exactly when they behave like A's ID set as a whole.
-
-    ``too_small`` is True when the region has fewer than :data:`gemviz.stats.SMALL_N` (30)
-    steps, or when the difference's 95% interval crosses 0 while its half-width exceeds
-    :data:`MAX_HALF_WIDTH` (0.1), i.e. the data could not tell a real difference of that size
-    from none. The ``verdict`` says so in words, else reports whether the difference is
-    significant at :data:`ALPHA` (0.05, no correction across models).
+    The rows of one call form one family: ``p_adjusted`` is Holm's (or BH's) adjustment of
+    their ``p_value``; :func:`readjust` re-adjusts a concatenation of several calls. The
+    ``verdict`` (:func:`gemviz.stats.verdict`) uses ``p_adjusted`` and says so;
+    ``too_small`` is True for an empty region or one whose difference is "too uncertain to
+    tell" (not significant and an interval reaching beyond ``+/- margin``).
 
     Args:
-        study: The aligned study.
+        study: The aligned study (its clusters are the permutation unit).
         a, b: Two distinct splitters.
         metric: ``"type_match"`` or ``"exact_match"``.
         models: Models to include (default: all).
-        n_boot, n_perm: Bootstrap resamples and permutations.
-        seed: Seed of every resampling (the same for every row, so adding a model changes
-            no other row).
+        n_perm: Permutations.
+        seed: Seed of every permutation (the same for every row, so adding a model changes
+            no other row's raw p-value).
+        adjust: ``"holm"`` or ``"bh"``.
+        margin: Differences within +/- margin count as "no detectable difference".
 
     Returns:
         Columns :data:`DRILL_COLUMNS`, one row per direction x model; ``region`` reads
         ``"<a> ID, <b> OOD"`` and ``ref_name`` ``"<a> ID"``.
 
     Raises:
-        GemvizError: Unknown or equal splitters, an unknown model or metric.
+        GemvizError: Unknown or equal splitters, an unknown model, metric or adjustment.
     """
     study.check_splitters([a, b])
     if a == b:
         raise GemvizError(f"compare two different splitters (got '{a}' twice)")
+    if str(adjust).lower() not in ADJUST_METHODS:
+        raise GemvizError(f"unknown p-value adjustment '{adjust}'; use holm or bh")
     models = list(study.models if models is None else models)
     study.check_models(models)
-    values = study.metric(metric)
+    values = study.metric(metric)[models].to_numpy(float)
+    single = study.cluster_by == clusters_mod.NONE
+    codes = None if single else study.clusters
     rows = []
     for first, second in ((a, b), (b, a)):
         ref = study.is_id(first)
         region = ref & ~study.is_id(second)
-        for model in models:
-            x = values[model].to_numpy(np.int64)
+        counts = np.bincount(study.clusters, weights=region.astype(float))
+        sums = np.column_stack(
+            [
+                np.bincount(study.clusters, weights=v * region, minlength=counts.size)
+                for v in values.T
+            ]
+        )
+        inside = mean_intervals(sums, counts, singletons=single)
+        test = region_test(values, ref, region, codes, n_perm=n_perm, seed=seed)
+        for j, model in enumerate(models):
             rows.append(
-                _drill_row(x, ref, region, f"{first}'s ID set", n_boot, n_perm, seed)
-                | {
+                {
                     "region": f"{first} ID, {second} OOD",
                     "model": model,
                     "metric": metric,
+                    "n": int(test["n"][j]),
+                    "n_clusters": int(test["k"][j]),
+                    "mean": inside["mean"][j],
+                    "lo": inside["lo"][j],
+                    "hi": inside["hi"][j],
                     "ref_name": f"{first} ID",
+                    "ref_n": int(test["ref_n"][j]),
+                    "ref_clusters": int(test["ref_k"][j]),
+                    "ref_mean": test["ref_mean"][j],
+                    "diff": test["diff"][j],
+                    "diff_lo": test["lo"][j],
+                    "diff_hi": test["hi"][j],
+                    "p_value": test["p"][j],
                 }
             )
-    return pd.DataFrame(rows, columns=DRILL_COLUMNS)
+    return readjust(pd.DataFrame(rows, columns=DRILL_COLUMNS), adjust, margin)
 
 
-def _drill_row(
-    x: np.ndarray,
-    ref: np.ndarray,
-    region: np.ndarray,
-    ref_label: str,
-    n_boot: int,
-    n_perm: int,
-    seed: int,
-) -> dict:
-    inside = mean_estimate(x[region])
-    ref_vals = x[ref]
-    ref_n = int(ref_vals.size)
-    ref_mean = float(ref_vals.mean()) if ref_n else math.nan
-    member = region[ref]
-    rest = ref_vals[~member]
-    n = inside.n
-    diff, lo, hi, p = math.nan, math.nan, math.nan, math.nan
-    if n and rest.size:
-        share = rest.size / ref_n
-        _, dlo, dhi = bootstrap_diff(ref_vals[member], rest, n_boot=n_boot, seed=seed)
-        diff, lo, hi = inside.mean - ref_mean, share * dlo, share * dhi
-        p = permutation_pvalue(ref_vals, member, n_perm=n_perm, seed=seed)
-    elif n:
-        diff = 0.0  # the region is all of the reference set
-    too_small, verdict = judge(n, diff, lo, hi, p, ref_label)
-    return {
-        "n": n,
-        "mean": inside.mean,
-        "lo": inside.lo,
-        "hi": inside.hi,
-        "ref_n": ref_n,
-        "ref_mean": ref_mean,
-        "diff": diff,
-        "diff_lo": lo,
-        "diff_hi": hi,
-        "p_value": p,
-        "too_small": too_small,
-        "verdict": verdict,
-    }
+def readjust(frame: pd.DataFrame, adjust: str = "holm", margin: float = MARGIN) -> pd.DataFrame:
+    """Adjust a drill-down's p-values as one family and redo ``too_small`` and ``verdict``.
+
+    Args:
+        frame: Rows of :func:`set_difference` (one call or several concatenated).
+        adjust: ``"holm"`` or ``"bh"``.
+        margin: The "no detectable difference" margin.
+
+    Returns:
+        A copy with ``p_adjusted``, ``too_small`` and ``verdict`` recomputed.
+    """
+    out = frame.copy()
+    out["p_adjusted"] = adjust_pvalues(out["p_value"].to_numpy(float), adjust)
+    judged = [
+        judge(r.n, r.diff, r.diff_lo, r.diff_hi, r.p_adjusted, f"{r.ref_name} set", adjust, margin)
+        for r in out.itertuples()
+    ]
+    out["too_small"] = [j[0] for j in judged]
+    out["verdict"] = [j[1] for j in judged]
+    return out
 
 
-def judge(n: int, diff: float, lo: float, hi: float, p: float, ref: str) -> tuple[bool, str]:
+def judge(
+    n: int,
+    diff: float,
+    lo: float,
+    hi: float,
+    p_adjusted: float,
+    ref: str,
+    method: str = "holm",
+    margin: float = MARGIN,
+) -> tuple[bool, str]:
     """Decide ``too_small`` and the plain-words verdict of one drill-down row.
 
     Args:
         n: Steps in the region.
         diff, lo, hi: The difference to the reference mean and its 95% interval.
-        p: The permutation p-value.
-        ref: How to name the reference set in the verdict (e.g. ``"qwen's ID set"``).
+        p_adjusted: The adjusted p-value of the row.
+        ref: How to name the reference set (e.g. ``"qwen ID set"``).
+        method: The adjustment used (named in the verdict).
+        margin: The "no detectable difference" margin.
 
     Returns:
         ``(too_small, verdict)``.
     """
     if n == 0:
         return True, "no steps in this region"
-    if n < SMALL_N:
-        return True, f"n={n}: too few steps to tell a difference from chance"
-    if math.isnan(p):
+    if diff == 0 and (lo is None or math.isnan(lo)):
         return False, f"the region is all of {ref}"
-    if lo <= 0.0 <= hi and (hi - lo) / 2.0 > MAX_HALF_WIDTH:
-        return True, (
-            f"n={n}: interval too wide to tell ({diff:+.2f}, 95% CI {lo:+.2f} to {hi:+.2f})"
-        )
-    if p < ALPHA:
-        direction = "higher" if diff > 0 else "lower"
-        return False, f"{direction} than on {ref} ({_p(p)})"
-    return False, f"no detectable difference ({_p(p)})"
-
-
-def _p(p: float) -> str:
-    return "p<0.001" if p < 0.001 else f"p={p:.2g}" if p < 0.01 else f"p={p:.2f}"
+    text = verdict(
+        diff,
+        lo,
+        hi,
+        p_adjusted,
+        higher=f"higher than on {ref}",
+        lower=f"lower than on {ref}",
+        margin=margin,
+        method=method,
+    )
+    return text.startswith(("too uncertain", "cannot be tested")), text

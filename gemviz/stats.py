@@ -446,3 +446,290 @@ def mcnemar_exact(b: int, c: int) -> float:
     if b + c == 0:
         return 1.0
     return float(_sps.binomtest(int(b), int(b + c), 0.5).pvalue)
+
+
+def clustered_diff(
+    values: np.ndarray,
+    in_a: np.ndarray,
+    in_b: np.ndarray | None = None,
+    clusters: np.ndarray | None = None,
+    confidence: float = 0.95,
+) -> dict[str, np.ndarray]:
+    """Difference of two means (or one mean against 0) with a cluster-robust t interval and test.
+
+    ``diff = mean(values[in_a]) - mean(values[in_b])``, or ``mean(values[in_a])`` when
+    ``in_b`` is None (e.g. a paired difference ``a - b`` tested against 0). The means are
+    ratios of per-cluster totals; their difference is linearised into one influence value per
+    cluster ``u_k = (S_ak - m_a N_ak) / n_a - (S_bk - m_b N_bk) / n_b`` (a cluster may hold
+    steps of both sets, e.g. an episode that straddles ID and OOD: its covariance is kept). The
+    variance is ``G / (G - 1) * sum(u_k**2)`` (CR1), the reference distribution t with
+    ``G - 1`` degrees of freedom, ``G`` the number of clusters of the smaller set. Interval and
+    p-value are the same t statistic, so ``p < 1 - confidence`` exactly when the interval
+    excludes 0. With singleton clusters this is Welch's z/t test (one set: the paired t test).
+
+    Args:
+        values: ``(n,)`` or ``(n, m)`` per-step values (m columns tested at once).
+        in_a, in_b: Boolean masks of the two sets (``in_b`` None: one-sample).
+        clusters: Cluster code per step; None for singletons.
+        confidence: Two-sided level of the interval.
+
+    Returns:
+        Arrays of length ``m``: ``diff, lo, hi, p, df`` and the counts ``n_a, n_b, k_a, k_b``
+        (steps and clusters). NaN where a set is empty or has a single cluster.
+    """
+    vals = np.asarray(values, dtype=float)
+    vals = vals[:, None] if vals.ndim == 1 else vals
+    a = np.asarray(in_a, dtype=bool)
+    b = np.zeros_like(a) if in_b is None else np.asarray(in_b, dtype=bool)
+    used = a | b
+    codes = np.arange(a.size) if clusters is None else np.asarray(clusters)
+    _, inv = np.unique(codes[used], return_inverse=True)
+    k = int(inv.max()) + 1 if inv.size else 0
+    x, wa, wb = vals[used], a[used].astype(float), b[used].astype(float)
+
+    def totals(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        counts = np.bincount(inv, weights=w, minlength=k)
+        sums = np.column_stack(
+            [np.bincount(inv, weights=x[:, j] * w, minlength=k) for j in range(x.shape[1])]
+        )
+        return sums.reshape(k, x.shape[1]), counts
+
+    sa, na = totals(wa)
+    sb, nb = totals(wb)
+    n_a, n_b = na.sum(), nb.sum()
+    k_a, k_b = int((na > 0).sum()), int((nb > 0).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m_a = sa.sum(axis=0) / n_a
+        u = (sa - m_a * na[:, None]) / n_a
+        if in_b is None:
+            diff, g = m_a, k_a
+        else:
+            m_b = sb.sum(axis=0) / n_b
+            diff = m_a - m_b
+            u = u - (sb - m_b * nb[:, None]) / n_b
+            g = min(k_a, k_b)
+        df = float(g - 1) if g >= 2 else math.nan
+        se = np.sqrt(g / (g - 1) * (u**2).sum(axis=0)) if g >= 2 else np.full(diff.shape, np.nan)
+        crit = _sps.t.ppf(0.5 + confidence / 2.0, df) if g >= 2 else math.nan
+        stat = np.abs(diff) / se
+        p = np.where(se > 0, 2.0 * _sps.t.sf(stat, df), np.where(diff == 0, 1.0, 0.0))
+    p = np.where(np.isnan(se) | np.isnan(diff), math.nan, p)
+    m = diff.size
+    return {
+        "diff": diff,
+        "lo": diff - crit * se,
+        "hi": diff + crit * se,
+        "p": p,
+        "df": np.full(m, df),
+        "n_a": np.full(m, int(n_a)),
+        "n_b": np.full(m, int(n_b)),
+        "k_a": np.full(m, k_a),
+        "k_b": np.full(m, k_b),
+    }
+
+
+def region_test(
+    values: np.ndarray,
+    ref: np.ndarray,
+    region: np.ndarray,
+    clusters: np.ndarray | None = None,
+    n_perm: int = 2000,
+    seed: int | np.random.Generator = SEED,
+    confidence: float = 0.95,
+) -> dict[str, np.ndarray]:
+    """Does a region behave like the rest of its reference set? Cluster permutation test.
+
+    The statistic is ``T = mean(region) - mean(ref)`` (the region is part of ``ref``). Its null
+    distribution ("the region's clusters are exchangeable with the rest of ref's clusters")
+    comes from shuffling whole clusters within ``ref``: each cluster's share of region steps
+    ``f_k`` moves to a random other cluster, whose steps then count with weight ``f``. When
+    every cluster is wholly in or out of the region this is exactly the permutation of cluster
+    labels. It is drawn
+
+    - by counts when clusters fall into few kinds (steps, successes): a multivariate
+      hypergeometric draw of how many clusters of each kind land in the region, exactly
+      equivalent and O(resamples) (this covers ``--cluster-by none`` and whole-task regions);
+    - by drawing the region's clusters (or full permutations) when the region or the set has
+      few clusters;
+    - otherwise (hundreds of clusters on both sides) by its normal limit: the linear
+      permutation statistic ``sum_k f_pi(k) e_k`` has mean 0 and variance
+      ``sum (f - f_bar)^2 sum e^2 / (K - 1)`` (``e_k = S_k - mean(ref) N_k``).
+
+    The p-value is two-sided, ``(1 + #{|T*| >= |T|}) / (n_perm + 1)`` (or its normal value),
+    and the interval ``T -/+ q`` inverts the same test under a shift model, ``q`` being the
+    smallest critical value, so ``p < 1 - confidence`` exactly when the interval excludes 0.
+
+    Args:
+        values: ``(n,)`` or ``(n, m)`` per-step values.
+        ref: The reference set (e.g. splitter A's ID set).
+        region: The region (a subset of ``ref``; steps outside ``ref`` are ignored).
+        clusters: Cluster code per step; None for singletons.
+        n_perm: Permutations.
+        seed: Seed or generator (one stream; columns drawn one after another).
+        confidence: Two-sided level.
+
+    Returns:
+        Arrays of length ``m``: ``diff, lo, hi, p, mean, ref_mean`` and counts ``n, k, ref_n,
+        ref_k`` (region and reference steps and clusters).
+    """
+    rng = np.random.default_rng(seed)
+    vals = np.asarray(values, dtype=float)
+    vals = vals[:, None] if vals.ndim == 1 else vals
+    ref = np.asarray(ref, dtype=bool)
+    reg = np.asarray(region, dtype=bool)[ref]
+    codes = np.arange(ref.size) if clusters is None else np.asarray(clusters)
+    _, inv = np.unique(codes[ref], return_inverse=True)
+    k = int(inv.max()) + 1 if inv.size else 0
+    x = vals[ref]
+    m = x.shape[1]
+    counts = np.bincount(inv, minlength=k).astype(float)
+    in_reg = np.bincount(inv, weights=reg.astype(float), minlength=k)
+    sums = np.zeros((k, m))
+    reg_sums = np.zeros((k, m))
+    for j in range(m):
+        sums[:, j] = np.bincount(inv, weights=x[:, j], minlength=k)
+        reg_sums[:, j] = np.bincount(inv, weights=x[:, j] * reg, minlength=k)
+    n_ref, n_reg = counts.sum(), in_reg.sum()
+    k_reg = int((in_reg > 0).sum())
+    nan = np.full(m, math.nan)
+    out = {
+        "diff": nan.copy(),
+        "lo": nan.copy(),
+        "hi": nan.copy(),
+        "p": nan.copy(),
+        "mean": reg_sums.sum(axis=0) / n_reg if n_reg else nan.copy(),
+        "ref_mean": sums.sum(axis=0) / n_ref if n_ref else nan.copy(),
+        "n": np.full(m, int(n_reg)),
+        "k": np.full(m, k_reg),
+        "ref_n": np.full(m, int(n_ref)),
+        "ref_k": np.full(m, k),
+    }
+    if n_reg == 0:
+        return out
+    observed = out["mean"] - out["ref_mean"]
+    out["diff"] = observed
+    if n_reg == n_ref:
+        out["diff"] = np.zeros(m)  # the region is the whole set: nothing to test
+        return out
+    share = in_reg / counts
+    alpha = 1.0 - confidence
+    null = _region_null(rng, sums, counts, share, k_reg, out["ref_mean"], n_perm)
+    if null is None:
+        # Normal limit of the linear permutation statistic (hundreds of clusters each side).
+        e = sums - out["ref_mean"] * counts[:, None]
+        spread = ((share - share.mean()) ** 2).sum() * (e**2).sum(axis=0) / (k - 1)
+        sd = np.sqrt(spread) / n_reg
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["p"] = np.where(sd > 0, 2 * _sps.norm.sf(np.abs(observed) / sd), 1.0)
+        q = _z(confidence) * sd
+    else:
+        extreme = np.abs(null) >= np.abs(observed) - 1e-12
+        out["p"] = (1 + extreme.sum(axis=0)) / (n_perm + 1)
+        # p < alpha  <=>  fewer than ceil(alpha (B+1) - 1) null values reach |T|.
+        j = math.ceil(alpha * (n_perm + 1) - 1)
+        if j < 1:
+            q = np.full(m, np.inf)
+        else:
+            ordered = -np.sort(-np.abs(null), axis=0)
+            q = ordered[j - 1] + 1e-12
+    out["lo"] = np.maximum(observed - q, -1.0)
+    out["hi"] = np.minimum(observed + q, 1.0)
+    return out
+
+
+# Clusters kinds up to which the permutation is drawn by counts.
+_MAX_KINDS = 64
+# Region (or set) cluster counts up to which permutations are drawn exactly.
+_MAX_DRAWN = 400
+
+
+def _region_null(
+    rng: np.random.Generator,
+    sums: np.ndarray,
+    counts: np.ndarray,
+    share: np.ndarray,
+    k_reg: int,
+    ref_mean: np.ndarray,
+    n_perm: int,
+) -> np.ndarray | None:
+    """``(n_perm, m)`` null draws of ``mean(region) - mean(ref)``, or None for the normal limit."""
+    k, m = sums.shape
+    whole = bool(np.all((share == 0) | (share == 1)))
+    null = np.empty((n_perm, m))
+    if whole:
+        ok = True
+        for j in range(m):
+            kinds, kind_counts = np.unique(
+                np.column_stack([counts, sums[:, j]]), axis=0, return_counts=True
+            )
+            if kinds.shape[0] > _MAX_KINDS:
+                ok = False
+                break
+            drawn = rng.multivariate_hypergeometric(kind_counts, k_reg, size=n_perm)
+            null[:, j] = (drawn @ kinds[:, 1]) / (drawn @ kinds[:, 0]) - ref_mean[j]
+        if ok:
+            return null
+    if k_reg <= _MAX_DRAWN or k <= _MAX_DRAWN:
+        placed = share[share > 0]
+        rows = max(1, _CHUNK_ELEMENTS // max(k, 1))
+        for start in range(0, n_perm, rows):
+            stop = min(n_perm, start + rows)
+            weights = np.zeros((stop - start, k))
+            if k_reg <= _MAX_DRAWN:
+                for r in range(stop - start):
+                    weights[r, rng.choice(k, k_reg, replace=False)] = placed
+            else:
+                weights[:] = share
+                rng.permuted(weights, axis=1, out=weights)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                null[start:stop] = (weights @ sums) / (weights @ counts)[:, None] - ref_mean
+        return null
+    return None
+
+
+def verdict(
+    diff: float,
+    lo: float,
+    hi: float,
+    p_adjusted: float,
+    *,
+    higher: str = "higher",
+    lower: str = "lower",
+    margin: float = MARGIN,
+    alpha: float = ALPHA,
+    method: str = "holm",
+) -> str:
+    """The plain-words reading of a difference, its 95% interval and its adjusted p-value.
+
+    - ``p_adjusted < alpha``: ``higher``/``lower`` (the interval then excludes 0, since the
+      interval and the raw p-value come from one method and adjusting only raises p);
+    - otherwise, when the interval lies within ``+/- margin``: "no detectable difference";
+    - otherwise: "too uncertain to tell", with the interval.
+
+    Args:
+        diff, lo, hi: The difference and its 95% interval.
+        p_adjusted: The p-value adjusted over the family shown.
+        higher, lower: Words for a significant positive / negative difference.
+        margin: Differences within +/- margin count as negligible (default 0.05).
+        alpha: Significance level for the adjusted p-value.
+        method: The adjustment used, named in the verdict.
+
+    Returns:
+        One sentence fragment, e.g. ``"higher (+0.12, 95% CI +0.05 to +0.19; Holm p=0.003)"``.
+    """
+    if diff is None or math.isnan(diff):
+        return "no data"
+    if lo is None or math.isnan(lo) or p_adjusted is None or math.isnan(p_adjusted):
+        return f"cannot be tested ({diff:+.2f}; too few clusters)"
+    label = {"holm": "Holm", "bh": "BH"}.get(method, method)
+    detail = f"{diff:+.2f}, 95% CI {lo:+.2f} to {hi:+.2f}; {label}-adjusted {format_p(p_adjusted)}"
+    if p_adjusted < alpha:
+        return f"{higher if diff > 0 else lower} ({detail})"
+    if -margin <= lo and hi <= margin:
+        return f"no detectable difference (interval within ±{margin:g}; {detail})"
+    return f"too uncertain to tell ({detail})"
+
+
+def format_p(p: float) -> str:
+    """``p<0.001``, ``p=0.0042`` or ``p=0.41``."""
+    return "p<0.001" if p < 0.001 else f"p={p:.2g}" if p < 0.01 else f"p={p:.2f}"

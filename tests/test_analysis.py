@@ -7,20 +7,34 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from gemviz.analysis import PAIRED_COLUMNS, TABLE_COLUMNS, id_ood_table, paired_comparison
+from gemviz.analysis import (
+    INTERACTION_COLUMNS,
+    PAIRED_COLUMNS,
+    TABLE_COLUMNS,
+    id_ood_table,
+    interaction_table,
+    paired_comparison,
+)
 from gemviz.errors import GemvizError
-from gemviz.stats import wilson_interval
+from gemviz.stats import adjust_pvalues, wilson_interval
 from gemviz.study import Study
+from tests.conftest import SEED
 
 
-def _study(labels: dict[str, str], models: dict[str, tuple[list[int], list[int]]]) -> Study:
+def _study(
+    labels: dict[str, str],
+    models: dict[str, tuple[list[int], list[int]]],
+    cluster_by: str = "none",
+    tasks: list[str] | str = "t",
+) -> Study:
+    """A hand-made study; step level by default (every step its own cluster)."""
     n = len(next(iter(labels.values())))
-    base = pd.DataFrame({"id": [f"s{i}" for i in range(n)], "task": "t", "image_path": "x"})
+    base = pd.DataFrame({"id": [f"s{i}" for i in range(n)], "task": tasks, "image_path": "x"})
     splits = {
         k: base.assign(label=["ID" if c == "i" else "OOD" for c in v]) for k, v in labels.items()
     }
     results = {k: base.assign(type_match=tm, exact_match=em) for k, (tm, em) in models.items()}
-    return Study.from_frames(splits, results)
+    return Study.from_frames(splits, results, cluster_by=cluster_by)
 
 
 def test_id_ood_table_by_hand():
@@ -40,6 +54,16 @@ def test_id_ood_table_by_hand():
     assert (row.id_lo, row.id_hi) == pytest.approx(wilson_interval(5, 6))
     assert (row.ood_lo, row.ood_hi) == pytest.approx(wilson_interval(1, 4))
     assert row.small
+    assert (row.id_clusters, row.ood_clusters) == (6, 4)
+    # Gap: Welch-type t with G = min(6, 4) clusters: se^2 = G/(G-1) (v_id/n_id + v_ood/n_ood).
+    se = np.sqrt(4 / 3 * ((5 / 6) * (1 / 6) / 6 + (1 / 4) * (3 / 4) / 4))
+    crit = sps.t.ppf(0.975, 3)
+    assert row.gap == pytest.approx(5 / 6 - 1 / 4)
+    assert (row.gap_lo, row.gap_hi) == pytest.approx((row.gap - crit * se, row.gap + crit * se))
+    assert row.gap_p == pytest.approx(2 * sps.t.sf(row.gap / se, 3))
+    # Holm over the table's 4 gap tests never lowers a p-value.
+    assert (table.gap_p_adjusted >= table.gap_p).all()
+    assert table.gap_p_adjusted.max() <= 1.0
     row = table.set_index(["splitter", "metric"]).loc[("b", "exact_match")]
     # b's ID = even samples: exact 1,1,1,0,0 -> 3/5; OOD = odd: 0,0,0,0,0 -> 0/5.
     assert (row.id_mean, row.ood_mean) == (pytest.approx(0.6), 0.0)
@@ -80,3 +104,65 @@ def test_paired_comparison_by_hand():
     assert paired_comparison(study, "A", "B", "type_match")["subset"].tolist() == ["all"]
     with pytest.raises(GemvizError, match="two different"):
         paired_comparison(study, "A", "A", "exact_match")
+
+
+def test_table_counts_clusters_and_widens_intervals():
+    # 8 tasks of 5 steps; a task's steps share their label and (mostly) their result.
+    tasks = [f"t{i // 5}" for i in range(40)]
+    labels = "".join("i" if i // 5 < 4 else "o" for i in range(40))
+    em = [1 if (i // 5) % 2 == 0 else 0 for i in range(40)]
+    models = {"m": (em, em)}
+    clustered = _study({"a": labels}, models, cluster_by="task", tasks=tasks)
+    flat = _study({"a": labels}, models, cluster_by="none", tasks=tasks)
+    row = id_ood_table(clustered, metrics=["exact_match"]).iloc[0]
+    ref = id_ood_table(flat, metrics=["exact_match"]).iloc[0]
+    assert (row.id_n, row.id_clusters, row.ood_n, row.ood_clusters) == (20, 4, 20, 4)
+    assert (ref.id_clusters, ref.ood_clusters) == (20, 20)
+    assert row.id_mean == ref.id_mean == 0.5
+    assert row.id_hi - row.id_lo > 1.5 * (ref.id_hi - ref.id_lo)
+    assert row.gap_hi - row.gap_lo > 1.5 * (ref.gap_hi - ref.gap_lo)
+
+
+def test_interaction_table_by_hand():
+    a = [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1]
+    b = [0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 1, 1]
+    c = [1] * 12
+    study = _study({"s": "iiiiiioooooo"}, {"A": (a, a), "B": (b, b), "C": (c, c)})
+    out = interaction_table(study, metrics=["exact_match"])
+    assert list(out.columns) == INTERACTION_COLUMNS
+    assert list(zip(out.model_a, out.model_b, strict=True)) == [
+        ("A", "B"),
+        ("A", "C"),
+        ("B", "C"),
+    ]
+    row = out.iloc[0]
+    # ID: A 5/6, B 3/6 -> +2/6; OOD: A 2/6, B 4/6 -> -2/6; did = 4/6.
+    assert (row.diff_id, row.diff_ood) == (pytest.approx(2 / 6), pytest.approx(-2 / 6))
+    assert row.did == pytest.approx(4 / 6)
+    d = np.array(a) - np.array(b)
+    v = d[:6].var() / 6 + d[6:].var() / 6
+    se = np.sqrt(6 / 5 * v)
+    assert (row.did_lo, row.did_hi) == pytest.approx(
+        (4 / 6 - sps.t.ppf(0.975, 5) * se, 4 / 6 + sps.t.ppf(0.975, 5) * se)
+    )
+    assert (row.id_n, row.id_clusters) == (6, 6)
+    np.testing.assert_allclose(out.did_p_adjusted, adjust_pvalues(out.did_p))
+    with pytest.raises(GemvizError, match="two different models"):
+        interaction_table(study, models=["A"])
+
+
+def test_every_row_p_agrees_with_its_interval():
+    # One method per number: p < 0.05 exactly when the 95% interval excludes 0.
+    rng = np.random.default_rng(SEED)
+    n = 90
+    tasks = [f"t{i // 6}" for i in range(n)]
+    labels = "".join(rng.choice(["i", "o"], 15).repeat(6))
+    models = {m: (list(rng.integers(0, 2, n)), list(rng.integers(0, 2, n))) for m in "ABC"}
+    study = _study({"s": labels, "r": labels[::-1]}, models, cluster_by="task", tasks=tasks)
+    for frame, p, lo, hi in (
+        (id_ood_table(study), "gap_p", "gap_lo", "gap_hi"),
+        (interaction_table(study), "did_p", "did_lo", "did_hi"),
+        (paired_comparison(study, "A", "B", "exact_match", "s"), "diff_p", "diff_lo", "diff_hi"),
+    ):
+        excludes = (frame[lo] > 0) | (frame[hi] < 0)
+        assert ((frame[p] < 0.05) == excludes).all()

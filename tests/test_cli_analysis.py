@@ -127,7 +127,7 @@ def test_overlap_regions_and_drilldown(study_files, capsys):
     assert row["n"] == counts["s2 only"] and row["ref_name"] == "s2 ID"
     # good was built to do worse outside one sigma, so that region is lower than s2's ID set.
     assert row["diff"] < 0 and row["p_value"] < 0.05
-    assert row["verdict"].startswith("lower than on s2's ID set")
+    assert row["verdict"].startswith("lower than on s2 ID set")
 
 
 def test_overlap_without_models_three_splitters_and_ood(study_files, capsys):
@@ -183,7 +183,7 @@ def test_overlap_three_splitters_drills_every_pair(study_files, capsys):
         "--format",
         "json",
     ]
-    argv += ["--n-boot", "200", "--n-perm", "200"]
+    argv += ["--n-perm", "200"]
     rc, out, _ = _run(argv, capsys)
     assert rc == 0
     drill = pd.DataFrame(json.loads(out)["set_difference"])
@@ -192,3 +192,66 @@ def test_overlap_three_splitters_drills_every_pair(study_files, capsys):
     assert drill["region"].nunique() == 6
     # s1 and s3 are the same labels: they never disagree.
     assert (drill.loc[drill["region"] == "s1 ID, s3 OOD", "n"] == 0).all()
+
+
+TABLE_CONTRACT = [
+    "splitter", "model", "metric", "id_mean", "id_lo", "id_hi", "id_n", "id_clusters",
+    "ood_mean", "ood_lo", "ood_hi", "ood_n", "ood_clusters",
+    "gap", "gap_lo", "gap_hi", "gap_p", "gap_p_adjusted",
+]  # fmt: skip
+COMPARE_CONTRACT = [
+    "splitter", "metric", "model_a", "model_b", "diff_id", "diff_ood",
+    "did", "did_lo", "did_hi", "did_p", "did_p_adjusted",
+]  # fmt: skip
+
+
+def test_table_json_contract_and_cluster_by(study_files, capsys):
+    _, out, _ = _run(["table", *_args(study_files), "--format", "json"], capsys)
+    rows = json.loads(out)
+    assert list(rows[0])[: len(TABLE_CONTRACT)] == TABLE_CONTRACT
+    _, flat_out, _ = _run(
+        ["table", *_args(study_files), "--format", "json", "--cluster-by", "none"], capsys
+    )
+    flat = pd.DataFrame(json.loads(flat_out))
+    by_task = pd.DataFrame(rows)
+    # The AITZ records have tasks (no episode_id): auto clusters by task.
+    assert (by_task.id_clusters < by_task.id_n).all()
+    assert (flat.id_clusters == flat.id_n).all()
+    # Clustered intervals are wider than the step-level ones.
+    assert ((by_task.id_hi - by_task.id_lo) > (flat.id_hi - flat.id_lo)).all()
+    _, bh_out, _ = _run(
+        ["table", *_args(study_files), "--format", "json", "--adjust", "bh"], capsys
+    )
+    bh = pd.DataFrame(json.loads(bh_out))
+    assert (bh.gap_p_adjusted <= by_task.gap_p_adjusted + 1e-12).all()
+    rc, _, err = _run(["table", *_args(study_files), "--cluster-by", "app"], capsys)
+    assert rc == 2 and "cannot cluster by 'app'" in err
+
+
+def test_overlap_rows_carry_clusters_and_adjusted_p(study_files, capsys):
+    _, out, _ = _run(["overlap", *_args(study_files), "--format", "json"], capsys)
+    payload = json.loads(out)
+    assert set(payload) == {"label", "regions", "set_difference"}
+    drill = pd.DataFrame(payload["set_difference"])
+    assert {"n_clusters", "p_adjusted", "ref_clusters"} <= set(drill.columns)
+    seen = drill[drill.n > 0]
+    assert (seen.n_clusters <= seen.n).all() and (seen.p_adjusted >= seen.p_value).all()
+
+
+def test_compare_json_contract(study_files, capsys):
+    argv = ["compare", *_args(study_files), "--format", "json", "--metric", "exact_match"]
+    rc, out, _ = _run(argv, capsys)
+    assert rc == 0
+    rows = pd.DataFrame(json.loads(out))
+    assert list(rows.columns)[: len(COMPARE_CONTRACT)] == COMPARE_CONTRACT
+    assert len(rows) == 2  # 2 splitters x 1 metric x 1 pair
+    np.testing.assert_allclose(rows.did, rows.diff_id - rows.diff_ood)
+    assert ((rows.did_lo <= rows.did) & (rows.did <= rows.did_hi)).all()
+    # weak = good with 20% of its successes removed everywhere: good gains more on ID, where
+    # it succeeds more often, so the interaction is positive.
+    assert (rows.did > 0).all()
+    three = [*_args(study_files), "--model", f"copy={study_files['good']}", "--format", "json"]
+    rows = pd.DataFrame(json.loads(_run(["compare", *three], capsys)[1]))
+    assert len(rows) == 2 * 2 * 3  # every pair
+    rc, _, err = _run(["compare", "--split", "a=x.json", "--model", "m=y.json"], capsys)
+    assert rc == 2 and "at least twice" in err

@@ -8,19 +8,26 @@ import pytest
 
 from gemviz.errors import GemvizError
 from gemviz.overlap import DRILL_COLUMNS, VENN_COLUMNS, judge, set_difference, venn_regions
-from gemviz.stats import permutation_pvalue, wilson_interval
+from gemviz.stats import adjust_pvalues, permutation_pvalue, wilson_interval
 from gemviz.study import Study
 from tests.conftest import SEED
 
 
-def _study(labels: dict[str, str | list[str]], models: dict[str, list[int]] | None = None) -> Study:
+def _study(
+    labels: dict[str, str | list[str]],
+    models: dict[str, list[int]] | None = None,
+    tasks: list[str] | None = None,
+) -> Study:
+    """A hand-made study; step level unless ``tasks`` are given (then clustered by task)."""
     n = len(next(iter(labels.values())))
-    base = pd.DataFrame({"id": [f"s{i}" for i in range(n)], "task": "t", "image_path": "x"})
+    base = pd.DataFrame(
+        {"id": [f"s{i}" for i in range(n)], "task": tasks or "t", "image_path": "x"}
+    )
     splits = {
         k: base.assign(label=["ID" if c == "i" else "OOD" for c in v]) for k, v in labels.items()
     }
     results = {k: base.assign(type_match=1, exact_match=v) for k, v in (models or {}).items()}
-    return Study.from_frames(splits, results)
+    return Study.from_frames(splits, results, cluster_by="task" if tasks else "none")
 
 
 def test_three_splitters_over_ten_samples():
@@ -88,18 +95,23 @@ def test_set_difference_numbers():
     row = out.iloc[0]
     region = a_id & ~b_id
     assert row.n == region.sum() == 220
+    assert (row.n_clusters, row.ref_clusters) == (220, 300)  # step level: one step, one cluster
     assert row["mean"] == pytest.approx(em[region].mean())
     assert (row.lo, row.hi) == pytest.approx(wilson_interval(int(em[region].sum()), 220))
     assert (row.ref_name, row.ref_n) == ("a ID", 300)
     assert row.ref_mean == pytest.approx(em[a_id].mean())
     assert row["diff"] == pytest.approx(row["mean"] - row.ref_mean)
     assert row.diff_lo < row["diff"] < row.diff_hi
+    # Step level, the permutation is the classical one (same null distribution, drawn by
+    # counts; a different stream than permutation_pvalue, so equal up to Monte Carlo error).
     assert row.p_value == pytest.approx(
-        permutation_pvalue(em[a_id], region[a_id], seed=SEED), abs=1e-12
+        permutation_pvalue(em[a_id], region[a_id], seed=SEED), abs=0.01
     )
     # The first 100 steps are much weaker, so the region (0..219) is lower than a's ID set.
     assert row["diff"] < 0 and row.p_value < 0.01 and not row.too_small
-    assert row.verdict.startswith("lower than on a's ID set")
+    np.testing.assert_allclose(out.p_adjusted, adjust_pvalues(out.p_value))
+    assert row.verdict.startswith("lower than on a ID set")
+    assert "Holm-adjusted" in row.verdict
     back = out.iloc[1]
     assert back.n == 100 and back.ref_name == "b ID"  # 300..399
 
@@ -107,21 +119,59 @@ def test_set_difference_numbers():
 def test_small_region_is_flagged():
     study, *_ = _drill_study()
     labels = study.labels.copy()
-    labels.loc[12:, "b"] = "ID"  # a ID, b OOD = samples 0..11
+    labels["b"] = "ID"
+    labels.loc[150:161, "b"] = "OOD"  # a ID, b OOD = samples 150..161
     study.labels = labels
     row = set_difference(study, "a", "b").iloc[0]
     assert row.n == 12 and row.too_small
-    assert row.verdict == "n=12: too few steps to tell a difference from chance"
+    assert row.verdict.startswith("too uncertain to tell")
+    assert f"{row.diff_lo:+.2f} to {row.diff_hi:+.2f}" in row.verdict
 
 
 def test_judge_rules():
     assert judge(0, np.nan, np.nan, np.nan, np.nan, "x") == (True, "no steps in this region")
-    assert judge(40, 0.05, -0.12, 0.2, 0.4, "x")[0]  # crosses 0, half-width 0.16
-    assert judge(40, 0.02, -0.05, 0.09, 0.41, "x") == (False, "no detectable difference (p=0.41)")
-    assert judge(40, -0.2, -0.3, -0.1, 0.003, "qwen's ID set") == (
+    small, text = judge(40, 0.05, -0.12, 0.2, 0.4, "x")
+    assert small and text.startswith("too uncertain to tell (+0.05, 95% CI -0.12 to +0.20")
+    # "No detectable difference" only when the whole interval lies within the margin.
+    small, text = judge(40, 0.01, -0.03, 0.04, 0.41, "x")
+    assert not small and text.startswith("no detectable difference (interval within ±0.05")
+    assert judge(40, 0.01, -0.03, 0.04, 0.41, "x", margin=0.02)[1].startswith("too uncertain")
+    assert judge(40, -0.2, -0.3, -0.1, 0.003, "qwen ID set", method="bh") == (
         False,
-        "lower than on qwen's ID set (p=0.003)",
+        "lower than on qwen ID set (-0.20, 95% CI -0.30 to -0.10; BH-adjusted p=0.003)",
     )
+
+
+def test_drill_down_permutes_whole_tasks():
+    # 60 tasks of 6 steps; the region is 8 whole tasks. A task's steps share their result, so
+    # at step level the region looks like 48 independent steps and a small difference passes
+    # for significant; permuting whole tasks does not.
+    rng = np.random.default_rng(SEED)
+    tasks = [f"t{i // 6}" for i in range(360)]
+    em = np.repeat((rng.random(60) < 0.5).astype(int), 6)
+    region_tasks = np.argsort(em[::6], kind="stable")[::-1][:8]  # 8 tasks, mostly successes
+    in_region = np.isin(np.arange(360) // 6, region_tasks)
+    labels = {"a": "i" * 360, "b": ["o" if r else "i" for r in in_region]}
+    flat = set_difference(_study(labels, {"m": em.tolist()}), "a", "b").iloc[0]
+    clustered = set_difference(_study(labels, {"m": em.tolist()}, tasks), "a", "b").iloc[0]
+    assert (clustered.n, clustered.n_clusters, clustered.ref_clusters) == (48, 8, 60)
+    assert flat.n_clusters == 48
+    assert clustered.p_value > flat.p_value
+    assert clustered.diff_hi - clustered.diff_lo > flat.diff_hi - flat.diff_lo
+    assert (clustered.hi - clustered.lo) > (flat.hi - flat.lo)
+
+
+def test_drill_down_p_agrees_with_interval():
+    rng = np.random.default_rng(SEED)
+    for trial in range(20):
+        tasks = [f"t{i // 5}" for i in range(200)]
+        em = (rng.random(200) < np.repeat(rng.uniform(0.2, 0.8, 40), 5)).astype(int)
+        b = np.repeat(rng.random(40) < 0.3, 5)
+        labels = {"a": "i" * 200, "b": ["o" if x else "i" for x in b]}
+        for row in set_difference(_study(labels, {"m": em.tolist()}, tasks), "a", "b").itertuples():
+            if row.n and row.n < 200:
+                excludes = row.diff_lo > 0 or row.diff_hi < 0
+                assert (row.p_value < 0.05) == excludes, trial
 
 
 def test_set_difference_on_real_aitz_scores(gem_public):
@@ -140,4 +190,4 @@ def test_set_difference_on_real_aitz_scores(gem_public):
     row = out.iloc[1]
     assert row.n == (study.is_id("loose") & ~study.is_id("tight")).sum() > 30
     # A coin-flip model: any "difference" must not be called significant here.
-    assert row.p_value > 0.05 and row.verdict.startswith(("no detectable", f"n={row.n}"))
+    assert row.p_value > 0.05 and row.verdict.startswith(("no detectable", "too uncertain"))

@@ -3,8 +3,10 @@
 Without ``--model`` it prints the count of every region of the splitters' ID (or, with
 ``--label OOD``, OOD) sets. With models it adds, for every pair of splitters and both
 directions, each model's mean on the steps one splitter calls ID and the other OOD, compared
-with that model's mean on the first splitter's ID set (difference, bootstrap 95% interval,
-permutation p-value, a too-small flag and a verdict in words).
+with that model's mean on the first splitter's ID set: the difference, a permutation test that
+shuffles whole clusters (``--cluster-by``) within that ID set and the 95% interval inverting
+it, the p-value adjusted over every row printed (``--adjust``), a too-small flag and a verdict
+in words (``--margin``).
 
 Markdown and CSV print the regions table, then the drill-down table after a blank line; JSON
 prints one object ``{"label", "regions", "set_difference"}``.
@@ -20,6 +22,7 @@ import pandas as pd
 
 from gemviz.commands.table import (
     add_output_arguments,
+    add_stats_arguments,
     checked_out,
     emit,
     named_paths,
@@ -63,27 +66,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ids", action="store_true", help="also list the sample ids of every region"
     )
-    parser.add_argument(
-        "--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)"
-    )
     parser.add_argument("--n-perm", type=int, default=2000, help="permutations (default 2000)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the resampling (default 42)")
+    add_stats_arguments(parser, margin=True)
     add_output_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, compute regions (and drill-down) and print or write them."""
-    from gemviz.overlap import set_difference, venn_regions
+    from gemviz.overlap import readjust, set_difference, venn_regions
     from gemviz.study import Study
 
     splits = named_paths(args.split, "--split")
     if not 2 <= len(splits) <= 3:
         raise GemvizError(f"overlap needs --split 2 or 3 times, got {len(splits)}")
-    if args.n_boot < 1 or args.n_perm < 1:
-        raise GemvizError("--n-boot and --n-perm must be at least 1")
+    if args.n_perm < 1:
+        raise GemvizError("--n-perm must be at least 1")
     models = named_paths(args.model, "--model")
     out = checked_out(args.out, [*splits.values(), *models.values(), args.samples])
-    study = Study.from_files(splits, models, args.samples)
+    study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)
     regions = venn_regions(study, list(splits), label=args.label)
     if not args.ids:
         regions = regions.drop(columns="ids")
@@ -96,7 +97,6 @@ def run(args: argparse.Namespace) -> int:
                     a,
                     b,
                     metric=args.metric,
-                    n_boot=args.n_boot,
                     n_perm=args.n_perm,
                     seed=args.seed,
                 )
@@ -104,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
             ],
             ignore_index=True,
         )
+        # Everything printed is one family.
+        drill = readjust(drill, args.adjust, args.margin)
     if args.format == "json":
         payload = {
             "label": args.label,

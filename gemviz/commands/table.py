@@ -1,8 +1,11 @@
 """``table``: each model's type/exact match on every splitter's ID and OOD sets.
 
-Prints one row per splitter x model x metric with the ID and OOD means, their sample counts
-and 95% Wilson intervals, as Markdown (default), CSV or JSON (a list of row objects). The
-helpers :func:`named_paths` and :func:`render` are shared with the ``overlap`` command.
+Prints one row per splitter x model x metric with the ID and OOD means, their step and
+cluster counts and 95% intervals, and the ID-OOD gap with its interval, p-value and adjusted
+p-value (Holm over the rows printed, or ``--adjust bh``), as Markdown (default), CSV or JSON
+(a list of row objects). Steps are clustered by ``--cluster-by`` (default: ``episode_id``,
+else ``task``; ``none`` for step level). The helpers :func:`named_paths`, :func:`render` and
+:func:`add_stats_arguments` are shared with ``overlap`` and ``compare``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from gemviz.errors import GemvizError
 from gemviz.export import markdown_text
 from gemviz.io import write_text_atomic
 
-HELP = "splitter x model table of ID/OOD means with 95%% intervals"
+HELP = "splitter x model table of ID/OOD means and gaps with 95%% intervals"
 FORMATS = ("markdown", "csv", "json")
 
 
@@ -54,6 +57,32 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_stats_arguments(parser: argparse.ArgumentParser, margin: bool = False) -> None:
+    """``--cluster-by`` and ``--adjust`` (and ``--margin``), shared by the analysis commands."""
+    parser.add_argument(
+        "--cluster-by",
+        default="auto",
+        metavar="FIELD",
+        help="field whose values group steps into clusters resampled as units (default auto: "
+        "episode_id, else task; 'none' for step-level statistics)",
+    )
+    parser.add_argument(
+        "--adjust",
+        choices=("holm", "bh"),
+        default="holm",
+        type=str.lower,
+        help="p-value adjustment over the rows printed (default holm; bh = Benjamini-Hochberg)",
+    )
+    if margin:
+        parser.add_argument(
+            "--margin",
+            type=float,
+            default=0.05,
+            help="'no detectable difference' only when the 95%% interval lies within "
+            "+/- this (default 0.05)",
+        )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``table``."""
     parser.add_argument(
@@ -82,6 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="metric to report; repeat for several (default: both)",
     )
+    add_stats_arguments(parser)
     add_output_arguments(parser)
 
 
@@ -92,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
 
     splits, models = named_paths(args.split, "--split"), named_paths(args.model, "--model")
     out = checked_out(args.out, [*splits.values(), *models.values(), args.samples])
-    study = Study.from_files(splits, models, args.samples)
-    table = id_ood_table(study, metrics=tuple(args.metric or METRICS))
+    study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)
+    table = id_ood_table(study, metrics=tuple(args.metric or METRICS), adjust=args.adjust)
     emit(render(table, args.format), out)
     return 0
 
