@@ -399,3 +399,22 @@ def thumbnail(path: str, image_root: str | None) -> bytes:
     from gemviz.explain import thumbnail as thumb
 
     return thumb(path, image_root)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def slice_fields(workspace_json: str, fingerprint: str) -> list[str]:
+    """:func:`gemviz.slices.slice_fields` of the workspace's study."""
+    from gemviz import slices
+
+    return slices.slice_fields(load_study(workspace_json, fingerprint))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def slices_table(
+    workspace_json: str, fingerprint: str, by: str, splitters: tuple, models: tuple, metric: str
+) -> pd.DataFrame:
+    """:func:`gemviz.slices.slices_table` of the workspace's study."""
+    from gemviz import slices
+
+    study = load_study(workspace_json, fingerprint)
+    return slices.slices_table(study, by, list(splitters), list(models), (metric,))

@@ -14,6 +14,8 @@ from gemviz.ui_cache import (
     id_ood_table,
     paired_comparison,
     set_difference,
+    slice_fields,
+    slices_table,
     study_or_error,
     table_downloads,
 )
@@ -127,3 +129,26 @@ else:
         for row in diff[diff["too_small"]].itertuples():
             st.warning(f"{row.region}, {row.model}: {row.verdict}.")
         table_downloads(diff, "set_difference")
+
+# -- slices ----------------------------------------------------------------------------------
+st.subheader("Slices: ID and OOD means by app, platform, action type, ...")
+fields = slice_fields(*key)
+if not fields:
+    st.caption("The test records carry no categorical field (app, platform, action, ...).")
+else:
+    c1, c2 = st.columns(2)
+    by = c1.selectbox("Slice by", fields, key="slice_by")
+    slice_metric = c2.selectbox("Metric", METRICS, index=1, key="slice_metric")
+    try:
+        sliced = slices_table(*key, by, tuple(splitters), tuple(models), slice_metric)
+    except GemvizError as exc:
+        st.error(str(exc))
+    else:
+        st.dataframe(
+            sliced, hide_index=True, key="slice_table", column_config=number_formats(sliced)
+        )
+        st.caption(
+            f"Intervals are cluster-aware (clusters: {study.cluster_by}); `small` = fewer "
+            f"than 30 steps in the slice: {int(sliced['small'].sum())} of {len(sliced)} rows."
+        )
+        table_downloads(sliced, "slices")

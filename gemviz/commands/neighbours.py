@@ -39,7 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Search (or read the cache) and print or write the rows."""
-    _check_out(args)
+    out = args.out
+    if out:
+        from gemviz.safety import check_output
+
+        out = str(check_output(out, inputs=(args.train_embeddings, args.test_embeddings)))
     result = cached_neighbours(
         args.train_embeddings,
         args.test_embeddings,
@@ -48,15 +52,5 @@ def run(args: argparse.Namespace) -> int:
         cache=not args.no_cache,
     )
     frame = pd.DataFrame(rows(result, args.id), columns=COLUMNS)
-    emit(render(frame, args.format, digits=6), args.out)
+    emit(render(frame, args.format, digits=6), out)
     return 0
-
-
-def _check_out(args: argparse.Namespace) -> None:
-    if not args.out:
-        return
-    try:
-        from gemviz.safety import check_output
-    except ImportError:  # the harden helper's module is not there yet
-        return
-    check_output(args.out, inputs=(args.train_embeddings, args.test_embeddings))
