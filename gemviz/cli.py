@@ -2,7 +2,8 @@
 
 Each subcommand lives in :mod:`gemviz.commands`. A :class:`~gemviz.errors.GemvizError`
 (bad input) ends the command with a one-line message on stderr and exit status 2; no
-traceback is shown for it.
+traceback is shown for it. A :class:`~gemviz.errors.GemvizWarning` prints one
+``warning:`` line and the command goes on.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from gemviz import __version__
 from gemviz.commands import COMMANDS, HELPS
-from gemviz.errors import GemvizError
+from gemviz.errors import GemvizError, GemvizWarning
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -46,6 +48,18 @@ def _load(module: str):
         raise
 
 
+def _one_line_warning(command: str, fallback):
+    """A ``warnings.showwarning`` that prints gemviz's own warnings as one plain line."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, GemvizWarning):
+            print(f"gemviz {command}: warning: {message}", file=sys.stderr)
+        else:
+            fallback(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -56,7 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if run is None:
         parser.error(f"the command '{args.command}' is not available in this installation")
     try:
-        return int(run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", GemvizWarning)
+            warnings.showwarning = _one_line_warning(args.command, warnings.showwarning)
+            return int(run(args) or 0)
     except GemvizError as exc:
         print(f"gemviz {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from gemviz.errors import GemvizError
+from gemviz.errors import GemvizError, GemvizWarning
 from gemviz.io import read_records
 
 ID = "id"
@@ -291,9 +292,13 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
     Accepts 0/1 or true/false values and the spellings ``"type match"``/``"exact match"``.
 
     Raises:
-        GemvizError: A match field is missing or not 0/1; one record holds two spellings of a
-            field with different values; or ``exact_match`` is 1 where ``type_match`` is 0
-            (an exact match implies a type match).
+        GemvizError: A match field is missing or not 0/1, or one record holds two
+            spellings of a field with different values.
+
+    Warns:
+        GemvizWarning: ``exact_match`` is 1 where ``type_match`` is 0 (an exact match implies
+            a type match); the values are kept as given and the rows are named. The command
+            line prints it as one ``warning:`` line.
     """
     file = str(path)
     records = read_records(path)
@@ -328,12 +333,13 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
         front[metric] = np.asarray(values, dtype=np.int8)
     bad = np.flatnonzero((front[EXACT_MATCH] == 1) & (front[TYPE_MATCH] == 0))
     if len(bad):
-        raise GemvizError(
-            f"exact_match is 1 but type_match is 0 ({len(bad)} row(s)); an exact match implies "
-            "a type match, so the file's match fields are inconsistent",
-            file=file,
-            row=int(bad[0]) + 1,
-            field=EXACT_MATCH,
+        rows = ", ".join(str(int(i) + 1) for i in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        warnings.warn(
+            f"{file}: exact_match is 1 but type_match is 0 in {len(bad)} row(s) ({rows}); an "
+            "exact match implies a type match, so check how the file was made (values kept "
+            "as given)",
+            GemvizWarning,
+            stacklevel=2,
         )
     for rec in records:
         for aliases in _METRIC_ALIASES.values():

@@ -42,5 +42,12 @@ class GemvizError(ValueError):
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
 
+class GemvizWarning(UserWarning):
+    """Something in the input looks wrong but has a defined meaning; the work goes on.
+
+    The command line prints it as one ``warning:`` line on stderr.
+    """
+
+
 class NotFittedError(GemvizError):
     """Raised when a fitted estimator is used before ``fit``."""

@@ -169,7 +169,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
             libraries that pick a format from the name happy).
 
     Raises:
-        GemvizError: ``path`` is a folder or a special file.
+        GemvizError: ``path`` is a folder or a special file, or its folder cannot be written.
     """
     dest = Path(path)
     if dest.is_symlink():
@@ -178,12 +178,19 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         raise GemvizError(
             "is a folder or special file; gemviz writes only regular files", file=str(path)
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{dest.name[:80]}.",
-        suffix=(suffix if suffix is not None else dest.suffix) + ".tmp",
-        dir=dest.parent,
-    )
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{dest.name[:80]}.",
+            suffix=(suffix if suffix is not None else dest.suffix) + ".tmp",
+            dir=dest.parent,
+        )
+    except OSError as exc:
+        raise GemvizError(
+            f"cannot write in the folder '{dest.parent}' ({exc.strerror or exc}); choose a "
+            "folder you can write to (for the cache: set GEMVIZ_CACHE)",
+            file=str(path),
+        ) from None
     os.close(fd)
     tmp_path = Path(tmp)
     # mkstemp makes the file private (0600); give the result the permissions a plain open()

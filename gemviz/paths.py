@@ -15,14 +15,35 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def cache_root() -> Path:
-    """The cache folder (created on first use)."""
+    """The cache folder (created on first use).
+
+    Raises:
+        GemvizError: The folder cannot be created.
+    """
     root = Path(os.environ.get("GEMVIZ_CACHE") or REPO_ROOT / "cache")
-    root.mkdir(parents=True, exist_ok=True)
+    _make(root)
     return root
 
 
 def cache_dir(*parts: str) -> Path:
-    """A sub-folder of the cache (created on first use)."""
+    """A sub-folder of the cache (created on first use).
+
+    Raises:
+        GemvizError: The folder cannot be created.
+    """
     path = cache_root().joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
+    _make(path)
     return path
+
+
+def _make(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from gemviz.errors import GemvizError
+
+        raise GemvizError(
+            f"cannot use the cache folder ({exc.strerror or exc}); set GEMVIZ_CACHE to a "
+            "folder you can write to",
+            file=str(path),
+        ) from None

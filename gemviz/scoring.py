@@ -10,6 +10,14 @@ Cache and resume
     parts are merged into ``embeddings.npz`` and a later run with the same inputs loads that
     file without loading any model.
 
+Healing
+    Cache files are fsynced before they are renamed into place. A cache file that cannot be
+    loaded or does not fit (zero-length, truncated, corrupt, wrong shape, non-finite) is
+    removed with a one-line notice on stderr and its samples are embedded again. A run holds
+    ``<key>/.lock`` (``fcntl.flock``) while it works on an entry: a second run on the same
+    inputs waits for the first, then loads its result; temporary files of killed runs are
+    cleared under that lock.
+
 Data parallel
     With ``shard=(rank, world)`` a process embeds only every ``world``-th sample (from
     ``rank``) of each split. All ranks write parts into the same cache folders; the process
@@ -19,11 +27,13 @@ Data parallel
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,21 +217,100 @@ def cache_key(embedder: Embedder, samples: Sequence[Sample]) -> str:
 # ----------------------------------------------------------------------------- embedding
 
 
+def notice(message: str) -> None:
+    """One line on stderr about something gemviz fixed by itself (e.g. a damaged cache file)."""
+    print(f"gemviz: notice: {message}", file=sys.stderr, flush=True)
+
+
+def _discard(path: Path, reason: str) -> None:
+    """Remove a damaged cache file, saying so once."""
+    path.unlink(missing_ok=True)
+    notice(f"removed the damaged cache file {path} ({reason}); its samples are embedded again")
+
+
 def _read_parts(folder: Path, n: int) -> tuple[np.ndarray | None, np.ndarray]:
-    """Embeddings found in finished part files, and a mask of the positions they cover."""
+    """Embeddings found in finished part files, and a mask of the positions they cover.
+
+    A part that cannot be loaded, or whose arrays do not fit (positions out of range, row
+    count or width not matching) is removed with a notice, so its samples are redone.
+    """
+    from gemviz.inputs import load_npz
+
     done = np.zeros(n, dtype=bool)
     out = None
     for part in sorted(folder.glob("part-*.npz")):
         try:
-            with np.load(part, allow_pickle=False) as data:
-                pos, emb = data["positions"], data["embeddings"]
-        except (OSError, KeyError, ValueError):
-            continue  # a damaged part is simply redone
+            data = load_npz(part, ("positions", "embeddings"), "cache part")
+        except GemvizError as exc:
+            if not part.exists():
+                continue  # merged and removed by another process meanwhile
+            _discard(part, exc.detail.split("; ")[-1])
+            continue
+        pos, emb = data["positions"], data["embeddings"]
+        fits = (
+            pos.ndim == 1
+            and emb.ndim == 2
+            and len(pos) == len(emb)
+            and len(pos) > 0
+            and np.issubdtype(pos.dtype, np.integer)
+            and np.issubdtype(emb.dtype, np.floating)
+            and pos.min() >= 0
+            and pos.max() < n
+            and (out is None or emb.shape[1] == out.shape[1])
+        )
+        if not fits:
+            _discard(part, "its arrays do not fit this split")
+            continue
         if out is None:
             out = np.zeros((n, emb.shape[1]), dtype=np.float32)
         out[pos] = emb
         done[pos] = True
     return out, done
+
+
+def _load_final(final: Path, ids: list[str]) -> np.ndarray | None:
+    """The merged embeddings of a cache entry, or None (a damaged file is removed)."""
+    if not final.is_file():
+        return None
+    try:
+        got, emb = load_embeddings(final)
+    except GemvizError as exc:
+        _discard(final, exc.detail.split("; ")[-1])
+        return None
+    if got != ids:
+        _discard(final, "its sample ids do not match the split")
+        return None
+    if not np.isfinite(emb).all():
+        _discard(final, "it holds non-finite numbers")
+        return None
+    return emb
+
+
+@contextlib.contextmanager
+def _entry_lock(folder: Path, shared: bool) -> Iterator[None]:
+    """Hold ``folder/.lock`` while this process works on a cache entry.
+
+    A single-process run takes the lock exclusively, so a second run on the same inputs waits
+    (saying so), then finds the finished embeddings and loads them; data-parallel ranks share
+    the lock with each other. Left-over temporary files of killed runs are cleared by whoever
+    holds the lock exclusively.
+    """
+    import fcntl
+
+    with open(folder / ".lock", "a+") as fh:
+        mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        try:
+            fcntl.flock(fh, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            notice(f"another gemviz run is embedding the same samples; waiting for it ({folder})")
+            fcntl.flock(fh, mode)
+        try:
+            if not shared:
+                for tmp in folder.glob(".*.tmp"):
+                    tmp.unlink(missing_ok=True)
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _write_part(folder: Path, positions: np.ndarray, emb: np.ndarray) -> None:
@@ -289,12 +378,37 @@ def embed_split(
         float32 array (len(samples), dim) in sample order, or None when other ranks' parts
         are still missing.
     """
+    with _entry_lock(folder, shared=shard is not None):
+        return _embed_split(
+            embedder,
+            samples,
+            folder,
+            batch_size=batch_size,
+            counter=counter,
+            stage=stage,
+            shard=shard,
+        )
+
+
+def _embed_split(
+    embedder: Embedder,
+    samples: Sequence[Sample],
+    folder: Path,
+    *,
+    batch_size: int,
+    counter: _Counter,
+    stage: str,
+    shard: tuple[int, int] | None,
+) -> np.ndarray | None:
     final = folder / "embeddings.npz"
-    if final.is_file():
-        ids, emb = load_embeddings(final)
-        if ids == [s.id for s in samples]:
-            counter.advance(len(samples), stage)
-            return emb
+    ids = [s.id for s in samples]
+    emb = _load_final(final, ids)
+    if emb is not None:
+        if shard is None:  # parts left by a run killed between merging and cleaning up
+            for part in folder.glob("part-*.npz"):
+                part.unlink(missing_ok=True)
+        counter.advance(len(samples), stage)
+        return emb
     n = len(samples)
     _, done = _read_parts(folder, n)
     # Similar lengths in one batch keep padding small; the order is fixed by the data alone,
@@ -314,8 +428,15 @@ def embed_split(
         counter.advance(len(positions), stage)
     emb, done = _read_parts(folder, n)
     if not done.all():
-        return None
-    save_embeddings(final, [s.id for s in samples], emb)
+        if shard is None:
+            # Only a part that vanished or was damaged after it was written gets here.
+            raise GemvizError(
+                f"{int((~done).sum())} embedding(s) went missing from the cache while this run "
+                f"wrote them ({folder}); run the command again"
+            )
+        # Another rank may have merged meanwhile.
+        return _load_final(final, ids) if final.is_file() else None
+    save_embeddings(final, ids, emb)
     for part in folder.glob("part-*.npz"):
         part.unlink(missing_ok=True)
     return emb

@@ -262,7 +262,10 @@ def save_widgets(ws: Workspace, prefix: str) -> None:
 
 
 def _demo_workspace() -> Workspace | None:
-    found = find_workspace(DEMO_SLUG)
+    try:
+        found = find_workspace(DEMO_SLUG)
+    except GemvizError:
+        return None
     if found is not None:
         return found
     try:

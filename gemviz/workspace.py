@@ -21,14 +21,16 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from gemviz.errors import GemvizError
-from gemviz.io import read_records, write_bytes_atomic, write_json_atomic
+from gemviz.io import atomic_path, read_records, write_bytes_atomic, write_json_atomic
 from gemviz.paths import cache_dir
 
 WORKSPACE_FILE = "workspace.json"
 UPLOADS = "uploads"
+# Longest stored upload name: file systems refuse names over 255 bytes.
+MAX_UPLOAD_NAME = 120
 
 
 def workspaces_root() -> Path:
@@ -273,10 +275,31 @@ class Workspace:
             self.models = [m for m in self.models if m.name != name]
         self.save()
 
-    def save_upload(self, filename: str, data: bytes) -> Path:
-        """Store an uploaded file under the workspace folder and return its path."""
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename).name).lstrip(".") or "upload"
-        return write_bytes_atomic(self.folder / UPLOADS / safe, data)
+    def save_upload(self, filename: str, data: bytes | BinaryIO) -> Path:
+        """Store an uploaded file under the workspace folder and return its path.
+
+        Args:
+            filename: The name the browser sent; reduced to a safe name of at most
+                :data:`MAX_UPLOAD_NAME` characters (suffix kept) inside the uploads folder.
+            data: The bytes, or a file-like object (Streamlit's ``UploadedFile``), which is
+                copied to disk in chunks rather than as one more copy in memory.
+
+        Returns:
+            The stored file's path.
+        """
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(str(filename)).name).lstrip(".") or "upload"
+        if len(safe) > MAX_UPLOAD_NAME:
+            stem, suffix = os.path.splitext(safe)
+            suffix = suffix[:16]
+            safe = stem[: MAX_UPLOAD_NAME - len(suffix)] + suffix
+        dest = self.folder / UPLOADS / safe
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            return write_bytes_atomic(dest, bytes(data))
+        if hasattr(data, "seek"):
+            data.seek(0)
+        with atomic_path(dest) as tmp, open(tmp, "wb") as fh:
+            shutil.copyfileobj(data, fh, length=1 << 20)
+        return dest
 
     def save_partition(
         self,

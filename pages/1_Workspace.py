@@ -18,7 +18,7 @@ def file_input(label: str, key: str, ws: Workspace | None) -> str | None:
     path = left.text_input(f"{label}: path on the server", key=f"{key}_path").strip()
     upload = right.file_uploader(f"… or upload {label}", key=f"{key}_upload")
     if upload is not None and ws is not None:
-        return str(ws.save_upload(upload.name, upload.getvalue()))
+        return str(ws.save_upload(upload.name, upload))
     return path or None
 
 
@@ -137,7 +137,7 @@ if submitted:
             image_root=image_root.strip() or None,
         )
         if test_upload is not None:
-            new.test = str(new.save_upload(test_upload.name, test_upload.getvalue()))
+            new.test = str(new.save_upload(test_upload.name, test_upload))
             new.save()
         open_workspace(new.slug)
         st.rerun()

@@ -99,12 +99,37 @@ def model_fingerprint(folder: Path) -> str:
 
 
 def resolve_device(device: str | None) -> str:
-    """``device`` as given, else CUDA when available, else CPU."""
-    if device:
-        return device
+    """``device`` as given (checked), else CUDA when available, else CPU.
+
+    Raises:
+        GemvizError: ``device`` is not a torch device name, or names a CUDA/MPS device this
+            machine (or this torch build) does not have.
+    """
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if not device:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise GemvizError(
+            f"--device '{device}' is not a device name; use cpu, cuda or cuda:N"
+        ) from None
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            build = "a CPU-only torch build" if torch.version.cuda is None else "no usable GPU"
+            raise GemvizError(
+                f"--device {device}: CUDA is not available here ({build}); use --device cpu"
+            )
+        count = torch.cuda.device_count()
+        if parsed.index is not None and parsed.index >= count:
+            raise GemvizError(f"--device {device}: this machine has {count} CUDA device(s)")
+    elif parsed.type == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise GemvizError(f"--device {device}: MPS is not available here; use --device cpu")
+    elif parsed.type != "cpu":
+        raise GemvizError(f"--device '{device}' is not supported; use cpu, cuda or cuda:N")
+    return device
 
 
 def auto_dtype(device: str):
