@@ -18,12 +18,14 @@ from gemviz.data import METRICS
 from gemviz.errors import GemvizError
 from gemviz.stats import (
     ADJUST_METHODS,
+    MARGIN,
     SMALL_CLUSTERS,
     SMALL_N,
     adjust_pvalues,
     clustered_diff,
     mcnemar_exact,
     mean_intervals,
+    verdict,
 )
 from gemviz.study import Study
 
@@ -41,7 +43,7 @@ PAIRED_COLUMNS = [
 INTERACTION_COLUMNS = [
     "splitter", "metric", "model_a", "model_b",
     "diff_id", "diff_ood", "did", "did_lo", "did_hi", "did_p", "did_p_adjusted",
-    "id_n", "id_clusters", "ood_n", "ood_clusters",
+    "id_n", "id_clusters", "ood_n", "ood_clusters", "verdict",
 ]  # fmt: skip
 
 
@@ -216,6 +218,7 @@ def interaction_table(
     models: Sequence[str] | None = None,
     metrics: Sequence[str] = METRICS,
     adjust: str = "holm",
+    margin: float = MARGIN,
 ) -> pd.DataFrame:
     """Does model A gain more on ID than model B? The model x split interaction.
 
@@ -224,7 +227,8 @@ def interaction_table(
     ``did = diff_id - diff_ood``, paired within steps (the per-step ``a - b``) and clustered
     (:func:`gemviz.stats.clustered_diff` on ``a - b`` between ID and OOD). A positive ``did``
     says A's advantage over B is larger in distribution. P-values of all rows are adjusted
-    together into ``did_p_adjusted``.
+    together into ``did_p_adjusted``; ``verdict`` reads them in words
+    (:func:`gemviz.stats.verdict`, "no detectable difference" only within ``+/- margin``).
 
     Args:
         study: The aligned study.
@@ -232,6 +236,7 @@ def interaction_table(
         models: Models to pair (default: all; every pair in study order).
         metrics: Metrics to include.
         adjust: ``"holm"`` or ``"bh"``.
+        margin: The "no detectable difference" margin.
 
     Returns:
         Columns :data:`INTERACTION_COLUMNS`, one row per splitter x metric x pair.
@@ -283,4 +288,17 @@ def interaction_table(
                 )
     out = pd.DataFrame(rows, columns=INTERACTION_COLUMNS)
     out["did_p_adjusted"] = adjust_pvalues(out["did_p"].to_numpy(float), adjust)
+    out["verdict"] = [
+        verdict(
+            r.did,
+            r.did_lo,
+            r.did_hi,
+            r.did_p_adjusted,
+            higher=f"{r.model_a} gains more on ID than {r.model_b}",
+            lower=f"{r.model_a} gains more on OOD than {r.model_b}",
+            margin=margin,
+            method=adjust,
+        )
+        for r in out.itertuples()
+    ]
     return out

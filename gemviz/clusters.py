@@ -85,3 +85,23 @@ def _key(value) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def choices(samples: pd.DataFrame) -> list[str]:
+    """Settings a user can pick for ``cluster_by``: auto, none, then the usable fields.
+
+    A field is usable when some of its values repeat (so it groups steps) and not every row
+    shares one value.
+    """
+    fields = []
+    for name in samples.columns:
+        if name in ("id", "image_path", "label", "input_score") or samples[name].dtype.kind == "f":
+            continue
+        keys = samples[name].map(_key)
+        distinct = keys.nunique()
+        if 1 < distinct < keys.notna().sum():
+            fields.append(str(name))
+    fields.sort(
+        key=lambda f: (f not in AUTO_FIELDS, AUTO_FIELDS.index(f) if f in AUTO_FIELDS else 0, f)
+    )
+    return [AUTO, NONE, *fields]

@@ -28,7 +28,7 @@ from gemviz.stats import (
 )
 from gemviz.study import Study
 
-VENN_COLUMNS = ["region", "members", "count", "ids"]
+VENN_COLUMNS = ["region", "members", "count", "clusters", "ids"]
 DRILL_COLUMNS = [
     "region", "model", "metric", "n", "n_clusters", "mean", "lo", "hi",
     "ref_name", "ref_n", "ref_clusters", "ref_mean", "diff", "diff_lo", "diff_hi",
@@ -50,8 +50,9 @@ def venn_regions(study: Study, splitters: Sequence[str], label: str = "ID") -> p
 
     Returns:
         Columns :data:`VENN_COLUMNS`, one row for each of the ``2**k - 1`` regions (zero
-        counts included), single splitters first, then pairs, then all three; ``ids`` lists
-        the sample ids in study order.
+        counts included), single splitters first, then pairs, then all three; ``clusters``
+        counts the distinct clusters (tasks or episodes) the region's steps belong to;
+        ``ids`` lists the sample ids in study order.
 
     Raises:
         GemvizError: Not 2 or 3 distinct known splitters, or a label other than ID/OOD.
@@ -81,6 +82,7 @@ def venn_regions(study: Study, splitters: Sequence[str], label: str = "ID") -> p
                 "region": region,
                 "members": members,
                 "count": int(chosen.size),
+                "clusters": int(np.unique(study.clusters[chosen]).size),
                 "ids": ids[chosen].tolist(),
             }
         )

@@ -135,7 +135,7 @@ def grouped_bars(table: pd.DataFrame, metric: str) -> go.Figure:
 
     Each splitter keeps its palette colour; its OOD bar is the lighter, hatched twin of its ID
     bar. Every bar is labelled with its n (the steps behind the mean), so a slide shows how
-    much each bar rests on.
+    much each bar rests on; the hover adds the number of clusters (tasks or episodes).
 
     Args:
         table: Output of :func:`gemviz.analysis.id_ood_table` (``id_n``/``ood_n`` optional).
@@ -150,6 +150,15 @@ def grouped_bars(table: pd.DataFrame, metric: str) -> go.Figure:
             mean = part[f"{subset}_mean"].to_numpy(dtype=float)
             n_col = f"{subset}_n"
             text = [f"n={int(n):,}" for n in part[n_col]] if n_col in part else None
+            k_col = f"{subset}_clusters"
+            counts = (
+                [
+                    f"n={int(n):,}, {int(k):,} clusters"
+                    for n, k in zip(part[n_col], part[k_col], strict=True)
+                ]
+                if n_col in part and k_col in part
+                else text or [""] * len(part)
+            )
             base = colors[splitter]
             fig.add_bar(
                 x=part["model"],
@@ -164,7 +173,9 @@ def grouped_bars(table: pd.DataFrame, metric: str) -> go.Figure:
                 insidetextanchor="start",
                 textangle=0,
                 textfont={"size": 11},
-                hovertemplate="%{x}<br>%{y:.3f}<extra>" + f"{splitter} {subset.upper()}</extra>",
+                customdata=counts,
+                hovertemplate="%{x}<br>%{y:.3f} (%{customdata})<extra>"
+                + f"{splitter} {subset.upper()}</extra>",
                 error_y={
                     "type": "data",
                     "symmetric": False,

@@ -1,7 +1,7 @@
 """The meeting report: one self-contained HTML file of a workspace, plus its figures as PNG.
 
 The report has a fixed list of sections (:data:`SECTIONS`): the ID/OOD tables with 95%
-intervals, the GEM fit of each splitter, the Venn diagrams of the splitters' ID and OOD sets,
+intervals and the ID-OOD gap, the model x split interaction, the GEM fit of each splitter, the Venn diagrams of the splitters' ID and OOD sets,
 the set-difference drill-down, the embedding map and a chosen list of annotated example steps.
 Each section builder returns its HTML and the PNGs of its figures. Interactive figures are
 plotly, with plotly.js embedded once in the page so it opens offline; the PNGs for slides are
@@ -139,26 +139,32 @@ def _tables(ctx: _Context) -> Section:
     if not study.models:
         return _note("The workspace has no evaluated models, so there is nothing to tabulate."), {}
     table = id_ood_table(study)
+    unit = cluster_unit(study.cluster_by)
     shown = pd.DataFrame(
         {
             "splitter": table["splitter"],
             "model": table["model"],
             "metric": table["metric"],
             "ID mean [95% CI]": [
-                _interval(m, lo, hi, n)
-                for m, lo, hi, n in table[["id_mean", "id_lo", "id_hi", "id_n"]].itertuples(
-                    index=False
-                )
+                _interval(m, lo, hi, n, k, unit)
+                for m, lo, hi, n, k in table[
+                    ["id_mean", "id_lo", "id_hi", "id_n", "id_clusters"]
+                ].itertuples(index=False)
             ],
             "OOD mean [95% CI]": [
-                _interval(m, lo, hi, n)
-                for m, lo, hi, n in table[["ood_mean", "ood_lo", "ood_hi", "ood_n"]].itertuples(
-                    index=False
-                )
+                _interval(m, lo, hi, n, k, unit)
+                for m, lo, hi, n, k in table[
+                    ["ood_mean", "ood_lo", "ood_hi", "ood_n", "ood_clusters"]
+                ].itertuples(index=False)
             ],
+            "ID − OOD gap [95% CI]": [
+                _difference(g, lo, hi)
+                for g, lo, hi in table[["gap", "gap_lo", "gap_hi"]].itertuples(index=False)
+            ],
+            "gap p (Holm)": [_pval(p) for p in table["gap_p_adjusted"]],
         }
     )
-    parts = [_table(shown)]
+    parts = [_note(statistics_note(study.cluster_by)), _table(shown)]
     figures = {}
     for metric in METRICS:
         parts.append(ctx.plotly(grouped_bars(table, metric)))
@@ -166,10 +172,76 @@ def _tables(ctx: _Context) -> Section:
     return "\n".join(parts), figures
 
 
-def _interval(mean: float, lo: float, hi: float, n: int) -> str:
+def _interaction(ctx: _Context) -> Section:
+    from gemviz.analysis import interaction_table
+
+    study = ctx.inputs.study
+    if len(study.models) < 2:
+        return _note("The interaction needs at least two models."), {}
+    table = interaction_table(study)
+    shown = pd.DataFrame(
+        {
+            "splitter": table["splitter"],
+            "metric": table["metric"],
+            "A": table["model_a"],
+            "B": table["model_b"],
+            "A − B on ID": [_difference(v, math.nan, math.nan) for v in table["diff_id"]],
+            "A − B on OOD": [_difference(v, math.nan, math.nan) for v in table["diff_ood"]],
+            "difference in differences [95% CI]": [
+                _difference(d, lo, hi)
+                for d, lo, hi in table[["did", "did_lo", "did_hi"]].itertuples(index=False)
+            ],
+            "p (Holm)": [_pval(p) for p in table["did_p_adjusted"]],
+        }
+    )
+    intro = (
+        "Does model A gain more over model B in distribution than out of it? The difference "
+        "in differences (A − B on ID) − (A − B on OOD), paired within steps; a positive value "
+        "means A's advantage is larger on ID."
+    )
+    return f"<p>{html.escape(intro)}</p>{_table(shown)}", {}
+
+
+def cluster_unit(cluster_by: str) -> str:
+    """How to name the clusters of ``cluster_by`` in text (``tasks``, ``episodes``, ...)."""
+    return {"task": "tasks", "episode_id": "episodes", "none": "steps"}.get(
+        cluster_by, f"{cluster_by} groups"
+    )
+
+
+def statistics_note(cluster_by: str) -> str:
+    """One sentence saying how the intervals and tests treat the steps."""
+    if cluster_by == "none":
+        return (
+            "Step-level statistics (--cluster-by none): every step counts as independent. "
+            "P-values are Holm-adjusted over each table."
+        )
+    return (
+        f"Intervals and tests resample whole {cluster_unit(cluster_by)} (clustered by "
+        f"'{cluster_by}'): steps of one cluster are not independent. P-values are "
+        "Holm-adjusted over each table."
+    )
+
+
+def _interval(mean: float, lo: float, hi: float, n: int, k: int, unit: str) -> str:
     if n == 0 or math.isnan(mean):
         return "– (n=0)"
-    return f"{mean:.3f} [{lo:.3f}, {hi:.3f}] (n={int(n):,})"
+    count = f"n={int(n):,}" if unit == "steps" else f"n={int(n):,}, {int(k):,} {unit}"
+    return f"{mean:.3f} [{lo:.3f}, {hi:.3f}] ({count})"
+
+
+def _difference(value: float, lo: float, hi: float) -> str:
+    if value is None or math.isnan(value):
+        return "–"
+    if lo is None or math.isnan(lo):
+        return f"{value:+.3f}"
+    return f"{value:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+
+
+def _pval(p: float) -> str:
+    from gemviz.stats import format_p
+
+    return "–" if p is None or math.isnan(p) else format_p(p).removeprefix("p=")
 
 
 def _gem_fit(ctx: _Context) -> Section:
@@ -248,6 +320,7 @@ def _set_difference(ctx: _Context) -> Section:
             "region",
             "model",
             "n",
+            "n_clusters",
             "mean",
             "ref_name",
             "ref_mean",
@@ -255,13 +328,16 @@ def _set_difference(ctx: _Context) -> Section:
             "diff_lo",
             "diff_hi",
             "p_value",
+            "p_adjusted",
             "verdict",
         )
         if c in frame.columns
     ]
     intro = (
         f"Exact match of each model on the steps only one of <b>{html.escape(a)}</b> and "
-        f"<b>{html.escape(b)}</b> calls ID, next to its mean on that splitter's ID set."
+        f"<b>{html.escape(b)}</b> calls ID, next to its mean on that splitter's ID set. "
+        f"The test permutes whole {cluster_unit(study.cluster_by)} within that ID set; "
+        "p_adjusted is Holm's over the rows shown, and the verdict uses it."
     )
     return f"<p>{intro}</p>{_table(frame[cols])}", {}
 
@@ -365,7 +441,8 @@ def default_caption(study: Study, pos: int) -> str:
 
 # section id -> (title, builder); the HTML shows them in this order.
 SECTIONS: dict[str, tuple[str, Callable[[_Context], Section]]] = {
-    "tables": ("ID vs OOD: type and exact match with 95% intervals", _tables),
+    "tables": ("ID vs OOD: type and exact match with 95% intervals and the gap", _tables),
+    "interaction": ("Does model A gain more on ID than model B?", _interaction),
     "gem-fit": ("GEM fit of each splitter", _gem_fit),
     "venn": ("Overlap of the splitters' ID and OOD sets", _venn),
     "set-difference": ("Set-difference drill-down", _set_difference),

@@ -54,23 +54,51 @@ def gmm_fit(scores: np.ndarray, max_components: int, seed: int) -> GmmFit:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def id_ood_table(workspace_json: str, fingerprint: str, splitters: tuple, models: tuple):
+def id_ood_table(
+    workspace_json: str, fingerprint: str, splitters: tuple, models: tuple, adjust: str = "holm"
+):
     """:func:`gemviz.analysis.id_ood_table` of the workspace's study."""
     from gemviz import analysis
 
     study = load_study(workspace_json, fingerprint)
-    return analysis.id_ood_table(study, list(splitters) or None, list(models) or None)
+    return analysis.id_ood_table(
+        study, list(splitters) or None, list(models) or None, adjust=adjust
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def interaction_table(
+    workspace_json: str,
+    fingerprint: str,
+    splitters: tuple,
+    models: tuple,
+    adjust: str = "holm",
+    margin: float = 0.05,
+):
+    """:func:`gemviz.analysis.interaction_table` of the workspace's study."""
+    from gemviz import analysis
+
+    study = load_study(workspace_json, fingerprint)
+    return analysis.interaction_table(
+        study, list(splitters) or None, list(models) or None, adjust=adjust, margin=margin
+    )
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def paired_comparison(
-    workspace_json: str, fingerprint: str, a: str, b: str, metric: str, splitter: str | None
+    workspace_json: str,
+    fingerprint: str,
+    a: str,
+    b: str,
+    metric: str,
+    splitter: str | None,
+    adjust: str = "holm",
 ) -> pd.DataFrame:
     """:func:`gemviz.analysis.paired_comparison` of the workspace's study."""
     from gemviz import analysis
 
     study = load_study(workspace_json, fingerprint)
-    return analysis.paired_comparison(study, a, b, metric, splitter=splitter)
+    return analysis.paired_comparison(study, a, b, metric, splitter=splitter, adjust=adjust)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -82,11 +110,20 @@ def venn_regions(workspace_json: str, fingerprint: str, splitters: tuple, label:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def set_difference(workspace_json: str, fingerprint: str, a: str, b: str, metric: str):
-    """:func:`gemviz.overlap.set_difference` of the workspace's study (bootstrap, cached)."""
+def set_difference(
+    workspace_json: str,
+    fingerprint: str,
+    a: str,
+    b: str,
+    metric: str,
+    adjust: str = "holm",
+    margin: float = 0.05,
+):
+    """:func:`gemviz.overlap.set_difference` of the workspace's study (permutations, cached)."""
     from gemviz import overlap
 
-    return overlap.set_difference(load_study(workspace_json, fingerprint), a, b, metric=metric)
+    study = load_study(workspace_json, fingerprint)
+    return overlap.set_difference(study, a, b, metric=metric, adjust=adjust, margin=margin)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -1,10 +1,11 @@
-"""Metrics page: ID/OOD means per splitter and model, paired comparison, set-difference."""
+"""Metrics page: ID/OOD means and gaps, the model x split interaction, paired comparison,
+set-difference; all cluster-aware, p-values adjusted per section."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from gemviz import plots
+from gemviz import clusters, plots
 from gemviz.data import METRICS
 from gemviz.errors import GemvizError
 from gemviz.export import figure_html
@@ -12,6 +13,7 @@ from gemviz.ui_cache import (
     current_workspace,
     demo_banner,
     id_ood_table,
+    interaction_table,
     paired_comparison,
     set_difference,
     slice_fields,
@@ -31,12 +33,44 @@ if not study.models:
     st.stop()
 key = (str(ws.json_path), ws.fingerprint())
 
+# -- how the statistics treat the steps ------------------------------------------------------
+c1, c2, c3 = st.columns(3)
+options = clusters.choices(study.samples)
+cluster_by = c1.selectbox(
+    "Cluster steps by",
+    options,
+    index=options.index(ws.cluster_by) if ws.cluster_by in options else 0,
+    key="cluster_by",
+    help="Steps of one cluster (task or episode) are resampled together. auto = episode_id, "
+    "else task; none = every step independent. Saved in the workspace.",
+)
+if cluster_by != ws.cluster_by:
+    ws.cluster_by = cluster_by
+    ws.save()
+    st.rerun()
+adjust = c2.radio(
+    "p-value adjustment",
+    ["holm", "bh"],
+    horizontal=True,
+    key="adjust",
+    format_func={"holm": "Holm (FWER)", "bh": "Benjamini-Hochberg (FDR)"}.get,
+)
+margin = c3.number_input(
+    "Margin of 'no difference'", 0.0, 0.5, 0.05, 0.01, key="margin", format="%.2f"
+)
+unit = {"none": "steps"}.get(study.cluster_by, f"clusters by '{study.cluster_by}'")
+st.caption(
+    f"Clustered by **{study.cluster_by}**: {study.n_clusters:,} {unit} over {len(study):,} "
+    "steps. Intervals and tests resample whole clusters; each section's p-values are adjusted "
+    "together (`p_adjusted`), and verdicts use the adjusted values."
+)
+
 
 def number_formats(frame) -> dict:
     """Three decimals for means and differences, two significant digits for p-values."""
     return {
         c: st.column_config.NumberColumn(
-            format="%.2g" if c.endswith("_p") or c == "p_value" else "%.3f"
+            format="%.2g" if c.endswith(("_p", "_adjusted")) or c == "p_value" else "%.3f"
         )
         for c in frame.columns
         if frame[c].dtype.kind == "f"
@@ -54,7 +88,7 @@ if not splitters or not models:
     st.warning("Pick at least one splitter and one model.")
     st.stop()
 try:
-    table = id_ood_table(*key, tuple(splitters), tuple(models))
+    table = id_ood_table(*key, tuple(splitters), tuple(models), adjust)
 except GemvizError as exc:
     st.error(str(exc))
     st.stop()
@@ -65,7 +99,7 @@ st.dataframe(
     column_config=number_formats(table),
 )
 if table["small"].any():
-    st.caption("`small` = the ID or OOD set has fewer than 30 steps: read those means with care.")
+    st.caption("`small` = the ID or OOD set has under 30 steps or 10 clusters: read with care.")
 table_downloads(table, "id_ood_table")
 
 metric = st.radio(
@@ -86,6 +120,21 @@ st.download_button(
     on_click="ignore",
 )
 
+# -- interaction -----------------------------------------------------------------------------
+st.subheader("Does A gain more on ID than B?")
+if len(models) < 2:
+    st.caption("Pick at least two models above.")
+else:
+    inter = interaction_table(*key, tuple(splitters), tuple(models), adjust, margin)
+    st.caption(
+        "did = (A − B on ID) − (A − B on OOD), paired within steps, cluster-robust 95% interval; "
+        "positive: A's advantage over B is larger in distribution."
+    )
+    st.dataframe(
+        inter, hide_index=True, key="interaction_table", column_config=number_formats(inter)
+    )
+    table_downloads(inter, "interaction")
+
 # -- paired comparison -----------------------------------------------------------------------
 st.subheader("Paired comparison of two models")
 if len(study.models) < 2:
@@ -100,7 +149,7 @@ else:
         st.warning("Pick two different models.")
     else:
         try:
-            pair = paired_comparison(*key, a, b, pair_metric, pair_splitter)
+            pair = paired_comparison(*key, a, b, pair_metric, pair_splitter, adjust)
             st.dataframe(
                 pair, hide_index=True, key="pair_table", column_config=number_formats(pair)
             )
@@ -121,7 +170,7 @@ else:
         st.warning("Pick two different splitters.")
     else:
         try:
-            diff = set_difference(*key, sa, sb, diff_metric)
+            diff = set_difference(*key, sa, sb, diff_metric, adjust, margin)
         except GemvizError as exc:
             st.error(str(exc))
             st.stop()

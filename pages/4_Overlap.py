@@ -68,7 +68,7 @@ for col, label in zip(st.columns(2), ("ID", "OOD"), strict=True):
             key=f"dl_venn_{label}_svg",
             on_click="ignore",
         )
-        shown = table[["region", "count"]]
+        shown = table[["region", "count", "clusters"]]
         st.dataframe(shown, hide_index=True, key=f"venn_{label}_counts")
         table_downloads(shown, f"venn_{label}_regions")
 
@@ -80,7 +80,8 @@ pick = st.selectbox(
     key="overlap_region",
     format_func=lambda o: (
         f"{o[0]}: {regions[o[0]].iloc[o[1]]['region']} "
-        f"({regions[o[0]].iloc[o[1]]['count']:,} steps)"
+        f"({regions[o[0]].iloc[o[1]]['count']:,} steps, "
+        f"{regions[o[0]].iloc[o[1]]['clusters']:,} clusters)"
     ),
 )
 steps = region_steps(study, regions[pick[0]].iloc[pick[1]]["ids"], chosen)

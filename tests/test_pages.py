@@ -152,8 +152,31 @@ def test_metrics_filter_changes_rows(workspace):
     at.multiselect(key="metrics_models").set_value(keep).run()
     assert not at.exception
     assert at.dataframe[0].value.shape[0] == table.shape[0] // n_models
-    assert at.dataframe[1].value["subset"].tolist() == ["all", "ID", "OOD"]
-    assert "verdict" in at.dataframe[2].value.columns
+    assert {"gap", "gap_p_adjusted", "id_clusters"} <= set(table.columns)
+    # The interaction needs two models: with one picked, the section says so.
+    at.multiselect(key="metrics_models").set_value([m.name for m in workspace.models][:2]).run()
+    inter = at.dataframe[1].value
+    assert {"did", "did_lo", "did_hi", "did_p_adjusted", "verdict"} <= set(inter.columns)
+    assert at.dataframe[2].value["subset"].tolist() == ["all", "ID", "OOD"]
+    drill = at.dataframe[3].value
+    assert {"verdict", "p_adjusted", "n_clusters"} <= set(drill.columns)
+
+
+def test_metrics_cluster_setting_is_saved_and_used(workspace):
+    at = run_page("3_Metrics.py", workspace)
+    clustered = at.dataframe[0].value
+    assert (clustered["id_clusters"] < clustered["id_n"]).any()
+    try:
+        at.selectbox(key="cluster_by").set_value("none").run()
+        assert not at.exception
+        assert Workspace.load(workspace.folder).cluster_by == "none"
+        flat = at.dataframe[0].value
+        assert (flat["id_clusters"] == flat["id_n"]).all()
+        assert ((flat.id_hi - flat.id_lo) <= (clustered.id_hi - clustered.id_lo) + 1e-9).all()
+    finally:
+        ws = Workspace.load(workspace.folder)
+        ws.cluster_by = "auto"
+        ws.save()
 
 
 def test_overlap_other_splitter_changes_counts(workspace):

@@ -104,6 +104,11 @@ def test_report_has_every_section_and_is_self_contained(workspace):
     # Venn diagrams and example steps are inlined PNGs; the tables carry intervals
     assert page.count('<img src="data:image/png;base64,') == 2 + 2
     assert re.search(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] \(n=", page)
+    # Clusters next to n, the gap and the interaction, and how the statistics were done.
+    assert re.search(r"\(n=[\d,]+, [\d,]+ (tasks|episodes)\)", page)
+    assert "ID − OOD gap [95% CI]" in page and "gap p (Holm)" in page
+    assert "difference in differences [95% CI]" in page
+    assert "Intervals and tests resample whole" in page
     task = inputs.study.samples["task"].iloc[350]
     assert task[:40] in page
 
@@ -164,6 +169,11 @@ def test_report_command(workspace, tmp_path, capsys):
     page = out.read_text(encoding="utf-8")
     assert re.findall(r'<section id="([^"]+)"', page) == list(SECTIONS)
     assert "Report study" in page
+    assert "Intervals and tests resample whole" in page
+    flat = tmp_path / "flat.html"
+    argv = ["report", "--workspace", str(workspace.folder), "--out", str(flat), "--examples"]
+    assert main([*argv, "--cluster-by", "none"]) == 0
+    assert "Step-level statistics" in flat.read_text(encoding="utf-8")
     with zipfile.ZipFile(figs) as zf:
         assert {"example_01.png", "example_02.png"} <= set(zf.namelist())
     assert (

@@ -1,6 +1,7 @@
 """``report``: write a workspace's meeting report as one self-contained HTML file.
 
-The report holds the ID/OOD tables with intervals, the GEM fit of each splitter, the Venn
+The report holds the ID/OOD tables with intervals and gaps, the model x split interaction,
+the GEM fit of each splitter, the Venn
 diagrams, the set-difference drill-down, the embedding map (when a UMAP projection is cached,
 or with ``--umap``) and the chosen example steps drawn on their screenshots. ``--zip`` also
 writes the figures as PNG files for slides.
@@ -32,6 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "give the option with no id for none)",
     )
     parser.add_argument(
+        "--cluster-by",
+        default=None,
+        metavar="FIELD",
+        help="cluster steps by this field for every interval and test (default: the "
+        "workspace's setting, auto = episode_id, else task; 'none' for step level)",
+    )
+    parser.add_argument(
         "--umap",
         action="store_true",
         help="compute a UMAP projection (default parameters) when none is cached yet",
@@ -47,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.out.lower().endswith((".html", ".htm")):
         raise GemvizError("--out should name an .html file", file=args.out)
     ws = Workspace.load(args.workspace)
+    if args.cluster_by:
+        ws.cluster_by = args.cluster_by  # for this report only; workspace.json is not changed
     inputs = [ws.json_path, *ws.files()]
     out = check_output(args.out, inputs)
     zip_out = check_output(args.zip, [*inputs, out], option="--zip") if args.zip else None
