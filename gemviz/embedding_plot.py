@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from gemviz.projection import TEST, TRAIN, Projection
 
 TRAIN_VS_TEST = "train vs test"
 DISAGREEMENT = "disagreement between splitters"
+TRAIN_OPACITY = 0.45
 
 
 def points_frame(projection: Projection, table) -> pd.DataFrame:
@@ -86,19 +88,29 @@ def embedding_figure(points: pd.DataFrame, column: str, kind: str, title: str = 
         else None
     )
     if kind == "number":
+        is_train = (points["split"] == TRAIN).to_numpy() if "split" in points else None
+        if is_train is not None and is_train.any():
+            _add_train(fig, points, is_train, text, hover)
+            shown = points[~is_train]
+            shown_text = None if text is None else text[~is_train]
+        else:
+            shown, shown_text = points, text
+        cmin, cmax = colour_range(shown[column])
         fig.add_scattergl(
-            x=points["x"],
-            y=points["y"],
+            x=shown["x"],
+            y=shown["y"],
             mode="markers",
-            customdata=points["id"],
-            text=text,
+            customdata=shown["id"],
+            text=shown_text,
             hovertemplate=hover,
             marker={
                 "size": 5,
-                "color": points[column],
+                "color": shown[column],
                 "colorscale": theme.SEQUENTIAL,
+                "cmin": cmin,
+                "cmax": cmax,
                 "showscale": True,
-                "colorbar": {"title": column},
+                "colorbar": {"title": column, "ticksuffix": " "},
             },
             name=column,
         )
@@ -116,7 +128,7 @@ def embedding_figure(points: pd.DataFrame, column: str, kind: str, title: str = 
                 customdata=points["id"][sel],
                 text=None if text is None else text[sel],
                 hovertemplate=hover,
-                marker={"size": 4, "color": theme.MUTED_COLOR}
+                marker={"size": 4, "color": theme.MUTED_COLOR, "opacity": TRAIN_OPACITY}
                 if value == TRAIN
                 else {"size": 5, "color": colors[value]},
                 name=f"{value} ({int(sel.sum()):,})",
@@ -132,6 +144,40 @@ def embedding_figure(points: pd.DataFrame, column: str, kind: str, title: str = 
         height=600,
     )
     return fig
+
+
+def colour_range(
+    values, low: float = 2.0, high: float = 98.0
+) -> tuple[float, float] | tuple[None, None]:
+    """The colour scale's ends: the ``low``-th and ``high``-th percentiles of ``values``.
+
+    Input scores have long right tails: a scale spanning min..max spends most colours on a
+    few far-out steps and leaves the rest one dark colour. Values outside take the end colour.
+    """
+    arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if not len(arr):
+        return None, None
+    lo, hi = (float(v) for v in np.percentile(arr, [low, high]))
+    if hi <= lo:
+        lo, hi = float(arr.min()), float(arr.max())
+    return lo, hi
+
+
+def _add_train(fig, points: pd.DataFrame, is_train, text, hover: str) -> None:
+    # Train points are context: one quiet grey trace drawn first, underneath the test points.
+    from gemviz import theme
+
+    fig.add_scattergl(
+        x=points["x"][is_train],
+        y=points["y"][is_train],
+        mode="markers",
+        customdata=points["id"][is_train],
+        text=None if text is None else text[is_train],
+        hovertemplate=hover,
+        marker={"size": 4, "color": theme.MUTED_COLOR, "opacity": TRAIN_OPACITY},
+        name=f"{TRAIN} ({int(is_train.sum()):,})",
+    )
 
 
 def selected_ids(points: Sequence[Mapping]) -> list[str]:

@@ -19,6 +19,8 @@ from gemviz.ui_cache import (
     projection,
     sample_table,
     study_or_error,
+    thumbnail,
+    train_records,
 )
 
 st.title("Embeddings")
@@ -100,21 +102,34 @@ options = eplot.colour_options(points, study)
 colour = st.selectbox("Colour by", list(options), key="emb_colour")
 column, kind = options[colour]
 fig = eplot.embedding_figure(points, column, kind, title=f"{entry.name}: UMAP coloured by {colour}")
-event = st.plotly_chart(
+map_col, thumb_col = st.columns([4, 1])
+event = map_col.plotly_chart(
     fig,
     key="emb_chart",
     on_select="rerun",
-    selection_mode=("box", "lasso"),
+    selection_mode=("points", "box", "lasso"),
     width="stretch",
     theme=None,
 )
-st.caption(
+map_col.caption(
     f"{len(points):,} points{' (cached)' if result.from_cache else ''}. "
-    "Draw a box or lasso to list the steps inside."
+    "Click a point to see its screenshot; draw a box or lasso to list the steps inside."
 )
 
 selection = (event or {}).get("selection") or {}
 chosen = eplot.selected_ids(selection.get("points", []))
+with thumb_col:
+    first = points[points["id"] == chosen[0]].head(1) if chosen else points.head(0)
+    if len(first):
+        image = first["image_path"].iloc[0] if "image_path" in first else None
+        if (image is None or image != image) and ws.train:
+            train = train_records(ws.train, ws.fingerprint())
+            image = train["image_path"].get(chosen[0]) if chosen[0] in train.index else None
+        st.image(thumbnail(image, ws.image_root), width="stretch")
+        task = first["task"].iloc[0] if "task" in first else None
+        st.caption(f"`{chosen[0]}` ({first['split'].iloc[0]}) {'' if task != task else task}")
+    else:
+        st.caption("Plotly's hover cannot show images: click a point to see its screenshot here.")
 if chosen:
     rows = smp.visible(table[table["id"].isin(chosen)]).copy()
     rows.insert(

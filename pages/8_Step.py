@@ -14,9 +14,11 @@ from gemviz.errors import GemvizError
 from gemviz.neighbours import DEFAULT_K
 from gemviz.report import suggest_examples
 from gemviz.ui_cache import (
+    current_sample,
     current_workspace,
     demo_banner,
     load_scores,
+    open_sample,
     predictions,
     study_or_error,
     test_neighbours,
@@ -31,11 +33,11 @@ if study is None:
     st.stop()
 demo_banner(ws)
 ids = study.ids
-current = st.query_params.get("sample")
+current = current_sample()
 if current is None:
     # No step asked for: open the first disputed one, so the page always shows something.
     current = suggest_examples(study, k=1)[0]
-    st.query_params["sample"] = current
+    open_sample(current)
 positions = {sid: i for i, sid in enumerate(ids)}
 if current not in positions:
     st.warning(f"No step with id {current!r} in this workspace.")
@@ -50,7 +52,7 @@ def data_url(png: bytes) -> str:
 head = st.columns([5, 1])
 head[0].markdown(f"**Task:** {study.samples[TASK].iloc[pos]}  \nStep `{current}`")
 if head[1].button("Back to Samples", key="to_samples", icon=":material/arrow_back:"):
-    st.switch_page("pages/5_Samples.py", query_params={"sample": current})
+    st.switch_page("pages/5_Samples.py", query_params={"workspace": ws.slug, "sample": current})
 
 outputs, formats = {}, {}
 for m in ws.models:
@@ -137,7 +139,7 @@ if len(strip) > 1:
     for col, step, label in ((nav[0], -1, "Previous step"), (nav[1], 1, "Next step")):
         target = at + step
         if col.button(label, disabled=not 0 <= target < len(strip), key=f"ep_{step}"):
-            st.query_params["sample"] = str(strip[ID].iloc[target])
+            open_sample(str(strip[ID].iloc[target]))
             st.rerun()
     shown = explain.window(strip, width=7)
     for col, (_, row) in zip(st.columns(len(shown)), shown.iterrows(), strict=True):
@@ -149,7 +151,7 @@ if len(strip) > 1:
             head = "**▶ this step**" if row["current"] else f"step {row['order']:g}"
             st.caption(f"{head} · GT: {row['gt'] or '–'}  \nexact: {marks}")
             if not row["current"] and st.button("Open", key=f"open_{row[ID]}"):
-                st.query_params["sample"] = str(row[ID])
+                open_sample(str(row[ID]))
                 st.rerun()
 else:
     st.caption("No other step shares this cluster (cluster by: " + study.cluster_by + ").")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from gemviz.embedding_plot import embedding_figure, points_frame, selected_ids
+from gemviz.embedding_plot import colour_range, embedding_figure, points_frame, selected_ids
 from gemviz.projection import Projection, ProjectionParams
 
 
@@ -41,12 +42,22 @@ def test_category_traces_carry_the_ids_of_their_own_points():
     assert fig.data[0].name.startswith("train")
 
 
-def test_number_colouring_is_one_trace_with_every_id():
+def test_number_colouring_puts_train_underneath_and_clips_the_scale():
     pts = points_frame(_projection(), _table())
     pts["score"] = np.linspace(0, 1, len(pts))
     fig = embedding_figure(pts, "score", "number")
-    assert len(fig.data) == 1
-    assert sorted(fig.data[0].customdata) == ["r1", "r2", "t1", "t2", "t3"]
+    assert [tr.name.split(" (")[0] for tr in fig.data] == ["train", "score"]
+    assert sorted(fig.data[0].customdata) == ["r1", "r2"]
+    assert sorted(fig.data[1].customdata) == ["t1", "t2", "t3"]
+    assert fig.data[0].marker.opacity < 1
+
+
+def test_colour_range_uses_the_bulk_of_the_values():
+    values = np.r_[np.linspace(0, 1, 98), 50.0, 100.0]  # two far-out steps
+    lo, hi = colour_range(values)
+    assert lo == pytest.approx(np.percentile(values, 2)) and hi < 2
+    assert colour_range([3.0, 3.0]) == (3.0, 3.0)
+    assert colour_range([np.nan]) == (None, None)
 
 
 def test_selected_ids_reads_customdata_scalars_and_lists_once_each():
