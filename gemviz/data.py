@@ -157,7 +157,8 @@ def align(
 
 
 def _quote(items: Sequence[str]) -> str:
-    return ", ".join(repr(s if len(s) <= 90 else s[:87] + "...") for s in items)
+    # Ids built from image paths share long prefixes: keep both ends, elide the middle.
+    return ", ".join(repr(s if len(s) <= 90 else s[:30] + "..." + s[-57:]) for s in items)
 
 
 def to_finite_float(value: Any, file: str | None, row: int, field: str) -> float:

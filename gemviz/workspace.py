@@ -33,6 +33,39 @@ UPLOADS = "uploads"
 MAX_UPLOAD_NAME = 120
 
 
+def upload_name(filename: str) -> str:
+    """A safe file name for an upload (at most :data:`MAX_UPLOAD_NAME` characters)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(str(filename)).name).lstrip(".") or "upload"
+    if len(safe) > MAX_UPLOAD_NAME:
+        stem, suffix = os.path.splitext(safe)
+        suffix = suffix[:16]
+        safe = stem[: MAX_UPLOAD_NAME - len(suffix)] + suffix
+    return safe
+
+
+def store_upload(folder: Path, filename: str, data: bytes | BinaryIO) -> Path:
+    """Write an upload to ``folder/<content hash>/<safe name>`` and return that path.
+
+    The hash keeps two different files of one name apart; the same file lands in one place.
+    """
+    safe = upload_name(filename)
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        digest = hashlib.sha256(bytes(data)).hexdigest()[:12]
+        return write_bytes_atomic(folder / digest / safe, bytes(data))
+    if hasattr(data, "seek"):
+        data.seek(0)
+    sha = hashlib.sha256()
+    staged = folder / ".incoming" / f"{os.getpid()}-{time.time_ns()}-{safe}"
+    with atomic_path(staged) as tmp, open(tmp, "wb") as fh:
+        while chunk := data.read(1 << 20):
+            sha.update(chunk)
+            fh.write(chunk)
+    dest = folder / sha.hexdigest()[:12] / safe
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, dest)
+    return dest
+
+
 def workspaces_root() -> Path:
     """The folder holding every workspace folder."""
     return cache_dir("workspaces")
@@ -85,17 +118,28 @@ class SplitterEntry:
 
 @dataclass
 class ModelEntry:
-    """One evaluated model of a workspace: its per-sample result file."""
+    """One evaluated model of a workspace: its per-sample result file and how to read it.
+
+    When the user's file needs mapping (match fields under other names, or predictions to
+    match on the fly with a rule set), ``source`` is the user's file and ``results`` a
+    normalized copy that gemviz derives from it inside the workspace (re-derived when the
+    source changes); see :mod:`gemviz.workspace_import`.
+    """
 
     name: str
     results: str
     predictions: str | None = None
     pred_field: str = "prediction"
     format: str = "auto"
+    source: str | None = None
+    type_field: str | None = None
+    exact_field: str | None = None
+    rules: str | None = None
+    gt_field: str = "action"
 
     def files(self) -> list[str]:
         """Every file this entry names."""
-        return [p for p in (self.results, self.predictions) if p]
+        return [p for p in (self.results, self.predictions, self.source) if p]
 
 
 class ScoreSource(NamedTuple):
@@ -242,6 +286,11 @@ class Workspace:
         from gemviz.data import load_labeled
 
         _check_name(entry.name, [s.name for s in self.splitters], "splitter", replace)
+        if not entry.labeled:
+            raise GemvizError(
+                "a splitter needs a labeled test file (label = ID/OOD), or a train and a test "
+                "score file to partition"
+            )
         entry.labeled = _abs(entry.labeled)
         for attr in ("train_scores", "test_scores", "train_embeddings", "test_embeddings"):
             setattr(entry, attr, _abs(getattr(entry, attr)))
@@ -278,28 +327,19 @@ class Workspace:
     def save_upload(self, filename: str, data: bytes | BinaryIO) -> Path:
         """Store an uploaded file under the workspace folder and return its path.
 
+        Each content gets its own folder (``uploads/<hash>/<name>``): two uploads of one name
+        never overwrite each other, and the same file uploaded twice is stored once.
+
         Args:
             filename: The name the browser sent; reduced to a safe name of at most
-                :data:`MAX_UPLOAD_NAME` characters (suffix kept) inside the uploads folder.
+                :data:`MAX_UPLOAD_NAME` characters (suffix kept).
             data: The bytes, or a file-like object (Streamlit's ``UploadedFile``), which is
                 copied to disk in chunks rather than as one more copy in memory.
 
         Returns:
             The stored file's path.
         """
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(str(filename)).name).lstrip(".") or "upload"
-        if len(safe) > MAX_UPLOAD_NAME:
-            stem, suffix = os.path.splitext(safe)
-            suffix = suffix[:16]
-            safe = stem[: MAX_UPLOAD_NAME - len(suffix)] + suffix
-        dest = self.folder / UPLOADS / safe
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            return write_bytes_atomic(dest, bytes(data))
-        if hasattr(data, "seek"):
-            data.seek(0)
-        with atomic_path(dest) as tmp, open(tmp, "wb") as fh:
-            shutil.copyfileobj(data, fh, length=1 << 20)
-        return dest
+        return store_upload(self.folder / UPLOADS, filename, data)
 
     def save_partition(
         self,
@@ -390,7 +430,9 @@ class Workspace:
                 same samples as the others.
         """
         from gemviz.study import Study
+        from gemviz.workspace_import import refresh_models
 
+        refresh_models(self)
         if not self.splitters:
             raise GemvizError(
                 f"workspace '{self.name}' has no splitter yet; add a labeled file or score one "

@@ -114,7 +114,15 @@ def test_rename_delete_and_upload(aitz_files):
     ws.rename("new name")
     assert find_workspace(ws.slug).name == "new name"
     saved = ws.save_upload("../../evil name.json", b"[]")
-    assert saved.parent == ws.folder / "uploads" and saved.name == "evil_name.json"
+    assert saved.parent.parent == ws.folder / "uploads" and saved.name == "evil_name.json"
+    other = ws.save_upload("evil name.json", b"[1]")
+    assert other != saved and saved.read_bytes() == b"[]"  # same name, no overwrite
+    assert ws.save_upload("evil name.json", b"[]") == saved  # same content, stored once
+    import io
+
+    streamed = ws.save_upload("x" * 300 + ".json", io.BytesIO(b"[2]"))
+    assert streamed.read_bytes() == b"[2]" and len(streamed.name) <= 120
+    assert streamed.name.endswith(".json")
     ws.delete()
     assert find_workspace(ws.slug) is None
     with pytest.raises(GemvizError):
