@@ -1,0 +1,82 @@
+"""``stability``: each test step's ID probability over cluster-bootstrap refits of a splitter.
+
+Refits the splitter (``--method`` and its options, as for ``partition``) on ``--resamples``
+resamples of the train file, drawing whole clusters (``--cluster-by``: tasks or episodes)
+with replacement, labels the test file each time, and writes the test records with the
+original ``label`` (the fit on the whole train file) and ``id_probability``, the share of
+refits that call the step ID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from gemviz.commands.partition import add_splitter_arguments, fit_inputs, splitter_from_args
+from gemviz.data import LABEL, load_scores
+from gemviz.errors import GemvizError
+from gemviz.io import read_records, write_records
+from gemviz.safety import check_output
+
+HELP = "each test step's ID probability over bootstrap refits of a splitter"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``stability``."""
+    parser.add_argument("--train", required=True, help="train samples with input_score")
+    parser.add_argument("--test", required=True, help="test samples with input_score")
+    parser.add_argument(
+        "--out", required=True, help="test records + label + id_probability to write"
+    )
+    parser.add_argument("--resamples", type=int, default=50, help="bootstrap refits (default 50)")
+    parser.add_argument(
+        "--cluster-by",
+        default="auto",
+        metavar="FIELD",
+        help="train field whose clusters are resampled as units (default auto: episode_id, "
+        "else task; 'none' resamples single steps)",
+    )
+    parser.add_argument(
+        "--resample-seed", type=int, default=42, help="seed of the resampling (default 42)"
+    )
+    add_splitter_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Refit, label, write OUT and print a summary."""
+    from gemviz import clusters
+    from gemviz.stability import id_probability, refit_labels
+
+    out = check_output(args.out, (args.train, args.test))
+    if args.resamples < 1:
+        raise GemvizError("--resamples must be at least 1")
+    splitter = splitter_from_args(args)
+    if splitter.input != "scores":
+        raise GemvizError(f"stability supports score-based methods, not '{args.method}'")
+    x_train, _ = fit_inputs(splitter, args.train, None, "--train-embeddings")
+    x_test, _ = fit_inputs(splitter, args.test, None, "--test-embeddings")
+    field, codes = clusters.resolve(load_scores(args.train), args.cluster_by)
+    original = splitter.fit(x_train).predict(x_test)
+    refits = refit_labels(
+        splitter,
+        x_train,
+        codes,
+        x_test,
+        args.resamples,
+        args.resample_seed,
+        lambda done, total: print(f"\rrefit {done}/{total}", end="", file=sys.stderr),
+    )
+    print(file=sys.stderr)
+    prob = id_probability(refits)
+    records = []
+    for rec, is_id, p in zip(read_records(args.test), original, prob, strict=True):
+        records.append(dict(rec, **{LABEL: "ID" if is_id else "OOD", "id_probability": float(p)}))
+    write_records(out, records)
+    flips = int(np.sum((prob > 0) & (prob < 1)))
+    print(
+        f"{args.resamples} refits on {len(np.unique(codes))} train clusters ({field}): "
+        f"{flips} of {len(prob)} test steps change label at least once -> {args.out}"
+    )
+    return 0
