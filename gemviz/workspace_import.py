@@ -537,6 +537,11 @@ def create_from_files(
         raise GemvizError(f"embeddings for no splitter of that name: {', '.join(unknown)}")
     test_records = read_records(test)
     ref = (sample_ids(test_records, test), test)
+    import pandas as pd
+
+    from gemviz.clusters import resolve
+
+    resolve(pd.DataFrame.from_records(test_records), cluster_by)  # a bad field fails now
     if train:
         read_records(train)
     plans = []

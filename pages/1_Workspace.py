@@ -1,25 +1,64 @@
-"""Workspace page: create a workspace, register splitters and models, rename or delete it."""
+"""Workspace page: create a workspace from your files, add splitters and models, rename or delete.
+
+Every file is checked against the workspace's test set when it is added (gemviz.workspace_import);
+a refused file leaves nothing behind.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from gemviz.actions import FORMATS, RULES
 from gemviz.errors import GemvizError
 from gemviz.ui_cache import current_workspace, demo_banner, open_workspace
-from gemviz.workspace import ModelEntry, SplitterEntry, Workspace, create_workspace
+from gemviz.workspace_import import (
+    add_model,
+    add_splitter,
+    create_from_files,
+    score_files_in,
+    stage_upload,
+)
 
 st.title("Workspace")
+NONE = "(none)"
 
 
-def file_input(label: str, key: str, ws: Workspace | None) -> str | None:
-    """A path typed by the user or a file uploaded (saved under the workspace folder)."""
+def file_input(label: str, key: str, default: str = "") -> str | None:
+    """A path typed by the user, or an upload (kept aside until the file is accepted)."""
     left, right = st.columns(2)
-    path = left.text_input(f"{label}: path on the server", key=f"{key}_path").strip()
+    path = left.text_input(f"{label}: path on the server", default, key=f"{key}_path").strip()
     upload = right.file_uploader(f"… or upload {label}", key=f"{key}_upload")
-    if upload is not None and ws is not None:
-        return str(ws.save_upload(upload.name, upload))
+    if upload is not None:
+        return str(stage_upload(upload.name, upload))
     return path or None
+
+
+def fields_caption(path: str | None) -> None:
+    """List a chosen file's fields, so the mapping can be typed without opening it."""
+    if path and Path(path).is_file():
+        from gemviz.io import read_records
+        from gemviz.workspace_import import fields_of
+
+        try:
+            st.caption(
+                "Fields in this file: "
+                + ", ".join(f"`{f}`" for f in fields_of(read_records(path)[:200]))
+            )
+        except GemvizError as exc:
+            st.error(str(exc))
+
+
+def attempt(action, success: str) -> None:
+    try:
+        action()
+    except GemvizError as exc:
+        st.error(str(exc))
+    else:
+        st.success(success)
+        st.rerun()
 
 
 ws = current_workspace()
@@ -28,73 +67,112 @@ if ws is not None:
     st.subheader(ws.name)
     st.caption(
         f"Folder: `{ws.folder}` · test set: `{ws.test or '—'}` · train set: `{ws.train or '—'}`"
+        f" · clusters: `{ws.cluster_by}`"
     )
+    missing = ws.missing_files()
+    if missing:
+        st.error(
+            "This workspace names files that are missing: " + ", ".join(f"`{p}`" for p in missing)
+        )
     splitters = pd.DataFrame(
         [
             {
                 "splitter": s.name,
-                "labeled file": s.labeled,
-                "scoring model": s.model,
-                "method": s.embed_method,
-                "partition": s.partition,
+                "from": s.partition or "labeled file",
+                "labeled file": Path(s.labeled).name,
+                "scores": Path(s.test_scores).name if s.test_scores else "",
+                "embeddings": "yes" if s.test_embeddings else "",
             }
             for s in ws.splitters
         ],
-        columns=["splitter", "labeled file", "scoring model", "method", "partition"],
+        columns=["splitter", "from", "labeled file", "scores", "embeddings"],
     )
     models = pd.DataFrame(
-        [{"model": m.name, "results": m.results, "predictions": m.predictions} for m in ws.models],
-        columns=["model", "results", "predictions"],
+        [
+            {
+                "model": m.name,
+                "results": Path(m.source or m.results).name,
+                "predictions": m.pred_field if m.predictions else "",
+                "matches": f"rules: {m.rules}"
+                if m.rules
+                else " / ".join(f for f in (m.type_field, m.exact_field) if f) or "as named",
+            }
+            for m in ws.models
+        ],
+        columns=["model", "results", "predictions", "matches"],
     )
     st.markdown("**Splitters**")
     st.dataframe(splitters, hide_index=True, key="splitters_table")
     st.markdown("**Models**")
     st.dataframe(models, hide_index=True, key="models_table")
 
-    tab_add_s, tab_add_m, tab_remove, tab_manage = st.tabs(
+    tab_s, tab_m, tab_remove, tab_manage = st.tabs(
         ["Add splitter", "Add model", "Remove", "Rename / delete"]
     )
-    with tab_add_s:
-        name = st.text_input("Splitter name", key="new_splitter_name")
-        labeled = file_input("labeled test file (label = ID/OOD)", "new_splitter_file", ws)
+    with tab_s:
+        name = st.text_input("Splitter name", key="new_splitter_name").strip()
+        own = score_files_in(ws)
+        sources = ["labeled file (label = ID/OOD)", "train + test score files (GEM)", *own]
+        source = st.radio("From", sources, key="new_splitter_source", horizontal=True)
+        files: dict = {}
+        if source == sources[0]:
+            files["labeled"] = file_input("labeled test file", "new_splitter_file")
+        else:
+            if source in own:
+                files["train_scores"], files["test_scores"] = own[source]
+            else:
+                files["train_scores"] = file_input("train score file", "new_splitter_train")
+                files["test_scores"] = file_input(
+                    "test score file", "new_splitter_test", ws.test or ""
+                )
+            st.caption(
+                "Partitioned with GEM now (sigma 2, up to 19 components); change the settings later on Score & Partition."
+            )
         c1, c2 = st.columns(2)
-        train_scores = c1.text_input(
-            "Train score file (optional, for re-partitioning)", key="new_splitter_train_scores"
-        ).strip()
-        test_scores = c2.text_input(
-            "Test score file (optional)", key="new_splitter_test_scores"
-        ).strip()
+        files["train_embeddings"] = (
+            c1.text_input("Train embeddings .npz (optional)", key="new_splitter_train_emb").strip()
+            or None
+        )
+        files["test_embeddings"] = (
+            c2.text_input(
+                "Test embeddings .npz (optional, for UMAP and neighbours)",
+                key="new_splitter_test_emb",
+            ).strip()
+            or None
+        )
         if st.button("Add splitter", key="add_splitter"):
-            try:
-                ws.add_splitter(
-                    SplitterEntry(
-                        name=name.strip(),
-                        labeled=labeled or "",
-                        train_scores=train_scores or None,
-                        test_scores=test_scores or None,
-                    )
-                )
-                st.success(f"Added splitter '{name}'.")
-                st.rerun()
-            except GemvizError as exc:
-                st.error(str(exc))
-    with tab_add_m:
-        name = st.text_input("Model name", key="new_model_name")
-        results = file_input("result file (type_match, exact_match)", "new_model_file", ws)
-        predictions = st.text_input(
-            "Raw predictions file (optional)", key="new_model_predictions"
+            attempt(lambda: add_splitter(ws, name, **files), f"Added splitter '{name}'.")
+    with tab_m:
+        name = st.text_input("Model name", key="new_model_name").strip()
+        results = file_input("result file", "new_model_file")
+        fields_caption(results)
+        c1, c2, c3 = st.columns(3)
+        pred = c1.text_input("Prediction field (optional)", key="new_model_pred").strip()
+        type_field = c2.text_input(
+            "Type-match field (if not type_match)", key="new_model_type"
         ).strip()
+        exact_field = c3.text_input(
+            "Exact-match field (if not exact_match)", key="new_model_exact"
+        ).strip()
+        c1, c2, c3 = st.columns(3)
+        rules = c1.selectbox(
+            "Match predictions with rule set", [NONE, *RULES], key="new_model_rules"
+        )
+        gt_field = c2.text_input(
+            "Ground-truth field of the test set", "action", key="new_model_gt"
+        ).strip()
+        fmt = c3.selectbox("Prediction format", list(FORMATS), key="new_model_format")
+        st.caption("A rule set is needed when the file has predictions but no match fields.")
+        mapping = {
+            "pred_field": pred or None,
+            "type_field": type_field or None,
+            "exact_field": exact_field or None,
+            "rules": None if rules == NONE else rules,
+            "gt_field": gt_field or "action",
+            "fmt": fmt,
+        }
         if st.button("Add model", key="add_model"):
-            try:
-                ws.add_model(
-                    ModelEntry(
-                        name=name.strip(), results=results or "", predictions=predictions or None
-                    )
-                )
-                st.success(f"Added model '{name}'.")
-                st.rerun()
-            except GemvizError as exc:
-                st.error(str(exc))
+            attempt(lambda: add_model(ws, name, results or "", **mapping), f"Added model '{name}'.")
     with tab_remove:
         choices = [f"splitter: {s.name}" for s in ws.splitters] + [
             f"model: {m.name}" for m in ws.models
@@ -121,25 +199,28 @@ if ws is not None:
 
 st.divider()
 st.subheader("New workspace")
-with st.form("create_workspace"):
-    name = st.text_input("Name", key="create_name")
-    test = st.text_input("Test-set file (path on the server, optional)", key="create_test")
-    train = st.text_input("Train-set file (path on the server, optional)", key="create_train")
-    image_root = st.text_input("Screenshot folder (optional)", key="create_image_root")
-    test_upload = st.file_uploader("… or upload the test-set file", key="create_test_upload")
-    submitted = st.form_submit_button("Create workspace")
-if submitted:
+st.caption(
+    "Start from your test set; add splitters and models above once it exists, or all at once with `python -m gemviz workspace create`."
+)
+name = st.text_input("Name", key="create_name")
+test = file_input("test-set file", "create_test")
+train = st.text_input("Train-set file (path on the server, optional)", key="create_train").strip()
+c1, c2 = st.columns(2)
+image_root = c1.text_input("Screenshot folder (optional)", key="create_image_root").strip()
+cluster_by = c2.text_input(
+    "Cluster steps by (auto, a field, or none)", "auto", key="create_cluster_by"
+).strip()
+if st.button("Create workspace", key="create_button"):
     try:
-        new = create_workspace(
+        new = create_from_files(
             name,
-            test=test.strip() or None,
-            train=train.strip() or None,
-            image_root=image_root.strip() or None,
+            test or "",
+            train=train or None,
+            image_root=image_root or None,
+            cluster_by=cluster_by or "auto",
         )
-        if test_upload is not None:
-            new.test = str(new.save_upload(test_upload.name, test_upload))
-            new.save()
-        open_workspace(new.slug)
-        st.rerun()
     except GemvizError as exc:
         st.error(str(exc))
+    else:
+        open_workspace(new.slug)
+        st.rerun()

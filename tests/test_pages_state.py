@@ -207,3 +207,60 @@ def test_chart_built_inside_streamlit_carries_real_colours(two):
     assert spec["layout"]["template"]["layout"]["colorway"] == list(theme.CATEGORICAL)
     assert not PLACEHOLDER.search(chart.proto.spec)
     assert chart.proto.theme == ""  # theme=None: the page shows the exported look
+
+
+def _page(ws: Workspace, page: str = "1_Workspace.py") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=TIMEOUT)
+    at.query_params["workspace"] = ws.slug
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_workspace_page_refuses_a_mismatched_model_and_saves_nothing(two, gem_public, tmp_path):
+    alpha, _ = two
+    other = [dict(r, type_match=1, exact_match=0) for r in read_records(
+        gem_public / "Kairos_test_inputscore.json")[:40]]  # fmt: skip
+    write_records(tmp_path / "other.json", other)
+    before = alpha.json_path.read_text()
+    at = _page(alpha)
+    at.text_input(key="new_model_name").set_value("other")
+    at.text_input(key="new_model_file_path").set_value(str(tmp_path / "other.json"))
+    at.button(key="add_model").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error and "do not cover the same samples" in at.error[0].value
+    assert "300 sample(s)" in at.error[0].value and "40 sample(s)" in at.error[0].value
+    assert alpha.json_path.read_text() == before
+
+
+def test_workspace_page_splitter_without_a_file_says_what_to_give(two):
+    alpha, _ = two
+    at = _page(alpha)
+    at.text_input(key="new_splitter_name").set_value("nothing")
+    at.button(key="add_splitter").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "give a labeled test file, or a train and a test score file" in at.error[0].value
+
+
+def test_workspace_page_adds_a_gem_splitter_from_the_test_scores(two):
+    alpha, _ = two
+    at = _page(alpha)
+    sources = at.radio(key="new_splitter_source").options
+    own = next(o for o in sources if o.startswith("workspace"))
+    at.text_input(key="new_splitter_name").set_value("own")
+    at.radio(key="new_splitter_source").set_value(own).run()
+    at.button(key="add_splitter").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert Workspace.load(alpha.folder).splitter("own").partition == "gem"
+
+
+def test_workspace_page_creates_and_opens_a_workspace(two):
+    alpha, _ = two
+    at = _page(alpha)
+    at.text_input(key="create_name").set_value("Fresh one")
+    at.text_input(key="create_test_path").set_value(alpha.test)
+    at.button(key="create_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _param(at, "workspace") == "fresh-one"
+    assert any(h.value == "Fresh one" for h in at.subheader)
