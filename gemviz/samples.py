@@ -40,6 +40,26 @@ def score_col(splitter: str) -> str:
     return f"{splitter} score"
 
 
+def prob_col(splitter: str) -> str:
+    """Column of the table holding ``splitter``'s ID probability over bootstrap refits."""
+    return f"{splitter} ID probability"
+
+
+def with_id_probability(table: pd.DataFrame, probs: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """``table`` plus a :func:`prob_col` column per splitter of ``probs`` (study order).
+
+    Args:
+        table: Output of :func:`sample_table`.
+        probs: Splitter -> each step's ID probability (:func:`gemviz.stability.id_probability`).
+    """
+    if not probs:
+        return table
+    out = table.copy()
+    for name, prob in probs.items():
+        out[prob_col(name)] = np.asarray(prob, dtype=float)
+    return out
+
+
 def match_col(model: str, metric: str) -> str:
     """Column of the table holding ``model``'s 0/1 ``metric`` (type_match or exact_match)."""
     if metric not in _METRIC_SHORT:
@@ -112,6 +132,8 @@ class SampleFilter:
         only_correct: Keep steps that this model got right and every other model got wrong.
         only_metric: The metric ``only_correct`` looks at.
         score_ranges: Splitter -> (low, high) inclusive input-score range.
+        prob_ranges: Splitter -> (low, high) inclusive ID-probability range (needs the
+            :func:`prob_col` columns of :func:`with_id_probability`).
         values: Field (e.g. ``"dataset"``) -> allowed values.
         search: Case-insensitive text that must occur in the task.
         tags: Keep steps annotated with any of these tags (needs the ``tags`` column of
@@ -125,6 +147,7 @@ class SampleFilter:
     only_correct: str | None = None
     only_metric: str = EXACT_MATCH
     score_ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    prob_ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     values: Mapping[str, Sequence[str]] = field(default_factory=dict)
     search: str = ""
     tags: Sequence[str] = ()
@@ -151,6 +174,9 @@ def filter_mask(table: pd.DataFrame, flt: SampleFilter) -> np.ndarray:
     for splitter, (lo, hi) in flt.score_ranges.items():
         score = _column(table, score_col(splitter), "splitter", splitter)
         mask &= (score >= lo) & (score <= hi)
+    for splitter, (lo, hi) in flt.prob_ranges.items():
+        prob = _column(table, prob_col(splitter), "ID probability of splitter", splitter)
+        mask &= (prob >= lo) & (prob <= hi)
     for name, allowed in flt.values.items():
         if allowed:
             mask &= np.isin(

@@ -159,6 +159,18 @@ def region_stability(
     return pd.DataFrame(rows, columns=STABILITY_COLUMNS)
 
 
+def refittable(workspace) -> list[str]:
+    """The workspace's splitters that can be refitted: a train score file and a score method."""
+    from gemviz.splitters import SPLITTERS
+
+    names = []
+    for s in workspace.splitters:
+        cls = SPLITTERS.get(s.partition or "gem")
+        if s.train_scores and cls is not None and cls.input == "scores":
+            names.append(s.name)
+    return names
+
+
 def workspace_refits(
     workspace,
     study,
@@ -260,3 +272,14 @@ def _registry_name(splitter: Splitter) -> str:
         if type(splitter) is cls:
             return name
     raise GemvizError(f"{type(splitter).__name__} is not a registered splitter")
+
+
+def study_region_stability(
+    study, names: Sequence[str], refits: Mapping[str, np.ndarray], label: str = "ID"
+) -> pd.DataFrame | None:
+    """:func:`region_stability` of a study's splitters ``names``, or None when any lacks refits."""
+    if any(n not in refits for n in names):
+        return None
+    return region_stability(
+        {n: study.is_id(n) for n in names}, {n: refits[n] for n in names}, label
+    )

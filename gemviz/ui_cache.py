@@ -126,6 +126,67 @@ def set_difference(
     return overlap.set_difference(study, a, b, metric=metric, adjust=adjust, margin=margin)
 
 
+def stability_refits(ws: Workspace, study: Study) -> dict[str, np.ndarray]:
+    """Bootstrap refits of the workspace's refittable splitters that are on disk.
+
+    Splitters that a "Compute" button (:func:`stability_button`) asked for are refitted now
+    (50 refits, with a progress bar) when not cached yet; the others are only read. Not cached
+    with Streamlit: the disk cache is the cache (:func:`gemviz.stability.workspace_refits`).
+    """
+    from gemviz.stability import refittable, workspace_refits
+
+    compute = st.session_state.pop("_refit", ())
+    out = {}
+    for name in refittable(ws):
+        bar = st.progress(0.0, f"Refitting {name}...") if name in compute else None
+        try:
+            got = workspace_refits(
+                ws,
+                study,
+                [name],
+                compute=bar is not None,
+                progress=(lambda n, d, t, b=bar: b.progress(d / t, f"Refitting {n}: {d}/{t}"))
+                if bar
+                else None,
+            )
+        except GemvizError as exc:
+            st.error(str(exc))
+            got = None
+        if bar is not None:
+            bar.empty()
+        if got:
+            out.update(got)
+    return out
+
+
+def stability_button(ws: Workspace, have, key: str) -> None:
+    """A button that asks :func:`stability_refits` to refit the splitters not in ``have``."""
+    from gemviz.stability import refittable
+
+    missing = [n for n in refittable(ws) if n not in have]
+    if missing and st.button(
+        f"Compute ID probability ({', '.join(missing)}; 50 refits each)",
+        key=key,
+        help="Refits each splitter on 50 bootstrap resamples of the train tasks and counts how "
+        "often each test step is called ID. Kept on disk; GEM takes about a second a refit.",
+    ):
+        st.session_state["_refit"] = tuple(missing)
+        st.rerun()
+
+
+def id_probability_filters(ws: Workspace, probs: dict) -> dict[str, tuple[float, float]]:
+    """Range sliders on each splitter's ID probability (plus the compute button)."""
+    ranges = {}
+    for col, name in zip(st.columns(max(1, len(probs))), probs, strict=False):
+        chosen = col.slider(
+            f"{name} ID probability", 0.0, 1.0, (0.0, 1.0), 0.02, key=f"f_prob_{name}"
+        )
+        if chosen != (0.0, 1.0):
+            ranges[name] = chosen
+    stability_button(ws, probs, "compute_id_probability")
+    return ranges
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def venn_images(counts: tuple, names: tuple, title: str) -> tuple[bytes, bytes]:
     """PNG and SVG bytes of a Venn diagram; ``counts`` is a tuple of (members, count)."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from gemviz.errors import GemvizError
+from gemviz.stability import study_region_stability
 from gemviz.ui_cache import (
     current_workspace,
     demo_banner,
+    stability_button,
+    stability_refits,
     study_or_error,
     table_downloads,
     venn_images,
@@ -38,6 +41,7 @@ if len(chosen) < 2:
     st.stop()
 
 regions = {}
+refits = stability_refits(ws, study)
 for col, label in zip(st.columns(2), ("ID", "OOD"), strict=True):
     try:
         table = venn_regions(*key, tuple(chosen), label)
@@ -69,8 +73,18 @@ for col, label in zip(st.columns(2), ("ID", "OOD"), strict=True):
             on_click="ignore",
         )
         shown = table[["region", "count", "clusters"]]
+        stable = study_region_stability(study, chosen, refits, label)
+        if stable is not None:
+            shown = shown.assign(stays_90pct=stable["stable_share"].to_numpy())
         st.dataframe(shown, hide_index=True, key=f"venn_{label}_counts")
         table_downloads(shown, f"venn_{label}_regions")
+
+st.caption(
+    "`clusters`: the tasks (or episodes) a region's steps come from. `stays_90pct`: share of a "
+    "region's steps that stay in it in at least 90% of 50 refits on bootstrap resamples of "
+    "the train tasks (is the region real, or one train draw?)."
+)
+stability_button(ws, refits, "overlap_stability")
 
 st.subheader("Steps of one region")
 options = [(label, i) for label in ("ID", "OOD") for i in range(len(regions[label]))]

@@ -13,12 +13,14 @@ from gemviz.ui_cache import (
     current_sample,
     current_workspace,
     demo_banner,
+    id_probability_filters,
     open_sample,
     predictions,
     restore_widgets,
     sample_table,
     samples_selection,
     save_widgets,
+    stability_refits,
     study_or_error,
 )
 
@@ -34,6 +36,8 @@ except GemvizError as exc:
     st.error(str(exc))
     annotated = {}
 table = notes.with_annotations(sample_table(str(ws.json_path), ws.fingerprint()), annotated)
+probs = {n: r.mean(axis=0) for n, r in stability_refits(ws, study).items()}
+table = smp.with_id_probability(table, probs)
 ANY = "any"
 # Filters ("f_" keys) survive page switches, each workspace keeping its own.
 restore_widgets(ws, "f_")
@@ -90,6 +94,7 @@ with st.expander("Filters", expanded=True):
             )
             if not spec.is_full(chosen):
                 ranges[s] = spec.bounds(chosen)
+    prob_ranges = id_probability_filters(ws, probs)
     cols = st.columns([3, 1])
     search = cols[0].text_input("Search in the task", key="f_search")
     tags = cols[1].multiselect("Tags", [notes.ANY_TAG, *notes.all_tags(annotated)], key="f_tags")
@@ -102,6 +107,7 @@ flt = smp.SampleFilter(
     only_correct=only,
     only_metric=only_metric,
     score_ranges=ranges,
+    prob_ranges=prob_ranges,
     values=values,
     search=search,
     tags=tags,

@@ -343,3 +343,44 @@ def test_metrics_slices_by_action_type_and_field(workspace):
     assert not at.exception, [e.value for e in at.exception]
     sliced = next(d.value for d in at.dataframe if "n_clusters" in d.value.columns)
     assert "click" not in set(sliced["slice"])
+
+
+def _fake_refits(ws: Workspace) -> list[str]:
+    """Write 50 seeded random refits per refittable splitter where the page looks for them."""
+    from gemviz.paths import cache_dir
+    from gemviz.splitters import splitter_params
+    from gemviz.stability import RESAMPLES, _key, refittable
+
+    study = ws.study()
+    rng = np.random.default_rng(SEED)
+    names = refittable(ws)
+    for entry in ws.splitters:
+        if entry.name not in names:
+            continue
+        method = entry.partition or "gem"
+        params = {k: v for k, v in entry.params.items() if k in splitter_params(method)}
+        key = _key(entry.train_scores, entry.labeled, method, params, RESAMPLES, SEED, ws)
+        flips = rng.random((RESAMPLES, len(study))) < rng.uniform(0, 0.3, len(study))
+        labels = study.is_id(entry.name)[None, :] ^ flips
+        np.savez_compressed(
+            cache_dir("stability") / f"{key}.npz",
+            bits=np.packbits(labels, axis=1),
+            n=labels.shape[1],
+        )
+    return names
+
+
+def test_id_probability_filter_and_region_stability(workspace):
+    at = run_page("5_Samples.py", workspace)
+    names = _fake_refits(workspace)
+    assert names, "the test workspace should have a refittable splitter"
+    at = run_page("5_Samples.py", workspace)
+    before = _shown(at)
+    at.slider(key=f"f_prob_{names[0]}").set_value((0.9, 1.0)).run()
+    assert not at.exception
+    assert 0 < _shown(at) < before
+    if len(names) >= 2:
+        at = run_page("4_Overlap.py", workspace)
+        at.multiselect(key="overlap_splitters").set_value(names[:2]).run()
+        counts = at.dataframe[0].value
+        assert {"clusters", "stays_90pct"} <= set(counts.columns)
