@@ -51,7 +51,8 @@ def fpr_at_tpr(is_id_true: np.ndarray, id_score: np.ndarray, tpr: float = 0.95) 
     """
     from sklearn.metrics import roc_curve
 
-    fpr, tpr_curve, _ = roc_curve(is_id_true, id_score)
+    # Every threshold: with drop_intermediate=True the first one reaching the rate can be dropped.
+    fpr, tpr_curve, _ = roc_curve(is_id_true, id_score, drop_intermediate=False)
     return float(fpr[np.searchsorted(tpr_curve, tpr, side="left")])
 
 

@@ -56,6 +56,15 @@ def test_fpr_at_tpr_uses_first_threshold_reaching_the_rate():
     assert fpr_at_tpr(y, score, 1.0) == pytest.approx(0.2)
 
 
+def test_fpr_at_tpr_keeps_intermediate_thresholds():
+    # Issue 9's known answer: 20 of 21 ID samples first reached at score 4, which admits 2 of
+    # 20 OOD samples. roc_curve's default drop_intermediate=True drops that collinear
+    # threshold and gave 3/20 = 0.15.
+    y = np.array([1] * 18 + [1, 0] * 3 + [0] * 17, dtype=bool)
+    score = np.array([10] * 18 + [5, 5, 4, 4, 3, 3] + [0] * 17, dtype=float)
+    assert fpr_at_tpr(y, score, 0.95) == pytest.approx(0.10)
+
+
 @pytest.mark.parametrize(
     "args, match",
     [
