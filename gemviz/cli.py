@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"the command '{args.command}' is not available in this installation")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("default", GemvizWarning)
+            warnings.simplefilter("always", GemvizWarning)
             warnings.showwarning = _one_line_warning(args.command, warnings.showwarning)
             return int(run(args) or 0)
     except GemvizError as exc:
