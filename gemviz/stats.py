@@ -638,7 +638,7 @@ def region_test(
 
 
 # Clusters kinds up to which the permutation is drawn by counts.
-_MAX_KINDS = 64
+_MAX_KINDS = 256
 # Region (or set) cluster counts up to which permutations are drawn exactly.
 _MAX_DRAWN = 400
 
