@@ -56,7 +56,7 @@ def _rates(sd: float, clustered: bool, reps: int, shift: float = 0.0) -> dict[st
 
 @pytest.mark.parametrize("sd", [0.8, 1.5])
 def test_cluster_aware_tests_hold_their_level_and_intervals_their_coverage(sd):
-    rates = _rates(sd, clustered=True, reps=300)
+    rates = _rates(sd, clustered=True, reps=500)
     assert rates["setdiff"] <= 0.07
     assert rates["gap"] <= 0.07
     assert rates["cover"] >= 0.92
