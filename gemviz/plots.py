@@ -173,8 +173,9 @@ def grouped_bars(table: pd.DataFrame, metric: str) -> go.Figure:
                 insidetextanchor="start",
                 textangle=0,
                 textfont={"size": 11},
-                customdata=counts,
-                hovertemplate="%{x}<br>%{y:.3f} (%{customdata})<extra>"
+                # Splitter and set first: what a click on the bar opens in Samples.
+                customdata=[[splitter, subset.upper(), c] for c in counts],
+                hovertemplate="%{x}<br>%{y:.3f} (%{customdata[2]})<extra>"
                 + f"{splitter} {subset.upper()}</extra>",
                 error_y={
                     "type": "data",

@@ -91,13 +91,16 @@ def venn_figure(
     return fig
 
 
-def region_steps(study, ids: Sequence[str], splitters: Sequence[str]) -> pd.DataFrame:
+def region_steps(
+    study, ids: Sequence[str], splitters: Sequence[str], workspace: str | None = None
+) -> pd.DataFrame:
     """The steps of one region: id, task, each splitter's score and label, each model's match.
 
     Args:
         study: The :class:`gemviz.study.Study` the region was computed from.
         ids: Sample ids of the region (any order; shown in study order).
         splitters: The splitters whose scores and labels to show.
+        workspace: The workspace's slug, put in each link so it opens the same workspace.
 
     Returns:
         One row per step, with a ``link`` column pointing at the Samples page.
@@ -113,5 +116,6 @@ def region_steps(study, ids: Sequence[str], splitters: Sequence[str]) -> pd.Data
     for m in study.models:
         out[f"{m} type"] = study.type_match.loc[rows, m].to_numpy()
         out[f"{m} exact"] = study.exact_match.loc[rows, m].to_numpy()
-    out["link"] = ["samples?sample=" + quote(str(i), safe="") for i in out["id"]]
+    prefix = "samples?" + (f"workspace={quote(workspace, safe='')}&" if workspace else "")
+    out["link"] = [prefix + "sample=" + quote(str(i), safe="") for i in out["id"]]
     return out

@@ -11,7 +11,8 @@ from gemviz.export import figure_html
 from gemviz.splitters import SPLITTERS, make_splitter
 from gemviz.splitters.gem import in_intervals, merge_intervals
 from gemviz.ui_cache import current_workspace, demo_banner, gmm_fit, load_embeddings, load_scores
-from gemviz.workspace import LAST_JOB
+from gemviz.workspace import LAST_JOB, ScoreSource
+from gemviz.workspace_import import score_files_in
 
 SEED = 42
 FALLBACK_METHODS = ["sentence", "gem-input", "hidden"]
@@ -83,9 +84,12 @@ with st.expander("Score train and test files", expanded=not ws.splitters):
 
 # -- 2. partition from cached scores ---------------------------------------------------------
 sources = ws.score_sources(st.session_state.get("scored_dir"))
+# A test set that already holds GEM input scores can be partitioned as it is.
+for label, (tr, te) in score_files_in(ws).items():
+    sources.setdefault(label, ScoreSource(tr, te))
 if not sources:
     st.info(
-        "No score files yet: score train and test files above, or add a splitter with "
+        "No score files yet: score train and test files above, or add a splitter from "
         "its train and test score files on the Workspace page."
     )
     st.stop()
@@ -165,6 +169,7 @@ if method == "gem":
 
 with st.form("save_splitter"):
     name = st.text_input("Save as splitter named", key="save_name")
+    replace = st.checkbox("Replace a splitter of that name (new settings)", key="save_replace")
     if st.form_submit_button("Save as splitter"):
         try:
             ws.save_partition(
@@ -176,6 +181,7 @@ with st.form("save_splitter"):
                 test_embeddings=(src.embeddings() or (None, None))[1],
                 partition=method,
                 params=params,
+                replace=replace,
             )
             st.success(f"Saved splitter '{name}' in workspace '{ws.name}'.")
         except GemvizError as exc:

@@ -14,6 +14,7 @@ from gemviz.ui_cache import (
     demo_banner,
     id_ood_table,
     interaction_table,
+    open_in_samples,
     paired_comparison,
     set_difference,
     slice_fields,
@@ -110,7 +111,19 @@ metric = st.radio(
     format_func=lambda m: m.replace("_", " "),
 )
 bars = plots.grouped_bars(table, metric)
-st.plotly_chart(bars, key="bars_chart", theme=None)
+event = st.plotly_chart(
+    bars, key="bars_chart", theme=None, on_select="rerun", selection_mode="points"
+)
+st.caption("Click a bar to open its steps in Samples.")
+clicked = [
+    p for p in ((event or {}).get("selection") or {}).get("points", []) if p.get("customdata")
+]
+if clicked:
+    bar_splitter, bar_set = clicked[0]["customdata"][:2]
+    bar_ids = [
+        i for i, lab in zip(study.ids, study.labels[bar_splitter], strict=True) if lab == bar_set
+    ]
+    open_in_samples(ws, bar_ids, f"{bar_splitter} {bar_set} steps (bar of {clicked[0].get('x')})")
 st.download_button(
     "chart (HTML)",
     lambda: figure_html(bars),

@@ -9,6 +9,8 @@ from gemviz.stability import study_region_stability
 from gemviz.ui_cache import (
     current_workspace,
     demo_banner,
+    open_in_samples,
+    open_sample,
     stability_button,
     stability_refits,
     study_or_error,
@@ -76,7 +78,17 @@ for col, label in zip(st.columns(2), ("ID", "OOD"), strict=True):
         stable = study_region_stability(study, chosen, refits, label)
         if stable is not None:
             shown = shown.assign(stays_90pct=stable["stable_share"].to_numpy())
-        st.dataframe(shown, hide_index=True, key=f"venn_{label}_counts")
+        event = st.dataframe(
+            shown,
+            hide_index=True,
+            key=f"venn_{label}_counts",
+            on_select="rerun",
+            selection_mode="single-row",
+        )
+        st.caption("Select a region's row to open its steps in Samples.")
+        if event is not None and event.selection.rows:
+            row = table.iloc[event.selection.rows[0]]
+            open_in_samples(ws, row["ids"], f"{label} region {row['region']}")
         table_downloads(shown, f"venn_{label}_regions")
 
 st.caption(
@@ -98,11 +110,25 @@ pick = st.selectbox(
         f"{regions[o[0]].iloc[o[1]]['clusters']:,} clusters)"
     ),
 )
-steps = region_steps(study, regions[pick[0]].iloc[pick[1]]["ids"], chosen)
-st.dataframe(
+region = regions[pick[0]].iloc[pick[1]]
+steps = region_steps(study, region["ids"], chosen, workspace=ws.slug)
+about = f"{pick[0]} region {region['region']}"
+if st.button(
+    f"Open these {len(steps):,} steps in Samples",
+    key="region_open",
+    icon=":material/photo_library:",
+):
+    open_in_samples(ws, steps["id"], about)
+event = st.dataframe(
     steps,
     hide_index=True,
     key="region_steps",
+    on_select="rerun",
+    selection_mode="single-row",
     column_config={"link": st.column_config.LinkColumn("open", display_text="open step")},
 )
+if event is not None and event.selection.rows:
+    # One step: open it, with its region as the Samples selection (prev/next walk the region).
+    open_sample(str(steps["id"].iloc[event.selection.rows[0]]))
+    open_in_samples(ws, steps["id"], about)
 table_downloads(steps.drop(columns="link"), "region_steps")

@@ -264,3 +264,50 @@ def test_workspace_page_creates_and_opens_a_workspace(two):
     assert not at.exception, [e.value for e in at.exception]
     assert _param(at, "workspace") == "fresh-one"
     assert any(h.value == "Fresh one" for h in at.subheader)
+
+
+def _app_on(ws: Workspace, page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["workspace"] = ws.slug
+    at.run()
+    at.switch_page(f"pages/{page}").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_venn_region_row_opens_samples_on_exactly_its_steps(two):
+    alpha, _ = two
+    at = _app_on(alpha, "4_Overlap.py")
+    counts = at.dataframe(key="venn_ID_counts").value
+    row = int(counts["count"].to_numpy().argmax())
+    at.session_state["venn_ID_counts"] = {"selection": {"rows": [row], "columns": []}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.metric[0].value.startswith(f"{int(counts['count'].iloc[row]):,} of")
+    assert any("ID region" in i.value for i in at.info)
+    assert _param(at, "workspace") == alpha.slug
+
+
+def test_region_step_opens_that_step_within_its_region(two):
+    alpha, _ = two
+    at = _app_on(alpha, "4_Overlap.py")
+    steps = at.dataframe(key="region_steps").value
+    at.session_state["region_steps"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _param(at, "sample") == steps["id"].iloc[0]
+    assert at.metric[0].value.startswith(f"{len(steps):,} of")
+    assert len(at.get("image")) == 1
+
+
+def test_clicking_a_bar_opens_its_steps(two):
+    alpha, _ = two
+    at = _app_on(alpha, "3_Metrics.py")
+    n_ood = int((alpha.study().labels["strict"] == "OOD").sum())
+    point = {"x": "weak", "y": 0.3, "customdata": ["strict", "OOD", "n"], "curve_number": 3}
+    at.session_state["bars_chart"] = {
+        "selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}
+    }
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.metric[0].value.startswith(f"{n_ood:,} of")
