@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import warnings
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -329,8 +330,8 @@ def load_projection(
                 path=Path(path),
                 from_cache=True,
             )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+        return None  # a damaged cache file (zero-length, truncated) is simply recomputed
 
 
 def project_files(

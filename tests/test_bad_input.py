@@ -313,6 +313,43 @@ def good_workspace(d, p) -> Path:
     return folder
 
 
+def ws_create(test=None, extra=()):
+    """``workspace create`` with the study's files; ``extra`` may hold callables."""
+
+    def argv(d, p):
+        t = test(d, p) if test else p["test"]
+        more = [x(d, p) if callable(x) else x for x in extra]
+        return ["workspace", "create", "w", "--test", str(t), *map(str, more)]
+
+    return argv
+
+
+def ws_existing(*args):
+    """A workspace made from the good files, then ``workspace ARGS`` on it."""
+
+    def argv(d, p):
+        from gemviz.workspace import create_workspace
+
+        ws = create_workspace("existing", test=p["test"])
+        return [
+            "workspace",
+            *[str(a(d, p)) if callable(a) else str(a) for a in args[:1]],
+            ws.slug,
+            *[str(a(d, p)) if callable(a) else str(a) for a in args[1:]],
+        ]
+
+    return argv
+
+
+def broken_beside_good(d, p):
+    from gemviz.workspace import create_workspace, workspaces_root
+
+    create_workspace("good", test=p["test"])
+    (workspaces_root() / "bad").mkdir()
+    put(workspaces_root() / "bad" / "workspace.json", "{oops")
+    return ["workspace", "list"]
+
+
 def report(out=None, zip_=None):
     def argv(d, p):
         folder = good_workspace(d, p)
@@ -875,6 +912,75 @@ CASES = [
         lambda d, p: _ws_missing_file(d, p),
         words=("gone.json", "not found"),
     ),
+    Case("workspace", "create-binary-test", ws_create(test=binary), words=("junk.json", "binary")),
+    Case("workspace", "create-fifo-test", ws_create(test=fifo), words=("pipe.json", "FIFO")),
+    Case("workspace", "create-deep-test", ws_create(test=deep), words=("deep.json", "nested")),
+    Case(
+        "workspace",
+        "create-utf16-split",
+        ws_create(extra=["--split", lambda d, p: f"a={utf16(d, p)}"]),
+        words=("u16.json", "UTF-16"),
+    ),
+    Case(
+        "workspace",
+        "create-conflicting-model",
+        ws_create(
+            extra=[
+                "--model",
+                lambda d, p: (
+                    "m="
+                    + str(changed("m1", "sp.json", first({"type match": 0, "type_match": 1}))(d, p))
+                ),
+            ]
+        ),
+        words=("sp.json", "conflicting"),
+    ),
+    Case(
+        "workspace",
+        "create-scores-1e300",
+        ws_create(
+            extra=[
+                "--scores",
+                lambda d, p: f"g={with_score('1e300', 'big.json')(d, p)},{p['test']}",
+            ]
+        ),
+        words=("big.json", "range"),
+    ),
+    Case(
+        "workspace",
+        "create-junk-embeddings",
+        ws_create(
+            extra=[
+                "--split",
+                lambda d, p: f"a={p['a']}",
+                "--embeddings",
+                lambda d, p: f"a={put(d / 'j.npz', 'junk')},{p['test_emb']}",
+            ]
+        ),
+        words=("j.npz", ".npz"),
+    ),
+    Case(
+        "workspace",
+        "add-model-latin1",
+        ws_existing(
+            "add-model",
+            "m",
+            lambda d, p: put(
+                d / "ml.json",
+                json.dumps(
+                    [dict(r, note="café") for r in records(p["m1"])], ensure_ascii=False
+                ).encode("latin-1"),
+            ),
+        ),
+        words=("ml.json", "UTF-8"),
+    ),
+    Case(
+        "workspace",
+        "add-split-devzero",
+        ws_existing("add-split", "s", "--labeled", devzero),
+        words=("zero.json", "device"),
+    ),
+    Case("workspace", "list-with-a-broken-one", broken_beside_good, expect="ok", words=("BROKEN",)),
 ]
 
 
@@ -961,12 +1067,17 @@ def test_bad_input(case: Case, tmp_path, monkeypatch):
         argv[argv.index("TEMPLATE")] = str(put(d / "tpl.txt", "Tâche: {task}".encode("latin-1")))
     if "PIPE" in argv:
         argv[argv.index("PIPE")] = str(fifo(d, p))
+    cache = Path(os.environ["GEMVIZ_CACHE"]) / "workspaces"
+    cache_before = sorted(x.name for x in cache.iterdir()) if cache.exists() else []
     before = snapshot(d)
     kind, rc, out, err = run_cli(argv)
     after = snapshot(d)
+    cache_after = sorted(x.name for x in cache.iterdir()) if cache.exists() else []
     allowed = set(case.outputs) if case.expect == "ok" else set()
     inputs_changed = {k for k in before if before[k] != after.get(k) and k not in allowed}
     stray = {k for k in after if k not in before and k not in allowed}
+    if case.expect == "error":
+        stray |= {f"cache/workspaces/{x}" for x in set(cache_after) - set(cache_before)}
     lines = [ln for ln in err.strip().splitlines() if ln.strip()]
     if kind != "ran":
         outcome = kind
