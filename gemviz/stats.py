@@ -549,8 +549,8 @@ def region_test(
     - by counts when clusters fall into few kinds (steps, successes): a multivariate
       hypergeometric draw of how many clusters of each kind land in the region, exactly
       equivalent and O(resamples) (this covers ``--cluster-by none`` and whole-task regions);
-    - by drawing the region's clusters (or full permutations) when the region or the set has
-      few clusters;
+    - by drawing the region's clusters (uniform random subsets, Floyd's algorithm) when the
+      region has at most a few hundred clusters;
     - otherwise (hundreds of clusters on both sides) by its normal limit: the linear
       permutation statistic ``sum_k f_pi(k) e_k`` has mean 0 and variance
       ``sum (f - f_bar)^2 sum e^2 / (K - 1)`` (``e_k = S_k - mean(ref) N_k``).
@@ -654,37 +654,60 @@ def _region_null(
 ) -> np.ndarray | None:
     """``(n_perm, m)`` null draws of ``mean(region) - mean(ref)``, or None for the normal limit."""
     k, m = sums.shape
-    whole = bool(np.all((share == 0) | (share == 1)))
     null = np.empty((n_perm, m))
-    if whole:
-        ok = True
-        for j in range(m):
-            kinds, kind_counts = np.unique(
-                np.column_stack([counts, sums[:, j]]), axis=0, return_counts=True
-            )
-            if kinds.shape[0] > _MAX_KINDS:
-                ok = False
-                break
-            drawn = rng.multivariate_hypergeometric(kind_counts, k_reg, size=n_perm)
-            null[:, j] = (drawn @ kinds[:, 1]) / (drawn @ kinds[:, 0]) - ref_mean[j]
-        if ok:
+    if bool(np.all((share == 0) | (share == 1))):
+        kinds = [_kinds(counts, sums[:, j]) for j in range(m)]
+        if all(kind is not None for kind in kinds):
+            for j, (kind_n, kind_s, kind_counts) in enumerate(kinds):
+                drawn = rng.multivariate_hypergeometric(kind_counts, k_reg, size=n_perm)
+                null[:, j] = (drawn @ kind_s) / (drawn @ kind_n) - ref_mean[j]
             return null
-    if k_reg <= _MAX_DRAWN or k <= _MAX_DRAWN:
+    if k_reg <= _MAX_DRAWN:
         placed = share[share > 0]
         rows = max(1, _CHUNK_ELEMENTS // max(k, 1))
         for start in range(0, n_perm, rows):
             stop = min(n_perm, start + rows)
-            weights = np.zeros((stop - start, k))
-            if k_reg <= _MAX_DRAWN:
-                for r in range(stop - start):
-                    weights[r, rng.choice(k, k_reg, replace=False)] = placed
-            else:
-                weights[:] = share
-                rng.permuted(weights, axis=1, out=weights)
+            chosen = _random_subsets(rng, k, k_reg, stop - start)
+            # The region's shares land on the chosen clusters in a random order.
+            weights = rng.permuted(np.tile(placed, (stop - start, 1)), axis=1)
+            reg_sums = np.einsum("rk,rkm->rm", weights, sums[chosen])
+            reg_counts = (weights * counts[chosen]).sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
-                null[start:stop] = (weights @ sums) / (weights @ counts)[:, None] - ref_mean
+                null[start:stop] = reg_sums / reg_counts[:, None] - ref_mean
         return null
     return None
+
+
+def _random_subsets(rng: np.random.Generator, k: int, size: int, rows: int) -> np.ndarray:
+    """``rows`` uniformly random ``size``-subsets of ``0..k-1`` (Floyd's algorithm, vectorised)."""
+    chosen = np.empty((rows, size), dtype=np.int64)
+    taken = np.zeros((rows, k), dtype=bool)
+    at = np.arange(rows)
+    for i, j in enumerate(range(k - size, k)):
+        t = rng.integers(0, j + 1, rows)
+        t = np.where(taken[at, t], j, t)
+        taken[at, t] = True
+        chosen[:, i] = t
+    return chosen
+
+
+def _kinds(
+    counts: np.ndarray, sums: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Distinct (steps, sum) pairs of the clusters and how many clusters have each, or None.
+
+    None when the sums are not whole numbers or there are more than :data:`_MAX_KINDS` kinds.
+    """
+    whole = np.round(sums)
+    if not np.allclose(sums, whole, rtol=0, atol=1e-9):
+        return None
+    low = whole.min(initial=0)
+    base = int(whole.max(initial=0) - low) + 1
+    key = counts.astype(np.int64) * base + (whole - low).astype(np.int64)
+    uniq, kind_counts = np.unique(key, return_counts=True)
+    if uniq.size > _MAX_KINDS:
+        return None
+    return (uniq // base).astype(float), (uniq % base + low).astype(float), kind_counts
 
 
 def verdict(

@@ -12,9 +12,11 @@ from gemviz.stats import (
     adjust_pvalues,
     bootstrap_diff,
     bootstrap_means,
+    clustered_diff,
     mcnemar_exact,
     mean_estimate,
     permutation_pvalue,
+    region_test,
     wilson_interval,
 )
 from tests.conftest import SEED
@@ -169,3 +171,41 @@ def test_adjust_pvalues_known_answers():
     assert adjust_pvalues([]).size == 0
     with pytest.raises(ValueError):
         adjust_pvalues([0.1], "bonferroni")
+
+
+@pytest.mark.parametrize("path", ["kinds", "drawn"])
+def test_region_test_matches_exact_cluster_permutation(path, monkeypatch):
+    import itertools
+
+    import gemviz.stats as stats_mod
+
+    if path == "drawn":
+        monkeypatch.setattr(stats_mod, "_MAX_KINDS", 0)
+    # 7 clusters of different sizes; the region is clusters 0 and 1 (whole clusters).
+    sizes = [3, 2, 4, 3, 5, 2, 4]
+    codes = np.repeat(np.arange(7), sizes)
+    values = np.array([1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0])
+    region = codes < 2
+    out = region_test(values, np.ones_like(region), region, codes, n_perm=20000, seed=SEED)
+    ref_mean = values.mean()
+    observed = values[region].mean() - ref_mean
+    stats = []
+    for pair in itertools.combinations(range(7), 2):
+        inside = np.isin(codes, pair)
+        stats.append(values[inside].mean() - ref_mean)
+    exact = np.mean(np.abs(stats) >= abs(observed) - 1e-12)
+    assert out["diff"][0] == pytest.approx(observed)
+    assert out["p"][0] == pytest.approx(exact, abs=0.01)
+    assert (out["n"][0], out["k"][0], out["ref_k"][0]) == (5, 2, 7)
+    # The interval inverts the same test: it excludes 0 exactly when p < 0.05.
+    assert (out["p"][0] < 0.05) == (out["lo"][0] > 0 or out["hi"][0] < 0)
+
+
+def test_clustered_diff_one_sample_is_the_paired_t_test():
+    rng = np.random.default_rng(SEED)
+    d = rng.integers(-1, 2, 50).astype(float)
+    out = clustered_diff(d, np.ones(50, dtype=bool))
+    t = sps.ttest_1samp(d, 0.0)
+    assert out["p"][0] == pytest.approx(t.pvalue)
+    lo, hi = t.confidence_interval(0.95)
+    assert (out["lo"][0], out["hi"][0]) == pytest.approx((lo, hi))
