@@ -235,3 +235,39 @@ def load_npz(path: str | os.PathLike, arrays: tuple[str, ...], what: str) -> dic
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as exc:
         reason = str(exc) or type(exc).__name__
         raise GemvizError(f"{should}; it is damaged ({reason})", file=str(p)) from None
+
+
+def load_embeddings_file(path: str | os.PathLike) -> tuple[list[str], Any]:
+    """Read an embeddings ``.npz`` (arrays ``ids`` and ``embeddings``) and check it.
+
+    Returns:
+        (sample ids as strings, float32 array n x d).
+
+    Raises:
+        GemvizError: As for :func:`load_npz`; or ``embeddings`` is not an n x d array of
+            finite numbers with one row per id (the message names the first bad row).
+    """
+    import numpy as np
+
+    data = load_npz(path, ("ids", "embeddings"), "embeddings file")
+    file = str(path)
+    ids = [str(s) for s in np.ravel(data["ids"])]
+    raw = data["embeddings"]
+    if not (np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
+        raise GemvizError(f"'embeddings' must hold numbers, found {raw.dtype}", file=file)
+    emb = raw.astype(np.float32)
+    if emb.ndim != 2 or emb.shape[0] != len(ids) or emb.shape[1] == 0:
+        raise GemvizError(
+            f"'embeddings' must be {len(ids)} x d with d >= 1 (one row per id), got {emb.shape}",
+            file=file,
+        )
+    finite = np.isfinite(emb).all(axis=1)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        raise GemvizError(
+            f"{int((~finite).sum())} embedding row(s) hold NaN or infinite values (first: "
+            f"'{ids[row]}'); re-run scoring for them",
+            file=file,
+            row=row + 1,
+        )
+    return ids, emb

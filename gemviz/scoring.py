@@ -116,19 +116,12 @@ def load_embeddings(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
         (sample ids, float32 array n x d).
 
     Raises:
-        GemvizError: The file is missing, damaged, or lacks ``ids``/``embeddings``.
+        GemvizError: The file is missing or damaged, lacks ``ids``/``embeddings``, or they
+            are not one row of finite numbers per id.
     """
-    from gemviz.inputs import load_npz
+    from gemviz.inputs import load_embeddings_file
 
-    data = load_npz(path, ("ids", "embeddings"), "embeddings file")
-    ids = [str(s) for s in data["ids"]]
-    try:
-        emb = np.asarray(data["embeddings"], dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise GemvizError(f"'embeddings' must be numbers ({exc})", file=str(path)) from None
-    if emb.ndim != 2 or emb.shape[0] != len(ids):
-        raise GemvizError("ids and embeddings do not match in length", file=str(path))
-    return ids, emb
+    return load_embeddings_file(path)
 
 
 @dataclass
@@ -279,9 +272,6 @@ def _load_final(final: Path, ids: list[str]) -> np.ndarray | None:
         return None
     if got != ids:
         _discard(final, "its sample ids do not match the split")
-        return None
-    if not np.isfinite(emb).all():
-        _discard(final, "it holds non-finite numbers")
         return None
     return emb
 

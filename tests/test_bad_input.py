@@ -847,6 +847,30 @@ CASES = [
         maha(lambda d, p: put(d / "t.npz", (p["test_emb"]).read_bytes()[:200])),
         words=("t.npz",),
     ),
+    Case(
+        "npz",
+        "npz-nan-row",
+        maha(lambda d, p: _emb_variant(d, p, "nan.npz", "nan")),
+        words=("nan.npz", "row 4", "NaN"),
+    ),
+    Case(
+        "npz",
+        "npz-strings",
+        maha(lambda d, p: _emb_variant(d, p, "str.npz", "str")),
+        words=("str.npz", "numbers"),
+    ),
+    Case(
+        "npz",
+        "npz-one-dimensional",
+        maha(lambda d, p: _emb_variant(d, p, "flat.npz", "flat")),
+        words=("flat.npz", "x d"),
+    ),
+    Case(
+        "npz",
+        "npy-not-npz",
+        maha(lambda d, p: _emb_variant(d, p, "one.npy", "npy")),
+        words=("one.npy", "single .npy"),
+    ),
     # -- score options and environment
     Case(
         "score-option",
@@ -982,6 +1006,23 @@ CASES = [
     ),
     Case("workspace", "list-with-a-broken-one", broken_beside_good, expect="ok", words=("BROKEN",)),
 ]
+
+
+def _emb_variant(d, p, name, how):
+    data = np.load(p["test_emb"])
+    ids, emb = data["ids"], data["embeddings"].copy()
+    if how == "nan":
+        emb[3, 0] = np.nan
+    elif how == "str":
+        emb = emb.astype(str)
+    elif how == "flat":
+        emb = emb[:, 0]
+    else:
+        with open(d / name, "wb") as fh:
+            np.save(fh, emb)
+        return d / name
+    np.savez(d / name, ids=ids, embeddings=emb)
+    return d / name
 
 
 def _ws_missing_file(d, p):

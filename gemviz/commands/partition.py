@@ -66,17 +66,12 @@ def load_embeddings_for(path: str, ids: list[str], samples_file: str) -> np.ndar
     """Embeddings from an ``.npz`` (arrays ``ids``, ``embeddings``) in the order of ``ids``.
 
     Raises:
-        GemvizError: Unreadable file, missing arrays, or ids not matching the samples.
+        GemvizError: Unreadable file, missing arrays, non-finite or non-numeric rows, or ids
+            not matching the samples.
     """
-    from gemviz.inputs import load_npz
+    from gemviz.inputs import load_embeddings_file
 
-    data = load_npz(path, ("ids", "embeddings"), "embeddings file")
-    emb_ids = [str(s) for s in data["ids"]]
-    emb = data["embeddings"]
-    if emb.ndim != 2 or emb.shape[0] != len(emb_ids):
-        raise GemvizError(
-            f"'embeddings' must be {len(emb_ids)} x d (one row per id), got {emb.shape}", file=path
-        )
+    emb_ids, emb = load_embeddings_file(path)
     return emb[align(ids, emb_ids, samples_file, path)]
 
 
