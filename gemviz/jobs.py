@@ -152,8 +152,11 @@ def status(jid: str) -> JobStatus:
     if child is not None and child.poll() is not None:
         _CHILDREN.pop(jid, None)
     prog = _read_json(folder / "progress.json") or {}
-    done, total = int(prog.get("done") or 0), int(prog.get("total") or 0)
-    started = float(prog.get("started") or info.get("created") or time.time())
+    try:
+        done, total = int(prog.get("done") or 0), int(prog.get("total") or 0)
+        started = float(prog.get("started") or info.get("created") or time.time())
+    except (TypeError, ValueError):  # a foreign or damaged progress file: show no progress
+        prog, done, total, started = {}, 0, 0, time.time()
     exit_info = _read_json(folder / "exit.json")
     cancelled = (folder / "cancelled").exists()
     if exit_info is not None or not _alive(info.get("pid")):
@@ -231,13 +234,17 @@ def format_eta(seconds: float | None) -> str:
 
 
 def _alive(pid: int | None) -> bool:
-    if not pid:
+    if not isinstance(pid, int) or pid <= 0:
         return False
     try:
         with open(f"/proc/{pid}/stat") as fh:
             # A zombie has exited; only its parent has not collected it yet.
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
+            if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return False
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            # After a reboot the pid may belong to another program: only our runner counts.
+            return b"gemviz.jobs" in fh.read()
+    except (OSError, IndexError):
         try:
             os.kill(pid, 0)
         except (ProcessLookupError, PermissionError):
@@ -246,10 +253,12 @@ def _alive(pid: int | None) -> bool:
 
 
 def _read_json(path: Path) -> dict | None:
+    """A state file's object, or None when it is missing, damaged or not an object."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
+    return data if isinstance(data, dict) else None
 
 
 def _log_tail(path: Path, lines: int = 5) -> str:

@@ -1439,3 +1439,22 @@ def test_broken_workspace_does_not_take_down_the_app(tmp_path, monkeypatch):
     )
     assert not at.exception, [e.value for e in at.exception]
     assert good.slug
+
+
+@pytest.mark.parametrize(
+    "what",
+    ["job.json a list", "progress.json junk", "pid of another program"],
+)
+def test_damaged_job_state_reads_as_stopped(tmp_path, monkeypatch, what):
+    from gemviz import jobs
+
+    monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
+    folder = jobs.job_folder("j1")
+    folder.mkdir(parents=True)
+    info = {"argv": ["x"], "created": time.time(), "pid": os.getpid()}  # pytest is no runner
+    put(folder / "job.json", "[1, 2]" if what == "job.json a list" else json.dumps(info))
+    if what == "progress.json junk":
+        put(folder / "progress.json", '{"done": "many", "total": [3]}')
+    got = jobs.status("j1")
+    tally(Case("fault", f"job state: {what}", lambda d, p: []), "ok")
+    assert got.state == (jobs.MISSING if what == "job.json a list" else jobs.FAILED)
