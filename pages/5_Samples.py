@@ -8,6 +8,7 @@ from gemviz import annotations as notes
 from gemviz import samples as smp
 from gemviz.data import EXACT_MATCH, ID, TYPE_MATCH
 from gemviz.errors import GemvizError
+from gemviz.stability import id_probability
 from gemviz.ui_cache import (
     clear_samples_selection,
     current_sample,
@@ -36,7 +37,7 @@ except GemvizError as exc:
     st.error(str(exc))
     annotated = {}
 table = notes.with_annotations(sample_table(str(ws.json_path), ws.fingerprint()), annotated)
-probs = {n: r.mean(axis=0) for n, r in stability_refits(ws, study).items()}
+probs = {n: id_probability(r) for n, r in stability_refits(ws, study).items()}
 table = smp.with_id_probability(table, probs)
 ANY = "any"
 # Filters ("f_" keys) survive page switches, each workspace keeping its own.

@@ -191,3 +191,13 @@ def test_set_difference_on_real_aitz_scores(gem_public):
     assert row.n == (study.is_id("loose") & ~study.is_id("tight")).sum() > 30
     # A coin-flip model: any "difference" must not be called significant here.
     assert row.p_value > 0.05 and row.verdict.startswith(("no detectable", "too uncertain"))
+
+
+def test_venn_regions_count_clusters():
+    tasks = ["t0", "t0", "t1", "t1", "t2", "t3"]
+    study = _study({"a": "iiiioo", "b": "iiooio"}, tasks=tasks)
+    regions = venn_regions(study, ["a", "b"]).set_index("region")
+    # a only = steps 2, 3 (task t1); b only = step 4 (t2); a & b = steps 0, 1 (t0).
+    assert regions.loc["a only", ["count", "clusters"]].tolist() == [2, 1]
+    assert regions.loc["b only", ["count", "clusters"]].tolist() == [1, 1]
+    assert regions.loc["a & b", ["count", "clusters"]].tolist() == [2, 1]
