@@ -221,6 +221,8 @@ def workspace_refits(
         splitter = make_splitter(method, **params)
         if splitter.input != "scores":
             raise GemvizError(f"stability of the '{method}' method (embeddings) is not supported")
+        if name not in study.scores:
+            raise GemvizError(f"splitter '{name}' has no test input scores to relabel")
         x_test = study.scores[name].to_numpy(dtype=float)
         if not np.isfinite(x_test).all():
             raise GemvizError(f"splitter '{name}' has test steps without an input score")

@@ -150,7 +150,8 @@ def stability_refits(ws: Workspace, study: Study) -> dict[str, np.ndarray]:
                 else None,
             )
         except GemvizError as exc:
-            st.error(str(exc))
+            if bar is not None:  # reading what is cached stays silent; a refit asked for says why
+                st.error(str(exc))
             got = None
         if bar is not None:
             bar.empty()
