@@ -249,9 +249,16 @@ def write_json_atomic(path: str | os.PathLike, obj: Any, indent: int | None = 1)
 
 
 def write_records(path: str | os.PathLike, records: list[dict[str, Any]]) -> Path:
-    """Write records in the format given by the suffix of ``path`` (JSON array by default)."""
+    """Write records in the format given by the suffix of ``path`` (JSON array by default).
+
+    In JSON and JSON lines, NaN and infinite values (which JSON cannot hold) become null.
+    """
     p = Path(path)
     suffix = p.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        # JSON has no NaN or infinity; an input may carry them in fields gemviz passes through
+        # (Python's reader accepts them): they are written as null.
+        records = [_finite_only(r) for r in records]
     if suffix in (".jsonl", ".ndjson"):
         lines = [
             json.dumps(r, ensure_ascii=False, allow_nan=False, default=_json_default)
@@ -269,6 +276,17 @@ def write_records(path: str | os.PathLike, records: list[dict[str, Any]]) -> Pat
                 frame.to_parquet(tmp, index=False)
         return p
     return write_json_atomic(p, records)
+
+
+def _finite_only(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (at any depth) replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_only(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_only(v) for v in value]
+    return value
 
 
 def _json_default(value: Any) -> Any:

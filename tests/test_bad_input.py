@@ -733,6 +733,13 @@ CASES = [
         table("overlap", extra=["--n-perm", "0"]),
         words=("--n-perm",),
     ),
+    Case(
+        "consistency",
+        "nan-in-a-passed-through-field",
+        match(gt=lambda d, p: put(d / "gn.json", with_nan_field(p))),
+        expect="ok",
+        outputs=("res.json", "res.summary.json"),
+    ),
     # -- output safety: refused before the work; inputs never replaced
     Case(
         "output",
@@ -1006,6 +1013,11 @@ CASES = [
     ),
     Case("workspace", "list-with-a-broken-one", broken_beside_good, expect="ok", words=("BROKEN",)),
 ]
+
+
+def with_nan_field(p) -> str:
+    """The test records with a NaN in a field gemviz only passes through."""
+    return json_text(records(p["test"])).replace('"task": ', '"extra": NaN, "task": ', 1)
 
 
 def _emb_variant(d, p, name, how):
