@@ -1470,3 +1470,64 @@ def test_damaged_job_state_reads_as_stopped(tmp_path, monkeypatch, what):
     got = jobs.status("j1")
     tally(Case("fault", f"job state: {what}", lambda d, p: []), "ok")
     assert got.state == (jobs.MISSING if what == "job.json a list" else jobs.FAILED)
+
+
+WS_VARIANTS = {
+    "binary results": lambda d, p: {
+        "models": [{"name": "m", "results": str(binary(d, p, "jr.json"))}]
+    },
+    "FIFO test set": lambda d, p: {"test": str(fifo(d, p, "ft.json"))},
+    "missing labeled file": lambda d, p: {
+        "splitters": [{"name": "a", "labeled": str(d / "gone.json")}]
+    },
+    "UTF-16 labeled file": lambda d, p: {
+        "splitters": [{"name": "a", "labeled": str(utf16(d, p, "u.json"))}]
+    },
+    "junk embeddings": lambda d, p: {
+        "splitters": [
+            {
+                "name": "a",
+                "labeled": str(p["a"]),
+                "train_embeddings": str(put(d / "j1.npz", "junk")),
+                "test_embeddings": str(put(d / "j2.npz", "junk")),
+            },
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize("variant", list(WS_VARIANTS))
+def test_every_page_shows_a_bad_workspace_file_as_an_error(tmp_path, monkeypatch, variant):
+    """A workspace naming a bad file: every page runs; the pages that read it say so."""
+    from streamlit.testing.v1 import AppTest
+
+    from gemviz.workspace import workspaces_root
+
+    monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
+    d = tmp_path / "d"
+    d.mkdir()
+    p = make_study(d)
+    spec = {
+        "name": "bad",
+        "test": str(p["test"]),
+        "splitters": [{"name": "a", "labeled": str(p["a"])}, {"name": "b", "labeled": str(p["b"])}],
+        "models": [{"name": "m1", "results": str(p["m1"])}],
+    }
+    change = WS_VARIANTS[variant](d, p)
+    if "splitters" in change:
+        change["splitters"] = change["splitters"] + [{"name": "b", "labeled": str(p["b"])}]
+    spec.update(change)
+    folder = workspaces_root() / "bad"
+    folder.mkdir(parents=True)
+    put(folder / "workspace.json", json.dumps(spec))
+    before = snapshot(d)
+    errors = 0
+    for page in sorted((ROOT / "pages").glob("*.py")):
+        at = AppTest.from_file(str(page), default_timeout=60)
+        at.session_state["workspace"] = "bad"
+        at.query_params["workspace"] = "bad"
+        at.run()
+        assert not at.exception, (page.name, [e.value for e in at.exception])
+        errors += bool(at.error)
+    tally(Case("page", f"workspace with {variant}: every page", lambda d, p: []), "error")
+    assert errors >= 1 and snapshot(d) == before
