@@ -1363,6 +1363,7 @@ def test_concurrent_runs_coordinate(fake_study, tmp_path):
     )
     assert codes == [0, 0], outs
     assert "Traceback" not in outs[0][1] + outs[1][1]
+    assert "waiting for it" in outs[0][1] + outs[1][1]  # one run waited for the other
     _same_outputs(d / "one", d / "two")
     for entry in _entries(tmp_path):
         left = [x.name for x in entry.iterdir() if x.name not in ("embeddings.npz", ".lock")]
@@ -1382,7 +1383,23 @@ def test_kill_9_and_resume(fake_study, tmp_path, monkeypatch):
     proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert not (d / "killed").exists()  # no partial output
-    rc, err = _score(d, p, "resumed")
+    kind, rc, out, err = run_cli(
+        [
+            "score",
+            "--method",
+            "fake",
+            "--train",
+            str(p["train"]),
+            "--test",
+            str(p["test"]),
+            "--out-dir",
+            str(d / "resumed"),
+            "--batch-size",
+            "4",
+        ]
+    )
+    cached = int(out.split(" sample(s), ")[1].split(" from the cache")[0])
+    assert kind == "ran" and cached > 0, out  # the batches finished before the kill are kept
     tally(
         Case("fault", "kill -9 mid-run, then resume", lambda d, p: []),
         "ok" if rc == 0 else f"exit {rc}",
