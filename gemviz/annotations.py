@@ -11,7 +11,6 @@ tags, the filtered-ids CSV carries them, the report lists the annotated steps an
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from gemviz.errors import GemvizError
+from gemviz.inputs import loads_json, read_text
 from gemviz.io import write_json_atomic
 
 FILE = "annotations.json"
@@ -82,7 +82,7 @@ def load(folder: str | os.PathLike) -> dict[str, Annotation]:
     if not path.is_file():
         return {}
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = loads_json(read_text(path, "annotations file"), str(path))
         steps = raw["steps"]
         return {
             str(sid): Annotation(

@@ -271,3 +271,30 @@ def load_embeddings_file(path: str | os.PathLike) -> tuple[list[str], Any]:
             row=row + 1,
         )
     return ids, emb
+
+
+def notice(message: str) -> None:
+    """One line on stderr about something gemviz fixed by itself (e.g. a damaged cache file)."""
+    import sys
+
+    print(f"gemviz: notice: {message}", file=sys.stderr, flush=True)
+
+
+def read_cache_npz(path: str | os.PathLike, arrays: tuple[str, ...]) -> dict[str, Any] | None:
+    """A cache file's arrays, or None when it is missing or damaged (then it is removed).
+
+    Caches are rebuilt from their inputs, so a zero-length, truncated or foreign cache file
+    is deleted with a one-line :func:`notice` and the caller recomputes it.
+    """
+    p = Path(path)
+    if not p.is_file():
+        return None
+    try:
+        return load_npz(p, arrays, "cache file")
+    except GemvizError as exc:
+        if p.exists():
+            p.unlink(missing_ok=True)
+            notice(
+                f"removed the damaged cache file {p} ({exc.detail.split('; ')[-1]}); it is rebuilt"
+            )
+        return None

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from gemviz.errors import GemvizError
+from gemviz.inputs import read_cache_npz
 from gemviz.io import atomic_path
 from gemviz.paths import cache_dir
 
@@ -253,18 +254,17 @@ def cached_neighbours(
     if metric not in METRICS:
         raise GemvizError(f"unknown metric '{metric}'; use one of {', '.join(METRICS)}")
     path = cache_dir("neighbours") / f"{cache_key(train_path, test_path, k, metric)}.npz"
-    if cache and path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                return NeighbourTable(
-                    [str(s) for s in data["test_ids"]],
-                    [str(s) for s in data["train_ids"]],
-                    data["indices"].astype(np.int64),
-                    data["distances"].astype(np.float64),
-                    metric,
-                )
-        except (OSError, KeyError, ValueError):
-            pass  # a damaged cache file is recomputed and replaced
+    data = (
+        read_cache_npz(path, ("test_ids", "train_ids", "indices", "distances")) if cache else None
+    )
+    if data is not None:  # a damaged cache file is removed by read_cache_npz and recomputed
+        return NeighbourTable(
+            [str(s) for s in data["test_ids"]],
+            [str(s) for s in data["train_ids"]],
+            data["indices"].astype(np.int64),
+            data["distances"].astype(np.float64),
+            metric,
+        )
     train_ids, train = load_embeddings(train_path)
     test_ids, test = load_embeddings(test_path)
     found = search(train, test, k=k, metric=metric)

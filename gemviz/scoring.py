@@ -31,7 +31,6 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ import numpy as np
 from gemviz.data import IMAGE, SCORE, TASK, sample_ids
 from gemviz.embed import Embedder, Sample, make_embedder
 from gemviz.errors import GemvizError
+from gemviz.inputs import notice
 from gemviz.io import atomic_path, read_records, write_json_atomic, write_records
 from gemviz.paths import cache_dir
 
@@ -208,11 +208,6 @@ def cache_key(embedder: Embedder, samples: Sequence[Sample]) -> str:
 
 
 # ----------------------------------------------------------------------------- embedding
-
-
-def notice(message: str) -> None:
-    """One line on stderr about something gemviz fixed by itself (e.g. a damaged cache file)."""
-    print(f"gemviz: notice: {message}", file=sys.stderr, flush=True)
 
 
 def _discard(path: Path, reason: str) -> None:

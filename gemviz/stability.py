@@ -27,6 +27,7 @@ import pandas as pd
 
 from gemviz import clusters as clusters_mod
 from gemviz.errors import GemvizError
+from gemviz.inputs import read_cache_npz
 from gemviz.splitters import Splitter, make_splitter, splitter_params
 from gemviz.stats import SEED
 
@@ -228,10 +229,9 @@ def workspace_refits(
             raise GemvizError(f"splitter '{name}' has test steps without an input score")
         key = _key(entry.train_scores, entry.labeled, method, params, resamples, seed, workspace)
         path = cache_dir("stability") / f"{key}.npz"
-        if path.exists():
-            with np.load(path) as data:
-                bits, n = data["bits"], int(data["n"])
-            out[name] = np.unpackbits(bits, axis=1, count=n).astype(bool)
+        cached = read_cache_npz(path, ("bits", "n"))  # a damaged file is removed, then redone
+        if cached is not None:
+            out[name] = np.unpackbits(cached["bits"], axis=1, count=int(cached["n"])).astype(bool)
             continue
         if not compute:
             return None

@@ -1548,3 +1548,42 @@ def test_every_page_shows_a_bad_workspace_file_as_an_error(tmp_path, monkeypatch
         errors += bool(at.error)
     tally(Case("page", f"workspace with {variant}: every page", lambda d, p: []), "error")
     assert errors >= 1 and snapshot(d) == before
+
+
+@pytest.mark.parametrize("damage", ["zero-length", "truncated"])
+def test_damaged_neighbours_cache_heals(tmp_path, monkeypatch, damage):
+    monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
+    d = tmp_path / "d"
+    d.mkdir()
+    p = make_study(d)
+    argv = [
+        "neighbours",
+        "--train-embeddings",
+        str(p["train_emb"]),
+        "--test-embeddings",
+        str(p["test_emb"]),
+        "--format",
+        "csv",
+    ]
+    kind, rc, first_out, _ = run_cli(argv)
+    assert kind == "ran" and rc == 0
+    (cached,) = (tmp_path / "cache" / "neighbours").glob("*.npz")
+    data = cached.read_bytes()
+    cached.write_bytes(b"" if damage == "zero-length" else data[: len(data) // 3])
+    kind, rc, out, err = run_cli(argv)
+    tally(
+        Case("fault", f"damaged neighbours cache ({damage})", lambda d, p: []),
+        "ok" if rc == 0 else f"exit {rc}",
+    )
+    assert kind == "ran" and rc == 0 and out == first_out
+    assert err.count("notice: removed the damaged cache file") == 1, err
+
+
+def test_deep_annotations_file_is_a_clear_error(tmp_path):
+    from gemviz import annotations
+    from gemviz.errors import GemvizError
+
+    put(tmp_path / annotations.FILE, "[" * 50_000 + "]" * 50_000)
+    with pytest.raises(GemvizError, match=r"annotations\.json"):
+        annotations.load(tmp_path)
+    tally(Case("workspace", "annotations.json nested 50,000 deep", lambda d, p: []), "error")
