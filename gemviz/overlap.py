@@ -32,7 +32,7 @@ VENN_COLUMNS = ["region", "members", "count", "clusters", "ids"]
 DRILL_COLUMNS = [
     "region", "model", "metric", "n", "n_clusters", "mean", "lo", "hi",
     "ref_name", "ref_n", "ref_clusters", "ref_mean", "diff", "diff_lo", "diff_hi",
-    "p_value", "p_adjusted", "too_small", "verdict",
+    "p_value", "p_adjusted", "test", "too_small", "verdict",
 ]  # fmt: skip
 
 
@@ -108,7 +108,10 @@ def set_difference(
     ``mean(region) - mean(A's ID set)`` is tested by permuting whole clusters (tasks or
     episodes) within A's ID set, and its interval inverts that same permutation test
     (:func:`gemviz.stats.region_test`), so a row's verdict never contradicts its interval. The
-    null hypothesis is "the region's clusters behave like the rest of A's ID set".
+    null hypothesis is "the region's clusters behave like the rest of A's ID set". When some
+    cluster straddles the region and the rest of the set (scores varying within a task), the
+    region is compared with the rest by the cluster-robust t instead; ``test`` names the
+    method of each row.
 
     The rows of one call form one family: ``p_adjusted`` is Holm's (or BH's) adjustment of
     their ``p_value``; :func:`readjust` re-adjusts a concatenation of several calls. The
@@ -176,6 +179,7 @@ def set_difference(
                     "diff_lo": test["lo"][j],
                     "diff_hi": test["hi"][j],
                     "p_value": test["p"][j],
+                    "test": test["method"],
                 }
             )
     return readjust(pd.DataFrame(rows, columns=DRILL_COLUMNS), adjust, margin)
