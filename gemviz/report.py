@@ -300,7 +300,7 @@ def _venn(ctx: _Context) -> Section:
         figures[f"venn_{label}.png"] = png
         parts.append(
             f"<div>{_img(png, f'Venn diagram of the {label} sets')}"
-            f"{_table(regions[['region', 'count']])}</div>"
+            f"{_table(regions[['region', 'count', 'clusters']])}</div>"
         )
     parts.append("</div>")
     return "\n".join(parts), figures
