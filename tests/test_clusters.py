@@ -49,3 +49,16 @@ def test_study_knows_its_clusters():
     assert study.clusters_in(np.array([1, 1, 0, 0], bool)) == 1
     flat = study.with_clusters("none")
     assert flat.cluster_by == "none" and flat.n_clusters == 4
+
+
+def test_choices_offer_auto_none_and_grouping_fields():
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "task": ["t", "t", "u"],
+            "episode_id": [1, 1, 2],
+            "app": ["x", "y", "z"],  # all distinct: groups nothing
+            "input_score": [0.1, 0.2, 0.3],
+        }
+    )
+    assert clusters.choices(frame) == ["auto", "none", "episode_id", "task"]

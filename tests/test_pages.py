@@ -335,13 +335,13 @@ def test_metrics_slices_by_action_type_and_field(workspace):
     at = run_page("3_Metrics.py", workspace)
     options = at.selectbox(key="slice_by").options
     assert options[0] == "action_type"
-    sliced = next(d.value for d in at.dataframe if "n_clusters" in d.value.columns)
+    sliced = next(d.value for d in at.dataframe if "slice" in d.value.columns)
     assert {"slice", "label", "mean", "lo", "hi", "n", "n_clusters", "small"} <= set(sliced)
     assert "click" in set(sliced["slice"])
     other = next(o for o in options if o != "action_type")
     at.selectbox(key="slice_by").set_value(other).run()
     assert not at.exception, [e.value for e in at.exception]
-    sliced = next(d.value for d in at.dataframe if "n_clusters" in d.value.columns)
+    sliced = next(d.value for d in at.dataframe if "slice" in d.value.columns)
     assert "click" not in set(sliced["slice"])
 
 
