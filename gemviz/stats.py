@@ -529,6 +529,41 @@ def clustered_diff(
     }
 
 
+def difference(
+    values: ArrayLike,
+    in_a: ArrayLike,
+    in_b: ArrayLike | None = None,
+    clusters: ArrayLike | None = None,
+    confidence: float = 0.95,
+) -> DiffEstimate:
+    """One :func:`clustered_diff` as a :class:`DiffEstimate` (1-D ``values``).
+
+    Args:
+        values: One value per step.
+        in_a, in_b: Masks of the two sets (``in_b`` None: ``mean(values[in_a])`` against 0).
+        clusters: Cluster code per step; None for singletons.
+        confidence: Two-sided level of the interval.
+    """
+    out = clustered_diff(
+        np.asarray(values, dtype=float),
+        np.asarray(in_a, dtype=bool),
+        None if in_b is None else np.asarray(in_b, dtype=bool),
+        None if clusters is None else np.asarray(clusters),
+        confidence,
+    )
+    return DiffEstimate(
+        float(out["diff"][0]),
+        float(out["lo"][0]),
+        float(out["hi"][0]),
+        float(out["p"][0]),
+        int(out["n_a"][0]),
+        int(out["n_b"][0]),
+        int(out["k_a"][0]),
+        int(out["k_b"][0]),
+        float(out["df"][0]),
+    )
+
+
 def region_test(
     values: np.ndarray,
     ref: np.ndarray,

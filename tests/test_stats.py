@@ -13,6 +13,7 @@ from gemviz.stats import (
     bootstrap_diff,
     bootstrap_means,
     clustered_diff,
+    difference,
     mcnemar_exact,
     mean_estimate,
     permutation_pvalue,
@@ -209,3 +210,14 @@ def test_clustered_diff_one_sample_is_the_paired_t_test():
     assert out["p"][0] == pytest.approx(t.pvalue)
     lo, hi = t.confidence_interval(0.95)
     assert (out["lo"][0], out["hi"][0]) == pytest.approx((lo, hi))
+
+
+def test_difference_wraps_clustered_diff():
+    rng = np.random.default_rng(SEED)
+    values = rng.integers(0, 2, 60)
+    codes = np.repeat(np.arange(12), 5)
+    in_a = codes < 5
+    est = difference(values, in_a, ~in_a, codes)
+    assert est.diff == pytest.approx(values[in_a].mean() - values[~in_a].mean())
+    assert (est.n_a, est.n_b, est.clusters_a, est.clusters_b, est.df) == (25, 35, 5, 7, 4.0)
+    assert est.lo < est.diff < est.hi and 0 < est.p <= 1
