@@ -1349,21 +1349,32 @@ def _spawn(d, p, out, env_extra) -> subprocess.Popen:
     )
 
 
+def _wait_for_part(tmp_path, timeout=60.0) -> None:
+    """Until the first finished batch of a spawned run is in the cache."""
+    deadline = time.monotonic() + timeout
+    scores = tmp_path / "cache" / "scores"
+    while time.monotonic() < deadline:
+        if scores.exists() and any(scores.glob("*/part-*.npz")):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the spawned run wrote no batch")
+
+
 def test_concurrent_runs_coordinate(fake_study, tmp_path):
+    """A second run (this process) on the same inputs while the first is mid-way."""
     d, p = fake_study
-    slow = {"GEMVIZ_FAKE_DELAY": "0.15"}
-    first_run = _spawn(d, p, "one", slow)
-    time.sleep(0.3)
-    second = _spawn(d, p, "two", slow)
-    outs = [proc.communicate(timeout=120) for proc in (first_run, second)]
-    codes = [first_run.returncode, second.returncode]
+    first_run = _spawn(d, p, "one", {"GEMVIZ_FAKE_DELAY": "0.1"})
+    _wait_for_part(tmp_path)
+    rc, err = _score(d, p, "two")
+    _out, first_err = first_run.communicate(timeout=120)
+    codes = [first_run.returncode, rc]
     tally(
         Case("fault", "two concurrent score runs", lambda d, p: []),
         "ok" if codes == [0, 0] else f"exit {codes}",
     )
-    assert codes == [0, 0], outs
-    assert "Traceback" not in outs[0][1] + outs[1][1]
-    assert "waiting for it" in outs[0][1] + outs[1][1]  # one run waited for the other
+    assert codes == [0, 0], (first_err, err)
+    assert "Traceback" not in first_err + err
+    assert "waiting for it" in err  # the second run waited for the first, then reused it
     _same_outputs(d / "one", d / "two")
     for entry in _entries(tmp_path):
         left = [x.name for x in entry.iterdir() if x.name not in ("embeddings.npz", ".lock")]
@@ -1373,12 +1384,7 @@ def test_concurrent_runs_coordinate(fake_study, tmp_path):
 def test_kill_9_and_resume(fake_study, tmp_path, monkeypatch):
     d, p = fake_study
     proc = _spawn(d, p, "killed", {"GEMVIZ_FAKE_DELAY": "0.3"})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        scores = tmp_path / "cache" / "scores"
-        if scores.exists() and any(scores.glob("*/part-*.npz")):
-            break
-        time.sleep(0.05)
+    _wait_for_part(tmp_path)
     proc.kill()
     proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
@@ -1494,12 +1500,6 @@ WS_VARIANTS = {
         "models": [{"name": "m", "results": str(binary(d, p, "jr.json"))}]
     },
     "FIFO test set": lambda d, p: {"test": str(fifo(d, p, "ft.json"))},
-    "missing labeled file": lambda d, p: {
-        "splitters": [{"name": "a", "labeled": str(d / "gone.json")}]
-    },
-    "UTF-16 labeled file": lambda d, p: {
-        "splitters": [{"name": "a", "labeled": str(utf16(d, p, "u.json"))}]
-    },
     "junk embeddings": lambda d, p: {
         "splitters": [
             {
