@@ -34,9 +34,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from fake_embedder import register
+from fake_embedder import FakeEmbedder
 
 from gemviz.cli import main
+from gemviz.embed import EMBEDDERS
 from gemviz.io import write_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1226,7 +1227,8 @@ def test_workspace_page_upload(page_ws, what, key, name, data, error):
 @pytest.fixture
 def fake_study(tmp_path, monkeypatch):
     """Train/test files and a fresh cache for the ``fake`` embedder."""
-    register()
+    # Registered for this test only: the registry is global and other tests list it.
+    monkeypatch.setitem(EMBEDDERS, "fake", FakeEmbedder)
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
     d = tmp_path / "d"
     d.mkdir()
