@@ -906,6 +906,7 @@ CASES = [
         score(extra=["--prompt-template", "PIPE"]),
         words=("pipe.json", "FIFO"),
     ),
+    Case("score-option", "gem-seed-negative", part(extra=["--seed", "-1"]), words=("--seed",)),
     # -- workspaces and the report
     Case(
         "workspace",

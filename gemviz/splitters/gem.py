@@ -270,6 +270,11 @@ class GemSplitter(Splitter):
         """Raise :class:`GemvizError` for an invalid parameter."""
         _check_sigma(self.sigma)
         _check_int("max_components", self.max_components, 1)
+        if self.random_state is not None:
+            # scikit-learn takes seeds in [0, 2**32 - 1]; say so before the fit does
+            seed = _check_int("random_state (--seed)", self.random_state, 0)
+            if seed > 2**32 - 1:
+                raise GemvizError(f"random_state (--seed) must be below 2**32, got {seed}")
         if self.search_sample is not None:
             _check_int("search_sample", self.search_sample, 2)
 
