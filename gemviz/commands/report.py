@@ -10,6 +10,7 @@ writes the figures as PNG files for slides.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from gemviz.errors import GemvizError
@@ -59,7 +60,11 @@ def run(args: argparse.Namespace) -> int:
         ws.cluster_by = args.cluster_by  # for this report only; workspace.json is not changed
     inputs = [ws.json_path, *ws.files()]
     out = check_output(args.out, inputs)
-    zip_out = check_output(args.zip, [*inputs, out], option="--zip") if args.zip else None
+    if args.zip and os.path.realpath(args.zip) == str(out):
+        raise GemvizError(
+            "--zip and --out name the same file; give the ZIP its own name", file=args.zip
+        )
+    zip_out = check_output(args.zip, inputs, option="--zip") if args.zip else None
     projection = splitter = None
     if args.umap:
         projection, splitter = _projection(ws)
