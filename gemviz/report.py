@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from gemviz import static_figures
-from gemviz.data import EXACT_MATCH, METRICS, TASK
+from gemviz.data import METRICS, TASK
 from gemviz.errors import GemvizError
 from gemviz.io import atomic_path, write_text_atomic
 from gemviz.study import Study
@@ -307,39 +307,44 @@ def _venn(ctx: _Context) -> Section:
 
 
 def _set_difference(ctx: _Context) -> Section:
+    from itertools import combinations
+
     from gemviz.overlap import set_difference
 
     study = ctx.inputs.study
     if len(study.splitters) < 2 or not study.models:
         return _note("The drill-down needs two splitters and at least one model."), {}
-    a, b = study.splitters[:2]
-    frame = set_difference(study, a, b, metric=EXACT_MATCH)
-    cols = [
-        c
-        for c in (
-            "region",
-            "model",
-            "n",
-            "n_clusters",
-            "mean",
-            "ref_name",
-            "ref_mean",
-            "diff",
-            "diff_lo",
-            "diff_hi",
-            "p_value",
-            "p_adjusted",
-            "verdict",
-        )
-        if c in frame.columns
-    ]
-    intro = (
-        f"Exact match of each model on the steps only one of <b>{html.escape(a)}</b> and "
-        f"<b>{html.escape(b)}</b> calls ID, next to its mean on that splitter's ID set. "
-        f"The test permutes whole {cluster_unit(study.cluster_by)} within that ID set; "
-        "p_adjusted is Holm's over the rows shown, and the verdict uses it."
+    wanted = (
+        "region",
+        "model",
+        "n",
+        "n_clusters",
+        "mean",
+        "ref_name",
+        "ref_mean",
+        "diff",
+        "diff_lo",
+        "diff_hi",
+        "p_value",
+        "p_adjusted",
+        "verdict",
     )
-    return f"<p>{intro}</p>{_table(frame[cols])}", {}
+    parts = [
+        "<p>For every pair of splitters and both metrics: each model's mean on the steps only "
+        "one of the two calls ID, next to its mean on that splitter's ID set. The test permutes "
+        f"whole {cluster_unit(study.cluster_by)} within that ID set; p_adjusted is Holm's over "
+        "the rows of one table, and the verdict uses it.</p>"
+    ]
+    # Every pair and both metrics, as the Metrics page can show each of them.
+    for a, b in combinations(study.splitters, 2):
+        for metric in METRICS:
+            frame = set_difference(study, a, b, metric=metric)
+            cols = [c for c in wanted if c in frame.columns]
+            parts.append(
+                f"<h3>{html.escape(a)} vs {html.escape(b)}: "
+                f"{html.escape(metric.replace('_', ' '))}</h3>{_table(frame[cols])}"
+            )
+    return "\n".join(parts), {}
 
 
 def _embeddings(ctx: _Context) -> Section:
@@ -592,15 +597,28 @@ def inputs_from_workspace(
     )
 
 
-def parse_examples(text: str) -> dict[str, str]:
+def parse_examples(text: str, known: Sequence[str] = ()) -> dict[str, str]:
     """Read example steps typed one per line as ``ID`` or ``ID | caption``.
+
+    Ids built from files without an ``id`` field are ``image_path|task`` and hold a bare
+    ``|`` themselves, so only a pipe with a space on either side starts a caption, and a line
+    that is a known id as a whole is always taken as that id.
+
+    Args:
+        text: The lines.
+        known: The study's sample ids, if at hand.
 
     Returns:
         Sample id -> caption (empty for the default caption), in the order typed.
     """
+    known_ids = set(known)
     out: dict[str, str] = {}
     for line in text.splitlines():
-        sid, _, caption = line.partition("|")
+        line = line.strip()
+        if line in known_ids:
+            sid, caption = line, ""
+        else:
+            sid, _, caption = line.partition(" | ")
         if sid.strip():
             out[sid.strip()] = caption.strip()
     return out

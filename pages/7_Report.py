@@ -8,7 +8,7 @@ import streamlit as st
 
 from gemviz import report
 from gemviz.errors import GemvizError
-from gemviz.ui_cache import current_workspace, demo_banner, study_or_error
+from gemviz.ui_cache import current_sample, current_workspace, demo_banner, study_or_error
 
 st.title("Meeting report")
 ws = current_workspace()
@@ -21,8 +21,9 @@ st.write(
     "drill-down, the embedding map (if a UMAP was run on the Embeddings page with its default "
     "parameters) and the example steps below; plus a ZIP of the figures as PNG for slides."
 )
-current = st.query_params.get("sample")
-default = "\n".join(report.suggest_examples(study) + ([current] if current else []))
+current = current_sample()
+known = set(study.ids)
+default = "\n".join(report.suggest_examples(study) + ([current] if current in known else []))
 text = st.text_area(
     "Example steps: one sample id per line, optionally `id | caption`",
     default,
@@ -35,7 +36,7 @@ if st.button("Build report", type="primary", key="report_build"):
         inputs = report.inputs_from_workspace(ws, study)
         built = report.build_report(
             inputs,
-            report.parse_examples(text),
+            report.parse_examples(text, study.ids),
             progress=lambda d, t, s: bar.progress(d / t, text=f"Report: {s}"),
         )
     except GemvizError as exc:

@@ -184,3 +184,175 @@ def test_sample_and_embeddings_pages_in_the_browser(server, tmp_path):
         problems += _problems(page, "embeddings")
         browser.close()
     assert not problems, "\n".join(problems)
+
+
+def _own_study_files(gem_public, folder: Path) -> dict[str, Path]:
+    """A researcher's files: GEM AITZ scores split by task, results as JSONL and as CSV."""
+    import csv
+    import json
+
+    import numpy as np
+
+    records = json.loads((gem_public / "AITZ_test_inputscore.json").read_text())
+    tasks = sorted({r["task"] for r in records})
+    rng = np.random.default_rng(42)
+    train_tasks = set(rng.choice(tasks, size=len(tasks) // 2, replace=False))
+    train = [r for r in records if r["task"] in train_tasks]
+    test = [r for r in records if r["task"] not in train_tasks][:1200]
+    mobile = json.loads((gem_public / "screenspot-mobile_inputscore.json").read_text())
+    test += mobile[:300]  # steps from another dataset: OOD for a fit on AITZ
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"train": folder / "aitz_train_scores.json", "test": folder / "test_scores.json"}
+    files["train"].write_text(json.dumps(train))
+    files["test"].write_text(json.dumps(test))
+    in_aitz = np.array([r in test[:1200] for r in test])
+    exact = rng.random(len(test)) < np.where(in_aitz, 0.55, 0.25)
+    typ = exact | (rng.random(len(test)) < 0.6)
+    files["a"] = folder / "agent_a.jsonl"
+    files["a"].write_text(
+        "".join(
+            json.dumps(
+                {
+                    "task": r["task"],
+                    "image_path": r["image_path"],
+                    "type_match": int(t),
+                    "exact_match": int(e),
+                    "prediction": "CLICK <point>[[500,500]]</point>",
+                }
+            )
+            + "\n"
+            for r, t, e in zip(test, typ, exact, strict=True)
+        )
+    )
+    exact_b = rng.random(len(test)) < np.where(in_aitz, 0.45, 0.3)
+    typ_b = exact_b | (rng.random(len(test)) < 0.5)
+    files["b"] = folder / "agent_b.csv"
+    with open(files["b"], "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["task", "image_path", "type match", "exact match"])
+        for r, t, e in list(zip(test, typ_b, exact_b, strict=True))[::-1]:
+            w.writerow([r["task"], r["image_path"], int(t), int(e)])
+    return files
+
+
+def test_own_study_from_gem_scores_to_a_coloured_report(server, tmp_path, gem_public):
+    """A new user's path: GEM AITZ scores + JSONL/CSV results -> Metrics, Overlap, Samples by
+    URL after a reload, and a report whose charts are in colour."""
+    import json
+    import re
+    from urllib.parse import quote
+
+    from playwright.sync_api import sync_playwright
+
+    from gemviz import theme
+    from gemviz.workspace import Workspace
+
+    files = _own_study_files(gem_public, tmp_path / "files")
+    env = {**os.environ, "GEMVIZ_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gemviz",
+            "workspace",
+            "create",
+            "AITZ own study",
+            "--test",
+            str(files["test"]),
+            "--scores",
+            f"gem={files['train']}",
+            "--scores",
+            f"gem-wide={files['train']}",
+            "--model",
+            f"agent-a={files['a']}",
+            "--model",
+            f"agent-b={files['b']}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    slug = done.stdout.strip().splitlines()[-1].split()[-1]
+    ws = Workspace.load(tmp_path / "cache" / "workspaces" / slug)
+    # A second splitter with other settings, as Score & Partition would save it.
+    ws.splitters[1].params["sigma"] = 1.0
+    from gemviz.data import load_scores
+    from gemviz.workspace_import import gem_labels
+
+    is_id, params = gem_labels(
+        load_scores(files["train"])["input_score"].to_numpy(),
+        load_scores(files["test"])["input_score"].to_numpy(),
+        sigma=1.0,
+    )
+    ws.save_partition("gem-wide", files["test"], is_id, replace=True, partition="gem",
+                      train_scores=str(files["train"]), params=params)  # fmt: skip
+    sample = ws.study().ids[1250]  # an id built from image_path|task: '|', '?' and all
+
+    def shot(page, name: str) -> None:
+        # Streamlit scrolls inside the app, so a tall window is what captures a whole page.
+        page.set_viewport_size({"width": 1440, "height": 2600})
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        page.set_viewport_size({"width": 1440, "height": 1000})
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        # The server's very first run goes through Streamlit's pages/ folder emulation, which
+        # reports a deep link as "page not found" once; open the root first, as users do.
+        page.goto(server)
+        _wait_rendered(page, 180)
+        for path in ("metrics", "overlap"):
+            page.goto(f"{server}/{path}?workspace={slug}")
+            _wait_rendered(page, 180)
+            assert "demo workspace" not in page.inner_text("body")
+            assert "Page not found" not in page.inner_text("body")
+            if path == "metrics":
+                page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+            shot(page, f"own_{path}")
+            problems += _problems(page, path)
+
+        page.goto(f"{server}/samples?workspace={slug}&sample={quote(sample, safe='')}")
+        _wait_rendered(page, 120)
+        page.reload()
+        _wait_rendered(page, 120)
+        assert f"workspace={slug}" in page.url and "sample=" in page.url
+        image = page.locator('[data-testid="stImage"] img').first
+        image.wait_for(timeout=30_000)
+        assert "No step with id" not in page.inner_text("body")
+        assert ws.study().samples["task"].iloc[1250] in page.inner_text("body")
+        shot(page, "own_samples_step")
+        problems += _problems(page, "samples")
+
+        # Moving to another page keeps the workspace (and step) in the URL.
+        page.locator("[data-testid='stSidebarNav'] a", has_text="Report").click()
+        _wait_rendered(page, 120)
+        assert f"workspace={slug}" in page.url, page.url
+        page.get_by_role("button", name="Build report").click()
+        page.get_by_text("Report ready").wait_for(timeout=300_000)
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Report (HTML)").click()
+        report = tmp_path / "report.html"
+        info.value.save_as(report)
+        problems += _problems(page, "report")
+        text = report.read_text()
+        colorway = json.dumps(list(theme.CATEGORICAL)).replace(" ", "")
+        assert colorway in text.replace(" ", ""), "report charts lack the gemviz palette"
+        specs = re.findall(r"Plotly\.newPlot\(.*?\)\s*};?", text, re.S)
+        assert not re.search(r"#0000(0[1-9a-f]|1[0-9a-f])\b", "".join(specs), re.I)
+        page.goto(report.as_uri())
+        page.wait_for_timeout(3000)
+        page.screenshot(path=str(ARTIFACTS / "own_report.png"), full_page=True)
+        page.goto(f"{server}/metrics?workspace={slug}")
+        _wait_rendered(page, 120)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+        page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "own_metrics_chart.png"))
+        browser.close()
+    assert not problems, "\n".join(problems)

@@ -225,3 +225,15 @@ def test_report_command_picks_disputed_examples_by_default(workspace, tmp_path):
     )
     with zipfile.ZipFile(figs) as zf:
         assert not [n for n in zf.namelist() if n.startswith("example_")]
+
+
+def test_parse_examples_keeps_ids_that_hold_a_pipe():
+    from gemviz.report import parse_examples
+
+    ids = ["shots/a.png|Open the app", "s2"]
+    text = "shots/a.png|Open the app\ns2 | the second one\nshots/b.png|Other task | caption"
+    assert parse_examples(text, ids) == {
+        "shots/a.png|Open the app": "",
+        "s2": "the second one",
+        "shots/b.png|Other task": "caption",
+    }
