@@ -464,7 +464,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:12
 padding:0 1em;color:#222} h1{margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;
 margin-top:2em} table{border-collapse:collapse;font-size:13px;margin:1em 0} th,td{border:1px solid
 #ddd;padding:3px 7px;text-align:left} th{background:#f4f4f4} .note{color:#666;font-style:italic}
-.row{display:flex;gap:2em;flex-wrap:wrap} .examples{display:flex;flex-wrap:wrap;gap:1.5em}
+.row{display:flex;gap:2em;flex-wrap:wrap} .row>div{flex:1 1 420px;max-width:560px} .examples{display:flex;flex-wrap:wrap;gap:1.5em}
 figure{margin:0;max-width:560px} figure img{max-width:100%;border:1px solid #ccc}
 .demo{background:#fff3cd;border:1px solid #ffe08a;padding:.5em 1em} img{max-width:100%}
 """

@@ -408,6 +408,16 @@ def study_or_error(ws: Workspace) -> Study | None:
         return None
 
 
+def key_columns_first(frame: pd.DataFrame, first) -> list[str]:
+    """A ``column_order`` putting the columns a reader needs first (those that exist).
+
+    At 1440 px a wide table shows about ten columns; the verdict and p-values must be among
+    them, the interval bounds and counts can follow (scroll, or the CSV download).
+    """
+    lead = [c for c in first if c in frame.columns]
+    return lead + [c for c in frame.columns if c not in lead]
+
+
 def table_downloads(table: pd.DataFrame, stem: str) -> None:
     """CSV and Markdown download buttons for ``table`` (bytes made only when clicked)."""
     from gemviz.export import table_csv, table_markdown

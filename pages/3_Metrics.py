@@ -14,6 +14,7 @@ from gemviz.ui_cache import (
     demo_banner,
     id_ood_table,
     interaction_table,
+    key_columns_first,
     open_in_samples,
     paired_comparison,
     set_difference,
@@ -98,6 +99,9 @@ st.dataframe(
     hide_index=True,
     key="id_ood_table",
     column_config=number_formats(table),
+    column_order=key_columns_first(
+        table, ["splitter", "model", "metric", "id_mean", "ood_mean", "gap", "gap_p_adjusted"]
+    ),
 )
 if table["small"].any():
     st.caption("`small` = the ID or OOD set has under 30 steps or 10 clusters: read with care.")
@@ -144,7 +148,13 @@ else:
         "positive: A's advantage over B is larger in distribution."
     )
     st.dataframe(
-        inter, hide_index=True, key="interaction_table", column_config=number_formats(inter)
+        inter,
+        hide_index=True,
+        key="interaction_table",
+        column_config=number_formats(inter),
+        column_order=key_columns_first(
+            inter, ["splitter", "metric", "model_a", "model_b", "did", "did_p_adjusted"]
+        ),
     )
     table_downloads(inter, "interaction")
 
@@ -187,7 +197,18 @@ else:
         except GemvizError as exc:
             st.error(str(exc))
             st.stop()
-        st.dataframe(diff, hide_index=True, key="diff_table", column_config=number_formats(diff))
+        st.dataframe(
+            diff,
+            hide_index=True,
+            key="diff_table",
+            column_config={
+                **number_formats(diff),
+                "verdict": st.column_config.TextColumn(width="large"),
+            },
+            column_order=key_columns_first(
+                diff, ["region", "model", "n", "diff", "p_adjusted", "verdict", "mean", "ref_mean"]
+            ),
+        )
         for row in diff[diff["too_small"]].itertuples():
             st.warning(f"{row.region}, {row.model}: {row.verdict}.")
         table_downloads(diff, "set_difference")

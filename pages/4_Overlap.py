@@ -125,7 +125,12 @@ event = st.dataframe(
     key="region_steps",
     on_select="rerun",
     selection_mode="single-row",
-    column_config={"link": st.column_config.LinkColumn("open", display_text="open step")},
+    column_config={
+        "link": st.column_config.LinkColumn("open", display_text="open step"),
+        # Ids built from image paths are long: keep them narrow so the labels stay in view.
+        "id": st.column_config.TextColumn(width="small"),
+    },
+    column_order=["link", *[c for c in steps.columns if c != "link"]],
 )
 if event is not None and event.selection.rows:
     # One step: open it, with its region as the Samples selection (prev/next walk the region).

@@ -205,4 +205,10 @@ with right:
     for f in smp.group_fields(study):
         st.markdown(f"**{f}:** {study.samples[f].iloc[pos]}")
     st.dataframe(smp.splitter_rows(study, pos), hide_index=True, key="step_splitters")
-    st.dataframe(smp.model_rows(study, pos, outputs), hide_index=True, key="step_models")
+    st.dataframe(
+        smp.model_rows(study, pos, outputs),
+        hide_index=True,
+        key="step_models",
+        # The match columns first: a long raw output must not push them out of view.
+        column_order=["model", TYPE_MATCH, EXACT_MATCH, "raw output"],
+    )

@@ -198,7 +198,7 @@ def test_overlap_other_splitter_changes_counts(workspace):
     assert at.dataframe[0].value["count"].tolist() != counts
     steps = at.dataframe[2].value
     assert {"id", "task", "link"} <= set(steps.columns)
-    assert steps["link"].str.match(r"^samples\?workspace=[^&]+&sample=").all()
+    assert steps["link"].str.startswith(f"samples?workspace={workspace.slug}&sample=").all()
 
 
 # -- Samples, Embeddings and Report pages (issue 6) -------------------------------------------
