@@ -338,21 +338,31 @@ def _with_legend(
 ) -> Image.Image:
     if not actors:
         return image
+    import textwrap
+
     font = _font(14)
-    line_h = 22
+    line_h, wrap_h = 22, 18  # one entry per actor; a wrapped entry's lines sit closer
     width = max(image.width, 360)
-    strip = Image.new("RGB", (width, 10 + line_h * len(actors)), "white")
-    draw = ImageDraw.Draw(strip)
     max_chars = max(10, int((width - 30) / 7.5))
-    for i, (name, colour, act) in enumerate(actors):
-        y = 5 + i * line_h
-        draw.rectangle((8, y + 4, 22, y + 18), fill=colour)
+    entries = []
+    for name, colour, act in actors:
         text = f"{name}: {describe(act) if act is not None else 'no action'}"
         if notes.get(name):
             text += f"  [{notes[name]}]"
-        if len(text) > max_chars:
-            text = text[: max_chars - 3] + "..."
-        draw.text((30, y + 3), text, fill="black", font=font)
+        # Wrapped, not cut: the match note at the end is what a reader looks for.
+        lines = textwrap.wrap(text, max_chars, subsequent_indent="  ") or [text]
+        if len(lines) > 3:
+            lines = [*lines[:2], "  ..." + lines[-1].strip()[-(max_chars - 6) :]]
+        entries.append((colour, lines))
+    height = 10 + sum(line_h + wrap_h * (len(lines) - 1) for _, lines in entries)
+    strip = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(strip)
+    y = 5
+    for colour, lines in entries:
+        draw.rectangle((8, y + 4, 22, y + 18), fill=colour)
+        for k, line in enumerate(lines):
+            draw.text((30, y + 3 + k * wrap_h), line, fill="black", font=font)
+        y += line_h + wrap_h * (len(lines) - 1)
     out = Image.new("RGB", (width, image.height + strip.height), "white")
     out.paste(image, (0, 0))
     out.paste(strip, (0, image.height))

@@ -123,3 +123,12 @@ def test_describe():
     assert describe({"type": "scroll", "direction": "up"}) == "scroll up"
     assert describe({"type": "click", "point": (0.5, 0.25)}) == "click (0.50, 0.25)"
     assert "'hi'" in describe({"type": "type", "text": "hi"})
+
+
+def test_long_legend_lines_wrap_instead_of_being_cut(screenshot):
+    text = "a fairly long text typed by the agent " * 3
+    out = annotate(
+        screenshot, predictions={"typist": {"type": "type", "text": text}}, notes={"typist": "x"}
+    )
+    # the entry took more than one line (the strip grew) rather than ending in "..."
+    assert out.image.height > 800 + _legend_height(1)
