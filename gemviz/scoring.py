@@ -280,8 +280,11 @@ def _entry_lock(folder: Path, shared: bool) -> Iterator[None]:
     the lock with each other. Left-over temporary files of killed runs are cleared by whoever
     holds the lock exclusively.
     """
-    import fcntl
-
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: runs are not coordinated
+        yield
+        return
     with open(folder / ".lock", "a+") as fh:
         mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
         try:
