@@ -202,6 +202,45 @@ def _interaction(ctx: _Context) -> Section:
     return f"<p>{html.escape(intro)}</p>{_table(shown)}", {}
 
 
+def _paired(ctx: _Context) -> Section:
+    from itertools import combinations
+
+    from gemviz.analysis import paired_comparison
+
+    study = ctx.inputs.study
+    if len(study.models) < 2:
+        return _note("The paired comparison needs at least two models."), {}
+    parts = []
+    # Every pair of models under every splitter, as the Metrics page can show each of them.
+    for a, b in combinations(study.models, 2):
+        for splitter in study.splitters:
+            rows = []
+            for metric in METRICS:
+                t = paired_comparison(study, a, b, metric, splitter=splitter)
+                for r in t.itertuples(index=False):
+                    rows.append(
+                        {
+                            "metric": metric,
+                            "subset": r.subset,
+                            "n": f"{int(r.n):,}",
+                            f"{a} mean": r.mean_a,
+                            f"{b} mean": r.mean_b,
+                            f"{a} − {b} [95% CI]": _difference(r.diff, r.diff_lo, r.diff_hi),
+                            "p (Holm)": _pval(r.diff_p_adjusted),
+                        }
+                    )
+            parts.append(
+                f"<h3>{html.escape(a)} vs {html.escape(b)}, ID/OOD by {html.escape(splitter)}"
+                f"</h3>{_table(pd.DataFrame(rows))}"
+            )
+    intro = (
+        "Two models on the same steps: both means and their paired difference, on all steps "
+        "and on each splitter's ID and OOD sets (cluster-level paired interval and test; "
+        "p-values Holm-adjusted within each metric's three rows)."
+    )
+    return f"<p>{html.escape(intro)}</p>" + "\n".join(parts), {}
+
+
 def cluster_unit(cluster_by: str) -> str:
     """How to name the clusters of ``cluster_by`` in text (``tasks``, ``episodes``, ...)."""
     return {"task": "tasks", "episode_id": "episodes", "none": "steps"}.get(
@@ -448,6 +487,7 @@ def default_caption(study: Study, pos: int) -> str:
 SECTIONS: dict[str, tuple[str, Callable[[_Context], Section]]] = {
     "tables": ("ID vs OOD: type and exact match with 95% intervals and the gap", _tables),
     "interaction": ("Does model A gain more on ID than model B?", _interaction),
+    "paired": ("Paired comparison of two models", _paired),
     "gem-fit": ("GEM fit of each splitter", _gem_fit),
     "venn": ("Overlap of the splitters' ID and OOD sets", _venn),
     "set-difference": ("Set-difference drill-down", _set_difference),
