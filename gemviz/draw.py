@@ -123,11 +123,13 @@ def load_screenshot(
     p = Path(path)
     if not p.is_absolute() and image_root is not None:
         p = Path(image_root) / p
+    from gemviz.inputs import open_image
+
     try:
-        with Image.open(p) as img:
+        with open_image(p) as img:
             img.load()
             return img.convert("RGB")
-    except (OSError, UnidentifiedImageError, ValueError):
+    except (OSError, UnidentifiedImageError, ValueError):  # GemvizError is a ValueError
         return None
 
 

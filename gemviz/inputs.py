@@ -298,3 +298,26 @@ def read_cache_npz(path: str | os.PathLike, arrays: tuple[str, ...]) -> dict[str
                 f"removed the damaged cache file {p} ({exc.detail.split('; ')[-1]}); it is rebuilt"
             )
         return None
+
+
+def open_image(path: str | os.PathLike):
+    """Open a screenshot with Pillow (lazily: the header is read, the pixels on demand).
+
+    The path must be a regular file (a FIFO or device would block or never end), and the
+    image no larger than Pillow's decompression-bomb limit.
+
+    Returns:
+        The ``PIL.Image.Image`` (use it as a context manager).
+
+    Raises:
+        GemvizError: Not a readable regular file, not an image, or absurdly large.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    p = check_input(path, "screenshot (image file)")
+    try:
+        return Image.open(p)
+    except Image.DecompressionBombError as exc:
+        raise GemvizError(f"the image is too large to open ({exc})", file=str(p)) from None
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise GemvizError(f"not a readable image ({exc})", file=str(p)) from None

@@ -174,15 +174,18 @@ class Generator:
     def __call__(self, prompts: Sequence[str], images: Sequence[Path]) -> list[str]:
         """Greedy answers for the prompts, each with its screenshot."""
         import torch
-        from PIL import Image
 
         from gemviz.embed.qwen import chat_text
+        from gemviz.inputs import open_image
 
         texts = [chat_text(self.processor, p, with_image=True) for p in prompts]
         pictures = []
         for path in images:
-            with Image.open(path) as img:
-                pictures.append(img.convert("RGB"))
+            try:
+                with open_image(path) as img:
+                    pictures.append(img.convert("RGB"))
+            except OSError as exc:  # e.g. a truncated file found only when decoding
+                raise GemvizError(f"cannot read the screenshot ({exc})", file=str(path)) from exc
         inputs = self.processor(text=texts, images=pictures, padding=True, return_tensors="pt")
         inputs = inputs.to(self.device)
         with torch.inference_mode():

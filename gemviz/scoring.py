@@ -160,13 +160,14 @@ def _problem(sample: Sample, needs_image: bool) -> str | None:
         return "no image_path"
     if not sample.image.is_file():
         return f"screenshot not found: {sample.image}"
-    from PIL import Image, UnidentifiedImageError
+    from gemviz.inputs import open_image
 
     try:
-        with Image.open(sample.image) as img:
+        with open_image(sample.image) as img:
             img.size  # noqa: B018 (reads the header, which is the check)
-    except (OSError, UnidentifiedImageError):
-        return f"screenshot unreadable: {sample.image}"
+    except (OSError, GemvizError) as exc:
+        reason = exc.detail if isinstance(exc, GemvizError) else str(exc)
+        return f"screenshot unreadable: {sample.image} ({reason})"
     return None
 
 

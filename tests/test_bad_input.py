@@ -884,6 +884,18 @@ CASES = [
         maha(lambda d, p: _emb_variant(d, p, "one.npy", "npy")),
         words=("one.npy", "single .npy"),
     ),
+    Case(
+        "special",
+        "fifo-screenshot-pixel-match",
+        match(gt=lambda d, p: _gt_images(d, p, "fifo"), extra=["--coords", "pixel"]),
+        words=("gti.json", "row 1", "screenshot size"),
+    ),
+    Case(
+        "special",
+        "bomb-screenshot-pixel-match",
+        match(gt=lambda d, p: _gt_images(d, p, "bomb"), extra=["--coords", "pixel"]),
+        words=("gti.json", "row 1", "screenshot size"),
+    ),
     # -- score options and environment
     Case(
         "score-option",
@@ -1025,6 +1037,27 @@ CASES = [
 def with_nan_field(p) -> str:
     """The test records with a NaN in a field gemviz only passes through."""
     return json_text(records(p["test"])).replace('"task": ', '"extra": NaN, "task": ', 1)
+
+
+def bomb_png(path: Path, side: int = 200_000) -> Path:
+    """A PNG whose header claims side x side pixels (Pillow's decompression-bomb check)."""
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        return struct.pack(">I", len(data)) + tag + data + crc
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+    return put(path, b"\x89PNG\r\n\x1a\n" + body)
+
+
+def _gt_images(d, p, how):
+    """Ground truth whose first screenshot is a FIFO or a decompression bomb."""
+    image = fifo(d, p, "shot.png") if how == "fifo" else bomb_png(d / "shot.png")
+    recs = [dict(r, image_path=str(image)) for r in records(p["test"])]
+    return put(d / "gti.json", json_text(recs))
 
 
 def _emb_variant(d, p, name, how):
@@ -1600,3 +1633,33 @@ def test_deep_annotations_file_is_a_clear_error(tmp_path):
     with pytest.raises(GemvizError, match=r"annotations\.json"):
         annotations.load(tmp_path)
     tally(Case("workspace", "annotations.json nested 50,000 deep", lambda d, p: []), "error")
+
+
+@pytest.mark.parametrize("how", ["fifo", "devzero", "bomb", "binary"])
+def test_screenshot_readers_never_hang_or_crash(tmp_path, how):
+    """The pages draw steps on their screenshots: a bad one is shown as missing."""
+    from gemviz.draw import load_screenshot
+    from gemviz.embed.gem_input import image_size
+    from gemviz.errors import GemvizError
+
+    d, p = tmp_path, {}
+    path = {
+        "fifo": lambda: fifo(d, p, "s.png"),
+        "devzero": lambda: devzero(d, p, "s.png"),
+        "bomb": lambda: bomb_png(d / "s.png"),
+        "binary": lambda: binary(d, p, "s.png"),
+    }[how]()
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(HANG_S)
+    try:
+        assert load_screenshot(path) is None
+        with pytest.raises(GemvizError, match=r"s\.png"):
+            image_size(path)
+        outcome = "error"
+    except HangError:
+        outcome = "hang"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    tally(Case("special", f"screenshot that is {how} (pages, scoring)", lambda d, p: []), outcome)
+    assert outcome == "error"

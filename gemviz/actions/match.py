@@ -215,10 +215,10 @@ def record_image_size(
     path = Path(str(image))
     if image_root is not None and not path.is_absolute():
         path = Path(image_root) / path
-    try:
-        from PIL import Image
+    from gemviz.inputs import open_image
 
-        with Image.open(path) as img:  # reads the header only
+    try:
+        with open_image(path) as img:  # reads the header only
             return img.size
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # GemvizError is a ValueError
         return None

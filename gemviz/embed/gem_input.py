@@ -28,12 +28,12 @@ def image_size(path) -> tuple[int, int]:
     Raises:
         GemvizError: The file is missing or not an image.
     """
-    from PIL import Image, UnidentifiedImageError
+    from gemviz.inputs import open_image
 
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:
             return img.size
-    except (OSError, UnidentifiedImageError) as exc:
+    except OSError as exc:
         raise GemvizError(f"cannot read the screenshot ({exc})", file=str(path)) from exc
 
 

@@ -80,14 +80,16 @@ class HiddenEmbedder(Embedder):
         if not self.vision:
             enc = self.tokenizer(prompts, padding=True, truncation=True, return_tensors="pt")
             return enc.to(self.device)
-        from PIL import Image
+        from gemviz.inputs import open_image
 
         texts = [qwen.chat_text(self.processor, p, with_image=True) for p in prompts]
         images = []
         for s in batch:
             try:
-                with Image.open(s.image) as img:
+                with open_image(s.image) as img:
                     images.append(img.convert("RGB"))
+            except GemvizError:
+                raise
             except (OSError, ValueError) as exc:
                 raise GemvizError(f"cannot read the screenshot ({exc})", file=str(s.image)) from exc
         enc = self.processor(text=texts, images=images, padding=True, return_tensors="pt")
