@@ -194,11 +194,16 @@ def mean_intervals(
     if sums.ndim == 1:
         sums = sums[:, None]
     counts = np.asarray(counts, dtype=float)
+    m = sums.shape[1]
     if counts.ndim == 1:
-        counts = np.broadcast_to(counts[:, None], sums.shape)
+        # One count column for every value column: reduce it once (strided sums are slow).
+        n = np.full(m, counts.sum())
+        k = np.full(m, int((counts > 0).sum()))
+        counts = counts[:, None]
+    else:
+        n = counts.sum(axis=0)
+        k = (counts > 0).sum(axis=0)
     z = _z(confidence)
-    n = counts.sum(axis=0)
-    k = (counts > 0).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums.sum(axis=0) / n
         n_eff = n.copy()
@@ -483,8 +488,10 @@ def clustered_diff(
     a = np.asarray(in_a, dtype=bool)
     b = np.zeros_like(a) if in_b is None else np.asarray(in_b, dtype=bool)
     used = a | b
-    codes = np.arange(a.size) if clusters is None else np.asarray(clusters)
-    _, inv = np.unique(codes[used], return_inverse=True)
+    if clusters is None:
+        inv = np.arange(int(used.sum()))
+    else:
+        inv = _dense_codes(np.asarray(clusters)[used])
     k = int(inv.max()) + 1 if inv.size else 0
     x, wa, wb = vals[used], a[used].astype(float), b[used].astype(float)
 
@@ -562,6 +569,19 @@ def difference(
         int(out["k_b"][0]),
         float(out["df"][0]),
     )
+
+
+def _dense_codes(codes: np.ndarray) -> np.ndarray:
+    """Cluster codes usable by ``np.bincount``: small non-negative ints as they are (empty
+    clusters only add zero rows), anything else renumbered ``0..k-1``."""
+    if (
+        codes.dtype.kind in "iu"
+        and codes.size
+        and codes.min() >= 0
+        and codes.max() < 4 * codes.size
+    ):
+        return codes.astype(np.int64, copy=False)
+    return np.unique(codes, return_inverse=True)[1].reshape(-1)
 
 
 def region_test(
