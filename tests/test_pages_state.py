@@ -311,3 +311,14 @@ def test_clicking_a_bar_opens_its_steps(two):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.metric[0].value.startswith(f"{n_ood:,} of")
+
+
+def test_report_built_inside_streamlit_has_coloured_charts(two):
+    alpha, _ = two
+    at = _page(alpha, "7_Report.py")
+    at.button(key="report_build").click().run(timeout=180)
+    assert not at.exception, [e.value for e in at.exception]
+    page = at.session_state["report_built"][0].decode()
+    assert json.dumps(list(theme.CATEGORICAL)).replace(" ", "") in page.replace(" ", "")
+    figures = re.findall(r"Plotly\.newPlot\((.*?)\)\s*};", page, re.S)
+    assert figures and not any(PLACEHOLDER.search(f) for f in figures)
