@@ -1,7 +1,9 @@
 """``python -m gemviz workspace``: create, list and change workspaces from files on disk.
 
-Subcommands live in :data:`SUBCOMMANDS` (name -> (help, add_arguments, run)); another module
-adds one by registering it there before the parser is built (see :func:`register`).
+Subcommands live in :data:`SUBCOMMANDS` (name -> (help, add_arguments, run)). A subcommand
+kept in its own module is listed in :data:`SUBCOMMAND_MODULES` (name -> module under
+``gemviz.commands`` defining ``HELP``, ``add_arguments`` and ``run``); a module that does not
+exist yet is simply left out, as for top-level commands.
 
 ``workspace create`` prints the new workspace's slug as the last word of its last line, so a
 script can ``slug=$(python -m gemviz workspace create ... | tail -1 | awk '{print $NF}')``.
@@ -20,6 +22,10 @@ HELP = "create, list and change workspaces from files on disk"
 Sub = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 #: Subcommand name -> (help, add_arguments, run).
 SUBCOMMANDS: dict[str, Sub] = {}
+
+
+#: Subcommands kept in their own modules (imported only when the parser is built).
+SUBCOMMAND_MODULES: dict[str, str] = {"annotations": "workspace_annotations"}
 
 
 def register(name: str, help: str, add_arguments, run) -> None:
@@ -296,6 +302,16 @@ register("remove", "unregister splitters/models, or delete a workspace", _remove
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the subcommands of :data:`SUBCOMMANDS`."""
+    import importlib
+
+    for name, module in SUBCOMMAND_MODULES.items():
+        try:
+            mod = importlib.import_module(f"gemviz.commands.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"gemviz.commands.{module}":
+                raise
+            continue
+        register(name, mod.HELP, mod.add_arguments, mod.run)
     sub = parser.add_subparsers(dest="workspace_command", metavar="SUBCOMMAND", required=True)
     for name, (text, add, run_sub) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=text, description=text)
