@@ -166,7 +166,13 @@ def grouped_bars(table: pd.DataFrame, metric: str) -> go.Figure:
                 name=f"{splitter} {subset.upper()}",
                 marker={
                     "color": base if subset == "id" else theme.lighten(base),
-                    "pattern": {"shape": theme.OOD_PATTERN if subset == "ood" else ""},
+                    # White hatching over the lighter fill, as the matplotlib twin draws it.
+                    "pattern": {
+                        "shape": theme.OOD_PATTERN if subset == "ood" else "",
+                        "fillmode": "overlay",
+                        "fgcolor": "#FFFFFF",
+                        "solidity": 0.25,
+                    },
                 },
                 text=text,
                 textposition="auto",
