@@ -8,6 +8,7 @@ file the workspace names changes. To add a wrapper, follow the same pattern.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from gemviz import data, venn
-from gemviz.errors import GemvizError
+from gemviz.errors import GemvizError, GemvizWarning
 from gemviz.export import figure_png, figure_svg
 from gemviz.splitters.gem import GmmFit, fit_gmm_1d
 from gemviz.study import Study
@@ -29,8 +30,17 @@ DEMO_SLUG = "demo"
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def load_study(workspace_json: str, fingerprint: str) -> Study:
-    """The workspace's study (shared, read-only: pages must not modify it)."""
-    return Workspace.load(Path(workspace_json).parent).study()
+    """The workspace's study (shared, read-only: pages must not modify it).
+
+    What the loaders flag without refusing (a :class:`~gemviz.errors.GemvizWarning`, e.g.
+    ``exact_match`` = 1 where ``type_match`` = 0) is kept as ``study.input_warnings`` for
+    :func:`study_or_error` to show.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GemvizWarning)
+        study = Workspace.load(Path(workspace_json).parent).study()
+    study.input_warnings = [str(w.message) for w in caught if issubclass(w.category, GemvizWarning)]
+    return study
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -402,10 +412,13 @@ def demo_banner(ws: Workspace) -> None:
 def study_or_error(ws: Workspace) -> Study | None:
     """The workspace's study, or ``None`` after showing what is wrong with its files."""
     try:
-        return load_study(str(ws.json_path), ws.fingerprint())
+        study = load_study(str(ws.json_path), ws.fingerprint())
     except GemvizError as exc:
         st.error(str(exc))
         return None
+    for note in getattr(study, "input_warnings", ()):
+        st.warning(note)
+    return study
 
 
 def key_columns_first(frame: pd.DataFrame, first) -> list[str]:

@@ -1663,3 +1663,34 @@ def test_screenshot_readers_never_hang_or_crash(tmp_path, how):
         signal.signal(signal.SIGALRM, old)
     tally(Case("special", f"screenshot that is {how} (pages, scoring)", lambda d, p: []), outcome)
     assert outcome == "error"
+
+
+def test_metrics_page_flags_exact_without_type(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from gemviz.workspace import workspaces_root
+
+    monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
+    d = tmp_path / "d"
+    d.mkdir()
+    p = make_study(d)
+    odd = changed("m1", "et.json", first({"type_match": 0, "exact_match": 1}))(d, p)
+    spec = {
+        "name": "odd",
+        "test": str(p["test"]),
+        "splitters": [{"name": "a", "labeled": str(p["a"])}],
+        "models": [{"name": "m", "results": str(odd)}],
+    }
+    (workspaces_root() / "odd").mkdir(parents=True)
+    put(workspaces_root() / "odd" / "workspace.json", json.dumps(spec))
+    at = AppTest.from_file(str(ROOT / "pages" / "3_Metrics.py"), default_timeout=60)
+    at.session_state["workspace"] = "odd"
+    at.query_params["workspace"] = "odd"
+    at.run()
+    shown = [w.value for w in at.warning]
+    tally(
+        Case("page", "results with exact_match 1, type_match 0 (Metrics)", lambda d, p: []),
+        "ok" if shown else "silent",
+    )
+    assert not at.exception and not at.error
+    assert any("et.json" in w and "exact_match is 1" in w for w in shown), shown
