@@ -486,6 +486,40 @@ def refresh_models(ws: Workspace) -> None:
             write_records(derived, rows)
 
 
+def entry_tables(ws: Workspace):
+    """The workspace's splitters and models as two short tables (file names, not paths)."""
+    import pandas as pd
+
+    splitters = pd.DataFrame(
+        [
+            {
+                "splitter": s.name,
+                "from": s.partition or "labeled file",
+                "labeled file": Path(s.labeled).name,
+                "scores": Path(s.test_scores).name if s.test_scores else "",
+                "embeddings": "yes" if s.test_embeddings else "",
+            }
+            for s in ws.splitters
+        ],
+        columns=["splitter", "from", "labeled file", "scores", "embeddings"],
+    )
+    models = pd.DataFrame(
+        [
+            {
+                "model": m.name,
+                "results": Path(m.source or m.results).name,
+                "predictions": m.pred_field if m.predictions else "",
+                "matches": f"rules: {m.rules}"
+                if m.rules
+                else " / ".join(f for f in (m.type_field, m.exact_field) if f) or "as named",
+            }
+            for m in ws.models
+        ],
+        columns=["model", "results", "predictions", "matches"],
+    )
+    return splitters, models
+
+
 # -- whole workspaces -------------------------------------------------------------------------
 
 

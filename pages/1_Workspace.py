@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from gemviz.actions import FORMATS, RULES
@@ -18,6 +17,7 @@ from gemviz.workspace_import import (
     add_model,
     add_splitter,
     create_from_files,
+    entry_tables,
     score_files_in,
     stage_upload,
 )
@@ -74,33 +74,7 @@ if ws is not None:
         st.error(
             "This workspace names files that are missing: " + ", ".join(f"`{p}`" for p in missing)
         )
-    splitters = pd.DataFrame(
-        [
-            {
-                "splitter": s.name,
-                "from": s.partition or "labeled file",
-                "labeled file": Path(s.labeled).name,
-                "scores": Path(s.test_scores).name if s.test_scores else "",
-                "embeddings": "yes" if s.test_embeddings else "",
-            }
-            for s in ws.splitters
-        ],
-        columns=["splitter", "from", "labeled file", "scores", "embeddings"],
-    )
-    models = pd.DataFrame(
-        [
-            {
-                "model": m.name,
-                "results": Path(m.source or m.results).name,
-                "predictions": m.pred_field if m.predictions else "",
-                "matches": f"rules: {m.rules}"
-                if m.rules
-                else " / ".join(f for f in (m.type_field, m.exact_field) if f) or "as named",
-            }
-            for m in ws.models
-        ],
-        columns=["model", "results", "predictions", "matches"],
-    )
+    splitters, models = entry_tables(ws)
     st.markdown("**Splitters**")
     st.dataframe(splitters, hide_index=True, key="splitters_table")
     st.markdown("**Models**")
