@@ -255,15 +255,20 @@ def current_workspace(notify: bool = True) -> Workspace | None:
         if notify:
             st.info("No workspace yet: create one on the Workspace page.")
         return None
-    _remember(ws.slug)
+    _remember(ws.slug, from_url=ws.slug == url_slug)
     return ws
 
 
-def _remember(slug: str) -> None:
+def _remember(slug: str, from_url: bool) -> None:
     if st.session_state.get("workspace") != slug:
-        # A step id belongs to its workspace: a new workspace opens none.
+        # A step id belongs to its workspace: a new workspace opens none, unless the URL
+        # named both (a shared link).
         st.session_state.pop(_SAMPLE_KEY, None)
-        if st.session_state.get("workspace") is not None and SAMPLE_PARAM in st.query_params:
+        if (
+            not from_url
+            and st.session_state.get("workspace") is not None
+            and SAMPLE_PARAM in st.query_params
+        ):
             del st.query_params[SAMPLE_PARAM]
     st.session_state["workspace"] = slug
     if st.query_params.get(WORKSPACE_PARAM) != slug:

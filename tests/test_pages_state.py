@@ -322,3 +322,17 @@ def test_report_built_inside_streamlit_has_coloured_charts(two):
     assert json.dumps(list(theme.CATEGORICAL)).replace(" ", "") in page.replace(" ", "")
     figures = re.findall(r"Plotly\.newPlot\((.*?)\)\s*};", page, re.S)
     assert figures and not any(PLACEHOLDER.search(f) for f in figures)
+
+
+def test_a_link_to_another_workspace_and_step_opens_both(two):
+    alpha, beta = two
+    sample = beta.study().ids[3]
+    at = AppTest.from_file(str(ROOT / "pages" / "5_Samples.py"), default_timeout=TIMEOUT)
+    at.query_params["workspace"] = alpha.slug
+    at.run()
+    at.query_params["workspace"] = beta.slug
+    at.query_params["sample"] = sample
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _param(at, "sample") == sample
+    assert len(at.get("image")) == 1
