@@ -27,6 +27,8 @@ from pathlib import Path
 from gemviz.errors import GemvizError
 
 PathLike = str | os.PathLike
+# Longest output file name: most file systems stop at 255 bytes.
+MAX_NAME = 255
 
 
 def _kind(mode: int) -> str | None:
@@ -53,6 +55,22 @@ def _same(a: Path, b: Path) -> bool:
 
 def _existing_inputs(inputs: Iterable[PathLike | None]) -> list[Path]:
     return [Path(p).expanduser() for p in inputs if p is not None and str(p) != ""]
+
+
+def _short(path: Path) -> str:
+    """A path fit for a one-line message: long ones keep their start and their end."""
+    text = str(path)
+    return text if len(text) <= 240 else f"{text[:110]}...{text[-110:]}"
+
+
+def _check_length(path: Path, option: str) -> None:
+    """Refuse names the file system cannot hold (255 bytes; the temp file adds a suffix)."""
+    if len(os.fsencode(path.name)) > MAX_NAME:
+        raise GemvizError(
+            f"{option}: the file name is {len(os.fsencode(path.name))} bytes long; keep it "
+            f"under {MAX_NAME}",
+            file=_short(path),
+        )
 
 
 def probe_folder(folder: Path, what: str, option: str) -> None:
@@ -110,6 +128,17 @@ def check_output(
     given = Path(path).expanduser()
     if str(path).strip() == "":
         raise GemvizError(f"{option} is empty; give a file name")
+    try:
+        return _check_output(given, inputs, option)
+    except OSError as exc:  # e.g. a name or path longer than the file system allows
+        raise GemvizError(
+            f"{option} cannot be used ({exc.strerror or exc}); choose a shorter or simpler path",
+            file=_short(given),
+        ) from None
+
+
+def _check_output(given: Path, inputs: Iterable[PathLike | None], option: str) -> Path:
+    _check_length(given, option)
     target = Path(os.path.realpath(given))
     if target.exists():
         kind = _kind(os.stat(target).st_mode)
@@ -158,6 +187,18 @@ def check_output_dir(
     given = Path(folder).expanduser()
     if str(folder).strip() == "":
         raise GemvizError(f"{option} is empty; give a folder")
+    try:
+        return _check_output_dir(given, names, inputs, option)
+    except OSError as exc:
+        raise GemvizError(
+            f"{option} cannot be used ({exc.strerror or exc}); choose a shorter or simpler path",
+            file=_short(given),
+        ) from None
+
+
+def _check_output_dir(
+    given: Path, names: Iterable[str], inputs: Iterable[PathLike | None], option: str
+) -> Path:
     target = Path(os.path.realpath(given))
     if target.exists() and not target.is_dir():
         raise GemvizError(f"{option} must be a folder, found a file", file=str(given))

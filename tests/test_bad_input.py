@@ -839,6 +839,30 @@ CASES = [
         score(out_dir=lambda d, p: p["a"]),
         words=("a.json", "folder"),
     ),
+    Case(
+        "output",
+        "out-name-300-bytes",
+        part(out=lambda d, p: d / ("o" * 300 + ".json")),
+        words=("ooooo", "255"),
+    ),
+    Case(
+        "output",
+        "out-path-6000-bytes",
+        table(out=lambda d, p: Path(str(d) + "/" + "x/" * 3000 + "o.json")),
+        words=("x/x/x",),
+    ),
+    Case(
+        "output",
+        "match-summary-name-too-long",
+        match(out=lambda d, p: d / ("r" * 250 + ".json")),
+        words=("summary.json", "255"),
+    ),
+    Case(
+        "special",
+        "input-name-300-bytes",
+        part(test=lambda d, p: d / ("t" * 300 + ".json")),
+        words=("ttttt",),
+    ),
     # -- embeddings (.npz)
     Case(
         "npz",
