@@ -178,7 +178,7 @@ def test_adjust_pvalues_known_answers():
 def test_region_test_matches_exact_cluster_permutation(path, monkeypatch):
     import itertools
 
-    import gemviz.stats as stats_mod
+    import gemviz.stats.region as stats_mod
 
     if path == "drawn":
         monkeypatch.setattr(stats_mod, "_MAX_KINDS", 0)
