@@ -121,7 +121,13 @@ def _create_args(p: argparse.ArgumentParser) -> None:
         metavar="NAME=TRAIN_NPZ,TEST_NPZ",
         help="embeddings of splitter NAME, for UMAP and neighbours",
     )
-    p.add_argument("--model", action="append", metavar="NAME=RESULTS", help="a model's results")
+    p.add_argument(
+        "--model",
+        action="append",
+        metavar="NAME=RESULTS",
+        help="a model's result file; the field options below apply to every --model (map "
+        "files one by one with add-model)",
+    )
     _mapping_args(p)
 
 
