@@ -217,6 +217,7 @@ def venn_images(counts: tuple, names: tuple, title: str) -> tuple[bytes, bytes]:
 WORKSPACE_PARAM = "workspace"
 SAMPLE_PARAM = "sample"
 _SAMPLE_KEY = "_url_sample"  # the open step, kept while the URL loses it on a page switch
+_PROBLEM_KEY = "_url_problem"  # why the URL's workspace could not be opened
 
 
 def current_workspace(notify: bool = True) -> Workspace | None:
@@ -241,11 +242,26 @@ def current_workspace(notify: bool = True) -> Workspace | None:
         try:
             ws = find_workspace(slug)
         except GemvizError as exc:
-            if notify:
-                st.error(f"Workspace `{slug}` is broken and cannot be opened: {exc}")
+            # Kept until a page shows it: the router's call (notify=False) comes first.
+            st.session_state[_PROBLEM_KEY] = (
+                "error",
+                f"Workspace `{slug}` is broken and cannot be opened: {exc}",
+            )
         else:
-            if ws is None and notify and url_slug:
-                st.warning(f"There is no workspace `{slug}`; showing another one.")
+            if ws is None and url_slug:
+                st.session_state[_PROBLEM_KEY] = (
+                    "warning",
+                    f"There is no workspace `{slug}`; showing another one.",
+                )
+    previous = st.session_state.get("workspace")
+    if ws is None and previous and previous != slug:
+        try:  # the workspace this session had open, rather than the demo
+            ws = find_workspace(previous)
+        except GemvizError:
+            ws = None
+    if notify and _PROBLEM_KEY in st.session_state:
+        kind, text = st.session_state.pop(_PROBLEM_KEY)
+        (st.error if kind == "error" else st.warning)(text)
     if ws is None:
         ws = _demo_workspace()
     if ws is None:

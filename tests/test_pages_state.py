@@ -336,3 +336,19 @@ def test_a_link_to_another_workspace_and_step_opens_both(two):
     assert not at.exception, [e.value for e in at.exception]
     assert _param(at, "sample") == sample
     assert len(at.get("image")) == 1
+
+
+def test_the_app_says_why_a_linked_workspace_is_broken(two):
+    alpha, _ = two
+    from gemviz.workspace import workspaces_root
+
+    bad = workspaces_root() / "broken-one"
+    bad.mkdir()
+    (bad / "workspace.json").write_text("{oops")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["workspace"] = alpha.slug  # the fallback (the demo is not built here)
+    at.query_params["workspace"] = "broken-one"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("broken-one" in e.value for e in at.error)
+    assert at.sidebar.selectbox(key="workspace_picker").value == alpha.slug
