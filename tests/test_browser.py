@@ -131,14 +131,17 @@ def test_every_page_renders_without_errors(server):
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         first = True
-        for path in _pages():
-            page.goto(f"{server}/{path}")
+        for k, path in enumerate(_pages()):
+            # The default (first) page is served at the root; its own path is "not found".
+            page.goto(f"{server}/{path if k else ''}")
             _wait_rendered(page, BUILD_TIMEOUT_S if first else 120)
             first = False
             page.screenshot(path=str(ARTIFACTS / f"page_{path}.png"), full_page=True)
             for selector in ('[data-testid="stException"]', '[data-testid="stAlertContentError"]'):
                 for text in page.locator(selector).all_inner_texts():
                     problems.append(f"{path}: {text[:300]}")
+            if "Page not found" in page.inner_text("body"):
+                problems.append(f"{path}: Streamlit says the page was not found")
         browser.close()
     assert not problems, "\n".join(problems)
 
@@ -249,46 +252,33 @@ def test_own_study_from_gem_scores_to_a_coloured_report(server, tmp_path, gem_pu
 
     files = _own_study_files(gem_public, tmp_path / "files")
     env = {**os.environ, "GEMVIZ_CACHE": str(tmp_path / "cache")}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gemviz",
-            "workspace",
-            "create",
-            "AITZ own study",
-            "--test",
-            str(files["test"]),
-            "--scores",
-            f"gem={files['train']}",
-            "--scores",
-            f"gem-wide={files['train']}",
-            "--model",
-            f"agent-a={files['a']}",
-            "--model",
-            f"agent-b={files['b']}",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    slug = done.stdout.strip().splitlines()[-1].split()[-1]
-    ws = Workspace.load(tmp_path / "cache" / "workspaces" / slug)
-    # A second splitter with other settings, as Score & Partition would save it.
-    ws.splitters[1].params["sigma"] = 1.0
-    from gemviz.data import load_scores
-    from gemviz.workspace_import import gem_labels
 
-    is_id, params = gem_labels(
-        load_scores(files["train"])["input_score"].to_numpy(),
-        load_scores(files["test"])["input_score"].to_numpy(),
-        sigma=1.0,
+    def gemviz(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "gemviz", "workspace", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    out = gemviz(
+        "create",
+        "AITZ own study",
+        "--test",
+        str(files["test"]),
+        "--scores",
+        f"gem={files['train']}",
+        "--model",
+        f"agent-a={files['a']}",
     )
-    ws.save_partition("gem-wide", files["test"], is_id, replace=True, partition="gem",
-                      train_scores=str(files["train"]), params=params)  # fmt: skip
+    slug = out.strip().splitlines()[-1].split()[-1]
+    # A second splitter with other GEM settings.
+    gemviz("add-split", slug, "gem-tight", "--train-scores", str(files["train"]), "--sigma", "1")
+    ws = Workspace.load(tmp_path / "cache" / "workspaces" / slug)
     sample = ws.study().ids[1250]  # an id built from image_path|task: '|', '?' and all
 
     def shot(page, name: str) -> None:
@@ -307,6 +297,34 @@ def test_own_study_from_gem_scores_to_a_coloured_report(server, tmp_path, gem_pu
         # reports a deep link as "page not found" once; open the root first, as users do.
         page.goto(server)
         _wait_rendered(page, 180)
+
+        # The CSV model is added on the Workspace page: first a file of other samples
+        # (refused, nothing saved), then the right one ('type match'/'exact match').
+        def add_model(name: str, path: Path) -> str:
+            page.get_by_role("tab", name="Add model").click()
+            page.get_by_label("Model name").fill(name)
+            page.get_by_label("Model name").press("Enter")
+            _wait_rendered(page, 60)
+            page.get_by_label("result file: path on the server").fill(str(path))
+            page.get_by_label("result file: path on the server").press("Enter")
+            _wait_rendered(page, 60)
+            page.get_by_role("button", name="Add model").click()
+            _wait_rendered(page, 120)
+            return page.inner_text("body")
+
+        page.goto(f"{server}/?workspace={slug}")  # the default page lives at the root
+        _wait_rendered(page, 120)
+        other = tmp_path / "files" / "other.json"
+        other.write_text(
+            json.dumps([{"id": f"x{i}", "type_match": 1, "exact_match": 0} for i in range(20)])
+        )
+        text = add_model("other", other)
+        assert "do not cover the same samples" in text and "20 sample(s)" in text, text[-2000:]
+        assert [m.name for m in Workspace.load(ws.folder).models] == ["agent-a"]
+        shot(page, "own_workspace_refused")
+        text = add_model("agent-b", files["b"])
+        assert [m.name for m in Workspace.load(ws.folder).models] == ["agent-a", "agent-b"]
+        shot(page, "own_workspace")
         for path in ("metrics", "overlap"):
             page.goto(f"{server}/{path}?workspace={slug}")
             _wait_rendered(page, 180)
