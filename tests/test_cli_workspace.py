@@ -116,3 +116,22 @@ def test_malformed_options_are_refused(files, capsys, bad):  # noqa: F811
     code = main(["workspace", "create", "X", "--test", str(files / "test.json"), "--split", bad])
     assert code == 2
     assert "--split takes NAME=FILE" in capsys.readouterr().err
+
+
+def test_annotations_print_as_csv_in_test_order(files, capsys):  # noqa: F811
+    import csv
+    import io
+
+    from gemviz import annotations
+
+    slug = _create(files, capsys)
+    ws = find_workspace(slug)
+    ids = ws.study().ids
+    annotations.annotate(ws.folder, ids[5], ["GT wrong", "zoomed"], "box is off")
+    annotations.annotate(ws.folder, ids[1], ["truly OOD"])
+    assert main(["workspace", "annotations", slug, "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["id"] for r in rows] == [ids[1], ids[5]]
+    assert rows[1]["tags"] == "GT wrong; zoomed" and rows[1]["note"] == "box is off"
+    assert main(["workspace", "annotations", "no-such-space"]) == 2
+    assert "no workspace 'no-such-space'" in capsys.readouterr().err

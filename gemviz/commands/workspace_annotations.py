@@ -1,0 +1,40 @@
+"""``python -m gemviz workspace annotations SLUG``: the tags and notes of a workspace's steps.
+
+Prints the rows of ``annotations.json`` (``id, tags, note, updated``; tags joined by ``"; "``)
+in the test set's order, as CSV, JSON or Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "print the tags and notes on a workspace's steps"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``workspace annotations``."""
+    from gemviz.commands.table import add_output_arguments
+
+    parser.add_argument("slug", help="the workspace (see: python -m gemviz workspace list)")
+    add_output_arguments(parser)
+    parser.set_defaults(format="csv")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the workspace's annotations and print or write them."""
+    from gemviz import annotations
+    from gemviz.commands.table import checked_out, emit, render
+    from gemviz.commands.workspace import _open
+    from gemviz.errors import GemvizError
+
+    ws = _open(args.slug)
+    out = checked_out(args.out, [str(annotations.path_in(ws.folder)), str(ws.json_path)])
+    notes = annotations.load(ws.folder)
+    order = None
+    if notes:
+        try:
+            order = ws.study().ids
+        except GemvizError:
+            order = None  # a file of the workspace is broken: list the notes by id
+    emit(render(annotations.to_frame(notes, order), args.format), out)
+    return 0
