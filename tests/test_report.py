@@ -237,3 +237,25 @@ def test_parse_examples_keeps_ids_that_hold_a_pipe():
         "s2": "the second one",
         "shots/b.png|Other task": "caption",
     }
+
+
+def test_slices_and_stability_sections(workspace):
+    from gemviz.report import inputs_from_workspace
+    from gemviz.stability import workspace_refits
+
+    inputs = inputs_from_workspace(workspace)
+    assert inputs.refits == {}  # nothing refitted yet: the report never starts refits itself
+    html = build_report(inputs, examples=[]).html
+    slices = html.split('<section id="slices">')[1].split("</section>")[0]
+    assert "click" in slices and "ID/OOD by gem" in slices and "ID/OOD by strict" in slices
+    stability = html.split('<section id="stability">')[1].split("</section>")[0]
+    assert "Not computed yet" in stability
+
+    study = inputs.study
+    workspace_refits(workspace, study, ["gem", "strict"])  # as the pages do: 50 refits
+    inputs = inputs_from_workspace(workspace, study=study)
+    assert set(inputs.refits) == {"gem", "strict"}
+    assert inputs.refits["gem"].shape == (50, len(study))
+    html = build_report(inputs, examples=[]).html
+    stability = html.split('<section id="stability">')[1].split("</section>")[0]
+    assert "unsettled" in stability and "gem only" in stability and "OOD regions" in stability

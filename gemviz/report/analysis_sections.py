@@ -1,0 +1,252 @@
+"""Report sections of numbers: ID/OOD tables, interaction, paired comparison, drill-down."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+
+from gemviz import static_figures
+from gemviz.data import METRICS
+from gemviz.report.base import (
+    Section,
+    _Context,
+    _difference,
+    _fmt,
+    _interval,
+    _note,
+    _pval,
+    _table,
+    cluster_unit,
+    statistics_note,
+)
+
+# -- sections --------------------------------------------------------------------------------
+
+
+def _tables(ctx: _Context) -> Section:
+    from gemviz.analysis import id_ood_table
+    from gemviz.plots import grouped_bars
+
+    study = ctx.inputs.study
+    if not study.models:
+        return _note("The workspace has no evaluated models, so there is nothing to tabulate."), {}
+    table = id_ood_table(study)
+    unit = cluster_unit(study.cluster_by)
+    shown = pd.DataFrame(
+        {
+            "splitter": table["splitter"],
+            "model": table["model"],
+            "metric": table["metric"],
+            "ID mean [95% CI]": [
+                _interval(m, lo, hi, n, k, unit)
+                for m, lo, hi, n, k in table[
+                    ["id_mean", "id_lo", "id_hi", "id_n", "id_clusters"]
+                ].itertuples(index=False)
+            ],
+            "OOD mean [95% CI]": [
+                _interval(m, lo, hi, n, k, unit)
+                for m, lo, hi, n, k in table[
+                    ["ood_mean", "ood_lo", "ood_hi", "ood_n", "ood_clusters"]
+                ].itertuples(index=False)
+            ],
+            "ID − OOD gap [95% CI]": [
+                _difference(g, lo, hi)
+                for g, lo, hi in table[["gap", "gap_lo", "gap_hi"]].itertuples(index=False)
+            ],
+            "gap p (Holm)": [_pval(p) for p in table["gap_p_adjusted"]],
+        }
+    )
+    parts = [_note(statistics_note(study.cluster_by)), _table(shown)]
+    figures = {}
+    for metric in METRICS:
+        parts.append(ctx.plotly(grouped_bars(table, metric)))
+        figures[f"bars_{metric}.png"] = static_figures.png_bytes(static_figures.bars(table, metric))
+    return "\n".join(parts), figures
+
+
+def _interaction(ctx: _Context) -> Section:
+    from gemviz.analysis import interaction_table
+
+    study = ctx.inputs.study
+    if len(study.models) < 2:
+        return _note("The interaction needs at least two models."), {}
+    table = interaction_table(study)
+    shown = pd.DataFrame(
+        {
+            "splitter": table["splitter"],
+            "metric": table["metric"],
+            "A": table["model_a"],
+            "B": table["model_b"],
+            "A − B on ID": [_difference(v, math.nan, math.nan) for v in table["diff_id"]],
+            "A − B on OOD": [_difference(v, math.nan, math.nan) for v in table["diff_ood"]],
+            "difference in differences [95% CI]": [
+                _difference(d, lo, hi)
+                for d, lo, hi in table[["did", "did_lo", "did_hi"]].itertuples(index=False)
+            ],
+            "p (Holm)": [_pval(p) for p in table["did_p_adjusted"]],
+        }
+    )
+    intro = (
+        "Does model A gain more over model B in distribution than out of it? The difference "
+        "in differences (A − B on ID) − (A − B on OOD), paired within steps; a positive value "
+        "means A's advantage is larger on ID."
+    )
+    return f"<p>{html.escape(intro)}</p>{_table(shown)}", {}
+
+
+def _paired(ctx: _Context) -> Section:
+    from itertools import combinations
+
+    from gemviz.analysis import paired_comparison
+
+    study = ctx.inputs.study
+    if len(study.models) < 2:
+        return _note("The paired comparison needs at least two models."), {}
+    parts = []
+    # Every pair of models under every splitter, as the Metrics page can show each of them.
+    for a, b in combinations(study.models, 2):
+        for splitter in study.splitters:
+            rows = []
+            for metric in METRICS:
+                t = paired_comparison(study, a, b, metric, splitter=splitter)
+                for r in t.itertuples(index=False):
+                    rows.append(
+                        {
+                            "metric": metric,
+                            "subset": r.subset,
+                            "n": f"{int(r.n):,}",
+                            f"{a} mean": r.mean_a,
+                            f"{b} mean": r.mean_b,
+                            f"{a} − {b} [95% CI]": _difference(r.diff, r.diff_lo, r.diff_hi),
+                            "p (Holm)": _pval(r.diff_p_adjusted),
+                        }
+                    )
+            parts.append(
+                f"<h3>{html.escape(a)} vs {html.escape(b)}, ID/OOD by {html.escape(splitter)}"
+                f"</h3>{_table(pd.DataFrame(rows))}"
+            )
+    intro = (
+        "Two models on the same steps: both means and their paired difference, on all steps "
+        "and on each splitter's ID and OOD sets (cluster-level paired interval and test; "
+        "p-values Holm-adjusted within each metric's three rows)."
+    )
+    return f"<p>{html.escape(intro)}</p>" + "\n".join(parts), {}
+
+
+def _set_difference(ctx: _Context) -> Section:
+    from itertools import combinations
+
+    from gemviz.overlap import set_difference
+
+    study = ctx.inputs.study
+    if len(study.splitters) < 2 or not study.models:
+        return _note("The drill-down needs two splitters and at least one model."), {}
+    wanted = (
+        "region",
+        "model",
+        "n",
+        "n_clusters",
+        "mean",
+        "ref_name",
+        "ref_mean",
+        "diff",
+        "diff_lo",
+        "diff_hi",
+        "p_value",
+        "p_adjusted",
+        "verdict",
+    )
+    parts = [
+        "<p>For every pair of splitters and both metrics: each model's mean on the steps only "
+        "one of the two calls ID, next to its mean on that splitter's ID set. The test permutes "
+        f"whole {cluster_unit(study.cluster_by)} within that ID set; p_adjusted is Holm's over "
+        "the rows of one table, and the verdict uses it.</p>"
+    ]
+    # Every pair and both metrics, as the Metrics page can show each of them.
+    for a, b in combinations(study.splitters, 2):
+        for metric in METRICS:
+            frame = set_difference(study, a, b, metric=metric)
+            cols = [c for c in wanted if c in frame.columns]
+            parts.append(
+                f"<h3>{html.escape(a)} vs {html.escape(b)}: "
+                f"{html.escape(metric.replace('_', ' '))}</h3>{_table(frame[cols])}"
+            )
+    return "\n".join(parts), {}
+
+
+def _slices(ctx: _Context) -> Section:
+    from gemviz.slices import ACTION_TYPE, slices_table
+
+    study = ctx.inputs.study
+    if not study.models:
+        return _note("Slices need at least one model."), {}
+    table = slices_table(study, ACTION_TYPE)
+    unit = cluster_unit(study.cluster_by)
+    parts = []
+    for splitter, rows in table.groupby("splitter", sort=False):
+        cells = {}
+        for r in rows.itertuples(index=False):
+            key = (r.model, r.metric, r.slice)
+            text = _interval(r.mean, r.lo, r.hi, r.n, r.n_clusters, unit)
+            cells.setdefault(key, {})[r.label] = text + (" ⚠ small" if r.small else "")
+        shown = pd.DataFrame(
+            [
+                {
+                    "model": m,
+                    "metric": k,
+                    "action type": sl,
+                    **{lab: v.get(lab, "–") for lab in ("ID", "OOD")},
+                }
+                for (m, k, sl), v in cells.items()
+            ]
+        )
+        parts.append(f"<h3>ID/OOD by {html.escape(str(splitter))}</h3>{_table(shown)}")
+    intro = (
+        "Each model's ID and OOD means broken down by the ground-truth action's type, with "
+        "cluster-aware 95% intervals; ⚠ small marks fewer than 30 steps or 10 clusters. The "
+        "Metrics page breaks them down by any other field of the test records too."
+    )
+    return f"<p>{html.escape(intro)}</p>" + "\n".join(parts), {}
+
+
+def _stability(ctx: _Context) -> Section:
+    from gemviz.stability import id_probability, study_region_stability
+
+    study, refits = ctx.inputs.study, ctx.inputs.refits
+    names = [n for n in study.splitters if n in refits]
+    if not names:
+        return _note(
+            "Not computed yet: press 'Compute ID probability' on the Overlap or Samples page, "
+            "then build the report again (50 refits per splitter, kept on disk)."
+        ), {}
+    rows = []
+    for name in names:
+        prob = id_probability(refits[name])
+        is_id = study.is_id(name)
+        rows.append(
+            {
+                "splitter": name,
+                "refits": refits[name].shape[0],
+                "steps labelled ID": f"{int(is_id.sum()):,}",
+                "ID in ≥ 90% of refits": f"{int((prob >= 0.9).sum()):,}",
+                "OOD in ≥ 90% of refits": f"{int((prob <= 0.1).sum()):,}",
+                "unsettled (10–90%)": f"{int(((prob > 0.1) & (prob < 0.9)).sum()):,}",
+            }
+        )
+    parts = [_table(pd.DataFrame(rows))]
+    if len(names) >= 2:
+        chosen = names[:3]
+        for label in ("ID", "OOD"):
+            table = study_region_stability(study, chosen, refits, label)
+            if table is not None:
+                table = table.assign(stable_share=[_fmt(v) for v in table["stable_share"]])
+                parts.append(f"<h3>{label} regions</h3>{_table(table)}")
+    intro = (
+        "Each splitter refitted on bootstrap resamples of its train tasks (whole clusters): "
+        "how many test steps keep their label, and per Venn region the share of its steps "
+        "that stay in that region in at least 90% of the refits (are the disputed steps real "
+        "or noise?)."
+    )
+    return f"<p>{html.escape(intro)}</p>" + "".join(parts), {}

@@ -1,0 +1,155 @@
+"""What a report is made of and the small HTML helpers its sections share."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gemviz.study import Study
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class ReportInputs:
+    """Everything a report is made from.
+
+    Attributes:
+        name: Workspace name, the report's title.
+        study: The aligned study.
+        demo: True when the data are the built-in demo's (the report then says so).
+        train_scores: Splitter -> train input scores, for the GEM fit plots.
+        gem_params: Splitter -> ``{"sigma", "max_components", "random_state"}``.
+        projection: An embedding projection to show, or None.
+        projection_splitter: The splitter whose embeddings were projected.
+        outputs: Model -> (sample id -> raw output), for the example steps.
+        formats: Model -> action format of its outputs.
+        image_root: Folder for relative screenshot paths.
+        annotations: Sample id -> :class:`gemviz.annotations.Annotation` (tags and note).
+        refits: Splitter -> ``(B, n)`` ID flags of its bootstrap refits
+            (:func:`gemviz.stability.workspace_refits`), for the stability section; only
+            refits already computed are reported.
+    """
+
+    name: str
+    study: Study
+    demo: bool = False
+    train_scores: dict[str, np.ndarray] = field(default_factory=dict)
+    gem_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    projection: Any = None
+    projection_splitter: str | None = None
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)
+    image_root: str | None = None
+    annotations: dict[str, Any] = field(default_factory=dict)
+    refits: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    """A built report: the HTML text and the figures as PNG (file name -> bytes)."""
+
+    html: str
+    figures: dict[str, bytes]
+    sections: list[str]
+
+    def zip_bytes(self) -> bytes:
+        """The figures as a ZIP archive of PNG files."""
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in self.figures.items():
+                zf.writestr(name, data)
+        return buf.getvalue()
+
+
+class _Context:
+    """State shared by the section builders while one report is built."""
+
+    def __init__(self, inputs: ReportInputs, examples: Mapping[str, str]) -> None:
+        self.inputs = inputs
+        self.examples = examples
+        self.plotly_included = False
+
+    def plotly(self, fig) -> str:
+        # plotly.js (~4.6 MB) goes into the page once, with the first interactive figure.
+        include = not self.plotly_included
+        self.plotly_included = True
+        return fig.to_html(full_html=False, include_plotlyjs=include, config={"responsive": True})
+
+
+Section = tuple[str, dict[str, bytes]]
+
+
+def _img(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "" if math.isnan(value) else f"{value:.3f}"
+    return html.escape(str(value))
+
+
+def _table(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{html.escape(text)}</p>'
+
+
+def cluster_unit(cluster_by: str) -> str:
+    """How to name the clusters of ``cluster_by`` in text (``tasks``, ``episodes``, ...)."""
+    return {"task": "tasks", "episode_id": "episodes", "none": "steps"}.get(
+        cluster_by, f"{cluster_by} groups"
+    )
+
+
+def statistics_note(cluster_by: str) -> str:
+    """One sentence saying how the intervals and tests treat the steps."""
+    if cluster_by == "none":
+        return (
+            "Step-level statistics (--cluster-by none): every step counts as independent. "
+            "P-values are Holm-adjusted over each table."
+        )
+    return (
+        f"Intervals and tests resample whole {cluster_unit(cluster_by)} (clustered by "
+        f"'{cluster_by}'): steps of one cluster are not independent. P-values are "
+        "Holm-adjusted over each table."
+    )
+
+
+def _interval(mean: float, lo: float, hi: float, n: int, k: int, unit: str) -> str:
+    if n == 0 or math.isnan(mean):
+        return "– (n=0)"
+    count = f"n={int(n):,}" if unit == "steps" else f"n={int(n):,}, {int(k):,} {unit}"
+    return f"{mean:.3f} [{lo:.3f}, {hi:.3f}] ({count})"
+
+
+def _difference(value: float, lo: float, hi: float) -> str:
+    if value is None or math.isnan(value):
+        return "–"
+    if lo is None or math.isnan(lo):
+        return f"{value:+.3f}"
+    return f"{value:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+
+
+def _pval(p: float) -> str:
+    from gemviz.stats import format_p
+
+    return "–" if p is None or math.isnan(p) else format_p(p).removeprefix("p=")

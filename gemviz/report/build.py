@@ -1,0 +1,240 @@
+"""Assembling the report: the section list, the HTML page, writing, and gathering inputs."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from gemviz.errors import GemvizError
+from gemviz.io import atomic_path, write_text_atomic
+from gemviz.report.analysis_sections import (
+    _interaction,
+    _paired,
+    _set_difference,
+    _slices,
+    _stability,
+    _tables,
+)
+from gemviz.report.base import (
+    Progress,
+    Report,
+    ReportInputs,
+    Section,
+    _Context,
+)
+from gemviz.report.figure_sections import (
+    _annotated,
+    _embeddings,
+    _examples,
+    _gem_fit,
+    _venn,
+)
+from gemviz.study import Study
+
+# section id -> (title, builder); the HTML shows them in this order.
+SECTIONS: dict[str, tuple[str, Callable[[_Context], Section]]] = {
+    "tables": ("ID vs OOD: type and exact match with 95% intervals and the gap", _tables),
+    "interaction": ("Does model A gain more on ID than model B?", _interaction),
+    "paired": ("Paired comparison of two models", _paired),
+    "gem-fit": ("GEM fit of each splitter", _gem_fit),
+    "venn": ("Overlap of the splitters' ID and OOD sets", _venn),
+    "set-difference": ("Set-difference drill-down", _set_difference),
+    "slices": ("ID and OOD by action type", _slices),
+    "stability": ("Splitter stability: ID probability over refits", _stability),
+    "embeddings": ("Embedding map", _embeddings),
+    "examples": ("Example steps", _examples),
+    "annotated": ("Disputed steps we looked at", _annotated),
+}
+
+
+# -- assembling ------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;
+padding:0 1em;color:#222} h1{margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;
+margin-top:2em} table{border-collapse:collapse;font-size:13px;margin:1em 0} th,td{border:1px solid
+#ddd;padding:3px 7px;text-align:left} th{background:#f4f4f4} .note{color:#666;font-style:italic}
+.row{display:flex;gap:2em;flex-wrap:wrap} .row>div{flex:1 1 420px;max-width:560px} .examples{display:flex;flex-wrap:wrap;gap:1.5em}
+figure{margin:0;max-width:560px} figure img{max-width:100%;border:1px solid #ccc}
+.demo{background:#fff3cd;border:1px solid #ffe08a;padding:.5em 1em} img{max-width:100%}
+"""
+
+
+def build_report(
+    inputs: ReportInputs,
+    examples: Sequence[str] | Mapping[str, str] = (),
+    progress: Progress | None = None,
+) -> Report:
+    """Build the report's HTML and figures.
+
+    Args:
+        inputs: What to report (see :func:`inputs_from_workspace`).
+        examples: Sample ids of the example steps, or id -> caption (empty caption: a default
+            one-line caption is written).
+        progress: Called as ``progress(done, total, section_id)``.
+
+    Returns:
+        The :class:`Report`.
+
+    Raises:
+        GemvizError: An example id is not in the study.
+    """
+    chosen = dict(examples) if isinstance(examples, Mapping) else dict.fromkeys(examples, "")
+    ctx = _Context(inputs, chosen)
+    study = inputs.study
+    body, figures = [], {}
+    for i, (sid, (title, builder)) in enumerate(SECTIONS.items()):
+        if progress:
+            progress(i, len(SECTIONS), sid)
+        fragment, pngs = builder(ctx)
+        figures.update(pngs)
+        body.append(f'<section id="{sid}"><h2>{html.escape(title)}</h2>\n{fragment}\n</section>')
+    if progress:
+        progress(len(SECTIONS), len(SECTIONS), "done")
+    when = time.strftime("%Y-%m-%d %H:%M")
+    demo = (
+        '<p class="demo">Built-in demo workspace: generated screenshots, tasks and agents, '
+        "not real study data.</p>"
+        if inputs.demo
+        else ""
+    )
+    summary = (
+        f"{len(study):,} test steps · splitters: {html.escape(', '.join(study.splitters))} · "
+        f"models: {html.escape(', '.join(study.models) or 'none')} · written {when}"
+    )
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(inputs.name)} · gemviz report</title><style>{_CSS}</style></head>"
+        f"<body><h1>{html.escape(inputs.name)}</h1><p>{summary}</p>{demo}\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
+    return Report(html=page, figures=figures, sections=list(SECTIONS))
+
+
+def write_report(
+    report: Report, html_path: str | os.PathLike, zip_path: str | os.PathLike | None = None
+) -> None:
+    """Write the HTML file (and the PNG ZIP) atomically."""
+    write_text_atomic(html_path, report.html)
+    if zip_path is not None:
+        with atomic_path(zip_path) as tmp:
+            tmp.write_bytes(report.zip_bytes())
+
+
+def inputs_from_workspace(
+    workspace,
+    study: Study | None = None,
+    projection: Any = None,
+    projection_splitter: str | None = None,
+) -> ReportInputs:
+    """Gather a workspace's study, train scores, GEM settings and predictions.
+
+    Args:
+        workspace: A :class:`gemviz.workspace.Workspace`.
+        study: Its study if already loaded (else loaded here).
+        projection: A projection to show (e.g. the Embeddings page's), or None to use one
+            already cached on disk for the first splitter with embeddings (default parameters).
+        projection_splitter: The splitter ``projection`` belongs to.
+
+    Raises:
+        GemvizError: A registered file is unreadable.
+    """
+    from gemviz.data import SCORE, load_scores
+    from gemviz.samples import load_predictions
+
+    study = study if study is not None else workspace.study()
+    train_scores, gem_params = {}, {}
+    for s in workspace.splitters:
+        if s.train_scores:
+            train_scores[s.name] = load_scores(s.train_scores)[SCORE].to_numpy(dtype=float)
+        gem_params[s.name] = dict(s.params or {})
+    if projection is None:
+        from gemviz.projection import ProjectionParams, project_files
+
+        for s in workspace.splitters:
+            if s.test_embeddings:
+                found = project_files(
+                    s.test_embeddings,
+                    ProjectionParams(max_samples=50_000),
+                    train_embeddings=s.train_embeddings,
+                    compute=False,
+                ) or project_files(
+                    s.test_embeddings, ProjectionParams(max_samples=50_000), compute=False
+                )
+                if found is not None:
+                    projection, projection_splitter = found, s.name
+                    break
+    outputs = {
+        m.name: load_predictions(m.predictions, m.pred_field)
+        for m in workspace.models
+        if m.predictions
+    }
+    from gemviz.annotations import load as load_annotations
+    from gemviz.stability import refittable, workspace_refits
+
+    refits = {}
+    for name in refittable(workspace):
+        # Only refits already on disk: the report never starts minutes of refitting; a
+        # splitter that cannot be refitted is reported as not computed.
+        with contextlib.suppress(GemvizError):
+            refits.update(workspace_refits(workspace, study, [name], compute=False) or {})
+
+    return ReportInputs(
+        name=workspace.name,
+        study=study,
+        demo=bool(workspace.demo),
+        train_scores=train_scores,
+        gem_params=gem_params,
+        projection=projection,
+        projection_splitter=projection_splitter,
+        outputs=outputs,
+        formats={m.name: m.format for m in workspace.models},
+        image_root=workspace.image_root,
+        annotations=load_annotations(workspace.folder),
+        refits=refits,
+    )
+
+
+def parse_examples(text: str, known: Sequence[str] = ()) -> dict[str, str]:
+    """Read example steps typed one per line as ``ID`` or ``ID | caption``.
+
+    Ids built from files without an ``id`` field are ``image_path|task`` and hold a bare
+    ``|`` themselves, so only a pipe with a space on either side starts a caption, and a line
+    that is a known id as a whole is always taken as that id.
+
+    Args:
+        text: The lines.
+        known: The study's sample ids, if at hand.
+
+    Returns:
+        Sample id -> caption (empty for the default caption), in the order typed.
+    """
+    known_ids = set(known)
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line in known_ids:
+            sid, caption = line, ""
+        else:
+            sid, _, caption = line.partition(" | ")
+        if sid.strip():
+            out[sid.strip()] = caption.strip()
+    return out
+
+
+def suggest_examples(study: Study, k: int = 3) -> list[str]:
+    """A few steps worth showing: disputed ones first (splitters disagree), else the first."""
+    from gemviz.samples import disputed
+
+    hits = np.flatnonzero(disputed(study.labels))[:k]
+    if not len(hits):
+        hits = np.arange(min(k, len(study)))
+    ids = study.ids
+    return [ids[i] for i in hits]

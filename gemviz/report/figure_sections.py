@@ -1,0 +1,179 @@
+"""Report sections of pictures: GEM fits, Venn diagrams, embedding map, example steps."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from gemviz import static_figures
+from gemviz.data import TASK
+from gemviz.errors import GemvizError
+from gemviz.report.base import (
+    Section,
+    _Context,
+    _img,
+    _note,
+    _table,
+)
+from gemviz.study import Study
+from gemviz.workspace import slugify
+
+
+def _gem_fit(ctx: _Context) -> Section:
+    from gemviz.plots import gem_fit_figure
+    from gemviz.splitters.gem import fit_gmm_1d, merge_intervals
+
+    parts, figures = [], {}
+    for name in ctx.inputs.study.splitters:
+        train = ctx.inputs.train_scores.get(name)
+        if train is None or len(train) < 2:
+            parts.append(_note(f"{name}: no train scores registered, so no GEM fit to show."))
+            continue
+        p = ctx.inputs.gem_params.get(name, {})
+        fit = fit_gmm_1d(
+            np.asarray(train, dtype=float),
+            max_components=int(p.get("max_components", 19)),
+            random_state=int(p.get("random_state", 42)),
+        )
+        sigma = float(p.get("sigma", 2.0))
+        intervals = merge_intervals(fit.means, fit.stds, sigma)
+        test = ctx.inputs.study.scores[name].to_numpy(dtype=float)
+        test = test[np.isfinite(test)]
+        title = f"{name}: {fit.n_components} Gaussian component(s), sigma {sigma:g}"
+        parts.append(f"<h3>{html.escape(name)}</h3>")
+        parts.append(
+            ctx.plotly(
+                gem_fit_figure(
+                    train,
+                    test if len(test) else None,
+                    fit.means,
+                    fit.stds,
+                    fit.weights,
+                    intervals,
+                    title=title,
+                )
+            )
+        )
+        figures[f"gem_fit_{slugify(name)}.png"] = static_figures.png_bytes(
+            static_figures.gem_fit(train, test, fit, intervals, title)
+        )
+    return "\n".join(parts), figures
+
+
+def _venn(ctx: _Context) -> Section:
+    from gemviz.overlap import venn_regions
+    from gemviz.venn import venn_figure
+
+    study = ctx.inputs.study
+    names = study.splitters[:3]
+    if len(names) < 2:
+        return _note("Venn diagrams need at least two splitters; this workspace has one."), {}
+    parts, figures = ['<div class="row">'], {}
+    for label in ("ID", "OOD"):
+        regions = venn_regions(study, names, label)
+        png = static_figures.png_bytes(venn_figure(regions, names, f"{label} sets"))
+        figures[f"venn_{label}.png"] = png
+        parts.append(
+            f"<div>{_img(png, f'Venn diagram of the {label} sets')}"
+            f"{_table(regions[['region', 'count', 'clusters']])}</div>"
+        )
+    parts.append("</div>")
+    return "\n".join(parts), figures
+
+
+def _embeddings(ctx: _Context) -> Section:
+    from gemviz import embedding_plot as eplot
+    from gemviz.samples import label_col, sample_table
+
+    result = ctx.inputs.projection
+    if result is None:
+        return _note(
+            "No embedding map: no UMAP projection is cached for this workspace. Run UMAP on the "
+            "Embeddings page, or pass --umap to python -m gemviz report; a splitter needs saved "
+            "embeddings for that (python -m gemviz score writes them)."
+        ), {}
+    study = ctx.inputs.study
+    points = eplot.points_frame(result, sample_table(study))
+    splitter = ctx.inputs.projection_splitter or study.splitters[0]
+    column = label_col(splitter) if splitter in study.splitters else "split"
+    fig = eplot.embedding_figure(points, column, "category", title=f"UMAP of {splitter} embeddings")
+    png = static_figures.png_bytes(
+        static_figures.scatter(points, column, f"UMAP of {splitter} embeddings")
+    )
+    return ctx.plotly(fig), {"embeddings.png": png}
+
+
+def _examples(ctx: _Context) -> Section:
+    from gemviz.samples import annotate_step
+
+    study = ctx.inputs.study
+    if not ctx.examples:
+        return _note("No example steps were chosen."), {}
+    position = {sid: i for i, sid in enumerate(study.ids)}
+    parts, figures = [], {}
+    for k, (sid, caption) in enumerate(ctx.examples.items(), start=1):
+        if sid not in position:
+            raise GemvizError(f"example step {sid!r} is not in the workspace's test set")
+        pos = position[sid]
+        outputs = {m: ctx.inputs.outputs.get(m, {}).get(sid) for m in study.models}
+        picture = annotate_step(
+            study,
+            pos,
+            outputs,
+            ctx.inputs.formats,
+            image_root=ctx.inputs.image_root,
+            max_height=700,
+        )
+        text = caption or default_caption(study, pos)
+        figures[f"example_{k:02d}.png"] = picture.png
+        parts.append(
+            f"<figure>{_img(picture.png, text)}<figcaption><b>{k}.</b> "
+            f"{html.escape(text)}</figcaption></figure>"
+        )
+    return '<div class="examples">' + "\n".join(parts) + "</div>", figures
+
+
+def _annotated(ctx: _Context) -> Section:
+    from gemviz.annotations import TAG_SEPARATOR
+    from gemviz.samples import annotate_step
+
+    study = ctx.inputs.study
+    notes = ctx.inputs.annotations
+    position = {sid: i for i, sid in enumerate(study.ids)}
+    # Steps in test-set order; notes on ids the test set no longer holds are said, not shown.
+    ids = [sid for sid in study.ids if sid in notes]
+    missing = [sid for sid in notes if sid not in position]
+    if not ids:
+        return _note("No step has tags or a note yet (tag steps on the Step page)."), {}
+    parts, figures = [], {}
+    for k, sid in enumerate(ids, start=1):
+        pos = position[sid]
+        outputs = {m: ctx.inputs.outputs.get(m, {}).get(sid) for m in study.models}
+        picture = annotate_step(
+            study, pos, outputs, ctx.inputs.formats, ctx.inputs.image_root, max_height=500
+        )
+        entry = notes[sid]
+        figures[f"annotated_{k:02d}.png"] = picture.png
+        tags = TAG_SEPARATOR.join(entry.tags)
+        parts.append(
+            f"<figure>{_img(picture.png, default_caption(study, pos))}<figcaption>"
+            f"<b>{k}.</b> <code>{html.escape(sid)}</code> {html.escape(default_caption(study, pos))}"
+            + (f"<br><b>Tags:</b> {html.escape(tags)}" if tags else "")
+            + (f"<br><b>Note:</b> {html.escape(entry.note)}" if entry.note else "")
+            + "</figcaption></figure>"
+        )
+    extra = (
+        _note(f"{len(missing)} annotated id(s) are not in this test set: {', '.join(missing[:5])}")
+        if missing
+        else ""
+    )
+    return '<div class="examples">' + "\n".join(parts) + "</div>" + extra, figures
+
+
+def default_caption(study: Study, pos: int) -> str:
+    """A one-line caption of a step: task, each splitter's label, each model's exact match."""
+    task = str(study.samples[TASK].iloc[pos])
+    labels = ", ".join(f"{s} {study.labels[s].iloc[pos]}" for s in study.splitters)
+    right = ", ".join(f"{m} {'✓' if study.exact_match[m].iloc[pos] else '✗'}" for m in study.models)
+    return f"“{task[:100]}” — {labels}" + (f" — exact match: {right}" if right else "")
