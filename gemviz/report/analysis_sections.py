@@ -9,6 +9,7 @@ import pandas as pd
 
 from gemviz import static_figures
 from gemviz.data import METRICS
+from gemviz.errors import GemvizError
 from gemviz.report.base import (
     Section,
     _Context,
@@ -182,7 +183,10 @@ def _slices(ctx: _Context) -> Section:
     study = ctx.inputs.study
     if not study.models:
         return _note("Slices need at least one model."), {}
-    table = slices_table(study, ACTION_TYPE)
+    try:
+        table = slices_table(study, ACTION_TYPE)
+    except GemvizError as exc:  # e.g. a test set without ground-truth actions
+        return _note(f"No slices by action type: {exc}"), {}
     unit = cluster_unit(study.cluster_by)
     parts = []
     for splitter, rows in table.groupby("splitter", sort=False):
