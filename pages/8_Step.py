@@ -118,13 +118,13 @@ with right:
             near["screenshot"] = [thumbnail(p, ws.image_root) for p in near["image_path"]]
             near["screenshot"] = near["screenshot"].map(data_url)
             st.dataframe(
-                near[["screenshot", "task", "distance"]],
+                near[["screenshot", "distance", "task"]],
                 hide_index=True,
                 row_height=110,
                 key=f"near_{entry.name}",
                 column_config={
                     "screenshot": st.column_config.ImageColumn("train step", width="small"),
-                    "task": st.column_config.TextColumn(width="medium"),
+                    "task": st.column_config.TextColumn(width="large"),
                     "distance": st.column_config.NumberColumn(format="%.3f", width="small"),
                 },
             )
