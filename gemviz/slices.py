@@ -70,7 +70,8 @@ def action_types(study: Study, gt_field: str = GT_FIELD) -> np.ndarray:
 
     if gt_field not in study.samples.columns:
         raise GemvizError(
-            f"the test records have no '{gt_field}' field to take the action type from",
+            f"the test records have no '{gt_field}' field to take the action type from; "
+            "name the ground-truth field with --gt-field, or slice by another field (--by)",
             field=gt_field,
         )
     out = []
