@@ -287,6 +287,21 @@ def load_labeled(path: str | os.PathLike) -> pd.DataFrame:
     return _frame(records, ids, front)
 
 
+def _plain_binary(records: Sequence[dict[str, Any]], aliases: Sequence[str]) -> np.ndarray | None:
+    """The common case read at C speed: one spelling in every record, values 0/1 or bools.
+
+    Returns None for anything else (two spellings, missing values, text, other numbers), which
+    the record-by-record reader then checks and words exactly.
+    """
+    present = [a for a in aliases if any(a in rec for rec in records)]
+    if len(present) != 1:
+        return None
+    raw = [rec.get(present[0]) for rec in records]
+    if not {type(v) for v in raw} <= {int, bool} or not set(raw) <= {0, 1}:
+        return None
+    return np.asarray(raw, dtype=np.int8)
+
+
 def load_results(path: str | os.PathLike) -> pd.DataFrame:
     """Load a model's result file: the test records with ``type_match`` and ``exact_match``.
 
@@ -316,6 +331,10 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
                 row=1,
                 field=metric,
             )
+        fast = _plain_binary(records, aliases)
+        if fast is not None:
+            front[metric] = fast
+            continue
         values = []
         for i, rec in enumerate(records):
             found = {a: rec[a] for a in aliases if a in rec and rec[a] is not None}
