@@ -273,6 +273,59 @@ def filter_table(table: pd.DataFrame, flt: SampleFilter) -> pd.DataFrame:
     return table[filter_mask(table, flt)]
 
 
+def clusters_text(study: Study, positions: Sequence[int] | np.ndarray) -> str:
+    """How many clusters the steps at ``positions`` come from, e.g. ``"in 12 clusters (task)"``.
+
+    Empty at step level (``cluster_by`` none), where every step is its own cluster.
+    """
+    from gemviz import clusters as clusters_mod
+
+    if study.cluster_by == clusters_mod.NONE:
+        return ""
+    k = clusters_mod.count(study.clusters[np.asarray(positions, dtype=np.int64)])
+    return f"in {k:,} cluster{'s' if k != 1 else ''} ({study.cluster_by})"
+
+
+def summary(study: Study, positions: Sequence[int] | np.ndarray) -> pd.DataFrame:
+    """Each model's mean on the steps at ``positions``, with n, clusters and a 95% interval.
+
+    The interval is cluster-aware by the study's clusters (:func:`gemviz.stats.mean_estimate`;
+    Wilson at step level), so a filtered set of a few tasks shows how little it holds.
+
+    Args:
+        study: The aligned study.
+        positions: Row positions in the study (e.g. the index of a filtered sample table).
+
+    Returns:
+        Rows ``model, metric, mean, lo, hi, n, n_clusters, small`` (``small``: fewer than
+        30 steps or 10 clusters), models in study order; no rows when ``positions`` is empty.
+    """
+    from gemviz import clusters as clusters_mod
+    from gemviz.stats import mean_estimate
+
+    pos = np.asarray(positions, dtype=np.int64)
+    rows = []
+    if pos.size:
+        codes = None if study.cluster_by == clusters_mod.NONE else study.clusters[pos]
+        for model in study.models:
+            for metric in METRICS:
+                est = mean_estimate(study.metric(metric)[model].to_numpy(dtype=float)[pos], codes)
+                rows.append(
+                    {
+                        "model": model,
+                        "metric": metric,
+                        "mean": est.mean,
+                        "lo": est.lo,
+                        "hi": est.hi,
+                        "n": est.n,
+                        "n_clusters": est.n_clusters,
+                        "small": est.small,
+                    }
+                )
+    columns = ["model", "metric", "mean", "lo", "hi", "n", "n_clusters", "small"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a filtered table: rows ``start:stop`` of ``n`` rows, page ``number`` of ``count``."""

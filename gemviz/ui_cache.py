@@ -442,6 +442,17 @@ def study_or_error(ws: Workspace) -> Study | None:
     return study
 
 
+def number_formats(frame: pd.DataFrame) -> dict:
+    """Three decimals for means and differences, two significant digits for p-values."""
+    return {
+        c: st.column_config.NumberColumn(
+            format="%.2g" if c.endswith(("_p", "_adjusted")) or c == "p_value" else "%.3f"
+        )
+        for c in frame.columns
+        if frame[c].dtype.kind == "f"
+    }
+
+
 def key_columns_first(frame: pd.DataFrame, first) -> list[str]:
     """A ``column_order`` putting the columns a reader needs first (those that exist).
 

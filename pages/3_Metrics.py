@@ -15,6 +15,7 @@ from gemviz.ui_cache import (
     id_ood_table,
     interaction_table,
     key_columns_first,
+    number_formats,
     open_in_samples,
     paired_comparison,
     set_difference,
@@ -66,17 +67,6 @@ st.caption(
     "steps. Intervals and tests resample whole clusters; each section's p-values are adjusted "
     "together (`p_adjusted`), and verdicts use the adjusted values."
 )
-
-
-def number_formats(frame) -> dict:
-    """Three decimals for means and differences, two significant digits for p-values."""
-    return {
-        c: st.column_config.NumberColumn(
-            format="%.2g" if c.endswith(("_p", "_adjusted")) or c == "p_value" else "%.3f"
-        )
-        for c in frame.columns
-        if frame[c].dtype.kind == "f"
-    }
 
 
 # -- splitter x model table ------------------------------------------------------------------
@@ -206,7 +196,8 @@ else:
                 "verdict": st.column_config.TextColumn(width="large"),
             },
             column_order=key_columns_first(
-                diff, ["region", "model", "n", "diff", "p_adjusted", "verdict", "mean", "ref_mean"]
+                diff,
+                ["region", "model", "n", "n_clusters", "diff", "p_adjusted", "verdict", "mean"],
             ),
         )
         for row in diff[diff["too_small"]].itertuples():

@@ -15,6 +15,7 @@ from gemviz.ui_cache import (
     current_workspace,
     demo_banner,
     id_probability_filters,
+    number_formats,
     open_sample,
     predictions,
     restore_widgets,
@@ -122,7 +123,13 @@ except GemvizError as exc:
 ids = shown[ID].to_numpy()
 
 top = st.columns([2, 1, 1, 1])
-top[0].metric("Steps shown", f"{len(shown):,} of {len(table):,}")
+top[0].metric(
+    "Steps shown",
+    f"{len(shown):,} of {len(table):,}",
+    delta=smp.clusters_text(study, shown.index.to_numpy()) or None,
+    delta_color="off",
+    delta_arrow="off",
+)
 size = top[1].selectbox("Rows per page", [50, 100, 500], index=1, key="page_size")
 page = smp.paginate(len(shown), 0, size)
 number = top[2].number_input("Page", 1, page.count, 1, key="page_number") - 1
@@ -147,6 +154,13 @@ event = st.dataframe(
     column_config={"image_path": None, ID: st.column_config.TextColumn(width="small")},
 )
 st.caption(f"Page {page.number + 1} of {page.count}. Select a row to open the step.")
+with st.expander("Model means on the steps shown"):
+    means = smp.summary(study, shown.index.to_numpy())
+    st.dataframe(means, hide_index=True, key="samples_summary", column_config=number_formats(means))
+    st.caption(
+        f"95% intervals resample whole clusters ({study.cluster_by}); `small` = fewer than "
+        "30 steps or 10 clusters."
+    )
 
 # A new table selection opens that step; otherwise the URL (or prev/next) decides.
 picked = event.selection.rows if event is not None else []

@@ -217,7 +217,12 @@ def test_samples_filter_changes_row_count(workspace):
     at.selectbox(key=f"f_label_{first}").set_value("OOD").run()
     assert not at.exception
     assert _shown(at) == int((study.labels[first] == "OOD").sum()) < len(study)
+    # the model means on the shown steps carry n and clusters
+    means = at.dataframe[1].value
+    assert set(means["n"]) == {_shown(at)}
+    assert (means["n_clusters"] <= means["n"]).all() and (means["lo"] <= means["hi"]).all()
     at.text_input(key="f_search").set_value("zzz-no-such-task-zzz").run()
+    assert not at.exception
     assert _shown(at) == 0
 
 

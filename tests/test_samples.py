@@ -13,6 +13,7 @@ from gemviz.errors import GemvizError
 from gemviz.samples import (
     DISPUTED,
     SampleFilter,
+    clusters_text,
     filter_mask,
     filter_table,
     ids_csv,
@@ -27,6 +28,7 @@ from gemviz.samples import (
     sample_table,
     score_col,
     splitter_rows,
+    summary,
     visible,
 )
 from gemviz.study import Study
@@ -203,3 +205,41 @@ def test_step_actions_and_annotation_use_the_parser():
     assert preds["m"].type == "invalid"
     picture = annotate_step(study, 0, {"m": "PRESS_HOME"})
     assert not picture.found and picture.png[:4] == b"\x89PNG"
+
+
+def test_summary_of_shown_steps_is_clustered_by_the_study(study, table):
+    shown = filter_table(table, SampleFilter(labels={"gem": "OOD"}))
+    pos = shown.index.to_numpy()
+    clustered = study.with_clusters("task")
+    means = summary(clustered, pos)
+    assert list(means.columns) == [
+        "model",
+        "metric",
+        "mean",
+        "lo",
+        "hi",
+        "n",
+        "n_clusters",
+        "small",
+    ]
+    assert len(means) == len(study.models) * 2
+    row = means[(means["model"] == "strong") & (means["metric"] == EXACT_MATCH)].iloc[0]
+    x = study.metric(EXACT_MATCH)["strong"].to_numpy()[pos]
+    assert row["n"] == len(pos)
+    assert row["mean"] == pytest.approx(x.mean())
+    assert row["n_clusters"] == clustered.clusters_in(np.isin(np.arange(len(study)), pos))
+    assert row["lo"] <= row["mean"] <= row["hi"]
+    # Step level gives Wilson on n steps; by task the interval can only widen or stay.
+    steps = summary(study.with_clusters("none"), pos)
+    flat = steps[(steps["model"] == "strong") & (steps["metric"] == EXACT_MATCH)].iloc[0]
+    assert flat["n_clusters"] == len(pos)
+    assert row["hi"] - row["lo"] >= flat["hi"] - flat["lo"] - 1e-12
+    assert summary(study, []).empty
+
+
+def test_clusters_text_counts_the_clusters_of_the_shown_steps(study):
+    by_task = study.with_clusters("task")
+    pos = np.arange(40)
+    k = len(set(by_task.samples["task"].iloc[:40]))
+    assert clusters_text(by_task, pos) == f"in {k} cluster{'s' if k != 1 else ''} (task)"
+    assert clusters_text(study.with_clusters("none"), pos) == ""
