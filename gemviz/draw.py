@@ -35,6 +35,8 @@ MODEL_COLOURS = (
     "#8c564b",
     "#bcbd22",
 )
+# Fill of a badge that several actors share (their swatches sit on it).
+BADGE_SHARED = "#333333"
 MAX_HEIGHT = 900
 MAX_WIDTH = 1400
 PLACEHOLDER_SIZE = (540, 960)
@@ -198,6 +200,7 @@ def annotate(
     for slot, (_, colour, act) in enumerate(actors):
         if act is not None:
             DRAWERS.get(act.type, _draw_badge)(canvas, act, colour, slot)
+    _flush_badges(canvas)
     out = _with_legend(canvas.image, actors, notes or {})
     buf = io.BytesIO()
     out.save(buf, format="PNG", optimize=False)
@@ -214,6 +217,8 @@ class _Canvas:
         self.draw = ImageDraw.Draw(image, "RGBA")
         self.unit = max(2, round(min(image.size) / 120))
         self.font = _font(max(12, self.unit * 5))
+        # Badge text -> colours of the actors showing it (drawn last, see _flush_badges).
+        self.badges: dict[str, list[str]] = {}
 
     def xy(self, point: tuple[float, float]) -> tuple[float, float]:
         x, y = (min(max(v, 0.0), 1.0) for v in point)
@@ -311,9 +316,35 @@ def _draw_scroll(canvas: _Canvas, act: _Act, colour: str, slot: int) -> None:
 
 
 def _badge(canvas: _Canvas, text: str, colour: str, slot: int) -> None:
-    # One row per actor in the top-left corner, so badges never overlap.
-    y = canvas.unit * 2 + slot * (_size(canvas.font) + canvas.unit * 3)
-    canvas.label((canvas.unit * 2, y), text, colour)
+    # Collected, then drawn by _flush_badges: actors agreeing on an action share one chip.
+    canvas.badges.setdefault(text, []).append(colour)
+
+
+def _flush_badges(canvas: _Canvas) -> None:
+    """One chip per distinct badge text in the top-left corner, a swatch per actor on it.
+
+    Four agents that all say COMPLETE give one chip with four swatches, not four chips
+    stacked over the app's title bar.
+    """
+    u = canvas.unit
+    size = _size(canvas.font)
+    y = u * 2
+    for text, colours in canvas.badges.items():
+        swatch = size * 0.8
+        w = len(colours) * (swatch + u) + canvas.draw.textlength(text, font=canvas.font) + 3 * u
+        h = size + 2 * u
+        x = u * 2
+        fill = colours[0] if len(colours) == 1 else BADGE_SHARED
+        canvas.draw.rounded_rectangle((x, y, x + w, y + h), radius=u, fill=fill)
+        sx = x + u
+        for colour in colours:
+            top = y + (h - swatch) / 2
+            canvas.draw.rectangle(
+                (sx, top, sx + swatch, top + swatch), fill=colour, outline="white"
+            )
+            sx += swatch + u
+        canvas.draw.text((sx + u * 0.5, y + u * 0.6), text, fill="white", font=canvas.font)
+        y += h + u
 
 
 def _draw_badge(canvas: _Canvas, act: _Act, colour: str, slot: int) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-
 import streamlit as st
 
 from gemviz import annotations as notes
 from gemviz import explain
 from gemviz import samples as smp
-from gemviz.data import ID, TASK
+from gemviz.data import EXACT_MATCH, ID, TASK, TYPE_MATCH
 from gemviz.errors import GemvizError
 from gemviz.neighbours import DEFAULT_K
 from gemviz.report import suggest_examples
@@ -45,10 +43,6 @@ if current not in positions:
 pos = positions[current]
 
 
-def data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
 head = st.columns([5, 1])
 head[0].markdown(f"**Task:** {study.samples[TASK].iloc[pos]}  \nStep `{current}`")
 if head[1].button("Back to Samples", key="to_samples", icon=":material/arrow_back:"):
@@ -64,75 +58,90 @@ for m in ws.models:
             st.error(str(exc))
         formats[m.name] = m.format
 
+entries = explain.splitters_with_embeddings(ws)
+if len(entries) > 2:
+    chosen = st.multiselect(
+        "Splitters side by side",
+        [e.name for e in entries],
+        [e.name for e in entries][:2],
+        max_selections=2,
+        key="step_splitters_pick",
+    )
+    entries = [e for e in entries if e.name in chosen]
+
 left, right = st.columns([2, 3])
 with left:
     picture = smp.annotate_step(study, pos, outputs, formats, ws.image_root, max_height=620)
     st.image(picture.png, caption="Ground truth and each model's action")
-    st.dataframe(smp.splitter_rows(study, pos), hide_index=True, key="step_splitters")
-
 with right:
-    entries = explain.splitters_with_embeddings(ws)
-    if not entries:
-        st.info("No splitter of this workspace has saved embeddings: no nearest train steps.")
-    if len(entries) > 2:
-        chosen = st.multiselect(
-            "Splitters side by side",
-            [e.name for e in entries],
-            [e.name for e in entries][:2],
-            max_selections=2,
-            key="step_splitters_pick",
-        )
-        entries = [e for e in entries if e.name in chosen]
-    train = None
-    if ws.train:
-        try:
-            train = train_records(ws.train, ws.fingerprint())
-        except GemvizError as exc:
-            st.error(str(exc))
-    for col, entry in zip(st.columns(max(1, len(entries))), entries, strict=False):
+    # Each splitter's verdict on the step: its score and where that lies among train steps.
+    shown_scores = [e.name for e in entries] or list(study.splitters[:2])
+    for col, name in zip(st.columns(max(1, len(shown_scores))), shown_scores, strict=False):
         with col:
-            st.subheader(entry.name)
-            try:
-                found = test_neighbours(
-                    entry.train_embeddings, entry.test_embeddings, ws.fingerprint(), DEFAULT_K
-                )
-                near = explain.nearest_train(found, current, train)
-            except GemvizError as exc:
-                st.error(str(exc))
-                continue
-            score = float(study.scores[entry.name].iloc[pos])
-            pct = float("nan")
-            if entry.train_scores:
-                train_scores = load_scores(entry.train_scores, ws.fingerprint())["input_score"]
-                pct = explain.score_percentile(score, train_scores)
+            st.subheader(name)
+            score = float(study.scores[name].iloc[pos]) if name in study.scores else float("nan")
             st.metric(
-                f"Input score · {study.labels[entry.name].iloc[pos]}",
+                f"Input score · {study.labels[name].iloc[pos]}",
                 f"{score:.3f}",
                 help="Distance to the train centroid in this splitter's embedding space.",
             )
-            if pct == pct:
-                st.caption(
-                    f"Farther from the train centroid than {pct:.0f}% of train steps "
-                    f"(percentile of the train score distribution)."
-                )
-            near["screenshot"] = [thumbnail(p, ws.image_root) for p in near["image_path"]]
-            near["screenshot"] = near["screenshot"].map(data_url)
-            st.dataframe(
-                near[["screenshot", "distance", "task"]],
-                hide_index=True,
-                row_height=110,
-                key=f"near_{entry.name}",
-                column_config={
-                    "screenshot": st.column_config.ImageColumn("train step", width="small"),
-                    "task": st.column_config.TextColumn(width="large"),
-                    "distance": st.column_config.NumberColumn(format="%.3f", width="small"),
-                },
+            train_file = ws.splitter(name).train_scores
+            if train_file and score == score:
+                train_scores = load_scores(train_file, ws.fingerprint())["input_score"]
+                pct = explain.score_percentile(score, train_scores)
+                if pct == pct:
+                    st.caption(
+                        f"Farther from the train centroid than {pct:.0f}% of train steps "
+                        f"(percentile of the train score distribution)."
+                    )
+    st.dataframe(smp.splitter_rows(study, pos), hide_index=True, key="step_splitters")
+    st.dataframe(
+        smp.model_rows(study, pos, outputs),
+        hide_index=True,
+        key="step_models",
+        column_order=["model", TYPE_MATCH, EXACT_MATCH, "raw output"],
+    )
+
+st.subheader("Nearest train steps")
+if not entries:
+    st.info("No splitter of this workspace has saved embeddings: no nearest train steps.")
+train = None
+if entries and ws.train:
+    try:
+        train = train_records(ws.train, ws.fingerprint())
+    except GemvizError as exc:
+        st.error(str(exc))
+for col, entry in zip(st.columns(max(1, len(entries))), entries, strict=False):
+    with col:
+        try:
+            found = test_neighbours(
+                entry.train_embeddings, entry.test_embeddings, ws.fingerprint(), DEFAULT_K
             )
-            st.caption(f"The {len(near)} nearest train steps (exact search).")
+            near = explain.nearest_train(found, current, train)
+        except GemvizError as exc:
+            st.error(str(exc))
+            continue
+        st.markdown(f"**{entry.name}**: the {len(near)} nearest train steps (exact search)")
+        for pic, row in zip(st.columns(len(near)), near.itertuples(), strict=True):
+            pic.image(
+                thumbnail(row.image_path, ws.image_root),
+                caption=f"{row.rank}. {row.distance:.3f}",
+                width="stretch",
+            )
+        st.dataframe(
+            near[["rank", "distance", "task"]],
+            hide_index=True,
+            key=f"near_{entry.name}",
+            column_config={
+                "rank": st.column_config.NumberColumn(width="small"),
+                "distance": st.column_config.NumberColumn(format="%.3f", width="small"),
+                "task": st.column_config.TextColumn(width="large"),
+            },
+        )
 
 st.divider()
 strip = explain.episode(study, pos)
-st.subheader(f"Its {study.cluster_by.replace('_', ' ')}: {len(strip)} step(s)")
+st.subheader(f"The steps of its cluster ({study.cluster_by}): {len(strip)}")
 if len(strip) > 1:
     at = int(strip["current"].to_numpy().nonzero()[0][0])
     nav = st.columns([1, 1, 4])

@@ -132,3 +132,21 @@ def test_long_legend_lines_wrap_instead_of_being_cut(screenshot):
     )
     # the entry took more than one line (the strip grew) rather than ending in "..."
     assert out.image.height > 800 + _legend_height(1)
+
+
+def test_actors_agreeing_on_a_badge_share_one_chip(screenshot):
+    preds = {name: {"type": "complete"} for name in ("a", "b", "c")}
+    out = annotate(screenshot, gt={"type": "complete"}, predictions=preds)
+    shot = np.asarray(out.image.crop((0, 0, 400, 800))).astype(int)
+    dark = np.abs(shot - np.array(ImageColor.getrgb("#333333"))).sum(axis=-1) < 30
+    rows = np.flatnonzero(dark.any(axis=1))
+    # one chip: the rows it covers are one run, about one line of text high
+    assert len(rows) and rows[-1] - rows[0] < 40 and len(rows) == rows[-1] - rows[0] + 1
+    chip = out.image.crop((0, int(rows[0]), 400, int(rows[-1]) + 1))
+    in_chip = {tuple(c) for c in np.asarray(chip).reshape(-1, 3)}
+    for colour in (GT_COLOUR, *MODEL_COLOURS[:3]):
+        assert ImageColor.getrgb(colour) in in_chip
+    # actors that disagree still get a chip each, in their own colour
+    apart = annotate(screenshot, gt={"type": "complete"}, predictions={"a": {"type": "wait"}})
+    top = {tuple(c) for c in np.asarray(apart.image.crop((0, 0, 400, 120))).reshape(-1, 3)}
+    assert ImageColor.getrgb(GT_COLOUR) in top and ImageColor.getrgb(MODEL_COLOURS[0]) in top
