@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gemviz import jobs, plots
+from gemviz import clusters, jobs, plots
 from gemviz.errors import GemvizError
 from gemviz.export import figure_html
 from gemviz.splitters import SPLITTERS, make_splitter
@@ -134,10 +134,24 @@ else:
         st.error(str(exc))
         st.stop()
 
+is_id = np.asarray(is_id, dtype=bool)
 n_id = int(np.count_nonzero(is_id))
+# Clusters of the test steps (the workspace's setting), shown beside each count.
+try:
+    cluster_field, codes = clusters.resolve(test_df, ws.cluster_by)
+except GemvizError:
+    cluster_field, codes = clusters.NONE, None
+
+
+def in_clusters(mask: np.ndarray) -> str | None:
+    if cluster_field == clusters.NONE:
+        return None
+    return f"in {clusters.count(codes, mask):,} clusters ({cluster_field})"
+
+
 m1, m2, m3 = st.columns(3)
-m1.metric("ID steps", f"{n_id:,}")
-m2.metric("OOD steps", f"{len(is_id) - n_id:,}")
+m1.metric("ID steps", f"{n_id:,}", in_clusters(is_id), "off", delta_arrow="off")
+m2.metric("OOD steps", f"{len(is_id) - n_id:,}", in_clusters(~is_id), "off", delta_arrow="off")
 m3.metric("ID share", f"{n_id / max(len(is_id), 1):.1%}")
 
 if method == "gem":
@@ -163,7 +177,7 @@ if method == "gem":
         on_click="ignore",
     )
     st.caption(
-        f"{fit.n_components} components; ID intervals: "
+        f"{fit.n_components} component{'s' if fit.n_components != 1 else ''}; ID intervals: "
         + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in intervals)
     )
 
