@@ -17,9 +17,12 @@ if study is None:
     st.stop()
 demo_banner(ws)
 st.write(
-    "One HTML file with the ID/OOD tables, the GEM fits, the Venn diagrams, the set-difference "
-    "drill-down, the embedding map (if a UMAP was run on the Embeddings page with its default "
-    "parameters) and the example steps below; plus a ZIP of the figures as PNG for slides."
+    "One HTML file with what the pages show: the ID/OOD tables with their gaps, the "
+    "interaction and paired model comparisons, the GEM fits, the Venn diagrams, the "
+    "set-difference drill-downs, slices by action type, splitter stability (when its refits "
+    "were computed on Overlap or Samples), the embedding map (when a UMAP was run with the "
+    "default parameters), the steps you annotated and the example steps below; plus a ZIP of "
+    "the figures as PNG for slides. Intervals and tests use the workspace's clusters."
 )
 current = current_sample()
 known = set(study.ids)
