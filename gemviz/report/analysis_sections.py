@@ -13,6 +13,7 @@ from gemviz.errors import GemvizError
 from gemviz.report.base import (
     Section,
     _Context,
+    _count,
     _difference,
     _fmt,
     _interval,
@@ -74,6 +75,7 @@ def _interaction(ctx: _Context) -> Section:
     if len(study.models) < 2:
         return _note("The interaction needs at least two models."), {}
     table = interaction_table(study)
+    unit = cluster_unit(study.cluster_by)
     shown = pd.DataFrame(
         {
             "splitter": table["splitter"],
@@ -87,6 +89,15 @@ def _interaction(ctx: _Context) -> Section:
                 for d, lo, hi in table[["did", "did_lo", "did_hi"]].itertuples(index=False)
             ],
             "p (Holm)": [_pval(p) for p in table["did_p_adjusted"]],
+            "n ID": [
+                _count(n, k, unit)
+                for n, k in table[["id_n", "id_clusters"]].itertuples(index=False)
+            ],
+            "n OOD": [
+                _count(n, k, unit)
+                for n, k in table[["ood_n", "ood_clusters"]].itertuples(index=False)
+            ],
+            "verdict": table["verdict"],
         }
     )
     intro = (
@@ -105,6 +116,7 @@ def _paired(ctx: _Context) -> Section:
     study = ctx.inputs.study
     if len(study.models) < 2:
         return _note("The paired comparison needs at least two models."), {}
+    unit = cluster_unit(study.cluster_by)
     parts = []
     # Every pair of models under every splitter, as the Metrics page can show each of them.
     for a, b in combinations(study.models, 2):
@@ -117,7 +129,7 @@ def _paired(ctx: _Context) -> Section:
                         {
                             "metric": metric,
                             "subset": r.subset,
-                            "n": f"{int(r.n):,}",
+                            "n": _count(r.n, r.n_clusters, unit),
                             f"{a} mean": r.mean_a,
                             f"{b} mean": r.mean_b,
                             f"{a} − {b} [95% CI]": _difference(r.diff, r.diff_lo, r.diff_hi),

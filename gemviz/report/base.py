@@ -141,6 +141,11 @@ def _interval(mean: float, lo: float, hi: float, n: int, k: int, unit: str) -> s
     return f"{mean:.3f} [{lo:.3f}, {hi:.3f}] ({count})"
 
 
+def _count(n: int, k: int, unit: str) -> str:
+    """A step count with its clusters beside it, e.g. ``351 (108 episodes)``."""
+    return f"{int(n):,}" if unit == "steps" else f"{int(n):,} ({int(k):,} {unit})"
+
+
 def _difference(value: float, lo: float, hi: float) -> str:
     if value is None or math.isnan(value):
         return "–"
