@@ -108,6 +108,10 @@ def test_report_has_every_section_and_is_self_contained(workspace):
     assert re.search(r"\(n=[\d,]+, [\d,]+ (tasks|episodes)\)", page)
     assert "ID − OOD gap [95% CI]" in page and "gap p (Holm)" in page
     assert "difference in differences [95% CI]" in page
+    # the interaction and the paired comparisons count steps with their clusters too
+    for section in ("interaction", "paired"):
+        body = page.split(f'<section id="{section}">')[1].split("</section>")[0]
+        assert re.search(r"<td>[\d,]+ \([\d,]+ (tasks|episodes)\)</td>", body), section
     assert "Intervals and tests resample whole" in page
     task = inputs.study.samples["task"].iloc[350]
     assert task[:40] in page
