@@ -17,14 +17,14 @@ HERE = Path(__file__).parent
 
 # (file, title, icon)
 PAGES = [
-    ("pages/1_Workspace.py", "Workspace", ":material/folder_open:"),
-    ("pages/2_Score_Partition.py", "Score & Partition", ":material/tune:"),
-    ("pages/3_Metrics.py", "Metrics", ":material/bar_chart:"),
-    ("pages/4_Overlap.py", "Overlap", ":material/join_inner:"),
-    ("pages/5_Samples.py", "Samples", ":material/photo_library:"),
-    ("pages/6_Embeddings.py", "Embeddings", ":material/scatter_plot:"),
-    ("pages/7_Report.py", "Report", ":material/description:"),
-    ("pages/8_Step.py", "Step", ":material/travel_explore:"),
+    ("pages/1_workspace.py", "Workspace", ":material/folder_open:"),
+    ("pages/2_score_partition.py", "Score & Partition", ":material/tune:"),
+    ("pages/3_metrics.py", "Metrics", ":material/bar_chart:"),
+    ("pages/4_overlap.py", "Overlap", ":material/join_inner:"),
+    ("pages/5_samples.py", "Samples", ":material/photo_library:"),
+    ("pages/6_embeddings.py", "Embeddings", ":material/scatter_plot:"),
+    ("pages/7_report.py", "Report", ":material/description:"),
+    ("pages/8_step.py", "Step", ":material/travel_explore:"),
 ]
 
 st.set_page_config(page_title="gemviz", page_icon=":material/hub:", layout="wide")

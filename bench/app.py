@@ -85,22 +85,22 @@ def build_workspace(folder: Path, steps: int):
 
 # page -> (file, interaction applied to a finished AppTest)
 PAGES = {
-    "Workspace": ("1_Workspace.py", lambda at: at.text_input(key="new_model_name").set_value("x")),
-    "Score & Partition": ("2_Score_Partition.py", lambda at: at.slider(key="sigma").set_value(1.5)),
+    "Workspace": ("1_workspace.py", lambda at: at.text_input(key="new_model_name").set_value("x")),
+    "Score & Partition": ("2_score_partition.py", lambda at: at.slider(key="sigma").set_value(1.5)),
     "Metrics": (
-        "3_Metrics.py",
+        "3_metrics.py",
         lambda at: at.multiselect(key="metrics_models").set_value(["strong", "weak"]),
     ),
     "Overlap": (
-        "4_Overlap.py",
+        "4_overlap.py",
         lambda at: at.multiselect(key="overlap_splitters").set_value(["gem-2", "gem-3"]),
     ),
     "Samples (filter)": (
-        "5_Samples.py",
+        "5_samples.py",
         lambda at: at.selectbox(key="f_label_gem-2").set_value("OOD"),
     ),
     "Samples (next page)": (
-        "5_Samples.py",
+        "5_samples.py",
         lambda at: at.number_input(key="page_number").set_value(7),
     ),
 }

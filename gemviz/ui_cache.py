@@ -220,6 +220,24 @@ _SAMPLE_KEY = "_url_sample"  # the open step, kept while the URL loses it on a p
 _PROBLEM_KEY = "_url_problem"  # why the URL's workspace could not be opened
 
 
+def _route_through_app() -> None:
+    """Rerun through ``app.py`` when Streamlit ran a page file on its own.
+
+    Because a ``pages/`` folder sits beside ``app.py``, the first session after a server
+    start is served the old way: pages found by file name, each run without ``app.py``.
+    A link to ``/metrics`` then opens ``pages/3_metrics.py`` alone (no router, no workspace
+    picker). Page files are named so that this old lookup finds the same URL path as the
+    router (no "Page not found" dialog); once found, turning the old mode off and rerunning
+    hands the same URL to ``app.py``'s ``st.navigation``, whose page of that path has the same
+    page hash. Streamlit itself turns the old mode off at the first ``st.navigation`` call.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current_workspace(notify: bool = True) -> Workspace | None:
     """The workspace in view: the URL's ``?workspace=`` first, then the sidebar's choice.
 
@@ -235,6 +253,7 @@ def current_workspace(notify: bool = True) -> Workspace | None:
     Returns:
         The workspace, or ``None`` when there is none.
     """
+    _route_through_app()
     url_slug = st.query_params.get(WORKSPACE_PARAM)
     slug = url_slug or st.session_state.get("workspace")
     ws = None
@@ -349,7 +368,7 @@ def open_in_samples(ws: Workspace, ids, label: str) -> None:
     params = {WORKSPACE_PARAM: ws.slug}
     if current_sample():
         params[SAMPLE_PARAM] = current_sample()
-    st.switch_page("pages/5_Samples.py", query_params=params)
+    st.switch_page("pages/5_samples.py", query_params=params)
 
 
 def samples_selection(ws: Workspace) -> dict | None:

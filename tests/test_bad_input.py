@@ -1236,7 +1236,7 @@ def page_ws(tmp_path, monkeypatch):
 def _page(ws):
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "pages" / "1_Workspace.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "pages" / "1_workspace.py"), default_timeout=60)
     at.session_state["workspace"] = ws.slug
     at.run()
     assert not at.exception
@@ -1707,7 +1707,7 @@ def test_metrics_page_flags_exact_without_type(tmp_path, monkeypatch):
     }
     (workspaces_root() / "odd").mkdir(parents=True)
     put(workspaces_root() / "odd" / "workspace.json", json.dumps(spec))
-    at = AppTest.from_file(str(ROOT / "pages" / "3_Metrics.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "pages" / "3_metrics.py"), default_timeout=60)
     at.session_state["workspace"] = "odd"
     at.query_params["workspace"] = "odd"
     at.run()

@@ -374,3 +374,24 @@ def test_own_study_from_gem_scores_to_a_coloured_report(server, tmp_path, gem_pu
         page.screenshot(path=str(ARTIFACTS / "own_metrics_chart.png"))
         browser.close()
     assert not problems, "\n".join(problems)
+
+
+def test_a_deep_link_opened_first_after_a_server_start_goes_through_the_router(server):
+    """The first session of a fresh server is served the old pages-folder way; a shared link to
+    a page must still open that page through app.py (sidebar picker, no "Page not found")."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{server}/metrics?workspace=demo")
+        _wait_rendered(page, BUILD_TIMEOUT_S)
+        body = page.inner_text("body")
+        assert "Page not found" not in body
+        assert page.locator("h1").first.inner_text() == "Metrics"
+        # app.py ran: its page titles and the workspace picker are in the sidebar
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        assert "Score & Partition" in sidebar and "Workspace" in sidebar
+        assert page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').count() == 1
+        assert "workspace=demo" in page.url
+        browser.close()

@@ -160,7 +160,7 @@ def test_score_page_starts_attaches_and_cancels(gem_public, tmp_path):
     write_records(tmp_path / "train.json", records[:400])
     write_records(tmp_path / "test.json", records[400:800])
     ws = create_workspace("jobs", test=tmp_path / "test.json", train=tmp_path / "train.json")
-    at = AppTest.from_file(str(ROOT / "pages" / "2_Score_Partition.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "pages" / "2_score_partition.py"), default_timeout=60)
     at.session_state["workspace"] = ws.slug
     at.run()
     assert not at.exception
@@ -208,7 +208,7 @@ def test_score_page_partitions_a_finished_job(gem_public, tmp_path):
     job = jobs.start_job(cmd)
     assert wait_for(job.job_id, (jobs.DONE, jobs.FAILED), timeout=240).state == jobs.DONE
 
-    at = AppTest.from_file(str(ROOT / "pages" / "2_Score_Partition.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "pages" / "2_score_partition.py"), default_timeout=60)
     at.session_state["workspace"] = ws.slug
     at.run()
     at.selectbox(key="score_method").set_value("sentence")

@@ -8,6 +8,8 @@ here from the real AITZ scores of the GEM release with synthetic labels and resu
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import ROOT, SEED
@@ -104,7 +106,7 @@ def test_app_router_runs(workspace):
 
 
 def test_workspace_page_rename(workspace):
-    at = run_page("1_Workspace.py", workspace)
+    at = run_page("1_workspace.py", workspace)
     assert at.dataframe[0].value.shape[0] == len(workspace.splitters)
     assert at.dataframe[1].value.shape[0] == len(workspace.models)
     old = workspace.name
@@ -119,7 +121,7 @@ def test_workspace_page_rename(workspace):
 def test_workspace_page_bad_file_shows_error(workspace, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("[{oops")
-    at = run_page("1_Workspace.py", workspace)
+    at = run_page("1_workspace.py", workspace)
     at.text_input(key="new_model_name").set_value("broken")
     at.text_input(key="new_model_file_path").set_value(str(bad))
     at.button(key="add_model").click().run()
@@ -133,7 +135,7 @@ def _id_count(at: AppTest) -> int:
 
 
 def test_score_partition_sigma_relabels(workspace):
-    at = run_page("2_Score_Partition.py", workspace)
+    at = run_page("2_score_partition.py", workspace)
     assert at.selectbox(key="partition_method").value == "gem"
     assert len(at.get("plotly_chart")) == 2
     before = _id_count(at)
@@ -144,7 +146,7 @@ def test_score_partition_sigma_relabels(workspace):
 
 
 def test_metrics_filter_changes_rows(workspace):
-    at = run_page("3_Metrics.py", workspace)
+    at = run_page("3_metrics.py", workspace)
     table = at.dataframe[0].value
     n_models = len(workspace.models)
     assert table.shape[0] == len(workspace.splitters) * n_models * 2
@@ -163,7 +165,7 @@ def test_metrics_filter_changes_rows(workspace):
 
 
 def test_metrics_cluster_setting_is_saved_and_used(workspace):
-    at = run_page("3_Metrics.py", workspace)
+    at = run_page("3_metrics.py", workspace)
     clustered = at.dataframe[0].value
     assert (clustered["id_clusters"] < clustered["id_n"]).any()
     try:
@@ -189,7 +191,7 @@ def test_overlap_other_splitter_changes_counts(workspace):
         src = first.test_scores or workspace.test
         workspace.save_partition("strict", src, keep, partition="gem")
     names = [s.name for s in Workspace.load(workspace.folder).splitters]
-    at = run_page("4_Overlap.py", Workspace.load(workspace.folder))
+    at = run_page("4_overlap.py", Workspace.load(workspace.folder))
     at.multiselect(key="overlap_splitters").set_value(names[:2]).run()
     counts = at.dataframe[0].value["count"].tolist()
     assert len(counts) == 3 and sum(counts) > 0
@@ -210,7 +212,7 @@ def _shown(at: AppTest) -> int:
 
 
 def test_samples_filter_changes_row_count(workspace):
-    at = run_page("5_Samples.py", workspace)
+    at = run_page("5_samples.py", workspace)
     study = workspace.study()
     assert _shown(at) == len(study)
     first = study.splitters[0]
@@ -227,7 +229,7 @@ def test_samples_filter_changes_row_count(workspace):
 
 
 def test_samples_selecting_a_row_shows_the_image(workspace):
-    at = run_page("5_Samples.py", workspace)
+    at = run_page("5_samples.py", workspace)
     assert not at.get("image")
     first_id = at.dataframe[0].value["id"].iloc[1]
     at.session_state["samples_table"] = {"selection": {"rows": [1], "columns": []}}
@@ -245,7 +247,7 @@ def test_samples_selecting_a_row_shows_the_image(workspace):
 
 def test_samples_url_reopens_a_step(workspace):
     study = workspace.study()
-    at = AppTest.from_file(str(ROOT / "pages" / "5_Samples.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "pages" / "5_samples.py"), default_timeout=TIMEOUT)
     at.session_state["workspace"] = workspace.slug
     at.query_params["sample"] = study.ids[5]
     at.run()
@@ -255,7 +257,7 @@ def test_samples_url_reopens_a_step(workspace):
 
 
 def test_embeddings_colour_and_selection(workspace):
-    at = run_page("6_Embeddings.py", workspace)
+    at = run_page("6_embeddings.py", workspace)
     if not any(s.test_embeddings for s in workspace.splitters):
         assert any("python -m gemviz score" in i.value for i in at.info)
         return
@@ -280,7 +282,7 @@ def test_embeddings_colour_and_selection(workspace):
 
 
 def test_report_page_builds_every_section(workspace):
-    at = run_page("7_Report.py", workspace)
+    at = run_page("7_report.py", workspace)
     assert at.text_area(key="report_examples").value.strip()
     at.button(key="report_build").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -300,7 +302,7 @@ def test_step_page_shows_neighbours_episode_and_saves_notes(workspace):
     from gemviz import annotations
 
     study = workspace.study()
-    at = AppTest.from_file(str(ROOT / "pages" / "8_Step.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "pages" / "8_step.py"), default_timeout=TIMEOUT)
     at.session_state["workspace"] = workspace.slug
     at.query_params["sample"] = study.ids[2]
     at.run()
@@ -337,7 +339,7 @@ def test_step_page_shows_neighbours_episode_and_saves_notes(workspace):
 
 
 def test_metrics_slices_by_action_type_and_field(workspace):
-    at = run_page("3_Metrics.py", workspace)
+    at = run_page("3_metrics.py", workspace)
     options = at.selectbox(key="slice_by").options
     assert options[0] == "action_type"
     sliced = next(d.value for d in at.dataframe if "slice" in d.value.columns)
@@ -376,16 +378,35 @@ def _fake_refits(ws: Workspace) -> list[str]:
 
 
 def test_id_probability_filter_and_region_stability(workspace):
-    at = run_page("5_Samples.py", workspace)
+    at = run_page("5_samples.py", workspace)
     names = _fake_refits(workspace)
     assert names, "the test workspace should have a refittable splitter"
-    at = run_page("5_Samples.py", workspace)
+    at = run_page("5_samples.py", workspace)
     before = _shown(at)
     at.slider(key=f"f_prob_{names[0]}").set_value((0.9, 1.0)).run()
     assert not at.exception
     assert 0 < _shown(at) < before
     if len(names) >= 2:
-        at = run_page("4_Overlap.py", workspace)
+        at = run_page("4_overlap.py", workspace)
         at.multiselect(key="overlap_splitters").set_value(names[:2]).run()
         counts = at.dataframe[0].value
         assert {"clusters", "stays_90pct"} <= set(counts.columns)
+
+
+def test_page_file_names_give_the_router_url_paths():
+    """Streamlit's pages-folder lookup (used for a fresh server's first session) must find the
+    same URL path as app.py's router, so page files are named in lower case."""
+    import ast
+
+    tree = ast.parse((ROOT / "app.py").read_text())
+    entries = next(
+        ast.literal_eval(n.value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "PAGES"
+    )
+    assert sorted(f for f, *_ in entries) == sorted(
+        f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")
+    )
+    for f, *_ in entries:
+        name = Path(f).stem.split("_", 1)[1]
+        assert name == name.lower(), f

@@ -21,13 +21,13 @@ from gemviz.workspace import ModelEntry, Workspace, create_workspace
 
 TIMEOUT = 60
 PAGES = [
-    "1_Workspace.py",
-    "2_Score_Partition.py",
-    "3_Metrics.py",
-    "4_Overlap.py",
-    "5_Samples.py",
-    "6_Embeddings.py",
-    "7_Report.py",
+    "1_workspace.py",
+    "2_score_partition.py",
+    "3_metrics.py",
+    "4_overlap.py",
+    "5_samples.py",
+    "6_embeddings.py",
+    "7_report.py",
 ]
 PLACEHOLDER = re.compile(r"#0000(0[1-9a-f]|1[0-9a-f])\b", re.IGNORECASE)
 
@@ -89,7 +89,7 @@ def test_url_workspace_opens_on_every_page(two, page):
 def test_url_sample_survives_and_reopens_the_step(two):
     _, beta = two
     study = beta.study()
-    at = AppTest.from_file(str(ROOT / "pages" / "5_Samples.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "pages" / "5_samples.py"), default_timeout=TIMEOUT)
     at.query_params["workspace"] = beta.slug
     at.query_params["sample"] = study.ids[7]
     at.run()
@@ -133,7 +133,7 @@ def test_broken_workspace_in_the_url_says_why(two):
     bad = workspaces_root() / "broken-one"
     bad.mkdir()
     (bad / "workspace.json").write_text("[1, 2]")
-    at = AppTest.from_file(str(ROOT / "pages" / "3_Metrics.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "pages" / "3_metrics.py"), default_timeout=TIMEOUT)
     at.query_params["workspace"] = "broken-one"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -145,14 +145,14 @@ def test_samples_filters_persist_per_workspace(two):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.query_params["workspace"] = alpha.slug
     at.run()
-    at.switch_page("pages/5_Samples.py").run()
+    at.switch_page("pages/5_samples.py").run()
     at.selectbox(key="f_label_gem").set_value("OOD").run()
     at.text_input(key="f_search").set_value("weather").run()
     # Leaving the page makes Streamlit forget its widgets' values; the URL keeps the workspace.
-    at.switch_page("pages/3_Metrics.py").run()
+    at.switch_page("pages/3_metrics.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert _param(at, "workspace") == alpha.slug
-    at.switch_page("pages/5_Samples.py").run()
+    at.switch_page("pages/5_samples.py").run()
     assert at.selectbox(key="f_label_gem").value == "OOD"
     assert at.text_input(key="f_search").value == "weather"
     # Another workspace starts with its own (empty) filters.
@@ -164,7 +164,7 @@ def test_samples_filters_persist_per_workspace(two):
 
 def test_score_slider_has_fine_steps(two):
     alpha, _ = two
-    at = AppTest.from_file(str(ROOT / "pages" / "5_Samples.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "pages" / "5_samples.py"), default_timeout=TIMEOUT)
     at.query_params["workspace"] = alpha.slug
     at.run()
     slider = at.slider(key="f_score_gem")
@@ -180,7 +180,7 @@ def test_score_slider_has_fine_steps(two):
 def test_selection_sent_to_samples_is_applied_and_cleared(two):
     alpha, _ = two
     ids = alpha.study().ids[:5]
-    at = AppTest.from_file(str(ROOT / "pages" / "5_Samples.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "pages" / "5_samples.py"), default_timeout=TIMEOUT)
     at.query_params["workspace"] = alpha.slug
     at.session_state["workspace"] = alpha.slug
     at.session_state["samples_selection"] = {
@@ -198,7 +198,7 @@ def test_selection_sent_to_samples_is_applied_and_cleared(two):
 
 def test_chart_built_inside_streamlit_carries_real_colours(two):
     alpha, _ = two
-    at = AppTest.from_file(str(ROOT / "pages" / "3_Metrics.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "pages" / "3_metrics.py"), default_timeout=TIMEOUT)
     at.query_params["workspace"] = alpha.slug
     at.run()
     assert not at.exception
@@ -209,7 +209,7 @@ def test_chart_built_inside_streamlit_carries_real_colours(two):
     assert chart.proto.theme == ""  # theme=None: the page shows the exported look
 
 
-def _page(ws: Workspace, page: str = "1_Workspace.py") -> AppTest:
+def _page(ws: Workspace, page: str = "1_workspace.py") -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=TIMEOUT)
     at.query_params["workspace"] = ws.slug
     at.run()
@@ -277,7 +277,7 @@ def _app_on(ws: Workspace, page: str) -> AppTest:
 
 def test_venn_region_row_opens_samples_on_exactly_its_steps(two):
     alpha, _ = two
-    at = _app_on(alpha, "4_Overlap.py")
+    at = _app_on(alpha, "4_overlap.py")
     counts = at.dataframe(key="venn_ID_counts").value
     row = int(counts["count"].to_numpy().argmax())
     at.session_state["venn_ID_counts"] = {"selection": {"rows": [row], "columns": []}}
@@ -290,7 +290,7 @@ def test_venn_region_row_opens_samples_on_exactly_its_steps(two):
 
 def test_region_step_opens_that_step_within_its_region(two):
     alpha, _ = two
-    at = _app_on(alpha, "4_Overlap.py")
+    at = _app_on(alpha, "4_overlap.py")
     steps = at.dataframe(key="region_steps").value
     at.session_state["region_steps"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
@@ -302,7 +302,7 @@ def test_region_step_opens_that_step_within_its_region(two):
 
 def test_clicking_a_bar_opens_its_steps(two):
     alpha, _ = two
-    at = _app_on(alpha, "3_Metrics.py")
+    at = _app_on(alpha, "3_metrics.py")
     n_ood = int((alpha.study().labels["strict"] == "OOD").sum())
     point = {"x": "weak", "y": 0.3, "customdata": ["strict", "OOD", "n"], "curve_number": 3}
     at.session_state["bars_chart"] = {
@@ -315,7 +315,7 @@ def test_clicking_a_bar_opens_its_steps(two):
 
 def test_report_built_inside_streamlit_has_coloured_charts(two):
     alpha, _ = two
-    at = _page(alpha, "7_Report.py")
+    at = _page(alpha, "7_report.py")
     at.button(key="report_build").click().run(timeout=180)
     assert not at.exception, [e.value for e in at.exception]
     page = at.session_state["report_built"][0].decode()
@@ -327,7 +327,7 @@ def test_report_built_inside_streamlit_has_coloured_charts(two):
 def test_a_link_to_another_workspace_and_step_opens_both(two):
     alpha, beta = two
     sample = beta.study().ids[3]
-    at = AppTest.from_file(str(ROOT / "pages" / "5_Samples.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "pages" / "5_samples.py"), default_timeout=TIMEOUT)
     at.query_params["workspace"] = alpha.slug
     at.run()
     at.query_params["workspace"] = beta.slug

@@ -46,7 +46,7 @@ pos = positions[current]
 head = st.columns([5, 1])
 head[0].markdown(f"**Task:** {study.samples[TASK].iloc[pos]}  \nStep `{current}`")
 if head[1].button("Back to Samples", key="to_samples", icon=":material/arrow_back:"):
-    st.switch_page("pages/5_Samples.py", query_params={"workspace": ws.slug, "sample": current})
+    st.switch_page("pages/5_samples.py", query_params={"workspace": ws.slug, "sample": current})
 
 outputs, formats = {}, {}
 for m in ws.models:

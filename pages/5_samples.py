@@ -186,7 +186,7 @@ if nav[1].button("Next", disabled=next_id is None, key="next_sample"):
     open_sample(next_id)
     st.rerun()
 if nav[2].button("Explain this step", key="explain_sample", icon=":material/travel_explore:"):
-    st.switch_page("pages/8_Step.py", query_params={"workspace": ws.slug, "sample": current})
+    st.switch_page("pages/8_step.py", query_params={"workspace": ws.slug, "sample": current})
 nav[3].caption(f"Step `{current}` — share this page's URL to reopen it.")
 
 outputs, formats = {}, {}
