@@ -84,6 +84,7 @@ for col, label in zip(st.columns(2), ("ID", "OOD"), strict=True):
             key=f"venn_{label}_counts",
             on_select="rerun",
             selection_mode="single-row",
+            column_config={"stays_90pct": st.column_config.NumberColumn(format="percent")},
         )
         st.caption("Select a region's row to open its steps in Samples.")
         if event is not None and event.selection.rows:
