@@ -123,7 +123,7 @@ class ModelEntry:
     When the user's file needs mapping (match fields under other names, or predictions to
     match on the fly with a rule set), ``source`` is the user's file and ``results`` a
     normalized copy that gemviz derives from it inside the workspace (re-derived when the
-    source changes); see :mod:`gemviz.workspace_import`.
+    source changes); see :mod:`gemviz.workspace_models`.
     """
 
     name: str
@@ -430,7 +430,7 @@ class Workspace:
                 same samples as the others.
         """
         from gemviz.study import Study
-        from gemviz.workspace_import import refresh_models
+        from gemviz.workspace_models import refresh_models
 
         refresh_models(self)
         if not self.splitters:

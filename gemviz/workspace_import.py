@@ -7,120 +7,32 @@ files of their own evaluation scripts. This module turns those into a workspace 
 * a splitter from a labeled file, or from a train/test pair of score files partitioned with
   GEM at once (its settings can be changed later on Score & Partition), with optional
   embeddings;
-* a model from a result file whose field names are mapped when it is added (match fields
-  under other names, or predictions matched on the fly against the test set's ground truth
-  with a rule set of :mod:`gemviz.actions`); the mapping is stored in ``workspace.json``.
+* models from result files, their field names mapped when added (:mod:`gemviz.workspace_models`);
+* a whole workspace from files on disk (:func:`create_from_files`).
 
-Every file is checked against the workspace's test set *before* anything is written: a file
-of other samples is refused with the counts missing on each side and a few examples
-(:func:`gemviz.data.align`), and a workspace that cannot be completed is not left half made.
+Every file is checked against the workspace's test set *before* anything is written
+(:mod:`gemviz.workspace_files`): a file of other samples is refused with the counts missing on
+each side and a few examples, and a workspace that cannot be completed is not left half made.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
-from gemviz.data import (
-    _METRIC_ALIASES,
-    EXACT_MATCH,
-    ID,
-    SCORE,
-    TYPE_MATCH,
-    align,
-    load_labeled,
-    load_scores,
-    sample_ids,
-)
+from gemviz.data import ID, SCORE, align, load_labeled, load_scores, sample_ids
 from gemviz.errors import GemvizError
-from gemviz.io import read_records, write_records
-from gemviz.paths import cache_dir
-from gemviz.workspace import (
-    ModelEntry,
-    SplitterEntry,
-    Workspace,
-    create_workspace,
-    slugify,
-    store_upload,
-)
+from gemviz.io import read_records
+from gemviz.workspace import SplitterEntry, Workspace, create_workspace
+from gemviz.workspace_files import adopt, check_ids, reference
+from gemviz.workspace_models import commit_model, plan_model
 
 #: GEM settings used when a splitter is made from a score pair (changeable on the page).
 GEM_DEFAULTS = {"sigma": 2.0, "max_components": 19, "random_state": 42}
-PREDICTION = "prediction"
-
-
-# -- the reference: the workspace's test set --------------------------------------------------
-
-
-def reference(ws: Workspace) -> tuple[list[str], str] | None:
-    """The sample ids every file must match and the name of the file they come from.
-
-    The workspace's test file when it has one, else its first splitter's labeled file, else
-    None (the first file added becomes the reference).
-    """
-    if ws.test and Path(ws.test).is_file():
-        return sample_ids(read_records(ws.test), ws.test), ws.test
-    if ws.splitters:
-        first = ws.splitters[0].labeled
-        return load_labeled(first)[ID].tolist(), first
-    return None
-
-
-def check_ids(ids: Sequence[str], ref: tuple[list[str], str] | None, file: str) -> None:
-    """Refuse ``file`` unless its sample ids are the reference's (any order).
-
-    Raises:
-        GemvizError: Counts missing on each side and a few examples of each.
-    """
-    if ref is not None:
-        align(ref[0], list(ids), f"the workspace's test set ({ref[1]})", file)
-
-
-def fields_of(records: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Every field name found in the records, in first-seen order."""
-    return list(dict.fromkeys(k for r in records for k in r))
-
-
-def _require_field(records, name: str, file: str, what: str) -> None:
-    if not any(name in r and r[name] is not None for r in records):
-        listed = ", ".join(fields_of(records)[:15])
-        raise GemvizError(
-            f"the {what} field '{name}' is not in this file; its fields are: {listed}",
-            file=file,
-        )
-
-
-# -- uploads ----------------------------------------------------------------------------------
-
-
-def stage_upload(filename: str, data: bytes | BinaryIO) -> Path:
-    """Keep an uploaded file outside any workspace until it has been checked.
-
-    Returns:
-        Its path under ``<cache>/uploads/<hash>/<name>``; :func:`adopt` moves it into the
-        workspace once it is accepted, so a refused upload leaves nothing in the workspace.
-    """
-    return store_upload(cache_dir("uploads"), filename, data)
-
-
-def adopt(ws: Workspace, path: str | None) -> str | None:
-    """Move a staged upload into the workspace folder (other paths are returned as they are)."""
-    if not path:
-        return path
-    src = Path(path).resolve()
-    staging = cache_dir("uploads").resolve()
-    if staging not in src.parents:
-        return path
-    dest = ws.folder / "uploads" / src.relative_to(staging)
-    if src.is_file():  # a file named twice (test set and test scores) moves once
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(src, dest)
-    return str(dest)
 
 
 # -- splitters --------------------------------------------------------------------------------
@@ -275,215 +187,6 @@ def score_files_in(ws: Workspace) -> dict[str, tuple[str, str]]:
     if has_scores(ws.train):
         return {"workspace train + test scores": (ws.train, ws.test)}
     return {"workspace test scores (fitted on the test set itself)": (ws.test, ws.test)}
-
-
-# -- models -----------------------------------------------------------------------------------
-
-
-def _has_match_fields(records, type_field: str | None, exact_field: str | None) -> bool:
-    names = set(fields_of(records))
-    t = {type_field} if type_field else set(_METRIC_ALIASES[TYPE_MATCH])
-    e = {exact_field} if exact_field else set(_METRIC_ALIASES[EXACT_MATCH])
-    return bool(names & t) and bool(names & e)
-
-
-def derive_results(entry: ModelEntry, test: str | None) -> list[dict[str, Any]] | None:
-    """The normalized result records of a mapped model, or None when no mapping is needed.
-
-    Args:
-        entry: The model; ``source`` (or ``results``) is the user's file.
-        test: The workspace's test file (the ground truth for ``rules``).
-
-    Raises:
-        GemvizError: A mapped field is missing, or matching fails (ids differ, no ground
-            truth).
-    """
-    path = entry.source or entry.results
-    records = read_records(path)
-    if entry.rules:
-        from gemviz.actions import match_records
-
-        if not test:
-            raise GemvizError(
-                "matching predictions needs the workspace's test set with the ground-truth "
-                f"actions (field '{entry.gt_field}')"
-            )
-        results, _ = match_records(
-            read_records(test),
-            records,
-            rules=entry.rules,
-            gt_field=entry.gt_field,
-            pred_field=entry.pred_field,
-            fmt=entry.format,
-            gt_file=test,
-            pred_file=path,
-        )
-        ids = sample_ids(results, test)
-        return [
-            {ID: i, TYPE_MATCH: r[TYPE_MATCH], EXACT_MATCH: r[EXACT_MATCH]}
-            for i, r in zip(ids, results, strict=True)
-        ]
-    if not entry.type_field and not entry.exact_field:
-        return None
-    for name, what in ((entry.type_field, "type match"), (entry.exact_field, "exact match")):
-        if name:
-            _require_field(records, name, path, what)
-    ids = sample_ids(records, path)
-    out = []
-    for i, r in zip(ids, records, strict=True):
-        row = {ID: i}
-        row[TYPE_MATCH] = r.get(entry.type_field) if entry.type_field else r.get(TYPE_MATCH)
-        row[EXACT_MATCH] = r.get(entry.exact_field) if entry.exact_field else r.get(EXACT_MATCH)
-        out.append(row)
-    return out
-
-
-@dataclass
-class ModelPlan:
-    """A checked model, ready to be written (:func:`commit_model`)."""
-
-    entry: ModelEntry
-    derived: list[dict[str, Any]] | None = None
-
-
-def plan_model(
-    name: str,
-    results: str,
-    ref: tuple[list[str], str] | None,
-    test: str | None,
-    *,
-    pred_field: str | None = None,
-    type_field: str | None = None,
-    exact_field: str | None = None,
-    rules: str | None = None,
-    gt_field: str = "action",
-    fmt: str = "auto",
-) -> ModelPlan:
-    """Check a model's result file against the test set, with its field mapping.
-
-    Args:
-        name: The model's name.
-        results: The user's result file (JSON/JSONL/CSV/parquet).
-        ref: :func:`reference` of the workspace.
-        test: The workspace's test file (ground truth for ``rules``).
-        pred_field: Field of the raw predictions (shown on Samples, matched with ``rules``);
-            None: ``prediction`` when the file has it. A named field must exist.
-        type_field, exact_field: The match fields' names when they are not ``type_match``/
-            ``exact_match`` (or ``type match``/``exact match``).
-        rules: A rule set of :data:`gemviz.actions.RULES` to compute the matches from the
-            predictions; None: the file must hold the match fields. When the file has
-            predictions but no match fields, a rule set is required.
-        gt_field: Field of the ground-truth action in the test file (with ``rules``).
-        fmt: Format of the predictions (``auto`` or a parser name).
-
-    Returns:
-        The plan; nothing is written.
-
-    Raises:
-        GemvizError: A field is missing, the matches cannot be read, or the file's samples
-            differ from the test set's.
-    """
-    from gemviz.data import load_results
-
-    if not name or not name.strip():
-        raise GemvizError("a model needs a name")
-    if not results:
-        raise GemvizError(f"model '{name}': give its result file")
-    records = read_records(results)
-    if pred_field:
-        _require_field(records, pred_field, results, "prediction")
-    elif any(PREDICTION in r for r in records[:50]):
-        pred_field = PREDICTION
-    if rules:
-        from gemviz.actions import RULES
-
-        if rules not in RULES:
-            raise GemvizError(f"unknown rule set '{rules}'; use one of {', '.join(RULES)}")
-        if not pred_field:
-            raise GemvizError(
-                "matching with a rule set needs the predictions' field (e.g. 'prediction')",
-                file=results,
-            )
-    elif not _has_match_fields(records, type_field, exact_field):
-        hint = (
-            f"; it has predictions ('{pred_field}'): choose a rule set to match them"
-            if pred_field
-            else ""
-        )
-        raise GemvizError(
-            "no type/exact match fields (type_match/exact_match, 'type match'/'exact match'); "
-            f"map them to this file's fields{hint}. Its fields: "
-            + ", ".join(fields_of(records)[:15]),
-            file=results,
-        )
-    entry = ModelEntry(
-        name=name.strip(),
-        results=results,
-        predictions=results if pred_field else None,
-        pred_field=pred_field or PREDICTION,
-        format=fmt,
-        type_field=type_field or None,
-        exact_field=exact_field or None,
-        rules=rules or None,
-        gt_field=gt_field,
-    )
-    derived = derive_results(entry, test)
-    if derived is None:
-        frame = load_results(results)
-        check_ids(frame[ID].tolist(), ref, results)
-    else:
-        entry.source = results
-        check_ids([r[ID] for r in derived], ref, results)
-    return ModelPlan(entry, derived)
-
-
-def _derived_path(ws: Workspace, name: str) -> Path:
-    return ws.folder / "models" / f"{slugify(name)}_results.json"
-
-
-def commit_model(ws: Workspace, plan: ModelPlan, replace: bool = False) -> ModelEntry:
-    """Write a checked model into the workspace (its normalized copy first, if any)."""
-    entry = plan.entry
-    user_file = adopt(ws, entry.source or entry.results)
-    if entry.predictions:
-        entry.predictions = user_file
-    if plan.derived is not None:
-        entry.source = user_file
-        entry.results = str(write_records(_derived_path(ws, entry.name), plan.derived))
-    else:
-        entry.results = user_file
-    try:
-        ws.add_model(entry, replace=replace)
-    except GemvizError as exc:
-        if plan.derived is not None:
-            Path(entry.results).unlink(missing_ok=True)
-            # The message should name the user's file, not gemviz's copy of it.
-            raise GemvizError(str(exc).replace(entry.results, str(user_file))) from exc
-        raise
-    return entry
-
-
-def add_model(
-    ws: Workspace, name: str, results: str, replace: bool = False, **mapping: Any
-) -> ModelEntry:
-    """Check and add a model (see :func:`plan_model` for the mapping arguments)."""
-    if not replace and name.strip() in [m.name for m in ws.models]:
-        raise GemvizError(f"this workspace already has a model called '{name.strip()}'")
-    plan = plan_model(name, results, reference(ws), ws.test, **mapping)
-    return commit_model(ws, plan, replace=replace)
-
-
-def refresh_models(ws: Workspace) -> None:
-    """Derive again the normalized results of mapped models whose source file changed."""
-    for m in ws.models:
-        if not m.source or not Path(m.source).is_file():
-            continue
-        derived = Path(m.results)
-        if derived.is_file() and derived.stat().st_mtime_ns >= Path(m.source).stat().st_mtime_ns:
-            continue
-        rows = derive_results(m, ws.test)
-        if rows is not None:
-            write_records(derived, rows)
 
 
 def entry_tables(ws: Workspace):

@@ -13,14 +13,9 @@ import streamlit as st
 from gemviz.actions import FORMATS, RULES
 from gemviz.errors import GemvizError
 from gemviz.ui_cache import current_workspace, demo_banner, open_workspace
-from gemviz.workspace_import import (
-    add_model,
-    add_splitter,
-    create_from_files,
-    entry_tables,
-    score_files_in,
-    stage_upload,
-)
+from gemviz.workspace_files import stage_upload
+from gemviz.workspace_import import add_splitter, create_from_files, entry_tables, score_files_in
+from gemviz.workspace_models import add_model
 
 st.title("Workspace")
 NONE = "(none)"
@@ -40,7 +35,7 @@ def fields_caption(path: str | None) -> None:
     """List a chosen file's fields, so the mapping can be typed without opening it."""
     if path and Path(path).is_file():
         from gemviz.io import read_records
-        from gemviz.workspace_import import fields_of
+        from gemviz.workspace_files import fields_of
 
         try:
             st.caption(

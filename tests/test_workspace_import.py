@@ -12,13 +12,9 @@ from conftest import SEED
 from gemviz.errors import GemvizError
 from gemviz.io import read_records, write_records
 from gemviz.workspace import Workspace, create_workspace, scan_workspaces, workspaces_root
-from gemviz.workspace_import import (
-    add_model,
-    add_splitter,
-    create_from_files,
-    score_files_in,
-    stage_upload,
-)
+from gemviz.workspace_files import stage_upload
+from gemviz.workspace_import import add_splitter, create_from_files, score_files_in
+from gemviz.workspace_models import add_model
 
 
 @pytest.fixture

@@ -256,7 +256,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_model(args: argparse.Namespace) -> int:
-    from gemviz.workspace_import import add_model
+    from gemviz.workspace_models import add_model
 
     ws = _open(args.workspace)
     entry = add_model(ws, args.name, args.results, replace=args.replace, **_mapping(args))
