@@ -249,7 +249,7 @@ def cached_neighbours(
     Raises:
         GemvizError: A file is missing or not an embeddings file; see :func:`search`.
     """
-    from gemviz.scoring import load_embeddings
+    from gemviz.embedding_store import load_embeddings
 
     if metric not in METRICS:
         raise GemvizError(f"unknown metric '{metric}'; use one of {', '.join(METRICS)}")

@@ -347,7 +347,7 @@ def project_files(
     Raises:
         GemvizError: A file is missing or not an embeddings file.
     """
-    from gemviz.scoring import load_embeddings
+    from gemviz.embedding_store import load_embeddings
 
     test_ids, test_x = load_embeddings(test_embeddings)
     train_ids = train_x = None

@@ -52,7 +52,7 @@ def load_scores(path: str, fingerprint: str) -> pd.DataFrame:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def load_embeddings(path: str) -> np.ndarray:
     """The embedding matrix of an ``.npz`` file written by scoring (shared, read-only)."""
-    from gemviz.scoring import load_embeddings as load
+    from gemviz.embedding_store import load_embeddings as load
 
     return load(path)[1]
 
@@ -529,7 +529,7 @@ def predictions(path: str, field: str, fingerprint: str) -> dict:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def embeddings(path: str, fingerprint: str) -> tuple[list[str], np.ndarray]:
     """Ids and matrix of an embeddings ``.npz`` (shared, read-only)."""
-    from gemviz.scoring import load_embeddings as load
+    from gemviz.embedding_store import load_embeddings as load
 
     return load(path)
 

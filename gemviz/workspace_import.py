@@ -119,7 +119,7 @@ def plan_splitter(
     if bool(train_embeddings) != bool(test_embeddings):
         raise GemvizError(f"splitter '{name}': give both embedding files (train and test) or none")
     if test_embeddings:
-        from gemviz.scoring import load_embeddings
+        from gemviz.embedding_store import load_embeddings
 
         test_ids, test_emb = load_embeddings(test_embeddings)
         check_ids(test_ids, ref, test_embeddings)

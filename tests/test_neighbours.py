@@ -10,8 +10,8 @@ from scipy.spatial.distance import cdist
 
 from gemviz import neighbours as nb
 from gemviz.cli import main
+from gemviz.embedding_store import save_embeddings
 from gemviz.errors import GemvizError
-from gemviz.scoring import save_embeddings
 
 SEED = 42
 

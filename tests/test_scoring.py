@@ -12,7 +12,7 @@ import torch
 from conftest import SEED
 from tiny_qwen import make_screenshot, make_tiny_qwen2vl
 
-from gemviz import scoring
+from gemviz import embedding_store, scoring
 from gemviz.data import load_scores
 from gemviz.embed import EMBEDDERS, Embedder
 from gemviz.errors import GemvizError
@@ -69,13 +69,13 @@ def test_distances_known_answers():
 def test_embeddings_file_round_trip(tmp_path):
     ids = ["a", "b|c#2"]
     emb = np.arange(6, dtype=np.float64).reshape(2, 3)
-    scoring.save_embeddings(tmp_path / "e.npz", ids, emb)
-    got_ids, got = scoring.load_embeddings(tmp_path / "e.npz")
+    embedding_store.save_embeddings(tmp_path / "e.npz", ids, emb)
+    got_ids, got = embedding_store.load_embeddings(tmp_path / "e.npz")
     assert got_ids == ids and got.dtype == np.float32
     np.testing.assert_array_equal(got, emb)
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(GemvizError, match="embeddings file"):
-        scoring.load_embeddings(tmp_path / "bad.npz")
+        embedding_store.load_embeddings(tmp_path / "bad.npz")
 
 
 @pytest.mark.parametrize("method", ["sentence", "gem-input", "hidden"])
@@ -90,10 +90,10 @@ def test_score_files_packaged_model_end_to_end(method, split_files, tmp_path):
     assert all(set(r) == {"task", "image_path", "input_score"} for r in test_out)
     frame = load_scores(out.train_scores)
     assert len(frame) == 30 and np.isfinite(frame["input_score"]).all()
-    ids, emb = scoring.load_embeddings(out.test_embeddings)
+    ids, emb = embedding_store.load_embeddings(out.test_embeddings)
     assert ids == load_scores(out.test_scores)["id"].tolist()
     assert emb.shape[0] == 14 and emb.dtype == np.float32
-    _train_ids, train_emb = scoring.load_embeddings(out.train_embeddings)
+    _train_ids, train_emb = embedding_store.load_embeddings(out.train_embeddings)
     # The score is the distance to the train centroid.
     center = train_emb.astype(np.float64).mean(0)
     np.testing.assert_allclose(
@@ -181,7 +181,7 @@ def test_out_of_memory_halves_the_batch(split_files, tmp_path, monkeypatch):
     out = scoring.score_files(method="fake", train=train, test=test, out_dir=tmp_path / "o")
     # 8 fails, its halves of 4 fail, their halves of 2 succeed.
     assert _Fake.seen[:7] == [8, 4, 2, 2, 4, 2, 2]
-    _, emb = scoring.load_embeddings(out.train_embeddings)
+    _, emb = embedding_store.load_embeddings(out.train_embeddings)
     tasks = [r["task"] for r in read_records(train)]
     np.testing.assert_array_equal(emb[:, 0], [len(t) for t in tasks])
 
@@ -242,7 +242,7 @@ def test_vision_model_needs_screenshots_and_image_root(tiny, tmp_path):
         batch_size=3,
     )
     assert [r["step"] for r in read_records(out.test_scores)] == [4, 5]
-    _, emb = scoring.load_embeddings(out.train_embeddings)
+    _, emb = embedding_store.load_embeddings(out.train_embeddings)
     assert emb.shape == (4, 64)
 
 
@@ -266,8 +266,8 @@ def test_data_parallel_shards_merge_to_the_same_result(split_files, tmp_path, mo
     )
     assert rank0.complete and counter.samples == 44
     for name in ("train_embeddings.npz", "test_embeddings.npz"):
-        ids_a, a = scoring.load_embeddings(tmp_path / "whole" / name)
-        ids_b, b = scoring.load_embeddings(tmp_path / "dp" / name)
+        ids_a, a = embedding_store.load_embeddings(tmp_path / "whole" / name)
+        ids_b, b = embedding_store.load_embeddings(tmp_path / "dp" / name)
         assert ids_a == ids_b
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     with pytest.raises(GemvizError, match="bad shard"):

@@ -153,7 +153,7 @@ def test_labeled_splitter_needs_a_file_and_matching_samples(files):
 
 def test_embeddings_are_checked_against_the_test_set(files):
     from gemviz.data import sample_ids
-    from gemviz.scoring import save_embeddings
+    from gemviz.embedding_store import save_embeddings
 
     test_ids = sample_ids(read_records(files / "test.json"))
     train_ids = sample_ids(read_records(files / "train.json"))

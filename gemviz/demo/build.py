@@ -190,7 +190,7 @@ def run_agents(folder: Path, screens: dict[str, Screen], bar: _Bar) -> list[dict
         The model entries of ``workspace.json``.
     """
     from gemviz.actions import match_records
-    from gemviz.scoring import load_embeddings
+    from gemviz.embedding_store import load_embeddings
 
     train = read_records(folder / "train.json")
     test = read_records(folder / "test.json")

@@ -3,8 +3,8 @@
 Unlike ``gem-input`` this runs the whole model, vision encoder included, so the screenshot's
 content counts. Layer 0 is the input embedding output, layer N the last decoder layer (the
 default, also written -1). Batches are padded with an attention mask that excludes the padding
-from the mean; :mod:`gemviz.scoring` orders samples by :meth:`HiddenEmbedder.length_hint` so
-each batch holds prompts of similar length and little padding. On a GPU the model runs in
+from the mean; :mod:`gemviz.embedding_store` orders samples by
+:meth:`HiddenEmbedder.length_hint` so each batch holds prompts of similar length and little padding. On a GPU the model runs in
 bfloat16.
 """
 
