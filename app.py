@@ -10,8 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from gemviz.ui_cache import current_workspace, open_workspace
-from gemviz.workspace import scan_workspaces
+from gemviz.ui.state import current_workspace, open_workspace
+from gemviz.workspace.catalog import scan_workspaces
 
 HERE = Path(__file__).parent
 

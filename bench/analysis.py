@@ -25,9 +25,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gemviz.analysis import id_ood_table
-from gemviz.overlap import set_difference
-from gemviz.study import Study
+from gemviz.analysis.overlap import set_difference
+from gemviz.analysis.tables import id_ood_table
+from gemviz.data.study import Study
 
 SEED = 42
 N_RESAMPLES = 2000

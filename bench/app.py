@@ -32,9 +32,10 @@ SEED = 42
 
 def build_workspace(folder: Path, steps: int):
     """A workspace of ``steps`` test steps: 3 splitters with scores, 3 models."""
-    from gemviz.io import write_records
+    from gemviz.data.io import write_records
     from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
-    from gemviz.workspace import ModelEntry, create_workspace
+    from gemviz.workspace.entries import ModelEntry
+    from gemviz.workspace.store import create_workspace
 
     rng = np.random.default_rng(SEED)
     apps = [f"app{i}" for i in range(40)]
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GEMVIZ_CACHE"] = tempfile.mkdtemp(prefix="gemviz-bench-")
     import streamlit as st
 
-    from gemviz.paths import cache_dir
+    from gemviz.data.paths import cache_dir
 
     t0 = time.perf_counter()
     ws = build_workspace(cache_dir("bench_files"), args.steps)
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def bench_sample_filters(ws, repeats: int) -> None:
     """The Samples page's filtering: vectorised masks against a per-row Python loop."""
-    from gemviz import samples
+    from gemviz.analysis import samples
 
     study = ws.study()
     table = samples.sample_table(study)
@@ -222,12 +223,12 @@ def bench_sample_filters(ws, repeats: int) -> None:
     print("|---|---|")
     print(f"| naive: pandas row-wise apply | {timed(row_apply) * 1e3:.1f} |")
     print(f"| per-row Python loop over records | {loop * 1e3:.1f} |")
-    print(f"| vectorised masks (gemviz.samples) | {vec * 1e3:.1f} |")
+    print(f"| vectorised masks (gemviz.analysis.samples) | {vec * 1e3:.1f} |")
     print(f"| one page of 100 rows | {page * 1e3:.2f} |")
 
 
 def _bounds(n: int) -> tuple[int, int]:
-    from gemviz.samples import paginate
+    from gemviz.analysis.samples import paginate
 
     p = paginate(n, 7, 100)
     return p.start, p.stop
@@ -235,7 +236,7 @@ def _bounds(n: int) -> tuple[int, int]:
 
 def bench_umap(steps: int, dim: int = 384, quick: bool = False) -> None:
     """First UMAP of ``steps`` x ``dim`` embeddings (PCA 50 first) and the cached reopen."""
-    from gemviz.projection import ProjectionParams, project
+    from gemviz.analysis.projection import ProjectionParams, project
 
     n = min(steps, 10_000) if quick else steps
     rng = np.random.default_rng(SEED)

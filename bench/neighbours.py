@@ -1,7 +1,7 @@
 """Benchmark of the exact neighbour search (not a test).
 
 5,000 test x 100,000 train embeddings of 1,536 dimensions (float32, seeded Gaussian data):
-the blocked search of :mod:`gemviz.neighbours` against the naive per-query loop (one full
+the blocked search of :mod:`gemviz.analysis.neighbours` against the naive per-query loop (one full
 distance vector per query, then a sort), both run here in the same process. The naive loop
 is timed on a subset of queries and extrapolated to all of them (the table says so). Peak
 working memory is measured with ``tracemalloc`` (numpy reports its buffers to it), over and
@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gemviz.neighbours import naive_search, search
+from gemviz.analysis.neighbours import naive_search, search
 
 SEED = 42
 
@@ -68,7 +68,7 @@ def main() -> None:
     )
     print("|---|---:|---:|---:|---:|")
     print(
-        f"| gemviz.neighbours.search (blocked, exact re-rank) | {n_test:,} | {t_fast:.1f} "
+        f"| gemviz.analysis.neighbours.search (blocked, exact re-rank) | {n_test:,} | {t_fast:.1f} "
         f"| {n_test / t_fast:,.0f} | {m_fast / mb:.0f} |"
     )
     print(

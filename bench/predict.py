@@ -5,7 +5,7 @@ whose screenshots have different shapes (so batches really need padding). It tim
 
 - ``naive``: one ``generate`` call per step (``--batch-size 1``), the way the GEM authors'
   agent loop runs;
-- ``gemviz``: :func:`gemviz.predict.predict_records` with batches of B steps, left padding;
+- ``gemviz``: :func:`gemviz.scoring.predict.predict_records` with batches of B steps, left padding;
 - ``resume``: the same call again, every answer read back from the cache shards.
 
 and checks that the batched greedy answers equal the one-by-one answers. Each timed run gets
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gemviz.predict import Generator, predict_records  # noqa: E402
+from gemviz.scoring.predict import Generator, predict_records  # noqa: E402
 from tests.tiny_qwen import make_screenshot, make_tiny_qwen2vl  # noqa: E402
 
 SIZES = [(1080, 2400), (720, 1280), (1920, 1080), (500, 500), (1280, 800), (300, 600)]

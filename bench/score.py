@@ -197,9 +197,9 @@ def part_a(work: Path, quick: bool) -> str:
 def part_b(work: Path, quick: bool) -> str:
     from gem_data import extract
 
+    from gemviz.data.io import read_records
     from gemviz.embed import Sample, make_embedder
-    from gemviz.io import read_records
-    from gemviz.scoring import score_files
+    from gemviz.scoring.score import score_files
 
     public = extract(ROOT / "bench" / "_out" / "gem-public")
     tasks = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from gemviz.cli import main
+from gemviz.commands.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,6 +1,6 @@
 """Workspace page: create a workspace from your files, add splitters and models, rename or delete.
 
-Every file is checked against the workspace's test set when it is added (gemviz.workspace_import);
+Every file is checked against the workspace's test set when it is added (gemviz.workspace.create);
 a refused file leaves nothing behind.
 """
 
@@ -11,11 +11,12 @@ from pathlib import Path
 import streamlit as st
 
 from gemviz.actions import FORMATS, RULES
-from gemviz.errors import GemvizError
-from gemviz.ui_cache import current_workspace, demo_banner, open_workspace
-from gemviz.workspace_files import stage_upload
-from gemviz.workspace_import import add_splitter, create_from_files, entry_tables, score_files_in
-from gemviz.workspace_models import add_model
+from gemviz.data.errors import GemvizError
+from gemviz.ui.page import demo_banner
+from gemviz.ui.state import current_workspace, open_workspace
+from gemviz.workspace.create import add_splitter, create_from_files, entry_tables, score_files_in
+from gemviz.workspace.files import stage_upload
+from gemviz.workspace.models import add_model
 
 st.title("Workspace")
 NONE = "(none)"
@@ -34,8 +35,8 @@ def file_input(label: str, key: str, default: str = "") -> str | None:
 def fields_caption(path: str | None) -> None:
     """List a chosen file's fields, so the mapping can be typed without opening it."""
     if path and Path(path).is_file():
-        from gemviz.io import read_records
-        from gemviz.workspace_files import fields_of
+        from gemviz.data.io import read_records
+        from gemviz.workspace.derive import fields_of
 
         try:
             st.caption(

@@ -5,23 +5,22 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gemviz import clusters, jobs, plots
-from gemviz.errors import GemvizError
-from gemviz.export import figure_html
+from gemviz.data import clusters
+from gemviz.data.errors import GemvizError
+from gemviz.figures import charts as plots
+from gemviz.figures.export import figure_html
+from gemviz.scoring import jobs
 from gemviz.splitters import SPLITTERS, make_splitter
 from gemviz.splitters.gem import in_intervals, merge_intervals
-from gemviz.ui_cache import current_workspace, demo_banner, gmm_fit, load_embeddings, load_scores
-from gemviz.workspace import LAST_JOB, ScoreSource
-from gemviz.workspace_import import score_files_in
+from gemviz.ui.cache import gmm_fit, load_embeddings, load_scores
+from gemviz.ui.page import page_setup
+from gemviz.workspace.create import score_files_in
+from gemviz.workspace.entries import LAST_JOB, ScoreSource
 
 SEED = 42
 FALLBACK_METHODS = ["sentence", "gem-input", "hidden"]
 
-st.title("Score & Partition")
-ws = current_workspace()
-if ws is None:
-    st.stop()
-demo_banner(ws)
+ws, _ = page_setup("Score & Partition", need_study=False)
 
 
 def embed_methods() -> list[str]:

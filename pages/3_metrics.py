@@ -5,32 +5,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gemviz import clusters, plots
-from gemviz.data import METRICS
-from gemviz.errors import GemvizError
-from gemviz.export import figure_html
-from gemviz.ui_cache import (
-    current_workspace,
-    demo_banner,
+from gemviz.data import clusters
+from gemviz.data.errors import GemvizError
+from gemviz.data.records import METRICS
+from gemviz.figures import charts as plots
+from gemviz.figures.export import figure_html
+from gemviz.ui.cache import (
     id_ood_table,
     interaction_table,
-    key_columns_first,
-    number_formats,
-    open_in_samples,
     paired_comparison,
     set_difference,
     slice_fields,
     slices_table,
-    study_or_error,
-    table_downloads,
 )
+from gemviz.ui.page import page_setup
+from gemviz.ui.state import open_in_samples
+from gemviz.ui.widgets import key_columns_first, number_formats, table_downloads
 
-st.title("Metrics")
-ws = current_workspace()
-study = study_or_error(ws) if ws is not None else None
-if study is None:
-    st.stop()
-demo_banner(ws)
+ws, study = page_setup("Metrics")
 if not study.models:
     st.info("This workspace has no evaluated model yet: add a result file on the Workspace page.")
     st.stop()

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gemviz.errors import GemvizError
-from gemviz.stability import study_region_stability
-from gemviz.ui_cache import (
-    current_workspace,
-    demo_banner,
-    open_in_samples,
-    open_sample,
-    stability_button,
-    stability_refits,
-    study_or_error,
-    table_downloads,
-    venn_images,
-    venn_regions,
-)
-from gemviz.venn import region_steps
+from gemviz.analysis.stability import study_region_stability
+from gemviz.data.errors import GemvizError
+from gemviz.figures.venn import region_steps
+from gemviz.ui.cache import venn_images, venn_regions
+from gemviz.ui.page import page_setup
+from gemviz.ui.state import open_in_samples, open_sample
+from gemviz.ui.widgets import stability_button, stability_refits, table_downloads
 
-st.title("Overlap")
-ws = current_workspace()
-study = study_or_error(ws) if ws is not None else None
-if study is None:
-    st.stop()
-demo_banner(ws)
+ws, study = page_setup("Overlap")
 if len(study.splitters) < 2:
     st.info("Overlap needs at least two splitters: add another on the Workspace page.")
     st.stop()

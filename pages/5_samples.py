@@ -4,34 +4,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gemviz import annotations as notes
-from gemviz import samples as smp
-from gemviz.data import EXACT_MATCH, ID, TYPE_MATCH
-from gemviz.errors import GemvizError
-from gemviz.stability import id_probability
-from gemviz.ui_cache import (
+from gemviz.analysis import samples as smp
+from gemviz.analysis.stability import id_probability
+from gemviz.data.errors import GemvizError
+from gemviz.data.records import EXACT_MATCH, ID, TYPE_MATCH
+from gemviz.figures.step import annotate_step
+from gemviz.ui.cache import predictions, sample_table
+from gemviz.ui.page import page_setup
+from gemviz.ui.state import (
     clear_samples_selection,
     current_sample,
-    current_workspace,
-    demo_banner,
-    id_probability_filters,
-    number_formats,
     open_sample,
-    predictions,
     restore_widgets,
-    sample_table,
     samples_selection,
     save_widgets,
-    stability_refits,
-    study_or_error,
 )
+from gemviz.ui.widgets import id_probability_filters, number_formats, stability_refits
+from gemviz.workspace import annotations as notes
 
-st.title("Samples")
-ws = current_workspace()
-study = study_or_error(ws) if ws is not None else None
-if study is None:
-    st.stop()
-demo_banner(ws)
+ws, study = page_setup("Samples")
 try:
     annotated = notes.load(ws.folder)
 except GemvizError as exc:
@@ -199,7 +190,7 @@ for m in ws.models:
         except GemvizError as exc:
             st.error(str(exc))
         formats[m.name] = m.format
-picture = smp.annotate_step(study, pos, outputs, formats, image_root=ws.image_root)
+picture = annotate_step(study, pos, outputs, formats, image_root=ws.image_root)
 left, right = st.columns([3, 2])
 with left:
     st.image(picture.png, caption="Ground truth and each model's action")

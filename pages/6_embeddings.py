@@ -6,29 +6,15 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from gemviz import embedding_plot as eplot
-from gemviz import projection as proj
-from gemviz import samples as smp
-from gemviz.errors import GemvizError
-from gemviz.ui_cache import (
-    cached_projection,
-    current_workspace,
-    demo_banner,
-    open_in_samples,
-    open_sample,
-    projection,
-    sample_table,
-    study_or_error,
-    thumbnail,
-    train_records,
-)
+from gemviz.analysis import projection as proj
+from gemviz.analysis import samples as smp
+from gemviz.data.errors import GemvizError
+from gemviz.figures import embedding_map as eplot
+from gemviz.ui.cache import cached_projection, projection, sample_table, thumbnail, train_records
+from gemviz.ui.page import page_setup
+from gemviz.ui.state import open_in_samples, open_sample
 
-st.title("Embeddings")
-ws = current_workspace()
-study = study_or_error(ws) if ws is not None else None
-if study is None:
-    st.stop()
-demo_banner(ws)
+ws, study = page_setup("Embeddings")
 with_emb = [s for s in ws.splitters if s.test_embeddings]
 if not with_emb:
     st.info(

@@ -7,15 +7,11 @@ import re
 import streamlit as st
 
 from gemviz import report
-from gemviz.errors import GemvizError
-from gemviz.ui_cache import current_sample, current_workspace, demo_banner, study_or_error
+from gemviz.data.errors import GemvizError
+from gemviz.ui.page import page_setup
+from gemviz.ui.state import current_sample
 
-st.title("Meeting report")
-ws = current_workspace()
-study = study_or_error(ws) if ws is not None else None
-if study is None:
-    st.stop()
-demo_banner(ws)
+ws, study = page_setup("Meeting report")
 st.write(
     "One HTML file with what the pages show: the ID/OOD tables with their gaps, the "
     "interaction and paired model comparisons, the GEM fits, the Venn diagrams, the "

@@ -4,32 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gemviz import annotations as notes
-from gemviz import explain
-from gemviz import samples as smp
-from gemviz.data import EXACT_MATCH, ID, TASK, TYPE_MATCH
-from gemviz.errors import GemvizError
-from gemviz.neighbours import DEFAULT_K
+from gemviz.analysis import explain
+from gemviz.analysis import samples as smp
+from gemviz.analysis.neighbours import DEFAULT_K
+from gemviz.data.errors import GemvizError
+from gemviz.data.records import EXACT_MATCH, ID, TASK, TYPE_MATCH
+from gemviz.figures.step import annotate_step
 from gemviz.report import suggest_examples
-from gemviz.ui_cache import (
-    current_sample,
-    current_workspace,
-    demo_banner,
-    load_scores,
-    open_sample,
-    predictions,
-    study_or_error,
-    test_neighbours,
-    thumbnail,
-    train_records,
-)
+from gemviz.ui.cache import load_scores, predictions, test_neighbours, thumbnail, train_records
+from gemviz.ui.page import page_setup
+from gemviz.ui.state import current_sample, open_sample
+from gemviz.workspace import annotations as notes
 
-st.title("Step")
-ws = current_workspace()
-study = study_or_error(ws) if ws is not None else None
-if study is None:
-    st.stop()
-demo_banner(ws)
+ws, study = page_setup("Step")
 ids = study.ids
 current = current_sample()
 if current is None:
@@ -71,7 +58,7 @@ if len(entries) > 2:
 
 left, right = st.columns([2, 3])
 with left:
-    picture = smp.annotate_step(study, pos, outputs, formats, ws.image_root, max_height=620)
+    picture = annotate_step(study, pos, outputs, formats, ws.image_root, max_height=620)
     st.image(picture.png, caption="Ground truth and each model's action")
 with right:
     # Each splitter's verdict on the step: its score and where that lies among train steps.

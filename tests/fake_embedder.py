@@ -48,6 +48,6 @@ def register() -> None:
 
 if __name__ == "__main__":
     register()
-    from gemviz.cli import main
+    from gemviz.commands.cli import main
 
     sys.exit(main(sys.argv[1:]))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from gemviz.actions import RULES, Action, match_action, match_records, parse_action
-from gemviz.errors import GemvizError
-from gemviz.io import read_records
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records
 
 
 def gem(text: str) -> Action:

@@ -9,8 +9,8 @@ import pytest
 
 from gemviz.actions import PARSERS, Action, format_gem, parse_action
 from gemviz.actions.parsers.auto import detect_format
-from gemviz.errors import GemvizError
-from gemviz.io import read_records
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records
 
 # (text, expected canonical dict without raw)
 GEM_CASES = [

@@ -1,4 +1,4 @@
-"""Tests for gemviz.analysis on hand-checkable studies."""
+"""Tests for gemviz.analysis.tables on hand-checkable studies."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from gemviz.analysis import (
+from gemviz.analysis.tables import (
     INTERACTION_COLUMNS,
     PAIRED_COLUMNS,
     TABLE_COLUMNS,
@@ -15,9 +15,9 @@ from gemviz.analysis import (
     interaction_table,
     paired_comparison,
 )
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
+from gemviz.data.study import Study
 from gemviz.stats import adjust_pvalues, wilson_interval
-from gemviz.study import Study
 from tests.conftest import SEED
 
 

@@ -8,11 +8,11 @@ import json
 import pandas as pd
 import pytest
 
-from gemviz import annotations as an
-from gemviz import samples as smp
-from gemviz.errors import GemvizError
+from gemviz.analysis import samples as smp
+from gemviz.data.errors import GemvizError
+from gemviz.data.study import Study
 from gemviz.report import ReportInputs, build_report
-from gemviz.study import Study
+from gemviz.workspace import annotations as an
 
 
 def test_round_trip_survives_a_reload(tmp_path):

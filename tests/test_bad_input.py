@@ -1,7 +1,7 @@
 """The bad-input suite: every bad input a clear error, outputs never replace inputs, faults heal.
 
 Each case of :data:`CASES` builds one bad input (or a documented odd-but-valid one) beside a
-small valid study, runs the command line in-process (``gemviz.cli.main``) under an alarm, and
+small valid study, runs the command line in-process (``gemviz.commands.cli.main``) under an alarm, and
 checks how it ends:
 
 - ``error``: exit 2 and exactly one stderr line ``gemviz CMD: error: ...`` naming the file;
@@ -36,9 +36,9 @@ import pytest
 import torch
 from fake_embedder import FakeEmbedder
 
-from gemviz.cli import main
+from gemviz.commands.cli import main
+from gemviz.data.io import write_records
 from gemviz.embed import EMBEDDERS
-from gemviz.io import write_records
 
 ROOT = Path(__file__).resolve().parents[1]
 HANG_S = 20
@@ -334,7 +334,7 @@ def ws_existing(*args):
     """A workspace made from the good files, then ``workspace ARGS`` on it."""
 
     def argv(d, p):
-        from gemviz.workspace import create_workspace
+        from gemviz.workspace.store import create_workspace
 
         ws = create_workspace("existing", test=p["test"])
         return [
@@ -348,7 +348,8 @@ def ws_existing(*args):
 
 
 def broken_beside_good(d, p):
-    from gemviz.workspace import create_workspace, workspaces_root
+    from gemviz.workspace.entries import workspaces_root
+    from gemviz.workspace.store import create_workspace
 
     create_workspace("good", test=p["test"])
     (workspaces_root() / "bad").mkdir()
@@ -1223,7 +1224,7 @@ def test_bad_input(case: Case, tmp_path, monkeypatch):
 
 @pytest.fixture
 def page_ws(tmp_path, monkeypatch):
-    from gemviz.workspace import create_workspace
+    from gemviz.workspace.store import create_workspace
 
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
     d = tmp_path / "d"
@@ -1281,7 +1282,7 @@ def test_workspace_page_upload(page_ws, what, key, name, data, error):
         assert all(u.stat().st_size for u in uploads)
     else:
         assert not at.error, [e.value for e in at.error]
-        from gemviz.workspace import Workspace
+        from gemviz.workspace.store import Workspace
 
         stored = Workspace.load(ws.folder).models[-1].results
         assert len(Path(stored).name) <= 120 and Path(stored).is_file()
@@ -1361,7 +1362,7 @@ def test_damaged_embeddings_cache_heals(fake_study, tmp_path, damage):
 
 
 def test_damaged_part_is_redone(fake_study, tmp_path, monkeypatch):
-    from gemviz import scoring
+    from gemviz.scoring import score as scoring
 
     d, p = fake_study
 
@@ -1521,7 +1522,8 @@ def test_fifo_input_does_not_hang_the_real_command(tmp_path):
 def test_broken_workspace_does_not_take_down_the_app(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from gemviz.workspace import create_workspace, workspaces_root
+    from gemviz.workspace.entries import workspaces_root
+    from gemviz.workspace.store import create_workspace
 
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
     d = tmp_path / "d"
@@ -1549,7 +1551,7 @@ def test_broken_workspace_does_not_take_down_the_app(tmp_path, monkeypatch):
     ["job.json a list", "progress.json junk", "pid of another program"],
 )
 def test_damaged_job_state_reads_as_stopped(tmp_path, monkeypatch, what):
-    from gemviz import jobs
+    from gemviz.scoring import jobs
 
     if what == "pid of another program" and not Path("/proc/self").exists():
         pytest.skip("tells programs apart through /proc")
@@ -1588,7 +1590,7 @@ def test_every_page_shows_a_bad_workspace_file_as_an_error(tmp_path, monkeypatch
     """A workspace naming a bad file: every page runs; the pages that read it say so."""
     from streamlit.testing.v1 import AppTest
 
-    from gemviz.workspace import workspaces_root
+    from gemviz.workspace.entries import workspaces_root
 
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
     d = tmp_path / "d"
@@ -1650,8 +1652,8 @@ def test_damaged_neighbours_cache_heals(tmp_path, monkeypatch, damage):
 
 
 def test_deep_annotations_file_is_a_clear_error(tmp_path):
-    from gemviz import annotations
-    from gemviz.errors import GemvizError
+    from gemviz.data.errors import GemvizError
+    from gemviz.workspace import annotations
 
     put(tmp_path / annotations.FILE, "[" * 50_000 + "]" * 50_000)
     with pytest.raises(GemvizError, match=r"annotations\.json"):
@@ -1662,9 +1664,9 @@ def test_deep_annotations_file_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize("how", ["fifo", "devzero", "bomb", "binary"])
 def test_screenshot_readers_never_hang_or_crash(tmp_path, how):
     """The pages draw steps on their screenshots: a bad one is shown as missing."""
-    from gemviz.draw import load_screenshot
+    from gemviz.data.errors import GemvizError
     from gemviz.embed.gem_input import image_size
-    from gemviz.errors import GemvizError
+    from gemviz.figures.draw import load_screenshot
 
     d, p = tmp_path, {}
     path = {
@@ -1692,7 +1694,7 @@ def test_screenshot_readers_never_hang_or_crash(tmp_path, how):
 def test_metrics_page_flags_exact_without_type(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from gemviz.workspace import workspaces_root
+    from gemviz.workspace.entries import workspaces_root
 
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
     d = tmp_path / "d"

@@ -157,7 +157,7 @@ def test_sample_and_embeddings_pages_in_the_browser(server, tmp_path):
     """Open one step by URL and check its annotated screenshot is drawn; run a UMAP."""
     from playwright.sync_api import sync_playwright
 
-    from gemviz.workspace import Workspace
+    from gemviz.workspace.store import Workspace
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems = []
@@ -247,8 +247,8 @@ def test_own_study_from_gem_scores_to_a_coloured_report(server, tmp_path, gem_pu
 
     from playwright.sync_api import sync_playwright
 
-    from gemviz import theme
-    from gemviz.workspace import Workspace
+    from gemviz.figures import theme
+    from gemviz.workspace.store import Workspace
 
     files = _own_study_files(gem_public, tmp_path / "files")
     env = {**os.environ, "GEMVIZ_CACHE": str(tmp_path / "cache")}

@@ -1,4 +1,4 @@
-"""The match and predict commands end to end, through ``gemviz.cli.main``."""
+"""The match and predict commands end to end, through ``gemviz.commands.cli.main``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from gemviz.cli import main
-from gemviz.data import load_results
-from gemviz.io import read_records, write_records
+from gemviz.commands.cli import main
+from gemviz.data.io import read_records, write_records
+from gemviz.data.records import load_results
 from tests.tiny_qwen import make_screenshot, make_tiny_qwen2vl
 
 

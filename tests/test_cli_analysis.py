@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gemviz.analysis import id_ood_table
-from gemviz.cli import main
-from gemviz.overlap import venn_regions
-from gemviz.study import Study
+from gemviz.analysis.overlap import venn_regions
+from gemviz.analysis.tables import id_ood_table
+from gemviz.commands.cli import main
+from gemviz.data.study import Study
 from tests.conftest import SEED
 
 

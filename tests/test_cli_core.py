@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gemviz.cli import main
+from gemviz.commands.cli import main
 from gemviz.splitters import GemSplitter
 
 SEED = 42  # as in tests/conftest.py

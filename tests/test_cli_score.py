@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from gemviz.cli import main
+from gemviz.commands.cli import main
 from gemviz.commands.score import parse_shard
-from gemviz.errors import GemvizError
-from gemviz.io import read_records
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records
 
 
 @pytest.fixture

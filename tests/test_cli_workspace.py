@@ -7,8 +7,10 @@ import json
 import pytest
 from test_workspace_import import files  # noqa: F401  (the same researcher's files)
 
-from gemviz.cli import main
-from gemviz.workspace import Workspace, find_workspace, workspaces_root
+from gemviz.commands.cli import main
+from gemviz.workspace.catalog import find_workspace
+from gemviz.workspace.entries import workspaces_root
+from gemviz.workspace.store import Workspace
 
 
 def _create(files, capsys, *extra) -> str:  # noqa: F811
@@ -122,7 +124,7 @@ def test_annotations_print_as_csv_in_test_order(files, capsys):  # noqa: F811
     import csv
     import io
 
-    from gemviz import annotations
+    from gemviz.workspace import annotations
 
     slug = _create(files, capsys)
     ws = find_workspace(slug)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gemviz import clusters
-from gemviz.errors import GemvizError
-from gemviz.study import Study
+from gemviz.data import clusters
+from gemviz.data.errors import GemvizError
+from gemviz.data.study import Study
 
 
 def test_auto_prefers_episode_id_then_task_then_none():

@@ -1,4 +1,4 @@
-"""Tests for reading and validating input files (gemviz.io and gemviz.data)."""
+"""Tests for reading and validating input files (gemviz.data.io and gemviz.data.records)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gemviz.data import (
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records, write_json_atomic, write_records
+from gemviz.data.records import (
     align,
     aligned,
     load_labeled,
@@ -18,8 +20,6 @@ from gemviz.data import (
     load_scores,
     sample_ids,
 )
-from gemviz.errors import GemvizError
-from gemviz.io import read_records, write_json_atomic, write_records
 
 SEED = 42  # as in tests/conftest.py
 

@@ -10,13 +10,13 @@ import pytest
 from PIL import Image
 
 from gemviz.actions import match_action, parse_action
+from gemviz.data.io import read_records
 from gemviz.demo import build_demo, demo_folder, ensure_demo
 from gemviz.demo.agents import AGENTS, gem_string
 from gemviz.demo.catalog import APPS
 from gemviz.demo.screens import CLICKABLE, SIZES, layout, render
 from gemviz.demo.steps import DOMAINS, IMPOSSIBLE, IN_DOMAIN, generate_steps
-from gemviz.io import read_records
-from gemviz.workspace import Workspace
+from gemviz.workspace.store import Workspace
 from tests.conftest import SEED
 
 N_TRAIN, N_TEST = 60, 40
@@ -197,7 +197,7 @@ def test_interrupted_build_leaves_no_workspace(tmp_path, monkeypatch):
 
 
 def test_demo_command_builds_into_the_cache(capsys):
-    from gemviz.cli import main
+    from gemviz.commands.cli import main
 
     assert main(["demo", "--n-train", "30", "--n-test", "12"]) == 0
     assert (demo_folder() / "workspace.json").exists()

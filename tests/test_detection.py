@@ -1,4 +1,4 @@
-"""Tests for gemviz.detection: a hand-checked case and held-out AITZ vs the OOD files."""
+"""Tests for gemviz.analysis.detection: a hand-checked case and held-out AITZ vs the OOD files."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from gemviz.detection import detection_metrics, fpr_at_tpr
-from gemviz.errors import GemvizError
+from gemviz.analysis.detection import detection_metrics, fpr_at_tpr
+from gemviz.data.errors import GemvizError
 from gemviz.splitters import make_splitter
 from tests.conftest import OOD_FILES
 

@@ -1,4 +1,4 @@
-"""Tests for gemviz.draw: actions drawn on screenshots, downscaling, placeholder, legend."""
+"""Tests for gemviz.figures.draw: actions drawn on screenshots, downscaling, placeholder, legend."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageColor
 
-from gemviz.draw import (
+from gemviz.figures.draw import (
     GT_COLOUR,
     MODEL_COLOURS,
     annotate,

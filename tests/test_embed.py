@@ -10,10 +10,10 @@ import torch
 from conftest import SEED
 from tiny_qwen import load_tiny_processor, make_screenshot, make_tiny_qwen2vl
 
+from gemviz.data.errors import GemvizError
 from gemviz.embed import EMBEDDERS, Sample, make_embedder, qwen
 from gemviz.embed.base import fill_template, load_template, resolve_model
 from gemviz.embed.safetensors_table import read_input_embeddings
-from gemviz.errors import GemvizError
 
 SIZES = [(1080, 2400), (300, 600), (800, 500), (57, 57)]
 TASKS = [

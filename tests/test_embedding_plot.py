@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gemviz.embedding_plot import colour_range, embedding_figure, points_frame, selected_ids
-from gemviz.projection import Projection, ProjectionParams
+from gemviz.analysis.projection import Projection, ProjectionParams
+from gemviz.figures.embedding_map import colour_range, embedding_figure, points_frame, selected_ids
 
 
 def _projection() -> Projection:

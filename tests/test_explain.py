@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gemviz import explain
+from gemviz.analysis import explain
+from gemviz.analysis.neighbours import NeighbourTable
+from gemviz.data.study import Study
 from gemviz.demo.build import add_episodes
-from gemviz.neighbours import NeighbourTable
-from gemviz.study import Study
+from gemviz.figures import step
 
 
 def _study(extra: dict) -> Study:
@@ -99,5 +100,5 @@ def test_demo_episodes_group_each_app_in_order():
 
 
 def test_thumbnail_of_a_missing_file_is_a_placeholder():
-    png = explain.thumbnail("/no/such.png")
+    png = step.thumbnail("/no/such.png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -6,8 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from gemviz import plots
-from gemviz.export import figure_html, figure_png, figure_svg, table_csv, table_markdown
+from gemviz.figures import charts as plots
+from gemviz.figures.export import figure_html, figure_png, figure_svg, table_csv, table_markdown
 
 
 def test_matplotlib_png_and_svg():

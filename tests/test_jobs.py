@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from gemviz import jobs
+from gemviz.scoring import jobs
 
 # Writes progress like the score command: {"done","total","stage","started","updated",...}.
 FAKE = r"""
@@ -129,7 +129,7 @@ def test_score_command_and_output_folder():
 
 def test_real_score_command_runs_as_a_job(gem_public, tmp_path):
     """The page's command line is accepted by ``gemviz score`` and yields its score files."""
-    from gemviz.io import read_records, write_records
+    from gemviz.data.io import read_records, write_records
 
     records = read_records(gem_public / "AITZ_test_inputscore.json")
     write_records(tmp_path / "train.json", records[:24])
@@ -153,8 +153,8 @@ def test_score_page_starts_attaches_and_cancels(gem_public, tmp_path):
     from conftest import ROOT
     from streamlit.testing.v1 import AppTest
 
-    from gemviz.io import read_records, write_records
-    from gemviz.workspace import create_workspace
+    from gemviz.data.io import read_records, write_records
+    from gemviz.workspace.store import create_workspace
 
     records = read_records(gem_public / "AITZ_test_inputscore.json")
     write_records(tmp_path / "train.json", records[:400])
@@ -186,8 +186,9 @@ def test_score_page_partitions_a_finished_job(gem_public, tmp_path):
     from conftest import ROOT
     from streamlit.testing.v1 import AppTest
 
-    from gemviz.io import read_records, write_records
-    from gemviz.workspace import LAST_JOB, SplitterEntry, create_workspace
+    from gemviz.data.io import read_records, write_records
+    from gemviz.workspace.entries import LAST_JOB, SplitterEntry
+    from gemviz.workspace.store import create_workspace
 
     records = read_records(gem_public / "AITZ_test_inputscore.json")
     write_records(tmp_path / "train.json", records[:60])

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from gemviz import neighbours as nb
-from gemviz.cli import main
-from gemviz.embedding_store import save_embeddings
-from gemviz.errors import GemvizError
+from gemviz.analysis import neighbours as nb
+from gemviz.commands.cli import main
+from gemviz.data.errors import GemvizError
+from gemviz.scoring.store import save_embeddings
 
 SEED = 42
 

@@ -1,4 +1,4 @@
-"""Tests for gemviz.overlap: Venn regions counted by hand and the set-difference drill-down."""
+"""Tests for gemviz.analysis.overlap: Venn regions counted by hand and the set-difference drill-down."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gemviz.errors import GemvizError
-from gemviz.overlap import DRILL_COLUMNS, VENN_COLUMNS, judge, set_difference, venn_regions
+from gemviz.analysis.overlap import DRILL_COLUMNS, VENN_COLUMNS, judge, set_difference, venn_regions
+from gemviz.data.errors import GemvizError
+from gemviz.data.study import Study
 from gemviz.stats import adjust_pvalues, permutation_pvalue, wilson_interval
-from gemviz.study import Study
 from tests.conftest import SEED
 
 

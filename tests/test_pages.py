@@ -15,8 +15,9 @@ import pytest
 from conftest import ROOT, SEED
 from streamlit.testing.v1 import AppTest
 
-from gemviz.io import read_records, write_records
-from gemviz.workspace import ModelEntry, Workspace, create_workspace
+from gemviz.data.io import read_records, write_records
+from gemviz.workspace.entries import ModelEntry
+from gemviz.workspace.store import Workspace, create_workspace
 
 TIMEOUT = 120  # the first run may build the demo
 
@@ -299,7 +300,7 @@ def test_report_page_builds_every_section(workspace):
 
 
 def test_step_page_shows_neighbours_episode_and_saves_notes(workspace):
-    from gemviz import annotations
+    from gemviz.workspace import annotations
 
     study = workspace.study()
     at = AppTest.from_file(str(ROOT / "pages" / "8_step.py"), default_timeout=TIMEOUT)
@@ -314,7 +315,7 @@ def test_step_page_shows_neighbours_episode_and_saves_notes(workspace):
     assert all(len(t) == 5 and t["distance"].is_monotonic_increasing for t in near)
     if "episode_id" in study.samples.columns:
         # Moving along the episode opens the next step of the strip.
-        from gemviz.explain import episode
+        from gemviz.analysis.explain import episode
 
         strip = episode(study, 2)
         at.button(key="ep_1").click().run()
@@ -354,9 +355,9 @@ def test_metrics_slices_by_action_type_and_field(workspace):
 
 def _fake_refits(ws: Workspace) -> list[str]:
     """Write 50 seeded random refits per refittable splitter where the page looks for them."""
-    from gemviz.paths import cache_dir
+    from gemviz.analysis.stability import RESAMPLES, _key, refittable
+    from gemviz.data.paths import cache_dir
     from gemviz.splitters import splitter_params
-    from gemviz.stability import RESAMPLES, _key, refittable
 
     study = ws.study()
     rng = np.random.default_rng(SEED)

@@ -15,9 +15,10 @@ import pytest
 from conftest import ROOT, SEED
 from streamlit.testing.v1 import AppTest
 
-from gemviz import theme
-from gemviz.io import read_records, write_records
-from gemviz.workspace import ModelEntry, Workspace, create_workspace
+from gemviz.data.io import read_records, write_records
+from gemviz.figures import theme
+from gemviz.workspace.entries import ModelEntry
+from gemviz.workspace.store import Workspace, create_workspace
 
 TIMEOUT = 60
 PAGES = [
@@ -100,7 +101,7 @@ def test_url_sample_survives_and_reopens_the_step(two):
 
 def test_router_follows_the_url_and_lists_broken_workspaces(two, tmp_path):
     alpha, beta = two
-    from gemviz.workspace import workspaces_root
+    from gemviz.workspace.entries import workspaces_root
 
     bad = workspaces_root() / "broken-one"
     bad.mkdir()
@@ -128,7 +129,7 @@ def test_router_follows_the_url_and_lists_broken_workspaces(two, tmp_path):
 
 
 def test_broken_workspace_in_the_url_says_why(two):
-    from gemviz.workspace import workspaces_root
+    from gemviz.workspace.entries import workspaces_root
 
     bad = workspaces_root() / "broken-one"
     bad.mkdir()
@@ -340,7 +341,7 @@ def test_a_link_to_another_workspace_and_step_opens_both(two):
 
 def test_the_app_says_why_a_linked_workspace_is_broken(two):
     alpha, _ = two
-    from gemviz.workspace import workspaces_root
+    from gemviz.workspace.entries import workspaces_root
 
     bad = workspaces_root() / "broken-one"
     bad.mkdir()

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from gemviz.errors import GemvizError
-from gemviz.io import read_records, write_records
-from gemviz.predict import Generator, predict_file, predict_records
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records, write_records
+from gemviz.scoring.predict import Generator, predict_file, predict_records
 from tests.tiny_qwen import make_screenshot, make_tiny_qwen2vl
 
 # Screens of different shapes give different image-token counts, so batches need padding.

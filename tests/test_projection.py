@@ -1,13 +1,11 @@
-"""Tests for gemviz.projection: the UMAP projector, its parameters and the disk cache."""
+"""Tests for gemviz.analysis.projection: the UMAP projector, its parameters and the disk cache."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from gemviz.errors import GemvizError, NotFittedError
-from gemviz.paths import cache_dir
-from gemviz.projection import (
+from gemviz.analysis.projection import (
     TEST,
     TRAIN,
     ProjectionParams,
@@ -16,6 +14,8 @@ from gemviz.projection import (
     load_projection,
     project,
 )
+from gemviz.data.errors import GemvizError, NotFittedError
+from gemviz.data.paths import cache_dir
 from tests.conftest import SEED
 
 

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gemviz.cli import main
-from gemviz.errors import GemvizError
-from gemviz.io import read_records, write_records
-from gemviz.projection import Projection, ProjectionParams
+from gemviz.analysis.projection import Projection, ProjectionParams
+from gemviz.commands.cli import main
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records, write_records
 from gemviz.report import SECTIONS, ReportInputs, build_report, suggest_examples, write_report
-from gemviz.workspace import ModelEntry, create_workspace
+from gemviz.workspace.entries import ModelEntry
+from gemviz.workspace.store import create_workspace
 from tests.conftest import SEED
 
 
@@ -244,8 +245,8 @@ def test_parse_examples_keeps_ids_that_hold_a_pipe():
 
 
 def test_slices_and_stability_sections(workspace):
+    from gemviz.analysis.stability import workspace_refits
     from gemviz.report import inputs_from_workspace
-    from gemviz.stability import workspace_refits
 
     inputs = inputs_from_workspace(workspace)
     assert inputs.refits == {}  # nothing refitted yet: the report never starts refits itself

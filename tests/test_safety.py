@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from gemviz.errors import GemvizError
-from gemviz.io import write_text_atomic
-from gemviz.safety import check_output, check_output_dir
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import write_text_atomic
+from gemviz.data.safety import check_output, check_output_dir
 
 
 def test_plain_output_is_accepted(tmp_path):

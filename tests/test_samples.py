@@ -1,4 +1,4 @@
-"""Tests for gemviz.samples: the Samples table, its filters, paging and step details."""
+"""Tests for gemviz.analysis.samples: the Samples table, its filters, paging and step details."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gemviz.data import EXACT_MATCH, ID, TYPE_MATCH, load_scores
-from gemviz.errors import GemvizError
-from gemviz.samples import (
+from gemviz.analysis.samples import (
     DISPUTED,
     SampleFilter,
     clusters_text,
@@ -31,7 +29,9 @@ from gemviz.samples import (
     summary,
     visible,
 )
-from gemviz.study import Study
+from gemviz.data.errors import GemvizError
+from gemviz.data.records import EXACT_MATCH, ID, TYPE_MATCH, load_scores
+from gemviz.data.study import Study
 from tests.conftest import SEED
 
 
@@ -183,7 +183,8 @@ def test_load_predictions_keys_by_sample_id(tmp_path):
 
 def test_step_actions_and_annotation_use_the_parser():
     pytest.importorskip("gemviz.actions")
-    from gemviz.samples import annotate_step, step_actions
+    from gemviz.analysis.samples import step_actions
+    from gemviz.figures.step import annotate_step
 
     samples = pd.DataFrame(
         {

@@ -12,11 +12,12 @@ import torch
 from conftest import SEED
 from tiny_qwen import make_screenshot, make_tiny_qwen2vl
 
-from gemviz import embedding_store, scoring
-from gemviz.data import load_scores
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records
+from gemviz.data.records import load_scores
 from gemviz.embed import EMBEDDERS, Embedder
-from gemviz.errors import GemvizError
-from gemviz.io import read_records
+from gemviz.scoring import score as scoring
+from gemviz.scoring import store as embedding_store
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gemviz import slices
-from gemviz.cli import main
-from gemviz.errors import GemvizError
-from gemviz.io import write_records
+from gemviz.analysis import slices
+from gemviz.commands.cli import main
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import write_records
+from gemviz.data.study import Study
 from gemviz.stats import mean_estimate
-from gemviz.study import Study
 
 SEED = 42
 ACTIONS = [

@@ -11,7 +11,7 @@ import pytest
 from sklearn.covariance import LedoitWolf
 from sklearn.mixture import GaussianMixture
 
-from gemviz.errors import GemvizError, NotFittedError
+from gemviz.data.errors import GemvizError, NotFittedError
 from gemviz.splitters import (
     SPLITTERS,
     GemSplitter,

@@ -1,4 +1,4 @@
-"""Tests for gemviz.stability and the ``stability`` command: cluster bootstrap refits."""
+"""Tests for gemviz.analysis.stability and the ``stability`` command: cluster bootstrap refits."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gemviz.cli import main
-from gemviz.errors import GemvizError
-from gemviz.splitters import make_splitter
-from gemviz.stability import (
+from gemviz.analysis.stability import (
     bootstrap_rows,
     id_probability,
     refit_labels,
     region_stability,
     workspace_refits,
 )
+from gemviz.commands.cli import main
+from gemviz.data.errors import GemvizError
+from gemviz.splitters import make_splitter
 from tests.conftest import SEED
 
 

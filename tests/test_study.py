@@ -1,4 +1,4 @@
-"""Tests for gemviz.study: loading and aligning a study's files."""
+"""Tests for gemviz.data.study: loading and aligning a study's files."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gemviz.errors import GemvizError
-from gemviz.study import Study
+from gemviz.data.errors import GemvizError
+from gemviz.data.study import Study
 from tests.conftest import SEED
 
 

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import streamlit  # noqa: F401  (makes Streamlit's placeholder template plotly's default)
 
-from gemviz import plots, static_figures, theme
-from gemviz.export import figure_html
+from gemviz.figures import charts as plots
+from gemviz.figures import static as static_figures
+from gemviz.figures import theme
+from gemviz.figures.export import figure_html
 
 PLACEHOLDER = re.compile(r"#0000(0[1-9a-f]|1[0-9a-f])\b", re.IGNORECASE)
 

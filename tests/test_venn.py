@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gemviz.errors import GemvizError
-from gemviz.study import Study
-from gemviz.venn import region_code, region_steps, venn_figure
+from gemviz.data.errors import GemvizError
+from gemviz.data.study import Study
+from gemviz.figures.venn import region_code, region_steps, venn_figure
 
 
 def _texts(fig) -> set[str]:

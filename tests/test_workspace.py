@@ -9,17 +9,11 @@ import numpy as np
 import pytest
 from conftest import SEED
 
-from gemviz.errors import GemvizError
-from gemviz.io import read_records, write_records
-from gemviz.workspace import (
-    ModelEntry,
-    SplitterEntry,
-    Workspace,
-    create_workspace,
-    find_workspace,
-    list_workspaces,
-    slugify,
-)
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records, write_records
+from gemviz.workspace.catalog import find_workspace, list_workspaces
+from gemviz.workspace.entries import ModelEntry, SplitterEntry, slugify
+from gemviz.workspace.store import Workspace, create_workspace
 
 
 @pytest.fixture

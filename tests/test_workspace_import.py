@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 from conftest import SEED
 
-from gemviz.errors import GemvizError
-from gemviz.io import read_records, write_records
-from gemviz.workspace import Workspace, create_workspace, scan_workspaces, workspaces_root
-from gemviz.workspace_files import stage_upload
-from gemviz.workspace_import import add_splitter, create_from_files, score_files_in
-from gemviz.workspace_models import add_model
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records, write_records
+from gemviz.workspace.catalog import scan_workspaces
+from gemviz.workspace.create import add_splitter, create_from_files, score_files_in
+from gemviz.workspace.entries import workspaces_root
+from gemviz.workspace.files import stage_upload
+from gemviz.workspace.models import add_model
+from gemviz.workspace.store import Workspace, create_workspace
 
 
 @pytest.fixture
@@ -152,8 +154,8 @@ def test_labeled_splitter_needs_a_file_and_matching_samples(files):
 
 
 def test_embeddings_are_checked_against_the_test_set(files):
-    from gemviz.data import sample_ids
-    from gemviz.embedding_store import save_embeddings
+    from gemviz.data.records import sample_ids
+    from gemviz.scoring.store import save_embeddings
 
     test_ids = sample_ids(read_records(files / "test.json"))
     train_ids = sample_ids(read_records(files / "train.json"))

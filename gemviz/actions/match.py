@@ -3,7 +3,7 @@
 The result is the study's *result file*: the ground-truth records in their own order, every
 field kept, with ``type_match`` and ``exact_match`` (0/1) added, and a summary (means, counts,
 and how many predictions could not be parsed, per ground-truth action type). Predictions are
-found by sample identity (:func:`gemviz.data.sample_ids`), so the two files may list the
+found by sample identity (:func:`gemviz.data.records.sample_ids`), so the two files may list the
 samples in different orders but must hold the same ones.
 
 Consistency rules (a wrong option must not pass for a bad model):
@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from gemviz.actions.record import Action
-from gemviz.data import EXACT_MATCH, IMAGE, TYPE_MATCH, align, sample_ids
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
+from gemviz.data.records import EXACT_MATCH, IMAGE, TYPE_MATCH, align, sample_ids
 
 GT_UNREADABLE = "gt_unreadable"
 
@@ -70,7 +70,7 @@ def match_records(
         GemvizError: A ground-truth record lacks ``gt_field``, the files do not hold the same
             samples, or an option is unknown.
     """
-    from gemviz.actions import parse_action, rule_set
+    from gemviz.actions.parse import parse_action, rule_set
 
     ruleset = rule_set(rules)
     gt_ids = sample_ids(gt_records, gt_file)
@@ -215,7 +215,7 @@ def record_image_size(
     path = Path(str(image))
     if image_root is not None and not path.is_absolute():
         path = Path(image_root) / path
-    from gemviz.inputs import open_image
+    from gemviz.data.inputs import open_image
 
     try:
         with open_image(path) as img:  # reads the header only

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
 
 ACTION_TYPES = (
     "click",

@@ -1,7 +1,7 @@
 """Command-line subcommands, one module each.
 
 Every module here defines ``HELP`` (one line), ``add_arguments(parser)`` and
-``run(args) -> int``. :mod:`gemviz.cli` imports a module only when its command runs, so
+``run(args) -> int``. :mod:`gemviz.commands.cli` imports a module only when its command runs, so
 ``partition`` never pays for importing torch.
 """
 

@@ -19,8 +19,8 @@ from gemviz.commands.table import (
     named_paths,
     render,
 )
-from gemviz.data import METRICS
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
+from gemviz.data.records import METRICS
 
 HELP = "does model A gain more than model B on ID than on OOD? (difference in differences)"
 
@@ -57,8 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, build the interaction table and print or write it."""
-    from gemviz.analysis import interaction_table
-    from gemviz.study import Study
+    from gemviz.analysis.tables import interaction_table
+    from gemviz.data.study import Study
 
     splits, models = named_paths(args.split, "--split"), named_paths(args.model, "--model")
     if len(models) < 2:

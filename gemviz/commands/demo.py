@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gemviz.data.errors import GemvizError
     from gemviz.demo import build_demo, demo_folder, ensure_demo
-    from gemviz.errors import GemvizError
 
     if args.n_train < 1 or args.n_test < 1:
         raise GemvizError("--n-train and --n-test must be at least 1")

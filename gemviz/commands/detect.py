@@ -1,7 +1,7 @@
 """``detect``: OOD detection metrics against test files whose truth is known.
 
 Fits the splitter on TRAIN, labels the ID_TEST samples (truth: ID) and the OOD_TEST samples
-(truth: OOD), and prints :func:`gemviz.detection.detection_metrics` as JSON.
+(truth: OOD), and prints :func:`gemviz.analysis.detection.detection_metrics` as JSON.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import json
 
 import numpy as np
 
+from gemviz.analysis.detection import detection_metrics
 from gemviz.commands.partition import add_splitter_arguments, fit_inputs, splitter_from_args
-from gemviz.detection import detection_metrics
 
 HELP = "OOD detection metrics against known ID and OOD test files"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from gemviz.actions import COORDS, FORMATS, RULES, match_records
 from gemviz.actions.match import record_image_size
-from gemviz.io import read_records, write_json_atomic, write_records
-from gemviz.safety import check_output
+from gemviz.data.io import read_records, write_json_atomic, write_records
+from gemviz.data.safety import check_output
 
 HELP = "type match and exact match of predicted actions against ground truth"
 

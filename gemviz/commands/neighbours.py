@@ -2,7 +2,7 @@
 
 Reads the ``train_embeddings.npz`` / ``test_embeddings.npz`` pair that ``score`` writes and
 prints one row per test step and rank: ``id, rank, neighbour, distance`` (rank 1..k, the
-nearest first). The search is exact (:mod:`gemviz.neighbours`); the whole test set's result
+nearest first). The search is exact (:mod:`gemviz.analysis.neighbours`); the whole test set's result
 is cached, so asking again for other ids costs nothing.
 """
 
@@ -12,8 +12,8 @@ import argparse
 
 import pandas as pd
 
+from gemviz.analysis.neighbours import DEFAULT_K, METRICS, cached_neighbours, rows
 from gemviz.commands.table import FORMATS, emit, render
-from gemviz.neighbours import DEFAULT_K, METRICS, cached_neighbours, rows
 
 HELP = "nearest train steps of test steps in an embedding space (exact search)"
 COLUMNS = ["id", "rank", "neighbour", "distance"]
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     """Search (or read the cache) and print or write the rows."""
     out = args.out
     if out:
-        from gemviz.safety import check_output
+        from gemviz.data.safety import check_output
 
         out = str(check_output(out, inputs=(args.train_embeddings, args.test_embeddings)))
     result = cached_neighbours(

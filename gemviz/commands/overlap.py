@@ -29,8 +29,8 @@ from gemviz.commands.table import (
     records,
     render,
 )
-from gemviz.data import EXACT_MATCH, LABELS, METRICS
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
+from gemviz.data.records import EXACT_MATCH, LABELS, METRICS
 
 HELP = "Venn regions of 2-3 splitters' ID sets, with the set-difference drill-down"
 
@@ -74,8 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, compute regions (and drill-down) and print or write them."""
-    from gemviz.overlap import readjust, set_difference, venn_regions
-    from gemviz.study import Study
+    from gemviz.analysis.overlap import readjust, set_difference, venn_regions
+    from gemviz.data.study import Study
 
     splits = named_paths(args.split, "--split")
     if not 2 <= len(splits) <= 3:

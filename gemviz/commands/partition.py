@@ -10,10 +10,10 @@ import argparse
 
 import numpy as np
 
-from gemviz.data import LABEL, align, load_scores, sample_ids
-from gemviz.errors import GemvizError
-from gemviz.io import read_records, write_records
-from gemviz.safety import check_output
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records, write_records
+from gemviz.data.records import LABEL, align, load_scores, sample_ids
+from gemviz.data.safety import check_output
 from gemviz.splitters import SPLITTERS, Splitter, make_splitter
 
 HELP = "label test samples ID/OOD from train and test input scores"
@@ -69,7 +69,7 @@ def load_embeddings_for(path: str, ids: list[str], samples_file: str) -> np.ndar
         GemvizError: Unreadable file, missing arrays, non-finite or non-numeric rows, or ids
             not matching the samples.
     """
-    from gemviz.inputs import load_embeddings_file
+    from gemviz.data.inputs import load_embeddings_file
 
     emb_ids, emb = load_embeddings_file(path)
     return emb[align(ids, emb_ids, samples_file, path)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gemviz.predict import predict_file
+from gemviz.scoring.predict import predict_file
 
 HELP = "run a Qwen2-VL-family agent on every test step"
 
@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Predict, write the file and print a one-line digest."""
-    from gemviz.safety import check_output
+    from gemviz.data.safety import check_output
 
     out = check_output(args.out, (args.test, args.prompt_template))
     bar = None

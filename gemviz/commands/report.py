@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
 
 HELP = "write a self-contained HTML meeting report of a workspace"
 
@@ -49,9 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build and write the report; returns 0."""
+    from gemviz.data.safety import check_output
     from gemviz.report import build_report, inputs_from_workspace, suggest_examples, write_report
-    from gemviz.safety import check_output
-    from gemviz.workspace import Workspace
+    from gemviz.workspace.store import Workspace
 
     if not args.out.lower().endswith((".html", ".htm")):
         raise GemvizError("--out should name an .html file", file=args.out)
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _projection(ws):
-    from gemviz.projection import ProjectionParams, project_files
+    from gemviz.analysis.projection import ProjectionParams, project_files
 
     for s in ws.splitters:
         if s.test_embeddings:

@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
 
 HELP = "embed train and test samples with a model and write their input scores"
 
@@ -32,7 +32,7 @@ HELP = "embed train and test samples with a model and write their input scores"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``score``."""
     from gemviz.embed import EMBEDDERS
-    from gemviz.scoring import DISTANCES
+    from gemviz.scoring.score import DISTANCES
 
     parser.description = __doc__.split("\n\n", 1)[1] if __doc__ else HELP
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -147,7 +147,7 @@ class ProgressFile:
             return
         now = time.time()
         if force or now - self._last >= 0.5:
-            from gemviz.io import write_json_atomic
+            from gemviz.data.io import write_json_atomic
 
             self.state["updated"] = now
             write_json_atomic(self.path, self.state)
@@ -166,8 +166,8 @@ def run(args: argparse.Namespace) -> int:
     """Score the files; prints where the outputs went."""
     from tqdm import tqdm
 
-    from gemviz.safety import check_output, check_output_dir
-    from gemviz.scoring import OUTPUT_NAMES, score_files
+    from gemviz.data.safety import check_output, check_output_dir
+    from gemviz.scoring.score import OUTPUT_NAMES, score_files
 
     inputs = (args.train, args.test, args.prompt_template)
     check_output_dir(args.out_dir, OUTPUT_NAMES, inputs)

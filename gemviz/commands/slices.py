@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from gemviz.commands.table import add_output_arguments, emit, named_paths, render
-from gemviz.data import METRICS
+from gemviz.data.records import METRICS
 
 HELP = "ID/OOD means broken down by a field of the test records or the action type"
 
@@ -57,13 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, build the slice table and print or write it."""
-    from gemviz.slices import slices_table
-    from gemviz.study import Study
+    from gemviz.analysis.slices import slices_table
+    from gemviz.data.study import Study
 
     splits, models = named_paths(args.split, "--split"), named_paths(args.model, "--model")
     out = args.out
     if out:
-        from gemviz.safety import check_output
+        from gemviz.data.safety import check_output
 
         out = str(check_output(out, inputs=[*splits.values(), *models.values(), args.samples]))
     study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)

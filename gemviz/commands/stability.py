@@ -15,10 +15,10 @@ import sys
 import numpy as np
 
 from gemviz.commands.partition import add_splitter_arguments, fit_inputs, splitter_from_args
-from gemviz.data import LABEL, load_scores
-from gemviz.errors import GemvizError
-from gemviz.io import read_records, write_records
-from gemviz.safety import check_output
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records, write_records
+from gemviz.data.records import LABEL, load_scores
+from gemviz.data.safety import check_output
 
 HELP = "each test step's ID probability over bootstrap refits of a splitter"
 
@@ -46,8 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Refit, label, write OUT and print a summary."""
-    from gemviz import clusters
-    from gemviz.stability import id_probability, refit_labels
+    from gemviz.analysis.stability import id_probability, refit_labels
+    from gemviz.data import clusters
 
     out = check_output(args.out, (args.train, args.test))
     if args.resamples < 1:

@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from gemviz.data import METRICS
-from gemviz.errors import GemvizError
-from gemviz.export import markdown_text
-from gemviz.io import write_text_atomic
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import write_text_atomic
+from gemviz.data.records import METRICS
+from gemviz.figures.export import markdown_text
 
 HELP = "splitter x model table of ID/OOD means and gaps with 95%% intervals"
 FORMATS = ("markdown", "csv", "json")
@@ -117,8 +117,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, build the table and print or write it."""
-    from gemviz.analysis import id_ood_table
-    from gemviz.study import Study
+    from gemviz.analysis.tables import id_ood_table
+    from gemviz.data.study import Study
 
     splits, models = named_paths(args.split, "--split"), named_paths(args.model, "--model")
     out = checked_out(args.out, [*splits.values(), *models.values(), args.samples])
@@ -129,10 +129,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def checked_out(out: str | None, inputs: Sequence[str | None]) -> str | None:
-    """``--out`` after :func:`gemviz.safety.check_output` (None when printing)."""
+    """``--out`` after :func:`gemviz.data.safety.check_output` (None when printing)."""
     if not out:
         return None
-    from gemviz.safety import check_output
+    from gemviz.data.safety import check_output
 
     return str(check_output(out, inputs))
 

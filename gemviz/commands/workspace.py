@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
 
 HELP = "create, list and change workspaces from files on disk"
 
@@ -91,7 +91,7 @@ def _mapping(args: argparse.Namespace) -> dict:
 
 
 def _open(slug: str):
-    from gemviz.workspace import find_workspace
+    from gemviz.workspace.catalog import find_workspace
 
     ws = find_workspace(slug)
     if ws is None:
@@ -132,7 +132,7 @@ def _create_args(p: argparse.ArgumentParser) -> None:
 
 
 def _create(args: argparse.Namespace) -> int:
-    from gemviz.workspace_import import create_from_files
+    from gemviz.workspace.create import create_from_files
 
     models = _collect(args.model, _single, "--model")
     mapping = _mapping(args)
@@ -159,7 +159,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _labels(path: str) -> list[dict]:
-    from gemviz.io import read_records
+    from gemviz.data.io import read_records
 
     return read_records(path)
 
@@ -171,7 +171,7 @@ def _list_args(p: argparse.ArgumentParser) -> None:
 def _list(args: argparse.Namespace) -> int:
     import json
 
-    from gemviz.workspace import scan_workspaces
+    from gemviz.workspace.catalog import scan_workspaces
 
     good, broken = scan_workspaces()
     rows = [
@@ -224,7 +224,7 @@ def _add_split_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_split(args: argparse.Namespace) -> int:
-    from gemviz.workspace_import import add_splitter
+    from gemviz.workspace.create import add_splitter
 
     ws = _open(args.workspace)
     test_scores = args.test_scores or (ws.test if args.train_scores else None)
@@ -256,7 +256,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_model(args: argparse.Namespace) -> int:
-    from gemviz.workspace_models import add_model
+    from gemviz.workspace.models import add_model
 
     ws = _open(args.workspace)
     entry = add_model(ws, args.name, args.results, replace=args.replace, **_mapping(args))

@@ -22,10 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the workspace's annotations and print or write them."""
-    from gemviz import annotations
     from gemviz.commands.table import checked_out, emit, render
     from gemviz.commands.workspace import _open
-    from gemviz.errors import GemvizError
+    from gemviz.data.errors import GemvizError
+    from gemviz.workspace import annotations
 
     ws = _open(args.slug)
     out = checked_out(args.out, [str(annotations.path_in(ws.folder)), str(ws.json_path)])

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from gemviz.paths import cache_dir
+from gemviz.data.paths import cache_dir
 
 Progress = Callable[[int, int, str], None]
 

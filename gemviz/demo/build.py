@@ -1,6 +1,6 @@
 """The demo pipeline: steps and screenshots -> scores and labels -> agents -> workspace.
 
-Every stage uses gemviz's real code: :func:`gemviz.scoring.score_files` with the packaged
+Every stage uses gemviz's real code: :func:`gemviz.scoring.score.score_files` with the packaged
 model for the ``sentence`` and ``gem-input`` splitters, GEM partitioning from
 :mod:`gemviz.splitters`, and :func:`gemviz.actions.match_records` for the agents' type and
 exact match. Each file is written atomically and ``workspace.json`` comes last, so a build
@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from gemviz.data import LABEL
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records, write_json_atomic, write_records
+from gemviz.data.records import LABEL
 from gemviz.demo.agents import AGENTS
 from gemviz.demo.screens import Screen, Widget, save_png
 from gemviz.demo.steps import generate_steps
-from gemviz.errors import GemvizError
-from gemviz.io import read_records, write_json_atomic, write_records
 
 Progress = Callable[[int, int, str], None]
 
@@ -138,8 +138,8 @@ def score_and_partition(folder: Path, bar: _Bar) -> list[dict[str, Any]]:
     Returns:
         The splitter entries of ``workspace.json``.
     """
-    from gemviz.data import load_scores
-    from gemviz.scoring import score_files
+    from gemviz.data.records import load_scores
+    from gemviz.scoring.score import score_files
     from gemviz.splitters import partition_frames
 
     entries = []
@@ -190,7 +190,7 @@ def run_agents(folder: Path, screens: dict[str, Screen], bar: _Bar) -> list[dict
         The model entries of ``workspace.json``.
     """
     from gemviz.actions import match_records
-    from gemviz.embedding_store import load_embeddings
+    from gemviz.scoring.store import load_embeddings
 
     train = read_records(folder / "train.json")
     test = read_records(folder / "test.json")

@@ -11,11 +11,11 @@
 
 from __future__ import annotations
 
+from gemviz.data.errors import GemvizError
 from gemviz.embed.base import DEFAULT_MODEL, Embedder, Sample
 from gemviz.embed.gem_input import GemInputEmbedder
 from gemviz.embed.hidden import HiddenEmbedder
 from gemviz.embed.sentence import SentenceEmbedder
-from gemviz.errors import GemvizError
 
 EMBEDDERS: dict[str, type[Embedder]] = {
     "gem-input": GemInputEmbedder,

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
 
 DEFAULT_MODEL = "default"
 
@@ -34,8 +34,8 @@ class Sample:
 
 
 def default_template() -> str:
-    """The packaged GEM prompt template (``gemviz/templates/gem_prompt.txt``)."""
-    return resources.files("gemviz").joinpath("templates/gem_prompt.txt").read_text("utf-8")
+    """The packaged GEM prompt template (``gemviz/embed/templates/gem_prompt.txt``)."""
+    return resources.files("gemviz.embed").joinpath("templates/gem_prompt.txt").read_text("utf-8")
 
 
 def load_template(path: str | Path | None) -> str:
@@ -46,7 +46,7 @@ def load_template(path: str | Path | None) -> str:
     """
     if path is None:
         return default_template()
-    from gemviz.inputs import read_text
+    from gemviz.data.inputs import read_text
 
     text = read_text(path, "prompt template (text file)")
     if "{task}" not in text:

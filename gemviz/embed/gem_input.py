@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from gemviz.data.errors import GemvizError
 from gemviz.embed import qwen
 from gemviz.embed.base import Embedder, Sample
 from gemviz.embed.safetensors_table import read_input_embeddings
-from gemviz.errors import GemvizError
 
 
 def image_size(path) -> tuple[int, int]:
@@ -28,7 +28,7 @@ def image_size(path) -> tuple[int, int]:
     Raises:
         GemvizError: The file is missing or not an image.
     """
-    from gemviz.inputs import open_image
+    from gemviz.data.inputs import open_image
 
     try:
         with open_image(path) as img:

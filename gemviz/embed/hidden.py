@@ -3,7 +3,7 @@
 Unlike ``gem-input`` this runs the whole model, vision encoder included, so the screenshot's
 content counts. Layer 0 is the input embedding output, layer N the last decoder layer (the
 default, also written -1). Batches are padded with an attention mask that excludes the padding
-from the mean; :mod:`gemviz.embedding_store` orders samples by
+from the mean; :mod:`gemviz.scoring.store` orders samples by
 :meth:`HiddenEmbedder.length_hint` so each batch holds prompts of similar length and little padding. On a GPU the model runs in
 bfloat16.
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from gemviz.data.errors import GemvizError
 from gemviz.embed import qwen
 from gemviz.embed.base import Embedder, Sample, auto_dtype, masked_mean
 from gemviz.embed.gem_input import image_size
-from gemviz.errors import GemvizError
 
 
 class HiddenEmbedder(Embedder):
@@ -80,7 +80,7 @@ class HiddenEmbedder(Embedder):
         if not self.vision:
             enc = self.tokenizer(prompts, padding=True, truncation=True, return_tensors="pt")
             return enc.to(self.device)
-        from gemviz.inputs import open_image
+        from gemviz.data.inputs import open_image
 
         texts = [qwen.chat_text(self.processor, p, with_image=True) for p in prompts]
         images = []

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
 
 # model_type -> (module, processor class) of the families whose prompt layout gemviz knows.
 VL_PROCESSORS: dict[str, tuple[str, str]] = {

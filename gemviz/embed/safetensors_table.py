@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
 
 # Tensor names of the input embedding in common layouts, most specific first.
 EMBEDDING_NAMES = (

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from gemviz.data.errors import GemvizError
 from gemviz.embed import qwen
 from gemviz.embed.base import Embedder, Sample, masked_mean
-from gemviz.errors import GemvizError
 
 
 class SentenceEmbedder(Embedder):

@@ -7,9 +7,9 @@ import math
 
 import pandas as pd
 
-from gemviz import static_figures
-from gemviz.data import METRICS
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
+from gemviz.data.records import METRICS
+from gemviz.figures import static as static_figures
 from gemviz.report.base import (
     Section,
     _Context,
@@ -28,8 +28,8 @@ from gemviz.report.base import (
 
 
 def _tables(ctx: _Context) -> Section:
-    from gemviz.analysis import id_ood_table
-    from gemviz.plots import grouped_bars
+    from gemviz.analysis.tables import id_ood_table
+    from gemviz.figures.charts import grouped_bars
 
     study = ctx.inputs.study
     if not study.models:
@@ -69,7 +69,7 @@ def _tables(ctx: _Context) -> Section:
 
 
 def _interaction(ctx: _Context) -> Section:
-    from gemviz.analysis import interaction_table
+    from gemviz.analysis.tables import interaction_table
 
     study = ctx.inputs.study
     if len(study.models) < 2:
@@ -111,7 +111,7 @@ def _interaction(ctx: _Context) -> Section:
 def _paired(ctx: _Context) -> Section:
     from itertools import combinations
 
-    from gemviz.analysis import paired_comparison
+    from gemviz.analysis.tables import paired_comparison
 
     study = ctx.inputs.study
     if len(study.models) < 2:
@@ -151,7 +151,7 @@ def _paired(ctx: _Context) -> Section:
 def _set_difference(ctx: _Context) -> Section:
     from itertools import combinations
 
-    from gemviz.overlap import set_difference
+    from gemviz.analysis.overlap import set_difference
 
     study = ctx.inputs.study
     if len(study.splitters) < 2 or not study.models:
@@ -190,7 +190,7 @@ def _set_difference(ctx: _Context) -> Section:
 
 
 def _slices(ctx: _Context) -> Section:
-    from gemviz.slices import ACTION_TYPE, slices_table
+    from gemviz.analysis.slices import ACTION_TYPE, slices_table
 
     study = ctx.inputs.study
     if not study.models:
@@ -228,7 +228,7 @@ def _slices(ctx: _Context) -> Section:
 
 
 def _stability(ctx: _Context) -> Section:
-    from gemviz.stability import id_probability, study_region_stability
+    from gemviz.analysis.stability import id_probability, study_region_stability
 
     study, refits = ctx.inputs.study, ctx.inputs.refits
     names = [n for n in study.splitters if n in refits]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gemviz.study import Study
+from gemviz.data.study import Study
 
 Progress = Callable[[int, int, str], None]
 
@@ -34,9 +34,9 @@ class ReportInputs:
         outputs: Model -> (sample id -> raw output), for the example steps.
         formats: Model -> action format of its outputs.
         image_root: Folder for relative screenshot paths.
-        annotations: Sample id -> :class:`gemviz.annotations.Annotation` (tags and note).
+        annotations: Sample id -> :class:`gemviz.workspace.annotations.Annotation` (tags and note).
         refits: Splitter -> ``(B, n)`` ID flags of its bootstrap refits
-            (:func:`gemviz.stability.workspace_refits`), for the stability section; only
+            (:func:`gemviz.analysis.stability.workspace_refits`), for the stability section; only
             refits already computed are reported.
     """
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from gemviz.errors import GemvizError
-from gemviz.io import atomic_path, write_text_atomic
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import atomic_path, write_text_atomic
+from gemviz.data.study import Study
 from gemviz.report.analysis_sections import (
     _interaction,
     _paired,
@@ -35,7 +36,6 @@ from gemviz.report.figure_sections import (
     _gem_fit,
     _venn,
 )
-from gemviz.study import Study
 
 # section id -> (title, builder); the HTML shows them in this order.
 SECTIONS: dict[str, tuple[str, Callable[[_Context], Section]]] = {
@@ -137,7 +137,7 @@ def inputs_from_workspace(
     """Gather a workspace's study, train scores, GEM settings and predictions.
 
     Args:
-        workspace: A :class:`gemviz.workspace.Workspace`.
+        workspace: A :class:`gemviz.workspace.store.Workspace`.
         study: Its study if already loaded (else loaded here).
         projection: A projection to show (e.g. the Embeddings page's), or None to use one
             already cached on disk for the first splitter with embeddings (default parameters).
@@ -146,8 +146,8 @@ def inputs_from_workspace(
     Raises:
         GemvizError: A registered file is unreadable.
     """
-    from gemviz.data import SCORE, load_scores
-    from gemviz.samples import load_predictions
+    from gemviz.analysis.samples import load_predictions
+    from gemviz.data.records import SCORE, load_scores
 
     study = study if study is not None else workspace.study()
     train_scores, gem_params = {}, {}
@@ -156,7 +156,7 @@ def inputs_from_workspace(
             train_scores[s.name] = load_scores(s.train_scores)[SCORE].to_numpy(dtype=float)
         gem_params[s.name] = dict(s.params or {})
     if projection is None:
-        from gemviz.projection import ProjectionParams, project_files
+        from gemviz.analysis.projection import ProjectionParams, project_files
 
         for s in workspace.splitters:
             if s.test_embeddings:
@@ -176,8 +176,8 @@ def inputs_from_workspace(
         for m in workspace.models
         if m.predictions
     }
-    from gemviz.annotations import load as load_annotations
-    from gemviz.stability import refittable, workspace_refits
+    from gemviz.analysis.stability import refittable, workspace_refits
+    from gemviz.workspace.annotations import load as load_annotations
 
     refits = {}
     for name in refittable(workspace):
@@ -231,7 +231,7 @@ def parse_examples(text: str, known: Sequence[str] = ()) -> dict[str, str]:
 
 def suggest_examples(study: Study, k: int = 3) -> list[str]:
     """A few steps worth showing: disputed ones first (splitters disagree), else the first."""
-    from gemviz.samples import disputed
+    from gemviz.analysis.samples import disputed
 
     hits = np.flatnonzero(disputed(study.labels))[:k]
     if not len(hits):

@@ -6,9 +6,10 @@ import html
 
 import numpy as np
 
-from gemviz import static_figures
-from gemviz.data import TASK
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
+from gemviz.data.records import TASK
+from gemviz.data.study import Study
+from gemviz.figures import static as static_figures
 from gemviz.report.base import (
     Section,
     _Context,
@@ -16,12 +17,11 @@ from gemviz.report.base import (
     _note,
     _table,
 )
-from gemviz.study import Study
-from gemviz.workspace import slugify
+from gemviz.workspace.entries import slugify
 
 
 def _gem_fit(ctx: _Context) -> Section:
-    from gemviz.plots import gem_fit_figure
+    from gemviz.figures.charts import gem_fit_figure
     from gemviz.splitters.gem import fit_gmm_1d, merge_intervals
 
     parts, figures = [], {}
@@ -62,8 +62,8 @@ def _gem_fit(ctx: _Context) -> Section:
 
 
 def _venn(ctx: _Context) -> Section:
-    from gemviz.overlap import venn_regions
-    from gemviz.venn import venn_figure
+    from gemviz.analysis.overlap import venn_regions
+    from gemviz.figures.venn import venn_figure
 
     study = ctx.inputs.study
     names = study.splitters[:3]
@@ -83,8 +83,8 @@ def _venn(ctx: _Context) -> Section:
 
 
 def _embeddings(ctx: _Context) -> Section:
-    from gemviz import embedding_plot as eplot
-    from gemviz.samples import label_col, sample_table
+    from gemviz.analysis.samples import label_col, sample_table
+    from gemviz.figures import embedding_map as eplot
 
     result = ctx.inputs.projection
     if result is None:
@@ -105,7 +105,7 @@ def _embeddings(ctx: _Context) -> Section:
 
 
 def _examples(ctx: _Context) -> Section:
-    from gemviz.samples import annotate_step
+    from gemviz.figures.step import annotate_step
 
     study = ctx.inputs.study
     if not ctx.examples:
@@ -135,8 +135,8 @@ def _examples(ctx: _Context) -> Section:
 
 
 def _annotated(ctx: _Context) -> Section:
-    from gemviz.annotations import TAG_SEPARATOR
-    from gemviz.samples import annotate_step
+    from gemviz.figures.step import annotate_step
+    from gemviz.workspace.annotations import TAG_SEPARATOR
 
     study = ctx.inputs.study
     notes = ctx.inputs.annotations

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gemviz.data import LABEL, SCORE
-from gemviz.errors import GemvizError, NotFittedError
+from gemviz.data.errors import GemvizError, NotFittedError
+from gemviz.data.records import LABEL, SCORE
 from gemviz.splitters.base import Splitter
 from gemviz.splitters.gem import (
     GemSplitter,
@@ -108,7 +108,7 @@ def partition_frames(
     """Fit a splitter on the train frame and label the test frame.
 
     Args:
-        train, test: Frames from :func:`gemviz.data.load_scores` (an ``input_score`` column),
+        train, test: Frames from :func:`gemviz.data.records.load_scores` (an ``input_score`` column),
             for score-based methods.
         method: A key of :data:`SPLITTERS`.
         train_embeddings, test_embeddings: Row-aligned embeddings (n x d) for methods whose

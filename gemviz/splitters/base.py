@@ -5,7 +5,7 @@ embeddings, named by the class attribute ``input``), learns what in-distribution
 in ``fit``, and labels new samples in ``predict`` (True = ID). ``id_score`` gives a continuous
 score, higher = more ID-like, for threshold-free metrics such as AUROC. As in scikit-learn,
 ``__init__`` only stores parameters, learned attributes end with ``_``, and using a splitter
-before ``fit`` raises :class:`~gemviz.errors.NotFittedError`.
+before ``fit`` raises :class:`~gemviz.data.errors.NotFittedError`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gemviz.errors import GemvizError, NotFittedError
+from gemviz.data.errors import GemvizError, NotFittedError
 
 
 class Splitter:

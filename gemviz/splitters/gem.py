@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
 from gemviz.splitters.base import Splitter, as_scores
 
 

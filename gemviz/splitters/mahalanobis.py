@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
 from gemviz.splitters.base import Splitter, as_embeddings, check_percentile
 
 

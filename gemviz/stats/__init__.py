@@ -1,6 +1,6 @@
 """Statistics for per-step results of agents: means, differences, tests, multiplicity.
 
-Agent steps come in clusters (tasks or episodes, see :mod:`gemviz.clusters`) and are not
+Agent steps come in clusters (tasks or episodes, see :mod:`gemviz.data.clusters`) and are not
 independent, so every estimate here takes the steps' cluster codes; singleton clusters
 (``--cluster-by none``) give the classical step-level methods. Each number has one method, and
 its p-value and interval come from the same computation, so a verdict can never contradict its

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from gemviz.actions.record import Action
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
 
 COORDS = ("relative", "pixel")
 RELATIVE_SCALE = 1000.0

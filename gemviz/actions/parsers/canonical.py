@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from gemviz.actions.record import ACTION_TYPES, Action
-from gemviz.errors import GemvizError
+from gemviz.data.errors import GemvizError
 
 
 def parse(

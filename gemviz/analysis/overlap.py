@@ -1,0 +1,247 @@
+"""Where splitters agree and disagree: Venn regions and the set-difference drill-down.
+
+:func:`venn_regions` counts the samples in every region of 2 or 3 splitters' ID (or OOD)
+sets. :func:`set_difference` looks at the steps two splitters disagree on (A says ID, B says
+OOD, and the reverse) and asks, per model, whether its results there differ from its results
+on A's whole ID set by more than chance would give, permuting whole tasks (clusters).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from gemviz.data import clusters as clusters_mod
+from gemviz.data.errors import GemvizError
+from gemviz.data.records import EXACT_MATCH, LABELS
+from gemviz.data.study import Study
+from gemviz.stats import (
+    ADJUST_METHODS,
+    MARGIN,
+    SEED,
+    adjust_pvalues,
+    mean_intervals,
+    region_test,
+    verdict,
+)
+
+VENN_COLUMNS = ["region", "members", "count", "clusters", "ids"]
+DRILL_COLUMNS = [
+    "region", "model", "metric", "n", "n_clusters", "mean", "lo", "hi",
+    "ref_name", "ref_n", "ref_clusters", "ref_mean", "diff", "diff_lo", "diff_hi",
+    "p_value", "p_adjusted", "test", "too_small", "verdict",
+]  # fmt: skip
+
+
+def venn_regions(study: Study, splitters: Sequence[str], label: str = "ID") -> pd.DataFrame:
+    """Count the samples in every region of 2 or 3 splitters' ``label`` sets.
+
+    A region is the set of samples in exactly the named splitters' sets and in none of the
+    others' (``"qwen only"``, ``"qwen & uitars"``, ...). Samples in no set belong to no
+    region.
+
+    Args:
+        study: The aligned study.
+        splitters: 2 or 3 distinct splitter names.
+        label: ``"ID"`` or ``"OOD"``: whose sets to intersect.
+
+    Returns:
+        Columns :data:`VENN_COLUMNS`, one row for each of the ``2**k - 1`` regions (zero
+        counts included), single splitters first, then pairs, then all three; ``clusters``
+        counts the distinct clusters (tasks or episodes) the region's steps belong to;
+        ``ids`` lists the sample ids in study order.
+
+    Raises:
+        GemvizError: Not 2 or 3 distinct known splitters, or a label other than ID/OOD.
+    """
+    names = list(splitters)
+    if not 2 <= len(names) <= 3 or len(set(names)) != len(names):
+        raise GemvizError(f"a Venn diagram needs 2 or 3 distinct splitters, got {names}")
+    study.check_splitters(names)
+    label = str(label).upper()
+    if label not in LABELS:
+        raise GemvizError(f"label must be 'ID' or 'OOD', got {label!r}")
+    # Bit i of a sample's code says whether splitter i puts it in the set.
+    code = np.zeros(len(study), dtype=np.int64)
+    for i, name in enumerate(names):
+        code |= (study.labels[name].to_numpy() == label).astype(np.int64) << i
+    ids = study.samples["id"].to_numpy(dtype=object)
+    order = np.argsort(code, kind="stable")
+    bounds = np.searchsorted(code[order], np.arange(2 ** len(names) + 1))
+    masks = sorted(range(1, 2 ** len(names)), key=lambda m: (bin(m).count("1"), m))
+    rows = []
+    for m in masks:
+        members = tuple(n for i, n in enumerate(names) if m >> i & 1)
+        region = f"{members[0]} only" if len(members) == 1 else " & ".join(members)
+        chosen = order[bounds[m] : bounds[m + 1]]
+        rows.append(
+            {
+                "region": region,
+                "members": members,
+                "count": int(chosen.size),
+                "clusters": int(np.unique(study.clusters[chosen]).size),
+                "ids": ids[chosen].tolist(),
+            }
+        )
+    return pd.DataFrame(rows, columns=VENN_COLUMNS)
+
+
+def set_difference(
+    study: Study,
+    a: str,
+    b: str,
+    metric: str = EXACT_MATCH,
+    models: Sequence[str] | None = None,
+    n_perm: int = 2000,
+    seed: int = SEED,
+    adjust: str = "holm",
+    margin: float = MARGIN,
+) -> pd.DataFrame:
+    """Drill into the steps two splitters disagree on, model by model.
+
+    For the region "A ID, B OOD" each model's mean there is compared with its mean on A's
+    whole ID set, and likewise "B ID, A OOD" against B's ID set. The region's mean has a
+    cluster-aware 95% interval (:func:`gemviz.stats.mean_intervals`). The difference
+    ``mean(region) - mean(A's ID set)`` is tested by permuting whole clusters (tasks or
+    episodes) within A's ID set, and its interval inverts that same permutation test
+    (:func:`gemviz.stats.region_test`), so a row's verdict never contradicts its interval. The
+    null hypothesis is "the region's clusters behave like the rest of A's ID set". When some
+    cluster straddles the region and the rest of the set (scores varying within a task), the
+    region is compared with the rest by the cluster-robust t instead; ``test`` names the
+    method of each row.
+
+    The rows of one call form one family: ``p_adjusted`` is Holm's (or BH's) adjustment of
+    their ``p_value``; :func:`readjust` re-adjusts a concatenation of several calls. The
+    ``verdict`` (:func:`gemviz.stats.verdict`) uses ``p_adjusted`` and says so;
+    ``too_small`` is True for an empty region or one whose difference is "too uncertain to
+    tell" (not significant and an interval reaching beyond ``+/- margin``).
+
+    Args:
+        study: The aligned study (its clusters are the permutation unit).
+        a, b: Two distinct splitters.
+        metric: ``"type_match"`` or ``"exact_match"``.
+        models: Models to include (default: all).
+        n_perm: Permutations.
+        seed: Seed of every permutation (the same for every row, so adding a model changes
+            no other row's raw p-value).
+        adjust: ``"holm"`` or ``"bh"``.
+        margin: Differences within +/- margin count as "no detectable difference".
+
+    Returns:
+        Columns :data:`DRILL_COLUMNS`, one row per direction x model; ``region`` reads
+        ``"<a> ID, <b> OOD"`` and ``ref_name`` ``"<a> ID"``.
+
+    Raises:
+        GemvizError: Unknown or equal splitters, an unknown model, metric or adjustment.
+    """
+    study.check_splitters([a, b])
+    if a == b:
+        raise GemvizError(f"compare two different splitters (got '{a}' twice)")
+    if str(adjust).lower() not in ADJUST_METHODS:
+        raise GemvizError(f"unknown p-value adjustment '{adjust}'; use holm or bh")
+    models = list(study.models if models is None else models)
+    study.check_models(models)
+    values = study.metric(metric)[models].to_numpy(float)
+    single = study.cluster_by == clusters_mod.NONE
+    codes = None if single else study.clusters
+    rows = []
+    for first, second in ((a, b), (b, a)):
+        ref = study.is_id(first)
+        region = ref & ~study.is_id(second)
+        counts = np.bincount(study.clusters, weights=region.astype(float))
+        sums = np.column_stack(
+            [
+                np.bincount(study.clusters, weights=v * region, minlength=counts.size)
+                for v in values.T
+            ]
+        )
+        inside = mean_intervals(sums, counts, singletons=single)
+        test = region_test(values, ref, region, codes, n_perm=n_perm, seed=seed)
+        for j, model in enumerate(models):
+            rows.append(
+                {
+                    "region": f"{first} ID, {second} OOD",
+                    "model": model,
+                    "metric": metric,
+                    "n": int(test["n"][j]),
+                    "n_clusters": int(test["k"][j]),
+                    "mean": inside["mean"][j],
+                    "lo": inside["lo"][j],
+                    "hi": inside["hi"][j],
+                    "ref_name": f"{first} ID",
+                    "ref_n": int(test["ref_n"][j]),
+                    "ref_clusters": int(test["ref_k"][j]),
+                    "ref_mean": test["ref_mean"][j],
+                    "diff": test["diff"][j],
+                    "diff_lo": test["lo"][j],
+                    "diff_hi": test["hi"][j],
+                    "p_value": test["p"][j],
+                    "test": test["method"],
+                }
+            )
+    return readjust(pd.DataFrame(rows, columns=DRILL_COLUMNS), adjust, margin)
+
+
+def readjust(frame: pd.DataFrame, adjust: str = "holm", margin: float = MARGIN) -> pd.DataFrame:
+    """Adjust a drill-down's p-values as one family and redo ``too_small`` and ``verdict``.
+
+    Args:
+        frame: Rows of :func:`set_difference` (one call or several concatenated).
+        adjust: ``"holm"`` or ``"bh"``.
+        margin: The "no detectable difference" margin.
+
+    Returns:
+        A copy with ``p_adjusted``, ``too_small`` and ``verdict`` recomputed.
+    """
+    out = frame.copy()
+    out["p_adjusted"] = adjust_pvalues(out["p_value"].to_numpy(float), adjust)
+    judged = [
+        judge(r.n, r.diff, r.diff_lo, r.diff_hi, r.p_adjusted, f"{r.ref_name} set", adjust, margin)
+        for r in out.itertuples()
+    ]
+    out["too_small"] = [j[0] for j in judged]
+    out["verdict"] = [j[1] for j in judged]
+    return out
+
+
+def judge(
+    n: int,
+    diff: float,
+    lo: float,
+    hi: float,
+    p_adjusted: float,
+    ref: str,
+    method: str = "holm",
+    margin: float = MARGIN,
+) -> tuple[bool, str]:
+    """Decide ``too_small`` and the plain-words verdict of one drill-down row.
+
+    Args:
+        n: Steps in the region.
+        diff, lo, hi: The difference to the reference mean and its 95% interval.
+        p_adjusted: The adjusted p-value of the row.
+        ref: How to name the reference set (e.g. ``"qwen ID set"``).
+        method: The adjustment used (named in the verdict).
+        margin: The "no detectable difference" margin.
+
+    Returns:
+        ``(too_small, verdict)``.
+    """
+    if n == 0:
+        return True, "no steps in this region"
+    if diff == 0 and (lo is None or math.isnan(lo)):
+        return False, f"the region is all of {ref}"
+    text = verdict(
+        diff,
+        lo,
+        hi,
+        p_adjusted,
+        higher=f"higher than on {ref}",
+        lower=f"lower than on {ref}",
+        margin=margin,
+        method=method,
+    )
+    return text.startswith(("too uncertain", "cannot be tested")), text

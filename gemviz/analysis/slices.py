@@ -1,0 +1,171 @@
+"""Slices: each model's ID and OOD means broken down by a field of the test records.
+
+A gap between ID and OOD can come from one app, one platform or one kind of action. A slice
+is the set of test steps sharing one value of a categorical field (``app``, ``platform``,
+``domain``, ``dataset``, ...) or of the ground-truth action's type (:data:`ACTION_TYPE`,
+parsed with :mod:`gemviz.actions`). For every splitter, model, metric, slice and label the
+table gives the mean with its n, the number of clusters (tasks or episodes, see
+:mod:`gemviz.data.clusters`) and a cluster-aware 95% interval (:func:`gemviz.stats.mean_estimate`);
+slices with fewer than :data:`gemviz.stats.SMALL_N` steps are flagged ``small``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from gemviz.data import clusters as clusters_mod
+from gemviz.data.errors import GemvizError
+from gemviz.data.records import ID, IMAGE, LABELS, METRICS, TASK
+from gemviz.data.study import Study
+from gemviz.stats import SMALL_N, mean_estimate
+
+ACTION_TYPE = "action_type"
+GT_FIELD = "action"
+MISSING = "(missing)"
+COLUMNS = [
+    "splitter",
+    "model",
+    "metric",
+    "slice",
+    "label",
+    "mean",
+    "lo",
+    "hi",
+    "n",
+    "n_clusters",
+    "small",
+]
+# Fields that are never slices: identities, free text, per-step numbers.
+_NOT_SLICES = {ID, TASK, IMAGE, GT_FIELD, "episode_id", "step", "step_index", "now_step"}
+MAX_VALUES = 50
+
+
+def slice_fields(study: Study) -> list[str]:
+    """Fields worth slicing by: :data:`ACTION_TYPE` when the steps carry an ``action``, then
+    every text field with 2..:data:`MAX_VALUES` distinct values."""
+    s = study.samples
+    out = [ACTION_TYPE] if GT_FIELD in s.columns else []
+    for col in s.columns:
+        if col in _NOT_SLICES or s[col].dtype.kind in "fc":
+            continue
+        try:
+            distinct = s[col].dropna().astype(str).nunique()
+        except TypeError:
+            continue
+        if 2 <= distinct <= MAX_VALUES:
+            out.append(str(col))
+    return out
+
+
+def action_types(study: Study, gt_field: str = GT_FIELD) -> np.ndarray:
+    """The type of each step's ground-truth action (``"invalid"`` when unreadable).
+
+    Raises:
+        GemvizError: The test records have no ``gt_field``.
+    """
+    from gemviz.actions import parse_action
+
+    if gt_field not in study.samples.columns:
+        raise GemvizError(
+            f"the test records have no '{gt_field}' field to take the action type from; "
+            "name the ground-truth field with --gt-field, or slice by another field (--by)",
+            field=gt_field,
+        )
+    out = []
+    for value in study.samples[gt_field].tolist():
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            out.append(MISSING)
+            continue
+        try:
+            out.append(parse_action(value, fmt="auto").type)
+        except GemvizError:
+            out.append("invalid")
+    return np.asarray(out, dtype=object)
+
+
+def slice_values(study: Study, by: str, gt_field: str = GT_FIELD) -> np.ndarray:
+    """Each step's slice: its value of ``by`` as text (``"(missing)"`` when absent).
+
+    Raises:
+        GemvizError: ``by`` is neither :data:`ACTION_TYPE` nor a field of the test records.
+    """
+    if by == ACTION_TYPE:
+        return action_types(study, gt_field)
+    if by not in study.samples.columns:
+        have = ", ".join(slice_fields(study)) or "none"
+        raise GemvizError(f"unknown slice field '{by}' (fields to slice by: {have})", field=by)
+    col = study.samples[by]
+    return np.asarray(
+        [MISSING if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in col],
+        dtype=object,
+    )
+
+
+def slices_table(
+    study: Study,
+    by: str,
+    splitters: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+    metrics: Sequence[str] = METRICS,
+    gt_field: str = GT_FIELD,
+) -> pd.DataFrame:
+    """Means per splitter, model, metric, slice and label.
+
+    Args:
+        study: The study; its clusters (``study.cluster_by``) make the intervals
+            cluster-aware (Wilson at step level when ``cluster_by`` is ``"none"``).
+        by: A field of the test records, or :data:`ACTION_TYPE`.
+        splitters: Splitters to include (default all).
+        models: Models to include (default all).
+        metrics: ``type_match`` and/or ``exact_match``.
+        gt_field: Field of the ground-truth action, for :data:`ACTION_TYPE`.
+
+    Returns:
+        Rows with :data:`COLUMNS`; slices ordered by size (largest first, then by name),
+        empty (slice, label) groups left out.
+
+    Raises:
+        GemvizError: Unknown field, splitter, model or metric.
+    """
+    splitters = list(study.splitters if splitters is None else splitters)
+    models = list(study.models if models is None else models)
+    study.check_splitters(splitters)
+    study.check_models(models)
+    values = slice_values(study, by, gt_field)
+    counts = pd.Series(values).value_counts()
+    order = sorted(counts.index, key=lambda v: (-counts[v], str(v)))
+    clustered = study.cluster_by != clusters_mod.NONE
+    rows = []
+    for splitter in splitters:
+        labels = study.labels[splitter].to_numpy()
+        for model in models:
+            for metric in metrics:
+                x = study.metric(metric)[model].to_numpy(dtype=float)
+                for value in order:
+                    in_slice = values == value
+                    for label in LABELS:
+                        mask = in_slice & (labels == label)
+                        if not mask.any():
+                            continue
+                        est = mean_estimate(
+                            x[mask], clusters=study.clusters[mask] if clustered else None
+                        )
+                        rows.append(
+                            {
+                                "splitter": splitter,
+                                "model": model,
+                                "metric": metric,
+                                "slice": value,
+                                "label": label,
+                                "mean": est.mean,
+                                "lo": est.lo,
+                                "hi": est.hi,
+                                "n": est.n,
+                                "n_clusters": est.n_clusters,
+                                "small": est.n < SMALL_N,
+                            }
+                        )
+    return pd.DataFrame(rows, columns=COLUMNS)

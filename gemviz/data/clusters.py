@@ -1,0 +1,107 @@
+"""Which steps belong together: the cluster (task or episode) of every test step.
+
+Agent steps come in episodes. Steps of one episode share their task, screen history and often
+their input score, so they are not independent draws; every interval and test in gemviz
+resamples whole clusters. :func:`resolve` picks the field that defines them:
+
+- ``"auto"`` (the default): ``episode_id`` when the records have it, else ``task``, else none;
+- a field name: that field (an error naming the available fields when it is missing);
+- ``"none"``: every step is its own cluster (step-level inference, as for independent data).
+
+A step whose cluster field is empty or missing forms a cluster of its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gemviz.data.errors import GemvizError
+
+AUTO = "auto"
+NONE = "none"
+# Fields tried by "auto", in order.
+AUTO_FIELDS = ("episode_id", "task")
+
+
+def resolve(samples: pd.DataFrame, cluster_by: str | None = AUTO) -> tuple[str, np.ndarray]:
+    """The cluster field actually used and each row's cluster code.
+
+    Args:
+        samples: The test records (one row per step).
+        cluster_by: ``"auto"``, ``"none"`` or a field of the records; ``None`` means auto.
+
+    Returns:
+        ``(field, codes)``: ``field`` is the field used (``"none"`` for step level) and
+        ``codes`` an int64 array of cluster numbers ``0..k-1`` in order of first appearance.
+
+    Raises:
+        GemvizError: ``cluster_by`` names a field the records do not have.
+    """
+    n = len(samples)
+    choice = AUTO if cluster_by in (None, "") else str(cluster_by).strip()
+    if choice.lower() == NONE:
+        return NONE, np.arange(n, dtype=np.int64)
+    if choice.lower() == AUTO:
+        field = next((f for f in AUTO_FIELDS if _has_values(samples, f)), None)
+        if field is None:
+            return NONE, np.arange(n, dtype=np.int64)
+    else:
+        field = choice
+        if field not in samples.columns:
+            have = ", ".join(str(c) for c in samples.columns) or "none"
+            raise GemvizError(
+                f"cannot cluster by '{field}': the test records have no such field "
+                f"(fields: {have}); use --cluster-by none for step-level statistics",
+                field=field,
+            )
+    return field, codes_of(samples[field])
+
+
+def codes_of(values: pd.Series) -> np.ndarray:
+    """Cluster codes ``0..k-1`` (first-appearance order) of a column; blanks are singletons."""
+    text = values.map(_key)
+    blank = text.isna().to_numpy()
+    codes, _ = pd.factorize(text, sort=False, use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    if blank.any():
+        # Each step without a cluster value is a cluster of its own.
+        codes[blank] = codes.max(initial=-1) + 1 + np.arange(int(blank.sum()))
+    return codes
+
+
+def count(codes: np.ndarray, mask: np.ndarray | None = None) -> int:
+    """How many distinct clusters the steps selected by ``mask`` (default: all) touch."""
+    chosen = codes if mask is None else codes[np.asarray(mask, dtype=bool)]
+    return int(np.unique(chosen).size)
+
+
+def _has_values(samples: pd.DataFrame, field: str) -> bool:
+    return field in samples.columns and samples[field].map(_key).notna().any()
+
+
+def _key(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def choices(samples: pd.DataFrame) -> list[str]:
+    """Settings a user can pick for ``cluster_by``: auto, none, then the usable fields.
+
+    A field is usable when some of its values repeat (so it groups steps) and not every row
+    shares one value.
+    """
+    fields = []
+    for name in samples.columns:
+        if name in ("id", "image_path", "label", "input_score") or samples[name].dtype.kind == "f":
+            continue
+        keys = samples[name].map(_key)
+        distinct = keys.nunique()
+        if 1 < distinct < keys.notna().sum():
+            fields.append(str(name))
+    fields.sort(
+        key=lambda f: (f not in AUTO_FIELDS, AUTO_FIELDS.index(f) if f in AUTO_FIELDS else 0, f)
+    )
+    return [AUTO, NONE, *fields]

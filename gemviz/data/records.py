@@ -1,0 +1,378 @@
+"""Sample identity, alignment and validated loaders for the study's files.
+
+Sample identity
+    A sample's id is its ``id`` field when the file has one (turned into a string). Otherwise
+    it is built from ``image_path`` and ``task`` as ``"<image_path>|<task>"``. Real files
+    repeat that pair (the GEM release's omniact-desktop file does so 53 times, Kairos 8), so a
+    repeat is told apart by its order of occurrence: the first occurrence keeps the plain key,
+    the second gets ``"#2"`` appended, the third ``"#3"`` and so on. Two files listing the same
+    samples therefore align as long as repeated pairs keep their relative order.
+
+Loaders
+    :func:`load_scores`, :func:`load_labeled` and :func:`load_results` read a record file,
+    check the fields they need and return a pandas DataFrame with gemviz's fixed column names
+    (``id``, ``task``, ``image_path``, ``input_score``, ``label``, ``type_match``,
+    ``exact_match``) first, followed by every other field of the file unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gemviz.data.errors import GemvizError, GemvizWarning
+from gemviz.data.io import read_records
+
+ID = "id"
+TASK = "task"
+IMAGE = "image_path"
+SCORE = "input_score"
+LABEL = "label"
+TYPE_MATCH = "type_match"
+EXACT_MATCH = "exact_match"
+METRICS = (TYPE_MATCH, EXACT_MATCH)
+LABELS = ("ID", "OOD")
+# Scores beyond this overflow the mixture fits (their squares and sums leave float range);
+# real input scores (distances between embeddings) are many orders of magnitude smaller.
+MAX_ABS_SCORE = 1e100
+
+# Spellings of the match fields found in the study's result files.
+METRIC_ALIASES = {
+    TYPE_MATCH: ("type_match", "type match", "typematch", "type-match"),
+    EXACT_MATCH: ("exact_match", "exact match", "exactmatch", "exact-match"),
+}
+
+
+def sample_ids(records: Sequence[dict[str, Any]], file: str | None = None) -> list[str]:
+    """Give every record its sample id (see the module docstring for the rule).
+
+    Args:
+        records: Records as read by :func:`gemviz.data.io.read_records`.
+        file: The file they came from, for error messages.
+
+    Returns:
+        One id string per record, unique within the list.
+
+    Raises:
+        GemvizError: A record has neither ``id`` nor both ``image_path`` and ``task``, or the
+            explicit ids repeat.
+    """
+    has_id = any(ID in r and r[ID] is not None for r in records[:1]) or all(
+        ID in r for r in records
+    )
+    ids: list[str] = []
+    if has_id:
+        seen: dict[str, int] = {}
+        for i, rec in enumerate(records):
+            value = rec.get(ID)
+            if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+                raise GemvizError(
+                    "missing sample id; give every record an 'id' or none at all",
+                    file=file,
+                    row=i + 1,
+                    field=ID,
+                )
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            key = str(value)
+            if key in seen:
+                raise GemvizError(
+                    f"id '{key}' repeats row {seen[key]}; ids must be unique",
+                    file=file,
+                    row=i + 1,
+                    field=ID,
+                )
+            seen[key] = i + 1
+            ids.append(key)
+        return ids
+    counts: dict[str, int] = {}
+    for i, rec in enumerate(records):
+        for field in (IMAGE, TASK):
+            if field not in rec or rec[field] is None:
+                raise GemvizError(
+                    f"missing; a record needs an 'id' or both '{IMAGE}' and '{TASK}'",
+                    file=file,
+                    row=i + 1,
+                    field=field,
+                )
+        base = f"{rec[IMAGE]}|{rec[TASK]}"
+        n = counts.get(base, 0) + 1
+        counts[base] = n
+        ids.append(base if n == 1 else f"{base}#{n}")
+    return ids
+
+
+def align(
+    ref_ids: Sequence[str],
+    other_ids: Sequence[str],
+    ref_name: str = "reference",
+    other_name: str = "other",
+    examples: int = 3,
+) -> np.ndarray:
+    """Positions in ``other_ids`` of each id of ``ref_ids``.
+
+    Args:
+        ref_ids: The ids in the order wanted.
+        other_ids: The same ids in any order.
+        ref_name, other_name: Names (usually file paths) used in the error message.
+        examples: How many missing ids to quote on each side.
+
+    Returns:
+        Integer array ``idx`` with ``other_ids[idx[k]] == ref_ids[k]``.
+
+    Raises:
+        GemvizError: The two lists do not hold the same samples; the message gives how many
+            are missing on each side and a few examples.
+    """
+    position = {sid: i for i, sid in enumerate(other_ids)}
+    idx = np.fromiter((position.get(s, -1) for s in ref_ids), dtype=np.int64, count=len(ref_ids))
+    missing_in_other = [s for s, j in zip(ref_ids, idx, strict=True) if j < 0]
+    if missing_in_other or len(other_ids) != len(ref_ids):
+        ref_set = set(ref_ids)
+        missing_in_ref = [s for s in other_ids if s not in ref_set]
+        parts = []
+        if missing_in_other:
+            parts.append(
+                f"{len(missing_in_other)} sample(s) of {ref_name} are missing from {other_name} "
+                f"(e.g. {_quote(missing_in_other[:examples])})"
+            )
+        if missing_in_ref:
+            parts.append(
+                f"{len(missing_in_ref)} sample(s) of {other_name} are missing from {ref_name} "
+                f"(e.g. {_quote(missing_in_ref[:examples])})"
+            )
+        raise GemvizError(
+            "the files do not cover the same samples: "
+            + "; ".join(parts)
+            + ". Use files made from the same test set.",
+            file=other_name,
+        )
+    return idx
+
+
+def _quote(items: Sequence[str]) -> str:
+    # Ids built from image paths share long prefixes: keep both ends, elide the middle.
+    return ", ".join(repr(s if len(s) <= 90 else s[:30] + "..." + s[-57:]) for s in items)
+
+
+def to_finite_float(value: Any, file: str | None, row: int, field: str) -> float:
+    """Convert ``value`` to a finite float or raise a :class:`GemvizError` naming the spot.
+
+    Raises:
+        GemvizError: Not a number, not finite, or beyond ±:data:`MAX_ABS_SCORE`.
+    """
+    if isinstance(value, bool) or value is None:
+        raise GemvizError(f"expected a number, found {value!r}", file=file, row=row, field=field)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise GemvizError(
+            f"the number has {len(str(value))} digits, too large for a score; every score must "
+            f"be a finite number within ±{MAX_ABS_SCORE:g}",
+            file=file,
+            row=row,
+            field=field,
+        ) from None
+    except (TypeError, ValueError):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise GemvizError(
+            f"expected a number, found {shown}", file=file, row=row, field=field
+        ) from None
+    if math.isfinite(number) and abs(number) > MAX_ABS_SCORE:
+        raise GemvizError(
+            f"the score {number:g} is out of range; every score must be a finite number within "
+            f"±{MAX_ABS_SCORE:g} (check how the file was made)",
+            file=file,
+            row=row,
+            field=field,
+        )
+    if not math.isfinite(number):
+        raise GemvizError(
+            f"the score is {value!r}; every score must be a finite number (re-run scoring for this "
+            "sample or drop it)",
+            file=file,
+            row=row,
+            field=field,
+        )
+    return number
+
+
+def to_binary(value: Any, file: str | None, row: int, field: str) -> int:
+    """Convert a 0/1 or true/false value (also as text) to 0 or 1, else raise."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, np.integer)) and value in (0, 1):
+        return int(value)
+    if isinstance(value, float) and value in (0.0, 1.0):
+        return int(value)
+    if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false"):
+        return int(value.strip().lower() in ("1", "true"))
+    raise GemvizError(
+        f"expected 0/1 or true/false, found {value!r}", file=file, row=row, field=field
+    )
+
+
+def _frame(records: list[dict[str, Any]], ids: list[str], front: dict[str, list]) -> pd.DataFrame:
+    cols: dict[str, Any] = {ID: ids}
+    cols.update(front)
+    frame = pd.DataFrame(cols)
+    extra = pd.DataFrame.from_records(records)
+    extra = extra.drop(columns=[c for c in extra.columns if c in cols], errors="ignore")
+    if len(extra.columns):
+        frame = pd.concat([frame, extra.reset_index(drop=True)], axis=1)
+    return frame
+
+
+def _require(records: list[dict[str, Any]], field: str, file: str) -> None:
+    for i, rec in enumerate(records):
+        if field not in rec or rec[field] is None:
+            raise GemvizError("required field is missing", file=file, row=i + 1, field=field)
+
+
+def load_scores(path: str | os.PathLike) -> pd.DataFrame:
+    """Load a score file (the GEM release's format): ``task``, ``image_path``, ``input_score``.
+
+    Returns:
+        DataFrame with ``id``, ``task``, ``image_path``, ``input_score`` (float) first.
+    """
+    file = str(path)
+    records = read_records(path)
+    ids = sample_ids(records, file)
+    _require(records, SCORE, file)
+    scores = [to_finite_float(r[SCORE], file, i + 1, SCORE) for i, r in enumerate(records)]
+    return _frame(
+        records,
+        ids,
+        {
+            TASK: [_text(r.get(TASK)) for r in records],
+            IMAGE: [_text(r.get(IMAGE)) for r in records],
+            SCORE: np.asarray(scores, dtype=np.float64),
+        },
+    )
+
+
+def load_labeled(path: str | os.PathLike) -> pd.DataFrame:
+    """Load a labeled dataset file: the test records with ``label`` of ``"ID"`` or ``"OOD"``.
+
+    ``input_score`` is kept (as float) when present; it is not required.
+    """
+    file = str(path)
+    records = read_records(path)
+    ids = sample_ids(records, file)
+    _require(records, LABEL, file)
+    labels = []
+    for i, rec in enumerate(records):
+        value = rec[LABEL]
+        norm = value.strip().upper() if isinstance(value, str) else None
+        if norm not in LABELS:
+            raise GemvizError(
+                f"label must be 'ID' or 'OOD', found {value!r}", file=file, row=i + 1, field=LABEL
+            )
+        labels.append(norm)
+    front: dict[str, list] = {
+        TASK: [_text(r.get(TASK)) for r in records],
+        IMAGE: [_text(r.get(IMAGE)) for r in records],
+        LABEL: labels,
+    }
+    if all(r.get(SCORE) is not None for r in records):
+        front[SCORE] = np.asarray(
+            [to_finite_float(r[SCORE], file, i + 1, SCORE) for i, r in enumerate(records)]
+        )
+    return _frame(records, ids, front)
+
+
+def _plain_binary(records: Sequence[dict[str, Any]], aliases: Sequence[str]) -> np.ndarray | None:
+    """The common case read at C speed: one spelling in every record, values 0/1 or bools.
+
+    Returns None for anything else (two spellings, missing values, text, other numbers), which
+    the record-by-record reader then checks and words exactly.
+    """
+    present = [a for a in aliases if any(a in rec for rec in records)]
+    if len(present) != 1:
+        return None
+    raw = [rec.get(present[0]) for rec in records]
+    if not {type(v) for v in raw} <= {int, bool} or not set(raw) <= {0, 1}:
+        return None
+    return np.asarray(raw, dtype=np.int8)
+
+
+def load_results(path: str | os.PathLike) -> pd.DataFrame:
+    """Load a model's result file: the test records with ``type_match`` and ``exact_match``.
+
+    Accepts 0/1 or true/false values and the spellings ``"type match"``/``"exact match"``.
+
+    Raises:
+        GemvizError: A match field is missing or not 0/1, or one record holds two
+            spellings of a field with different values.
+
+    Warns:
+        GemvizWarning: ``exact_match`` is 1 where ``type_match`` is 0 (an exact match implies
+            a type match); the values are kept as given and the rows are named. The command
+            line prints it as one ``warning:`` line.
+    """
+    file = str(path)
+    records = read_records(path)
+    ids = sample_ids(records, file)
+    front: dict[str, list] = {
+        TASK: [_text(r.get(TASK)) for r in records],
+        IMAGE: [_text(r.get(IMAGE)) for r in records],
+    }
+    for metric, aliases in METRIC_ALIASES.items():
+        if not any(a in rec for rec in records for a in aliases):
+            raise GemvizError(
+                f"required field is missing (accepted spellings: {', '.join(aliases)})",
+                file=file,
+                row=1,
+                field=metric,
+            )
+        fast = _plain_binary(records, aliases)
+        if fast is not None:
+            front[metric] = fast
+            continue
+        values = []
+        for i, rec in enumerate(records):
+            found = {a: rec[a] for a in aliases if a in rec and rec[a] is not None}
+            if not found:
+                raise GemvizError("required field is missing", file=file, row=i + 1, field=metric)
+            read = {a: to_binary(v, file, i + 1, a) for a, v in found.items()}
+            if len(set(read.values())) > 1:
+                both = ", ".join(f"'{a}' = {v!r}" for a, v in found.items())
+                raise GemvizError(
+                    f"conflicting values under two spellings ({both}); keep one field",
+                    file=file,
+                    row=i + 1,
+                    field=metric,
+                )
+            values.append(next(iter(read.values())))
+        front[metric] = np.asarray(values, dtype=np.int8)
+    bad = np.flatnonzero((front[EXACT_MATCH] == 1) & (front[TYPE_MATCH] == 0))
+    if len(bad):
+        rows = ", ".join(str(int(i) + 1) for i in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        warnings.warn(
+            f"{file}: exact_match is 1 but type_match is 0 in {len(bad)} row(s) ({rows}); an "
+            "exact match implies a type match, so check how the file was made (values kept "
+            "as given)",
+            GemvizWarning,
+            stacklevel=2,
+        )
+    for rec in records:
+        for aliases in METRIC_ALIASES.values():
+            for a in aliases:
+                rec.pop(a, None)
+    return _frame(records, ids, front)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def aligned(frame: pd.DataFrame, ref_ids: Sequence[str], ref_name: str, name: str) -> pd.DataFrame:
+    """Reorder ``frame`` (with an ``id`` column) to follow ``ref_ids``; raise if they differ."""
+    idx = align(ref_ids, frame[ID].tolist(), ref_name, name)
+    return frame.iloc[idx].reset_index(drop=True)

@@ -1,0 +1,337 @@
+"""The study: one test set, its ID/OOD labels from several splitters, and models' results.
+
+A :class:`Study` holds every per-sample fact the analysis needs in five frames that share
+one row order (the *reference order*): ``samples`` (id, task, image_path and the other fields
+of the reference file), ``labels`` and ``scores`` (one column per splitter) and
+``type_match`` / ``exact_match`` (one column per model). The reference order is that of the
+``samples`` file when one is given, else that of the first splitter's file; every other file
+is aligned to it by sample id with :func:`gemviz.data.records.align`, which refuses files that do not
+hold the same samples. Everything downstream (tables, Venn regions, drill-downs, pages) works
+on these aligned columns with vectorised numpy, so 50,000+ samples stay quick.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Union
+
+import numpy as np
+import pandas as pd
+
+from gemviz.data import clusters as clusters_mod
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records
+from gemviz.data.records import (
+    EXACT_MATCH,
+    ID,
+    IMAGE,
+    LABEL,
+    LABELS,
+    METRICS,
+    SCORE,
+    TASK,
+    TYPE_MATCH,
+    align,
+    load_labeled,
+    load_results,
+    sample_ids,
+)
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+_EMPTY: Mapping = {}
+
+
+@dataclass
+class Study:
+    """Aligned labels, scores and per-sample results of one test set.
+
+    Attributes:
+        samples: RangeIndex; ``id``, ``task``, ``image_path`` then the reference file's other
+            fields (a splitter file's ``label`` and ``input_score`` live in ``labels`` and
+            ``scores`` instead).
+        labels: One column per splitter, values ``"ID"``/``"OOD"``.
+        scores: One column per splitter, float ``input_score`` (NaN where the file has none).
+        type_match: One column per model, int8 0/1.
+        exact_match: One column per model, int8 0/1.
+        cluster_by: The field whose values group steps into clusters (tasks or episodes),
+            or ``"none"`` for step-level statistics; see :mod:`gemviz.data.clusters`.
+        clusters: Each sample's cluster code ``0..k-1`` (int64), in the reference order.
+    """
+
+    samples: pd.DataFrame
+    labels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    scores: pd.DataFrame = field(default_factory=pd.DataFrame)
+    type_match: pd.DataFrame = field(default_factory=pd.DataFrame)
+    exact_match: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cluster_by: str = clusters_mod.NONE
+    clusters: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        if len(self.clusters) != len(self.samples):
+            self.cluster_by = clusters_mod.NONE
+            self.clusters = np.arange(len(self.samples), dtype=np.int64)
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of distinct clusters in the whole test set."""
+        return clusters_mod.count(self.clusters)
+
+    def clusters_in(self, mask: np.ndarray) -> int:
+        """Number of distinct clusters among the samples selected by ``mask``."""
+        return clusters_mod.count(self.clusters, mask)
+
+    def with_clusters(self, cluster_by: str | None) -> Study:
+        """The same study with clusters defined by ``cluster_by`` (see :mod:`gemviz.data.clusters`).
+
+        Raises:
+            GemvizError: ``cluster_by`` names a field the samples do not have.
+        """
+        name, codes = clusters_mod.resolve(self.samples, cluster_by)
+        return dataclasses.replace(self, cluster_by=name, clusters=codes)
+
+    @property
+    def splitters(self) -> list[str]:
+        """Splitter names, in the order they were given."""
+        return [str(c) for c in self.labels.columns]
+
+    @property
+    def models(self) -> list[str]:
+        """Model names, in the order they were given."""
+        return [str(c) for c in self.type_match.columns]
+
+    @property
+    def ids(self) -> list[str]:
+        """Sample ids in the reference order."""
+        return self.samples[ID].tolist()
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def metric(self, name: str) -> pd.DataFrame:
+        """The per-sample 0/1 frame of ``name`` (``"type_match"`` or ``"exact_match"``).
+
+        Raises:
+            GemvizError: ``name`` is not a known metric.
+        """
+        frames = {TYPE_MATCH: self.type_match, EXACT_MATCH: self.exact_match}
+        if name not in frames:
+            raise GemvizError(f"unknown metric '{name}'; use one of {', '.join(METRICS)}")
+        return frames[name]
+
+    def is_id(self, splitter: str) -> np.ndarray:
+        """Boolean mask of the samples ``splitter`` labels ID.
+
+        Raises:
+            GemvizError: ``splitter`` is not in the study.
+        """
+        self._check_names([splitter], self.splitters, "splitter")
+        return (self.labels[splitter] == "ID").to_numpy()
+
+    def check_splitters(self, names: list[str] | tuple[str, ...]) -> None:
+        """Raise a :class:`GemvizError` if any of ``names`` is not a splitter of the study."""
+        self._check_names(names, self.splitters, "splitter")
+
+    def check_models(self, names: list[str] | tuple[str, ...]) -> None:
+        """Raise a :class:`GemvizError` if any of ``names`` is not a model of the study."""
+        self._check_names(names, self.models, "model")
+
+    @staticmethod
+    def _check_names(names, known: list[str], kind: str) -> None:
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            have = ", ".join(known) if known else "none"
+            raise GemvizError(f"unknown {kind} '{unknown[0]}' (the study has: {have})")
+
+    @classmethod
+    def from_files(
+        cls,
+        splits: Mapping[str, PathLike],
+        models: Mapping[str, PathLike] = _EMPTY,
+        samples: PathLike | None = None,
+        cluster_by: str | None = clusters_mod.AUTO,
+    ) -> Study:
+        """Load labeled files, result files and optionally the test set, and align them.
+
+        Args:
+            splits: Splitter name -> labeled file (test records + ``label``).
+            models: Model name -> result file (test records + ``type_match``/``exact_match``).
+            samples: The test-set file giving the reference order; default: the first
+                splitter's file.
+            cluster_by: How steps group into clusters (:func:`gemviz.data.clusters.resolve`).
+
+        Returns:
+            The aligned study.
+
+        Raises:
+            GemvizError: A file is unreadable or invalid, the files do not hold the same
+                samples, or ``cluster_by`` names a missing field.
+        """
+        split_frames = {name: load_labeled(path) for name, path in splits.items()}
+        model_frames = {name: load_results(path) for name, path in models.items()}
+        sample_frame = None
+        if samples is not None:
+            records = read_records(samples)
+            sample_frame = pd.DataFrame.from_records(records)
+            sample_frame.insert(0, "_gemviz_id", sample_ids(records, str(samples)))
+            sample_frame = sample_frame.drop(columns=[ID], errors="ignore").rename(
+                columns={"_gemviz_id": ID}
+            )
+        return cls._build(
+            split_frames,
+            model_frames,
+            sample_frame,
+            split_sources={n: str(p) for n, p in splits.items()},
+            model_sources={n: str(p) for n, p in models.items()},
+            sample_source=str(samples) if samples is not None else None,
+        ).with_clusters(cluster_by)
+
+    @classmethod
+    def from_frames(
+        cls,
+        splits: Mapping[str, pd.DataFrame],
+        models: Mapping[str, pd.DataFrame] = _EMPTY,
+        samples: pd.DataFrame | None = None,
+        cluster_by: str | None = clusters_mod.AUTO,
+    ) -> Study:
+        """Build a study from frames already in memory (e.g. ``load_labeled`` output).
+
+        Frames without an ``id`` column get ids by :func:`gemviz.data.records.sample_ids`. Labels are
+        accepted in any case (``"id"`` -> ``"ID"``); match values must be 0/1 or booleans.
+
+        Args:
+            splits: Splitter name -> frame with ``label`` (and optionally ``input_score``).
+            models: Model name -> frame with ``type_match`` and ``exact_match``.
+            samples: Frame giving the reference order; default: the first splitter's frame.
+            cluster_by: How steps group into clusters (:func:`gemviz.data.clusters.resolve`).
+
+        Returns:
+            The aligned study.
+
+        Raises:
+            GemvizError: A column is missing or invalid, or the frames do not hold the same
+                samples.
+        """
+        return cls._build(
+            {name: _with_ids(f, f"splitter '{name}'") for name, f in splits.items()},
+            {name: _with_ids(f, f"model '{name}'") for name, f in models.items()},
+            None if samples is None else _with_ids(samples, "samples"),
+            split_sources={n: f"splitter '{n}'" for n in splits},
+            model_sources={n: f"model '{n}'" for n in models},
+            sample_source="samples",
+        ).with_clusters(cluster_by)
+
+    @classmethod
+    def _build(
+        cls,
+        splits: Mapping[str, pd.DataFrame],
+        models: Mapping[str, pd.DataFrame],
+        samples: pd.DataFrame | None,
+        split_sources: Mapping[str, str],
+        model_sources: Mapping[str, str],
+        sample_source: str | None,
+    ) -> Study:
+        if samples is None:
+            if not splits:
+                raise GemvizError("a study needs at least one splitter's file or a samples file")
+            first = next(iter(splits))
+            samples = splits[first].drop(columns=[LABEL, SCORE], errors="ignore")
+            ref_name = split_sources[first]
+        else:
+            ref_name = sample_source or "samples"
+        samples = _sample_frame(samples)
+        ref_ids = samples[ID].tolist()
+        n = len(ref_ids)
+
+        labels: dict[str, np.ndarray] = {}
+        scores: dict[str, np.ndarray] = {}
+        for name, frame in splits.items():
+            source = split_sources[name]
+            if LABEL not in frame.columns:
+                raise GemvizError("required column is missing", file=source, field=LABEL)
+            idx = _positions(ref_ids, frame, ref_name, source)
+            labels[name] = _labels(frame[LABEL], source)[idx]
+            if SCORE in frame.columns:
+                scores[name] = pd.to_numeric(frame[SCORE], errors="coerce").to_numpy(float)[idx]
+            else:
+                scores[name] = np.full(n, np.nan)
+
+        matches: dict[str, dict[str, np.ndarray]] = {m: {} for m in METRICS}
+        for name, frame in models.items():
+            source = model_sources[name]
+            idx = _positions(ref_ids, frame, ref_name, source)
+            for metric in METRICS:
+                if metric not in frame.columns:
+                    raise GemvizError("required column is missing", file=source, field=metric)
+                matches[metric][name] = _binary(frame[metric], source, metric)[idx]
+
+        index = pd.RangeIndex(n)
+        return cls(
+            samples=samples,
+            labels=pd.DataFrame(labels, index=index, dtype=object),
+            scores=pd.DataFrame(scores, index=index, dtype=float),
+            type_match=pd.DataFrame(matches[TYPE_MATCH], index=index, dtype=np.int8),
+            exact_match=pd.DataFrame(matches[EXACT_MATCH], index=index, dtype=np.int8),
+        )
+
+
+def _with_ids(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    if ID in frame.columns:
+        return frame
+    records = frame[[c for c in (IMAGE, TASK) if c in frame.columns]].to_dict("records")
+    out = frame.copy()
+    out.insert(0, ID, sample_ids(records, source))
+    return out
+
+
+def _sample_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Put ``id``, ``task``, ``image_path`` first (empty text where absent), on a RangeIndex."""
+    out = frame.reset_index(drop=True).copy()
+    out[ID] = out[ID].astype(str)
+    for col in (TASK, IMAGE):
+        if col not in out.columns:
+            out[col] = ""
+    front = [ID, TASK, IMAGE]
+    return out[front + [c for c in out.columns if c not in front]]
+
+
+def _positions(ref_ids: list[str], frame: pd.DataFrame, ref_name: str, name: str) -> np.ndarray:
+    other = frame[ID].astype(str).tolist()
+    # Files written from the same test set usually share its order; skip the dictionary then.
+    if other == ref_ids:
+        return np.arange(len(ref_ids))
+    return align(ref_ids, other, ref_name, name)
+
+
+def _labels(column: pd.Series, source: str) -> np.ndarray:
+    values = column.astype(str).str.strip().str.upper().to_numpy(dtype=object)
+    bad = ~np.isin(values, LABELS)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise GemvizError(
+            f"label must be 'ID' or 'OOD', found {column.iloc[row]!r}",
+            file=source,
+            row=row + 1,
+            field=LABEL,
+        )
+    return values
+
+
+def _binary(column: pd.Series, source: str, metric: str) -> np.ndarray:
+    values = column.to_numpy()
+    if values.dtype == bool:
+        return values.astype(np.int8)
+    numeric = pd.to_numeric(column, errors="coerce").to_numpy(float)
+    bad = ~np.isin(numeric, (0.0, 1.0))
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise GemvizError(
+            f"expected 0/1 or true/false, found {column.iloc[row]!r}",
+            file=source,
+            row=row + 1,
+            field=metric,
+        )
+    return numeric.astype(np.int8)

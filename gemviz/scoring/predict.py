@@ -1,0 +1,364 @@
+"""Run a Qwen2-VL-family agent on every test step and keep its raw answer.
+
+Each step's screenshot and task go through the chat template with the prompt template
+(``{task}`` filled in), and the model answers greedily. Batches are padded on the left, so
+every row's answer starts right after its own prompt and a batch gives the same greedy tokens
+as running the rows one by one.
+
+Resuming
+    Answers are saved batch by batch as small JSON shard files under
+    ``cache/predictions/<key>/`` (each written atomically), where the key covers the model's
+    files, the prompt template, ``max_new_tokens`` and the test steps. A run that is stopped
+    for any reason picks up where it left off when run again with the same inputs; the final
+    file is written (atomically) only once every step has an answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records, write_json_atomic, write_records
+from gemviz.data.paths import cache_dir
+from gemviz.data.records import IMAGE, TASK, sample_ids
+from gemviz.embed.base import (
+    auto_dtype,
+    fill_template,
+    load_template,
+    model_fingerprint,
+    resolve_device,
+)
+
+PREDICTION = "prediction"
+Progress = Callable[[int, int, str], None]
+_DEFAULT_BATCH = {"cuda": 8, "cpu": 2}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One test step to answer: its position in the file, id, task and screenshot."""
+
+    position: int
+    id: str
+    task: str
+    image: Path
+
+
+@dataclass
+class PredictResult:
+    """What a prediction run did."""
+
+    answers: list[str]  # one raw answer per record, in file order
+    generated: int  # steps that went through the model in this run
+    cached: int  # steps answered by an earlier, interrupted run
+    cache_folder: Path  # where the shards are
+    out: Path | None = None  # the file written by :func:`predict_file`
+
+
+def steps_of(
+    records: Sequence[dict[str, Any]], file: str | None = None, image_root: str | Path | None = None
+) -> list[Step]:
+    """The steps of a test file, with screenshots resolved and checked.
+
+    Args:
+        records: Test records with ``task`` and ``image_path``.
+        file: The file name, for error messages.
+        image_root: Folder that relative ``image_path`` values are resolved against.
+
+    Returns:
+        One :class:`Step` per record, in file order.
+
+    Raises:
+        GemvizError: A record lacks its task or screenshot, or the screenshot is missing; the
+            message names the first such row and how many there are.
+    """
+    ids = sample_ids(records, file)
+    root = Path(image_root).expanduser() if image_root is not None else None
+    steps, problems = [], []
+    for i, (rec, sid) in enumerate(zip(records, ids, strict=True)):
+        task = rec.get(TASK)
+        value = rec.get(IMAGE)
+        image = Path(str(value)).expanduser() if value not in (None, "") else None
+        if image is not None and root is not None and not image.is_absolute():
+            image = root / image
+        if task is None or not str(task).strip():
+            problems.append((i + 1, TASK, "the task is empty"))
+        elif image is None:
+            problems.append((i + 1, IMAGE, "no screenshot path"))
+        elif not image.is_file():
+            problems.append((i + 1, IMAGE, f"screenshot not found: {image}"))
+        else:
+            steps.append(Step(i, sid, str(task), image))
+    if problems:
+        row, field, reason = problems[0]
+        hint = "" if root is not None else " (use --image-root for relative paths)"
+        raise GemvizError(
+            f"{reason}; {len(problems)} step(s) cannot be run{hint}",
+            file=file,
+            row=row,
+            field=field,
+        )
+    return steps
+
+
+def cache_key(folder: Path, template: str, max_new_tokens: int, steps: Sequence[Step]) -> str:
+    """The shard folder name for these inputs (model files, template, length, steps)."""
+    digest = hashlib.sha256()
+    digest.update(
+        json.dumps(
+            {
+                "model": str(folder),
+                "fingerprint": model_fingerprint(folder),
+                "template": template,
+                "max_new_tokens": max_new_tokens,
+            },
+            sort_keys=True,
+        ).encode()
+    )
+    for s in steps:
+        stat = s.image.stat()
+        digest.update(
+            f"{s.id}\x00{s.task}\x00{s.image}\x00{stat.st_size}:{stat.st_mtime_ns}".encode()
+        )
+    return digest.hexdigest()[:20]
+
+
+def read_shards(folder: Path) -> dict[int, str]:
+    """Answers saved by earlier runs: position -> text (unreadable shards are ignored)."""
+    done: dict[int, str] = {}
+    for path in sorted(folder.glob("part-*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            done.update(zip(data["positions"], data["predictions"], strict=True))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a shard is written atomically, so this is a foreign or damaged file
+    return {int(k): str(v) for k, v in done.items()}
+
+
+class Generator:
+    """A loaded model + processor that answers batches of steps greedily.
+
+    Args:
+        folder: The checkpoint folder.
+        device: "cpu", "cuda", ...; None picks CUDA when available.
+        max_new_tokens: Longest answer, in tokens.
+        trust_remote_code: Allow code shipped with the checkpoint to run.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        device: str | None = None,
+        max_new_tokens: int = 128,
+        trust_remote_code: bool = False,
+    ) -> None:
+        from gemviz.embed.qwen import load_vl_model, load_vl_processor
+
+        self.device = resolve_device(device)
+        self.max_new_tokens = max_new_tokens
+        self.processor = load_vl_processor(folder, trust_remote_code=trust_remote_code)
+        # Left padding keeps each row's prompt flush against its first generated token.
+        self.processor.tokenizer.padding_side = "left"
+        if self.processor.tokenizer.pad_token is None:
+            self.processor.tokenizer.pad_token = self.processor.tokenizer.eos_token
+        self.model = load_vl_model(
+            folder, self.device, auto_dtype(self.device), trust_remote_code=trust_remote_code
+        )
+
+    def __call__(self, prompts: Sequence[str], images: Sequence[Path]) -> list[str]:
+        """Greedy answers for the prompts, each with its screenshot."""
+        import torch
+
+        from gemviz.data.inputs import open_image
+        from gemviz.embed.qwen import chat_text
+
+        texts = [chat_text(self.processor, p, with_image=True) for p in prompts]
+        pictures = []
+        for path in images:
+            try:
+                with open_image(path) as img:
+                    pictures.append(img.convert("RGB"))
+            except OSError as exc:  # e.g. a truncated file found only when decoding
+                raise GemvizError(f"cannot read the screenshot ({exc})", file=str(path)) from exc
+        inputs = self.processor(text=texts, images=pictures, padding=True, return_tensors="pt")
+        inputs = inputs.to(self.device)
+        with torch.inference_mode():
+            out = self.model.generate(
+                **inputs,
+                max_new_tokens=self.max_new_tokens,
+                do_sample=False,
+                num_beams=1,
+                pad_token_id=self.processor.tokenizer.pad_token_id,
+            )
+        new_tokens = out[:, inputs["input_ids"].shape[1] :]
+        return [
+            t.strip() for t in self.processor.batch_decode(new_tokens, skip_special_tokens=True)
+        ]
+
+
+def _generate_with_backoff(
+    generator: Generator, prompts: list[str], images: list[Path]
+) -> list[str]:
+    """Answer a batch; on out-of-memory, split it in halves (down to one step)."""
+    try:
+        return generator(prompts, images)
+    except RuntimeError as exc:
+        if "out of memory" not in str(exc).lower():
+            raise
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        if len(prompts) == 1:
+            raise GemvizError(
+                "out of memory on a single step; use a smaller model, --device cpu, or fewer "
+                "image pixels"
+            ) from exc
+        half = len(prompts) // 2
+        return _generate_with_backoff(generator, prompts[:half], images[:half]) + (
+            _generate_with_backoff(generator, prompts[half:], images[half:])
+        )
+
+
+def predict_records(
+    records: Sequence[dict[str, Any]],
+    model: str | os.PathLike,
+    *,
+    prompt_template: str | os.PathLike | None = None,
+    batch_size: int | None = None,
+    max_new_tokens: int = 128,
+    device: str | None = None,
+    image_root: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+    trust_remote_code: bool = False,
+    file: str | None = None,
+    generator: Generator | None = None,
+) -> PredictResult:
+    """The model's raw answer for every record, resuming from saved shards.
+
+    Args:
+        records: Test records (``task``, ``image_path``, optional ``id``).
+        model: Local checkpoint folder of a Qwen2-VL-family model.
+        prompt_template: Template file with ``{task}``; None for the packaged GEM prompt.
+        batch_size: Steps per batch; None for 8 on a GPU, 2 on CPU.
+        max_new_tokens: Longest answer.
+        device: "cpu", "cuda", ...; None picks CUDA when available.
+        image_root: Folder for relative screenshot paths.
+        progress: ``progress(done, total, stage)`` after every batch (and once at the start).
+        trust_remote_code: Allow code shipped with the checkpoint to run.
+        file: The test file's name, for messages.
+        generator: An already loaded :class:`Generator` to use instead of loading ``model``.
+
+    Returns:
+        A :class:`PredictResult`: one answer per record in file order, and how many went
+        through the model in this run (the rest came from the shards of an earlier run).
+
+    Raises:
+        GemvizError: The model folder, template or a screenshot is missing, or ``batch_size``
+            is below 1.
+    """
+    folder = Path(model).expanduser()
+    if not (folder / "config.json").is_file():
+        raise GemvizError(
+            "not a model folder (no config.json); pass a local Qwen2-VL-family checkpoint "
+            "(gemviz never downloads models)",
+            file=str(model),
+        )
+    folder = folder.resolve()
+    template = load_template(prompt_template)
+    if batch_size is not None and batch_size < 1:
+        raise GemvizError(f"--batch-size must be at least 1, found {batch_size}")
+    if max_new_tokens < 1:
+        raise GemvizError(f"--max-new-tokens must be at least 1, found {max_new_tokens}")
+    steps = steps_of(records, file, image_root)
+    shards = cache_dir("predictions", cache_key(folder, template, max_new_tokens, steps))
+    write_json_atomic(
+        shards / "inputs.json",
+        {
+            "model": str(folder),
+            "file": file,
+            "max_new_tokens": max_new_tokens,
+            "n": len(steps),
+        },
+    )
+    done = read_shards(shards)
+    todo = [s for s in steps if s.position not in done]
+    total = len(steps)
+    if progress is not None:
+        progress(total - len(todo), total, "cached" if done else "start")
+    generated = 0
+    if todo:
+        generator = generator or Generator(folder, device, max_new_tokens, trust_remote_code)
+        size = (
+            batch_size or _DEFAULT_BATCH["cuda" if generator.device.startswith("cuda") else "cpu"]
+        )
+        for start in range(0, len(todo), size):
+            batch = todo[start : start + size]
+            answers = _generate_with_backoff(
+                generator,
+                [fill_template(template, s.task) for s in batch],
+                [s.image for s in batch],
+            )
+            positions = [s.position for s in batch]
+            write_json_atomic(
+                shards / f"part-{positions[0]:07d}.json",
+                {"positions": positions, "predictions": answers},
+                indent=None,
+            )
+            done.update(zip(positions, answers, strict=True))
+            generated += len(batch)
+            if progress is not None:
+                progress(total - len(todo) + start + len(batch), total, "predict")
+    answers = [done[s.position] for s in steps]
+    return PredictResult(answers, generated, total - generated, shards)
+
+
+def predict_file(
+    *,
+    model: str | os.PathLike,
+    test: str | os.PathLike,
+    out: str | os.PathLike,
+    prompt_template: str | os.PathLike | None = None,
+    batch_size: int | None = None,
+    max_new_tokens: int = 128,
+    device: str | None = None,
+    image_root: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+    trust_remote_code: bool = False,
+) -> PredictResult:
+    """Answer every step of a test file and write the records with ``prediction`` added.
+
+    Args:
+        model, prompt_template, batch_size, max_new_tokens, device, image_root, progress,
+        trust_remote_code: As for :func:`predict_records`.
+        test: The test record file.
+        out: The prediction file to write (every test field kept, plus ``prediction``).
+
+    Returns:
+        The :class:`PredictResult`, with ``out`` set.
+
+    Raises:
+        GemvizError: As for :func:`predict_records`.
+    """
+    records = read_records(test)
+    result = predict_records(
+        records,
+        model,
+        prompt_template=prompt_template,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        device=device,
+        image_root=image_root,
+        progress=progress,
+        trust_remote_code=trust_remote_code,
+        file=str(test),
+    )
+    rows = [{**rec, PREDICTION: a} for rec, a in zip(records, result.answers, strict=True)]
+    result.out = write_records(out, rows)
+    return result

@@ -1,0 +1,310 @@
+"""Input scores: embed train and test samples, distance of each to the train centroid.
+
+:func:`score_files` reads the train and test files, embeds every sample through the cache of
+:mod:`gemviz.scoring.store` (resumable, self-healing, shared by data-parallel ranks), and
+writes each split's input scores (distance to the train centroid, :func:`input_scores`) and
+embeddings. Samples that cannot be embedded (empty task, missing screenshot) stop the run
+with their rows named, or are left out with ``--skip-bad``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records, write_json_atomic, write_records
+from gemviz.data.paths import cache_dir
+from gemviz.data.records import IMAGE, SCORE, TASK, sample_ids
+from gemviz.embed import Sample, make_embedder
+from gemviz.scoring.store import (
+    Progress,
+    ProgressCounter,
+    cache_key,
+    embed_split,
+    save_embeddings,
+)
+
+SPLITS = ("train", "test")
+# The files score_files writes into its output folder.
+OUTPUT_NAMES = (
+    "train_inputscore.json",
+    "test_inputscore.json",
+    "train_embeddings.npz",
+    "test_embeddings.npz",
+    "skipped.json",
+)
+
+
+def euclidean(embeddings: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """Euclidean distance of each row to ``center``."""
+    return np.linalg.norm(embeddings.astype(np.float64) - center, axis=1)
+
+
+def cosine(embeddings: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """Cosine distance (1 - cosine similarity) of each row to ``center``."""
+    x = embeddings.astype(np.float64)
+    norms = np.linalg.norm(x, axis=1) * np.linalg.norm(center)
+    return 1.0 - (x @ center) / np.where(norms > 0, norms, 1.0)
+
+
+DISTANCES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "euclidean": euclidean,
+    "cosine": cosine,
+}
+
+
+def centroid(embeddings: np.ndarray) -> np.ndarray:
+    """Mean of the rows (float64).
+
+    Raises:
+        GemvizError: There are no rows.
+    """
+    if len(embeddings) == 0:
+        raise GemvizError("no train embeddings to take the centroid of")
+    return embeddings.astype(np.float64).mean(axis=0)
+
+
+def input_scores(
+    train: np.ndarray, test: np.ndarray, distance: str = "euclidean"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distances of train and test embeddings to the train centroid.
+
+    Raises:
+        GemvizError: Unknown distance.
+    """
+    if distance not in DISTANCES:
+        raise GemvizError(f"unknown distance '{distance}'; use one of {', '.join(DISTANCES)}")
+    center = centroid(train)
+    return DISTANCES[distance](train, center), DISTANCES[distance](test, center)
+
+
+@dataclass
+class ScoreOutput:
+    """What :func:`score_files` wrote and how."""
+
+    train_scores: Path
+    test_scores: Path
+    train_embeddings: Path
+    test_embeddings: Path
+    cache_keys: dict[str, str]
+    embedded: int = 0  # samples that went through the model in this run
+    cached: int = 0  # samples whose embeddings came from the cache
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True  # False for a data-parallel rank that left the merge to another
+
+
+# ----------------------------------------------------------------------------- samples
+
+
+def _resolve_image(value: Any, image_root: Path | None) -> Path | None:
+    if value is None or str(value).strip() == "":
+        return None
+    path = Path(str(value)).expanduser()
+    if not path.is_absolute() and image_root is not None:
+        path = image_root / path
+    return path
+
+
+def _problem(sample: Sample, needs_image: bool) -> str | None:
+    if not sample.task.strip():
+        return "empty task"
+    if not needs_image:
+        return None
+    if sample.image is None:
+        return "no image_path"
+    if not sample.image.is_file():
+        return f"screenshot not found: {sample.image}"
+    from gemviz.data.inputs import open_image
+
+    try:
+        with open_image(sample.image) as img:
+            img.size  # noqa: B018 (reads the header, which is the check)
+    except (OSError, GemvizError) as exc:
+        reason = exc.detail if isinstance(exc, GemvizError) else str(exc)
+        return f"screenshot unreadable: {sample.image} ({reason})"
+    return None
+
+
+def _samples(
+    records: list[dict[str, Any]], file: str, needs_image: bool, image_root: Path | None
+) -> tuple[list[Sample], list[dict[str, Any]]]:
+    """All samples of a file and the problems found (with row numbers)."""
+    ids = sample_ids(records, file)
+    samples, problems = [], []
+    for row, (rec, sid) in enumerate(zip(records, ids, strict=True), start=1):
+        task = rec.get(TASK)
+        sample = Sample(
+            sid, "" if task is None else str(task), _resolve_image(rec.get(IMAGE), image_root)
+        )
+        samples.append(sample)
+        reason = _problem(sample, needs_image)
+        if reason:
+            problems.append({"file": file, "row": row, "id": sid, "reason": reason})
+    return samples, problems
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def _check(problems: list[dict[str, Any]], skip_bad: bool, method: str, needs_images: bool) -> None:
+    if not problems or skip_bad:
+        return
+    listed = "; ".join(
+        f"{p['file']} row {p['row']} ('{p['id']}'): {p['reason']}" for p in problems[:5]
+    )
+    more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
+    hint = " (use --image-root for relative image paths)" if needs_images else ""
+    raise GemvizError(
+        f"{len(problems)} sample(s) cannot be embedded with {method}{hint}: {listed}{more}. "
+        "Fix them, or pass --skip-bad to leave them out."
+    )
+
+
+def score_files(
+    *,
+    model: str = "default",
+    method: str = "sentence",
+    train: str | os.PathLike,
+    test: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    prompt_template: str | os.PathLike | None = None,
+    layer: int | None = None,
+    distance: str = "euclidean",
+    device: str | None = None,
+    batch_size: int | None = None,
+    image_root: str | os.PathLike | None = None,
+    skip_bad: bool = False,
+    trust_remote_code: bool = False,
+    progress: Progress | None = None,
+    shard: tuple[int, int] | None = None,
+    merge_timeout: float = 0.0,
+) -> ScoreOutput:
+    """Embed the train and test records and write their input scores and embeddings.
+
+    Args:
+        model: ``"default"`` (packaged all-MiniLM-L6-v2) or a local checkpoint folder.
+        method: A key of :data:`gemviz.embed.EMBEDDERS`.
+        train, test: Record files with ``task`` and ``image_path`` (and optionally ``id``).
+        out_dir: Receives ``train_inputscore.json``, ``test_inputscore.json``,
+            ``train_embeddings.npz`` and ``test_embeddings.npz``.
+        prompt_template: A template file with ``{task}``; None for the packaged one.
+        layer: Layer for ``hidden`` (default: last).
+        distance: ``"euclidean"`` or ``"cosine"``.
+        device: "cpu"/"cuda"/...; None picks CUDA when available.
+        batch_size: Samples per batch (None: the method's default); halved on CUDA OOM.
+        image_root: Folder that relative ``image_path`` values are relative to.
+        skip_bad: Leave out samples with an empty task or a missing/unreadable screenshot
+            (listed in ``ScoreOutput.skipped`` and ``out_dir/skipped.json``) instead of failing.
+        trust_remote_code: Allow code shipped with the checkpoint to run.
+        progress: Called as ``progress(done, total, stage)`` after every batch.
+        shard: ``(rank, world)`` for data-parallel runs; None embeds everything.
+        merge_timeout: Seconds rank 0 waits for other ranks' parts before giving up.
+
+    Returns:
+        A :class:`ScoreOutput`; ``complete`` is False (and nothing is written) when a rank
+        left the merge to rank 0.
+
+    Raises:
+        GemvizError: Unreadable inputs, bad samples (without ``skip_bad``), bad options.
+    """
+    if distance not in DISTANCES:
+        raise GemvizError(f"unknown distance '{distance}'; use one of {', '.join(DISTANCES)}")
+    if batch_size is not None and batch_size < 1:
+        raise GemvizError("--batch-size must be at least 1")
+    if shard is not None and not (shard[1] >= 1 and 0 <= shard[0] < shard[1]):
+        raise GemvizError(f"bad shard {shard[0]}/{shard[1]}; use RANK/WORLD with 0 <= RANK < WORLD")
+    from gemviz.data.safety import check_output_dir
+    from gemviz.embed.base import load_template
+
+    check_output_dir(out_dir, OUTPUT_NAMES, (train, test, prompt_template))
+    template = load_template(prompt_template)
+    embedder = make_embedder(
+        method,
+        model,
+        prompt_template=template,
+        layer=layer,
+        device=device,
+        trust_remote_code=trust_remote_code,
+    )
+    root = Path(image_root).expanduser() if image_root is not None else None
+    records, samples, problems = {}, {}, []
+    for split, path in zip(SPLITS, (train, test), strict=True):
+        records[split] = read_records(path)
+        samples[split], found = _samples(records[split], str(path), embedder.needs_images, root)
+        problems.extend(dict(p, split=split) for p in found)
+    _check(problems, skip_bad, method, embedder.needs_images)
+    bad = {(p["split"], p["row"]) for p in problems}
+    for split in SPLITS:
+        keep = [i for i in range(len(samples[split])) if (split, i + 1) not in bad]
+        if not keep:
+            raise GemvizError(f"no {split} sample is left to embed after skipping bad ones")
+        records[split] = [records[split][i] for i in keep]
+        samples[split] = [samples[split][i] for i in keep]
+
+    counter = ProgressCounter(sum(len(s) for s in samples.values()), progress)
+    size = batch_size or embedder.default_batch_size
+    keys, emb = {}, {}
+    for split in SPLITS:
+        keys[split] = cache_key(embedder, samples[split])
+        folder = cache_dir("scores", keys[split])
+        emb[split] = embed_split(
+            embedder,
+            samples[split],
+            folder,
+            batch_size=size,
+            counter=counter,
+            stage=f"embedding {split}",
+            shard=shard,
+        )
+    if shard is not None and shard[0] == 0:
+        deadline = time.monotonic() + merge_timeout
+        while any(e is None for e in emb.values()) and time.monotonic() < deadline:
+            time.sleep(min(5.0, max(0.1, merge_timeout / 20)))
+            for split in SPLITS:
+                if emb[split] is None:
+                    # No todo left for this rank: this only merges once the others finished.
+                    emb[split] = embed_split(
+                        embedder,
+                        samples[split],
+                        cache_dir("scores", keys[split]),
+                        batch_size=size,
+                        counter=ProgressCounter(0, None),
+                        stage="merge",
+                        shard=shard,
+                    )
+    out = Path(out_dir)
+    result = ScoreOutput(
+        train_scores=out / "train_inputscore.json",
+        test_scores=out / "test_inputscore.json",
+        train_embeddings=out / "train_embeddings.npz",
+        test_embeddings=out / "test_embeddings.npz",
+        cache_keys=keys,
+        embedded=counter.embedded,
+        cached=counter.total - counter.embedded,
+        skipped=problems,
+        complete=all(e is not None for e in emb.values()),
+    )
+    if not result.complete:
+        return result
+    scores = dict(zip(SPLITS, input_scores(emb["train"], emb["test"], distance), strict=True))
+    for split in SPLITS:
+        rows = [
+            dict(rec, **{SCORE: float(v)})
+            for rec, v in zip(records[split], scores[split], strict=True)
+        ]
+        write_records(getattr(result, f"{split}_scores"), rows)
+        save_embeddings(
+            getattr(result, f"{split}_embeddings"), [s.id for s in samples[split]], emb[split]
+        )
+    if problems:
+        write_json_atomic(out / "skipped.json", problems)
+    if progress is not None:
+        progress(counter.total, counter.total, "done")
+    return result

@@ -1,0 +1,227 @@
+"""Cached wrappers around backend calls: the dashboard's only ``st.cache_*`` functions.
+
+Each wrapper is a one-liner around a gemviz function. Study-level wrappers take the
+workspace's ``workspace.json`` path plus its :meth:`~gemviz.workspace.store.Workspace.fingerprint`
+rather than the study itself, so a cache key is a few bytes to hash and changes whenever a
+file the workspace names changes. To add a wrapper, follow the same pattern.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from gemviz.data import records as data
+from gemviz.data.errors import GemvizWarning
+from gemviz.data.study import Study
+from gemviz.figures import venn
+from gemviz.figures.export import figure_png, figure_svg
+from gemviz.splitters.gem import GmmFit, fit_gmm_1d
+from gemviz.workspace.store import Workspace
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def load_study(workspace_json: str, fingerprint: str) -> Study:
+    """The workspace's study (shared, read-only: pages must not modify it).
+
+    What the loaders flag without refusing (a :class:`~gemviz.data.errors.GemvizWarning`, e.g.
+    ``exact_match`` = 1 where ``type_match`` = 0) is kept as ``study.input_warnings`` for
+    :func:`study_or_error` to show.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GemvizWarning)
+        study = Workspace.load(Path(workspace_json).parent).study()
+    study.input_warnings = [str(w.message) for w in caught if issubclass(w.category, GemvizWarning)]
+    return study
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def load_scores(path: str, fingerprint: str) -> pd.DataFrame:
+    """A score file as loaded by :func:`gemviz.data.records.load_scores`."""
+    return data.load_scores(path)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def load_embeddings(path: str) -> np.ndarray:
+    """The embedding matrix of an ``.npz`` file written by scoring (shared, read-only)."""
+    from gemviz.scoring.store import load_embeddings as load
+
+    return load(path)[1]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def gmm_fit(scores: np.ndarray, max_components: int, seed: int) -> GmmFit:
+    """The BIC-selected Gaussian mixture of train scores (sigma is applied later, uncached)."""
+    return fit_gmm_1d(scores, max_components=max_components, random_state=seed)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def id_ood_table(
+    workspace_json: str, fingerprint: str, splitters: tuple, models: tuple, adjust: str = "holm"
+):
+    """:func:`gemviz.analysis.tables.id_ood_table` of the workspace's study."""
+    from gemviz.analysis import tables as analysis
+
+    study = load_study(workspace_json, fingerprint)
+    return analysis.id_ood_table(
+        study, list(splitters) or None, list(models) or None, adjust=adjust
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def interaction_table(
+    workspace_json: str,
+    fingerprint: str,
+    splitters: tuple,
+    models: tuple,
+    adjust: str = "holm",
+    margin: float = 0.05,
+):
+    """:func:`gemviz.analysis.tables.interaction_table` of the workspace's study."""
+    from gemviz.analysis import tables as analysis
+
+    study = load_study(workspace_json, fingerprint)
+    return analysis.interaction_table(
+        study, list(splitters) or None, list(models) or None, adjust=adjust, margin=margin
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def paired_comparison(
+    workspace_json: str,
+    fingerprint: str,
+    a: str,
+    b: str,
+    metric: str,
+    splitter: str | None,
+    adjust: str = "holm",
+) -> pd.DataFrame:
+    """:func:`gemviz.analysis.tables.paired_comparison` of the workspace's study."""
+    from gemviz.analysis import tables as analysis
+
+    study = load_study(workspace_json, fingerprint)
+    return analysis.paired_comparison(study, a, b, metric, splitter=splitter, adjust=adjust)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def venn_regions(workspace_json: str, fingerprint: str, splitters: tuple, label: str):
+    """:func:`gemviz.analysis.overlap.venn_regions` of the workspace's study."""
+    from gemviz.analysis import overlap
+
+    return overlap.venn_regions(load_study(workspace_json, fingerprint), list(splitters), label)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def set_difference(
+    workspace_json: str,
+    fingerprint: str,
+    a: str,
+    b: str,
+    metric: str,
+    adjust: str = "holm",
+    margin: float = 0.05,
+):
+    """:func:`gemviz.analysis.overlap.set_difference` of the workspace's study (permutations, cached)."""
+    from gemviz.analysis import overlap
+
+    study = load_study(workspace_json, fingerprint)
+    return overlap.set_difference(study, a, b, metric=metric, adjust=adjust, margin=margin)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def venn_images(counts: tuple, names: tuple, title: str) -> tuple[bytes, bytes]:
+    """PNG and SVG bytes of a Venn diagram; ``counts`` is a tuple of (members, count)."""
+    import matplotlib.pyplot as plt
+
+    fig = venn.venn_figure(dict(counts), list(names), title)
+    try:
+        return figure_png(fig), figure_svg(fig)
+    finally:
+        plt.close(fig)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def sample_table(workspace_json: str, fingerprint: str) -> pd.DataFrame:
+    """:func:`gemviz.analysis.samples.sample_table` of the workspace's study (shared, read-only)."""
+    from gemviz.analysis import samples
+
+    return samples.sample_table(load_study(workspace_json, fingerprint))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def predictions(path: str, field: str, fingerprint: str) -> dict:
+    """A model's raw predictions by sample id (:func:`gemviz.analysis.samples.load_predictions`)."""
+    from gemviz.analysis import samples
+
+    return samples.load_predictions(path, field)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def embeddings(path: str, fingerprint: str) -> tuple[list[str], np.ndarray]:
+    """Ids and matrix of an embeddings ``.npz`` (shared, read-only)."""
+    from gemviz.scoring.store import load_embeddings as load
+
+    return load(path)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def cached_projection(test: str, train: str | None, fingerprint: str, params):
+    """A projection already on disk for these embeddings and parameters, else None."""
+    from gemviz.analysis.projection import project_files
+
+    return project_files(test, params, train_embeddings=train, compute=False)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def projection(test: str, train: str | None, fingerprint: str, params, _progress=None):
+    """:func:`gemviz.analysis.projection.project_files`, computed once (then disk-cached)."""
+    from gemviz.analysis.projection import project_files
+
+    return project_files(test, params, train_embeddings=train, progress=_progress)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def test_neighbours(train: str, test: str, fingerprint: str, k: int = 5):
+    """:func:`gemviz.analysis.neighbours.cached_neighbours` of a splitter's embeddings (shared)."""
+    from gemviz.analysis.neighbours import cached_neighbours
+
+    return cached_neighbours(train, test, k=k)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def train_records(path: str, fingerprint: str) -> pd.DataFrame:
+    """:func:`gemviz.analysis.explain.train_records` (shared, read-only)."""
+    from gemviz.analysis.explain import train_records as load
+
+    return load(path)
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def thumbnail(path: str, image_root: str | None) -> bytes:
+    """:func:`gemviz.figures.step.thumbnail` of a screenshot."""
+    from gemviz.figures.step import thumbnail as thumb
+
+    return thumb(path, image_root)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def slice_fields(workspace_json: str, fingerprint: str) -> list[str]:
+    """:func:`gemviz.analysis.slices.slice_fields` of the workspace's study."""
+    from gemviz.analysis import slices
+
+    return slices.slice_fields(load_study(workspace_json, fingerprint))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def slices_table(
+    workspace_json: str, fingerprint: str, by: str, splitters: tuple, models: tuple, metric: str
+) -> pd.DataFrame:
+    """:func:`gemviz.analysis.slices.slices_table` of the workspace's study."""
+    from gemviz.analysis import slices
+
+    study = load_study(workspace_json, fingerprint)
+    return slices.slices_table(study, by, list(splitters), list(models), (metric,))

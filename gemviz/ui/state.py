@@ -1,0 +1,233 @@
+"""What the URL and the session remember: the open workspace and step, click-through
+selections, and widget values that survive page switches."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gemviz.data.errors import GemvizError
+from gemviz.workspace.catalog import find_workspace, list_workspaces
+from gemviz.workspace.store import Workspace
+
+DEMO_SLUG = "demo"
+
+# URL keys: the view a reload, a new tab or a shared link opens again.
+WORKSPACE_PARAM = "workspace"
+SAMPLE_PARAM = "sample"
+_SAMPLE_KEY = "_url_sample"  # the open step, kept while the URL loses it on a page switch
+_PROBLEM_KEY = "_url_problem"  # why the URL's workspace could not be opened
+
+
+def _route_through_app() -> None:
+    """Rerun through ``app.py`` when Streamlit ran a page file on its own.
+
+    Because a ``pages/`` folder sits beside ``app.py``, the first session after a server
+    start is served the old way: pages found by file name, each run without ``app.py``.
+    A link to ``/metrics`` then opens ``pages/3_metrics.py`` alone (no router, no workspace
+    picker). Page files are named so that this old lookup finds the same URL path as the
+    router (no "Page not found" dialog); once found, turning the old mode off and rerunning
+    hands the same URL to ``app.py``'s ``st.navigation``, whose page of that path has the same
+    page hash. Streamlit itself turns the old mode off at the first ``st.navigation`` call.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def current_workspace(notify: bool = True) -> Workspace | None:
+    """The workspace in view: the URL's ``?workspace=`` first, then the sidebar's choice.
+
+    Falls back to the built-in demo (building it with a progress bar on first use) and then
+    to the first saved workspace. Whatever is chosen is written back to the URL (with the
+    open step, ``?sample=``), so a reload or a shared link opens the same view; Streamlit
+    drops query parameters on a page switch, and this puts them back on every page.
+
+    Args:
+        notify: Say so on the page when there is no workspace at all, or when the URL names
+            a workspace that cannot be opened.
+
+    Returns:
+        The workspace, or ``None`` when there is none.
+    """
+    _route_through_app()
+    url_slug = st.query_params.get(WORKSPACE_PARAM)
+    slug = url_slug or st.session_state.get("workspace")
+    ws = None
+    if slug:
+        try:
+            ws = find_workspace(slug)
+        except GemvizError as exc:
+            # Kept until a page shows it: the router's call (notify=False) comes first.
+            st.session_state[_PROBLEM_KEY] = (
+                "error",
+                f"Workspace `{slug}` is broken and cannot be opened: {exc}",
+            )
+        else:
+            if ws is None and url_slug:
+                st.session_state[_PROBLEM_KEY] = (
+                    "warning",
+                    f"There is no workspace `{slug}`; showing another one.",
+                )
+    previous = st.session_state.get("workspace")
+    if ws is None and previous and previous != slug:
+        try:  # the workspace this session had open, rather than the demo
+            ws = find_workspace(previous)
+        except GemvizError:
+            ws = None
+    if notify and _PROBLEM_KEY in st.session_state:
+        kind, text = st.session_state.pop(_PROBLEM_KEY)
+        (st.error if kind == "error" else st.warning)(text)
+    if ws is None:
+        ws = _demo_workspace()
+    if ws is None:
+        saved = list_workspaces()
+        ws = saved[0] if saved else None
+    if ws is None:
+        if notify:
+            st.info("No workspace yet: create one on the Workspace page.")
+        return None
+    _remember(ws.slug, from_url=ws.slug == url_slug)
+    return ws
+
+
+def _remember(slug: str, from_url: bool) -> None:
+    if st.session_state.get("workspace") != slug:
+        # A step id belongs to its workspace: a new workspace opens none, unless the URL
+        # named both (a shared link).
+        st.session_state.pop(_SAMPLE_KEY, None)
+        if (
+            not from_url
+            and st.session_state.get("workspace") is not None
+            and SAMPLE_PARAM in st.query_params
+        ):
+            del st.query_params[SAMPLE_PARAM]
+    st.session_state["workspace"] = slug
+    if st.query_params.get(WORKSPACE_PARAM) != slug:
+        st.query_params[WORKSPACE_PARAM] = slug
+    sample = st.query_params.get(SAMPLE_PARAM)
+    if sample:
+        st.session_state[_SAMPLE_KEY] = sample
+    elif st.session_state.get(_SAMPLE_KEY):
+        st.query_params[SAMPLE_PARAM] = st.session_state[_SAMPLE_KEY]
+
+
+def open_workspace(slug: str | None) -> None:
+    """Make ``slug`` the workspace in view (URL and session); None forgets the choice."""
+    st.session_state.pop(_SAMPLE_KEY, None)
+    st.query_params.pop(SAMPLE_PARAM, None)
+    if slug is None:
+        st.session_state.pop("workspace", None)
+        st.query_params.pop(WORKSPACE_PARAM, None)
+    else:
+        st.session_state["workspace"] = slug
+        st.query_params[WORKSPACE_PARAM] = slug
+
+
+def open_sample(sample_id: str | None) -> None:
+    """Open step ``sample_id`` (URL ``?sample=``); None closes it."""
+    if sample_id is None:
+        st.session_state.pop(_SAMPLE_KEY, None)
+        st.query_params.pop(SAMPLE_PARAM, None)
+    else:
+        st.session_state[_SAMPLE_KEY] = str(sample_id)
+        st.query_params[SAMPLE_PARAM] = str(sample_id)
+
+
+def current_sample() -> str | None:
+    """The id of the open step (``?sample=``), or None."""
+    return st.query_params.get(SAMPLE_PARAM) or st.session_state.get(_SAMPLE_KEY)
+
+
+# -- click-through: open Samples on exactly some steps ---------------------------------------
+
+_SELECTION_KEY = "samples_selection"
+
+
+def open_in_samples(ws: Workspace, ids, label: str) -> None:
+    """Show exactly the steps ``ids`` on the Samples page (and go there).
+
+    Args:
+        ws: The workspace the ids belong to.
+        ids: Sample ids (any iterable).
+        label: What the selection is, shown above the table (e.g. "Venn region gem only").
+    """
+    st.session_state[_SELECTION_KEY] = {
+        "workspace": ws.slug,
+        "ids": [str(i) for i in ids],
+        "label": label,
+    }
+    params = {WORKSPACE_PARAM: ws.slug}
+    if current_sample():
+        params[SAMPLE_PARAM] = current_sample()
+    st.switch_page("pages/5_samples.py", query_params=params)
+
+
+def samples_selection(ws: Workspace) -> dict | None:
+    """The selection sent to Samples for this workspace (``ids``, ``label``), or None."""
+    sel = st.session_state.get(_SELECTION_KEY)
+    return sel if sel and sel.get("workspace") == ws.slug else None
+
+
+def clear_samples_selection() -> None:
+    """Forget the selection sent to Samples."""
+    st.session_state.pop(_SELECTION_KEY, None)
+
+
+# -- widget values that survive page switches ------------------------------------------------
+
+
+def restore_widgets(ws: Workspace, prefix: str) -> None:
+    """Put back this workspace's saved values of the widgets whose keys start with ``prefix``.
+
+    Streamlit forgets a widget's value when its page is left; call this before the widgets
+    are drawn and :func:`save_widgets` after, and the values survive page switches. Each
+    workspace keeps its own values.
+    """
+    store = st.session_state.setdefault(f"_saved{prefix}", {})
+    owner_key = f"_saved{prefix}_owner"
+    if st.session_state.get(owner_key) != ws.slug:
+        # Another workspace's values must not leak into this one's widgets.
+        for k in [k for k in st.session_state if str(k).startswith(prefix)]:
+            del st.session_state[k]
+        st.session_state[owner_key] = ws.slug
+    for k, v in store.get(ws.slug, {}).items():
+        if k not in st.session_state:
+            st.session_state[k] = v
+
+
+def save_widgets(ws: Workspace, prefix: str) -> None:
+    """Save the current values of the widgets whose keys start with ``prefix``."""
+    store = st.session_state.setdefault(f"_saved{prefix}", {})
+    store[ws.slug] = {k: st.session_state[k] for k in st.session_state if str(k).startswith(prefix)}
+
+
+def _demo_workspace() -> Workspace | None:
+    try:
+        found = find_workspace(DEMO_SLUG)
+    except GemvizError:
+        return None
+    if found is not None:
+        return found
+    try:
+        from gemviz.demo import ensure_demo
+    except ImportError:
+        return None
+    bar = st.progress(0.0, text="Building the demo workspace (first start only)…")
+
+    def report(*args) -> None:
+        # Accept (done, total, stage) as the scorer reports it, or (fraction, text).
+        if len(args) >= 2 and isinstance(args[1], (int, float)) and args[1]:
+            frac, text = args[0] / args[1], str(args[2]) if len(args) > 2 else ""
+        else:
+            frac, text = float(args[0]) if args else 0.0, str(args[1]) if len(args) > 1 else ""
+        bar.progress(min(max(frac, 0.0), 1.0), text=f"Building the demo workspace… {text}")
+
+    try:
+        folder = ensure_demo(progress=report)
+    except GemvizError as exc:
+        st.error(f"The demo could not be built: {exc}")
+        return None
+    bar.empty()
+    return Workspace.load(folder)

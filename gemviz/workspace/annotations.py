@@ -1,0 +1,184 @@
+"""Notes on test steps: tags and a free note per step, kept in the workspace.
+
+A researcher who looks at a disputed step records what they concluded: a few fixed tags
+(:data:`FIXED_TAGS`), any free tags, and a note. They live in the workspace folder as
+``annotations.json`` (``{"version": 1, "steps": {id: {"tags": [...], "note": "...",
+"updated": unix time}}}``), written atomically, and are read again on every change, so two
+browser tabs editing different steps do not undo each other. The Samples page filters on the
+tags, the filtered-ids CSV carries them, the report lists the annotated steps and the
+``workspace annotations`` command prints them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from gemviz.data.errors import GemvizError
+from gemviz.data.inputs import loads_json, read_text
+from gemviz.data.io import write_json_atomic
+
+FILE = "annotations.json"
+FIXED_TAGS = (
+    "truly OOD",
+    "truly ID",
+    "GT wrong",
+    "ambiguous task",
+    "model right, matcher wrong",
+)
+COLUMNS = ["id", "tags", "note", "updated"]
+TAG_SEPARATOR = "; "
+VERSION = 1
+
+
+@dataclass
+class Annotation:
+    """The tags and note of one step."""
+
+    tags: list[str] = field(default_factory=list)
+    note: str = ""
+    updated: float = 0.0
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to keep."""
+        return not self.tags and not self.note.strip()
+
+
+def clean_tags(tags: list[str] | tuple[str, ...]) -> list[str]:
+    """Tags stripped, without empties and repeats; fixed tags first, in their order.
+
+    Raises:
+        GemvizError: A tag contains ``;`` (the separator in CSV output) or a line break.
+    """
+    out: list[str] = []
+    for tag in tags:
+        tag = str(tag).strip()
+        if not tag or tag in out:
+            continue
+        if ";" in tag or "\n" in tag:
+            raise GemvizError(f"a tag may not contain ';' or a line break: {tag!r}")
+        out.append(tag)
+    fixed = [t for t in FIXED_TAGS if t in out]
+    return fixed + [t for t in out if t not in FIXED_TAGS]
+
+
+def path_in(folder: str | os.PathLike) -> Path:
+    """Where a workspace folder keeps its annotations."""
+    return Path(folder) / FILE
+
+
+def load(folder: str | os.PathLike) -> dict[str, Annotation]:
+    """Every annotation of a workspace folder (empty when there is no file yet).
+
+    Raises:
+        GemvizError: The file exists but is not an annotations file.
+    """
+    path = path_in(folder)
+    if not path.is_file():
+        return {}
+    try:
+        raw = loads_json(read_text(path, "annotations file"), str(path))
+        steps = raw["steps"]
+        return {
+            str(sid): Annotation(
+                tags=[str(t) for t in entry.get("tags", [])],
+                note=str(entry.get("note", "")),
+                updated=float(entry.get("updated", 0.0)),
+            )
+            for sid, entry in steps.items()
+        }
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise GemvizError(f"not a gemviz annotations file ({exc})", file=str(path)) from exc
+
+
+def save(folder: str | os.PathLike, notes: dict[str, Annotation]) -> Path:
+    """Write every annotation (empty ones dropped) atomically."""
+    steps = {
+        sid: {"tags": a.tags, "note": a.note, "updated": a.updated}
+        for sid, a in notes.items()
+        if not a.empty
+    }
+    return write_json_atomic(path_in(folder), {"version": VERSION, "steps": steps})
+
+
+def annotate(
+    folder: str | os.PathLike, sample_id: str, tags: list[str] | tuple[str, ...], note: str = ""
+) -> Annotation:
+    """Set the tags and note of one step and save (empty tags and note remove it).
+
+    The file is read again first, so notes saved meanwhile on other steps are kept.
+
+    Returns:
+        The step's annotation as saved.
+
+    Raises:
+        GemvizError: A bad tag, or an unreadable annotations file.
+    """
+    notes = load(folder)
+    entry = Annotation(tags=clean_tags(tags), note=note.strip(), updated=time.time())
+    if entry.empty:
+        notes.pop(sample_id, None)
+    else:
+        notes[sample_id] = entry
+    save(folder, notes)
+    return entry
+
+
+def all_tags(notes: dict[str, Annotation]) -> list[str]:
+    """The fixed tags, then every free tag in use (sorted)."""
+    free = sorted({t for a in notes.values() for t in a.tags} - set(FIXED_TAGS))
+    return [*FIXED_TAGS, *free]
+
+
+def to_frame(notes: dict[str, Annotation], order: list[str] | None = None) -> pd.DataFrame:
+    """Annotations as rows ``id, tags, note, updated`` (tags joined by ``"; "``).
+
+    Args:
+        notes: Sample id -> annotation.
+        order: Sample ids in the order to list them (ids not in it come last, sorted);
+            default: by id.
+    """
+    rank = {sid: i for i, sid in enumerate(order or [])}
+    ids = sorted(notes, key=lambda s: (rank.get(s, len(rank)), s))
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "tags": [TAG_SEPARATOR.join(notes[s].tags) for s in ids],
+            "note": [notes[s].note for s in ids],
+            "updated": [
+                time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(notes[s].updated)) for s in ids
+            ],
+        },
+        columns=COLUMNS,
+    )
+
+
+def with_annotations(table: pd.DataFrame, notes: dict[str, Annotation]) -> pd.DataFrame:
+    """A sample table with ``tags`` and ``note`` columns added (empty text where none)."""
+    out = table.copy()
+    ids = out["id"].astype(str)
+    out["tags"] = [TAG_SEPARATOR.join(notes[s].tags) if s in notes else "" for s in ids]
+    out["note"] = [notes[s].note if s in notes else "" for s in ids]
+    return out
+
+
+ANY_TAG = "(any tag)"
+
+
+def tag_mask(table: pd.DataFrame, wanted: list[str] | tuple[str, ...]) -> pd.Series:
+    """Rows of a :func:`with_annotations` table carrying any of ``wanted`` tags.
+
+    :data:`ANY_TAG` matches every annotated step (a tag or a note).
+    """
+    if not wanted:
+        return pd.Series(True, index=table.index)
+    tags = table["tags"].map(lambda s: set(s.split(TAG_SEPARATOR)) if s else set())
+    mask = tags.map(lambda have: bool(have & set(wanted)))
+    if ANY_TAG in wanted:
+        mask |= (table["tags"] != "") | (table["note"] != "")
+    return mask

@@ -1,0 +1,311 @@
+"""Workspaces from the files a researcher has, every file checked when it is added.
+
+A researcher arrives with a test set, perhaps the GEM release's score files, and the result
+files of their own evaluation scripts. This module turns those into a workspace (the
+``workspace`` command and the Workspace page call exactly these functions):
+
+* a splitter from a labeled file, or from a train/test pair of score files partitioned with
+  GEM at once (its settings can be changed later on Score & Partition), with optional
+  embeddings;
+* models from result files, their field names mapped when added (:mod:`gemviz.workspace.models`);
+* a whole workspace from files on disk (:func:`create_from_files`).
+
+Every file is checked against the workspace's test set *before* anything is written
+(:mod:`gemviz.workspace.files`): a file of other samples is refused with the counts missing on
+each side and a few examples, and a workspace that cannot be completed is not left half made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records
+from gemviz.data.records import ID, SCORE, align, load_labeled, load_scores, sample_ids
+from gemviz.workspace.entries import SplitterEntry
+from gemviz.workspace.files import adopt, check_ids, reference
+from gemviz.workspace.models import commit_model, plan_model
+from gemviz.workspace.store import Workspace, create_workspace
+
+#: GEM settings used when a splitter is made from a score pair (changeable on the page).
+GEM_DEFAULTS = {"sigma": 2.0, "max_components": 19, "random_state": 42}
+
+
+# -- splitters --------------------------------------------------------------------------------
+
+
+@dataclass
+class SplitterPlan:
+    """A checked splitter, ready to be written (:func:`commit_splitter`)."""
+
+    name: str
+    labeled: str | None = None
+    train_scores: str | None = None
+    test_scores: str | None = None
+    train_embeddings: str | None = None
+    test_embeddings: str | None = None
+    is_id: np.ndarray | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def gem_labels(
+    train_scores: np.ndarray, test_scores: np.ndarray, **params: Any
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """GEM's ID flags of the test scores from a fit on the train scores (as on the page).
+
+    Returns:
+        ``(is_id, params)`` with the settings used.
+    """
+    from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
+
+    p = {**GEM_DEFAULTS, **params}
+    fit = fit_gmm_1d(
+        np.asarray(train_scores, dtype=float),
+        max_components=int(p["max_components"]),
+        random_state=int(p["random_state"]),
+    )
+    intervals = merge_intervals(fit.means, fit.stds, float(p["sigma"]))
+    return in_intervals(np.asarray(test_scores, dtype=float), intervals), p
+
+
+def plan_splitter(
+    name: str,
+    ref: tuple[list[str], str] | None,
+    *,
+    labeled: str | None = None,
+    train_scores: str | None = None,
+    test_scores: str | None = None,
+    train_embeddings: str | None = None,
+    test_embeddings: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> SplitterPlan:
+    """Check a splitter's files against the test set; partition a score pair with GEM.
+
+    Args:
+        name: The splitter's name.
+        ref: :func:`reference` of the workspace (None: nothing to check against).
+        labeled: A labeled test file (``label`` = ID/OOD), or None for a score pair.
+        train_scores, test_scores: The GEM-format score files (``input_score`` per record).
+        train_embeddings, test_embeddings: Optional ``.npz`` files (``ids``, ``embeddings``).
+        params: GEM settings overriding :data:`GEM_DEFAULTS`.
+
+    Returns:
+        The plan; nothing is written.
+
+    Raises:
+        GemvizError: No usable files, a file is unreadable, or its samples differ from the
+            test set's.
+    """
+    if not name or not name.strip():
+        raise GemvizError("a splitter needs a name")
+    plan = SplitterPlan(name.strip(), labeled, train_scores, test_scores)
+    if labeled:
+        check_ids(load_labeled(labeled)[ID].tolist(), ref, labeled)
+    elif train_scores and test_scores:
+        train = load_scores(train_scores)
+        test = load_scores(test_scores)
+        check_ids(test[ID].tolist(), ref, test_scores)
+        plan.is_id, plan.params = gem_labels(
+            train[SCORE].to_numpy(), test[SCORE].to_numpy(), **dict(params or {})
+        )
+    else:
+        raise GemvizError(
+            f"splitter '{name}': give a labeled test file, or a train and a test score file"
+        )
+    if bool(train_embeddings) != bool(test_embeddings):
+        raise GemvizError(f"splitter '{name}': give both embedding files (train and test) or none")
+    if test_embeddings:
+        from gemviz.scoring.store import load_embeddings
+
+        test_ids, test_emb = load_embeddings(test_embeddings)
+        check_ids(test_ids, ref, test_embeddings)
+        train_ids, train_emb = load_embeddings(train_embeddings)
+        if train_emb.shape[1] != test_emb.shape[1]:
+            raise GemvizError(
+                f"train embeddings have {train_emb.shape[1]} dimensions, test embeddings "
+                f"{test_emb.shape[1]}; use files from the same scoring run",
+                file=train_embeddings,
+            )
+        if train_scores:
+            align(sample_ids(read_records(train_scores), train_scores), train_ids,
+                  train_scores, train_embeddings)  # fmt: skip
+        plan.train_embeddings, plan.test_embeddings = train_embeddings, test_embeddings
+    return plan
+
+
+def commit_splitter(ws: Workspace, plan: SplitterPlan, replace: bool = False) -> SplitterEntry:
+    """Write a checked splitter into the workspace (staged uploads move in first)."""
+    paths = {
+        k: adopt(ws, getattr(plan, k))
+        for k in ("labeled", "train_scores", "test_scores", "train_embeddings", "test_embeddings")
+    }
+    if plan.is_id is not None:
+        return ws.save_partition(
+            plan.name,
+            paths["test_scores"],
+            plan.is_id,
+            replace=replace,
+            train_scores=paths["train_scores"],
+            train_embeddings=paths["train_embeddings"],
+            test_embeddings=paths["test_embeddings"],
+            partition="gem",
+            params=plan.params,
+        )
+    entry = SplitterEntry(name=plan.name, partition=None, **paths)
+    ws.add_splitter(entry, replace=replace)
+    return entry
+
+
+def add_splitter(ws: Workspace, name: str, replace: bool = False, **files: Any) -> SplitterEntry:
+    """Check and add a splitter (see :func:`plan_splitter` for the arguments)."""
+    if not replace and name.strip() in [s.name for s in ws.splitters]:
+        raise GemvizError(f"this workspace already has a splitter called '{name.strip()}'")
+    return commit_splitter(ws, plan_splitter(name, reference(ws), **files), replace=replace)
+
+
+def score_files_in(ws: Workspace) -> dict[str, tuple[str, str]]:
+    """Workspace files that already hold ``input_score``, as (train, test) pairs to partition.
+
+    The test file is offered with the train file when both hold scores, else with itself (a
+    quick look: the mixture is then fitted on the test scores).
+    """
+
+    def has_scores(path: str | None) -> bool:
+        if not path or not Path(path).is_file():
+            return False
+        try:
+            return any(SCORE in r for r in read_records(path)[:50])
+        except GemvizError:
+            return False
+
+    if not has_scores(ws.test):
+        return {}
+    if has_scores(ws.train):
+        return {"workspace train + test scores": (ws.train, ws.test)}
+    return {"workspace test scores (fitted on the test set itself)": (ws.test, ws.test)}
+
+
+def entry_tables(ws: Workspace):
+    """The workspace's splitters and models as two short tables (file names, not paths)."""
+    import pandas as pd
+
+    splitters = pd.DataFrame(
+        [
+            {
+                "splitter": s.name,
+                "from": s.partition or "labeled file",
+                "labeled file": Path(s.labeled).name,
+                "scores": Path(s.test_scores).name if s.test_scores else "",
+                "embeddings": "yes" if s.test_embeddings else "",
+            }
+            for s in ws.splitters
+        ],
+        columns=["splitter", "from", "labeled file", "scores", "embeddings"],
+    )
+    models = pd.DataFrame(
+        [
+            {
+                "model": m.name,
+                "results": Path(m.source or m.results).name,
+                "predictions": m.pred_field if m.predictions else "",
+                "matches": f"rules: {m.rules}"
+                if m.rules
+                else " / ".join(f for f in (m.type_field, m.exact_field) if f) or "as named",
+            }
+            for m in ws.models
+        ],
+        columns=["model", "results", "predictions", "matches"],
+    )
+    return splitters, models
+
+
+# -- whole workspaces -------------------------------------------------------------------------
+
+
+def create_from_files(
+    name: str,
+    test: str,
+    *,
+    train: str | None = None,
+    image_root: str | None = None,
+    cluster_by: str = "auto",
+    splits: Mapping[str, str] | None = None,
+    scores: Mapping[str, tuple[str, str]] | None = None,
+    embeddings: Mapping[str, tuple[str, str]] | None = None,
+    models: Mapping[str, str] | None = None,
+    model_mappings: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Workspace:
+    """Make a workspace from files on disk; every file is checked before anything is written.
+
+    Args:
+        name: Display name (its slug, made unique, names the folder).
+        test: The test-set record file (the reference every other file must match).
+        train: The train-set record file, for scoring later.
+        image_root: Folder for relative ``image_path`` values.
+        cluster_by: How steps group into clusters (:func:`gemviz.data.clusters.resolve`).
+        splits: Splitter name -> labeled test file.
+        scores: Splitter name -> (train score file, test score file), partitioned with GEM.
+        embeddings: Splitter name -> (train ``.npz``, test ``.npz``), for a splitter above.
+        models: Model name -> result file.
+        model_mappings: Model name -> :func:`plan_model` mapping arguments.
+
+    Returns:
+        The saved workspace.
+
+    Raises:
+        GemvizError: Any file is unreadable or does not match the test set; no workspace
+            folder is left behind.
+    """
+    splits, scores = dict(splits or {}), dict(scores or {})
+    embeddings, models = dict(embeddings or {}), dict(models or {})
+    mappings = dict(model_mappings or {})
+    if not test:
+        raise GemvizError("a workspace needs its test-set file")
+    names = list(splits) + list(scores)
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise GemvizError(f"splitter name given twice: {', '.join(dupes)}")
+    unknown = sorted(set(embeddings) - set(names))
+    if unknown:
+        raise GemvizError(f"embeddings for no splitter of that name: {', '.join(unknown)}")
+    test_records = read_records(test)
+    ref = (sample_ids(test_records, test), test)
+    import pandas as pd
+
+    from gemviz.data.clusters import resolve
+
+    resolve(pd.DataFrame.from_records(test_records), cluster_by)  # a bad field fails now
+    if train:
+        read_records(train)
+    plans = []
+    for split_name, labeled in splits.items():
+        emb = embeddings.get(split_name, (None, None))
+        plans.append(plan_splitter(split_name, ref, labeled=labeled, train_embeddings=emb[0],
+                                   test_embeddings=emb[1]))  # fmt: skip
+    for split_name, (tr, te) in scores.items():
+        emb = embeddings.get(split_name, (None, None))
+        plans.append(plan_splitter(split_name, ref, train_scores=tr, test_scores=te or test,
+                                   train_embeddings=emb[0], test_embeddings=emb[1]))  # fmt: skip
+    model_plans = [
+        plan_model(m, path, ref, test, **mappings.get(m, {})) for m, path in models.items()
+    ]
+    ws = create_workspace(name, test=test, train=train, image_root=image_root)
+    try:
+        ws.test, ws.train = adopt(ws, ws.test), adopt(ws, ws.train)
+        ws.cluster_by = cluster_by or "auto"
+        ws.save()
+        for plan in plans:
+            commit_splitter(ws, plan)
+        for plan in model_plans:
+            commit_model(ws, plan)
+        if ws.splitters:
+            ws.study()  # cluster_by and everything else load together
+    except BaseException:
+        ws.delete()
+        raise
+    return ws

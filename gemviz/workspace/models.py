@@ -1,0 +1,160 @@
+"""Models added to a workspace: a result file, its field names mapped when it is added.
+
+A researcher's result files name things their own way: match fields as ``type match``, raw
+predictions in ``osatlas_action``, or predictions with no match fields at all. A model entry
+stores the mapping (``workspace.json``); a mapped file is normalized into the workspace
+(:func:`derive_results`), matched on the fly against the test set's ground truth with a rule
+set of :mod:`gemviz.actions` when asked, and derived again when its source changes
+(:func:`refresh_models`). The file is checked against the test set before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records, write_records
+from gemviz.data.records import ID
+from gemviz.workspace.derive import derive_results, fields_of, has_match_fields, require_field
+from gemviz.workspace.entries import ModelEntry, slugify
+from gemviz.workspace.files import adopt, check_ids, reference
+from gemviz.workspace.store import Workspace
+
+PREDICTION = "prediction"
+
+
+@dataclass
+class ModelPlan:
+    """A checked model, ready to be written (:func:`commit_model`)."""
+
+    entry: ModelEntry
+    derived: list[dict[str, Any]] | None = None
+
+
+def plan_model(
+    name: str,
+    results: str,
+    ref: tuple[list[str], str] | None,
+    test: str | None,
+    *,
+    pred_field: str | None = None,
+    type_field: str | None = None,
+    exact_field: str | None = None,
+    rules: str | None = None,
+    gt_field: str = "action",
+    fmt: str = "auto",
+) -> ModelPlan:
+    """Check a model's result file against the test set, with its field mapping.
+
+    Args:
+        name: The model's name.
+        results: The user's result file (JSON/JSONL/CSV/parquet).
+        ref: :func:`reference` of the workspace.
+        test: The workspace's test file (ground truth for ``rules``).
+        pred_field: Field of the raw predictions (shown on Samples, matched with ``rules``);
+            None: ``prediction`` when the file has it. A named field must exist.
+        type_field, exact_field: The match fields' names when they are not ``type_match``/
+            ``exact_match`` (or ``type match``/``exact match``).
+        rules: A rule set of :data:`gemviz.actions.RULES` to compute the matches from the
+            predictions; None: the file must hold the match fields. When the file has
+            predictions but no match fields, a rule set is required.
+        gt_field: Field of the ground-truth action in the test file (with ``rules``).
+        fmt: Format of the predictions (``auto`` or a parser name).
+
+    Returns:
+        The plan; nothing is written.
+
+    Raises:
+        GemvizError: A field is missing, the matches cannot be read, or the file's samples
+            differ from the test set's.
+    """
+    from gemviz.data.records import load_results
+
+    if not name or not name.strip():
+        raise GemvizError("a model needs a name")
+    if not results:
+        raise GemvizError(f"model '{name}': give its result file")
+    records = read_records(results)
+    if pred_field:
+        require_field(records, pred_field, results, "prediction")
+    elif any(PREDICTION in r for r in records[:50]):
+        pred_field = PREDICTION
+    if rules:
+        from gemviz.actions import RULES
+
+        if rules not in RULES:
+            raise GemvizError(f"unknown rule set '{rules}'; use one of {', '.join(RULES)}")
+        if not pred_field:
+            raise GemvizError(
+                "matching with a rule set needs the predictions' field (e.g. 'prediction')",
+                file=results,
+            )
+    elif not has_match_fields(records, type_field, exact_field):
+        hint = (
+            f"; it has predictions ('{pred_field}'): choose a rule set to match them"
+            if pred_field
+            else ""
+        )
+        raise GemvizError(
+            "no type/exact match fields (type_match/exact_match, 'type match'/'exact match'); "
+            f"map them to this file's fields{hint}. Its fields: "
+            + ", ".join(fields_of(records)[:15]),
+            file=results,
+        )
+    entry = ModelEntry(
+        name=name.strip(),
+        results=results,
+        predictions=results if pred_field else None,
+        pred_field=pred_field or PREDICTION,
+        format=fmt,
+        type_field=type_field or None,
+        exact_field=exact_field or None,
+        rules=rules or None,
+        gt_field=gt_field,
+    )
+    derived = derive_results(entry, test)
+    if derived is None:
+        frame = load_results(results)
+        check_ids(frame[ID].tolist(), ref, results)
+    else:
+        entry.source = results
+        check_ids([r[ID] for r in derived], ref, results)
+    return ModelPlan(entry, derived)
+
+
+def _derived_path(ws: Workspace, name: str) -> Path:
+    return ws.folder / "models" / f"{slugify(name)}_results.json"
+
+
+def commit_model(ws: Workspace, plan: ModelPlan, replace: bool = False) -> ModelEntry:
+    """Write a checked model into the workspace (its normalized copy first, if any)."""
+    entry = plan.entry
+    user_file = adopt(ws, entry.source or entry.results)
+    if entry.predictions:
+        entry.predictions = user_file
+    if plan.derived is not None:
+        entry.source = user_file
+        entry.results = str(write_records(_derived_path(ws, entry.name), plan.derived))
+    else:
+        entry.results = user_file
+    try:
+        ws.add_model(entry, replace=replace)
+    except GemvizError as exc:
+        if plan.derived is not None:
+            Path(entry.results).unlink(missing_ok=True)
+            # The message should name the user's file, not gemviz's copy of it.
+            raise GemvizError(str(exc).replace(entry.results, str(user_file))) from exc
+        raise
+    return entry
+
+
+def add_model(
+    ws: Workspace, name: str, results: str, replace: bool = False, **mapping: Any
+) -> ModelEntry:
+    """Check and add a model (see :func:`plan_model` for the mapping arguments)."""
+    if not replace and name.strip() in [m.name for m in ws.models]:
+        raise GemvizError(f"this workspace already has a model called '{name.strip()}'")
+    plan = plan_model(name, results, reference(ws), ws.test, **mapping)
+    return commit_model(ws, plan, replace=replace)

@@ -1,0 +1,394 @@
+"""Workspaces: one test set, its splitters and its evaluated models, kept under the cache.
+
+A workspace is a folder ``<cache>/workspaces/<slug>/`` holding ``workspace.json``. The JSON
+names the user's files by absolute path; gemviz never copies, moves or rewrites them. Files
+uploaded through the browser and labeled files saved from the Score & Partition page are
+written inside the workspace folder, so deleting a workspace removes exactly what gemviz made
+for it.
+
+A *splitter* entry points at a labeled test file (``label`` of ``"ID"``/``"OOD"`` per sample)
+and, when known, the score and embedding files it came from. A *model* entry points at a
+result file with per-sample ``type_match``/``exact_match``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records, write_json_atomic
+from gemviz.workspace.entries import (
+    LAST_JOB,
+    UPLOADS,
+    WORKSPACE_FILE,
+    ModelEntry,
+    ScoreSource,
+    SplitterEntry,
+    _abs,
+    slugify,
+    store_upload,
+    workspaces_root,
+)
+
+
+@dataclass
+class Workspace:
+    """A persisted study setup. Create with :func:`create_workspace`, reopen with :meth:`load`."""
+
+    folder: Path
+    name: str
+    demo: bool = False
+    created: float = 0.0
+    test: str | None = None
+    train: str | None = None
+    image_root: str | None = None
+    # How test steps group into clusters for the statistics (gemviz.data.clusters.resolve).
+    cluster_by: str = "auto"
+    splitters: list[SplitterEntry] = field(default_factory=list)
+    models: list[ModelEntry] = field(default_factory=list)
+
+    # -- persistence -------------------------------------------------------------------------
+
+    @property
+    def slug(self) -> str:
+        """The workspace's folder name, its stable key."""
+        return self.folder.name
+
+    @property
+    def json_path(self) -> Path:
+        """Path of ``workspace.json``."""
+        return self.folder / WORKSPACE_FILE
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> Workspace:
+        """Read ``folder/workspace.json``.
+
+        Raises:
+            GemvizError: The file is missing or not a workspace definition.
+        """
+        folder = Path(folder)
+        path = folder / WORKSPACE_FILE
+        if not path.exists():
+            raise GemvizError("no workspace here (workspace.json is missing)", file=str(folder))
+        from gemviz.data.inputs import loads_json, read_text
+
+        try:
+            raw = loads_json(read_text(path, "workspace definition"), str(path))
+            if not isinstance(raw, dict):
+                raise ValueError(f"expected a JSON object, found {type(raw).__name__}")
+            return cls(
+                folder=folder,
+                name=str(raw.get("name") or folder.name),
+                demo=bool(raw.get("demo", False)),
+                created=float(raw.get("created") or 0.0),
+                test=raw.get("test"),
+                train=raw.get("train"),
+                image_root=raw.get("image_root"),
+                cluster_by=str(raw.get("cluster_by") or "auto"),
+                splitters=[SplitterEntry(**s) for s in raw.get("splitters", [])],
+                models=[ModelEntry(**m) for m in raw.get("models", [])],
+            )
+        except (ValueError, TypeError, AttributeError, RecursionError, OSError) as exc:
+            raise GemvizError(f"not a valid workspace definition ({exc})", file=str(path)) from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form stored in ``workspace.json``."""
+        return {
+            "name": self.name,
+            "demo": self.demo,
+            "created": self.created,
+            "test": self.test,
+            "train": self.train,
+            "image_root": self.image_root,
+            "cluster_by": self.cluster_by,
+            "splitters": [dataclasses.asdict(s) for s in self.splitters],
+            "models": [dataclasses.asdict(m) for m in self.models],
+        }
+
+    def save(self) -> Path:
+        """Write ``workspace.json`` atomically and return its path."""
+        return write_json_atomic(self.json_path, self.to_dict())
+
+    def fingerprint(self) -> str:
+        """A key that changes whenever the definition or any file it names changes.
+
+        Pages pass it to cached loaders so that an edited file is read again.
+        """
+        parts = []
+        for p in [str(self.json_path), *self.files()]:
+            try:
+                st = os.stat(p)
+                parts.append(f"{p}:{st.st_mtime_ns}:{st.st_size}")
+            except OSError:
+                parts.append(f"{p}:missing")
+        return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
+
+    def missing_files(self) -> list[str]:
+        """The files the workspace names that are not there (any makes it *broken*)."""
+        return [p for p in self.files() if not Path(p).is_file()]
+
+    def files(self) -> list[str]:
+        """Every file the workspace names."""
+        out = [p for p in (self.test, self.train) if p]
+        for s in self.splitters:
+            out += s.files()
+        for m in self.models:
+            out += m.files()
+        return out
+
+    # -- editing -----------------------------------------------------------------------------
+
+    def rename(self, name: str) -> None:
+        """Change the display name (the folder keeps its slug) and save."""
+        if not name.strip():
+            raise GemvizError("a workspace needs a non-empty name")
+        self.name = name.strip()
+        self.save()
+
+    def delete(self) -> None:
+        """Remove the workspace folder (the user's own files elsewhere are untouched)."""
+        root = workspaces_root().resolve()
+        if root not in self.folder.resolve().parents:
+            raise GemvizError("refusing to delete a folder outside the workspaces root")
+        shutil.rmtree(self.folder)
+
+    def add_splitter(self, entry: SplitterEntry, replace: bool = False) -> None:
+        """Register a splitter after checking its labeled file loads; save.
+
+        Raises:
+            GemvizError: The name is taken (and ``replace`` is false) or the file is bad.
+        """
+        from gemviz.data.records import load_labeled
+
+        _check_name(entry.name, [s.name for s in self.splitters], "splitter", replace)
+        if not entry.labeled:
+            raise GemvizError(
+                "a splitter needs a labeled test file (label = ID/OOD), or a train and a test "
+                "score file to partition"
+            )
+        entry.labeled = _abs(entry.labeled)
+        for attr in ("train_scores", "test_scores", "train_embeddings", "test_embeddings"):
+            setattr(entry, attr, _abs(getattr(entry, attr)))
+        load_labeled(entry.labeled)
+        for path in entry.files()[1:]:
+            if not Path(path).is_file():
+                raise GemvizError("file not found; check the path", file=path)
+        self.splitters = [s for s in self.splitters if s.name != entry.name] + [entry]
+        self.save()
+
+    def add_model(self, entry: ModelEntry, replace: bool = False) -> None:
+        """Register a model after checking its result file loads; save.
+
+        Raises:
+            GemvizError: The name is taken (and ``replace`` is false) or the file is bad.
+        """
+        from gemviz.data.records import load_results
+
+        _check_name(entry.name, [m.name for m in self.models], "model", replace)
+        entry.results = _abs(entry.results)
+        entry.predictions = _abs(entry.predictions)
+        load_results(entry.results)
+        self.models = [m for m in self.models if m.name != entry.name] + [entry]
+        self.save()
+
+    def remove(self, kind: str, name: str) -> None:
+        """Unregister the splitter or model ``name`` (``kind`` is "splitter" or "model")."""
+        if kind == "splitter":
+            self.splitters = [s for s in self.splitters if s.name != name]
+        else:
+            self.models = [m for m in self.models if m.name != name]
+        self.save()
+
+    def save_upload(self, filename: str, data: bytes | BinaryIO) -> Path:
+        """Store an uploaded file under the workspace folder and return its path.
+
+        Each content gets its own folder (``uploads/<hash>/<name>``): two uploads of one name
+        never overwrite each other, and the same file uploaded twice is stored once.
+
+        Args:
+            filename: The name the browser sent; reduced to a safe name of at most
+                :data:`MAX_UPLOAD_NAME` characters (suffix kept).
+            data: The bytes, or a file-like object (Streamlit's ``UploadedFile``), which is
+                copied to disk in chunks rather than as one more copy in memory.
+
+        Returns:
+            The stored file's path.
+        """
+        return store_upload(self.folder / UPLOADS, filename, data)
+
+    def save_partition(
+        self,
+        name: str,
+        test_scores: str | os.PathLike,
+        is_id: Any,
+        *,
+        replace: bool = False,
+        **meta: Any,
+    ) -> SplitterEntry:
+        """Write a labeled copy of a test score file inside the workspace and register it.
+
+        The user's score file is read, never modified; the labeled file goes to
+        ``<workspace>/splitters/<slug>_labeled.json``.
+
+        Args:
+            name: The new splitter's name.
+            test_scores: The test score file the labels belong to (same order).
+            is_id: One boolean per test record (True = ID).
+            replace: Overwrite a splitter of the same name.
+            **meta: Other :class:`SplitterEntry` fields (``train_scores``, ``partition``,
+                ``params``, ``model``, ``embed_method``, embedding paths).
+
+        Returns:
+            The registered entry.
+
+        Raises:
+            GemvizError: The name is taken, or ``is_id`` does not match the file's length.
+        """
+        _check_name(name, [s.name for s in self.splitters], "splitter", replace)
+        records = read_records(test_scores)
+        flags = list(is_id)
+        if len(flags) != len(records):
+            raise GemvizError(
+                f"{len(flags)} labels for {len(records)} records; partition this file again",
+                file=str(test_scores),
+            )
+        from gemviz.data.io import write_records
+        from gemviz.data.records import LABEL
+
+        labeled = [{**r, LABEL: "ID" if f else "OOD"} for r, f in zip(records, flags, strict=True)]
+        path = write_records(self.folder / "splitters" / f"{slugify(name)}_labeled.json", labeled)
+        entry = SplitterEntry(name=name, labeled=str(path), test_scores=_abs(test_scores), **meta)
+        self.add_splitter(entry, replace=True)
+        return entry
+
+    def score_sources(self, job_out: str | os.PathLike | None = None) -> dict[str, ScoreSource]:
+        """Train/test score files that can be (re-)partitioned, by display name.
+
+        Args:
+            job_out: Output folder of a finished scoring job, listed as :data:`LAST_JOB`.
+
+        Returns:
+            Every splitter that has both score files, then the job's output if it exists.
+        """
+        out = {
+            f"splitter: {s.name}": ScoreSource(
+                s.train_scores, s.test_scores, s.train_embeddings, s.test_embeddings
+            )
+            for s in self.splitters
+            if s.train_scores and s.test_scores
+        }
+        if job_out is not None and (Path(job_out) / "test_inputscore.json").exists():
+            d = Path(job_out)
+            out[LAST_JOB] = ScoreSource(
+                *(
+                    str(d / f"{part}_{kind}")
+                    for kind in ("inputscore.json", "embeddings.npz")
+                    for part in ("train", "test")
+                )
+            )
+        return out
+
+    def splitter(self, name: str) -> SplitterEntry:
+        """The splitter entry called ``name``."""
+        for s in self.splitters:
+            if s.name == name:
+                return s
+        raise GemvizError(f"workspace '{self.name}' has no splitter '{name}'")
+
+    # -- analysis ----------------------------------------------------------------------------
+
+    def study(self):
+        """Load every registered file into a :class:`gemviz.data.study.Study`.
+
+        Raises:
+            GemvizError: No splitter is registered, or a file is bad or does not cover the
+                same samples as the others.
+        """
+        from gemviz.data.study import Study
+        from gemviz.workspace.derive import refresh_models
+
+        refresh_models(self.models, self.test)
+        if not self.splitters:
+            raise GemvizError(
+                f"workspace '{self.name}' has no splitter yet; add a labeled file or score one "
+                "on the Score & Partition page"
+            )
+        return Study.from_files(
+            {s.name: s.labeled for s in self.splitters},
+            {m.name: m.results for m in self.models},
+            samples=self.test if self.test and _is_records(self.test) else None,
+            cluster_by=self.cluster_by,
+        )
+
+
+def _is_records(path: str) -> bool:
+    return Path(path).exists() and Path(path).is_file()
+
+
+def _check_name(name: str, taken: list[str], kind: str, replace: bool) -> None:
+    if not name or not name.strip():
+        raise GemvizError(f"a {kind} needs a name")
+    if name in taken and not replace:
+        raise GemvizError(f"this workspace already has a {kind} called '{name}'; pick another name")
+
+
+def create_workspace(
+    name: str,
+    *,
+    test: str | os.PathLike | None = None,
+    train: str | os.PathLike | None = None,
+    image_root: str | os.PathLike | None = None,
+    demo: bool = False,
+    folder: str | os.PathLike | None = None,
+) -> Workspace:
+    """Make and save a new workspace.
+
+    Args:
+        name: Display name; its slug (made unique) names the folder.
+        test: The test-set record file (optional; the first splitter's file is the
+            reference otherwise).
+        train: The train-set record file, for scoring.
+        image_root: Folder that relative ``image_path`` values are resolved against.
+        demo: Mark the workspace as the built-in demo.
+        folder: Use this folder instead of one derived from ``name``.
+
+    Returns:
+        The saved workspace.
+
+    Raises:
+        GemvizError: The name is empty or a named file cannot be read.
+    """
+    if not name or not name.strip():
+        raise GemvizError("a workspace needs a non-empty name")
+    for path in (test, train):
+        if path not in (None, ""):
+            read_records(path)  # fail now with a clear message rather than on every page
+    if folder is None:
+        root = workspaces_root()
+        base = slugify(name)
+        target = root / base
+        n = 2
+        while target.exists():
+            target = root / f"{base}-{n}"
+            n += 1
+        folder = target
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ws = Workspace(
+        folder=folder,
+        name=name.strip(),
+        demo=demo,
+        created=time.time(),
+        test=_abs(test),
+        train=_abs(train),
+        image_root=_abs(image_root),
+    )
+    ws.save()
+    return ws
