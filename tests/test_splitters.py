@@ -82,6 +82,66 @@ def test_gem_matches_published_algorithm_on_real_files(gem_public, aitz_split):
     assert not expected[1 + OOD_FILES.index("metagui_inputscore.json")].any()
 
 
+ALL_FILES = ["AITZ_test_inputscore.json", *OOD_FILES]
+
+
+@pytest.mark.parametrize("name", ALL_FILES)
+def test_counts_engine_is_scikit_learn_on_every_published_file(gem_public, name):
+    # The default fits on distinct values with counts; it must be GaussianMixture on every score.
+    scores = _scores(gem_public / name)
+    exact = fit_gmm_1d(scores, engine="sklearn")
+    counts = fit_gmm_1d(scores)
+    assert counts.n_components == exact.n_components
+    np.testing.assert_allclose(counts.bic, exact.bic, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(counts.means, exact.means, rtol=1e-10)
+    np.testing.assert_allclose(counts.stds, exact.stds, rtol=1e-9)
+    np.testing.assert_allclose(counts.weights, exact.weights, rtol=1e-9)
+    assert counts.converged == exact.converged
+    inside = [in_intervals(scores, merge_intervals(f.means, f.stds)) for f in (exact, counts)]
+    np.testing.assert_array_equal(inside[0], inside[1])
+
+
+def test_counts_engine_matches_every_count_and_iteration(aitz_split):
+    from gemviz.splitters import gmm1d
+
+    train, _ = aitz_split
+    data = gmm1d.Distinct.of(train)
+    for k in range(1, 12):
+        gmm = GaussianMixture(n_components=k, random_state=SEED).fit(train.reshape(-1, 1))
+        fit = gmm1d.fit_counts(data, k, SEED)
+        assert fit.n_iter == gmm.n_iter_, k
+        order = np.argsort(gmm.means_.ravel())
+        np.testing.assert_allclose(fit.means[np.argsort(fit.means)], gmm.means_.ravel()[order])
+        np.testing.assert_allclose(fit.bic, gmm.bic(train.reshape(-1, 1)), rtol=1e-12)
+
+
+def test_parallel_search_equals_serial(aitz_split, monkeypatch):
+    import gemviz.splitters.gem as gem_mod
+
+    train, _ = aitz_split
+    serial = fit_gmm_1d(train, max_components=6)
+    monkeypatch.setattr(gem_mod, "PARALLEL_MIN", 10)
+    monkeypatch.setattr(gem_mod, "_cores", lambda: 2)
+    parallel = fit_gmm_1d(train, max_components=6)
+    np.testing.assert_array_equal(parallel.bic, serial.bic)
+    np.testing.assert_array_equal(parallel.means, serial.means)
+
+
+def test_counts_engine_falls_back_to_scikit_learn(aitz_split, monkeypatch):
+    from gemviz.splitters import gmm1d
+
+    def refuse(*args, **kwargs):
+        raise gmm1d.NotReproducedError("emptied")
+
+    train, _ = aitz_split
+    monkeypatch.setattr(gmm1d, "fit_counts", refuse)
+    fallback = fit_gmm_1d(train, max_components=5)
+    exact = fit_gmm_1d(train, max_components=5, engine="sklearn")
+    np.testing.assert_array_equal(fallback.bic, exact.bic)
+    with pytest.raises(GemvizError, match="engine"):
+        fit_gmm_1d(train, engine="fast")
+
+
 def test_gem_is_deterministic_and_records_attributes(aitz_split):
     train, held = aitz_split
     a = GemSplitter(max_components=8).fit(train)

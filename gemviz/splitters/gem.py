@@ -14,16 +14,18 @@ script left the refit unseeded, so its labels changed from run to run), and when
 ran on all the scores the refit *is* the search's fit for the chosen count (the same
 estimator on the same data with the same seed gives the same result, so it is not repeated).
 
-Speed and defaults (measured by ``bench/partition.py``): every ``GaussianMixture`` keeps the
-script's scikit-learn defaults (full covariance, k-means initialisation, ``n_init=1``,
-``tol=1e-3``), because changing them changes the chosen count and the labels. The search runs
-on all train scores by default (``search_sample=None``): 100k scores take about 4 s on 2
-cores (7-9 s while other work loads them), 4x faster than the published script, because
-k-means runs single-threaded here (its OpenMP threads only wait on each other on 1-D data).
-``search_sample`` (e.g. 20 000) makes 1M scores take seconds, but the BIC then picks fewer
-components and labels change (2% at 100k, 4% at 1M in the benchmark), so it is opt-in. Warm
-starts do not apply (each count starts from its own k-means), and running the counts in a
-thread pool gave no speed-up (the GIL), so it was dropped.
+Speed (measured by ``bench/partition.py`` and ``bench/scale.py``): every count is fitted by
+:mod:`gemviz.splitters.gmm1d`, which runs scikit-learn's own algorithm (its defaults: full
+covariance, k-means initialisation, ``n_init=1``, ``tol=1e-3``) on the distinct scores with
+their counts. Train scores repeat within a task, so a million steps hold about a hundred
+thousand distinct values, and the parameters, BIC, chosen count and labels are those of
+scikit-learn on every score (to rounding, about 1e-14). From :data:`PARALLEL_MIN` scores on,
+the counts are fitted in worker processes, one per available core. ``engine="sklearn"``
+fits with ``GaussianMixture`` itself (k-means single-threaded: its OpenMP threads only wait
+on each other on 1-D data). ``search_sample`` (e.g. 20 000) runs the search on a sub-sample,
+which picks fewer components and changes labels, so it is opt-in. The search always tries
+every count: stopping once BIC rises could miss a lower BIC further on, and the full search
+of a million scores already takes seconds.
 
 The steps are also exposed as pure functions (:func:`fit_gmm_1d`, :func:`merge_intervals`,
 :func:`in_intervals`) so that a page can cache the mixture and move sigma without refitting.
@@ -31,6 +33,7 @@ The steps are also exposed as pure functions (:func:`fit_gmm_1d`, :func:`merge_i
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -38,7 +41,13 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from gemviz.data.errors import GemvizError
+from gemviz.splitters import gmm1d
 from gemviz.splitters.base import Splitter, as_scores
+
+ENGINES = ("counts", "sklearn")
+# From this many scores on, the counts are fitted in parallel worker processes (below it,
+# starting the workers costs more than it saves).
+PARALLEL_MIN = 200_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,9 +85,64 @@ def _gmm(k: int, random_state: int | None):
     return GaussianMixture(n_components=k, random_state=random_state)
 
 
-def _search(column: np.ndarray, top: int, random_state: int | None) -> dict:
-    """Fit 1..top components; every count's fit is independent and seeded."""
-    return {k: _gmm(k, random_state).fit(column) for k in range(1, top + 1)}
+def _sklearn_fit(column: np.ndarray, k: int, random_state: int | None) -> gmm1d.Fit:
+    gmm = _gmm(k, random_state).fit(column)
+    return gmm1d.Fit(
+        means=gmm.means_.ravel(),
+        variances=gmm.covariances_.ravel(),
+        weights=gmm.weights_.ravel(),
+        bic=float(gmm.bic(column)),
+        converged=bool(gmm.converged_),
+        n_iter=int(gmm.n_iter_),
+    )
+
+
+def _fit_many(
+    data: gmm1d.Distinct, ks: list[int], random_state: int | None, engine: str
+) -> dict[int, gmm1d.Fit]:
+    """Fit each count of ``ks``; on distinct values unless scikit-learn is asked for or needed."""
+    out = {}
+    with warnings.catch_warnings():
+        # Large counts often stop at the iteration limit; BIC still ranks them, as in the paper.
+        warnings.filterwarnings("ignore", message=".*converge.*")
+        warnings.filterwarnings("ignore", message=".*distinct clusters.*")
+        # k-means' OpenMP threads only wait on each other on 1-D data: 2-4x slower on 2 cores.
+        with threadpool_limits(1):
+            for k in ks:
+                if engine == "counts":
+                    try:
+                        out[k] = gmm1d.fit_counts(data, k, random_state)
+                        continue
+                    except gmm1d.NotReproducedError:
+                        pass
+                out[k] = _sklearn_fit(data.column, k, random_state)
+    return out
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _search(
+    data: gmm1d.Distinct, ks: list[int], random_state: int | None, engine: str
+) -> dict[int, gmm1d.Fit]:
+    """Fit every count of ``ks``; each count's fit is independent and seeded."""
+    workers = min(_cores(), len(ks))
+    if engine != "counts" or data.n < PARALLEL_MIN or workers < 2:
+        return _fit_many(data, ks, random_state, engine)
+    from joblib import Parallel, delayed
+
+    # A count's cost grows with k: deal the counts out largest first to the lightest worker.
+    shares: list[list[int]] = [[] for _ in range(workers)]
+    for k in sorted(ks, reverse=True):
+        min(shares, key=sum).append(k)
+    parts = Parallel(n_jobs=workers)(
+        delayed(_fit_many)(data, share, random_state, engine) for share in shares
+    )
+    return {k: part[k] for part in parts for k in part}
 
 
 def fit_gmm_1d(
@@ -86,6 +150,7 @@ def fit_gmm_1d(
     max_components: int = 19,
     random_state: int | None = 42,
     search_sample: int | None = None,
+    engine: str = "counts",
 ) -> GmmFit:
     """Choose the component count by BIC and fit the mixture, as GEM does.
 
@@ -98,6 +163,8 @@ def fit_gmm_1d(
         search_sample: If set and smaller than the number of scores, the BIC search runs on a
             seeded random sub-sample of that many scores and only the chosen count is refit on
             all of them. None (the default) searches on all scores, as the paper does.
+        engine: ``"counts"`` (default) fits on the distinct scores and their counts,
+            ``"sklearn"`` with ``GaussianMixture`` on every score; both give the same result.
 
     Returns:
         The :class:`GmmFit`.
@@ -109,6 +176,8 @@ def fit_gmm_1d(
     max_components = _check_int("max_components", max_components, 1)
     if search_sample is not None:
         search_sample = _check_int("search_sample", search_sample, 2)
+    if engine not in ENGINES:
+        raise GemvizError(f"unknown GMM engine '{engine}'; use one of {', '.join(ENGINES)}")
     if x.size < 2:
         raise GemvizError("the GEM splitter needs at least 2 train scores")
     column = x.reshape(-1, 1)
@@ -116,22 +185,20 @@ def fit_gmm_1d(
     if search_sample is not None and search_sample < x.size:
         rng = np.random.default_rng(random_state)
         search = column[np.sort(rng.choice(x.size, size=search_sample, replace=False))]
-    top = min(max_components, int(np.unique(search[:, 0]).size))
+    data = gmm1d.Distinct.of(search[:, 0])
+    top = min(max_components, int(data.values.size))
     bics = np.full(max_components, np.nan)
-    with warnings.catch_warnings():
-        # Large counts often stop at the iteration limit; BIC still ranks them, as in the paper.
-        warnings.filterwarnings("ignore", message=".*converge.*")
-        warnings.filterwarnings("ignore", message=".*distinct clusters.*")
-        # k-means' OpenMP threads only wait on each other on 1-D data: 2-4x slower on 2 cores.
-        with threadpool_limits(1):
-            fits = _search(search, top, random_state)
-            for k, gmm in fits.items():
-                bics[k - 1] = gmm.bic(search)
-            best = int(np.nanargmin(bics)) + 1
-            final = fits[best] if search is column else _gmm(best, random_state).fit(column)
-    means = final.means_.ravel()
-    stds = np.sqrt(final.covariances_.ravel())
-    weights = final.weights_.ravel()
+    fits = _search(data, list(range(1, top + 1)), random_state, engine)
+    for k, fit in fits.items():
+        bics[k - 1] = fit.bic
+    best = int(np.nanargmin(bics)) + 1
+    if search is column:
+        final = fits[best]
+    else:
+        final = _fit_many(gmm1d.Distinct.of(x), [best], random_state, engine)[best]
+    means = final.means
+    stds = np.sqrt(final.variances)
+    weights = final.weights
     order = np.argsort(means, kind="stable")
     return GmmFit(
         n_components=best,
@@ -140,7 +207,7 @@ def fit_gmm_1d(
         stds=stds[order],
         weights=weights[order],
         search_size=int(search.shape[0]),
-        converged=bool(final.converged_),
+        converged=final.converged,
     )
 
 
