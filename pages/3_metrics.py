@@ -7,7 +7,6 @@ import streamlit as st
 
 from gemviz.data import clusters
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import METRICS
 from gemviz.figures import charts as plots
 from gemviz.figures.export import figure_html
 from gemviz.ui.cache import (
@@ -91,7 +90,7 @@ table_downloads(table, "id_ood_table")
 
 metric = st.radio(
     "Metric for the chart",
-    METRICS,
+    study.metrics,
     horizontal=True,
     key="bar_metric",
     format_func=lambda m: m.replace("_", " "),
@@ -148,7 +147,7 @@ else:
     c1, c2, c3, c4 = st.columns(4)
     a = c1.selectbox("Model A", study.models, index=0, key="pair_a")
     b = c2.selectbox("Model B", study.models, index=1, key="pair_b")
-    pair_metric = c3.selectbox("Metric", METRICS, key="pair_metric")
+    pair_metric = c3.selectbox("Metric", study.metrics, key="pair_metric")
     pair_splitter = c4.selectbox("Splitter (defines ID/OOD)", study.splitters, key="pair_splitter")
     if a == b:
         st.warning("Pick two different models.")
@@ -170,7 +169,9 @@ else:
     c1, c2, c3 = st.columns(3)
     sa = c1.selectbox("Splitter A", study.splitters, index=0, key="diff_a")
     sb = c2.selectbox("Splitter B", study.splitters, index=1, key="diff_b")
-    diff_metric = c3.selectbox("Metric", METRICS, index=1, key="diff_metric")
+    diff_metric = c3.selectbox(
+        "Metric", study.metrics, index=study.metrics.index(study.default_metric), key="diff_metric"
+    )
     if sa == sb:
         st.warning("Pick two different splitters.")
     else:
@@ -204,7 +205,9 @@ if not fields:
 else:
     c1, c2 = st.columns(2)
     by = c1.selectbox("Slice by", fields, key="slice_by")
-    slice_metric = c2.selectbox("Metric", METRICS, index=1, key="slice_metric")
+    slice_metric = c2.selectbox(
+        "Metric", study.metrics, index=study.metrics.index(study.default_metric), key="slice_metric"
+    )
     try:
         sliced = slices_table(*key, by, tuple(splitters), tuple(models), slice_metric)
     except GemvizError as exc:

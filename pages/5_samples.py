@@ -7,7 +7,7 @@ import streamlit as st
 from gemviz.analysis import samples as smp
 from gemviz.analysis.stability import id_probability
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import EXACT_MATCH, ID, TYPE_MATCH
+from gemviz.data.records import ID
 from gemviz.figures.step import annotate_step
 from gemviz.ui.cache import predictions, sample_table
 from gemviz.ui.page import page_setup
@@ -55,17 +55,17 @@ with st.expander("Filters", expanded=True):
     )
     matches = {}
     cols = st.columns(4)
-    for i, (m, metric) in enumerate(
-        (m, k) for m in study.models for k in (TYPE_MATCH, EXACT_MATCH)
-    ):
+    for i, (m, metric) in enumerate((m, k) for m in study.models for k in study.metrics):
         pick = cols[i % 4].selectbox(smp.match_col(m, metric), [ANY, 1, 0], key=f"f_{metric}_{m}")
         if pick != ANY:
             matches[(m, metric)] = pick
     cols = st.columns(4)
-    only, only_metric = None, EXACT_MATCH
+    only, only_metric = None, study.default_metric
     if len(study.models) > 1:
         only = cols[0].selectbox("Correct by this model only", [None, *study.models], key="f_only")
-        only_metric = cols[1].selectbox("... on", [EXACT_MATCH, TYPE_MATCH], key="f_only_metric")
+        only_metric = cols[1].selectbox(
+            "... on", sorted(study.metrics, key=lambda k: k != only_metric), key="f_only_metric"
+        )
     values = {
         f: cols[2 + j % 2].multiselect(f, sorted(set(table[f])), key=f"f_values_{f}")
         for j, f in enumerate(smp.group_fields(study))
@@ -215,5 +215,5 @@ with right:
         hide_index=True,
         key="step_models",
         # The match columns first: a long raw output must not push them out of view.
-        column_order=["model", TYPE_MATCH, EXACT_MATCH, "raw output"],
+        column_order=["model", *study.metrics, "raw output"],
     )

@@ -8,7 +8,7 @@ from gemviz.analysis import explain
 from gemviz.analysis import samples as smp
 from gemviz.analysis.neighbours import DEFAULT_K
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import EXACT_MATCH, ID, TASK, TYPE_MATCH
+from gemviz.data.records import ID, TASK
 from gemviz.figures.step import annotate_step
 from gemviz.report import suggest_examples
 from gemviz.ui.cache import load_scores, predictions, test_neighbours, thumbnail, train_records
@@ -86,7 +86,7 @@ with right:
         smp.model_rows(study, pos, outputs),
         hide_index=True,
         key="step_models",
-        column_order=["model", TYPE_MATCH, EXACT_MATCH, "raw output"],
+        column_order=["model", *study.metrics, "raw output"],
     )
 
 st.subheader("Nearest train steps")
@@ -141,11 +141,12 @@ if len(strip) > 1:
     for col, (_, row) in zip(st.columns(len(shown)), shown.iterrows(), strict=True):
         with col.container(border=bool(row["current"])):
             st.image(thumbnail(row["image_path"], ws.image_root), width="stretch")
+            metric = study.default_metric
             marks = " ".join(
-                f"{m} {'✓' if row[smp.match_col(m, 'exact_match')] else '✗'}" for m in study.models
+                f"{m} {'✓' if row[smp.match_col(m, metric)] == 1 else '✗'}" for m in study.models
             )
             head = "**▶ this step**" if row["current"] else f"step {row['order']:g}"
-            st.caption(f"{head} · GT: {row['gt'] or '–'}  \nexact: {marks}")
+            st.caption(f"{head} · GT: {row['gt'] or '–'}  \n{smp.metric_short(metric)}: {marks}")
             if not row["current"] and st.button("Open", key=f"open_{row[ID]}"):
                 open_sample(str(row[ID]))
                 st.rerun()

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gemviz.data.records import EXACT_MATCH, ID, IMAGE, TASK, TYPE_MATCH
+from gemviz.data.records import ID, IMAGE, TASK
 from gemviz.data.study import Study
 
 # Fields that number a step inside its episode, in the order they are looked for.
@@ -136,8 +136,8 @@ def episode(study: Study, pos: int) -> pd.DataFrame:
         }
     )
     for m in study.models:
-        out[match_col(m, TYPE_MATCH)] = study.type_match[m].to_numpy()[members]
-        out[match_col(m, EXACT_MATCH)] = study.exact_match[m].to_numpy()[members]
+        for metric in study.metrics:
+            out[match_col(m, metric)] = study.metric(metric)[m].to_numpy()[members]
     return out
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import EXACT_MATCH, LABELS
+from gemviz.data.records import LABELS
 from gemviz.data.study import Study
 from gemviz.stats import (
     ADJUST_METHODS,
@@ -93,7 +93,7 @@ def set_difference(
     study: Study,
     a: str,
     b: str,
-    metric: str = EXACT_MATCH,
+    metric: str | None = None,
     models: Sequence[str] | None = None,
     n_perm: int = 2000,
     seed: int = SEED,
@@ -122,7 +122,7 @@ def set_difference(
     Args:
         study: The aligned study (its clusters are the permutation unit).
         a, b: Two distinct splitters.
-        metric: ``"type_match"`` or ``"exact_match"``.
+        metric: A metric of the study (default: ``study.default_metric``).
         models: Models to include (default: all).
         n_perm: Permutations.
         seed: Seed of every permutation (the same for every row, so adding a model changes
@@ -144,6 +144,7 @@ def set_difference(
         raise GemvizError(f"unknown p-value adjustment '{adjust}'; use holm or bh")
     models = list(study.models if models is None else models)
     study.check_models(models)
+    metric = study.default_metric if metric is None else metric
     values = study.metric(metric)[models].to_numpy(float)
     single = study.cluster_by == clusters_mod.NONE
     codes = None if single else study.clusters

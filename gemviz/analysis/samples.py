@@ -18,16 +18,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# Re-exported: pages reach a step's outcomes through this module.
+from gemviz.analysis.outcomes import metric_short, model_rows, outcome_text  # noqa: F401
 from gemviz.data.errors import GemvizError
 from gemviz.data.io import read_records
-from gemviz.data.records import EXACT_MATCH, ID, IMAGE, METRICS, TASK, TYPE_MATCH, sample_ids
+from gemviz.data.records import EXACT_MATCH, ID, IMAGE, TASK, sample_ids
 from gemviz.data.study import Study
 
 DISPUTED = "disputed"
 # Fields of a test record that name where a step comes from, in the order they are shown.
 GROUP_FIELDS = ("dataset", "platform", "app", "domain")
 _SEARCH = "_task_lower"
-_METRIC_SHORT = {TYPE_MATCH: "type", EXACT_MATCH: "exact"}
 
 
 def label_col(splitter: str) -> str:
@@ -61,10 +62,8 @@ def with_id_probability(table: pd.DataFrame, probs: Mapping[str, np.ndarray]) ->
 
 
 def match_col(model: str, metric: str) -> str:
-    """Column of the table holding ``model``'s 0/1 ``metric`` (type_match or exact_match)."""
-    if metric not in _METRIC_SHORT:
-        raise GemvizError(f"unknown metric '{metric}'; use one of {', '.join(METRICS)}")
-    return f"{model} {_METRIC_SHORT[metric]}"
+    """Column of the table holding ``model``'s ``metric`` (``"<model> exact"``, ``"<model> accuracy"``)."""
+    return f"{model} {metric_short(metric)}"
 
 
 def group_fields(study: Study) -> list[str]:
@@ -107,8 +106,14 @@ def sample_table(study: Study) -> pd.DataFrame:
             study.scores[name].to_numpy(dtype=float) if name in study.scores else np.nan
         )
     for name in study.models:
-        for metric in METRICS:
-            cols[match_col(name, metric)] = study.metric(metric)[name].to_numpy(dtype=np.int8)
+        for metric in study.metrics:
+            column = study.metric(metric)[name]
+            # One run: 0/1; several: the share of runs that passed.
+            cols[match_col(name, metric)] = (
+                column.to_numpy(dtype=np.int8)
+                if column.dtype.kind in "iub"
+                else column.to_numpy(dtype=float)
+            )
     table = pd.DataFrame(cols)
     table[_SEARCH] = table[TASK].str.lower()
     table.attrs["splitters"] = study.splitters
@@ -308,7 +313,7 @@ def summary(study: Study, positions: Sequence[int] | np.ndarray) -> pd.DataFrame
     if pos.size:
         codes = None if study.cluster_by == clusters_mod.NONE else study.clusters[pos]
         for model in study.models:
-            for metric in METRICS:
+            for metric in study.metrics:
                 est = mean_estimate(study.metric(metric)[model].to_numpy(dtype=float)[pos], codes)
                 rows.append(
                     {
@@ -403,31 +408,6 @@ def splitter_rows(study: Study, pos: int) -> pd.DataFrame:
             "label": [str(study.labels[s].iloc[pos]) for s in study.splitters],
         }
     )
-
-
-def model_rows(study: Study, pos: int, outputs: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Each model's raw output (when known) and match results for the step at row ``pos``.
-
-    Args:
-        study: The study.
-        pos: Row of the step.
-        outputs: Model name -> that model's raw output for this step.
-    """
-    outputs = outputs or {}
-    return pd.DataFrame(
-        {
-            "model": study.models,
-            "raw output": [_text(outputs.get(m)) for m in study.models],
-            TYPE_MATCH: [int(study.type_match[m].iloc[pos]) for m in study.models],
-            EXACT_MATCH: [int(study.exact_match[m].iloc[pos]) for m in study.models],
-        }
-    )
-
-
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return value if isinstance(value, str) else repr(value)
 
 
 def load_predictions(path: str | os.PathLike, field: str = "prediction") -> dict[str, Any]:

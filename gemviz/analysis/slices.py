@@ -18,7 +18,7 @@ import pandas as pd
 
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import ID, IMAGE, LABELS, METRICS, TASK
+from gemviz.data.records import ID, IMAGE, LABELS, TASK
 from gemviz.data.study import Study
 from gemviz.stats import SMALL_N, mean_estimate
 
@@ -109,7 +109,7 @@ def slices_table(
     by: str,
     splitters: Sequence[str] | None = None,
     models: Sequence[str] | None = None,
-    metrics: Sequence[str] = METRICS,
+    metrics: Sequence[str] | None = None,
     gt_field: str = GT_FIELD,
 ) -> pd.DataFrame:
     """Means per splitter, model, metric, slice and label.
@@ -120,7 +120,7 @@ def slices_table(
         by: A field of the test records, or :data:`ACTION_TYPE`.
         splitters: Splitters to include (default all).
         models: Models to include (default all).
-        metrics: ``type_match`` and/or ``exact_match``.
+        metrics: Metrics of the study (default: all of them).
         gt_field: Field of the ground-truth action, for :data:`ACTION_TYPE`.
 
     Returns:
@@ -134,6 +134,7 @@ def slices_table(
     models = list(study.models if models is None else models)
     study.check_splitters(splitters)
     study.check_models(models)
+    metrics = list(study.metrics if metrics is None else metrics)
     values = slice_values(study, by, gt_field)
     counts = pd.Series(values).value_counts()
     order = sorted(counts.index, key=lambda v: (-counts[v], str(v)))

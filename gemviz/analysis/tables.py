@@ -15,7 +15,6 @@ import pandas as pd
 
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import METRICS
 from gemviz.data.study import Study
 from gemviz.stats import (
     ADJUST_METHODS,
@@ -62,7 +61,7 @@ def id_ood_table(
     study: Study,
     splitters: Sequence[str] | None = None,
     models: Sequence[str] | None = None,
-    metrics: Sequence[str] = METRICS,
+    metrics: Sequence[str] | None = None,
     adjust: str = "holm",
 ) -> pd.DataFrame:
     """Each model's mean on every splitter's ID and OOD sets, and the ID-OOD gap.
@@ -76,7 +75,7 @@ def id_ood_table(
         study: The aligned study (its clusters decide the resampling unit).
         splitters: Splitters to include (default: all, in study order).
         models: Models to include (default: all).
-        metrics: Any of ``"type_match"``, ``"exact_match"``.
+        metrics: Metrics of the study (default: all of them).
         adjust: ``"holm"`` or ``"bh"``.
 
     Returns:
@@ -92,6 +91,7 @@ def id_ood_table(
     models = list(study.models if models is None else models)
     study.check_splitters(splitters)
     study.check_models(models)
+    metrics = list(study.metrics if metrics is None else metrics)
     frames = {m: study.metric(m)[models].to_numpy(float) for m in metrics}
     codes = study.clusters
     k = int(codes.max()) + 1 if codes.size else 0
@@ -154,14 +154,15 @@ def paired_comparison(
     paired interval and test: the per-step differences ``a - b`` are averaged and tested
     against 0 with a cluster-robust t (clusters resampled as units; with
     ``cluster_by="none"`` the paired t test). ``diff_p_adjusted`` adjusts over the rows
-    shown. The discordant counts (``a_only``: a right and b wrong; ``b_only``: the reverse) and
+    shown. The discordant counts (``a_only``: a right and b wrong, or with repeated runs a
+    right in more runs than b; ``b_only``: the reverse) and
     McNemar's exact p-value on them stay as the step-level reference (valid only when steps
     are independent, i.e. ``cluster_by="none"``).
 
     Args:
         study: The aligned study.
         model_a, model_b: Two models of the study.
-        metric: ``"type_match"`` or ``"exact_match"``.
+        metric: A metric of the study (e.g. ``"exact_match"``).
         splitter: When given, rows for ``"ID"`` and ``"OOD"`` of that splitter follow the row
             for ``"all"``.
         adjust: ``"holm"`` or ``"bh"``.
@@ -177,8 +178,9 @@ def paired_comparison(
     if model_a == model_b:
         raise GemvizError(f"compare two different models (got '{model_a}' twice)")
     values = study.metric(metric)
-    a = values[model_a].to_numpy(np.int64)
-    b = values[model_b].to_numpy(np.int64)
+    # Per-step outcomes: 0/1, or the mean over runs when a model was run several times.
+    a = values[model_a].to_numpy(float)
+    b = values[model_b].to_numpy(float)
     codes = None if _singletons(study) else study.clusters
     subsets = {"all": np.ones(len(study), dtype=bool)}
     if splitter is not None:
@@ -189,8 +191,8 @@ def paired_comparison(
         xa, xb = a[mask], b[mask]
         n = int(mask.sum())
         test = clustered_diff((a - b).astype(float), mask, None, codes)
-        a_only = int(((xa == 1) & (xb == 0)).sum())
-        b_only = int(((xa == 0) & (xb == 1)).sum())
+        a_only = int((xa > xb).sum())
+        b_only = int((xa < xb).sum())
         rows.append(
             {
                 "subset": name,
@@ -216,7 +218,7 @@ def interaction_table(
     study: Study,
     splitters: Sequence[str] | None = None,
     models: Sequence[str] | None = None,
-    metrics: Sequence[str] = METRICS,
+    metrics: Sequence[str] | None = None,
     adjust: str = "holm",
     margin: float = MARGIN,
 ) -> pd.DataFrame:
@@ -234,7 +236,7 @@ def interaction_table(
         study: The aligned study.
         splitters: Splitters to include (default: all).
         models: Models to pair (default: all; every pair in study order).
-        metrics: Metrics to include.
+        metrics: Metrics to include (default: all of the study's).
         adjust: ``"holm"`` or ``"bh"``.
         margin: The "no detectable difference" margin.
 
@@ -253,6 +255,7 @@ def interaction_table(
     if len(set(models)) < 2:
         raise GemvizError("the interaction needs at least two different models")
     pairs = list(itertools.combinations(dict.fromkeys(models), 2))
+    metrics = list(study.metrics if metrics is None else metrics)
     codes = None if _singletons(study) else study.clusters
     rows = []
     for splitter in splitters:

@@ -12,15 +12,17 @@ from __future__ import annotations
 import argparse
 
 from gemviz.commands.table import (
+    add_metric_argument,
     add_output_arguments,
     add_stats_arguments,
     checked_out,
     emit,
+    input_files,
+    model_paths,
     named_paths,
     render,
 )
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import METRICS
 
 HELP = "does model A gain more than model B on ID than on OOD? (difference in differences)"
 
@@ -44,13 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--samples", default=None, help="the test-set file (default: the first --split file)"
     )
-    parser.add_argument(
-        "--metric",
-        action="append",
-        choices=METRICS,
-        default=None,
-        help="metric to report; repeat for several (default: both)",
-    )
+    add_metric_argument(parser)
     add_stats_arguments(parser)
     add_output_arguments(parser)
 
@@ -60,11 +56,13 @@ def run(args: argparse.Namespace) -> int:
     from gemviz.analysis.tables import interaction_table
     from gemviz.data.study import Study
 
-    splits, models = named_paths(args.split, "--split"), named_paths(args.model, "--model")
+    splits, models = named_paths(args.split, "--split"), model_paths(args.model)
     if len(models) < 2:
-        raise GemvizError(f"compare needs --model at least twice, got {len(models)}")
-    out = checked_out(args.out, [*splits.values(), *models.values(), args.samples])
+        raise GemvizError(
+            f"compare needs --model at least twice (two different names), got {len(models)}"
+        )
+    out = checked_out(args.out, input_files(splits, models, args.samples))
     study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)
-    table = interaction_table(study, metrics=tuple(args.metric or METRICS), adjust=args.adjust)
+    table = interaction_table(study, metrics=args.metric, adjust=args.adjust)
     emit(render(table, args.format), out)
     return 0

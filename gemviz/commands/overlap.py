@@ -25,12 +25,14 @@ from gemviz.commands.table import (
     add_stats_arguments,
     checked_out,
     emit,
+    input_files,
+    model_paths,
     named_paths,
     records,
     render,
 )
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import EXACT_MATCH, LABELS, METRICS
+from gemviz.data.records import LABELS
 
 HELP = "Venn regions of 2-3 splitters' ID sets, with the set-difference drill-down"
 
@@ -59,9 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--metric",
-        choices=METRICS,
-        default=EXACT_MATCH,
-        help="drill-down metric (default exact_match)",
+        default=None,
+        metavar="NAME",
+        help="drill-down metric, as the result files name it (default exact_match, or the "
+        "files' first metric when they have no exact_match)",
     )
     parser.add_argument(
         "--ids", action="store_true", help="also list the sample ids of every region"
@@ -82,8 +85,8 @@ def run(args: argparse.Namespace) -> int:
         raise GemvizError(f"overlap needs --split 2 or 3 times, got {len(splits)}")
     if args.n_perm < 1:
         raise GemvizError("--n-perm must be at least 1")
-    models = named_paths(args.model, "--model")
-    out = checked_out(args.out, [*splits.values(), *models.values(), args.samples])
+    models = model_paths(args.model)
+    out = checked_out(args.out, input_files(splits, models, args.samples))
     study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)
     regions = venn_regions(study, list(splits), label=args.label)
     if not args.ids:

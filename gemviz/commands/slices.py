@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import argparse
 
-from gemviz.commands.table import add_output_arguments, emit, named_paths, render
-from gemviz.data.records import METRICS
+from gemviz.commands.table import (
+    add_metric_argument,
+    add_output_arguments,
+    emit,
+    input_files,
+    model_paths,
+    named_paths,
+    render,
+)
 
 HELP = "ID/OOD means broken down by a field of the test records or the action type"
 
@@ -51,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--samples", default=None, help="the test-set file (default: the first --split file)"
     )
-    parser.add_argument("--metric", action="append", choices=METRICS, default=None)
+    add_metric_argument(parser)
     add_output_arguments(parser)
 
 
@@ -60,15 +67,13 @@ def run(args: argparse.Namespace) -> int:
     from gemviz.analysis.slices import slices_table
     from gemviz.data.study import Study
 
-    splits, models = named_paths(args.split, "--split"), named_paths(args.model, "--model")
+    splits, models = named_paths(args.split, "--split"), model_paths(args.model)
     out = args.out
     if out:
         from gemviz.data.safety import check_output
 
-        out = str(check_output(out, inputs=[*splits.values(), *models.values(), args.samples]))
+        out = str(check_output(out, inputs=input_files(splits, models, args.samples)))
     study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)
-    table = slices_table(
-        study, args.by, metrics=tuple(args.metric or METRICS), gt_field=args.gt_field
-    )
+    table = slices_table(study, args.by, metrics=args.metric, gt_field=args.gt_field)
     emit(render(table, args.format), out)
     return 0

@@ -1,11 +1,13 @@
-"""``table``: each model's type/exact match on every splitter's ID and OOD sets.
+"""``table``: each model's metrics on every splitter's ID and OOD sets.
 
 Prints one row per splitter x model x metric with the ID and OOD means, their step and
 cluster counts and 95% intervals, and the ID-OOD gap with its interval, p-value and adjusted
 p-value (Holm over the rows printed, or ``--adjust bh``), as Markdown (default), CSV or JSON
 (a list of row objects). Steps are clustered by ``--cluster-by`` (default: ``episode_id``,
-else ``task``; ``none`` for step level). The helpers :func:`named_paths`, :func:`render` and
-:func:`add_stats_arguments` are shared with ``overlap`` and ``compare``.
+else ``task``; ``none`` for step level). A model named again with ``--model`` adds a run: its
+per-step outcome is then the mean over its runs. The helpers :func:`named_paths`,
+:func:`model_paths`, :func:`render` and :func:`add_stats_arguments` are shared with
+``overlap``, ``compare``, ``slices`` and ``runs``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import pandas as pd
 
 from gemviz.data.errors import GemvizError
 from gemviz.data.io import write_text_atomic
-from gemviz.data.records import METRICS
 from gemviz.figures.export import markdown_text
 
 HELP = "splitter x model table of ID/OOD means and gaps with 95%% intervals"
@@ -45,6 +46,52 @@ def named_paths(values: Sequence[str] | None, option: str) -> dict[str, str]:
             raise GemvizError(f"{option} name '{name}' is given twice; names must be unique")
         out[name] = path
     return out
+
+
+def model_paths(values: Sequence[str] | None, option: str = "--model") -> dict[str, list[str]]:
+    """Parse repeated ``NAME=PATH`` options into ``{name: [path, ...]}``: a name given again adds a run.
+
+    Raises:
+        GemvizError: A value without ``=``, an empty name or path, or one file given twice
+            for a model.
+    """
+    out: dict[str, list[str]] = {}
+    for value in values or ():
+        name, sep, path = value.partition("=")
+        name, path = name.strip(), path.strip()
+        if not sep or not name or not path:
+            raise GemvizError(
+                f"{option} expects NAME=PATH (e.g. {option} sft=results.json), got {value!r}"
+            )
+        runs = out.setdefault(name, [])
+        if path in runs:
+            raise GemvizError(f"{option} {name}={path} is given twice; each run is its own file")
+        runs.append(path)
+    return out
+
+
+def input_files(*groups: Any) -> list[str | None]:
+    """Every path of the given ``{name: path}`` / ``{name: [paths]}`` maps and single paths."""
+    out: list[str | None] = []
+    for group in groups:
+        if isinstance(group, dict):
+            for value in group.values():
+                out.extend(value if isinstance(value, list) else [value])
+        else:
+            out.append(group)
+    return out
+
+
+def add_metric_argument(parser: argparse.ArgumentParser, default: str = "all of them") -> None:
+    """``--metric NAME`` (repeatable): a metric the result files hold."""
+    parser.add_argument(
+        "--metric",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="metric to report, as the result files name it (type_match, exact_match, "
+        f"accuracy, ...); repeat for several (default: {default})",
+    )
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,20 +144,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         required=True,
         metavar="NAME=RESULTS",
-        help="a model's result file (records + type_match, exact_match); repeat for each model",
+        help="a model's result file (records + 0/1 metrics such as type_match, exact_match or "
+        "accuracy; a BFCL score file); repeat for each model, and repeat a name to add a run",
     )
     parser.add_argument(
         "--samples",
         default=None,
         help="the test-set file whose order the rows follow (default: the first --split file)",
     )
-    parser.add_argument(
-        "--metric",
-        action="append",
-        choices=METRICS,
-        default=None,
-        help="metric to report; repeat for several (default: both)",
-    )
+    add_metric_argument(parser)
     add_stats_arguments(parser)
     add_output_arguments(parser)
 
@@ -120,10 +162,10 @@ def run(args: argparse.Namespace) -> int:
     from gemviz.analysis.tables import id_ood_table
     from gemviz.data.study import Study
 
-    splits, models = named_paths(args.split, "--split"), named_paths(args.model, "--model")
-    out = checked_out(args.out, [*splits.values(), *models.values(), args.samples])
+    splits, models = named_paths(args.split, "--split"), model_paths(args.model)
+    out = checked_out(args.out, input_files(splits, models, args.samples))
     study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)
-    table = id_ood_table(study, metrics=tuple(args.metric or METRICS), adjust=args.adjust)
+    table = id_ood_table(study, metrics=args.metric, adjust=args.adjust)
     emit(render(table, args.format), out)
     return 0
 

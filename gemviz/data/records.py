@@ -13,6 +13,13 @@ Loaders
     check the fields they need and return a pandas DataFrame with gemviz's fixed column names
     (``id``, ``task``, ``image_path``, ``input_score``, ``label``, ``type_match``,
     ``exact_match``) first, followed by every other field of the file unchanged.
+
+Metrics
+    A result file's metrics are per-step 0/1 fields found by name: ``type_match`` and
+    ``exact_match`` (GUI agents; both required once either is there), else any of
+    :data:`OTHER_METRICS` (e.g. ``accuracy``, a benchmark's pass/fail). A BFCL score file is
+    read as its evaluator wrote it (:mod:`gemviz.data.bfcl`) and gives ``accuracy``. A ``run``
+    field marks repeated runs of one model in one file: the ids repeat once per run.
 """
 
 from __future__ import annotations
@@ -37,6 +44,10 @@ LABEL = "label"
 TYPE_MATCH = "type_match"
 EXACT_MATCH = "exact_match"
 METRICS = (TYPE_MATCH, EXACT_MATCH)
+#: 0/1 fields read as metrics when a result file has no type/exact match, in this order.
+OTHER_METRICS = ("accuracy", "success", "correct", "passed")
+#: The field telling repeated runs apart within one result file.
+RUN = "run"
 LABELS = ("ID", "OOD")
 # Scores beyond this overflow the mixture fits (their squares and sums leave float range);
 # real input scores (distances between embeddings) are many orders of magnitude smaller.
@@ -302,13 +313,44 @@ def _plain_binary(records: Sequence[dict[str, Any]], aliases: Sequence[str]) -> 
     return np.asarray(raw, dtype=np.int8)
 
 
-def load_results(path: str | os.PathLike) -> pd.DataFrame:
-    """Load a model's result file: the test records with ``type_match`` and ``exact_match``.
-
-    Accepts 0/1 or true/false values and the spellings ``"type match"``/``"exact match"``.
+def result_metrics(records: Sequence[dict[str, Any]]) -> tuple[str, ...]:
+    """The metrics a result file holds (see the module docstring).
 
     Raises:
-        GemvizError: A match field is missing or not 0/1, or one record holds two
+        GemvizError: None is there; the message names the accepted fields.
+    """
+    if any(a in rec for rec in records for aliases in METRIC_ALIASES.values() for a in aliases):
+        return METRICS
+    found = tuple(m for m in OTHER_METRICS if any(m in rec for rec in records))
+    if found:
+        return found
+    raise GemvizError(
+        "required field is missing (accepted spellings: "
+        f"{', '.join(METRIC_ALIASES[TYPE_MATCH])}; or a 0/1 metric: {', '.join(OTHER_METRICS)})",
+        row=1,
+        field=TYPE_MATCH,
+    )
+
+
+def load_results(
+    path: str | os.PathLike, ids: Sequence[str] | None = None, ids_from: str | None = None
+) -> pd.DataFrame:
+    """Load a model's result file: the test records with their 0/1 metrics.
+
+    Accepts 0/1 or true/false values and the spellings ``"type match"``/``"exact match"``.
+    The metrics found are listed in ``frame.attrs["metrics"]``. A file with a ``run`` field
+    keeps it as a column (its ids repeat once per run); a BFCL score file
+    (:func:`gemviz.data.bfcl.read_score_file`) gives ``accuracy``, ``error_type`` and
+    ``output`` per entry.
+
+    Args:
+        path: The result file.
+        ids: Every sample id of the test set, for a BFCL score file (which lists only its
+            failed entries) when no result file lies beside it.
+        ids_from: Where ``ids`` come from, for messages.
+
+    Raises:
+        GemvizError: A metric is missing or not 0/1, or one record holds two
             spellings of a field with different values.
 
     Warns:
@@ -318,17 +360,61 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
     """
     file = str(path)
     records = read_records(path)
+    from gemviz.data import bfcl
+
+    if bfcl.is_score_file(records):
+        run = bfcl.read_score_file(path, ids, ids_from)
+        frame = pd.DataFrame.from_records(run.records())
+        frame[bfcl.ACCURACY] = frame[bfcl.ACCURACY].astype(np.int8)
+        frame.attrs["metrics"] = [bfcl.ACCURACY]
+        return frame
+    try:
+        metrics = result_metrics(records)
+    except GemvizError as exc:
+        raise GemvizError(exc.detail, file=file, row=exc.row, field=exc.field) from None
+    if not any(RUN in rec for rec in records):
+        frame = _results(records, file, metrics, 0)
+    else:
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for i, rec in enumerate(records):
+            value = rec.get(RUN)
+            if value is None or value == "":
+                raise GemvizError(
+                    "the file has a 'run' field but this record has none; give every record "
+                    "its run",
+                    file=file,
+                    row=i + 1,
+                    field=RUN,
+                )
+            runs.setdefault(str(value), []).append(rec)
+        parts = []
+        offset = 0
+        for value, group in runs.items():
+            part = _results(group, file, metrics, offset)
+            part.insert(1, RUN, value)
+            parts.append(part)
+            offset += len(group)
+        frame = pd.concat(parts, ignore_index=True)
+    frame.attrs["metrics"] = list(metrics)
+    return frame
+
+
+def _results(
+    records: list[dict[str, Any]], file: str, metrics: Sequence[str], offset: int
+) -> pd.DataFrame:
+    """The metric columns of one run's records (``offset``: rows before them in the file)."""
     ids = sample_ids(records, file)
     front: dict[str, list] = {
         TASK: [_text(r.get(TASK)) for r in records],
         IMAGE: [_text(r.get(IMAGE)) for r in records],
     }
-    for metric, aliases in METRIC_ALIASES.items():
+    for metric in metrics:
+        aliases = METRIC_ALIASES.get(metric, (metric,))
         if not any(a in rec for rec in records for a in aliases):
             raise GemvizError(
                 f"required field is missing (accepted spellings: {', '.join(aliases)})",
                 file=file,
-                row=1,
+                row=offset + 1,
                 field=metric,
             )
         fast = _plain_binary(records, aliases)
@@ -337,33 +423,38 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
             continue
         values = []
         for i, rec in enumerate(records):
+            row = offset + i + 1
             found = {a: rec[a] for a in aliases if a in rec and rec[a] is not None}
             if not found:
-                raise GemvizError("required field is missing", file=file, row=i + 1, field=metric)
-            read = {a: to_binary(v, file, i + 1, a) for a, v in found.items()}
+                raise GemvizError("required field is missing", file=file, row=row, field=metric)
+            read = {a: to_binary(v, file, row, a) for a, v in found.items()}
             if len(set(read.values())) > 1:
                 both = ", ".join(f"'{a}' = {v!r}" for a, v in found.items())
                 raise GemvizError(
                     f"conflicting values under two spellings ({both}); keep one field",
                     file=file,
-                    row=i + 1,
+                    row=row,
                     field=metric,
                 )
             values.append(next(iter(read.values())))
         front[metric] = np.asarray(values, dtype=np.int8)
-    bad = np.flatnonzero((front[EXACT_MATCH] == 1) & (front[TYPE_MATCH] == 0))
-    if len(bad):
-        rows = ", ".join(str(int(i) + 1) for i in bad[:5]) + (" ..." if len(bad) > 5 else "")
-        warnings.warn(
-            f"{file}: exact_match is 1 but type_match is 0 in {len(bad)} row(s) ({rows}); an "
-            "exact match implies a type match, so check how the file was made (values kept "
-            "as given)",
-            GemvizWarning,
-            stacklevel=2,
-        )
+    if EXACT_MATCH in front and TYPE_MATCH in front:
+        bad = np.flatnonzero((front[EXACT_MATCH] == 1) & (front[TYPE_MATCH] == 0))
+        if len(bad):
+            rows = ", ".join(str(int(i) + offset + 1) for i in bad[:5])
+            rows += " ..." if len(bad) > 5 else ""
+            warnings.warn(
+                f"{file}: exact_match is 1 but type_match is 0 in {len(bad)} row(s) ({rows}); "
+                "an exact match implies a type match, so check how the file was made (values "
+                "kept as given)",
+                GemvizWarning,
+                stacklevel=3,
+            )
+    records = [dict(rec) for rec in records]
     for rec in records:
-        for aliases in METRIC_ALIASES.values():
-            for a in aliases:
+        rec.pop(RUN, None)
+        for metric in metrics:
+            for a in METRIC_ALIASES.get(metric, (metric,)):
                 rec.pop(a, None)
     return _frame(records, ids, front)
 

@@ -1,9 +1,12 @@
 """The study: one test set, its ID/OOD labels from several splitters, and models' results.
 
-A :class:`Study` holds every per-sample fact the analysis needs in five frames that share
-one row order (the *reference order*): ``samples`` (id, task, image_path and the other fields
-of the reference file), ``labels`` and ``scores`` (one column per splitter) and
-``type_match`` / ``exact_match`` (one column per model). The reference order is that of the
+A :class:`Study` holds every per-sample fact the analysis needs in frames that share one row
+order (the *reference order*): ``samples`` (id, task, image_path and the other fields of the
+reference file), ``labels`` and ``scores`` (one column per splitter) and one frame per metric
+(``type_match`` / ``exact_match`` for GUI agents, ``accuracy`` for a benchmark's pass/fail;
+one column per model). A model evaluated several times has one 0/1 column per run
+(``per_run``); its metric frame holds the per-step outcome averaged over the runs, a fraction
+in [0, 1], which is the unit every mean, gap and test works on. The reference order is that of the
 ``samples`` file when one is given, else that of the first splitter's file; every other file
 is aligned to it by sample id with :func:`gemviz.data.records.align`, which refuses files that do not
 hold the same samples. Everything downstream (tables, Venn regions, drill-downs, pages) works
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -31,6 +34,7 @@ from gemviz.data.records import (
     LABEL,
     LABELS,
     METRICS,
+    RUN,
     SCORE,
     TASK,
     TYPE_MATCH,
@@ -55,8 +59,9 @@ class Study:
             ``scores`` instead).
         labels: One column per splitter, values ``"ID"``/``"OOD"``.
         scores: One column per splitter, float ``input_score`` (NaN where the file has none).
-        type_match: One column per model, int8 0/1.
-        exact_match: One column per model, int8 0/1.
+        outcomes: Metric name -> one column per model: int8 0/1 for a model with one run,
+            else the float mean over its runs. ``type_match``/``exact_match`` read from here.
+        per_run: Metric name -> model -> ``(n, runs)`` int8 array of each run's 0/1.
         cluster_by: The field whose values group steps into clusters (tasks or episodes),
             or ``"none"`` for step-level statistics; see :mod:`gemviz.data.clusters`.
         clusters: Each sample's cluster code ``0..k-1`` (int64), in the reference order.
@@ -65,12 +70,15 @@ class Study:
     samples: pd.DataFrame
     labels: pd.DataFrame = field(default_factory=pd.DataFrame)
     scores: pd.DataFrame = field(default_factory=pd.DataFrame)
-    type_match: pd.DataFrame = field(default_factory=pd.DataFrame)
-    exact_match: pd.DataFrame = field(default_factory=pd.DataFrame)
+    outcomes: dict[str, pd.DataFrame] = field(default_factory=dict)
+    per_run: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     cluster_by: str = clusters_mod.NONE
     clusters: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
+        if not self.outcomes:
+            index = pd.RangeIndex(len(self.samples))
+            self.outcomes = {m: pd.DataFrame(index=index, dtype=np.int8) for m in METRICS}
         if len(self.clusters) != len(self.samples):
             self.cluster_by = clusters_mod.NONE
             self.clusters = np.arange(len(self.samples), dtype=np.int64)
@@ -101,7 +109,47 @@ class Study:
     @property
     def models(self) -> list[str]:
         """Model names, in the order they were given."""
-        return [str(c) for c in self.type_match.columns]
+        first = next(iter(self.outcomes.values()), None)
+        return [] if first is None else [str(c) for c in first.columns]
+
+    @property
+    def metrics(self) -> list[str]:
+        """The metrics the models' files hold (``type_match``, ``exact_match`` for GUI agents)."""
+        return list(self.outcomes)
+
+    @property
+    def type_match(self) -> pd.DataFrame:
+        """The ``type_match`` frame (one column per model)."""
+        return self.metric(TYPE_MATCH)
+
+    @property
+    def exact_match(self) -> pd.DataFrame:
+        """The ``exact_match`` frame (one column per model)."""
+        return self.metric(EXACT_MATCH)
+
+    @property
+    def default_metric(self) -> str:
+        """The metric shown first: ``exact_match`` when present, else the first one."""
+        return EXACT_MATCH if EXACT_MATCH in self.outcomes else self.metrics[0]
+
+    def runs(self, model: str) -> int:
+        """How many runs of ``model`` the study holds (1 for a single result file)."""
+        self.check_models([model])
+        first = next(iter(self.per_run.values()), {})
+        return int(first[model].shape[1]) if model in first else 1
+
+    def run_values(self, metric: str, model: str) -> np.ndarray:
+        """``(n, runs)`` 0/1 array of ``model``'s ``metric`` in each run.
+
+        Raises:
+            GemvizError: An unknown metric or model.
+        """
+        frame = self.metric(metric)
+        self.check_models([model])
+        held = self.per_run.get(metric, {})
+        if model in held:
+            return held[model]
+        return frame[model].to_numpy(dtype=np.int8)[:, None]
 
     @property
     def ids(self) -> list[str]:
@@ -112,15 +160,14 @@ class Study:
         return len(self.samples)
 
     def metric(self, name: str) -> pd.DataFrame:
-        """The per-sample 0/1 frame of ``name`` (``"type_match"`` or ``"exact_match"``).
+        """The per-sample frame of metric ``name`` (one column per model, values in [0, 1]).
 
         Raises:
-            GemvizError: ``name`` is not a known metric.
+            GemvizError: ``name`` is not a metric of the study.
         """
-        frames = {TYPE_MATCH: self.type_match, EXACT_MATCH: self.exact_match}
-        if name not in frames:
-            raise GemvizError(f"unknown metric '{name}'; use one of {', '.join(METRICS)}")
-        return frames[name]
+        if name not in self.outcomes:
+            raise GemvizError(f"unknown metric '{name}'; use one of {', '.join(self.outcomes)}")
+        return self.outcomes[name]
 
     def is_id(self, splitter: str) -> np.ndarray:
         """Boolean mask of the samples ``splitter`` labels ID.
@@ -150,7 +197,7 @@ class Study:
     def from_files(
         cls,
         splits: Mapping[str, PathLike],
-        models: Mapping[str, PathLike] = _EMPTY,
+        models: Mapping[str, PathLike | Sequence[PathLike]] = _EMPTY,
         samples: PathLike | None = None,
         cluster_by: str | None = clusters_mod.AUTO,
     ) -> Study:
@@ -158,7 +205,8 @@ class Study:
 
         Args:
             splits: Splitter name -> labeled file (test records + ``label``).
-            models: Model name -> result file (test records + ``type_match``/``exact_match``).
+            models: Model name -> result file (test records + 0/1 metrics), or a list of
+                files, one per run.
             samples: The test-set file giving the reference order; default: the first
                 splitter's file.
             cluster_by: How steps group into clusters (:func:`gemviz.data.clusters.resolve`).
@@ -171,7 +219,6 @@ class Study:
                 samples, or ``cluster_by`` names a missing field.
         """
         split_frames = {name: load_labeled(path) for name, path in splits.items()}
-        model_frames = {name: load_results(path) for name, path in models.items()}
         sample_frame = None
         if samples is not None:
             records = read_records(samples)
@@ -180,12 +227,23 @@ class Study:
             sample_frame = sample_frame.drop(columns=[ID], errors="ignore").rename(
                 columns={"_gemviz_id": ID}
             )
+            ref_ids, ref_name = sample_frame[ID].astype(str).tolist(), str(samples)
+        elif split_frames:
+            first = next(iter(splits))
+            ref_ids, ref_name = split_frames[first][ID].tolist(), str(splits[first])
+        else:
+            ref_ids, ref_name = None, None
+        files = {name: _paths(p) for name, p in models.items()}
+        model_frames = {
+            name: [load_results(p, ref_ids, ref_name) for p in paths]
+            for name, paths in files.items()
+        }
         return cls._build(
             split_frames,
             model_frames,
             sample_frame,
             split_sources={n: str(p) for n, p in splits.items()},
-            model_sources={n: str(p) for n, p in models.items()},
+            model_sources={n: [str(p) for p in paths] for n, paths in files.items()},
             sample_source=str(samples) if samples is not None else None,
         ).with_clusters(cluster_by)
 
@@ -193,7 +251,7 @@ class Study:
     def from_frames(
         cls,
         splits: Mapping[str, pd.DataFrame],
-        models: Mapping[str, pd.DataFrame] = _EMPTY,
+        models: Mapping[str, pd.DataFrame | Sequence[pd.DataFrame]] = _EMPTY,
         samples: pd.DataFrame | None = None,
         cluster_by: str | None = clusters_mod.AUTO,
     ) -> Study:
@@ -204,7 +262,9 @@ class Study:
 
         Args:
             splits: Splitter name -> frame with ``label`` (and optionally ``input_score``).
-            models: Model name -> frame with ``type_match`` and ``exact_match``.
+            models: Model name -> frame with its 0/1 metrics (``type_match`` and
+                ``exact_match``, or e.g. ``accuracy``), or a list of frames, one per run; a
+                frame with a ``run`` column holds several runs.
             samples: Frame giving the reference order; default: the first splitter's frame.
             cluster_by: How steps group into clusters (:func:`gemviz.data.clusters.resolve`).
 
@@ -217,10 +277,15 @@ class Study:
         """
         return cls._build(
             {name: _with_ids(f, f"splitter '{name}'") for name, f in splits.items()},
-            {name: _with_ids(f, f"model '{name}'") for name, f in models.items()},
+            {
+                name: [_with_ids(f, f"model '{name}'") for f in _frames(frames)]
+                for name, frames in models.items()
+            },
             None if samples is None else _with_ids(samples, "samples"),
             split_sources={n: f"splitter '{n}'" for n in splits},
-            model_sources={n: f"model '{n}'" for n in models},
+            model_sources={
+                n: [f"model '{n}'" for _ in _frames(frames)] for n, frames in models.items()
+            },
             sample_source="samples",
         ).with_clusters(cluster_by)
 
@@ -228,10 +293,10 @@ class Study:
     def _build(
         cls,
         splits: Mapping[str, pd.DataFrame],
-        models: Mapping[str, pd.DataFrame],
+        models: Mapping[str, Sequence[pd.DataFrame]],
         samples: pd.DataFrame | None,
         split_sources: Mapping[str, str],
-        model_sources: Mapping[str, str],
+        model_sources: Mapping[str, Sequence[str]],
         sample_source: str | None,
     ) -> Study:
         if samples is None:
@@ -259,23 +324,86 @@ class Study:
             else:
                 scores[name] = np.full(n, np.nan)
 
-        matches: dict[str, dict[str, np.ndarray]] = {m: {} for m in METRICS}
-        for name, frame in models.items():
-            source = model_sources[name]
-            idx = _positions(ref_ids, frame, ref_name, source)
-            for metric in METRICS:
-                if metric not in frame.columns:
-                    raise GemvizError("required column is missing", file=source, field=metric)
-                matches[metric][name] = _binary(frame[metric], source, metric)[idx]
+        metrics: list[str] | None = None
+        first_model = ""
+        per_run: dict[str, dict[str, np.ndarray]] = {}
+        for name, frames in models.items():
+            runs: list[dict[str, np.ndarray]] = []
+            for frame, source in zip(frames, model_sources[name], strict=True):
+                held = _metrics_of(frame)
+                if metrics is None:
+                    metrics, first_model = held, name
+                elif held != metrics:
+                    raise GemvizError(
+                        f"model '{name}' holds the metrics {', '.join(held)} but model "
+                        f"'{first_model}' holds {', '.join(metrics)}; every model needs the "
+                        "same metrics",
+                        file=source,
+                    )
+                for label, part in _split_runs(frame):
+                    where = source if label is None else f"{source} (run {label})"
+                    for m in metrics:
+                        if m not in part.columns:
+                            raise GemvizError("required column is missing", file=where, field=m)
+                    idx = _positions(ref_ids, part, ref_name, where)
+                    runs.append({m: _binary(part[m], where, m)[idx] for m in metrics})
+            for metric in metrics or []:
+                per_run.setdefault(metric, {})[name] = np.column_stack(
+                    [r[metric] for r in runs]
+                ).astype(np.int8)
 
         index = pd.RangeIndex(n)
+        outcomes = {
+            metric: pd.DataFrame(
+                {
+                    name: values[:, 0] if values.shape[1] == 1 else values.mean(axis=1)
+                    for name, values in held.items()
+                },
+                index=index,
+            )
+            for metric, held in per_run.items()
+        }
         return cls(
             samples=samples,
             labels=pd.DataFrame(labels, index=index, dtype=object),
             scores=pd.DataFrame(scores, index=index, dtype=float),
-            type_match=pd.DataFrame(matches[TYPE_MATCH], index=index, dtype=np.int8),
-            exact_match=pd.DataFrame(matches[EXACT_MATCH], index=index, dtype=np.int8),
+            outcomes=outcomes,
+            per_run=per_run,
         )
+
+
+def _paths(value: PathLike | Sequence[PathLike]) -> list[PathLike]:
+    if isinstance(value, (str, os.PathLike)):
+        return [value]
+    return list(value)
+
+
+def _frames(value: pd.DataFrame | Sequence[pd.DataFrame]) -> list[pd.DataFrame]:
+    return [value] if isinstance(value, pd.DataFrame) else list(value)
+
+
+def _metrics_of(frame: pd.DataFrame) -> list[str]:
+    """The metric columns of a result frame (``attrs["metrics"]``, else found by name)."""
+    from gemviz.data.records import OTHER_METRICS
+
+    named = frame.attrs.get("metrics")
+    if named:
+        return list(named)
+    if TYPE_MATCH in frame.columns or EXACT_MATCH in frame.columns:
+        return list(METRICS)
+    found = [m for m in OTHER_METRICS if m in frame.columns]
+    return found or list(METRICS)
+
+
+def _split_runs(frame: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
+    """The runs a result frame holds: itself, or one part per value of its ``run`` column."""
+    if RUN not in frame.columns:
+        return [(None, frame)]
+    keys = frame[RUN].astype(str)
+    return [
+        (value, frame[keys == value].reset_index(drop=True))
+        for value in dict.fromkeys(keys.tolist())
+    ]
 
 
 def _with_ids(frame: pd.DataFrame, source: str) -> pd.DataFrame:

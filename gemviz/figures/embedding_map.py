@@ -42,7 +42,6 @@ def points_frame(projection: Projection, table) -> pd.DataFrame:
 def colour_options(points: pd.DataFrame, study) -> dict[str, tuple[str, str]]:
     """What the points can be coloured by: option name -> (column, ``"category"``/``"number"``)."""
     from gemviz.analysis import samples
-    from gemviz.data.records import METRICS
 
     opts: dict[str, tuple[str, str]] = {}
     for s in study.splitters:
@@ -52,7 +51,7 @@ def colour_options(points: pd.DataFrame, study) -> dict[str, tuple[str, str]]:
     if (points["split"] == TRAIN).any():
         opts[TRAIN_VS_TEST] = ("split", "category")
     for m in study.models:
-        for metric in METRICS:
+        for metric in study.metrics:
             opts[f"{m}: {metric.replace('_', ' ')}"] = (samples.match_col(m, metric), "category")
     for s in study.splitters:
         col = samples.score_col(s)

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from gemviz.analysis.samples import step_actions
+from gemviz.analysis.samples import outcome_text, step_actions
 from gemviz.data.records import IMAGE
 from gemviz.data.study import Study
 from gemviz.figures.draw import annotate, load_screenshot, placeholder
@@ -31,10 +31,7 @@ def annotate_step(
         A :class:`gemviz.figures.draw.Annotated`.
     """
     gt, preds = step_actions(study, pos, outputs, formats)
-    notes = {
-        m: f"type {int(study.type_match[m].iloc[pos])}, exact {int(study.exact_match[m].iloc[pos])}"
-        for m in preds
-    }
+    notes = {m: outcome_text(study, m, pos) for m in preds}
     image = study.samples[IMAGE].iloc[pos] if IMAGE in study.samples.columns else None
     return annotate(image, gt, preds, notes=notes, image_root=image_root, max_height=max_height)
 

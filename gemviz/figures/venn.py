@@ -113,9 +113,11 @@ def region_steps(
     for s in splitters:
         out[f"{s} score"] = study.scores.loc[rows, s].to_numpy()
         out[f"{s} label"] = study.labels.loc[rows, s].to_numpy()
+    from gemviz.analysis.samples import match_col
+
     for m in study.models:
-        out[f"{m} type"] = study.type_match.loc[rows, m].to_numpy()
-        out[f"{m} exact"] = study.exact_match.loc[rows, m].to_numpy()
+        for metric in study.metrics:
+            out[match_col(m, metric)] = study.metric(metric).loc[rows, m].to_numpy()
     prefix = "samples?" + (f"workspace={quote(workspace, safe='')}&" if workspace else "")
     out["link"] = [prefix + "sample=" + quote(str(i), safe="") for i in out["id"]]
     return out

@@ -8,7 +8,6 @@ import math
 import pandas as pd
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import METRICS
 from gemviz.figures import static as static_figures
 from gemviz.report.base import (
     Section,
@@ -62,7 +61,7 @@ def _tables(ctx: _Context) -> Section:
     )
     parts = [_note(statistics_note(study.cluster_by)), _table(shown)]
     figures = {}
-    for metric in METRICS:
+    for metric in study.metrics:
         parts.append(ctx.plotly(grouped_bars(table, metric)))
         figures[f"bars_{metric}.png"] = static_figures.png_bytes(static_figures.bars(table, metric))
     return "\n".join(parts), figures
@@ -122,7 +121,7 @@ def _paired(ctx: _Context) -> Section:
     for a, b in combinations(study.models, 2):
         for splitter in study.splitters:
             rows = []
-            for metric in METRICS:
+            for metric in study.metrics:
                 t = paired_comparison(study, a, b, metric, splitter=splitter)
                 for r in t.itertuples(index=False):
                     rows.append(
@@ -179,7 +178,7 @@ def _set_difference(ctx: _Context) -> Section:
     ]
     # Every pair and both metrics, as the Metrics page can show each of them.
     for a, b in combinations(study.splitters, 2):
-        for metric in METRICS:
+        for metric in study.metrics:
             frame = set_difference(study, a, b, metric=metric)
             cols = [c for c in wanted if c in frame.columns]
             parts.append(

@@ -172,8 +172,20 @@ def _annotated(ctx: _Context) -> Section:
 
 
 def default_caption(study: Study, pos: int) -> str:
-    """A one-line caption of a step: task, each splitter's label, each model's exact match."""
+    """A one-line caption of a step: task, each splitter's label, each model's result.
+
+    The result is the default metric (exact match for GUI agents): ✓ or ✗ for one run, the
+    runs passed over the runs (``3/5``) for several.
+    """
     task = str(study.samples[TASK].iloc[pos])
     labels = ", ".join(f"{s} {study.labels[s].iloc[pos]}" for s in study.splitters)
-    right = ", ".join(f"{m} {'✓' if study.exact_match[m].iloc[pos] else '✗'}" for m in study.models)
-    return f"“{task[:100]}” — {labels}" + (f" — exact match: {right}" if right else "")
+    if not study.models:
+        return f"“{task[:100]}” — {labels}"
+    metric = study.default_metric
+    marks = []
+    for m in study.models:
+        values = study.run_values(metric, m)[pos]
+        runs = len(values)
+        mark = ("✓" if values[0] else "✗") if runs == 1 else f"{int(values.sum())}/{runs}"
+        marks.append(f"{m} {mark}")
+    return f"“{task[:100]}” — {labels} — {metric.replace('_', ' ')}: {', '.join(marks)}"

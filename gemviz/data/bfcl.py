@@ -1,0 +1,322 @@
+"""The Berkeley Function Calling Leaderboard's files, read as its tools write them.
+
+BFCL v4 ships its test entries as JSON lines (``BFCL_v4_<category>.json``: ``id``,
+``question`` = a list of turns, each a list of chat messages, and ``function`` docs or
+``involved_classes``), the ground truth beside them (``possible_answer/BFCL_v4_<category>.json``:
+``id``, ``ground_truth`` = one list of call strings per turn), and its evaluator writes two
+files per model and category:
+
+* a result file ``result/<model>/<group>/BFCL_v4_<category>_result.json``: one line per entry,
+  ``id`` and ``result`` (the model's output, per turn and step for multi-turn entries);
+* a score file ``score/<model>/<group>/BFCL_v4_<category>_score.json``: a header line with
+  ``accuracy``, ``correct_count`` and ``total_count``, then one line per **failed** entry
+  (``id``, ``valid: false``, ``error`` with ``error_type``, the raw output). An entry absent
+  from it passed.
+
+One score file is one run of one configuration. Its passed entries are known only against the
+full list of ids, taken from the result file beside it (the evaluator's folder layout) or from
+the test file; the header's counts are checked against that list.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gemviz.data.errors import GemvizError
+from gemviz.data.io import read_records
+
+#: The metric a BFCL score file gives each entry: 1 when the evaluator passed it.
+ACCURACY = "accuracy"
+#: The header fields of a score file.
+HEADER_FIELDS = ("accuracy", "correct_count", "total_count")
+#: Field added to each step: the evaluator's error type of a failed entry ("" when passed).
+ERROR_TYPE = "error_type"
+#: Field holding a model's output for an entry (from the result file, else the score file).
+OUTPUT = "output"
+#: Text fields derived from a test entry's turns.
+FIRST_TURN = "first_turn"
+ALL_TURNS = "all_turns"
+TEXT_MODES = {"first": FIRST_TURN, "all": ALL_TURNS}
+
+
+def is_score_file(records: Sequence[dict[str, Any]]) -> bool:
+    """True when ``records`` look like a BFCL score file: a header line without ``id``."""
+    head = records[0] if records else {}
+    return "id" not in head and all(f in head for f in ("correct_count", "total_count"))
+
+
+def is_test_file(records: Sequence[dict[str, Any]]) -> bool:
+    """True when ``records`` look like BFCL test entries (``id`` and ``question`` turns)."""
+    head = records[0] if records else {}
+    return "id" in head and isinstance(head.get("question"), list)
+
+
+def user_turns(question: Any) -> list[str]:
+    """The user messages of an entry's ``question``, one text per turn (turns joined by line).
+
+    Args:
+        question: BFCL's ``question``: a list of turns, each a list of ``{role, content}``
+            messages (a single-turn entry may hold the messages directly).
+
+    Returns:
+        One string per turn holding its user messages; turns without one give ``""``.
+    """
+    if not isinstance(question, list):
+        return [str(question)] if question not in (None, "") else []
+    turns = question
+    if turns and isinstance(turns[0], dict):
+        turns = [turns]
+    out = []
+    for turn in turns:
+        messages = turn if isinstance(turn, list) else [turn]
+        texts = [
+            str(m.get("content", ""))
+            for m in messages
+            if isinstance(m, dict) and m.get("role", "user") == "user"
+        ]
+        out.append("\n".join(t for t in texts if t))
+    return out
+
+
+def entry_text(question: Any, mode: str = "first") -> str:
+    """The text that stands for an entry when it is embedded.
+
+    Args:
+        question: The entry's ``question``.
+        mode: ``"first"`` for the first user turn, ``"all"`` for every user turn joined by a
+            blank line.
+
+    Raises:
+        GemvizError: An unknown mode.
+    """
+    if mode not in TEXT_MODES:
+        raise GemvizError(f"unknown text mode '{mode}'; use one of {', '.join(TEXT_MODES)}")
+    turns = [t for t in user_turns(question) if t]
+    if not turns:
+        return ""
+    return turns[0] if mode == "first" else "\n\n".join(turns)
+
+
+def test_records(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Read BFCL test entries and add ``task`` (the first user turn) and ``n_turns``.
+
+    The entries keep every field of the file; ``task`` is what the pages show and search.
+
+    Raises:
+        GemvizError: The file is unreadable, or an entry has no ``id`` or ``question``.
+    """
+    file = str(path)
+    records = read_records(path)
+    for i, rec in enumerate(records):
+        for field in ("id", "question"):
+            if rec.get(field) in (None, ""):
+                raise GemvizError("required field is missing", file=file, row=i + 1, field=field)
+        turns = user_turns(rec["question"])
+        rec.setdefault("task", next((t for t in turns if t), ""))
+        rec.setdefault("n_turns", len(turns))
+    return records
+
+
+def possible_answers(path: str | os.PathLike) -> dict[str, Any]:
+    """The ground truth of each entry (``possible_answer/BFCL_v4_<category>.json``).
+
+    Returns:
+        Entry id -> ``ground_truth`` (one list of call strings per turn for multi-turn).
+
+    Raises:
+        GemvizError: An entry lacks ``id`` or ``ground_truth``, or an id repeats.
+    """
+    file = str(path)
+    out: dict[str, Any] = {}
+    for i, rec in enumerate(read_records(path)):
+        for field in ("id", "ground_truth"):
+            if field not in rec:
+                raise GemvizError("required field is missing", file=file, row=i + 1, field=field)
+        key = str(rec["id"])
+        if key in out:
+            raise GemvizError(f"id '{key}' repeats", file=file, row=i + 1, field="id")
+        out[key] = rec["ground_truth"]
+    return out
+
+
+def result_outputs(path: str | os.PathLike) -> dict[str, Any]:
+    """A result file's output per entry (``id`` and ``result`` per line).
+
+    Raises:
+        GemvizError: A line lacks ``id`` or ``result``, or an id repeats.
+    """
+    file = str(path)
+    out: dict[str, Any] = {}
+    for i, rec in enumerate(read_records(path)):
+        for field in ("id", "result"):
+            if field not in rec:
+                raise GemvizError("required field is missing", file=file, row=i + 1, field=field)
+        key = str(rec["id"])
+        if key in out:
+            raise GemvizError(f"id '{key}' repeats", file=file, row=i + 1, field="id")
+        out[key] = rec["result"]
+    return out
+
+
+def result_file_for(score_file: str | os.PathLike) -> Path | None:
+    """The result file the evaluator wrote beside a score file, if it is there.
+
+    The evaluator keeps ``score/<model>/<group>/BFCL_v4_<cat>_score.json`` and
+    ``result/<model>/<group>/BFCL_v4_<cat>_result.json`` under one root; a result file in the
+    score file's own folder is accepted too.
+    """
+    p = Path(score_file)
+    name = p.name.replace("_score.json", "_result.json")
+    if name == p.name:
+        return None
+    candidates = [p.with_name(name)]
+    parts = list(p.parent.parts)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "score":
+            candidates.append(Path(*parts[:i], "result", *parts[i + 1 :]) / name)
+            break
+    return next((c for c in candidates if c.is_file()), None)
+
+
+@dataclass
+class ScoreFile:
+    """One run read from a score file: every entry's pass/fail and what explains it."""
+
+    path: str
+    ids: list[str]
+    passed: list[int]
+    error_types: list[str]
+    outputs: dict[str, Any]
+    accuracy: float
+    ids_from: str
+
+    def records(self) -> list[dict[str, Any]]:
+        """One record per entry: ``id``, ``accuracy`` (0/1), ``error_type``, ``output``."""
+        return [
+            {"id": i, ACCURACY: p, ERROR_TYPE: e, OUTPUT: _output_text(self.outputs.get(i))}
+            for i, p, e in zip(self.ids, self.passed, self.error_types, strict=True)
+        ]
+
+
+def read_score_file(
+    path: str | os.PathLike,
+    ids: Sequence[str] | None = None,
+    ids_from: str | None = None,
+) -> ScoreFile:
+    """Read a BFCL score file into one pass/fail per entry.
+
+    Args:
+        path: ``BFCL_v4_<category>_score.json`` as the evaluator wrote it.
+        ids: Every entry id of the category (from the test file); used when no result file
+            lies beside the score file (:func:`result_file_for`).
+        ids_from: Where ``ids`` come from, for messages.
+
+    Returns:
+        The run, entries in the order of the result file (or of ``ids``).
+
+    Raises:
+        GemvizError: The header is missing or malformed, a failed line has no ``id`` or names
+            an entry outside the list, an id repeats, no ids are available, or the header's
+            ``total_count``/``correct_count``/``accuracy`` disagree with the lines.
+    """
+    file = str(path)
+    records = read_records(path)
+    if not is_score_file(records):
+        raise GemvizError(
+            "not a BFCL score file: its first line must be the header with "
+            f"{', '.join(HEADER_FIELDS)}",
+            file=file,
+            row=1,
+        )
+    header = records[0]
+    total = _count(header, "total_count", file)
+    correct = _count(header, "correct_count", file)
+    outputs: dict[str, Any] = {}
+    sibling = result_file_for(path)
+    if sibling is not None:
+        outputs = result_outputs(sibling)
+        all_ids, source = list(outputs), str(sibling)
+    elif ids is not None:
+        all_ids, source = [str(i) for i in ids], ids_from or "the test file"
+    else:
+        raise GemvizError(
+            "a score file lists only the failed entries; give the test file (or keep the "
+            "result file beside it, as the evaluator writes it) so the passed ones are known",
+            file=file,
+        )
+    if total != len(all_ids):
+        raise GemvizError(
+            f"the header says total_count {total}, but {source} holds {len(all_ids)} entries; "
+            "use the score file of that test set",
+            file=file,
+            row=1,
+            field="total_count",
+        )
+    known = set(all_ids)
+    failed: dict[str, str] = {}
+    for row, rec in enumerate(records[1:], start=2):
+        if rec.get("id") in (None, ""):
+            raise GemvizError("a failed entry without its id", file=file, row=row, field="id")
+        key = str(rec["id"])
+        if key not in known:
+            raise GemvizError(
+                f"entry '{key}' is not in {source}; use the score file of that test set",
+                file=file,
+                row=row,
+                field="id",
+            )
+        if key in failed:
+            raise GemvizError(f"entry '{key}' is listed twice", file=file, row=row, field="id")
+        error = rec.get("error")
+        failed[key] = str(error.get("error_type", "")) if isinstance(error, dict) else ""
+        if key not in outputs:
+            outputs[key] = rec.get("model_result_raw", rec.get("model_result"))
+        failed[key] = failed[key] or "failed"
+    if correct != total - len(failed):
+        raise GemvizError(
+            f"the header says correct_count {correct}, but {len(failed)} of {total} entries "
+            f"are listed as failed ({total - len(failed)} passed)",
+            file=file,
+            row=1,
+            field="correct_count",
+        )
+    accuracy = header.get("accuracy")
+    expected = correct / total if total else 0.0
+    if not isinstance(accuracy, (int, float)) or isinstance(accuracy, bool):
+        raise GemvizError(f"expected a number, found {accuracy!r}", file=file, row=1,
+                          field="accuracy")  # fmt: skip
+    if not math.isclose(float(accuracy), expected, abs_tol=1e-6):
+        raise GemvizError(
+            f"the header's accuracy {accuracy} is not correct_count / total_count "
+            f"({correct}/{total} = {expected:.4f})",
+            file=file,
+            row=1,
+            field="accuracy",
+        )
+    passed = [0 if i in failed else 1 for i in all_ids]
+    errors = [failed.get(i, "") for i in all_ids]
+    return ScoreFile(file, all_ids, passed, errors, outputs, float(accuracy), source)
+
+
+def _count(header: dict[str, Any], field: str, file: str) -> int:
+    value = header.get(field)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise GemvizError(
+            f"expected a count (a whole number >= 0), found {value!r}", file=file, row=1,
+            field=field,
+        )  # fmt: skip
+    return value
+
+
+def _output_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
