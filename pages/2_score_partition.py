@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
-from gemviz.data import clusters
+from gemviz.analysis.partition import needs_embeddings, partition, source_stamp
 from gemviz.data.errors import GemvizError
-from gemviz.figures import charts as plots
-from gemviz.figures.export import figure_html
+from gemviz.data.records import SCORE
+from gemviz.embed import EMBEDDERS
+from gemviz.figures.partition import splitter_charts
 from gemviz.scoring import jobs
-from gemviz.splitters import SPLITTERS, make_splitter
-from gemviz.splitters.gem import in_intervals, merge_intervals
-from gemviz.ui.cache import gmm_fit, load_embeddings, load_scores
+from gemviz.splitters import SPLITTERS, split_params
+from gemviz.ui.cache import fitted_splitter, load_scores, splitter_inputs
 from gemviz.ui.page import page_setup
+from gemviz.ui.widgets import chart_row, splitter_form
 from gemviz.workspace.create import score_files_in
 from gemviz.workspace.entries import LAST_JOB, ScoreSource
 
-SEED = 42
-FALLBACK_METHODS = ["sentence", "gem-input", "hidden"]
-
 ws, _ = page_setup("Score & Partition", need_study=False)
-
-
-def embed_methods() -> list[str]:
-    try:
-        from gemviz.embed import EMBEDDERS
-    except ImportError:
-        return FALLBACK_METHODS
-    return list(EMBEDDERS)
 
 
 # -- 1. scoring as a background job ----------------------------------------------------------
@@ -38,7 +27,7 @@ with st.expander("Score train and test files", expanded=not ws.splitters):
     test = c2.text_input("Test file", value=ws.test or "", key="score_test")
     c3, c4, c5 = st.columns(3)
     model = c3.text_input("Model (local folder, or 'default')", value="default", key="score_model")
-    method = c4.selectbox("Method", embed_methods(), key="score_method")
+    method = c4.selectbox("Method", list(EMBEDDERS), key="score_method")
     device = c5.selectbox("Device", ["auto", "cpu", "cuda", "mps"], key="score_device")
     command = jobs.score_command(
         train=train,
@@ -96,89 +85,31 @@ if not sources:
 st.subheader("Partition")
 source = st.selectbox("Scores", list(sources), key="partition_source")
 src = sources[source]
-train_path, test_path = src.train_scores, src.test_scores
-c1, c2, c3 = st.columns(3)
+c1, c2 = st.columns([1, 2])
 method = c1.selectbox("Partition method", list(SPLITTERS), key="partition_method")
-sigma = c2.slider("Sigma multiple", 0.5, 4.0, 2.0, 0.1, key="sigma")
-cap = c3.number_input("Component cap", 1, 30, 19, key="max_components")
+with c2:
+    params = splitter_form(method)
+if needs_embeddings(method, src):
+    st.warning("This method needs embeddings; this score source has none.")
+    st.stop()
+fit_params, moved = split_params(method, params)
+stamp = source_stamp(src)
 try:
-    train_df = load_scores(train_path, ws.fingerprint())
-    test_df = load_scores(test_path, ws.fingerprint())
+    train_df = load_scores(src.train_scores, ws.fingerprint())
+    test_df = load_scores(src.test_scores, ws.fingerprint())
+    splitter = fitted_splitter(method, tuple(sorted(fit_params.items())), src, stamp)
+    splitter = splitter.with_params(**moved)
+    part = partition(splitter, splitter_inputs(src, splitter.input, stamp)[1])
 except GemvizError as exc:
     st.error(str(exc))
     st.stop()
-x_train = train_df["input_score"].to_numpy()
-x_test = test_df["input_score"].to_numpy()
 
-params: dict = {}
-if method == "gem":
-    fit = gmm_fit(x_train, int(cap), SEED)
-    intervals = merge_intervals(fit.means, fit.stds, sigma)
-    is_id = in_intervals(x_test, intervals)
-    params = {"sigma": sigma, "max_components": int(cap), "random_state": SEED}
-else:
-    percentile = st.slider("Percentile of train kept as ID", 50.0, 99.9, 95.0, key="percentile")
-    params = {"percentile": percentile}
-    splitter = make_splitter(method, **params)
-    try:
-        if splitter.input == "embeddings":
-            if src.embeddings() is None:
-                st.warning("This method needs embeddings; this score source has none.")
-                st.stop()
-            emb_train, emb_test = (load_embeddings(p) for p in src.embeddings())
-            is_id = splitter.fit(emb_train).predict(emb_test)
-        else:
-            is_id = splitter.fit(x_train).predict(x_test)
-    except GemvizError as exc:
-        st.error(str(exc))
-        st.stop()
-
-is_id = np.asarray(is_id, dtype=bool)
-n_id = int(np.count_nonzero(is_id))
-# Clusters of the test steps (the workspace's setting), shown beside each count.
-try:
-    cluster_field, codes = clusters.resolve(test_df, ws.cluster_by)
-except GemvizError:
-    cluster_field, codes = clusters.NONE, None
-
-
-def in_clusters(mask: np.ndarray) -> str | None:
-    if cluster_field == clusters.NONE:
-        return None
-    return f"in {clusters.count(codes, mask):,} clusters ({cluster_field})"
-
-
+in_clusters = part.cluster_text(test_df, ws.cluster_by) or (None, None)
 m1, m2, m3 = st.columns(3)
-m1.metric("ID steps", f"{n_id:,}", in_clusters(is_id), "off", delta_arrow="off")
-m2.metric("OOD steps", f"{len(is_id) - n_id:,}", in_clusters(~is_id), "off", delta_arrow="off")
-m3.metric("ID share", f"{n_id / max(len(is_id), 1):.1%}")
-
-if method == "gem":
-    left, right = st.columns([3, 2])
-    fig = plots.gem_fit_figure(x_train, x_test, fit.means, fit.stds, fit.weights, intervals)
-    left.plotly_chart(fig, key="gem_fit_chart", theme=None)
-    left.download_button(
-        "GEM fit (HTML)",
-        lambda: figure_html(fig),
-        "gem_fit.html",
-        "text/html",
-        key="dl_gem_fit",
-        on_click="ignore",
-    )
-    bic = plots.bic_figure(fit.bic, fit.n_components)
-    right.plotly_chart(bic, key="bic_chart", theme=None)
-    right.download_button(
-        "BIC curve (HTML)",
-        lambda: figure_html(bic),
-        "bic.html",
-        "text/html",
-        key="dl_bic",
-        on_click="ignore",
-    )
-    st.caption(
-        f"{fit.n_components} component{'s' if fit.n_components != 1 else ''}; ID intervals: "
-        + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in intervals)
-    )
+m1.metric("ID steps", f"{part.n_id:,}", in_clusters[0], "off", delta_arrow="off")
+m2.metric("OOD steps", f"{part.n_ood:,}", in_clusters[1], "off", delta_arrow="off")
+m3.metric("ID share", f"{part.id_share:.1%}")
+chart_row(splitter_charts(splitter, train_df[SCORE].to_numpy(), test_df[SCORE].to_numpy()))
 
 with st.form("save_splitter"):
     name = st.text_input("Save as splitter named", key="save_name")
@@ -187,13 +118,13 @@ with st.form("save_splitter"):
         try:
             ws.save_partition(
                 name.strip(),
-                test_path,
-                is_id,
-                train_scores=train_path,
+                src.test_scores,
+                part.is_id,
+                train_scores=src.train_scores,
                 train_embeddings=(src.embeddings() or (None, None))[0],
                 test_embeddings=(src.embeddings() or (None, None))[1],
                 partition=method,
-                params=params,
+                params={k: v for k, v in splitter.get_params().items() if v is not None},
                 replace=replace,
             )
             st.success(f"Saved splitter '{name}' in workspace '{ws.name}'.")

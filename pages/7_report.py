@@ -7,6 +7,7 @@ import re
 import streamlit as st
 
 from gemviz import report
+from gemviz.analysis.samples import suggest_examples
 from gemviz.data.errors import GemvizError
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import current_sample
@@ -22,7 +23,7 @@ st.write(
 )
 current = current_sample()
 known = set(study.ids)
-default = "\n".join(report.suggest_examples(study) + ([current] if current in known else []))
+default = "\n".join(suggest_examples(study) + ([current] if current in known else []))
 text = st.text_area(
     "Example steps: one sample id per line, optionally `id | caption`",
     default,

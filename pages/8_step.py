@@ -10,7 +10,6 @@ from gemviz.analysis.neighbours import DEFAULT_K
 from gemviz.data.errors import GemvizError
 from gemviz.data.records import ID, TASK
 from gemviz.figures.step import annotate_step
-from gemviz.report import suggest_examples
 from gemviz.ui.cache import load_scores, predictions, test_neighbours, thumbnail, train_records
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import current_sample, open_sample
@@ -21,7 +20,7 @@ ids = study.ids
 current = current_sample()
 if current is None:
     # No step asked for: open the first disputed one, so the page always shows something.
-    current = suggest_examples(study, k=1)[0]
+    current = smp.suggest_examples(study, k=1)[0]
     open_sample(current)
 positions = {sid: i for i, sid in enumerate(ids)}
 if current not in positions:

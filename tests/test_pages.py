@@ -144,6 +144,14 @@ def test_score_partition_sigma_relabels(workspace):
     assert not at.exception
     after = _id_count(at)
     assert after < before
+    # The form follows the registry: the percentile method offers its percentile, no sigma.
+    at.selectbox(key="partition_method").set_value("percentile").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.key for s in at.slider] == ["percentile"]
+    assert len(at.get("plotly_chart")) == 0
+    kept = _id_count(at)
+    at.slider(key="percentile").set_value(50.0).run()
+    assert _id_count(at) < kept
 
 
 def test_metrics_filter_changes_rows(workspace):

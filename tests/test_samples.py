@@ -26,6 +26,7 @@ from gemviz.analysis.samples import (
     sample_table,
     score_col,
     splitter_rows,
+    suggest_examples,
     summary,
     visible,
 )
@@ -244,3 +245,25 @@ def test_clusters_text_counts_the_clusters_of_the_shown_steps(study):
     k = len(set(by_task.samples["task"].iloc[:40]))
     assert clusters_text(by_task, pos) == f"in {k} cluster{'s' if k != 1 else ''} (task)"
     assert clusters_text(study.with_clusters("none"), pos) == ""
+
+
+def _hand_made(labels_a: list[str], labels_b: list[str]) -> Study:
+    ids = [f"s{i}" for i in range(len(labels_a))]
+    test = pd.DataFrame({"id": ids, "task": [f"t{i}" for i in range(len(ids))]})
+    splits = {"a": test.assign(label=labels_a), "b": test.assign(label=labels_b)}
+    result = test[["id"]].assign(type_match=1, exact_match=0)
+    return Study.from_frames(splits, {"m": result}, samples=test)
+
+
+def test_suggest_examples_puts_disputed_steps_first():
+    # Steps s2, s4 and s5 are disputed; the agreed s0, s1 and s3 come before them in order.
+    study = _hand_made(
+        ["ID", "OOD", "ID", "ID", "OOD", "ID"],
+        ["ID", "OOD", "OOD", "ID", "ID", "OOD"],
+    )
+    assert suggest_examples(study, k=2) == ["s2", "s4"]
+    assert suggest_examples(study) == ["s2", "s4", "s5"]
+    assert suggest_examples(study, k=5) == ["s2", "s4", "s5"]
+    # Where the splitters agree everywhere, the first steps stand in.
+    agreed = _hand_made(["ID", "OOD", "ID", "OOD"], ["ID", "OOD", "ID", "OOD"])
+    assert suggest_examples(agreed, k=3) == ["s0", "s1", "s2"]

@@ -189,13 +189,43 @@ def test_in_intervals_bounds_inclusive_and_margin_agrees():
     assert not in_intervals(x, []).any()
 
 
-def test_from_fit_changes_sigma_without_refitting(aitz_split):
+def test_with_params_changes_sigma_without_refitting(aitz_split):
     train, held = aitz_split
-    fit = fit_gmm_1d(train, max_components=6)
-    wide = GemSplitter.from_fit(fit, sigma=3.0, max_components=6)
+    narrow = GemSplitter(max_components=6).fit(train)
+    wide = narrow.with_params(sigma=3.0)
     refit = GemSplitter(max_components=6, sigma=3.0).fit(train)
     assert wide.intervals_ == refit.intervals_
+    assert wide.gmm_ is narrow.gmm_  # the mixture is reused, not fitted again
+    assert narrow.sigma == 2.0 and narrow.intervals_ != wide.intervals_  # the original is kept
     np.testing.assert_array_equal(wide.predict(held), refit.predict(held))
+
+
+def test_with_params_refuses_what_needs_a_new_fit(aitz_split):
+    train, _ = aitz_split
+    with pytest.raises(NotFittedError):
+        GemSplitter().with_params(sigma=1.0)
+    fitted = GemSplitter(max_components=3).fit(train)
+    with pytest.raises(GemvizError, match=r"max_components .* need a new fit"):
+        fitted.with_params(max_components=4)
+    with pytest.raises(GemvizError, match="sigma"):
+        fitted.with_params(sigma=-1.0)
+
+
+def test_registry_controls_carry_the_constructor_defaults():
+    from gemviz.splitters import split_params, splitter_controls
+
+    gem = {c.name: default for c, default in splitter_controls("gem")}
+    assert gem == {"sigma": 2.0, "max_components": 19}
+    assert [c.name for c, _ in splitter_controls("percentile")] == ["percentile"]
+    assert [c.name for c, _ in splitter_controls("mahalanobis")] == ["percentile"]
+    for name in SPLITTERS:
+        for control, default in splitter_controls(name):
+            assert control.lo <= default <= control.hi, (name, control.name)
+    assert split_params("gem", {"sigma": 1.5, "max_components": 4}) == (
+        {"max_components": 4},
+        {"sigma": 1.5},
+    )
+    assert split_params("percentile", {"percentile": 90.0}) == ({"percentile": 90.0}, {})
 
 
 def test_search_sample_subsamples_only_the_search(aitz_split):

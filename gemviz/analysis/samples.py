@@ -79,6 +79,23 @@ def disputed(labels: pd.DataFrame) -> np.ndarray:
     return (values != values[:, :1]).any(axis=1)
 
 
+def suggest_examples(study: Study, k: int = 3) -> list[str]:
+    """A few steps worth showing: those the splitters disagree on first, else the first steps.
+
+    Args:
+        study: The study.
+        k: How many ids at most.
+
+    Returns:
+        Up to ``k`` sample ids, in study order.
+    """
+    hits = np.flatnonzero(disputed(study.labels))[:k]
+    if not len(hits):
+        hits = np.arange(min(k, len(study)))
+    ids = study.ids
+    return [ids[i] for i in hits]
+
+
 def sample_table(study: Study) -> pd.DataFrame:
     """The study as one wide frame for browsing and filtering.
 

@@ -49,8 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build and write the report; returns 0."""
+    from gemviz.analysis.samples import suggest_examples
     from gemviz.data.safety import check_output
-    from gemviz.report import build_report, inputs_from_workspace, suggest_examples, write_report
+    from gemviz.report import build_report, inputs_from_workspace, write_report
     from gemviz.workspace.store import Workspace
 
     if not args.out.lower().endswith((".html", ".htm")):

@@ -20,7 +20,6 @@ from gemviz.report.build import (
     build_report,
     inputs_from_workspace,
     parse_examples,
-    suggest_examples,
     write_report,
 )
 from gemviz.report.figure_sections import default_caption
@@ -35,6 +34,5 @@ __all__ = [
     "inputs_from_workspace",
     "parse_examples",
     "statistics_note",
-    "suggest_examples",
     "write_report",
 ]

@@ -28,7 +28,7 @@ class ReportInputs:
         study: The aligned study.
         demo: True when the data are the built-in demo's (the report then says so).
         train_scores: Splitter -> train input scores, for the GEM fit plots.
-        gem_params: Splitter -> ``{"sigma", "max_components", "random_state"}``.
+        gem_params: Splitter -> its saved parameters (those GEM takes draw its fit).
         projection: An embedding projection to show, or None.
         projection_splitter: The splitter whose embeddings were projected.
         outputs: Model -> (sample id -> raw output), for the example steps.

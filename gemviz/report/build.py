@@ -9,8 +9,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from gemviz.data.errors import GemvizError
 from gemviz.data.io import atomic_path, write_text_atomic
 from gemviz.data.study import Study
@@ -227,14 +225,3 @@ def parse_examples(text: str, known: Sequence[str] = ()) -> dict[str, str]:
         if sid.strip():
             out[sid.strip()] = caption.strip()
     return out
-
-
-def suggest_examples(study: Study, k: int = 3) -> list[str]:
-    """A few steps worth showing: disputed ones first (splitters disagree), else the first."""
-    from gemviz.analysis.samples import disputed
-
-    hits = np.flatnonzero(disputed(study.labels))[:k]
-    if not len(hits):
-        hits = np.arange(min(k, len(study)))
-    ids = study.ids
-    return [ids[i] for i in hits]

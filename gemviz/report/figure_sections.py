@@ -22,22 +22,20 @@ from gemviz.workspace.entries import slugify
 
 def _gem_fit(ctx: _Context) -> Section:
     from gemviz.figures.charts import gem_fit_figure
-    from gemviz.splitters.gem import fit_gmm_1d, merge_intervals
+    from gemviz.splitters import make_splitter, splitter_params
 
+    gem_names = splitter_params("gem")
     parts, figures = [], {}
     for name in ctx.inputs.study.splitters:
         train = ctx.inputs.train_scores.get(name)
         if train is None or len(train) < 2:
             parts.append(_note(f"{name}: no train scores registered, so no GEM fit to show."))
             continue
-        p = ctx.inputs.gem_params.get(name, {})
-        fit = fit_gmm_1d(
-            np.asarray(train, dtype=float),
-            max_components=int(p.get("max_components", 19)),
-            random_state=int(p.get("random_state", 42)),
-        )
-        sigma = float(p.get("sigma", 2.0))
-        intervals = merge_intervals(fit.means, fit.stds, sigma)
+        # The splitter's own saved settings where it is a GEM one; the registry's defaults else.
+        saved = ctx.inputs.gem_params.get(name, {})
+        gem = make_splitter("gem", **{k: v for k, v in saved.items() if k in gem_names})
+        gem.fit(np.asarray(train, dtype=float))
+        fit, sigma, intervals = gem.gmm_, gem.sigma, gem.intervals_
         test = ctx.inputs.study.scores[name].to_numpy(dtype=float)
         test = test[np.isfinite(test)]
         title = f"{name}: {fit.n_components} Gaussian component(s), sigma {sigma:g}"

@@ -17,7 +17,7 @@ import pandas as pd
 
 from gemviz.data.errors import GemvizError, NotFittedError
 from gemviz.data.records import LABEL, SCORE
-from gemviz.splitters.base import Splitter
+from gemviz.splitters.base import Control, Splitter
 from gemviz.splitters.gem import (
     GemSplitter,
     GmmFit,
@@ -37,6 +37,7 @@ SPLITTERS: dict[str, type[Splitter]] = {
 
 __all__ = [
     "SPLITTERS",
+    "Control",
     "GemSplitter",
     "GmmFit",
     "MahalanobisSplitter",
@@ -49,6 +50,8 @@ __all__ = [
     "make_splitter",
     "merge_intervals",
     "partition_frames",
+    "split_params",
+    "splitter_controls",
     "splitter_params",
 ]
 
@@ -58,6 +61,30 @@ def splitter_params(name: str) -> dict[str, Any]:
     cls = _lookup(name)
     sig = inspect.signature(cls.__init__)
     return {p.name: p.default for p in sig.parameters.values() if p.name != "self"}
+
+
+def splitter_controls(name: str) -> list[tuple[Control, Any]]:
+    """What a form offers for splitter ``name``: each :class:`Control` with its default.
+
+    Raises:
+        GemvizError: Unknown name.
+    """
+    defaults = splitter_params(name)
+    return [(c, defaults[c.name]) for c in _lookup(name).controls]
+
+
+def split_params(name: str, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``params`` cut into those a fit depends on and those moved after it (``refit_free``).
+
+    A cache of fitted splitters keys on the first part only, so moving, say, GEM's sigma
+    re-labels from the cached mixture.
+
+    Raises:
+        GemvizError: Unknown name.
+    """
+    free = _lookup(name).refit_free
+    fit = {k: v for k, v in params.items() if k not in free}
+    return fit, {k: v for k, v in params.items() if k in free}
 
 
 def _lookup(name: str) -> type[Splitter]:

@@ -10,11 +10,39 @@ before ``fit`` raises :class:`~gemviz.data.errors.NotFittedError`.
 
 from __future__ import annotations
 
+import copy
+import inspect
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from gemviz.data.errors import GemvizError, NotFittedError
+
+
+@dataclass(frozen=True)
+class Control:
+    """How a form offers one splitter parameter: a slider or a number box over a range.
+
+    The default is not repeated here: it is the constructor's (see
+    :func:`gemviz.splitters.splitter_params`), so a page, a command and the report agree.
+
+    Attributes:
+        name: The constructor parameter.
+        label: What the form calls it.
+        lo, hi: The range offered.
+        step: The widget's step; an integer step means an integer parameter.
+        widget: ``"slider"`` or ``"number"``.
+        help: One sentence for the form's tooltip.
+    """
+
+    name: str
+    label: str
+    lo: float
+    hi: float
+    step: float
+    widget: str = "slider"
+    help: str = ""
 
 
 class Splitter:
@@ -24,6 +52,11 @@ class Splitter:
     input: ClassVar[str] = "scores"
     #: The learned attribute whose presence means the splitter has been fitted.
     _fitted_attr: ClassVar[str] = ""
+    #: The parameters a form offers, in order (the others keep their defaults).
+    controls: ClassVar[tuple[Control, ...]] = ()
+    #: Parameters that only change how what was learned is applied: :meth:`with_params`
+    #: moves them on a fitted splitter without fitting again.
+    refit_free: ClassVar[frozenset[str]] = frozenset()
 
     def fit(self, values: Any) -> Splitter:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -43,10 +76,38 @@ class Splitter:
 
     def get_params(self) -> dict[str, Any]:
         """The constructor parameters and their current values."""
-        import inspect
-
         names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
         return {name: getattr(self, name) for name in names}
+
+    def with_params(self, **params: Any) -> Splitter:
+        """A fitted copy with some of :attr:`refit_free` moved, without fitting again.
+
+        Args:
+            **params: New values of parameters named in :attr:`refit_free`.
+
+        Returns:
+            A new splitter; ``self`` is left as it was (it may be shared by a cache).
+
+        Raises:
+            NotFittedError: ``self`` is not fitted.
+            GemvizError: A parameter that needs a new fit, or an invalid value.
+        """
+        self._check_fitted()
+        refit = sorted(set(params) - self.refit_free)
+        if refit:
+            raise GemvizError(
+                f"{', '.join(refit)} of {type(self).__name__} need a new fit; moving "
+                f"{', '.join(sorted(self.refit_free)) or 'nothing'} does not"
+            )
+        out = copy.copy(self)
+        for name, value in params.items():
+            setattr(out, name, value)
+        out.check_params()
+        out._apply_params()
+        return out
+
+    def _apply_params(self) -> None:
+        """Recompute what depends on :attr:`refit_free` from the learned attributes."""
 
     def labels(self, values: Any) -> np.ndarray:
         """``"ID"``/``"OOD"`` strings for ``values`` (object array), from :meth:`predict`."""

@@ -28,7 +28,8 @@ every count: stopping once BIC rises could miss a lower BIC further on, and the 
 of a million scores already takes seconds.
 
 The steps are also exposed as pure functions (:func:`fit_gmm_1d`, :func:`merge_intervals`,
-:func:`in_intervals`) so that a page can cache the mixture and move sigma without refitting.
+:func:`in_intervals`); sigma is :attr:`GemSplitter.refit_free`, so a page keeps the fitted
+splitter cached and moves sigma with :meth:`~gemviz.splitters.base.Splitter.with_params`.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from threadpoolctl import threadpool_limits
 
 from gemviz.data.errors import GemvizError
 from gemviz.splitters import gmm1d
-from gemviz.splitters.base import Splitter, as_scores
+from gemviz.splitters.base import Control, Splitter, as_scores
 
 ENGINES = ("counts", "sklearn")
 # From this many scores on, the counts are fitted in parallel worker processes (below it,
@@ -320,6 +321,27 @@ class GemSplitter(Splitter):
 
     input = "scores"
     _fitted_attr = "intervals_"
+    controls = (
+        Control(
+            "sigma",
+            "Sigma multiple",
+            0.5,
+            4.0,
+            0.1,
+            help="Half-width of each component's ID interval, in standard deviations.",
+        ),
+        Control(
+            "max_components",
+            "Component cap",
+            1,
+            30,
+            1,
+            widget="number",
+            help="Most Gaussian components the BIC search tries.",
+        ),
+    )
+    # The mixture does not depend on sigma: a form moves it on the cached fit.
+    refit_free = frozenset({"sigma"})
 
     def __init__(
         self,
@@ -358,14 +380,12 @@ class GemSplitter(Splitter):
         self.means_ = fit.means
         self.stds_ = fit.stds
         self.weights_ = fit.weights
-        self.component_intervals_ = component_intervals(fit.means, fit.stds, self.sigma)
-        self.intervals_ = merge_intervals(fit.means, fit.stds, self.sigma)
+        self._apply_params()
         return self
 
-    @classmethod
-    def from_fit(cls, fit: GmmFit, sigma: float = 2.0, **params) -> GemSplitter:
-        """A fitted splitter from a cached :class:`GmmFit` (e.g. after moving sigma)."""
-        return cls(sigma=sigma, **params)._set_fit(fit)
+    def _apply_params(self) -> None:
+        self.component_intervals_ = component_intervals(self.means_, self.stds_, self.sigma)
+        self.intervals_ = merge_intervals(self.means_, self.stds_, self.sigma)
 
     def predict(self, values: np.ndarray) -> np.ndarray:
         """True (ID) where the score lies inside a merged interval, bounds included."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from gemviz.data.errors import GemvizError
-from gemviz.splitters.base import Splitter, as_embeddings, check_percentile
+from gemviz.splitters.base import Control, Splitter, as_embeddings, check_percentile
 
 
 class MahalanobisSplitter(Splitter):
@@ -39,6 +39,16 @@ class MahalanobisSplitter(Splitter):
 
     input = "embeddings"
     _fitted_attr = "threshold_"
+    controls = (
+        Control(
+            "percentile",
+            "Percentile of train kept as ID",
+            50.0,
+            99.9,
+            0.01,
+            help="A test sample is ID when it is within this percentile of the train samples.",
+        ),
+    )
 
     def __init__(self, percentile: float = 95.0, n_folds: int = 5, random_state: int = 42) -> None:
         self.percentile = percentile

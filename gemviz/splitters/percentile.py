@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gemviz.splitters.base import Splitter, as_scores, check_percentile
+from gemviz.splitters.base import Control, Splitter, as_scores, check_percentile
 
 
 class PercentileSplitter(Splitter):
@@ -24,6 +24,16 @@ class PercentileSplitter(Splitter):
 
     input = "scores"
     _fitted_attr = "threshold_"
+    controls = (
+        Control(
+            "percentile",
+            "Percentile of train kept as ID",
+            50.0,
+            99.9,
+            0.01,
+            help="A test sample is ID when it is within this percentile of the train samples.",
+        ),
+    )
 
     def __init__(self, percentile: float = 95.0) -> None:
         self.percentile = percentile

@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from gemviz.analysis.partition import source_inputs
 from gemviz.data import records as data
 from gemviz.data.errors import GemvizWarning
 from gemviz.data.study import Study
 from gemviz.figures import venn
 from gemviz.figures.export import figure_png, figure_svg
-from gemviz.splitters.gem import GmmFit, fit_gmm_1d
+from gemviz.splitters import Splitter, make_splitter
+from gemviz.workspace.entries import ScoreSource
 from gemviz.workspace.store import Workspace
 
 
@@ -53,10 +55,25 @@ def load_embeddings(path: str) -> np.ndarray:
     return load(path)[1]
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def gmm_fit(scores: np.ndarray, max_components: int, seed: int) -> GmmFit:
-    """The BIC-selected Gaussian mixture of train scores (sigma is applied later, uncached)."""
-    return fit_gmm_1d(scores, max_components=max_components, random_state=seed)
+@st.cache_resource(max_entries=16, show_spinner=False)
+def splitter_inputs(source: ScoreSource, kind: str, stamp: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`gemviz.analysis.partition.source_inputs` (shared, read-only).
+
+    ``stamp`` is :func:`gemviz.analysis.partition.source_stamp`: a rewritten file is read again.
+    """
+    return source_inputs(source, kind)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def fitted_splitter(method: str, fit_params: tuple, source: ScoreSource, stamp: tuple) -> Splitter:
+    """A registered splitter fitted on ``source``'s train inputs (shared, read-only).
+
+    ``fit_params`` are the sorted items of the parameters the fit depends on
+    (:func:`gemviz.splitters.split_params`); move the others with ``with_params``, which
+    copies, so the cached fit stays as it is.
+    """
+    splitter = make_splitter(method, **dict(fit_params))
+    return splitter.fit(splitter_inputs(source, splitter.input, stamp)[0])
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -1,6 +1,9 @@
-"""Widgets shared by several pages: stability refits, table formats and downloads."""
+"""Widgets shared by several pages: stability refits, table formats and downloads, the
+splitter form and its charts."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -8,6 +11,9 @@ import streamlit as st
 
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
+from gemviz.figures.export import figure_html
+from gemviz.figures.partition import SplitterCharts
+from gemviz.splitters import splitter_controls
 from gemviz.workspace.store import Workspace
 
 
@@ -117,3 +123,49 @@ def table_downloads(table: pd.DataFrame, stem: str) -> None:
         on_click="ignore",
         icon=":material/download:",
     )
+
+
+def splitter_form(method: str) -> dict[str, Any]:
+    """One widget per control the splitter registry lists for ``method``, side by side.
+
+    Each widget's key is the parameter's name and its default the constructor's, so the
+    page offers what :data:`gemviz.splitters.SPLITTERS` declares and nothing else.
+
+    Returns:
+        Parameter name -> chosen value (int or float, as the default is).
+    """
+    items = splitter_controls(method)
+    chosen: dict[str, Any] = {}
+    for col, (control, default) in zip(st.columns(max(1, len(items))), items, strict=False):
+        cast = int if isinstance(default, int) and float(control.step).is_integer() else float
+        widget = col.slider if control.widget == "slider" else col.number_input
+        value = widget(
+            control.label,
+            cast(control.lo),
+            cast(control.hi),
+            cast(default),
+            cast(control.step),
+            key=control.name,
+            help=control.help or None,
+        )
+        chosen[control.name] = cast(value)
+    return chosen
+
+
+def chart_row(charts: SplitterCharts) -> None:
+    """A splitter's charts side by side, each with its HTML download, then their caption."""
+    if not charts.charts:
+        return
+    cols = st.columns([c.width for c in charts.charts])
+    for col, chart in zip(cols, charts.charts, strict=True):
+        col.plotly_chart(chart.figure, key=f"{chart.key}_chart", theme=None)
+        col.download_button(
+            chart.label,
+            lambda fig=chart.figure: figure_html(fig),
+            chart.filename,
+            "text/html",
+            key=f"dl_{chart.key}",
+            on_click="ignore",
+        )
+    if charts.caption:
+        st.caption(charts.caption)

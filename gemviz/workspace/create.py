@@ -32,10 +32,6 @@ from gemviz.workspace.files import adopt, check_ids, reference
 from gemviz.workspace.models import commit_model, plan_model
 from gemviz.workspace.store import Workspace, create_workspace
 
-#: GEM settings used when a splitter is made from a score pair (changeable on the page).
-GEM_DEFAULTS = {"sigma": 2.0, "max_components": 19, "random_state": 42}
-
-
 # -- splitters --------------------------------------------------------------------------------
 
 
@@ -58,19 +54,21 @@ def gem_labels(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """GEM's ID flags of the test scores from a fit on the train scores (as on the page).
 
-    Returns:
-        ``(is_id, params)`` with the settings used.
-    """
-    from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
+    Args:
+        train_scores, test_scores: Input scores.
+        **params: GEM settings; the others (and ``None`` values) keep the registry's defaults.
 
-    p = {**GEM_DEFAULTS, **params}
-    fit = fit_gmm_1d(
-        np.asarray(train_scores, dtype=float),
-        max_components=int(p["max_components"]),
-        random_state=int(p["random_state"]),
-    )
-    intervals = merge_intervals(fit.means, fit.stds, float(p["sigma"]))
-    return in_intervals(np.asarray(test_scores, dtype=float), intervals), p
+    Returns:
+        ``(is_id, params)`` with every setting used (``None`` ones left out).
+
+    Raises:
+        GemvizError: Bad scores or settings.
+    """
+    from gemviz.splitters import make_splitter
+
+    gem = make_splitter("gem", **params).fit(np.asarray(train_scores, dtype=float))
+    used = {k: v for k, v in gem.get_params().items() if v is not None}
+    return gem.predict(np.asarray(test_scores, dtype=float)), used
 
 
 def plan_splitter(
@@ -92,7 +90,7 @@ def plan_splitter(
         labeled: A labeled test file (``label`` = ID/OOD), or None for a score pair.
         train_scores, test_scores: The GEM-format score files (``input_score`` per record).
         train_embeddings, test_embeddings: Optional ``.npz`` files (``ids``, ``embeddings``).
-        params: GEM settings overriding :data:`GEM_DEFAULTS`.
+        params: GEM settings overriding the registry's defaults.
 
     Returns:
         The plan; nothing is written.
