@@ -1519,31 +1519,77 @@ def test_fifo_input_does_not_hang_the_real_command(tmp_path):
     assert time.monotonic() - start < 60
 
 
-def test_broken_workspace_does_not_take_down_the_app(tmp_path, monkeypatch):
+# Hand edits of workspace.json that once crashed every page (through the sidebar's listing).
+HAND_BROKEN = {
+    "truncated": '{"name": ',
+    "test-123": {"test": 123},
+    "labeled-5": {"splitters": [{"name": "a", "labeled": 5}]},
+    "results-list": {"models": [{"name": "m", "results": ["x.json"]}]},
+    "created-400-digits": '{"name": "c", "created": ' + "9" * 400 + "}",
+    "params-str": {"splitters": [{"name": "a", "labeled": "x.json", "params": "str"}]},
+    "twin-splitters": {
+        "splitters": [{"name": "a", "labeled": "x.json"}, {"name": "a", "labeled": "y.json"}]
+    },
+    "markdown-name": {"name": "![x](http://127.0.0.1:9/beacon)", "test": 5},
+}
+
+
+def _good_ws_with_study(d: Path, p: dict) -> str:
+    from gemviz.workspace.entries import ModelEntry, SplitterEntry
+    from gemviz.workspace.store import create_workspace
+
+    good = create_workspace("good", test=p["test"])
+    good.add_splitter(SplitterEntry(name="a", labeled=str(p["a"])))
+    good.add_splitter(SplitterEntry(name="b", labeled=str(p["b"])))
+    good.add_model(ModelEntry(name="m1", results=str(p["m1"])))
+    return good.slug
+
+
+def test_broken_workspaces_do_not_take_down_any_page(tmp_path, monkeypatch):
+    """Every page, through the router, with hand-broken workspaces beside a good one."""
     from streamlit.testing.v1 import AppTest
 
     from gemviz.workspace.entries import workspaces_root
-    from gemviz.workspace.store import create_workspace
 
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
     d = tmp_path / "d"
     d.mkdir()
     p = make_study(d)
-    good = create_workspace("good", test=p["test"])
-    broken = workspaces_root() / "broken"
-    broken.mkdir()
-    put(broken / "workspace.json", '{"name": ')
+    good = _good_ws_with_study(d, p)
+    for slug, spec in HAND_BROKEN.items():
+        (workspaces_root() / slug).mkdir()
+        put(
+            workspaces_root() / slug / "workspace.json",
+            spec if isinstance(spec, str) else json.dumps(spec),
+        )
+    before = snapshot(d)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    # The demo is not built here: the good workspace is the one in view, the broken one
-    # sits beside it in the list the sidebar reads at every start.
-    at.session_state["workspace"] = good.slug
+    # The demo is not built here: the good workspace is the one in view, the broken ones sit
+    # beside it in the list the sidebar reads at every start.
+    at.session_state["workspace"] = good
     at.run()
-    tally(
-        Case("fault", "broken workspace.json beside a good one (app)", lambda d, p: []),
-        "traceback" if at.exception else "ok",
-    )
     assert not at.exception, [e.value for e in at.exception]
-    assert good.slug
+    outcome = "ok"
+    for page in sorted((ROOT / "pages").glob("*.py")):
+        at.switch_page(f"pages/{page.name}").run()
+        if at.exception:
+            outcome = "traceback"
+        assert not at.exception, (page.name, [e.value for e in at.exception])
+    # A broken one asked for by the URL: said on the page, never a crash.
+    for page in sorted((ROOT / "pages").glob("*.py")):
+        one = AppTest.from_file(str(page), default_timeout=60)
+        one.query_params["workspace"] = "labeled-5"
+        one.run()
+        assert not one.exception, (page.name, [e.value for e in one.exception])
+    tally(
+        Case(
+            "fault",
+            f"{len(HAND_BROKEN)} hand-broken workspace.json beside a good one: every page",
+            lambda d, p: [],
+        ),
+        outcome,
+    )
+    assert snapshot(d) == before
 
 
 @pytest.mark.parametrize(

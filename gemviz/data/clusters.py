@@ -8,10 +8,14 @@ resamples whole clusters. :func:`resolve` picks the field that defines them:
 - a field name: that field (an error naming the available fields when it is missing);
 - ``"none"``: every step is its own cluster (step-level inference, as for independent data).
 
-A step whose cluster field is empty or missing forms a cluster of its own.
+A step whose cluster field is empty or missing forms a cluster of its own. Values are compared
+in Unicode normal form NFC, so one task typed with combining accents or precomposed letters
+is one cluster.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -84,6 +88,8 @@ def _key(value) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     text = str(value).strip()
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
     return text or None
 
 

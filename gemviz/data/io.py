@@ -14,6 +14,7 @@ import csv
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,8 @@ def read_records(path: str | os.PathLike) -> list[dict[str, Any]]:
             records = _read_csv(p, text)
         else:
             records = _read_json(p, text, lines=suffix in (".jsonl", ".ndjson"))
+            if _SURROGATE.search(text):
+                _refuse_lone_surrogates(p, records)
     if not records:
         raise GemvizError("the file holds no records", file=str(p))
     for i, rec in enumerate(records):
@@ -65,6 +68,45 @@ def read_records(path: str | os.PathLike) -> list[dict[str, Any]]:
                 row=i + 1,
             )
     return records
+
+
+# A JSON escape of a UTF-16 surrogate: the only way a lone surrogate enters a decoded file.
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(p: Path, records: list[Any]) -> None:
+    """Refuse text holding an unpaired surrogate (``"\\ud800"``): it is not a character.
+
+    Such text cannot be written as UTF-8, shown on a page, or compared reliably.
+
+    Raises:
+        GemvizError: Naming the row and field of the first one.
+    """
+
+    def bad(value: Any) -> bool:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+            return False
+        if isinstance(value, dict):
+            return any(bad(k) or bad(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(bad(v) for v in value)
+        return False
+
+    for i, rec in enumerate(records):
+        fields = rec.items() if isinstance(rec, dict) else [("", rec)]
+        for key, value in fields:
+            if bad(key) or bad(value):
+                raise GemvizError(
+                    "holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff), which is not "
+                    "a character; fix how the file was made",
+                    file=str(p),
+                    row=i + 1,
+                    field=str(key).encode("utf-8", "backslashreplace").decode() or None,
+                )
 
 
 def _read_json(p: Path, text: str, lines: bool) -> list[Any]:
@@ -95,7 +137,8 @@ def _read_json(p: Path, text: str, lines: bool) -> list[Any]:
                 "expected a JSON array of records (or an object with a 'records' list)", file=str(p)
             )
     records = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # Split on line feeds only: str.splitlines would also cut at U+2028 inside a string.
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -114,6 +157,20 @@ def _read_csv(p: Path, text: str) -> list[dict[str, Any]]:
 
     if not text.strip():
         raise GemvizError("the file is empty", file=str(p))
+    try:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as exc:
+        raise GemvizError(f"cannot parse the CSV header: {exc}", file=str(p)) from None
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise GemvizError(
+                "the column appears twice in the header; rename or remove one (gemviz will "
+                "not pick one of them silently)",
+                file=str(p),
+                field=name,
+            )
+        seen.add(name)
     try:
         frame = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""])
     except pd.errors.EmptyDataError as exc:

@@ -2,11 +2,16 @@
 
 Sample identity
     A sample's id is its ``id`` field when the file has one (turned into a string). Otherwise
-    it is built from ``image_path`` and ``task`` as ``"<image_path>|<task>"``. Real files
+    it is built from ``image_path`` and ``task`` as ``"<image_path>|<task>"``, where each part
+    has ``\\``, ``|`` and ``#`` escaped with a backslash (``\\\\``, ``\\|``, ``\\#``), so
+    the first unescaped ``|`` is always the separator and no two pairs share an id. Real files
     repeat that pair (the GEM release's omniact-desktop file does so 53 times, Kairos 8), so a
     repeat is told apart by its order of occurrence: the first occurrence keeps the plain key,
-    the second gets ``"#2"`` appended, the third ``"#3"`` and so on. Two files listing the same
-    samples therefore align as long as repeated pairs keep their relative order.
+    the second gets ``"#2"`` appended, the third ``"#3"`` and so on; an unescaped ``#`` is
+    only ever this number, so a task that ends in ``#2`` cannot pass for a repeat. Parts
+    without those three characters give the plain ``"<image_path>|<task>"``. Text is read in
+    Unicode normal form NFC, so a task typed with combining accents and one with precomposed
+    letters are the same task (ids, clusters).
 
 Loaders
     :func:`load_scores`, :func:`load_labeled` and :func:`load_results` read a record file,
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import math
 import os
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -91,7 +97,7 @@ def sample_ids(records: Sequence[dict[str, Any]], file: str | None = None) -> li
                 )
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
-            key = str(value)
+            key = nfc(str(value))
             if key in seen:
                 raise GemvizError(
                     f"id '{key}' repeats row {seen[key]}; ids must be unique",
@@ -112,11 +118,31 @@ def sample_ids(records: Sequence[dict[str, Any]], file: str | None = None) -> li
                     row=i + 1,
                     field=field,
                 )
-        base = f"{rec[IMAGE]}|{rec[TASK]}"
+        base = f"{id_part(rec[IMAGE])}|{id_part(rec[TASK])}"
         n = counts.get(base, 0) + 1
         counts[base] = n
         ids.append(base if n == 1 else f"{base}#{n}")
     return ids
+
+
+def nfc(text: str) -> str:
+    """``text`` in Unicode normal form NFC (precomposed letters), the form ids are built in."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def id_part(value: Any) -> str:
+    """One part of a built sample id: NFC text with ``\\``, ``|`` and ``#`` backslash-escaped.
+
+    Args:
+        value: An ``image_path`` or ``task`` value.
+
+    Returns:
+        The escaped text; unchanged when it holds none of the three characters.
+    """
+    text = nfc(str(value))
+    if "\\" in text or "|" in text or "#" in text:
+        text = text.replace("\\", "\\\\").replace("|", "\\|").replace("#", "\\#")
+    return text
 
 
 def align(

@@ -17,7 +17,7 @@ from gemviz.report.base import (
     _note,
     _table,
 )
-from gemviz.workspace.entries import slugify
+from gemviz.workspace.entries import file_stem
 
 
 def _gem_fit(ctx: _Context) -> Section:
@@ -53,7 +53,7 @@ def _gem_fit(ctx: _Context) -> Section:
                 )
             )
         )
-        figures[f"gem_fit_{slugify(name)}.png"] = static_figures.png_bytes(
+        figures[f"gem_fit_{file_stem(name, 'splitter')}.png"] = static_figures.png_bytes(
             static_figures.gem_fit(train, test, fit, intervals, title)
         )
     return "\n".join(parts), figures

@@ -21,6 +21,7 @@ import pandas as pd
 from gemviz.data.errors import GemvizError
 from gemviz.data.inputs import loads_json, read_text
 from gemviz.data.io import write_json_atomic
+from gemviz.workspace.entries import check_text, check_time
 
 FILE = "annotations.json"
 FIXED_TAGS = (
@@ -81,19 +82,40 @@ def load(folder: str | os.PathLike) -> dict[str, Annotation]:
     path = path_in(folder)
     if not path.is_file():
         return {}
+    file = str(path)
     try:
-        raw = loads_json(read_text(path, "annotations file"), str(path))
-        steps = raw["steps"]
-        return {
-            str(sid): Annotation(
-                tags=[str(t) for t in entry.get("tags", [])],
-                note=str(entry.get("note", "")),
-                updated=float(entry.get("updated", 0.0)),
+        raw = loads_json(read_text(path, "annotations file"), file)
+    except ValueError as exc:
+        if isinstance(exc, GemvizError):
+            raise
+        raise GemvizError(f"not a gemviz annotations file ({exc})", file=file) from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("steps"), dict):
+        raise GemvizError(
+            'not a gemviz annotations file (expected {"version": 1, "steps": {...}})', file=file
+        )
+    out = {}
+    for sid, entry in raw["steps"].items():
+        where = ["steps", sid]
+        check_text(sid, file, where)
+        if not isinstance(entry, dict):
+            raise GemvizError(
+                f"expected an object with tags and note, found {entry!r:.40}",
+                file=file,
+                field=f"steps[{sid!r}]",
             )
-            for sid, entry in steps.items()
-        }
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise GemvizError(f"not a gemviz annotations file ({exc})", file=str(path)) from exc
+        tags = entry.get("tags", [])
+        if not isinstance(tags, list):
+            raise GemvizError(
+                f"expected a list of tags, found {tags!r:.40}",
+                file=file,
+                field=f"steps[{sid!r}].tags",
+            )
+        out[sid] = Annotation(
+            tags=[check_text(t, file, [*where, "tags"]) for t in tags],
+            note=check_text(entry.get("note", ""), file, [*where, "note"], optional=True) or "",
+            updated=check_time(entry.get("updated"), file, [*where, "updated"]),
+        )
+    return out
 
 
 def save(folder: str | os.PathLike, notes: dict[str, Annotation]) -> Path:

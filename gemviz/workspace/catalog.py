@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from gemviz.data.errors import GemvizError
 from gemviz.workspace.entries import WORKSPACE_FILE, workspaces_root
-from gemviz.workspace.store import Workspace
+from gemviz.workspace.store import Workspace, remove_stale_staging
 
 
 class BrokenWorkspace(NamedTuple):
@@ -32,15 +32,17 @@ def scan_workspaces() -> tuple[list[Workspace], list[BrokenWorkspace]]:
     """
     good, broken = [], []
     root = workspaces_root()
+    remove_stale_staging(root)
     for sub in sorted(root.iterdir()) if root.is_dir() else []:
-        if not (sub / WORKSPACE_FILE).exists():
+        # Hidden folders are workspaces being made (staged_workspace), not workspaces yet.
+        if sub.name.startswith(".") or not (sub / WORKSPACE_FILE).exists():
             continue
         try:
             ws = Workspace.load(sub)
+            missing = ws.missing_files()
         except GemvizError as exc:
             broken.append(BrokenWorkspace(sub.name, sub, str(exc)))
             continue
-        missing = ws.missing_files()
         if missing:
             reason = f"missing file: {missing[0]}" + (
                 f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""

@@ -27,10 +27,10 @@ import numpy as np
 from gemviz.data.errors import GemvizError
 from gemviz.data.io import read_records
 from gemviz.data.records import ID, SCORE, align, load_labeled, load_scores, sample_ids
-from gemviz.workspace.entries import SplitterEntry
+from gemviz.workspace.entries import SplitterEntry, _abs
 from gemviz.workspace.files import adopt, check_ids, reference
 from gemviz.workspace.models import commit_model, plan_model
-from gemviz.workspace.store import Workspace, create_workspace
+from gemviz.workspace.store import Workspace, check_image_root, staged_workspace
 
 # -- splitters --------------------------------------------------------------------------------
 
@@ -262,8 +262,11 @@ def create_from_files(
     splits, scores = dict(splits or {}), dict(scores or {})
     embeddings, models = dict(embeddings or {}), dict(models or {})
     mappings = dict(model_mappings or {})
+    if not name or not name.strip():
+        raise GemvizError("a workspace needs a non-empty name")
     if not test:
         raise GemvizError("a workspace needs its test-set file")
+    check_image_root(image_root)
     names = list(splits) + list(scores)
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -292,8 +295,10 @@ def create_from_files(
     model_plans = [
         plan_model(m, path, ref, test, **mappings.get(m, {})) for m, path in models.items()
     ]
-    ws = create_workspace(name, test=test, train=train, image_root=image_root)
-    try:
+    # Built in a hidden folder and renamed into place: a kill leaves nothing half made.
+    with staged_workspace(name) as ws:
+        ws.test, ws.train = _abs(test), _abs(train)
+        ws.image_root = _abs(image_root)
         ws.test, ws.train = adopt(ws, ws.test), adopt(ws, ws.train)
         ws.cluster_by = cluster_by or "auto"
         ws.save()
@@ -303,7 +308,4 @@ def create_from_files(
             commit_model(ws, plan)
         if ws.splitters:
             ws.study()  # cluster_by and everything else load together
-    except BaseException:
-        ws.delete()
-        raise
     return ws

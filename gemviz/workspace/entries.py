@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import math
 import os
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
+from gemviz.data.errors import GemvizError
 from gemviz.data.io import atomic_path, write_bytes_atomic
 from gemviz.data.paths import cache_dir
 
@@ -61,6 +65,34 @@ def slugify(name: str) -> str:
     """A folder-safe version of ``name`` (lower case letters, digits and dashes)."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return slug[:48] or "workspace"
+
+
+def file_stem(name: str, fallback: str = "entry") -> str:
+    """The stem of a file saved under an entry's name, distinct for distinct names.
+
+    A name that is already a plain slug (lower-case letters, digits, dashes) is its own stem;
+    any other name gets its slug plus 8 hex digits of a hash of the name, so names that
+    differ only in case (``G``/``g``) or in letters a slug drops (``日本``/``中文``) never
+    share a file.
+
+    Args:
+        name: The splitter's or model's name.
+        fallback: The slug of a name with no ASCII letter or digit.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:48].strip("-")
+    if slug == name:
+        return slug
+    digest = hashlib.sha256(unicodedata.normalize("NFC", name).encode("utf-8", "replace"))
+    return f"{slug or fallback}-{digest.hexdigest()[:8]}"
+
+
+def free_path(path: Path, taken: set[str]) -> Path:
+    """``path``, or ``path`` with ``-2``, ``-3``... before its suffix, whichever is not taken."""
+    candidate, n = path, 2
+    while str(candidate) in taken:
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+    return candidate
 
 
 def _abs(path: str | os.PathLike | None) -> str | None:
@@ -140,3 +172,149 @@ class ScoreSource(NamedTuple):
         """The two embedding files, or ``None`` unless both exist."""
         pair = (self.train_embeddings, self.test_embeddings)
         return pair if all(p and Path(p).is_file() for p in pair) else None
+
+
+# -- reading workspace.json: every field checked ------------------------------------------------
+
+# Creation times beyond the year 9999 are not dates (and overflow the calendar functions).
+MAX_TIME = 253_402_300_799.0
+_TEXT = "text"
+_OPTIONAL_TEXT = "text or null"
+
+
+def _where(path: list[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _bad(file: str, path: list[str | int], wanted: str, value: Any) -> GemvizError:
+    return GemvizError(
+        f"expected {wanted}, found {_shown(value)}; fix or remove this entry",
+        file=file,
+        field=_where(path),
+    )
+
+
+def check_text(value: Any, file: str, path: list[str | int], optional: bool = False) -> str | None:
+    """``value`` if it is text (or None when ``optional``), else a :class:`GemvizError`.
+
+    Text with an unpaired surrogate (``"\\ud800"`` in JSON) cannot be written back or shown,
+    so it is refused too.
+    """
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise _bad(file, path, _OPTIONAL_TEXT if optional else _TEXT, value)
+    if "\x00" in value:
+        raise GemvizError("holds a NUL character", file=file, field=_where(path))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise GemvizError(
+            "holds an unpaired surrogate (\\ud800-\\udfff), which is not text",
+            file=file,
+            field=_where(path),
+        ) from None
+    return value
+
+
+def check_time(value: Any, file: str, path: list[str | int]) -> float:
+    """A unix time: a finite number between 0 and the year 9999 (None reads as 0)."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _bad(file, path, "a unix time (a number)", value)
+    if isinstance(value, int) and not -1 < value <= MAX_TIME:
+        raise _bad(file, path, "a unix time between 0 and the year 9999", value)
+    number = float(value)
+    if not (math.isfinite(number) and 0.0 <= number <= MAX_TIME):
+        raise _bad(file, path, "a unix time between 0 and the year 9999", value)
+    return number
+
+
+def _check_params(value: Any, file: str, path: list[str | int]) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _bad(file, path, "an object of settings", value)
+    for key, item in value.items():
+        check_text(key, file, path)
+        ok = item is None or isinstance(item, (str, bool, int))
+        ok = ok or (isinstance(item, float) and math.isfinite(item))
+        if not ok or (isinstance(item, int) and abs(item) > 2**63):
+            raise _bad(file, [*path, key], "a number, text, true/false or null", item)
+    return dict(value)
+
+
+def _entry(cls: type, raw: Any, file: str, path: list[str | int]) -> Any:
+    if not isinstance(raw, dict):
+        raise _bad(file, path, "an object", raw)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [k for k in raw if k not in fields]
+    if unknown:
+        raise GemvizError(
+            f"unknown field '{unknown[0]}' (known: {', '.join(fields)})",
+            file=file,
+            field=_where(path),
+        )
+    values: dict[str, Any] = {}
+    for name, spec in fields.items():
+        if name not in raw:
+            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise GemvizError(
+                    "required field is missing", file=file, field=_where([*path, name])
+                )
+            continue
+        value = raw[name]
+        if name == "params":
+            values[name] = _check_params(value, file, [*path, name])
+        else:
+            optional = "None" in str(spec.type)
+            values[name] = check_text(value, file, [*path, name], optional=optional)
+    entry = cls(**values)
+    if not entry.name.strip():
+        raise GemvizError("a name may not be empty", file=file, field=_where([*path, "name"]))
+    return entry
+
+
+def entries_from_json(raw: Any, key: str, file: str) -> list[Any]:
+    """The splitter (``key="splitters"``) or model (``"models"``) entries of ``workspace.json``.
+
+    Every field is checked for its type; names must be non-empty and unique.
+
+    Args:
+        raw: The parsed ``workspace.json`` object.
+        key: ``"splitters"`` or ``"models"``.
+        file: The file, for messages.
+
+    Returns:
+        :class:`SplitterEntry` or :class:`ModelEntry` objects in file order.
+
+    Raises:
+        GemvizError: Naming the field (``splitters[1].labeled``) and what was found.
+    """
+    cls = SplitterEntry if key == "splitters" else ModelEntry
+    items = raw.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise _bad(file, [key], "a list", items)
+    entries = [_entry(cls, item, file, [key, i]) for i, item in enumerate(items)]
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        if entry.name in seen:
+            raise GemvizError(
+                f"two entries are named '{entry.name}' ({key}[{seen[entry.name]}] and [{i}]); "
+                "one would hide the other, so rename or remove one",
+                file=file,
+                field=_where([key, i, "name"]),
+            )
+        seen[entry.name] = i
+    return entries

@@ -18,7 +18,7 @@ from gemviz.data.errors import GemvizError
 from gemviz.data.io import read_records, write_records
 from gemviz.data.records import ID
 from gemviz.workspace.derive import derive_results, fields_of, has_match_fields, require_field
-from gemviz.workspace.entries import ModelEntry, slugify
+from gemviz.workspace.entries import ModelEntry, file_stem, free_path
 from gemviz.workspace.files import adopt, check_ids, reference
 from gemviz.workspace.store import Workspace
 
@@ -125,7 +125,9 @@ def plan_model(
 
 
 def _derived_path(ws: Workspace, name: str) -> Path:
-    return ws.folder / "models" / f"{slugify(name)}_results.json"
+    # Names that differ only in case (SFT/sft) get files of their own (file_stem).
+    others = {str(Path(m.results).resolve()) for m in ws.models if m.name != name}
+    return free_path(ws.folder.resolve() / "models" / f"{file_stem(name)}_results.json", others)
 
 
 def commit_model(ws: Workspace, plan: ModelPlan, replace: bool = False) -> ModelEntry:

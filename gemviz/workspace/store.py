@@ -13,11 +13,15 @@ result file with per-sample ``type_match``/``exact_match``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import hashlib
+import itertools
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -32,6 +36,11 @@ from gemviz.workspace.entries import (
     ScoreSource,
     SplitterEntry,
     _abs,
+    check_text,
+    check_time,
+    entries_from_json,
+    file_stem,
+    free_path,
     slugify,
     store_upload,
     workspaces_root,
@@ -79,24 +88,44 @@ class Workspace:
             raise GemvizError("no workspace here (workspace.json is missing)", file=str(folder))
         from gemviz.data.inputs import loads_json, read_text
 
+        file = str(path)
         try:
-            raw = loads_json(read_text(path, "workspace definition"), str(path))
-            if not isinstance(raw, dict):
-                raise ValueError(f"expected a JSON object, found {type(raw).__name__}")
-            return cls(
-                folder=folder,
-                name=str(raw.get("name") or folder.name),
-                demo=bool(raw.get("demo", False)),
-                created=float(raw.get("created") or 0.0),
-                test=raw.get("test"),
-                train=raw.get("train"),
-                image_root=raw.get("image_root"),
-                cluster_by=str(raw.get("cluster_by") or "auto"),
-                splitters=[SplitterEntry(**s) for s in raw.get("splitters", [])],
-                models=[ModelEntry(**m) for m in raw.get("models", [])],
+            raw = loads_json(read_text(path, "workspace definition"), file)
+        except (ValueError, RecursionError, OSError) as exc:
+            if isinstance(exc, GemvizError):
+                raise
+            raise GemvizError(f"not a valid workspace definition ({exc})", file=file) from None
+        if not isinstance(raw, dict):
+            raise GemvizError(
+                f"not a valid workspace definition (expected a JSON object, found "
+                f"{type(raw).__name__})",
+                file=file,
             )
-        except (ValueError, TypeError, AttributeError, RecursionError, OSError) as exc:
-            raise GemvizError(f"not a valid workspace definition ({exc})", file=str(path)) from exc
+        try:
+            return cls._from_json(folder, raw, file)
+        except GemvizError as exc:
+            raise GemvizError(
+                f"not a valid workspace definition: {exc.detail}", file=file, field=exc.field
+            ) from None
+
+    @classmethod
+    def _from_json(cls, folder: Path, raw: dict[str, Any], file: str) -> Workspace:
+        name = check_text(raw.get("name"), file, ["name"], optional=True)
+        demo = raw.get("demo", False)
+        if not isinstance(demo, bool):
+            raise GemvizError(f"expected true or false, found {demo!r}", file=file, field="demo")
+        paths = {k: check_text(raw.get(k), file, [k], optional=True) for k in _PATH_KEYS}
+        return cls(
+            folder=folder,
+            name=(name or "").strip() or folder.name,
+            demo=demo,
+            created=check_time(raw.get("created"), file, ["created"]),
+            cluster_by=check_text(raw.get("cluster_by"), file, ["cluster_by"], optional=True)
+            or "auto",
+            splitters=entries_from_json(raw, "splitters", file),
+            models=entries_from_json(raw, "models", file),
+            **paths,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form stored in ``workspace.json``."""
@@ -115,6 +144,22 @@ class Workspace:
     def save(self) -> Path:
         """Write ``workspace.json`` atomically and return its path."""
         return write_json_atomic(self.json_path, self.to_dict())
+
+    def relocate(self, folder: Path) -> None:
+        """Point the workspace, and every path it names inside its folder, at ``folder``."""
+        old = str(self.folder.resolve()) + os.sep
+        new = str(folder.resolve()) + os.sep
+
+        def moved(path: str | None) -> str | None:
+            return new + path[len(old) :] if path and path.startswith(old) else path
+
+        self.test, self.train = moved(self.test), moved(self.train)
+        for entry in [*self.splitters, *self.models]:
+            for f in dataclasses.fields(entry):
+                value = getattr(entry, f.name)
+                if isinstance(value, str) and f.name != "name":
+                    setattr(entry, f.name, moved(value))
+        self.folder = folder
 
     def fingerprint(self) -> str:
         """A key that changes whenever the definition or any file it names changes.
@@ -235,7 +280,8 @@ class Workspace:
         """Write a labeled copy of a test score file inside the workspace and register it.
 
         The user's score file is read, never modified; the labeled file goes to
-        ``<workspace>/splitters/<slug>_labeled.json``.
+        ``<workspace>/splitters/<stem>_labeled.json`` (:func:`file_stem`: names that differ
+        only in case or in non-ASCII letters get files of their own).
 
         Args:
             name: The new splitter's name.
@@ -263,7 +309,11 @@ class Workspace:
         from gemviz.data.records import LABEL
 
         labeled = [{**r, LABEL: "ID" if f else "OOD"} for r, f in zip(records, flags, strict=True)]
-        path = write_records(self.folder / "splitters" / f"{slugify(name)}_labeled.json", labeled)
+        others = {str(Path(s.labeled).resolve()) for s in self.splitters if s.name != name}
+        target = free_path(
+            self.folder.resolve() / "splitters" / f"{file_stem(name)}_labeled.json", others
+        )
+        path = write_records(target, labeled)
         entry = SplitterEntry(name=name, labeled=str(path), test_scores=_abs(test_scores), **meta)
         self.add_splitter(entry, replace=True)
         return entry
@@ -328,6 +378,9 @@ class Workspace:
         )
 
 
+_PATH_KEYS = ("test", "train", "image_root")
+
+
 def _is_records(path: str) -> bool:
     return Path(path).exists() and Path(path).is_file()
 
@@ -370,19 +423,8 @@ def create_workspace(
     for path in (test, train):
         if path not in (None, ""):
             read_records(path)  # fail now with a clear message rather than on every page
-    if folder is None:
-        root = workspaces_root()
-        base = slugify(name)
-        target = root / base
-        n = 2
-        while target.exists():
-            target = root / f"{base}-{n}"
-            n += 1
-        folder = target
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    ws = Workspace(
-        folder=folder,
+    check_image_root(image_root)
+    spec = dict(
         name=name.strip(),
         demo=demo,
         created=time.time(),
@@ -390,5 +432,105 @@ def create_workspace(
         train=_abs(train),
         image_root=_abs(image_root),
     )
-    ws.save()
+    if folder is not None:
+        ws = Workspace(folder=Path(folder), **spec)
+        ws.folder.mkdir(parents=True, exist_ok=True)
+        ws.save()
+        return ws
+    with staged_workspace(name) as ws:
+        for key, value in spec.items():
+            setattr(ws, key, value)
     return ws
+
+
+def check_image_root(image_root: str | os.PathLike | None) -> None:
+    """Refuse an image root that is not an existing folder (it would find no screenshot)."""
+    if image_root in (None, ""):
+        return
+    if not Path(image_root).expanduser().is_dir():
+        raise GemvizError(
+            "the image root is not an existing folder; give the folder that relative "
+            "image_path values start from",
+            file=str(image_root),
+        )
+
+
+STAGING_PREFIX = ".creating-"
+
+
+@contextlib.contextmanager
+def staged_workspace(name: str) -> Iterator[Workspace]:
+    """Build a new workspace in a hidden folder, then rename it into place in one step.
+
+    The body fills the yielded workspace (files, splitters, models) in
+    ``<root>/.creating-<pid>-<time>/``; on success ``workspace.json`` is saved with every path
+    inside that folder pointed at the final one, and the folder is renamed to the name's
+    unique slug. A kill at any moment leaves either nothing under a workspace's name or a
+    complete workspace (a hidden leftover is removed by :func:`remove_stale_staging`); an
+    exception removes the hidden folder.
+
+    Args:
+        name: The display name; its slug (made unique) names the final folder.
+
+    Yields:
+        The workspace, its ``folder`` the hidden one until the body ends, the final one after.
+    """
+    root = workspaces_root().resolve()
+    staging = root / f"{STAGING_PREFIX}{os.getpid()}-{time.time_ns()}"
+    try:
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise GemvizError(
+            f"cannot make a workspace folder ({exc.strerror or exc}); set GEMVIZ_CACHE to a "
+            "folder you can write to",
+            file=str(root),
+        ) from None
+    ws = Workspace(folder=staging, name=name.strip(), created=time.time())
+    try:
+        yield ws
+        base = slugify(name)
+        for n in itertools.count(1):
+            target = root / (base if n == 1 else f"{base}-{n}")
+            if target.exists() or target.is_symlink():
+                continue
+            ws.relocate(target)
+            write_json_atomic(staging / WORKSPACE_FILE, ws.to_dict())
+            try:
+                os.rename(staging, target)
+            except OSError as exc:
+                if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):  # taken meanwhile: next name
+                    ws.relocate(staging)
+                    continue
+                raise
+            break
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def remove_stale_staging(root: Path, min_age_s: float = 3600.0) -> None:
+    """Remove hidden folders of workspace creates that were killed (their process is gone).
+
+    Args:
+        root: The workspaces root.
+        min_age_s: A folder whose process cannot be told (another machine on a shared disk)
+            is removed once it is this old.
+    """
+    for sub in root.glob(f"{STAGING_PREFIX}*") if root.is_dir() else []:
+        try:
+            pid = int(sub.name[len(STAGING_PREFIX) :].split("-")[0])
+            age = time.time() - sub.stat().st_mtime
+        except (ValueError, OSError):
+            continue
+        if not _pid_alive(pid) or (age > max(min_age_s, 0.0) and pid != os.getpid()):
+            shutil.rmtree(sub, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
