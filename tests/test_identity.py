@@ -23,7 +23,8 @@ from gemviz.data.records import load_labeled, sample_ids
 from gemviz.workspace import annotations
 from gemviz.workspace.catalog import scan_workspaces
 from gemviz.workspace.entries import file_stem, workspaces_root
-from gemviz.workspace.store import STAGING_PREFIX, Workspace, create_workspace
+from gemviz.workspace.staging import STAGING_PREFIX
+from gemviz.workspace.store import Workspace, create_workspace
 
 # -- sample ids -----------------------------------------------------------------------------
 

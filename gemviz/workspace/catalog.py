@@ -8,7 +8,8 @@ from typing import NamedTuple
 
 from gemviz.data.errors import GemvizError
 from gemviz.workspace.entries import WORKSPACE_FILE, workspaces_root
-from gemviz.workspace.store import Workspace, remove_stale_staging
+from gemviz.workspace.staging import remove_stale_staging
+from gemviz.workspace.store import Workspace
 
 
 class BrokenWorkspace(NamedTuple):

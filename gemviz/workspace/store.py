@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import hashlib
-import itertools
 import os
 import shutil
 import time
@@ -45,6 +43,7 @@ from gemviz.workspace.entries import (
     store_upload,
     workspaces_root,
 )
+from gemviz.workspace.staging import publish, staging_folder
 
 
 @dataclass
@@ -455,19 +454,15 @@ def check_image_root(image_root: str | os.PathLike | None) -> None:
         )
 
 
-STAGING_PREFIX = ".creating-"
-
-
 @contextlib.contextmanager
 def staged_workspace(name: str) -> Iterator[Workspace]:
     """Build a new workspace in a hidden folder, then rename it into place in one step.
 
-    The body fills the yielded workspace (files, splitters, models) in
-    ``<root>/.creating-<pid>-<time>/``; on success ``workspace.json`` is saved with every path
-    inside that folder pointed at the final one, and the folder is renamed to the name's
-    unique slug. A kill at any moment leaves either nothing under a workspace's name or a
-    complete workspace (a hidden leftover is removed by :func:`remove_stale_staging`); an
-    exception removes the hidden folder.
+    The body fills the yielded workspace (files, splitters, models) in a hidden folder
+    (:func:`gemviz.workspace.staging.staging_folder`); on success ``workspace.json`` is saved
+    with every path inside that folder pointed at the final one, and the folder is renamed to
+    the name's unique slug. A kill at any moment leaves either nothing under a workspace's
+    name or a complete workspace; an exception removes the hidden folder.
 
     Args:
         name: The display name; its slug (made unique) names the final folder.
@@ -475,62 +470,12 @@ def staged_workspace(name: str) -> Iterator[Workspace]:
     Yields:
         The workspace, its ``folder`` the hidden one until the body ends, the final one after.
     """
-    root = workspaces_root().resolve()
-    staging = root / f"{STAGING_PREFIX}{os.getpid()}-{time.time_ns()}"
-    try:
-        staging.mkdir(parents=True)
-    except OSError as exc:
-        raise GemvizError(
-            f"cannot make a workspace folder ({exc.strerror or exc}); set GEMVIZ_CACHE to a "
-            "folder you can write to",
-            file=str(root),
-        ) from None
-    ws = Workspace(folder=staging, name=name.strip(), created=time.time())
-    try:
+    with staging_folder(workspaces_root()) as staging:
+        ws = Workspace(folder=staging, name=name.strip(), created=time.time())
         yield ws
-        base = slugify(name)
-        for n in itertools.count(1):
-            target = root / (base if n == 1 else f"{base}-{n}")
-            if target.exists() or target.is_symlink():
-                continue
+
+        def finish(target: Path) -> None:
             ws.relocate(target)
             write_json_atomic(staging / WORKSPACE_FILE, ws.to_dict())
-            try:
-                os.rename(staging, target)
-            except OSError as exc:
-                if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):  # taken meanwhile: next name
-                    ws.relocate(staging)
-                    continue
-                raise
-            break
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
-
-def remove_stale_staging(root: Path, min_age_s: float = 3600.0) -> None:
-    """Remove hidden folders of workspace creates that were killed (their process is gone).
-
-    Args:
-        root: The workspaces root.
-        min_age_s: A folder whose process cannot be told (another machine on a shared disk)
-            is removed once it is this old.
-    """
-    for sub in root.glob(f"{STAGING_PREFIX}*") if root.is_dir() else []:
-        try:
-            pid = int(sub.name[len(STAGING_PREFIX) :].split("-")[0])
-            age = time.time() - sub.stat().st_mtime
-        except (ValueError, OSError):
-            continue
-        if not _pid_alive(pid) or (age > max(min_age_s, 0.0) and pid != os.getpid()):
-            shutil.rmtree(sub, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True
-    return True
+        publish(staging, slugify(name), finish)
