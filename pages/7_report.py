@@ -9,6 +9,7 @@ import streamlit as st
 from gemviz import report
 from gemviz.analysis.samples import suggest_examples
 from gemviz.data.errors import GemvizError
+from gemviz.report.slides import build_deck, deck_bytes
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import current_sample
 
@@ -19,7 +20,8 @@ st.write(
     "set-difference drill-downs, slices by action type, splitter stability (when its refits "
     "were computed on Overlap or Samples), the embedding map (when a UMAP was run with the "
     "default parameters), the steps you annotated and the example steps below; plus a ZIP of "
-    "the figures as PNG for slides. Intervals and tests use the workspace's clusters."
+    "the figures as PNG and a slide deck (PowerPoint: one finding per slide, editable charts, "
+    "speaker notes). Intervals and tests use the workspace's clusters."
 )
 current = current_sample()
 known = set(study.ids)
@@ -34,10 +36,12 @@ if st.button("Build report", type="primary", key="report_build"):
     bar = st.progress(0.0, text="Building the report…")
     try:
         inputs = report.inputs_from_workspace(ws, study)
+        chosen = report.parse_examples(text, study.ids)
         built = report.build_report(
-            inputs,
-            report.parse_examples(text, study.ids),
-            progress=lambda d, t, s: bar.progress(d / t, text=f"Report: {s}"),
+            inputs, chosen, progress=lambda d, t, s: bar.progress(d / t, text=f"Report: {s}")
+        )
+        deck = build_deck(
+            inputs, chosen, progress=lambda d, t, s: bar.progress(d / t, text=f"Slides: {s}")
         )
     except GemvizError as exc:
         bar.empty()
@@ -48,13 +52,18 @@ if st.button("Build report", type="primary", key="report_build"):
         built.html.encode("utf-8"),
         built.zip_bytes(),
         built.sections,
+        deck_bytes(deck),
+        len(deck.titles),
     )
 
 if "report_built" in st.session_state:
-    page, figs, sections = st.session_state["report_built"]
+    page, figs, sections, slides, n_slides = st.session_state["report_built"]
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", ws.name).strip("_") or "report"
-    st.success(f"Report ready: {len(page) / 1e6:.1f} MB, sections: {', '.join(sections)}.")
-    left, right = st.columns(2)
+    st.success(
+        f"Report ready: {len(page) / 1e6:.1f} MB, sections: {', '.join(sections)}; "
+        f"{n_slides} slides."
+    )
+    left, middle, right = st.columns(3)
     left.download_button(
         "Report (HTML)",
         page,
@@ -63,6 +72,15 @@ if "report_built" in st.session_state:
         key="dl_report_html",
         on_click="ignore",
         icon=":material/download:",
+    )
+    middle.download_button(
+        "Download slides (PPTX)",
+        slides,
+        f"{stem}_slides.pptx",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        key="dl_report_slides",
+        on_click="ignore",
+        icon=":material/slideshow:",
     )
     right.download_button(
         "Figures (PNG ZIP)",

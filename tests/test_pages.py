@@ -296,8 +296,9 @@ def test_report_page_builds_every_section(workspace):
     at.button(key="report_build").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-    page, figs, _sections = at.session_state["report_built"]
+    page, figs, _sections, slides, n_slides = at.session_state["report_built"]
     text = page.decode("utf-8")
+    assert slides[:2] == b"PK" and n_slides >= 5
     for sid in ("tables", "gem-fit", "venn", "set-difference", "embeddings", "examples"):
         assert f'<section id="{sid}">' in text
     assert "Example steps" in text and figs[:2] == b"PK"

@@ -4,7 +4,8 @@ The report holds the ID/OOD tables with intervals and gaps, the model x split in
 the GEM fit of each splitter, the Venn
 diagrams, the set-difference drill-down, the embedding map (when a UMAP projection is cached,
 or with ``--umap``) and the chosen example steps drawn on their screenshots. ``--zip`` also
-writes the figures as PNG files for slides.
+writes the figures as PNG files; ``--slides`` writes the meeting deck (PowerPoint, one finding
+per slide, native charts, speaker notes).
 """
 
 from __future__ import annotations
@@ -23,8 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workspace", required=True, help="workspace folder (the one holding workspace.json)"
     )
-    parser.add_argument("--out", required=True, help="HTML file to write")
+    parser.add_argument("--out", help="HTML file to write")
     parser.add_argument("--zip", help="also write the figures as PNG files into this ZIP")
+    parser.add_argument(
+        "--slides",
+        metavar="DECK.pptx",
+        help="write the meeting deck: one finding per slide, titled with it, native charts "
+        "with 95%% intervals, speaker notes with method, n, clusters and adjustment",
+    )
     parser.add_argument(
         "--examples",
         nargs="*",
@@ -48,40 +55,57 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Build and write the report; returns 0."""
+    """Build and write the report and/or the deck; returns 0."""
     from gemviz.analysis.samples import suggest_examples
     from gemviz.data.safety import check_output
     from gemviz.report import build_report, inputs_from_workspace, write_report
     from gemviz.workspace.store import Workspace
 
-    if not args.out.lower().endswith((".html", ".htm")):
+    if not args.out and not args.slides:
+        raise GemvizError("give --out report.html, --slides deck.pptx, or both")
+    if args.out and not args.out.lower().endswith((".html", ".htm")):
         raise GemvizError("--out should name an .html file", file=args.out)
+    if args.zip and not args.out:
+        raise GemvizError("--zip comes with the HTML report: give --out too", file=args.zip)
+    if args.slides and not args.slides.lower().endswith(".pptx"):
+        raise GemvizError("--slides should name a .pptx file", file=args.slides)
     ws = Workspace.load(args.workspace)
     if args.cluster_by:
         ws.cluster_by = args.cluster_by  # for this report only; workspace.json is not changed
     inputs = [ws.json_path, *ws.files()]
-    out = check_output(args.out, inputs)
-    if args.zip and os.path.realpath(args.zip) == str(out):
-        raise GemvizError(
-            "--zip and --out name the same file; give the ZIP its own name", file=args.zip
-        )
-    zip_out = check_output(args.zip, inputs, option="--zip") if args.zip else None
+    outs = {}
+    for option, path in (("--out", args.out), ("--zip", args.zip), ("--slides", args.slides)):
+        if not path:
+            continue
+        for other, taken in outs.items():
+            if os.path.realpath(path) == str(taken):
+                raise GemvizError(
+                    f"{option} and {other} name the same file; give each its own name", file=path
+                )
+        outs[option] = check_output(path, inputs, option=option)
+    out, zip_out = outs.get("--out"), outs.get("--zip")
     projection = splitter = None
     if args.umap:
         projection, splitter = _projection(ws)
     inputs = inputs_from_workspace(ws, projection=projection, projection_splitter=splitter)
     examples = args.examples if args.examples is not None else suggest_examples(inputs.study)
-    report = build_report(
-        inputs,
-        examples,
-        progress=lambda done, total, stage: print(
-            f"[{done}/{total}] {stage}", file=sys.stderr, flush=True
-        ),
-    )
-    write_report(report, out, zip_out)
-    print(
-        f"wrote {args.out}" + (f" and {args.zip} ({len(report.figures)} PNG)" if args.zip else "")
-    )
+
+    def progress(done: int, total: int, stage: str) -> None:
+        print(f"[{done}/{total}] {stage}", file=sys.stderr, flush=True)
+
+    if out is not None:
+        report = build_report(inputs, examples, progress=progress)
+        write_report(report, out, zip_out)
+        print(
+            f"wrote {args.out}"
+            + (f" and {args.zip} ({len(report.figures)} PNG)" if args.zip else "")
+        )
+    if args.slides:
+        from gemviz.report.slides import build_deck, write_deck
+
+        deck = build_deck(inputs, examples, progress=progress)
+        write_deck(deck, outs["--slides"])
+        print(f"wrote {args.slides} ({len(deck.titles)} slides)")
     return 0
 
 

@@ -110,6 +110,7 @@ def annotate(
     image_root: str | os.PathLike | None = None,
     max_height: int = MAX_HEIGHT,
     max_width: int = MAX_WIDTH,
+    legend: bool = True,
 ) -> Annotated:
     """Draw the ground-truth action and each model's prediction on a screenshot.
 
@@ -121,6 +122,7 @@ def annotate(
             results); the ground truth's key is :data:`GT_NAME`.
         image_root: Folder for relative image paths.
         max_height, max_width: Larger screenshots are downscaled to fit, keeping the aspect.
+        legend: Add the legend strip below the picture (slides write the legend as text).
 
     Returns:
         The :class:`Annotated` picture. A missing or unreadable screenshot is replaced by a
@@ -153,7 +155,7 @@ def annotate(
         if act is not None:
             DRAWERS.get(act.type, _draw_badge)(canvas, act, colour, slot)
     _flush_badges(canvas)
-    out = _with_legend(canvas.image, actors, notes or {})
+    out = _with_legend(canvas.image, actors, notes or {}) if legend else canvas.image
     buf = io.BytesIO()
     out.save(buf, format="PNG", optimize=False)
     return Annotated(

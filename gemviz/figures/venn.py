@@ -1,12 +1,14 @@
 """Venn diagrams (matplotlib-venn) of 2 or 3 splitters' ID or OOD sets.
 
-The circles are drawn with equal region areas: with one splitter calling 90% of the steps ID
-an area-true diagram squeezes the small regions to slivers whose counts cannot be read, and
-the counts, not the areas, are what the page is for.
+By default the areas follow the counts, so a set of 0 steps is not drawn as large as one of
+4,690; a set that is empty gets a note under the diagram. ``proportional=False`` draws every
+region the same size instead, for when one splitter calls 90% of the steps ID and the small
+regions' counts would be squeezed into slivers.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -42,6 +44,9 @@ def venn_figure(
     regions: pd.DataFrame | Mapping[tuple[str, ...], int],
     names: Sequence[str],
     title: str = "",
+    proportional: bool = True,
+    ax=None,
+    font_size: float = 13,
 ) -> matplotlib.figure.Figure:
     """Draw the Venn diagram of 2 or 3 sets with every region's count.
 
@@ -50,6 +55,9 @@ def venn_figure(
             ``count``), or a mapping from a tuple of member names to a count.
         names: The 2 or 3 set names, in the order to draw them.
         title: Figure title.
+        proportional: Areas follow the counts (default); False draws equal regions.
+        ax: Draw into this matplotlib axes (default: a new figure).
+        font_size: Size of the counts, set names and notes.
 
     Returns:
         A matplotlib figure (close it with ``plt.close`` when done).
@@ -67,28 +75,96 @@ def venn_figure(
     counts = {region_code(tuple(m), names): int(c) for m, c in pairs}
     draw, layout, codes = _DRAWERS[len(names)]
     colors = tuple(theme.color(i) for i in range(len(names)))
+    sizes = {
+        name: sum(c for code, c in counts.items() if code[i] == "1") for i, name in enumerate(names)
+    }
+    empty = [name for name, size in sizes.items() if size == 0]
+    # An all-empty diagram has no areas to be proportional to.
+    proportional = proportional and any(sizes.values())
     with theme.mpl_style():
-        fig, ax = plt.subplots(figsize=(5.5, 4.5))
-        diagram = draw(
-            {c: 1 for c in codes},
-            set_labels=tuple(names),
-            set_colors=colors,
-            alpha=0.45,
-            ax=ax,
-            layout_algorithm=layout(),
-        )
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(5.5, 4.5))
+        else:
+            fig = ax.figure
+        with warnings.catch_warnings():
+            # matplotlib-venn warns about a zero-area circle; the note below says it instead.
+            warnings.simplefilter("ignore", UserWarning)
+            diagram = draw(
+                {c: counts.get(c, 0) for c in codes} if proportional else {c: 1 for c in codes},
+                set_labels=tuple(names),
+                set_colors=colors,
+                alpha=0.45,
+                ax=ax,
+                **({} if proportional else {"layout_algorithm": layout()}),
+            )
         for code in codes:
             label = diagram.get_label_by_id(code)
             if label is not None:
                 label.set_text(f"{counts.get(code, 0):,}")
-                label.set_fontsize(13)
+                label.set_fontsize(font_size)
         for text in diagram.set_labels or ():
             if text is not None:
-                text.set_fontsize(13)
+                text.set_fontsize(font_size)
+        notes = [f"{name}: empty set (0 steps)" for name in empty]
+        if not proportional:
+            notes.append("regions drawn equal, not to scale")
+        if notes:
+            ax.text(
+                0.5,
+                -0.02,
+                "; ".join(notes),
+                transform=ax.transAxes,
+                ha="center",
+                va="top",
+                fontsize=font_size * 0.85,
+                color=theme.HIGHLIGHT_COLOR if empty else "#555555",
+            )
         if title:
-            ax.set_title(title)
-        fig.tight_layout()
+            ax.set_title(title, fontsize=font_size * 1.1)
+        if ax is fig.axes[0] and len(fig.axes) == 1:
+            fig.tight_layout()
     return fig
+
+
+def venn_pair_png(
+    id_regions: pd.DataFrame,
+    ood_regions: pd.DataFrame,
+    names: Sequence[str],
+    proportional: bool = True,
+    dpi: int = 150,
+) -> bytes:
+    """The ID and OOD Venn diagrams side by side as one 16:9 PNG for a slide (1920 x 1080).
+
+    Args:
+        id_regions, ood_regions: :func:`gemviz.analysis.overlap.venn_regions` of each label.
+        names: The 2 or 3 splitters.
+        proportional: Areas follow the counts.
+        dpi: Resolution; the picture is 12.8 x 7.2 inches.
+
+    Returns:
+        PNG bytes.
+    """
+    import io
+
+    with theme.mpl_style():
+        fig, axes = plt.subplots(1, 2, figsize=(12.8, 7.2))
+        for ax, regions, label in zip(axes, (id_regions, ood_regions), ("ID", "OOD"), strict=True):
+            venn_figure(
+                regions,
+                names,
+                f"Steps each splitter calls {label}",
+                proportional=proportional,
+                ax=ax,
+                font_size=24,
+            )
+        fig.tight_layout(pad=1.5)
+    buf = io.BytesIO()
+    try:
+        # No tight bounding box: the picture keeps its exact 16:9 size.
+        fig.savefig(buf, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
 
 
 def region_steps(

@@ -38,6 +38,8 @@ class ReportInputs:
         refits: Splitter -> ``(B, n)`` ID flags of its bootstrap refits
             (:func:`gemviz.analysis.stability.workspace_refits`), for the stability section; only
             refits already computed are reported.
+        test_name: The test set's file name, for the study slide.
+        descriptions: Splitter -> how it labels steps (e.g. ``"sentence embedding, GEM σ=2"``).
     """
 
     name: str
@@ -52,6 +54,8 @@ class ReportInputs:
     image_root: str | None = None
     annotations: dict[str, Any] = field(default_factory=dict)
     refits: dict[str, np.ndarray] = field(default_factory=dict)
+    test_name: str = ""
+    descriptions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -197,7 +197,32 @@ def inputs_from_workspace(
         image_root=workspace.image_root,
         annotations=load_annotations(workspace.folder),
         refits=refits,
+        test_name=os.path.basename(workspace.test) if workspace.test else "",
+        descriptions={s.name: describe_splitter(s) for s in workspace.splitters},
     )
+
+
+def describe_splitter(entry) -> str:
+    """How a splitter labels steps, in a few words (e.g. ``sentence embedding, GEM σ=2``).
+
+    Args:
+        entry: A :class:`gemviz.workspace.entries.SplitterEntry`.
+    """
+    parts = []
+    if entry.embed_method:
+        parts.append(
+            f"{entry.embed_method} embedding"
+            + (f" of {entry.model}" if entry.model and entry.model != "default" else "")
+        )
+    elif not entry.train_scores:
+        parts.append("labels from a file")
+    if entry.partition:
+        params = entry.params or {}
+        sigma = params.get("sigma")
+        parts.append(
+            entry.partition.upper() + (f" σ={float(sigma):g}" if sigma is not None else "")
+        )
+    return ", ".join(parts)
 
 
 def parse_examples(text: str, known: Sequence[str] = ()) -> dict[str, str]:

@@ -1,0 +1,359 @@
+"""Findings in words: the one sentence a chart, a report section or a slide is titled with.
+
+Every sentence is read off an analysis table's own numbers and verdict (its adjusted p-value
+and the verdict :func:`gemviz.stats.verdict` gives it); nothing here tests anything. A
+sentence never says more than its interval: a difference is called a drop or a gap only when
+the table's verdict calls it significant, "no detectable difference" only when the verdict
+says the interval lies within the margin, and otherwise the sentence says it is too uncertain
+to tell, with the interval. The dashboard's charts, the HTML report and the slides all call
+these functions, so the three say the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gemviz.stats import MARGIN, format_p, verdict
+
+#: Kinds of a verdict: a significant difference, a difference within the margin, neither.
+SIGNIFICANT = "significant"
+NO_DIFFERENCE = "no difference"
+UNCERTAIN = "uncertain"
+NO_DATA = "no data"
+
+_ADJUST_NAMES = {"holm": "Holm", "bh": "BH"}
+
+
+def kind(verdict_text: str) -> str:
+    """Which of :data:`SIGNIFICANT`, :data:`NO_DIFFERENCE`, :data:`UNCERTAIN`, :data:`NO_DATA`.
+
+    Args:
+        verdict_text: A verdict as an analysis table writes it (``verdict`` column).
+
+    Returns:
+        The kind; a verdict that names a direction is significant.
+    """
+    text = str(verdict_text or "").strip().lower()
+    if not text or text.startswith(("no data", "no steps", "the region is all of")):
+        return NO_DATA
+    if text.startswith("no detectable"):
+        return NO_DIFFERENCE
+    if text.startswith(("too uncertain", "cannot be tested")):
+        return UNCERTAIN
+    return SIGNIFICANT
+
+
+def metric_words(metric: str) -> str:
+    """``exact_match`` -> ``exact match``."""
+    return str(metric).replace("_", " ")
+
+
+def adjusted_p(p: float, adjust: str = "holm") -> str:
+    """``Holm p = 0.03``, ``Holm p < 0.001``; empty for a missing p-value."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return ""
+    name = _ADJUST_NAMES.get(str(adjust).lower(), str(adjust))
+    text = format_p(float(p))
+    if text == "p=0.05" and p != 0.05:
+        # Two digits would round 0.049 and 0.051 alike, on either side of the level.
+        text = f"p={float(p):.3f}"
+    return f"{name} p {text[1]} {text[2:]}" if text[1] == "<" else f"{name} p = {text[2:]}"
+
+
+def interval(lo: float, hi: float) -> str:
+    """``[0.17, 0.61]`` (two decimals); empty when a bound is missing."""
+    if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
+        return ""
+    return f"[{lo:.2f}, {hi:.2f}]"
+
+
+def counts(n: int, k: int, unit: str) -> str:
+    """``34 steps, 5 tasks``, or ``34 steps`` when steps are their own clusters."""
+    steps = f"{int(n):,} step{'s' if int(n) != 1 else ''}"
+    return steps if unit == "steps" else f"{steps}, {int(k):,} {unit}"
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, (float, np.floating)) and math.isnan(value))
+
+
+def _row(row: Mapping[str, Any] | Any) -> Mapping[str, Any]:
+    return row if isinstance(row, Mapping) else row._asdict()
+
+
+def gap_verdict(row: Mapping[str, Any] | Any, adjust: str = "holm", margin: float = MARGIN) -> str:
+    """The verdict of one ID/OOD table row's gap (the row's own ``gap_verdict`` if it has one).
+
+    Args:
+        row: A row of :func:`gemviz.analysis.tables.id_ood_table` (mapping or namedtuple).
+        adjust: The adjustment its ``gap_p_adjusted`` used.
+        margin: The "no detectable difference" margin.
+    """
+    r = _row(row)
+    if isinstance(r.get("gap_verdict"), str):
+        return r["gap_verdict"]
+    if int(r.get("id_n", 0) or 0) == 0 or int(r.get("ood_n", 0) or 0) == 0:
+        return "no data"
+    return verdict(
+        r["gap"],
+        r["gap_lo"],
+        r["gap_hi"],
+        r["gap_p_adjusted"],
+        higher="higher on ID",
+        lower="higher on OOD",
+        margin=margin,
+        method=adjust,
+    )
+
+
+def gap_finding(
+    row: Mapping[str, Any] | Any, unit: str, adjust: str = "holm", margin: float = MARGIN
+) -> str:
+    """One model's ID-OOD gap on one metric, as a sentence.
+
+    E.g. "agent-weak's exact match drops 0.44 from ID to OOD [0.33, 0.55], Holm p < 0.001
+    (337 ID / 63 OOD steps, 95 / 20 episodes)".
+
+    Args:
+        row: A row of :func:`gemviz.analysis.tables.id_ood_table`.
+        unit: How clusters are named (``tasks``, ``episodes``; ``steps`` for none).
+        adjust: The adjustment of ``gap_p_adjusted``.
+        margin: The "no detectable difference" margin.
+
+    Returns:
+        The sentence.
+    """
+    r = _row(row)
+    who = f"{r['model']}'s {metric_words(r['metric'])}"
+    n_id, n_ood = int(r["id_n"]), int(r["ood_n"])
+    if n_id == 0 or n_ood == 0:
+        empty = "ID" if n_id == 0 else "OOD"
+        return f"{r['splitter']} calls no step {empty}: no ID-OOD gap to measure for {who}"
+    size = f"{n_id:,} ID / {n_ood:,} OOD steps" + (
+        ""
+        if unit == "steps"
+        else f", {int(r['id_clusters']):,} / {int(r['ood_clusters']):,} {unit}"
+    )
+    gap, lo, hi = float(r["gap"]), float(r["gap_lo"]), float(r["gap_hi"])
+    p = adjusted_p(r["gap_p_adjusted"], adjust)
+    how = kind(gap_verdict(r, adjust, margin))
+    if how == SIGNIFICANT:
+        if gap > 0:
+            return f"{who} drops {gap:.2f} from ID to OOD {interval(lo, hi)}, {p} ({size})"
+        return f"{who} rises {-gap:.2f} from ID to OOD {interval(-hi, -lo)}, {p} ({size})"
+    detail = f"gap {gap:+.2f} {interval(lo, hi)}" + (f", {p}" if p else "")
+    if how == NO_DIFFERENCE:
+        return (
+            f"No detectable difference in {who} between ID and OOD "
+            f"(within ±{margin:g}: {detail}; {size})"
+        )
+    return f"Too uncertain to tell whether {who} differs between ID and OOD ({detail}; {size})"
+
+
+def splitter_finding(
+    table: pd.DataFrame,
+    splitter: str,
+    metric: str,
+    unit: str,
+    adjust: str = "holm",
+    margin: float = MARGIN,
+) -> str:
+    """The headline of one splitter's ID/OOD bars for one metric, over every model.
+
+    The most significant model's gap is the headline.
+    When no gap is significant the sentence says whether the intervals rule a gap out (all
+    within the margin) or are too wide to tell. The other models' verdicts are for a line
+    below it (:func:`gap_verdict`).
+
+    Args:
+        table: :func:`gemviz.analysis.tables.id_ood_table` output.
+        splitter: The splitter.
+        metric: The metric.
+        unit: How clusters are named.
+        adjust: The adjustment of ``gap_p_adjusted``.
+        margin: The "no detectable difference" margin.
+
+    Returns:
+        The sentence, prefixed with the splitter's name.
+    """
+    rows = table[(table["splitter"] == splitter) & (table["metric"] == metric)]
+    if rows.empty:
+        return f"{splitter}: no {metric_words(metric)} to compare"
+    records = rows.to_dict("records")
+    kinds = [kind(gap_verdict(r, adjust, margin)) for r in records]
+    first = records[0]
+    if int(first["id_n"]) == 0 or int(first["ood_n"]) == 0:
+        empty = "ID" if int(first["id_n"]) == 0 else "OOD"
+        return (
+            f"{splitter} calls all {int(first['id_n']) + int(first['ood_n']):,} steps "
+            f"{'OOD' if empty == 'ID' else 'ID'}: no {empty} set to compare "
+            f"({'σ may be too wide' if empty == 'OOD' else 'σ may be too narrow'})"
+        )
+    significant = [r for r, k in zip(records, kinds, strict=True) if k == SIGNIFICANT]
+    if significant:
+        significant.sort(key=lambda r: float(r["gap_p_adjusted"]))
+        return f"{splitter}: {gap_finding(significant[0], unit, adjust, margin)}"
+    what = metric_words(metric)
+    if all(k == NO_DIFFERENCE for k in kinds):
+        return (
+            f"{splitter}: no detectable ID-OOD difference in {what} for any model "
+            f"(every gap's interval within ±{margin:g})"
+        )
+    return (
+        f"{splitter}: no significant ID-OOD gap in {what} for any model; the intervals are too "
+        "wide to rule one out"
+    )
+
+
+def bars_title(table: pd.DataFrame, metric: str, unit: str, adjust: str = "holm") -> str:
+    """Title of the grouped ID/OOD bars of one metric: the strongest finding over splitters.
+
+    Args:
+        table: :func:`gemviz.analysis.tables.id_ood_table` output (any splitters, models).
+        metric: The metric drawn.
+        unit: How clusters are named.
+        adjust: The adjustment of ``gap_p_adjusted``.
+    """
+    rows = table[table["metric"] == metric]
+    if rows.empty:
+        return f"{metric_words(metric)}: no rows"
+    records = rows.to_dict("records")
+    significant = [r for r in records if kind(gap_verdict(r, adjust)) == SIGNIFICANT]
+    if significant:
+        best = min(significant, key=lambda r: float(r["gap_p_adjusted"]))
+        return f"{best['splitter']}: {gap_finding(best, unit, adjust)}"
+    return (
+        f"No significant ID-OOD gap in {metric_words(metric)} for any model and splitter "
+        f"({len(records)} gaps, {_ADJUST_NAMES.get(adjust, adjust)}-adjusted)"
+    )
+
+
+def interaction_finding(row: Mapping[str, Any] | Any, unit: str, adjust: str = "holm") -> str:
+    """One row of the model x split interaction, as a sentence.
+
+    ``did`` is A's ID-OOD gap minus B's; the sentence names the model whose gap is larger.
+
+    Args:
+        row: A row of :func:`gemviz.analysis.tables.interaction_table` (with ``verdict``).
+        unit: How clusters are named.
+        adjust: The adjustment of ``did_p_adjusted``.
+    """
+    r = _row(row)
+    a, b, what = r["model_a"], r["model_b"], metric_words(r["metric"])
+    size = f"{int(r['id_n']):,} ID / {int(r['ood_n']):,} OOD steps" + (
+        ""
+        if unit == "steps"
+        else f", {int(r['id_clusters']):,} / {int(r['ood_clusters']):,} {unit}"
+    )
+    did, lo, hi = float(r["did"]), float(r["did_lo"]), float(r["did_hi"])
+    p = adjusted_p(r["did_p_adjusted"], adjust)
+    how = kind(r["verdict"])
+    where = f"under {r['splitter']}"
+    if how == SIGNIFICANT:
+        big, small = (a, b) if did > 0 else (b, a)
+        lo_, hi_ = (lo, hi) if did > 0 else (-hi, -lo)
+        return (
+            f"{big}'s ID-OOD gap in {what} is {abs(did):.2f} larger than {small}'s "
+            f"{interval(lo_, hi_)}, {p} ({where}; {size})"
+        )
+    if how == NO_DATA:
+        return f"No {what} interaction of {a} and {b} {where}: one set is empty"
+    detail = f"difference of gaps {did:+.2f} {interval(lo, hi)}" + (f", {p}" if p else "")
+    if how == NO_DIFFERENCE:
+        return f"No detectable difference between {a}'s and {b}'s ID-OOD gaps in {what} {where} ({detail})"
+    return (
+        f"Too uncertain to tell whether {a}'s and {b}'s ID-OOD gaps in {what} differ {where} "
+        f"({detail})"
+    )
+
+
+def interaction_headline(inter: pd.DataFrame, metric: str, unit: str, adjust: str = "holm") -> str:
+    """The headline of the interaction for one metric: its most significant row, in words."""
+    rows = inter[inter["metric"] == metric]
+    if rows.empty:
+        return f"No interaction rows for {metric_words(metric)}"
+    significant = rows[[kind(v) == SIGNIFICANT for v in rows["verdict"]]]
+    if len(significant):
+        best = significant.sort_values("did_p_adjusted", kind="stable").iloc[0]
+        return interaction_finding(best.to_dict(), unit, adjust)
+    if all(kind(v) == NO_DIFFERENCE for v in rows["verdict"]):
+        return f"No detectable difference between the models' ID-OOD gaps in {metric_words(metric)}"
+    return (
+        f"No significant difference between the models' ID-OOD gaps in {metric_words(metric)}; "
+        "the intervals are too wide to rule one out"
+    )
+
+
+def drill_finding(row: Mapping[str, Any] | Any, unit: str, adjust: str = "holm") -> str:
+    """One set-difference row, as a sentence (its verdict decides the wording).
+
+    Args:
+        row: A row of :func:`gemviz.analysis.overlap.set_difference`.
+        unit: How clusters are named.
+        adjust: The adjustment of ``p_adjusted``.
+    """
+    r = _row(row)
+    first, _, second = str(r["region"]).partition(" ID, ")
+    second = second.removesuffix(" OOD")
+    where = f"the {int(r['n']):,} steps {first} calls ID and {second} OOD"
+    who = f"{r['model']}'s {metric_words(r['metric'])}"
+    size = counts(r["n"], r["n_clusters"], unit)
+    how = kind(r["verdict"])
+    if how == NO_DATA:
+        return f"No step is ID for {first} and OOD for {second}"
+    diff, lo, hi = float(r["diff"]), float(r["diff_lo"]), float(r["diff_hi"])
+    p = adjusted_p(r["p_adjusted"], adjust)
+    if how == SIGNIFICANT:
+        word, lo_, hi_ = ("higher", lo, hi) if diff > 0 else ("lower", -hi, -lo)
+        return (
+            f"{who} is {abs(diff):.2f} {word} on {where} than on {first}'s whole ID set "
+            f"{interval(lo_, hi_)}, {p} ({size})"
+        )
+    detail = f"{diff:+.2f} {interval(lo, hi)}" + (f", {p}" if p else "")
+    if how == NO_DIFFERENCE:
+        return f"No detectable difference in {who} on {where} vs {first}'s ID set ({detail})"
+    return f"Too uncertain to tell whether {who} differs on {where} ({detail}; {size})"
+
+
+def overlap_finding(labels: pd.DataFrame, names: Sequence[str]) -> str:
+    """How far 2-3 splitters agree, e.g. "sentence and gem-input agree on 310 of 400 steps".
+
+    Args:
+        labels: ``study.labels`` (one ``ID``/``OOD`` column per splitter).
+        names: The splitters compared.
+    """
+    names = list(names)
+    values = labels[names].to_numpy()
+    total = len(values)
+    if total == 0:
+        return "No steps to compare"
+    agree = int((values == values[:, :1]).all(axis=1).sum())
+    who = join_names(names)
+    share = f"{agree / total:.0%}"
+    text = f"{who} agree on {agree:,} of {total:,} steps ({share}); {total - agree:,} are disputed"
+    empty = empty_sets(labels, names)
+    return text + (f"; {empty[0]}" if empty else "")
+
+
+def empty_sets(labels: pd.DataFrame, names: Sequence[str]) -> list[str]:
+    """Notes on splitters whose ID or OOD set is empty ("gem calls no step OOD")."""
+    out = []
+    for name in names:
+        column = labels[name]
+        for label in ("ID", "OOD"):
+            if not (column == label).any() and len(column):
+                out.append(f"{name} calls no step {label}")
+    return out
+
+
+def join_names(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    names = [str(n) for n in names]
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]

@@ -1,0 +1,203 @@
+"""A deck being built: the 16:9 presentation, its theme, and helpers that add slides.
+
+:class:`Deck` holds the study and the python-pptx presentation; its methods add a slide
+titled with a finding (plus speaker notes), text boxes, fitted pictures and the notes'
+sentence on clusters and adjustment. The sections that decide which slides there are live in
+:mod:`gemviz.report.slides`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+from pptx import Presentation
+from pptx.dml.color import RGBColor
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.util import Emu, Inches, Pt
+
+from gemviz.figures import theme
+from gemviz.figures.slide_charts import MIN_PT
+from gemviz.report.base import ReportInputs, cluster_unit
+from gemviz.stats import MARGIN
+
+SLIDE_WIDTH = Emu(12192000)  # 13.333 in: exactly 16:9 with 7.5 in
+SLIDE_HEIGHT = Inches(7.5)
+MARGIN_X = Inches(0.5)
+TITLE_PT = 28
+BODY_PT = 20
+#: Top and bottom of the evidence area below a slide's title (and its subtitle line).
+BODY_TOP = Inches(2.0)
+BODY_BOTTOM = Inches(7.2)
+TEXT_COLOR = "#222222"
+MUTED_TEXT = "#555555"
+
+
+def _rgb(hex_color: str) -> RGBColor:
+    return RGBColor.from_string(hex_color.lstrip("#").upper())
+
+
+class Deck:
+    """A deck being built: the presentation, the study and helpers that add themed slides.
+
+    Attributes:
+        inputs: What the deck reports (the report's :class:`ReportInputs`).
+        examples: Sample id -> caption of the chosen example steps.
+        adjust: The p-value adjustment of every table (``"holm"`` or ``"bh"``).
+        margin: The "no detectable difference" margin.
+        unit: How the study's clusters are named (``tasks``, ``episodes``, ``steps``).
+        titles: The titles of the slides added so far, in order.
+        sections: Section name of each slide added so far.
+    """
+
+    def __init__(
+        self,
+        inputs: ReportInputs,
+        examples: Mapping[str, str],
+        adjust: str = "holm",
+        margin: float = MARGIN,
+    ) -> None:
+        self.inputs = inputs
+        self.study = inputs.study
+        self.examples = dict(examples)
+        self.adjust = adjust
+        self.margin = margin
+        self.unit = cluster_unit(self.study.cluster_by)
+        self.prs = Presentation()
+        self.prs.slide_width, self.prs.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
+        self.titles: list[str] = []
+        self.sections: list[str] = []
+        self.section = ""
+        self._cache: dict[str, object] = {}
+
+    # -- shared analysis results (computed once per deck) -------------------------------------
+
+    def table(self):
+        """The ID/OOD table of every splitter, model and metric."""
+        if "table" not in self._cache:
+            from gemviz.analysis.tables import id_ood_table
+
+            self._cache["table"] = id_ood_table(self.study, adjust=self.adjust)
+        return self._cache["table"]
+
+    # -- slides --------------------------------------------------------------------------------
+
+    def slide(self, title: str, notes: str, subtitle: str = ""):
+        """Add a slide with ``title`` (the finding), an optional subtitle line and notes.
+
+        Args:
+            title: The finding; wraps onto a second line when long.
+            notes: Speaker notes (method, n, clusters, adjustment).
+            subtitle: One muted line under the title (e.g. the other models' results).
+
+        Returns:
+            The python-pptx slide.
+        """
+        layout = self.prs.slide_layouts[5]  # "Title Only": the title stays a real title
+        slide = self.prs.slides.add_slide(layout)
+        shape = slide.shapes.title
+        shape.left, shape.top = MARGIN_X, Inches(0.3)
+        shape.width, shape.height = SLIDE_WIDTH - 2 * MARGIN_X, Inches(1.2)
+        frame = shape.text_frame
+        frame.word_wrap = True
+        frame.vertical_anchor = MSO_ANCHOR.TOP
+        frame.text = title
+        for paragraph in frame.paragraphs:
+            paragraph.alignment = PP_ALIGN.LEFT
+            for run in paragraph.runs:
+                run.font.size = Pt(TITLE_PT)
+                run.font.bold = True
+                run.font.name = _font_name()
+                run.font.color.rgb = _rgb(TEXT_COLOR)
+        if subtitle:
+            self.text(
+                slide,
+                [subtitle],
+                (MARGIN_X, Inches(1.5), SLIDE_WIDTH - 2 * MARGIN_X, Inches(0.5)),
+                size=MIN_PT,
+                color=MUTED_TEXT,
+            )
+        slide.notes_slide.notes_text_frame.text = notes
+        self.titles.append(title)
+        self.sections.append(self.section)
+        return slide
+
+    def text(
+        self,
+        slide,
+        lines: Sequence[str | Sequence[tuple[str, str | None]]],
+        box: tuple[int, int, int, int],
+        size: int = BODY_PT,
+        color: str = TEXT_COLOR,
+        bold_first: bool = False,
+    ):
+        """A text box of paragraphs; a paragraph is a string or (text, colour) runs.
+
+        Args:
+            slide: The slide.
+            lines: Paragraphs.
+            box: ``(left, top, width, height)`` in EMU.
+            size: Font size in points (at least :data:`MIN_PT`).
+            color: Default text colour.
+            bold_first: Set the first paragraph in bold.
+
+        Returns:
+            The text box shape.
+        """
+        size = max(size, MIN_PT)
+        shape = slide.shapes.add_textbox(*(Emu(int(v)) for v in box))
+        frame = shape.text_frame
+        frame.word_wrap = True
+        for i, line in enumerate(lines):
+            paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+            paragraph.space_after = Pt(6)
+            runs = [(line, None)] if isinstance(line, str) else list(line)
+            for text, run_color in runs:
+                run = paragraph.add_run()
+                run.text = text
+                run.font.size = Pt(size)
+                run.font.name = _font_name()
+                run.font.color.rgb = _rgb(run_color or color)
+                run.font.bold = bold_first and i == 0
+        return shape
+
+    def picture(self, slide, png: bytes, box: tuple[int, int, int, int]):
+        """A picture fitted (aspect kept) and centred in ``box``."""
+        from PIL import Image
+
+        with Image.open(io.BytesIO(png)) as img:
+            w, h = img.size
+        left, top, width, height = box
+        scale = min(width / w, height / h)
+        pw, ph = int(w * scale), int(h * scale)
+        return slide.shapes.add_picture(
+            io.BytesIO(png),
+            Emu(int(left + (width - pw) / 2)),
+            Emu(int(top + (height - ph) / 2)),
+            Emu(pw),
+            Emu(ph),
+        )
+
+    def body_box(self) -> tuple[int, int, int, int]:
+        """The evidence area below the title."""
+        return (MARGIN_X, BODY_TOP, SLIDE_WIDTH - 2 * MARGIN_X, BODY_BOTTOM - BODY_TOP)
+
+    def stats_note(self, rows: int, what: str) -> str:
+        """The notes' sentence on clusters and adjustment for a family of ``rows`` tests."""
+        adjust = {"holm": "Holm", "bh": "Benjamini-Hochberg"}.get(self.adjust, self.adjust)
+        if self.study.cluster_by == "none":
+            clusters = "Every step counts as independent (clustering: none)."
+        else:
+            clusters = (
+                f"Clustered by '{self.study.cluster_by}' ({self.study.n_clusters:,} "
+                f"{self.unit}): intervals and tests resample whole {self.unit}."
+            )
+        return (
+            f"{clusters} P-values {adjust}-adjusted over the {rows} {what}; verdicts use the "
+            f"adjusted values, and 'no detectable difference' means the 95% interval lies "
+            f"within ±{self.margin:g}."
+        )
+
+
+def _font_name() -> str:
+    return theme.FONT_FAMILY.split(",")[0].strip()
