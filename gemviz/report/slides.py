@@ -280,9 +280,9 @@ def _step_slides(deck: Deck, ids: Sequence[str], kind: str) -> None:
         right = [m for m in study.models if main_metric[m].iloc[pos] == 1]
         wrong = [m for m in study.models if main_metric[m].iloc[pos] == 0]
         verdicts = []
-        if right and not wrong and len(right) > 1:
+        if len(right) == len(study.models) > 1:
             verdicts.append(f"all {len(right)} models right")
-        elif wrong and not right and len(wrong) > 1:
+        elif len(wrong) == len(study.models) > 1:
             verdicts.append(f"all {len(wrong)} models wrong")
         else:
             if right:
