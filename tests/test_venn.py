@@ -26,10 +26,45 @@ def test_three_sets_every_region_has_its_count():
         ("b", "c"): 0,
         ("a", "b", "c"): 40,
     }
-    fig = venn_figure(counts, ["a", "b", "c"], "ID sets")
+    fig = venn_figure(counts, ["a", "b", "c"], "ID sets", proportional=False)
     try:
         assert {"5", "0", "1,200", "3", "7", "40"} <= _texts(fig)
         assert {"a", "b", "c"} <= _texts(fig)
+        assert "regions drawn equal, not to scale" in _texts(fig)
+    finally:
+        plt.close(fig)
+    # Areas follow the counts by default; the regions of 0 steps, which have no area, are
+    # named under the diagram.
+    fig = venn_figure(counts, ["a", "b", "c"], "ID sets")
+    try:
+        texts = _texts(fig)
+        assert {"5", "1,200", "3", "7", "40"} <= texts
+        assert "0 steps: b only, b & c" in texts
+    finally:
+        plt.close(fig)
+
+
+def test_area_follows_the_counts_and_an_empty_set_is_noted():
+    def widths(fig) -> list[float]:
+        # Each region's patch, in the order 'a only', 'b only', 'a & b'.
+        return [p.get_path().get_extents().width for p in fig.axes[0].patches]
+
+    counts = {("a",): 900, ("b",): 10, ("a", "b"): 80}
+    true, equal = (
+        venn_figure(counts, ["a", "b"]),
+        venn_figure(counts, ["a", "b"], proportional=False),
+    )
+    try:
+        a_only, b_only, _ = widths(true)
+        assert a_only > 2.5 * b_only
+        a_only, b_only, _ = widths(equal)
+        assert a_only == pytest.approx(b_only, rel=0.01)
+    finally:
+        plt.close(true)
+        plt.close(equal)
+    fig = venn_figure({("a",): 90, ("b",): 0, ("a", "b"): 0}, ["a", "b"])
+    try:
+        assert "b: empty set (0 steps)" in _texts(fig)  # and no list of b's empty regions
     finally:
         plt.close(fig)
 

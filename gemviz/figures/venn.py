@@ -106,6 +106,17 @@ def venn_figure(
             if text is not None:
                 text.set_fontsize(font_size)
         notes = [f"{name}: empty set (0 steps)" for name in empty]
+        if proportional:
+            # A region of 0 steps has no area, so no place for its count: name it instead.
+            gone = [
+                _region_name(code, names)
+                for code in codes
+                if counts.get(code, 0) == 0 and diagram.get_label_by_id(code) is None
+            ]
+            # An empty set's regions are all 0: its own note says so.
+            gone = [g for g in gone if not set(g.removesuffix(" only").split(" & ")) & set(empty)]
+            if gone:
+                notes.append("0 steps: " + ", ".join(gone))
         if not proportional:
             notes.append("regions drawn equal, not to scale")
         if notes:
@@ -124,6 +135,11 @@ def venn_figure(
         if ax is fig.axes[0] and len(fig.axes) == 1:
             fig.tight_layout()
     return fig
+
+
+def _region_name(code: str, names: Sequence[str]) -> str:
+    members = [n for n, bit in zip(names, code, strict=True) if bit == "1"]
+    return f"{members[0]} only" if len(members) == 1 else " & ".join(members)
 
 
 def venn_pair_png(
