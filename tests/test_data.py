@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_json_atomic, write_records
+from gemviz.data.io import read_records, read_table, write_json_atomic, write_records
 from gemviz.data.records import (
     align,
     aligned,
@@ -304,3 +304,67 @@ def test_csv_bad_score_cells(tmp_path, cell, match):
     with pytest.raises(GemvizError, match=match) as info:
         load_scores(path)
     assert (info.value.row, info.value.field) == (2, "input_score")
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl", ".csv", ".parquet"])
+def test_column_loaders_equal_the_record_loaders(gem_public, tmp_path, suffix):
+    # The column checks must give exactly the frame the record-by-record reader gives.
+    from gemviz.data import records as rec
+
+    for name in ("AITZ_test_inputscore.json", "omniact-desktop_inputscore.json"):
+        rows = json.loads((gem_public / name).read_text())
+        for i, r in enumerate(rows):
+            r["label"] = " ood" if i % 3 else "ID"
+            r["type_match"] = i % 2
+            r["exact match"] = i % 4 == 1
+        path = write_records(tmp_path / (Path(name).stem + suffix), rows)
+        pairs = [
+            (rec.load_scores, rec._load_scores_records),
+            (rec.load_labeled, rec._load_labeled_records),
+            (rec.load_results, rec._load_results_records),
+        ]
+        for fast, exact in pairs:
+            pd.testing.assert_frame_equal(fast(path), exact(path))
+        ids = rec.frame_ids(read_table(path))
+        assert ids is not None and ids.tolist() == sample_ids(read_records(path), str(path))
+
+
+def test_frame_ids_leave_odd_ids_to_the_record_reader(tmp_path):
+    from gemviz.data.records import frame_ids
+
+    def table(rows):
+        return read_table(write_records(tmp_path / "t.json", rows))
+
+    assert frame_ids(table([{"id": 7, "task": "t"}, {"id": 8, "task": "t"}])).tolist() == ["7", "8"]
+    # repeats, a missing id, a first record without one, float ids: the record reader decides
+    assert frame_ids(table([{"id": "a"}, {"id": "a"}])) is None
+    assert frame_ids(table([{"id": "a"}, {"task": "t"}])) is None
+    assert frame_ids(table([{"task": "t", "image_path": "i"}, {"id": "b"}])) is None
+    assert frame_ids(table([{"id": 1.5}, {"id": 2.0}])) is None
+    pairs = [{"task": "t", "image_path": "i"}] * 3 + [{"task": "u", "image_path": "i"}]
+    assert frame_ids(table(pairs)).tolist() == ["i|t", "i|t#2", "i|t#3", "i|u"]
+
+
+def test_deep_or_unbalanced_json_goes_to_the_exact_check(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text('[{"task": "t", "x": ' + "[" * 70 + "]" * 70 + "}]")
+    with pytest.raises(GemvizError, match="nested more than 64"):
+        read_table(deep)
+    odd = tmp_path / "odd.json"
+    odd.write_text('[{"task": "a [b", "image_path": "i"}]')  # a bracket inside a string
+    assert read_table(odd)["task"].tolist() == ["a [b"]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl", ".csv", ".parquet"])
+def test_peek_fields_reads_the_start_only(tmp_path, suffix):
+    from gemviz.data.io import peek_fields
+
+    rows = [
+        {"task": f"t{i}", "image_path": "i", "input_score": 0.5, "note": "x" * 100}
+        for i in range(3000)
+    ]
+    path = write_records(tmp_path / f"big{suffix}", rows)
+    assert peek_fields(path, head=4096) == {"task", "image_path", "input_score", "note"}
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_text(json.dumps({"records": rows[:2]}))
+    assert peek_fields(wrapped) == {"task", "image_path", "input_score", "note"}

@@ -62,9 +62,18 @@ def resolve(samples: pd.DataFrame, cluster_by: str | None = AUTO) -> tuple[str, 
     return field, codes_of(samples[field])
 
 
+def _keys(values: pd.Series) -> pd.Series:
+    """Each value as stripped text, None/NaN where blank (:func:`_key`, on whole columns)."""
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        text = values.astype(object).where(values.notna(), None)
+        text = pd.Series(text, dtype=object).str.strip()
+        return text.where(text != "", None)
+    return values.map(_key)
+
+
 def codes_of(values: pd.Series) -> np.ndarray:
     """Cluster codes ``0..k-1`` (first-appearance order) of a column; blanks are singletons."""
-    text = values.map(_key)
+    text = _keys(values)
     blank = text.isna().to_numpy()
     codes, _ = pd.factorize(text, sort=False, use_na_sentinel=True)
     codes = codes.astype(np.int64)
@@ -81,7 +90,7 @@ def count(codes: np.ndarray, mask: np.ndarray | None = None) -> int:
 
 
 def _has_values(samples: pd.DataFrame, field: str) -> bool:
-    return field in samples.columns and samples[field].map(_key).notna().any()
+    return field in samples.columns and _keys(samples[field]).notna().any()
 
 
 def _key(value) -> str | None:
@@ -103,7 +112,7 @@ def choices(samples: pd.DataFrame) -> list[str]:
     for name in samples.columns:
         if name in ("id", "image_path", "label", "input_score") or samples[name].dtype.kind == "f":
             continue
-        keys = samples[name].map(_key)
+        keys = _keys(samples[name])
         distinct = keys.nunique()
         if 1 < distinct < keys.notna().sum():
             fields.append(str(name))

@@ -25,6 +25,13 @@ Metrics
     :data:`OTHER_METRICS` (e.g. ``accuracy``, a benchmark's pass/fail). A BFCL score file is
     read as its evaluator wrote it (:mod:`gemviz.data.bfcl`) and gives ``accuracy``. A ``run``
     field marks repeated runs of one model in one file: the ids repeat once per run.
+
+Reading at the file format's speed
+    The loaders read the file as columns (:func:`gemviz.data.io.read_table`) and check each
+    field on the whole column at once. A column that fails a check, or holds values of
+    unusual types (ids as floats, scores as text, match values as ``"true"``), and files with
+    runs or in BFCL's format go to the record-by-record reader, which accepts what it always
+    accepted and names the file, row and field of the first bad value.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from gemviz.data.errors import GemvizError, GemvizWarning
-from gemviz.data.io import read_records
+from gemviz.data.io import read_records, read_table
 
 ID = "id"
 TASK = "task"
@@ -272,7 +279,7 @@ def _require(records: list[dict[str, Any]], field: str, file: str) -> None:
             raise GemvizError("required field is missing", file=file, row=i + 1, field=field)
 
 
-def load_scores(path: str | os.PathLike) -> pd.DataFrame:
+def _load_scores_records(path: str | os.PathLike) -> pd.DataFrame:
     """Load a score file (the GEM release's format): ``task``, ``image_path``, ``input_score``.
 
     Returns:
@@ -294,7 +301,7 @@ def load_scores(path: str | os.PathLike) -> pd.DataFrame:
     )
 
 
-def load_labeled(path: str | os.PathLike) -> pd.DataFrame:
+def _load_labeled_records(path: str | os.PathLike) -> pd.DataFrame:
     """Load a labeled dataset file: the test records with ``label`` of ``"ID"`` or ``"OOD"``.
 
     ``input_score`` is kept (as float) when present; it is not required.
@@ -358,7 +365,7 @@ def result_metrics(records: Sequence[dict[str, Any]]) -> tuple[str, ...]:
     )
 
 
-def load_results(
+def _load_results_records(
     path: str | os.PathLike, ids: Sequence[str] | None = None, ids_from: str | None = None
 ) -> pd.DataFrame:
     """Load a model's result file: the test records with their 0/1 metrics.
@@ -493,3 +500,258 @@ def aligned(frame: pd.DataFrame, ref_ids: Sequence[str], ref_name: str, name: st
     """Reorder ``frame`` (with an ``id`` column) to follow ``ref_ids``; raise if they differ."""
     idx = align(ref_ids, frame[ID].tolist(), ref_name, name)
     return frame.iloc[idx].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- column checks
+# Each returns None when a value needs the record-by-record reader (an error to word, or a
+# type only that reader converts); the callers then run it.
+
+
+def _kind(column: pd.Series) -> str:
+    return pd.api.types.infer_dtype(column, skipna=False)
+
+
+def frame_ids(frame: pd.DataFrame) -> pd.Series | None:
+    """The sample ids of a frame read by :func:`gemviz.data.io.read_table`, by the same rule
+    as :func:`sample_ids`, computed on whole columns.
+
+    Returns:
+        One id string per row, or None when a value needs :func:`sample_ids` (a missing or
+        repeated id, ids that are not text or integers, a missing ``image_path``/``task``).
+    """
+    n = len(frame)
+    if ID in frame.columns:
+        column = frame[ID]
+        if not n or column.isna().any():
+            return None  # a missing id is an error, or (in the first record) no ids at all
+        kind = _kind(column)
+        if kind == "string":
+            ids = column
+        elif kind == "integer":
+            ids = column.astype(str)
+        else:
+            return None
+        ids = _nfc_column(ids.astype(str))
+        if (ids == "").any() or ids.duplicated().any():
+            return None
+        return ids.reset_index(drop=True)
+    parts = []
+    for field in (IMAGE, TASK):
+        if field not in frame.columns:
+            return None
+        column = frame[field]
+        if column.isna().any():
+            return None
+        kind = _kind(column)
+        if kind == "integer":
+            column = column.astype(str)
+        elif kind != "string":
+            return None
+        parts.append(_id_part_column(column.astype(str).reset_index(drop=True)))
+    base = parts[0] + "|" + parts[1]
+    codes, _ = pd.factorize(base)
+    order = np.argsort(codes, kind="stable")
+    ranked = codes[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    occurrence = np.empty(n, dtype=np.int64)
+    occurrence[order] = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    repeats = np.flatnonzero(occurrence)
+    if repeats.size:
+        base = base.astype(object)
+        base.iloc[repeats] = base.iloc[repeats] + "#" + (occurrence[repeats] + 1).astype(str)
+        base = base.astype(str)
+    return base
+
+
+def _nfc_column(text: pd.Series) -> pd.Series:
+    """:func:`nfc` of every value (only the values that are not ASCII need it)."""
+    plain = text.str.isascii().to_numpy(dtype=bool)
+    if plain.all():
+        return text
+    out = text.astype(object)
+    out[~plain] = [nfc(v) for v in out[~plain]]
+    return out.astype(str)
+
+
+def _id_part_column(text: pd.Series) -> pd.Series:
+    """:func:`id_part` of every value of a text column."""
+    text = _nfc_column(text)
+    if text.str.contains(r"[\\|#]", regex=True).any():
+        for char in ("\\", "|", "#"):
+            text = text.str.replace(char, "\\" + char, regex=False)
+    return text
+
+
+def _text_column(frame: pd.DataFrame, field: str) -> pd.Series | None:
+    """A text field with missing values as "" (as :func:`_text` makes them), or None."""
+    if field not in frame.columns:
+        return pd.Series([""] * len(frame), dtype=str)
+    column = frame[field].reset_index(drop=True)
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if kind == "integer" and not column.isna().any():
+        return column.astype(str)
+    if kind != "string" and not (kind == "empty" or column.isna().all()):
+        return None
+    return column.astype(object).where(column.notna(), "").astype(str)
+
+
+def _score_column(column: pd.Series) -> np.ndarray | None:
+    """Finite numbers within ±MAX_ABS_SCORE, or None."""
+    if column.dtype.kind not in "if":
+        return None
+    values = column.to_numpy(dtype=np.float64)
+    if not (np.isfinite(values).all() and (np.abs(values) <= MAX_ABS_SCORE).all()):
+        return None
+    return values
+
+
+def _binary_column(frame: pd.DataFrame, aliases: Sequence[str]) -> np.ndarray | None:
+    """The match field under its one spelling, as int8, when every value is 0/1 or a bool."""
+    present = [a for a in aliases if a in frame.columns]
+    if len(present) != 1:
+        return None
+    column = frame[present[0]]
+    if column.dtype == bool:
+        return column.to_numpy(dtype=np.int8)
+    if column.dtype.kind != "i":
+        return None
+    values = column.to_numpy()
+    if not np.isin(values, (0, 1)).all():
+        return None
+    return values.astype(np.int8)
+
+
+def _assemble(frame: pd.DataFrame, ids: pd.Series, front: dict[str, Any], drop=()) -> pd.DataFrame:
+    """``id`` and the fixed columns first, then every other field of the file unchanged."""
+    cols: dict[str, Any] = {ID: ids.to_numpy()}
+    cols.update({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in front.items()})
+    out = pd.DataFrame(cols)
+    extra = frame.drop(columns=[c for c in frame.columns if c in cols or c in drop])
+    if len(extra.columns):
+        out = pd.concat([out, extra.reset_index(drop=True)], axis=1)
+    return out
+
+
+def _front_text(frame: pd.DataFrame) -> dict[str, pd.Series] | None:
+    task, image = _text_column(frame, TASK), _text_column(frame, IMAGE)
+    if task is None or image is None:
+        return None
+    return {TASK: task, IMAGE: image}
+
+
+def load_scores(path: str | os.PathLike) -> pd.DataFrame:
+    """Load a score file (the GEM release's format): ``task``, ``image_path``, ``input_score``.
+
+    Returns:
+        DataFrame with ``id``, ``task``, ``image_path``, ``input_score`` (float) first.
+
+    Raises:
+        GemvizError: The file is unreadable, a sample has no id, or a score is missing or not
+            a finite number within ±:data:`MAX_ABS_SCORE` (file, row and field named).
+    """
+    frame = read_table(path)
+    ids = frame_ids(frame)
+    front = _front_text(frame)
+    scores = _score_column(frame[SCORE]) if SCORE in frame.columns else None
+    if ids is None or front is None or scores is None:
+        return _load_scores_records(path)
+    return _assemble(frame, ids, {**front, SCORE: scores})
+
+
+def load_labeled(path: str | os.PathLike) -> pd.DataFrame:
+    """Load a labeled dataset file: the test records with ``label`` of ``"ID"`` or ``"OOD"``.
+
+    ``input_score`` is kept (as float) when every record has one; it is not required.
+
+    Raises:
+        GemvizError: The file is unreadable, a sample has no id, a label is missing or not
+            ID/OOD, or a score is not a finite number (file, row and field named).
+    """
+    frame = read_table(path)
+    ids = frame_ids(frame)
+    front = _front_text(frame)
+    labels = None
+    if LABEL in frame.columns and not frame[LABEL].isna().any() and _kind(frame[LABEL]) == "string":
+        labels = frame[LABEL].astype(str).str.strip().str.upper()
+        if not labels.isin(LABELS).all():
+            labels = None
+    if ids is None or front is None or labels is None:
+        return _load_labeled_records(path)
+    front[LABEL] = labels.reset_index(drop=True)
+    if SCORE in frame.columns and frame[SCORE].notna().all():
+        scores = _score_column(frame[SCORE])
+        if scores is None:
+            return _load_labeled_records(path)
+        front[SCORE] = scores
+    return _assemble(frame, ids, front)
+
+
+def load_results(
+    path: str | os.PathLike, ids: Sequence[str] | None = None, ids_from: str | None = None
+) -> pd.DataFrame:
+    """Load a model's result file: the test records with their 0/1 metrics.
+
+    Accepts 0/1 or true/false values and the spellings ``"type match"``/``"exact match"``.
+    The metrics found are listed in ``frame.attrs["metrics"]``. A file with a ``run`` field
+    keeps it as a column (its ids repeat once per run); a BFCL score file
+    (:func:`gemviz.data.bfcl.read_score_file`) gives ``accuracy``, ``error_type`` and
+    ``output`` per entry.
+
+    Args:
+        path: The result file.
+        ids: Every sample id of the test set, for a BFCL score file (which lists only its
+            failed entries) when no result file lies beside it.
+        ids_from: Where ``ids`` come from, for messages.
+
+    Raises:
+        GemvizError: A metric is missing or not 0/1, or one record holds two
+            spellings of a field with different values.
+
+    Warns:
+        GemvizWarning: ``exact_match`` is 1 where ``type_match`` is 0 (an exact match implies
+            a type match); the values are kept as given and the rows are named. The command
+            line prints it as one ``warning:`` line.
+    """
+    frame = read_table(path)
+    fast = _results_columns(frame, str(path))
+    return fast if fast is not None else _load_results_records(path, ids, ids_from)
+
+
+def _results_columns(frame: pd.DataFrame, file: str) -> pd.DataFrame | None:
+    """:func:`load_results` on whole columns, or None (runs, BFCL, odd or bad values)."""
+    if RUN in frame.columns or {"correct_count", "total_count"} <= set(frame.columns):
+        return None  # runs and BFCL score files: the record reader splits and reads them
+    if any(a in frame.columns for aliases in METRIC_ALIASES.values() for a in aliases):
+        metrics: tuple[str, ...] = METRICS
+    else:
+        metrics = tuple(m for m in OTHER_METRICS if m in frame.columns)
+    ids = frame_ids(frame)
+    front: dict[str, Any] | None = _front_text(frame)
+    if not metrics or ids is None or front is None:
+        return None
+    spellings = []
+    for metric in metrics:
+        aliases = METRIC_ALIASES.get(metric, (metric,))
+        values = _binary_column(frame, aliases)
+        if values is None:
+            return None
+        front[metric] = values
+        spellings += aliases
+    if EXACT_MATCH in front and TYPE_MATCH in front:
+        _warn_exact_without_type(file, front[TYPE_MATCH], front[EXACT_MATCH])
+    out = _assemble(frame, ids, front, drop=spellings)
+    out.attrs["metrics"] = list(metrics)
+    return out
+
+
+def _warn_exact_without_type(file: str, type_match: np.ndarray, exact_match: np.ndarray) -> None:
+    bad = np.flatnonzero((exact_match == 1) & (type_match == 0))
+    if len(bad):
+        rows = ", ".join(str(int(i) + 1) for i in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        warnings.warn(
+            f"{file}: exact_match is 1 but type_match is 0 in {len(bad)} row(s) ({rows}); an "
+            "exact match implies a type match, so check how the file was made (values kept "
+            "as given)",
+            GemvizWarning,
+            stacklevel=4,
+        )

@@ -26,7 +26,7 @@ import pandas as pd
 
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records
+from gemviz.data.io import read_records, read_table
 from gemviz.data.records import (
     EXACT_MATCH,
     ID,
@@ -39,6 +39,7 @@ from gemviz.data.records import (
     TASK,
     TYPE_MATCH,
     align,
+    frame_ids,
     load_labeled,
     load_results,
     sample_ids,
@@ -221,9 +222,13 @@ class Study:
         split_frames = {name: load_labeled(path) for name, path in splits.items()}
         sample_frame = None
         if samples is not None:
-            records = read_records(samples)
-            sample_frame = pd.DataFrame.from_records(records)
-            sample_frame.insert(0, "_gemviz_id", sample_ids(records, str(samples)))
+            sample_frame = read_table(samples)
+            ids = frame_ids(sample_frame)
+            if ids is None:  # odd or bad ids: the record reader words what is wrong
+                ids = sample_ids(read_records(samples), str(samples))
+            sample_frame.insert(
+                0, "_gemviz_id", ids.to_numpy() if hasattr(ids, "to_numpy") else ids
+            )
             sample_frame = sample_frame.drop(columns=[ID], errors="ignore").rename(
                 columns={"_gemviz_id": ID}
             )
@@ -427,11 +432,15 @@ def _sample_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _positions(ref_ids: list[str], frame: pd.DataFrame, ref_name: str, name: str) -> np.ndarray:
-    other = frame[ID].astype(str).tolist()
-    # Files written from the same test set usually share its order; skip the dictionary then.
-    if other == ref_ids:
-        return np.arange(len(ref_ids))
-    return align(ref_ids, other, ref_name, name)
+    other = frame[ID].astype(str).to_numpy(dtype=object)
+    ref = np.asarray(ref_ids, dtype=object)
+    # Files written from the same test set usually share its order; skip the lookup then.
+    if other.shape == ref.shape and (other == ref).all():
+        return np.arange(len(ref))
+    idx = pd.Index(other).get_indexer(ref) if pd.Index(other).is_unique else None
+    if idx is not None and len(other) == len(ref) and (idx >= 0).all():
+        return idx.astype(np.int64)
+    return align(ref_ids, other.tolist(), ref_name, name)
 
 
 def _labels(column: pd.Series, source: str) -> np.ndarray:

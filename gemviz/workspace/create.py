@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records
+from gemviz.data.io import peek_fields, read_records
 from gemviz.data.records import ID, SCORE, align, load_labeled, load_scores, sample_ids
 from gemviz.workspace.entries import SplitterEntry, _abs
 from gemviz.workspace.files import adopt, check_ids, reference
@@ -170,14 +170,15 @@ def score_files_in(ws: Workspace) -> dict[str, tuple[str, str]]:
     """Workspace files that already hold ``input_score``, as (train, test) pairs to partition.
 
     The test file is offered with the train file when both hold scores, else with itself (a
-    quick look: the mixture is then fitted on the test scores).
+    quick look: the mixture is then fitted on the test scores). Only the files' first records
+    are read (:func:`gemviz.data.io.peek_fields`), so this stays quick at any size.
     """
 
     def has_scores(path: str | None) -> bool:
         if not path or not Path(path).is_file():
             return False
         try:
-            return any(SCORE in r for r in read_records(path)[:50])
+            return SCORE in peek_fields(path)
         except GemvizError:
             return False
 
