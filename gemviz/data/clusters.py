@@ -67,6 +67,9 @@ def _keys(values: pd.Series) -> pd.Series:
     if pd.api.types.infer_dtype(values, skipna=True) == "string":
         text = values.astype(object).where(values.notna(), None)
         text = pd.Series(text, dtype=object).str.strip()
+        wide = ~text.str.isascii().fillna(True).to_numpy(dtype=bool)
+        if wide.any():
+            text[wide] = [unicodedata.normalize("NFC", v) for v in text[wide]]
         return text.where(text != "", None)
     return values.map(_key)
 
