@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, read_table, write_json_atomic, write_records
+from gemviz.data.io import read_records, write_json_atomic, write_records
 from gemviz.data.records import (
     align,
     aligned,
@@ -20,6 +20,7 @@ from gemviz.data.records import (
     load_scores,
     sample_ids,
 )
+from gemviz.data.table import read_table
 
 SEED = 42  # as in tests/conftest.py
 
@@ -310,6 +311,7 @@ def test_csv_bad_score_cells(tmp_path, cell, match):
 def test_column_loaders_equal_the_record_loaders(gem_public, tmp_path, suffix):
     # The column checks must give exactly the frame the record-by-record reader gives.
     from gemviz.data import records as rec
+    from gemviz.data.columns import frame_ids
 
     for name in ("AITZ_test_inputscore.json", "omniact-desktop_inputscore.json"):
         rows = json.loads((gem_public / name).read_text())
@@ -325,12 +327,12 @@ def test_column_loaders_equal_the_record_loaders(gem_public, tmp_path, suffix):
         ]
         for fast, exact in pairs:
             pd.testing.assert_frame_equal(fast(path), exact(path))
-        ids = rec.frame_ids(read_table(path))
+        ids = frame_ids(read_table(path))
         assert ids is not None and ids.tolist() == sample_ids(read_records(path), str(path))
 
 
 def test_frame_ids_leave_odd_ids_to_the_record_reader(tmp_path):
-    from gemviz.data.records import frame_ids
+    from gemviz.data.columns import frame_ids
 
     def table(rows):
         return read_table(write_records(tmp_path / "t.json", rows))
@@ -357,7 +359,7 @@ def test_deep_or_unbalanced_json_goes_to_the_exact_check(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".json", ".jsonl", ".csv", ".parquet"])
 def test_peek_fields_reads_the_start_only(tmp_path, suffix):
-    from gemviz.data.io import peek_fields
+    from gemviz.data.table import peek_fields
 
     rows = [
         {"task": f"t{i}", "image_path": "i", "input_score": 0.5, "note": "x" * 100}

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import math
 import os
-import unicodedata
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -46,31 +45,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gemviz.data import columns
 from gemviz.data.errors import GemvizError, GemvizWarning
-from gemviz.data.io import read_records, read_table
-
-ID = "id"
-TASK = "task"
-IMAGE = "image_path"
-SCORE = "input_score"
-LABEL = "label"
-TYPE_MATCH = "type_match"
-EXACT_MATCH = "exact_match"
-METRICS = (TYPE_MATCH, EXACT_MATCH)
-#: 0/1 fields read as metrics when a result file has no type/exact match, in this order.
-OTHER_METRICS = ("accuracy", "success", "correct", "passed")
-#: The field telling repeated runs apart within one result file.
-RUN = "run"
-LABELS = ("ID", "OOD")
-# Scores beyond this overflow the mixture fits (their squares and sums leave float range);
-# real input scores (distances between embeddings) are many orders of magnitude smaller.
-MAX_ABS_SCORE = 1e100
-
-# Spellings of the match fields found in the study's result files.
-METRIC_ALIASES = {
-    TYPE_MATCH: ("type_match", "type match", "typematch", "type-match"),
-    EXACT_MATCH: ("exact_match", "exact match", "exactmatch", "exact-match"),
-}
+from gemviz.data.fields import (
+    EXACT_MATCH,
+    ID,
+    IMAGE,
+    LABEL,
+    LABELS,
+    METRIC_ALIASES,
+    METRICS,
+    OTHER_METRICS,
+    RUN,
+    SCORE,
+    TASK,
+    TYPE_MATCH,
+    id_part,
+    nfc,
+    to_binary,
+    to_finite_float,
+)
+from gemviz.data.fields import (
+    MAX_ABS_SCORE as MAX_ABS_SCORE,  # the names are read from here too
+)
+from gemviz.data.io import read_records
+from gemviz.data.table import read_table
 
 
 def sample_ids(records: Sequence[dict[str, Any]], file: str | None = None) -> list[str]:
@@ -132,26 +131,6 @@ def sample_ids(records: Sequence[dict[str, Any]], file: str | None = None) -> li
     return ids
 
 
-def nfc(text: str) -> str:
-    """``text`` in Unicode normal form NFC (precomposed letters), the form ids are built in."""
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
-
-
-def id_part(value: Any) -> str:
-    """One part of a built sample id: NFC text with ``\\``, ``|`` and ``#`` backslash-escaped.
-
-    Args:
-        value: An ``image_path`` or ``task`` value.
-
-    Returns:
-        The escaped text; unchanged when it holds none of the three characters.
-    """
-    text = nfc(str(value))
-    if "\\" in text or "|" in text or "#" in text:
-        text = text.replace("\\", "\\\\").replace("|", "\\|").replace("#", "\\#")
-    return text
-
-
 def align(
     ref_ids: Sequence[str],
     other_ids: Sequence[str],
@@ -203,63 +182,6 @@ def align(
 def _quote(items: Sequence[str]) -> str:
     # Ids built from image paths share long prefixes: keep both ends, elide the middle.
     return ", ".join(repr(s if len(s) <= 90 else s[:30] + "..." + s[-57:]) for s in items)
-
-
-def to_finite_float(value: Any, file: str | None, row: int, field: str) -> float:
-    """Convert ``value`` to a finite float or raise a :class:`GemvizError` naming the spot.
-
-    Raises:
-        GemvizError: Not a number, not finite, or beyond ±:data:`MAX_ABS_SCORE`.
-    """
-    if isinstance(value, bool) or value is None:
-        raise GemvizError(f"expected a number, found {value!r}", file=file, row=row, field=field)
-    try:
-        number = float(value)
-    except OverflowError:
-        raise GemvizError(
-            f"the number has {len(str(value))} digits, too large for a score; every score must "
-            f"be a finite number within ±{MAX_ABS_SCORE:g}",
-            file=file,
-            row=row,
-            field=field,
-        ) from None
-    except (TypeError, ValueError):
-        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        raise GemvizError(
-            f"expected a number, found {shown}", file=file, row=row, field=field
-        ) from None
-    if math.isfinite(number) and abs(number) > MAX_ABS_SCORE:
-        raise GemvizError(
-            f"the score {number:g} is out of range; every score must be a finite number within "
-            f"±{MAX_ABS_SCORE:g} (check how the file was made)",
-            file=file,
-            row=row,
-            field=field,
-        )
-    if not math.isfinite(number):
-        raise GemvizError(
-            f"the score is {value!r}; every score must be a finite number (re-run scoring for this "
-            "sample or drop it)",
-            file=file,
-            row=row,
-            field=field,
-        )
-    return number
-
-
-def to_binary(value: Any, file: str | None, row: int, field: str) -> int:
-    """Convert a 0/1 or true/false value (also as text) to 0 or 1, else raise."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, np.integer)) and value in (0, 1):
-        return int(value)
-    if isinstance(value, float) and value in (0.0, 1.0):
-        return int(value)
-    if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false"):
-        return int(value.strip().lower() in ("1", "true"))
-    raise GemvizError(
-        f"expected 0/1 or true/false, found {value!r}", file=file, row=row, field=field
-    )
 
 
 def _frame(records: list[dict[str, Any]], ids: list[str], front: dict[str, list]) -> pd.DataFrame:
@@ -502,143 +424,6 @@ def aligned(frame: pd.DataFrame, ref_ids: Sequence[str], ref_name: str, name: st
     return frame.iloc[idx].reset_index(drop=True)
 
 
-# ----------------------------------------------------------------------------- column checks
-# Each returns None when a value needs the record-by-record reader (an error to word, or a
-# type only that reader converts); the callers then run it.
-
-
-def _kind(column: pd.Series) -> str:
-    return pd.api.types.infer_dtype(column, skipna=False)
-
-
-def frame_ids(frame: pd.DataFrame) -> pd.Series | None:
-    """The sample ids of a frame read by :func:`gemviz.data.io.read_table`, by the same rule
-    as :func:`sample_ids`, computed on whole columns.
-
-    Returns:
-        One id string per row, or None when a value needs :func:`sample_ids` (a missing or
-        repeated id, ids that are not text or integers, a missing ``image_path``/``task``).
-    """
-    n = len(frame)
-    if ID in frame.columns:
-        column = frame[ID]
-        if not n or column.isna().any():
-            return None  # a missing id is an error, or (in the first record) no ids at all
-        kind = _kind(column)
-        if kind == "string":
-            ids = column
-        elif kind == "integer":
-            ids = column.astype(str)
-        else:
-            return None
-        ids = _nfc_column(ids.astype(str))
-        if (ids == "").any() or ids.duplicated().any():
-            return None
-        return ids.reset_index(drop=True)
-    parts = []
-    for field in (IMAGE, TASK):
-        if field not in frame.columns:
-            return None
-        column = frame[field]
-        if column.isna().any():
-            return None
-        kind = _kind(column)
-        if kind == "integer":
-            column = column.astype(str)
-        elif kind != "string":
-            return None
-        parts.append(_id_part_column(column.astype(str).reset_index(drop=True)))
-    base = parts[0] + "|" + parts[1]
-    codes, _ = pd.factorize(base)
-    order = np.argsort(codes, kind="stable")
-    ranked = codes[order]
-    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
-    occurrence = np.empty(n, dtype=np.int64)
-    occurrence[order] = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
-    repeats = np.flatnonzero(occurrence)
-    if repeats.size:
-        base = base.astype(object)
-        base.iloc[repeats] = base.iloc[repeats] + "#" + (occurrence[repeats] + 1).astype(str)
-        base = base.astype(str)
-    return base
-
-
-def _nfc_column(text: pd.Series) -> pd.Series:
-    """:func:`nfc` of every value (only the values that are not ASCII need it)."""
-    plain = text.str.isascii().to_numpy(dtype=bool)
-    if plain.all():
-        return text
-    out = text.astype(object)
-    out[~plain] = [nfc(v) for v in out[~plain]]
-    return out.astype(str)
-
-
-def _id_part_column(text: pd.Series) -> pd.Series:
-    """:func:`id_part` of every value of a text column."""
-    text = _nfc_column(text)
-    if text.str.contains(r"[\\|#]", regex=True).any():
-        for char in ("\\", "|", "#"):
-            text = text.str.replace(char, "\\" + char, regex=False)
-    return text
-
-
-def _text_column(frame: pd.DataFrame, field: str) -> pd.Series | None:
-    """A text field with missing values as "" (as :func:`_text` makes them), or None."""
-    if field not in frame.columns:
-        return pd.Series([""] * len(frame), dtype=str)
-    column = frame[field].reset_index(drop=True)
-    kind = pd.api.types.infer_dtype(column, skipna=True)
-    if kind == "integer" and not column.isna().any():
-        return column.astype(str)
-    if kind != "string" and not (kind == "empty" or column.isna().all()):
-        return None
-    return column.astype(object).where(column.notna(), "").astype(str)
-
-
-def _score_column(column: pd.Series) -> np.ndarray | None:
-    """Finite numbers within ±MAX_ABS_SCORE, or None."""
-    if column.dtype.kind not in "if":
-        return None
-    values = column.to_numpy(dtype=np.float64)
-    if not (np.isfinite(values).all() and (np.abs(values) <= MAX_ABS_SCORE).all()):
-        return None
-    return values
-
-
-def _binary_column(frame: pd.DataFrame, aliases: Sequence[str]) -> np.ndarray | None:
-    """The match field under its one spelling, as int8, when every value is 0/1 or a bool."""
-    present = [a for a in aliases if a in frame.columns]
-    if len(present) != 1:
-        return None
-    column = frame[present[0]]
-    if column.dtype == bool:
-        return column.to_numpy(dtype=np.int8)
-    if column.dtype.kind != "i":
-        return None
-    values = column.to_numpy()
-    if not np.isin(values, (0, 1)).all():
-        return None
-    return values.astype(np.int8)
-
-
-def _assemble(frame: pd.DataFrame, ids: pd.Series, front: dict[str, Any], drop=()) -> pd.DataFrame:
-    """``id`` and the fixed columns first, then every other field of the file unchanged."""
-    cols: dict[str, Any] = {ID: ids.to_numpy()}
-    cols.update({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in front.items()})
-    out = pd.DataFrame(cols)
-    extra = frame.drop(columns=[c for c in frame.columns if c in cols or c in drop])
-    if len(extra.columns):
-        out = pd.concat([out, extra.reset_index(drop=True)], axis=1)
-    return out
-
-
-def _front_text(frame: pd.DataFrame) -> dict[str, pd.Series] | None:
-    task, image = _text_column(frame, TASK), _text_column(frame, IMAGE)
-    if task is None or image is None:
-        return None
-    return {TASK: task, IMAGE: image}
-
-
 def load_scores(path: str | os.PathLike) -> pd.DataFrame:
     """Load a score file (the GEM release's format): ``task``, ``image_path``, ``input_score``.
 
@@ -649,13 +434,8 @@ def load_scores(path: str | os.PathLike) -> pd.DataFrame:
         GemvizError: The file is unreadable, a sample has no id, or a score is missing or not
             a finite number within ±:data:`MAX_ABS_SCORE` (file, row and field named).
     """
-    frame = read_table(path)
-    ids = frame_ids(frame)
-    front = _front_text(frame)
-    scores = _score_column(frame[SCORE]) if SCORE in frame.columns else None
-    if ids is None or front is None or scores is None:
-        return _load_scores_records(path)
-    return _assemble(frame, ids, {**front, SCORE: scores})
+    frame = columns.scores_frame(read_table(path))
+    return frame if frame is not None else _load_scores_records(path)
 
 
 def load_labeled(path: str | os.PathLike) -> pd.DataFrame:
@@ -667,23 +447,8 @@ def load_labeled(path: str | os.PathLike) -> pd.DataFrame:
         GemvizError: The file is unreadable, a sample has no id, a label is missing or not
             ID/OOD, or a score is not a finite number (file, row and field named).
     """
-    frame = read_table(path)
-    ids = frame_ids(frame)
-    front = _front_text(frame)
-    labels = None
-    if LABEL in frame.columns and not frame[LABEL].isna().any() and _kind(frame[LABEL]) == "string":
-        labels = frame[LABEL].astype(str).str.strip().str.upper()
-        if not labels.isin(LABELS).all():
-            labels = None
-    if ids is None or front is None or labels is None:
-        return _load_labeled_records(path)
-    front[LABEL] = labels.reset_index(drop=True)
-    if SCORE in frame.columns and frame[SCORE].notna().all():
-        scores = _score_column(frame[SCORE])
-        if scores is None:
-            return _load_labeled_records(path)
-        front[SCORE] = scores
-    return _assemble(frame, ids, front)
+    frame = columns.labeled_frame(read_table(path))
+    return frame if frame is not None else _load_labeled_records(path)
 
 
 def load_results(
@@ -712,46 +477,5 @@ def load_results(
             a type match); the values are kept as given and the rows are named. The command
             line prints it as one ``warning:`` line.
     """
-    frame = read_table(path)
-    fast = _results_columns(frame, str(path))
-    return fast if fast is not None else _load_results_records(path, ids, ids_from)
-
-
-def _results_columns(frame: pd.DataFrame, file: str) -> pd.DataFrame | None:
-    """:func:`load_results` on whole columns, or None (runs, BFCL, odd or bad values)."""
-    if RUN in frame.columns or {"correct_count", "total_count"} <= set(frame.columns):
-        return None  # runs and BFCL score files: the record reader splits and reads them
-    if any(a in frame.columns for aliases in METRIC_ALIASES.values() for a in aliases):
-        metrics: tuple[str, ...] = METRICS
-    else:
-        metrics = tuple(m for m in OTHER_METRICS if m in frame.columns)
-    ids = frame_ids(frame)
-    front: dict[str, Any] | None = _front_text(frame)
-    if not metrics or ids is None or front is None:
-        return None
-    spellings = []
-    for metric in metrics:
-        aliases = METRIC_ALIASES.get(metric, (metric,))
-        values = _binary_column(frame, aliases)
-        if values is None:
-            return None
-        front[metric] = values
-        spellings += aliases
-    if EXACT_MATCH in front and TYPE_MATCH in front:
-        _warn_exact_without_type(file, front[TYPE_MATCH], front[EXACT_MATCH])
-    out = _assemble(frame, ids, front, drop=spellings)
-    out.attrs["metrics"] = list(metrics)
-    return out
-
-
-def _warn_exact_without_type(file: str, type_match: np.ndarray, exact_match: np.ndarray) -> None:
-    bad = np.flatnonzero((exact_match == 1) & (type_match == 0))
-    if len(bad):
-        rows = ", ".join(str(int(i) + 1) for i in bad[:5]) + (" ..." if len(bad) > 5 else "")
-        warnings.warn(
-            f"{file}: exact_match is 1 but type_match is 0 in {len(bad)} row(s) ({rows}); an "
-            "exact match implies a type match, so check how the file was made (values kept "
-            "as given)",
-            GemvizWarning,
-            stacklevel=4,
-        )
+    frame = columns.results_frame(read_table(path), str(path))
+    return frame if frame is not None else _load_results_records(path, ids, ids_from)

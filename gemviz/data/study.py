@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from gemviz.data import clusters as clusters_mod
+from gemviz.data.columns import frame_ids
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, read_table
+from gemviz.data.io import read_records
 from gemviz.data.records import (
     EXACT_MATCH,
     ID,
@@ -39,11 +40,11 @@ from gemviz.data.records import (
     TASK,
     TYPE_MATCH,
     align,
-    frame_ids,
     load_labeled,
     load_results,
     sample_ids,
 )
+from gemviz.data.table import read_table
 
 PathLike = Union[str, "os.PathLike[str]"]
 

@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import peek_fields, read_records
+from gemviz.data.io import read_records
 from gemviz.data.records import ID, SCORE, align, load_labeled, load_scores, sample_ids
+from gemviz.data.table import peek_fields
 from gemviz.workspace.entries import SplitterEntry, _abs
 from gemviz.workspace.files import adopt, check_ids, reference
 from gemviz.workspace.models import commit_model, plan_model

@@ -1,0 +1,242 @@
+"""Whole-column checks of record files read as tables: ids, text, scores, labels, matches.
+
+Each check returns None when a value needs the record-by-record reader of
+:mod:`gemviz.data.records` (an error to word with its row and field, or a type only that
+reader converts); the loaders then run it, so every bad input ends in the same message.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gemviz.data.errors import GemvizWarning
+from gemviz.data.fields import (
+    EXACT_MATCH,
+    ID,
+    IMAGE,
+    LABEL,
+    LABELS,
+    MAX_ABS_SCORE,
+    METRIC_ALIASES,
+    METRICS,
+    OTHER_METRICS,
+    RUN,
+    SCORE,
+    TASK,
+    TYPE_MATCH,
+    nfc,
+)
+
+
+def _kind(column: pd.Series) -> str:
+    return pd.api.types.infer_dtype(column, skipna=False)
+
+
+def frame_ids(frame: pd.DataFrame) -> pd.Series | None:
+    """The sample ids of a frame read by :func:`gemviz.data.io.read_table`, by the same rule
+    as :func:`sample_ids`, computed on whole columns.
+
+    Returns:
+        One id string per row, or None when a value needs :func:`sample_ids` (a missing or
+        repeated id, ids that are not text or integers, a missing ``image_path``/``task``).
+    """
+    n = len(frame)
+    if ID in frame.columns:
+        column = frame[ID]
+        if not n or column.isna().any():
+            return None  # a missing id is an error, or (in the first record) no ids at all
+        kind = _kind(column)
+        if kind == "string":
+            ids = column
+        elif kind == "integer":
+            ids = column.astype(str)
+        else:
+            return None
+        ids = _nfc_column(ids.astype(str))
+        if (ids == "").any() or ids.duplicated().any():
+            return None
+        return ids.reset_index(drop=True)
+    parts = []
+    for field in (IMAGE, TASK):
+        if field not in frame.columns:
+            return None
+        column = frame[field]
+        if column.isna().any():
+            return None
+        kind = _kind(column)
+        if kind == "integer":
+            column = column.astype(str)
+        elif kind != "string":
+            return None
+        parts.append(_id_part_column(column.astype(str).reset_index(drop=True)))
+    base = parts[0] + "|" + parts[1]
+    codes, _ = pd.factorize(base)
+    order = np.argsort(codes, kind="stable")
+    ranked = codes[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    occurrence = np.empty(n, dtype=np.int64)
+    occurrence[order] = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    repeats = np.flatnonzero(occurrence)
+    if repeats.size:
+        base = base.astype(object)
+        base.iloc[repeats] = base.iloc[repeats] + "#" + (occurrence[repeats] + 1).astype(str)
+        base = base.astype(str)
+    return base
+
+
+def _nfc_column(text: pd.Series) -> pd.Series:
+    """:func:`nfc` of every value (only the values that are not ASCII need it)."""
+    plain = text.str.isascii().to_numpy(dtype=bool)
+    if plain.all():
+        return text
+    out = text.astype(object)
+    out[~plain] = [nfc(v) for v in out[~plain]]
+    return out.astype(str)
+
+
+def _id_part_column(text: pd.Series) -> pd.Series:
+    """:func:`id_part` of every value of a text column."""
+    text = _nfc_column(text)
+    if text.str.contains(r"[\\|#]", regex=True).any():
+        for char in ("\\", "|", "#"):
+            text = text.str.replace(char, "\\" + char, regex=False)
+    return text
+
+
+def _text_column(frame: pd.DataFrame, field: str) -> pd.Series | None:
+    """A text field with missing values as "" (as :func:`_text` makes them), or None."""
+    if field not in frame.columns:
+        return pd.Series([""] * len(frame), dtype=str)
+    column = frame[field].reset_index(drop=True)
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if kind == "integer" and not column.isna().any():
+        return column.astype(str)
+    if kind != "string" and not (kind == "empty" or column.isna().all()):
+        return None
+    return column.astype(object).where(column.notna(), "").astype(str)
+
+
+def _score_column(column: pd.Series) -> np.ndarray | None:
+    """Finite numbers within ±MAX_ABS_SCORE, or None."""
+    if column.dtype.kind not in "if":
+        return None
+    values = column.to_numpy(dtype=np.float64)
+    if not (np.isfinite(values).all() and (np.abs(values) <= MAX_ABS_SCORE).all()):
+        return None
+    return values
+
+
+def _binary_column(frame: pd.DataFrame, aliases: Sequence[str]) -> np.ndarray | None:
+    """The match field under its one spelling, as int8, when every value is 0/1 or a bool."""
+    present = [a for a in aliases if a in frame.columns]
+    if len(present) != 1:
+        return None
+    column = frame[present[0]]
+    if column.dtype == bool:
+        return column.to_numpy(dtype=np.int8)
+    if column.dtype.kind != "i":
+        return None
+    values = column.to_numpy()
+    if not np.isin(values, (0, 1)).all():
+        return None
+    return values.astype(np.int8)
+
+
+def _assemble(frame: pd.DataFrame, ids: pd.Series, front: dict[str, Any], drop=()) -> pd.DataFrame:
+    """``id`` and the fixed columns first, then every other field of the file unchanged."""
+    cols: dict[str, Any] = {ID: ids.to_numpy()}
+    cols.update({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in front.items()})
+    out = pd.DataFrame(cols)
+    extra = frame.drop(columns=[c for c in frame.columns if c in cols or c in drop])
+    if len(extra.columns):
+        out = pd.concat([out, extra.reset_index(drop=True)], axis=1)
+    return out
+
+
+def _front_text(frame: pd.DataFrame) -> dict[str, pd.Series] | None:
+    task, image = _text_column(frame, TASK), _text_column(frame, IMAGE)
+    if task is None or image is None:
+        return None
+    return {TASK: task, IMAGE: image}
+
+
+def _warn_exact_without_type(file: str, type_match: np.ndarray, exact_match: np.ndarray) -> None:
+    bad = np.flatnonzero((exact_match == 1) & (type_match == 0))
+    if len(bad):
+        rows = ", ".join(str(int(i) + 1) for i in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        warnings.warn(
+            f"{file}: exact_match is 1 but type_match is 0 in {len(bad)} row(s) ({rows}); an "
+            "exact match implies a type match, so check how the file was made (values kept "
+            "as given)",
+            GemvizWarning,
+            stacklevel=4,
+        )
+
+
+def scores_frame(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """A score file's frame (``id``, ``task``, ``image_path``, ``input_score`` first), or None."""
+    ids = frame_ids(frame)
+    front = _front_text(frame)
+    scores = _score_column(frame[SCORE]) if SCORE in frame.columns else None
+    if ids is None or front is None or scores is None:
+        return None
+    return _assemble(frame, ids, {**front, SCORE: scores})
+
+
+def labeled_frame(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """A labeled file's frame (``label`` normalised; ``input_score`` when all have one), or None."""
+    ids = frame_ids(frame)
+    front = _front_text(frame)
+    if ids is None or front is None or LABEL not in frame.columns:
+        return None
+    column = frame[LABEL]
+    if column.isna().any() or _kind(column) != "string":
+        return None
+    labels = column.astype(str).str.strip().str.upper()
+    if not labels.isin(LABELS).all():
+        return None
+    front[LABEL] = labels.reset_index(drop=True)
+    if SCORE in frame.columns and frame[SCORE].notna().all():
+        scores = _score_column(frame[SCORE])
+        if scores is None:
+            return None
+        front[SCORE] = scores
+    return _assemble(frame, ids, front)
+
+
+def results_frame(frame: pd.DataFrame, file: str) -> pd.DataFrame | None:
+    """A result file's frame with its 0/1 metrics (``attrs["metrics"]``), or None.
+
+    Files with runs and BFCL score files give None: the record reader splits and reads them.
+
+    Warns:
+        GemvizWarning: ``exact_match`` is 1 where ``type_match`` is 0 (rows named).
+    """
+    if RUN in frame.columns or {"correct_count", "total_count"} <= set(frame.columns):
+        return None
+    if any(a in frame.columns for aliases in METRIC_ALIASES.values() for a in aliases):
+        metrics: tuple[str, ...] = METRICS
+    else:
+        metrics = tuple(m for m in OTHER_METRICS if m in frame.columns)
+    ids = frame_ids(frame)
+    front: dict[str, Any] | None = _front_text(frame)
+    if not metrics or ids is None or front is None:
+        return None
+    spellings: list[str] = []
+    for metric in metrics:
+        aliases = METRIC_ALIASES.get(metric, (metric,))
+        values = _binary_column(frame, aliases)
+        if values is None:
+            return None
+        front[metric] = values
+        spellings += aliases
+    if EXACT_MATCH in front and TYPE_MATCH in front:
+        _warn_exact_without_type(file, front[TYPE_MATCH], front[EXACT_MATCH])
+    out = _assemble(frame, ids, front, drop=spellings)
+    out.attrs["metrics"] = list(metrics)
+    return out
