@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from gemviz.analysis.runs import run_spread
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
@@ -33,7 +34,7 @@ TABLE_COLUMNS = [
     "id_mean", "id_lo", "id_hi", "id_n", "id_clusters",
     "ood_mean", "ood_lo", "ood_hi", "ood_n", "ood_clusters",
     "gap", "gap_lo", "gap_hi", "gap_p", "gap_p_adjusted",
-    "small",
+    "small", "runs", "run_sd", "run_min", "run_max",
 ]  # fmt: skip
 PAIRED_COLUMNS = [
     "subset", "n", "n_clusters", "mean_a", "mean_b", "diff", "diff_lo", "diff_hi",
@@ -81,7 +82,10 @@ def id_ood_table(
     Returns:
         One row per splitter x model x metric with columns :data:`TABLE_COLUMNS`. ``small``
         is True when the ID or the OOD set has fewer than 30 steps or 10 clusters. Means and
-        bounds are NaN for an empty set.
+        bounds are NaN for an empty set. A model with repeated runs is measured on its
+        per-step outcome averaged over the runs; ``runs``, ``run_sd``, ``run_min`` and
+        ``run_max`` give the spread of its per-run means over all steps
+        (:func:`gemviz.analysis.runs.run_spread`; ``run_sd`` NaN for one run).
 
     Raises:
         GemvizError: An unknown splitter, model, metric or adjustment.
@@ -129,6 +133,9 @@ def id_ood_table(
                         "gap_p": gap["p"][j],
                     }
                 )
+    spread = {(m, k): run_spread(study, m, k) for m in models for k in frames}
+    for row in rows:
+        row.update(spread[(row["model"], row["metric"])])
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     table["gap_p_adjusted"] = adjust_pvalues(table["gap_p"].to_numpy(float), adjust)
     table["small"] = (

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "slices": "slices",
     "neighbours": "neighbours",
     "workspace": "workspace",
+    "runs": "runs",
 }
 
 HELPS: dict[str, str] = {
@@ -40,4 +41,5 @@ HELPS: dict[str, str] = {
     "slices": "ID/OOD means broken down by a field of the test records or the action type",
     "neighbours": "nearest train steps of test steps in an embedding space (exact search)",
     "workspace": "create, list and change workspaces from files on disk",
+    "runs": "per-run ID/OOD means and gaps of every model (repeat a --model name to add a run)",
 }

@@ -125,16 +125,18 @@ def _create_args(p: argparse.ArgumentParser) -> None:
         "--model",
         action="append",
         metavar="NAME=RESULTS",
-        help="a model's result file; the field options below apply to every --model (map "
-        "files one by one with add-model)",
+        help="a model's result file (or a BFCL score file); the same NAME again adds a run; "
+        "the field options below apply to every single-run --model (map files one by one "
+        "with add-model)",
     )
     _mapping_args(p)
 
 
 def _create(args: argparse.Namespace) -> int:
+    from gemviz.commands.table import model_paths
     from gemviz.workspace.create import create_from_files
 
-    models = _collect(args.model, _single, "--model")
+    models = model_paths(args.model)
     mapping = _mapping(args)
     ws = create_from_files(
         args.name,
@@ -145,15 +147,16 @@ def _create(args: argparse.Namespace) -> int:
         splits=_collect(args.split, _single, "--split"),
         scores=_collect(args.scores, lambda t, o: _pair(t, o, True), "--scores"),
         embeddings=_collect(args.embeddings, _pair, "--embeddings"),
-        models=models,
-        model_mappings={m: mapping for m in models},
+        models={m: files[0] if len(files) == 1 else files for m, files in models.items()},
+        model_mappings={m: mapping for m, files in models.items() if len(files) == 1},
     )
     for s in ws.splitters:
         n_id = sum(r.get("label") == "ID" for r in _labels(s.labeled))
         print(f"splitter {s.name}: {s.partition or 'labeled file'}, {n_id} ID")
     for m in ws.models:
         how = f"matched with {m.rules}" if m.rules else "results"
-        print(f"model {m.name}: {how}")
+        runs = len(m.run_files())
+        print(f"model {m.name}: {how}" + (f", {runs} runs" if runs > 1 else ""))
     print(f"created workspace {ws.slug}")
     return 0
 
@@ -250,7 +253,12 @@ def _add_split(args: argparse.Namespace) -> int:
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("workspace", help="workspace slug")
     p.add_argument("name", help="model name")
-    p.add_argument("results", help="result file (JSON/JSONL/CSV/parquet)")
+    p.add_argument(
+        "results",
+        nargs="+",
+        help="result file (JSON/JSONL/CSV/parquet, or a BFCL score file); several files are "
+        "several runs, and a model name the workspace has already gets them as more runs",
+    )
     p.add_argument("--replace", action="store_true", help="replace a model of that name")
     _mapping_args(p)
 
@@ -259,8 +267,13 @@ def _add_model(args: argparse.Namespace) -> int:
     from gemviz.workspace.models import add_model
 
     ws = _open(args.workspace)
-    entry = add_model(ws, args.name, args.results, replace=args.replace, **_mapping(args))
+    results = args.results[0] if len(args.results) == 1 else args.results
+    entry = add_model(
+        ws, args.name, results, replace=args.replace, add_run=not args.replace, **_mapping(args)
+    )
     how = f" (matched with {entry.rules})" if entry.rules else ""
+    runs = len(entry.run_files())
+    how += f" ({runs} runs)" if runs > 1 else ""
     print(f"added model {entry.name} to {ws.slug}{how}")
     return 0
 

@@ -103,24 +103,59 @@ def entry_text(question: Any, mode: str = "first") -> str:
     return turns[0] if mode == "first" else "\n\n".join(turns)
 
 
-def test_records(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Read BFCL test entries and add ``task`` (the first user turn) and ``n_turns``.
+#: Field naming the conversation an entry is: each BFCL entry is one conversation (cluster).
+CONVERSATION = "conversation_id"
 
-    The entries keep every field of the file; ``task`` is what the pages show and search.
+
+def with_text_fields(records: list[dict[str, Any]], file: str) -> list[dict[str, Any]]:
+    """BFCL test entries with ``task`` (the first user turn), ``n_turns`` and ``conversation_id``.
+
+    The entries keep every field of the file; ``task`` is what the pages show and search, and
+    ``conversation_id`` (the entry's id) makes each conversation its own cluster.
 
     Raises:
-        GemvizError: The file is unreadable, or an entry has no ``id`` or ``question``.
+        GemvizError: An entry has no ``id`` or ``question``.
     """
-    file = str(path)
-    records = read_records(path)
+    out = []
     for i, rec in enumerate(records):
         for field in ("id", "question"):
             if rec.get(field) in (None, ""):
                 raise GemvizError("required field is missing", file=file, row=i + 1, field=field)
         turns = user_turns(rec["question"])
-        rec.setdefault("task", next((t for t in turns if t), ""))
-        rec.setdefault("n_turns", len(turns))
-    return records
+        extra = {
+            "task": next((t for t in turns if t), ""),
+            "n_turns": len(turns),
+            CONVERSATION: str(rec["id"]),
+        }
+        out.append({**extra, **rec})
+    return out
+
+
+def is_test_frame(frame: Any) -> bool:
+    """True when a frame of test records holds BFCL entries (``id`` and ``question`` turns)."""
+    return (
+        "id" in frame.columns
+        and "question" in frame.columns
+        and len(frame) > 0
+        and isinstance(frame["question"].iloc[0], list)
+    )
+
+
+def with_text_columns(frame: Any, file: str) -> Any:
+    """:func:`with_text_fields` on a pandas frame of test entries (a new frame)."""
+    import pandas as pd
+
+    records = with_text_fields(frame.to_dict("records"), file)
+    return pd.DataFrame.from_records(records, columns=list(records[0]))
+
+
+def test_records(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Read a BFCL test file (:func:`with_text_fields` adds the text fields).
+
+    Raises:
+        GemvizError: The file is unreadable, or an entry has no ``id`` or ``question``.
+    """
+    return with_text_fields(read_records(path), str(path))
 
 
 def possible_answers(path: str | os.PathLike) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Agent steps come in episodes. Steps of one episode share their task, screen hist
 their input score, so they are not independent draws; every interval and test in gemviz
 resamples whole clusters. :func:`resolve` picks the field that defines them:
 
-- ``"auto"`` (the default): ``episode_id`` when the records have it, else ``task``, else none;
+- ``"auto"`` (the default): ``episode_id`` when the records have it, else ``conversation_id``
+  (text-only steps, e.g. one BFCL entry per conversation), else ``task``, else none;
 - a field name: that field (an error naming the available fields when it is missing);
 - ``"none"``: every step is its own cluster (step-level inference, as for independent data).
 
@@ -25,7 +26,7 @@ from gemviz.data.errors import GemvizError
 AUTO = "auto"
 NONE = "none"
 # Fields tried by "auto", in order.
-AUTO_FIELDS = ("episode_id", "task")
+AUTO_FIELDS = ("episode_id", "conversation_id", "task")
 
 
 def resolve(samples: pd.DataFrame, cluster_by: str | None = AUTO) -> tuple[str, np.ndarray]:

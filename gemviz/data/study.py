@@ -24,6 +24,7 @@ from typing import Union
 import numpy as np
 import pandas as pd
 
+from gemviz.data import bfcl
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.columns import frame_ids
 from gemviz.data.errors import GemvizError
@@ -227,6 +228,8 @@ class Study:
             ids = frame_ids(sample_frame)
             if ids is None:  # odd or bad ids: the record reader words what is wrong
                 ids = sample_ids(read_records(samples), str(samples))
+            if bfcl.is_test_frame(sample_frame):
+                sample_frame = bfcl.with_text_columns(sample_frame, str(samples))
             sample_frame.insert(
                 0, "_gemviz_id", ids.to_numpy() if hasattr(ids, "to_numpy") else ids
             )

@@ -237,7 +237,7 @@ def create_from_files(
     splits: Mapping[str, str] | None = None,
     scores: Mapping[str, tuple[str, str]] | None = None,
     embeddings: Mapping[str, tuple[str, str]] | None = None,
-    models: Mapping[str, str] | None = None,
+    models: Mapping[str, str | list[str]] | None = None,
     model_mappings: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Workspace:
     """Make a workspace from files on disk; every file is checked before anything is written.
@@ -251,7 +251,7 @@ def create_from_files(
         splits: Splitter name -> labeled test file.
         scores: Splitter name -> (train score file, test score file), partitioned with GEM.
         embeddings: Splitter name -> (train ``.npz``, test ``.npz``), for a splitter above.
-        models: Model name -> result file.
+        models: Model name -> result file, or a list of files, one per run.
         model_mappings: Model name -> :func:`plan_model` mapping arguments.
 
     Returns:

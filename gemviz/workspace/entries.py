@@ -141,7 +141,9 @@ class ModelEntry:
     When the user's file needs mapping (match fields under other names, or predictions to
     match on the fly with a rule set), ``source`` is the user's file and ``results`` a
     normalized copy that gemviz derives from it inside the workspace (re-derived when the
-    source changes); see :mod:`gemviz.workspace.models`.
+    source changes); see :mod:`gemviz.workspace.models`. A model evaluated several times
+    has one file per run: ``results`` is the first run's, ``runs`` the others' (plain result
+    files or BFCL score files; field mapping applies to single-run models).
     """
 
     name: str
@@ -154,10 +156,15 @@ class ModelEntry:
     exact_field: str | None = None
     rules: str | None = None
     gt_field: str = "action"
+    runs: list[str] = field(default_factory=list)
 
     def files(self) -> list[str]:
         """Every file this entry names."""
-        return [p for p in (self.results, self.predictions, self.source) if p]
+        return [p for p in (self.results, *self.runs, self.predictions, self.source) if p]
+
+    def run_files(self) -> list[str]:
+        """The result file of every run, first run first."""
+        return [self.results, *self.runs]
 
 
 class ScoreSource(NamedTuple):

@@ -6,10 +6,14 @@ stores the mapping (``workspace.json``); a mapped file is normalized into the wo
 (:func:`derive_results`), matched on the fly against the test set's ground truth with a rule
 set of :mod:`gemviz.actions` when asked, and derived again when its source changes
 (:func:`refresh_models`). The file is checked against the test set before anything is written.
+
+A model evaluated several times gives one file per run (result files with their 0/1 metrics,
+or BFCL score files as the evaluator wrote them); each is checked the same way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +39,7 @@ class ModelPlan:
 
 def plan_model(
     name: str,
-    results: str,
+    results: str | Sequence[str],
     ref: tuple[list[str], str] | None,
     test: str | None,
     *,
@@ -50,7 +54,8 @@ def plan_model(
 
     Args:
         name: The model's name.
-        results: The user's result file (JSON/JSONL/CSV/parquet).
+        results: The user's result file (JSON/JSONL/CSV/parquet, or a BFCL score file), or
+            one file per run.
         ref: :func:`reference` of the workspace.
         test: The workspace's test file (ground truth for ``rules``).
         pred_field: Field of the raw predictions (shown on Samples, matched with ``rules``);
@@ -76,6 +81,11 @@ def plan_model(
         raise GemvizError("a model needs a name")
     if not results:
         raise GemvizError(f"model '{name}': give its result file")
+    if not isinstance(results, str):
+        files = list(results)
+        if len(files) > 1:
+            return _plan_runs(name, files, ref, pred_field, type_field, exact_field, rules)
+        results = files[0]
     records = read_records(results)
     if pred_field:
         require_field(records, pred_field, results, "prediction")
@@ -91,7 +101,7 @@ def plan_model(
                 "matching with a rule set needs the predictions' field (e.g. 'prediction')",
                 file=results,
             )
-    elif not has_match_fields(records, type_field, exact_field):
+    elif not has_match_fields(records, type_field, exact_field) and not _has_metrics(records):
         hint = (
             f"; it has predictions ('{pred_field}'): choose a rule set to match them"
             if pred_field
@@ -116,12 +126,73 @@ def plan_model(
     )
     derived = derive_results(entry, test)
     if derived is None:
-        frame = load_results(results)
-        check_ids(frame[ID].tolist(), ref, results)
+        frame = load_results(results, *_ref_args(ref))
+        check_ids(_run_ids(frame), ref, results)
     else:
         entry.source = results
         check_ids([r[ID] for r in derived], ref, results)
     return ModelPlan(entry, derived)
+
+
+def _has_metrics(records: list[dict[str, Any]]) -> bool:
+    """True when the records hold 0/1 metrics by name or are a BFCL score file."""
+    from gemviz.data.bfcl import is_score_file
+    from gemviz.data.records import result_metrics
+
+    if is_score_file(records):
+        return True
+    try:
+        result_metrics(records)
+    except GemvizError:
+        return False
+    return True
+
+
+def _ref_args(ref: tuple[list[str], str] | None) -> tuple[list[str] | None, str | None]:
+    return (None, None) if ref is None else (ref[0], ref[1])
+
+
+def _run_ids(frame) -> list[str]:
+    """The ids of one run of a result frame (a frame with a ``run`` column holds several)."""
+    from gemviz.data.records import RUN
+
+    if RUN not in frame.columns:
+        return frame[ID].tolist()
+    first = frame[RUN].iloc[0]
+    return frame.loc[frame[RUN] == first, ID].tolist()
+
+
+def _plan_runs(
+    name: str,
+    files: list[str],
+    ref: tuple[list[str], str] | None,
+    *mapping: str | None,
+) -> ModelPlan:
+    """A model with one file per run: each file checked against the test set, no mapping."""
+    from gemviz.data.records import load_results
+
+    if any(mapping):
+        raise GemvizError(
+            f"model '{name}': field mappings and rule sets apply to a single result file; give "
+            "each run's file with the metrics named as gemviz reads them (type_match/"
+            "exact_match, accuracy) or BFCL score files"
+        )
+    dupes = sorted({f for f in files if files.count(f) > 1})
+    if dupes:
+        raise GemvizError(f"model '{name}': the run file {dupes[0]} is given twice")
+    held = None
+    for path in files:
+        frame = load_results(path, *_ref_args(ref))
+        if held is not None and frame.attrs.get("metrics") != held:
+            raise GemvizError(
+                f"model '{name}': this run holds the metrics {frame.attrs.get('metrics')}, the "
+                f"first run {held}; every run needs the same metrics",
+                file=path,
+            )
+        held = frame.attrs.get("metrics")
+        check_ids(_run_ids(frame), ref, path)
+    entry = ModelEntry(name=name.strip(), results=files[0], runs=files[1:])
+    return ModelPlan(entry)
 
 
 def _derived_path(ws: Workspace, name: str) -> Path:
@@ -133,6 +204,7 @@ def _derived_path(ws: Workspace, name: str) -> Path:
 def commit_model(ws: Workspace, plan: ModelPlan, replace: bool = False) -> ModelEntry:
     """Write a checked model into the workspace (its normalized copy first, if any)."""
     entry = plan.entry
+    entry.runs = [adopt(ws, p) for p in entry.runs]
     user_file = adopt(ws, entry.source or entry.results)
     if entry.predictions:
         entry.predictions = user_file
@@ -153,10 +225,39 @@ def commit_model(ws: Workspace, plan: ModelPlan, replace: bool = False) -> Model
 
 
 def add_model(
-    ws: Workspace, name: str, results: str, replace: bool = False, **mapping: Any
+    ws: Workspace,
+    name: str,
+    results: str | Sequence[str],
+    replace: bool = False,
+    add_run: bool = False,
+    **mapping: Any,
 ) -> ModelEntry:
-    """Check and add a model (see :func:`plan_model` for the mapping arguments)."""
-    if not replace and name.strip() in [m.name for m in ws.models]:
+    """Check and add a model (see :func:`plan_model` for the mapping arguments).
+
+    Args:
+        ws: The workspace.
+        name: The model's name.
+        results: Its result file, or one file per run.
+        replace: Replace a model of that name.
+        add_run: Add ``results`` as further runs of the existing model ``name`` (a new model
+            when there is none).
+        **mapping: Field mapping of a single result file.
+
+    Raises:
+        GemvizError: The name is taken (without ``replace`` or ``add_run``), or a file is
+            refused.
+    """
+    files = [results] if isinstance(results, str) else list(results)
+    existing = next((m for m in ws.models if m.name == name.strip()), None)
+    if add_run and existing is not None:
+        if existing.source or existing.rules:
+            raise GemvizError(
+                f"model '{existing.name}' is read through a field mapping; runs can be added "
+                "to models whose files are read as they are"
+            )
+        files = [*existing.run_files(), *files]
+        replace = True
+    elif not replace and existing is not None:
         raise GemvizError(f"this workspace already has a model called '{name.strip()}'")
-    plan = plan_model(name, results, reference(ws), ws.test, **mapping)
+    plan = plan_model(name, files, reference(ws), ws.test, **mapping)
     return commit_model(ws, plan, replace=replace)

@@ -237,8 +237,11 @@ class Workspace:
 
         _check_name(entry.name, [m.name for m in self.models], "model", replace)
         entry.results = _abs(entry.results)
+        entry.runs = [_abs(p) for p in entry.runs]
         entry.predictions = _abs(entry.predictions)
-        load_results(entry.results)
+        ids = self.test_ids()
+        for path in entry.run_files():
+            load_results(path, ids, self.test)
         self.models = [m for m in self.models if m.name != entry.name] + [entry]
         self.save()
 
@@ -344,6 +347,14 @@ class Workspace:
             )
         return out
 
+    def test_ids(self) -> list[str] | None:
+        """The sample ids of the test file (None without one), e.g. for BFCL score files."""
+        if not self.test or not Path(self.test).is_file():
+            return None
+        from gemviz.data.records import sample_ids
+
+        return sample_ids(read_records(self.test), self.test)
+
     def splitter(self, name: str) -> SplitterEntry:
         """The splitter entry called ``name``."""
         for s in self.splitters:
@@ -371,7 +382,7 @@ class Workspace:
             )
         return Study.from_files(
             {s.name: s.labeled for s in self.splitters},
-            {m.name: m.results for m in self.models},
+            {m.name: m.run_files() for m in self.models},
             samples=self.test if self.test and _is_records(self.test) else None,
             cluster_by=self.cluster_by,
         )

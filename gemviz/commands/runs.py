@@ -1,0 +1,59 @@
+"""``runs``: each run of each model, one row per splitter, model, metric and run.
+
+A model named again with ``--model`` adds a run (``--model sft=run1.json --model
+sft=run2.json``), as does a ``run`` field inside one file; a BFCL score file is one run. Each
+row gives that run's ID and OOD means, their gap and the set sizes, the numbers a lab log
+records per run; ``table`` gives the run-averaged analysis with intervals.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from gemviz.commands.table import (
+    add_metric_argument,
+    add_output_arguments,
+    checked_out,
+    emit,
+    input_files,
+    model_paths,
+    named_paths,
+    render,
+)
+
+HELP = "per-run ID/OOD means and gaps of every model (repeat a --model name to add a run)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``runs``."""
+    parser.add_argument(
+        "--split",
+        action="append",
+        required=True,
+        metavar="NAME=LABELED",
+        help="a splitter's labeled test file (records + label ID/OOD); repeat for each splitter",
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        metavar="NAME=RESULTS",
+        help="one run's result file (or a BFCL score file); repeat the name for each run",
+    )
+    parser.add_argument(
+        "--samples", default=None, help="the test-set file (default: the first --split file)"
+    )
+    add_metric_argument(parser)
+    add_output_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the study, list every run and print or write the rows."""
+    from gemviz.analysis.runs import runs_table
+    from gemviz.data.study import Study
+
+    splits, models = named_paths(args.split, "--split"), model_paths(args.model)
+    out = checked_out(args.out, input_files(splits, models, args.samples))
+    study = Study.from_files(splits, models, args.samples)
+    emit(render(runs_table(study, metrics=args.metric), args.format), out)
+    return 0

@@ -1,0 +1,110 @@
+"""The command line on BFCL runs: repeated --model names, ``table`` spread columns, ``runs``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gemviz.commands.cli import main
+from gemviz.data.study import Study
+from tests.bfcl_data import CONFIGS, RUNS, TEST, extract, score_file
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    root = extract(tmp_path_factory.mktemp("bfcl"))
+    entries = [json.loads(x) for x in (root / TEST).read_text().splitlines()]
+    # A splitter from the entries' API classes: ID when every class is a file/social one.
+    social = {"GorillaFileSystem", "TwitterAPI", "MessageAPI", "MathAPI", "TicketAPI"}
+    rows = [
+        {"id": e["id"], "label": "ID" if set(e["involved_classes"]) <= social else "OOD"}
+        for e in entries
+    ]
+    (root / "classes_labeled.json").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root
+
+
+def _models(root, configs=CONFIGS, runs=RUNS) -> list[str]:
+    out = []
+    for config in configs:
+        for r in range(1, runs + 1):
+            out += ["--model", f"{config}={score_file(root, config, r)}"]
+    return out
+
+
+def _json(capsys, argv) -> list[dict]:
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_table_rows_carry_the_spread_of_the_runs(root, capsys):
+    argv = ["table", "--split", f"classes={root / 'classes_labeled.json'}",
+            "--samples", str(root / TEST), *_models(root), "--format", "json"]  # fmt: skip
+    rows = _json(capsys, argv)
+    assert [r["model"] for r in rows] == list(CONFIGS)
+    for row in rows:
+        assert row["metric"] == "accuracy" and row["runs"] == RUNS
+        files = [score_file(root, row["model"], r) for r in range(1, RUNS + 1)]
+        acc = np.array([json.loads(f.read_text().splitlines()[0])["accuracy"] for f in files])
+        assert row["run_sd"] == pytest.approx(acc.std(ddof=1))
+        assert (row["run_min"], row["run_max"]) == (
+            pytest.approx(acc.min()),
+            pytest.approx(acc.max()),
+        )
+        n = row["id_n"] + row["ood_n"]
+        overall = (row["id_mean"] * row["id_n"] + row["ood_mean"] * row["ood_n"]) / n
+        assert overall == pytest.approx(acc.mean())
+        for field in ("id_lo", "id_hi", "gap_lo", "gap_hi", "gap_p_adjusted", "small"):
+            assert field in row
+
+
+def test_runs_prints_one_row_per_run(root, capsys):
+    argv = ["runs", "--split", f"classes={root / 'classes_labeled.json'}",
+            "--samples", str(root / TEST), *_models(root, CONFIGS[:2]), "--format", "json",
+            "--metric", "accuracy"]  # fmt: skip
+    rows = _json(capsys, argv)
+    assert len(rows) == 2 * RUNS
+    assert list(rows[0]) == [
+        "splitter", "model", "metric", "run", "id_mean", "ood_mean", "gap", "id_n", "ood_n"
+    ]  # fmt: skip
+    study = Study.from_files(
+        {"classes": root / "classes_labeled.json"},
+        {c: [score_file(root, c, r) for r in range(1, RUNS + 1)] for c in CONFIGS[:2]},
+        samples=root / TEST,
+    )
+    is_id = study.is_id("classes")
+    for row in rows:
+        values = study.run_values("accuracy", row["model"])[:, row["run"] - 1]
+        assert row["id_mean"] == pytest.approx(values[is_id].mean())
+        assert row["gap"] == pytest.approx(values[is_id].mean() - values[~is_id].mean())
+        assert row["id_n"] == int(is_id.sum())
+
+
+def test_an_unknown_metric_is_one_line(root, capsys):
+    argv = ["runs", "--split", f"classes={root / 'classes_labeled.json'}",
+            "--samples", str(root / TEST), *_models(root, CONFIGS[:1], 2), "--metric", "exact_match"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "unknown metric 'exact_match'; use one of accuracy" in err and len(err.splitlines()) == 1
+
+
+def test_workspace_create_with_runs(root, capsys):
+    argv = ["workspace", "create", "bfcl runs", "--test", str(root / TEST),
+            "--split", f"classes={root / 'classes_labeled.json'}", *_models(root)]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"model sft-14k: results, {RUNS} runs" in out
+    slug = out.strip().split()[-1]
+    from gemviz.workspace.catalog import find_workspace
+
+    ws = find_workspace(slug)
+    study = ws.study()
+    assert study.runs("grpo-5k") == RUNS and study.metrics == ["accuracy"]
+    # add-model with a name the workspace has adds a run.
+    extra = score_file(root, "grpo-5k", 1)
+    assert main(["workspace", "add-model", slug, "twice", str(extra)]) == 0
+    assert main(["workspace", "add-model", slug, "twice", str(score_file(root, "grpo-5k", 2))]) == 0
+    capsys.readouterr()
+    assert find_workspace(slug).study().runs("twice") == 2
