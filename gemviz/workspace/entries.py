@@ -282,6 +282,10 @@ def _entry(cls: type, raw: Any, file: str, path: list[str | int]) -> Any:
         value = raw[name]
         if name == "params":
             values[name] = _check_params(value, file, [*path, name])
+        elif name == "runs":
+            if not isinstance(value, list):
+                raise _bad(file, [*path, name], "a list of file paths", value)
+            values[name] = [check_text(v, file, [*path, name, i]) for i, v in enumerate(value)]
         else:
             optional = "None" in str(spec.type)
             values[name] = check_text(value, file, [*path, name], optional=optional)

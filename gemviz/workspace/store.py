@@ -158,6 +158,8 @@ class Workspace:
                 value = getattr(entry, f.name)
                 if isinstance(value, str) and f.name != "name":
                     setattr(entry, f.name, moved(value))
+                elif f.name == "runs":
+                    setattr(entry, f.name, [moved(v) for v in value])
         self.folder = folder
 
     def fingerprint(self) -> str:
