@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from gemviz.analysis import findings
 from gemviz.data import clusters
 from gemviz.data.errors import GemvizError
 from gemviz.figures import charts as plots
 from gemviz.figures.export import figure_html
+from gemviz.report.base import cluster_unit
 from gemviz.ui.cache import (
     id_ood_table,
     interaction_table,
@@ -19,7 +21,7 @@ from gemviz.ui.cache import (
 )
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import open_in_samples
-from gemviz.ui.widgets import key_columns_first, number_formats, table_downloads
+from gemviz.ui.widgets import key_columns_first, md_escape, number_formats, table_downloads
 
 ws, study = page_setup("Metrics")
 if not study.models:
@@ -52,12 +54,8 @@ adjust = c2.radio(
 margin = c3.number_input(
     "Margin of 'no difference'", 0.0, 0.5, 0.05, 0.01, key="margin", format="%.2f"
 )
-unit = {"none": "steps"}.get(study.cluster_by, f"clusters by '{study.cluster_by}'")
-st.caption(
-    f"Clustered by **{study.cluster_by}**: {study.n_clusters:,} {unit} over {len(study):,} "
-    "steps. Intervals and tests resample whole clusters; each section's p-values are adjusted "
-    "together (`p_adjusted`), and verdicts use the adjusted values."
-)
+unit = cluster_unit(study.cluster_by)
+st.text(findings.method_note(study.cluster_by, study.n_clusters, len(study), unit))
 
 
 # -- splitter x model table ------------------------------------------------------------------
@@ -95,7 +93,7 @@ metric = st.radio(
     key="bar_metric",
     format_func=lambda m: m.replace("_", " "),
 )
-bars = plots.grouped_bars(table, metric)
+bars = plots.grouped_bars(table, metric, unit=unit, adjust=adjust)
 event = st.plotly_chart(
     bars, key="bars_chart", theme=None, on_select="rerun", selection_mode="points"
 )
@@ -137,6 +135,8 @@ else:
             inter, ["splitter", "metric", "model_a", "model_b", "did", "did_p_adjusted"]
         ),
     )
+    for inter_metric in dict.fromkeys(inter["metric"]):
+        st.text(findings.interaction_headline(inter, inter_metric, unit, adjust))
     table_downloads(inter, "interaction")
 
 # -- paired comparison -----------------------------------------------------------------------
@@ -193,8 +193,14 @@ else:
                 ["region", "model", "n", "n_clusters", "diff", "p_adjusted", "verdict", "mean"],
             ),
         )
-        for row in diff[diff["too_small"]].itertuples():
-            st.warning(f"{row.region}, {row.model}: {row.verdict}.")
+        for row in diff.to_dict("records"):
+            if findings.kind(row["verdict"]) == findings.SIGNIFICANT:
+                st.success(md_escape(findings.drill_finding(row, unit, adjust)))
+        if diff["too_small"].any():
+            st.caption(
+                f"{int(diff['too_small'].sum())} of {len(diff)} rows are too uncertain to tell "
+                "(empty region, or not significant with an interval wider than the margin)."
+            )
         table_downloads(diff, "set_difference")
 
 # -- slices ----------------------------------------------------------------------------------

@@ -62,7 +62,10 @@ with st.expander("Filters", expanded=True):
     cols = st.columns(4)
     only, only_metric = None, study.default_metric
     if len(study.models) > 1:
-        only = cols[0].selectbox("Correct by this model only", [None, *study.models], key="f_only")
+        pick_only = cols[0].selectbox(
+            "Correct by this model only", [ANY, *study.models], key="f_only"
+        )
+        only = None if pick_only == ANY else pick_only
         only_metric = cols[1].selectbox(
             "... on", sorted(study.metrics, key=lambda k: k != only_metric), key="f_only_metric"
         )
@@ -76,14 +79,13 @@ with st.expander("Filters", expanded=True):
         spec = smp.score_range(table[smp.score_col(s)])
         if spec is not None:
             k = f"f_score_{s}"
+            # The value lives in the session (restored above), never also passed as a default:
+            # both at once make Streamlit warn; a range the scores no longer cover is reset.
+            kept = st.session_state.get(k)
+            if not (kept and spec.lo <= kept[0] <= kept[1] <= spec.hi):
+                st.session_state[k] = (spec.lo, spec.hi)
             chosen = col.slider(
-                f"{s} score",
-                spec.lo,
-                spec.hi,
-                (spec.lo, spec.hi),
-                step=spec.step,
-                format=spec.format,
-                key=k,
+                f"{s} score", spec.lo, spec.hi, step=spec.step, format=spec.format, key=k
             )
             if not spec.is_full(chosen):
                 ranges[s] = spec.bounds(chosen)

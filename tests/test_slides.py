@@ -7,6 +7,7 @@ fonts, pictures. Where LibreOffice is installed the deck is also rendered to PDF
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import math
@@ -288,3 +289,31 @@ def test_verdict_kinds_follow_the_tables_wording():
     assert findings.adjusted_p(0.049, "bh") == "BH p = 0.049"
     assert findings.adjusted_p(0.0502) == "Holm p = 0.050"
     assert findings.adjusted_p(0.3) == "Holm p = 0.30"
+
+
+def test_dashboard_bars_are_titled_with_the_finding_and_mark_empty_sets(workspace, files):
+    from gemviz.figures import charts, static
+
+    workspace.save_partition("wide", files["test"], np.ones(400, dtype=bool))
+    study = workspace.study()
+    table = id_ood_table(study)
+    fig = charts.grouped_bars(table, "exact_match", unit="tasks")
+    title = html.unescape(fig.layout.title.text.replace("<br>", " "))
+    # The strongest finding leads the title, as on the slides; the empty set is named.
+    assert title == findings.bars_title(table, "exact_match", "tasks")
+    assert title.startswith("gem: sft's exact match drops")
+    assert title.endswith("; wide calls every step ID (σ may be too wide)")
+    wide_ood = next(t for t in fig.data if t.name == "wide OOD")
+    assert list(wide_ood.text) == ["n=0", "n=0"] and list(wide_ood.y) == [0, 0]
+    png = static.png_bytes(static.bars(table, "exact_match", unit="tasks"))
+    assert png[:4] == b"\x89PNG"
+    only_wide = table[table.splitter == "wide"]
+    assert findings.bars_title(only_wide, "exact_match", "tasks") == (
+        "wide calls every step ID (σ may be too wide)"
+    )
+
+
+def test_method_note_follows_the_clustering():
+    assert "resample whole tasks" in findings.method_note("task", 50, 400, "tasks")
+    flat = findings.method_note("none", 400, 400, "steps")
+    assert "independent" in flat and "resample" not in flat

@@ -48,6 +48,30 @@ def kind(verdict_text: str) -> str:
     return SIGNIFICANT
 
 
+def method_note(cluster_by: str, n_clusters: int, n_steps: int, unit: str) -> str:
+    """How the intervals and tests treat the steps, in the words of the method in use.
+
+    Args:
+        cluster_by: The clustering field, or ``"none"``.
+        n_clusters: Number of clusters.
+        n_steps: Number of test steps.
+        unit: How the clusters are named (``tasks``, ``episodes``, ``steps``).
+    """
+    tail = (
+        "each section's p-values are adjusted together (p_adjusted), and verdicts use the "
+        "adjusted values."
+    )
+    if cluster_by == "none":
+        return (
+            f"No clustering: each of the {n_steps:,} steps counts as independent (plain Wilson "
+            f"intervals, step-level tests); {tail}"
+        )
+    return (
+        f"Clustered by '{cluster_by}': {n_clusters:,} {unit} over {n_steps:,} steps. Intervals "
+        f"and tests resample whole {unit}; {tail}"
+    )
+
+
 def metric_words(metric: str) -> str:
     """``exact_match`` -> ``exact match``."""
     return str(metric).replace("_", " ")
@@ -223,14 +247,28 @@ def bars_title(table: pd.DataFrame, metric: str, unit: str, adjust: str = "holm"
     if rows.empty:
         return f"{metric_words(metric)}: no rows"
     records = rows.to_dict("records")
+    empty = {
+        r["splitter"]: ("ID" if int(r["ood_n"]) == 0 else "OOD")
+        for r in records
+        if int(r["id_n"]) == 0 or int(r["ood_n"]) == 0
+    }
+    notes = [
+        f"{s} calls every step {label} (σ may be too {'wide' if label == 'ID' else 'narrow'})"
+        for s, label in empty.items()
+    ]
     significant = [r for r in records if kind(gap_verdict(r, adjust)) == SIGNIFICANT]
     if significant:
         best = min(significant, key=lambda r: float(r["gap_p_adjusted"]))
-        return f"{best['splitter']}: {gap_finding(best, unit, adjust)}"
-    return (
-        f"No significant ID-OOD gap in {metric_words(metric)} for any model and splitter "
-        f"({len(records)} gaps, {_ADJUST_NAMES.get(adjust, adjust)}-adjusted)"
+        return "; ".join([f"{best['splitter']}: {gap_finding(best, unit, adjust)}", *notes])
+    tested = [r for r in records if r["splitter"] not in empty]
+    if not tested:
+        return "; ".join(notes)
+    text = (
+        f"No significant ID-OOD gap in {metric_words(metric)} for any model"
+        + (" and splitter" if len({r["splitter"] for r in tested}) > 1 else "")
+        + f" ({len(tested)} gaps, {_ADJUST_NAMES.get(adjust, adjust)}-adjusted)"
     )
+    return "; ".join([text, *notes])
 
 
 def interaction_finding(row: Mapping[str, Any] | Any, unit: str, adjust: str = "holm") -> str:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from gemviz.analysis import findings
 from gemviz.figures import theme
 from gemviz.figures.theme import COMPONENT_COLOR, ID_FILL, MIXTURE_COLOR, TEST_COLOR, TRAIN_COLOR
 
@@ -130,16 +131,27 @@ def bic_figure(bic: Sequence[float], chosen: int) -> go.Figure:
     return fig
 
 
-def grouped_bars(table: pd.DataFrame, metric: str) -> go.Figure:
+def grouped_bars(
+    table: pd.DataFrame,
+    metric: str,
+    title: str | None = None,
+    unit: str = "clusters",
+    adjust: str = "holm",
+) -> go.Figure:
     """Bars of ID and OOD means per model, grouped by splitter, with 95% interval error bars.
 
     Each splitter keeps its palette colour; its OOD bar is the lighter, hatched twin of its ID
     bar. Every bar is labelled with its n (the steps behind the mean), so a slide shows how
-    much each bar rests on; the hover adds the number of clusters (tasks or episodes).
+    much each bar rests on; the hover adds the number of clusters (tasks or episodes). An
+    empty set has no bar but an explicit ``n=0`` mark at the axis.
 
     Args:
         table: Output of :func:`gemviz.analysis.tables.id_ood_table` (``id_n``/``ood_n`` optional).
         metric: The metric to draw (``"type_match"`` or ``"exact_match"``).
+        title: The title; by default the strongest finding in words
+            (:func:`gemviz.analysis.findings.bars_title`).
+        unit: How clusters are named in the title (``tasks``, ``episodes``, ``steps``).
+        adjust: The adjustment the table's ``gap_p_adjusted`` used.
     """
     rows = table[table["metric"] == metric]
     colors = theme.color_map(list(rows["splitter"].unique()))
@@ -148,8 +160,12 @@ def grouped_bars(table: pd.DataFrame, metric: str) -> go.Figure:
         part = rows[rows["splitter"] == splitter]
         for subset in ("id", "ood"):
             mean = part[f"{subset}_mean"].to_numpy(dtype=float)
+            empty = np.isnan(mean)
             n_col = f"{subset}_n"
             text = [f"n={int(n):,}" for n in part[n_col]] if n_col in part else None
+            if empty.any():
+                # No bar for an empty set, but a mark that says so at the axis.
+                text = ["n=0" if e else (text[i] if text else "") for i, e in enumerate(empty)]
             k_col = f"{subset}_clusters"
             counts = (
                 [
@@ -162,7 +178,7 @@ def grouped_bars(table: pd.DataFrame, metric: str) -> go.Figure:
             base = colors[splitter]
             fig.add_bar(
                 x=part["model"],
-                y=mean,
+                y=np.where(empty, 0.0, mean),
                 name=f"{splitter} {subset.upper()}",
                 marker={
                     "color": base if subset == "id" else theme.lighten(base),
@@ -175,12 +191,15 @@ def grouped_bars(table: pd.DataFrame, metric: str) -> go.Figure:
                     },
                 },
                 text=text,
-                textposition="auto",
+                textposition=["outside" if e else "auto" for e in empty],
                 insidetextanchor="start",
                 textangle=0,
                 textfont={"size": 11},
                 # Splitter and set first: what a click on the bar opens in Samples.
-                customdata=[[splitter, subset.upper(), c] for c in counts],
+                customdata=[
+                    [splitter, subset.upper(), "no steps" if e else c]
+                    for c, e in zip(counts, empty, strict=True)
+                ],
                 hovertemplate="%{x}<br>%{y:.3f} (%{customdata[2]})<extra>"
                 + f"{splitter} {subset.upper()}</extra>",
                 error_y={
@@ -191,13 +210,34 @@ def grouped_bars(table: pd.DataFrame, metric: str) -> go.Figure:
                     "color": "#444444",
                 },
             )
+    if title is None:
+        title = (
+            findings.bars_title(table, metric, unit, adjust)
+            if {"gap", "gap_lo", "gap_hi", "gap_p_adjusted"} <= set(table.columns)
+            else f"{findings.metric_words(metric)}: ID vs OOD"
+        )
     theme.apply(
         fig,
         barmode="group",
-        title=f"{metric.replace('_', ' ')}: ID vs OOD",
+        title=wrap_title(title),
+        margin={"t": 40 + 24 * wrap_title(title).count("<br>") + 30},
         yaxis_title="mean (95% interval)",
         yaxis_range=[0, 1.05],
         uniformtext={"minsize": 10, "mode": "show"},
         legend={"orientation": "h", "y": -0.15},
     )
     return fig
+
+
+def wrap_title(title: str, width: int = 100) -> str:
+    """A long title broken onto lines of at most ``width`` characters (plotly does not wrap).
+
+    The text is HTML-escaped first: plotly renders a title's tags, and titles carry user
+    names (models, splitters).
+    """
+    import html
+    import textwrap
+
+    return "<br>".join(html.escape(line) for line in textwrap.wrap(title, width)) or html.escape(
+        title
+    )

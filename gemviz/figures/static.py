@@ -8,6 +8,7 @@ grouped ID/OOD bars with intervals, the GEM fit, and the embedding scatter.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib
 
@@ -17,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from gemviz.analysis import findings
 from gemviz.figures import theme
 from gemviz.figures.export import figure_png
 
@@ -29,11 +31,12 @@ def png_bytes(fig) -> bytes:
         plt.close(fig)
 
 
-def bars(table: pd.DataFrame, metric: str):
+def bars(table: pd.DataFrame, metric: str, title: str | None = None, unit: str = "clusters"):
     """ID and OOD means per model and splitter for one metric, with 95% interval bars.
 
     Same look as :func:`gemviz.figures.charts.grouped_bars`: each splitter's colour, its OOD bar the
-    lighter hatched twin, n written on every bar.
+    lighter hatched twin, n written on every bar (``n=0`` at the axis for an empty set), and
+    the finding as the title unless ``title`` is given.
     """
     rows = table[table["metric"] == metric]
     models = list(dict.fromkeys(rows["model"]))
@@ -51,9 +54,9 @@ def bars(table: pd.DataFrame, metric: str):
             base = colors[s]
             drawn = ax.bar(
                 x + (i - (len(groups) - 1) / 2) * width,
-                mean,
+                np.nan_to_num(mean),  # an empty set: no bar, its n=0 label at the axis
                 width,
-                yerr=err,
+                yerr=np.nan_to_num(err),
                 capsize=2,
                 color=base if sub == "id" else theme.lighten(base),
                 hatch=theme.OOD_HATCH if sub == "ood" else None,
@@ -62,12 +65,21 @@ def bars(table: pd.DataFrame, metric: str):
                 label=f"{s} {sub.upper()}",
             )
             if f"{sub}_n" in part:
-                labels = [f"n={int(n):,}" if np.isfinite(n) else "" for n in part[f"{sub}_n"]]
+                labels = [
+                    ("n=0" if n == 0 else f"n={int(n):,}") if np.isfinite(n) else ""
+                    for n in part[f"{sub}_n"]
+                ]
                 ax.bar_label(drawn, labels=labels, label_type="edge", padding=2, fontsize=7)
         ax.set_xticks(x, models)
         ax.set_ylim(0, 1.12)
         ax.set_ylabel("mean (95% interval)")
-        ax.set_title(f"{metric.replace('_', ' ')}: ID vs OOD")
+        if title is None:
+            title = (
+                findings.bars_title(table, metric, unit)
+                if {"gap", "gap_lo", "gap_hi", "gap_p_adjusted"} <= set(table.columns)
+                else f"{findings.metric_words(metric)}: ID vs OOD"
+            )
+        ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=10)
         ax.legend(
             fontsize=8, ncols=min(4, len(groups)), loc="upper center", bbox_to_anchor=(0.5, -0.1)
         )

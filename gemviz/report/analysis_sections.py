@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from gemviz.analysis import findings
 from gemviz.data.errors import GemvizError
 from gemviz.figures import static as static_figures
 from gemviz.report.base import (
@@ -24,6 +25,12 @@ from gemviz.report.base import (
 )
 
 # -- sections --------------------------------------------------------------------------------
+
+
+def _findings(sentences: list[str]) -> str:
+    """The section's findings in words, one line each (the slides' titles say the same)."""
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    return f'<ul class="findings">{items}</ul>' if items else ""
 
 
 def _tables(ctx: _Context) -> Section:
@@ -59,11 +66,18 @@ def _tables(ctx: _Context) -> Section:
             "gap p (Holm)": [_pval(p) for p in table["gap_p_adjusted"]],
         }
     )
-    parts = [_note(statistics_note(study.cluster_by)), _table(shown)]
+    headlines = [
+        findings.splitter_finding(table, splitter, metric, unit)
+        for splitter in study.splitters
+        for metric in study.metrics
+    ]
+    parts = [_findings(headlines), _note(statistics_note(study.cluster_by)), _table(shown)]
     figures = {}
     for metric in study.metrics:
-        parts.append(ctx.plotly(grouped_bars(table, metric)))
-        figures[f"bars_{metric}.png"] = static_figures.png_bytes(static_figures.bars(table, metric))
+        parts.append(ctx.plotly(grouped_bars(table, metric, unit=unit)))
+        figures[f"bars_{metric}.png"] = static_figures.png_bytes(
+            static_figures.bars(table, metric, unit=unit)
+        )
     return "\n".join(parts), figures
 
 
@@ -104,7 +118,10 @@ def _interaction(ctx: _Context) -> Section:
         "in differences (A − B on ID) − (A − B on OOD), paired within steps; a positive value "
         "means A's advantage is larger on ID."
     )
-    return f"<p>{html.escape(intro)}</p>{_table(shown)}", {}
+    headlines = [
+        findings.interaction_headline(table, metric, unit) for metric in dict.fromkeys(table.metric)
+    ]
+    return f"{_findings(headlines)}<p>{html.escape(intro)}</p>{_table(shown)}", {}
 
 
 def _paired(ctx: _Context) -> Section:
@@ -181,9 +198,15 @@ def _set_difference(ctx: _Context) -> Section:
         for metric in study.metrics:
             frame = set_difference(study, a, b, metric=metric)
             cols = [c for c in wanted if c in frame.columns]
+            significant = [
+                findings.drill_finding(r, cluster_unit(study.cluster_by))
+                for r in frame.to_dict("records")
+                if findings.kind(r["verdict"]) == findings.SIGNIFICANT
+            ]
             parts.append(
                 f"<h3>{html.escape(a)} vs {html.escape(b)}: "
-                f"{html.escape(metric.replace('_', ' '))}</h3>{_table(frame[cols])}"
+                f"{html.escape(metric.replace('_', ' '))}</h3>{_findings(significant)}"
+                f"{_table(frame[cols])}"
             )
     return "\n".join(parts), {}
 

@@ -60,7 +60,7 @@ margin-top:2em} table{border-collapse:collapse;font-size:13px;margin:1em 0} th,t
 #ddd;padding:3px 7px;text-align:left} th{background:#f4f4f4} .note{color:#666;font-style:italic}
 .row{display:flex;gap:2em;flex-wrap:wrap} .row>div{flex:1 1 420px;max-width:560px} .examples{display:flex;flex-wrap:wrap;gap:1.5em}
 figure{margin:0;max-width:560px} figure img{max-width:100%;border:1px solid #ccc}
-.demo{background:#fff3cd;border:1px solid #ffe08a;padding:.5em 1em} img{max-width:100%}
+.findings{font-weight:600} .demo{background:#fff3cd;border:1px solid #ffe08a;padding:.5em 1em} img{max-width:100%}
 """
 
 
