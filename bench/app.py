@@ -180,11 +180,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def bench_sample_filters(ws, repeats: int) -> None:
     """The Samples page's filtering: vectorised masks against a per-row Python loop."""
-    from gemviz.analysis import samples
+    from gemviz.analysis import filters, samples
 
     study = ws.study()
     table = samples.sample_table(study)
-    flt = samples.SampleFilter(
+    flt = filters.SampleFilter(
         labels={"gem-2": "OOD"},
         matches={("strong", "exact_match"): 0},
         score_ranges={"gem-1": (4.0, 12.0)},
@@ -212,9 +212,9 @@ def bench_sample_filters(ws, repeats: int) -> None:
             axis=1,
         )
 
-    vec = statistics.median(timed(lambda: samples.filter_mask(table, flt)) for _ in range(repeats))
+    vec = statistics.median(timed(lambda: filters.filter_mask(table, flt)) for _ in range(repeats))
     loop = statistics.median(timed(naive) for _ in range(repeats))
-    assert int(np.sum(samples.filter_mask(table, flt))) == sum(naive())
+    assert int(np.sum(filters.filter_mask(table, flt))) == sum(naive())
     page = statistics.median(
         timed(lambda: samples.visible(table.iloc[slice(*_bounds(len(table)))]))
         for _ in range(repeats)
@@ -223,12 +223,12 @@ def bench_sample_filters(ws, repeats: int) -> None:
     print("|---|---|")
     print(f"| naive: pandas row-wise apply | {timed(row_apply) * 1e3:.1f} |")
     print(f"| per-row Python loop over records | {loop * 1e3:.1f} |")
-    print(f"| vectorised masks (gemviz.analysis.samples) | {vec * 1e3:.1f} |")
+    print(f"| vectorised masks (gemviz.analysis.filters) | {vec * 1e3:.1f} |")
     print(f"| one page of 100 rows | {page * 1e3:.2f} |")
 
 
 def _bounds(n: int) -> tuple[int, int]:
-    from gemviz.analysis.samples import paginate
+    from gemviz.analysis.paging import paginate
 
     p = paginate(n, 7, 100)
     return p.start, p.stop

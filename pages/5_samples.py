@@ -5,21 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from gemviz.analysis import samples as smp
-from gemviz.analysis.stability import id_probability
+from gemviz.analysis.filters import filter_table
+from gemviz.analysis.outcomes import model_rows
+from gemviz.analysis.paging import neighbours, paginate, position
+from gemviz.analysis.step import splitter_rows
 from gemviz.data.errors import GemvizError
 from gemviz.data.records import ID
 from gemviz.figures.step import annotate_step
-from gemviz.ui.cache import predictions, sample_table
+from gemviz.ui.cache import sample_table
 from gemviz.ui.page import page_setup
-from gemviz.ui.state import (
-    clear_samples_selection,
-    current_sample,
-    open_sample,
-    restore_widgets,
-    samples_selection,
-    save_widgets,
-)
-from gemviz.ui.widgets import id_probability_filters, number_formats, stability_refits
+from gemviz.ui.state import clear_samples_selection, current_sample, open_sample, samples_selection
+from gemviz.ui.widgets import model_outputs, number_formats, sample_filters, stability_refits
 from gemviz.workspace import annotations as notes
 
 ws, study = page_setup("Samples")
@@ -28,12 +24,8 @@ try:
 except GemvizError as exc:
     st.error(str(exc))
     annotated = {}
-table = notes.with_annotations(sample_table(str(ws.json_path), ws.fingerprint()), annotated)
-probs = {n: id_probability(r) for n, r in stability_refits(ws, study).items()}
-table = smp.with_id_probability(table, probs)
-ANY = "any"
-# Filters ("f_" keys) survive page switches, each workspace keeping its own.
-restore_widgets(ws, "f_")
+base = sample_table(str(ws.json_path), ws.fingerprint())
+table, probs = smp.browse_table(base, annotated, stability_refits(ws, study))
 
 selection = samples_selection(ws)
 if selection is not None:
@@ -42,74 +34,10 @@ if selection is not None:
     if box[1].button("Clear selection", key="clear_selection", icon=":material/close:"):
         clear_samples_selection()
         st.rerun()
-
-with st.expander("Filters", expanded=True):
-    cols = st.columns(4)
-    labels = {}
-    for i, s in enumerate(study.splitters):
-        pick = cols[i % 4].selectbox(f"{s} label", [ANY, "ID", "OOD"], key=f"f_label_{s}")
-        if pick != ANY:
-            labels[s] = pick
-    dispute = cols[len(study.splitters) % 4].selectbox(
-        "Splitters", [ANY, "disputed", "agreed"], key="f_disputed"
-    )
-    matches = {}
-    cols = st.columns(4)
-    for i, (m, metric) in enumerate((m, k) for m in study.models for k in study.metrics):
-        pick = cols[i % 4].selectbox(smp.match_col(m, metric), [ANY, 1, 0], key=f"f_{metric}_{m}")
-        if pick != ANY:
-            matches[(m, metric)] = pick
-    cols = st.columns(4)
-    only, only_metric = None, study.default_metric
-    if len(study.models) > 1:
-        pick_only = cols[0].selectbox(
-            "Correct by this model only", [ANY, *study.models], key="f_only"
-        )
-        only = None if pick_only == ANY else pick_only
-        only_metric = cols[1].selectbox(
-            "... on", sorted(study.metrics, key=lambda k: k != only_metric), key="f_only_metric"
-        )
-    values = {
-        f: cols[2 + j % 2].multiselect(f, sorted(set(table[f])), key=f"f_values_{f}")
-        for j, f in enumerate(smp.group_fields(study))
-    }
-    ranges = {}
-    cols = st.columns(max(1, len(study.splitters)))
-    for col, s in zip(cols, study.splitters, strict=False):
-        spec = smp.score_range(table[smp.score_col(s)])
-        if spec is not None:
-            k = f"f_score_{s}"
-            # The value lives in the session (restored above), never also passed as a default:
-            # both at once make Streamlit warn; a range the scores no longer cover is reset.
-            kept = st.session_state.get(k)
-            if not (kept and spec.lo <= kept[0] <= kept[1] <= spec.hi):
-                st.session_state[k] = (spec.lo, spec.hi)
-            chosen = col.slider(
-                f"{s} score", spec.lo, spec.hi, step=spec.step, format=spec.format, key=k
-            )
-            if not spec.is_full(chosen):
-                ranges[s] = spec.bounds(chosen)
-    prob_ranges = id_probability_filters(ws, probs)
-    cols = st.columns([3, 1])
-    search = cols[0].text_input("Search in the task", key="f_search")
-    tags = cols[1].multiselect("Tags", [notes.ANY_TAG, *notes.all_tags(annotated)], key="f_tags")
-save_widgets(ws, "f_")
-
-flt = smp.SampleFilter(
-    labels=labels,
-    disputed={ANY: None, "disputed": True, "agreed": False}[dispute],
-    matches=matches,
-    only_correct=only,
-    only_metric=only_metric,
-    score_ranges=ranges,
-    prob_ranges=prob_ranges,
-    values=values,
-    search=search,
-    tags=tags,
-    ids=None if selection is None else selection["ids"],
-)
+picked_ids = None if selection is None else selection["ids"]
+flt = sample_filters(ws, study, table, probs, annotated, picked_ids)
 try:
-    shown = smp.filter_table(table, flt)
+    shown = filter_table(table, flt)
 except GemvizError as exc:
     st.error(str(exc))
     st.stop()
@@ -124,9 +52,9 @@ top[0].metric(
     delta_arrow="off",
 )
 size = top[1].selectbox("Rows per page", [50, 100, 500], index=1, key="page_size")
-page = smp.paginate(len(shown), 0, size)
+page = paginate(len(shown), 0, size)
 number = top[2].number_input("Page", 1, page.count, 1, key="page_number") - 1
-page = smp.paginate(len(shown), number, size)
+page = paginate(len(shown), number, size)
 top[3].download_button(
     "Filtered ids (CSV)",
     lambda: smp.ids_csv(shown),
@@ -163,14 +91,13 @@ if picked and st.session_state.get("_samples_last_pick") != (page.number, picked
 current = current_sample()
 if current is None:
     st.stop()
-hits = (table[ID] == current).to_numpy().nonzero()[0]
-if not len(hits):
+pos = position(table[ID], current)
+if pos is None:
     st.warning(f"No step with id {current!r} in this workspace.")
     st.stop()
-pos = int(hits[0])
 
 st.divider()
-prev_id, next_id = smp.neighbours(ids, current)
+prev_id, next_id = neighbours(ids, current)
 nav = st.columns([1, 1, 1, 3])
 if nav[0].button("Previous", disabled=prev_id is None, key="prev_sample"):
     open_sample(prev_id)
@@ -182,16 +109,7 @@ if nav[2].button("Explain this step", key="explain_sample", icon=":material/trav
     st.switch_page("pages/8_step.py", query_params={"workspace": ws.slug, "sample": current})
 nav[3].caption(f"Step `{current}` — share this page's URL to reopen it.")
 
-outputs, formats = {}, {}
-for m in ws.models:
-    if m.predictions:
-        try:
-            outputs[m.name] = predictions(m.predictions, m.pred_field, ws.fingerprint()).get(
-                current
-            )
-        except GemvizError as exc:
-            st.error(str(exc))
-        formats[m.name] = m.format
+outputs, formats = model_outputs(ws, current)
 picture = annotate_step(study, pos, outputs, formats, image_root=ws.image_root)
 left, right = st.columns([3, 2])
 with left:
@@ -211,9 +129,9 @@ with right:
     st.markdown(f"**Task:** {study.samples['task'].iloc[pos]}")
     for f in smp.group_fields(study):
         st.markdown(f"**{f}:** {study.samples[f].iloc[pos]}")
-    st.dataframe(smp.splitter_rows(study, pos), hide_index=True, key="step_splitters")
+    st.dataframe(splitter_rows(study, pos), hide_index=True, key="step_splitters")
     st.dataframe(
-        smp.model_rows(study, pos, outputs),
+        model_rows(study, pos, outputs),
         hide_index=True,
         key="step_models",
         # The match columns first: a long raw output must not push them out of view.

@@ -5,28 +5,30 @@ from __future__ import annotations
 import streamlit as st
 
 from gemviz.analysis import explain
-from gemviz.analysis import samples as smp
 from gemviz.analysis.neighbours import DEFAULT_K
+from gemviz.analysis.outcomes import model_rows
+from gemviz.analysis.paging import position
+from gemviz.analysis.samples import suggest_examples
+from gemviz.analysis.step import splitter_rows
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import ID, TASK
+from gemviz.data.records import ID, SCORE, TASK
 from gemviz.figures.step import annotate_step
-from gemviz.ui.cache import load_scores, predictions, test_neighbours, thumbnail, train_records
+from gemviz.ui.cache import load_scores, test_neighbours, thumbnail, train_records
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import current_sample, open_sample
+from gemviz.ui.widgets import model_outputs
 from gemviz.workspace import annotations as notes
 
 ws, study = page_setup("Step")
-ids = study.ids
 current = current_sample()
 if current is None:
     # No step asked for: open the first disputed one, so the page always shows something.
-    current = smp.suggest_examples(study, k=1)[0]
+    current = suggest_examples(study, k=1)[0]
     open_sample(current)
-positions = {sid: i for i, sid in enumerate(ids)}
-if current not in positions:
+pos = position(study.ids, current)
+if pos is None:
     st.warning(f"No step with id {current!r} in this workspace.")
     st.stop()
-pos = positions[current]
 
 
 head = st.columns([5, 1])
@@ -34,15 +36,7 @@ head[0].markdown(f"**Task:** {study.samples[TASK].iloc[pos]}  \nStep `{current}`
 if head[1].button("Back to Samples", key="to_samples", icon=":material/arrow_back:"):
     st.switch_page("pages/5_samples.py", query_params={"workspace": ws.slug, "sample": current})
 
-outputs, formats = {}, {}
-for m in ws.models:
-    if m.predictions:
-        try:
-            found = predictions(m.predictions, m.pred_field, ws.fingerprint())
-            outputs[m.name] = found.get(current)
-        except GemvizError as exc:
-            st.error(str(exc))
-        formats[m.name] = m.format
+outputs, formats = model_outputs(ws, current)
 
 entries = explain.splitters_with_embeddings(ws)
 if len(entries) > 2:
@@ -63,26 +57,20 @@ with right:
     # Each splitter's verdict on the step: its score and where that lies among train steps.
     shown_scores = [e.name for e in entries] or list(study.splitters[:2])
     for col, name in zip(st.columns(max(1, len(shown_scores))), shown_scores, strict=False):
-        with col:
-            st.subheader(name)
-            score = float(study.scores[name].iloc[pos]) if name in study.scores else float("nan")
-            st.metric(
-                f"Input score · {study.labels[name].iloc[pos]}",
-                f"{score:.3f}",
-                help="Distance to the train centroid in this splitter's embedding space.",
-            )
-            train_file = ws.splitter(name).train_scores
-            if train_file and score == score:
-                train_scores = load_scores(train_file, ws.fingerprint())["input_score"]
-                pct = explain.score_percentile(score, train_scores)
-                if pct == pct:
-                    st.caption(
-                        f"Farther from the train centroid than {pct:.0f}% of train steps "
-                        f"(percentile of the train score distribution)."
-                    )
-    st.dataframe(smp.splitter_rows(study, pos), hide_index=True, key="step_splitters")
+        train_file = ws.splitter(name).train_scores
+        train_scores = load_scores(train_file, ws.fingerprint())[SCORE] if train_file else None
+        verdict = explain.score_verdict(study, name, pos, train_scores)
+        col.subheader(name)
+        col.metric(
+            f"Input score · {verdict.label}",
+            f"{verdict.score:.3f}",
+            help="Distance to the train centroid in this splitter's embedding space.",
+        )
+        if verdict.caption:
+            col.caption(verdict.caption)
+    st.dataframe(splitter_rows(study, pos), hide_index=True, key="step_splitters")
     st.dataframe(
-        smp.model_rows(study, pos, outputs),
+        model_rows(study, pos, outputs),
         hide_index=True,
         key="step_models",
         column_order=["model", *study.metrics, "raw output"],
@@ -129,23 +117,21 @@ st.divider()
 strip = explain.episode(study, pos)
 st.subheader(f"The steps of its cluster ({study.cluster_by}): {len(strip)}")
 if len(strip) > 1:
-    at = int(strip["current"].to_numpy().nonzero()[0][0])
     nav = st.columns([1, 1, 4])
-    for col, step, label in ((nav[0], -1, "Previous step"), (nav[1], 1, "Next step")):
-        target = at + step
-        if col.button(label, disabled=not 0 <= target < len(strip), key=f"ep_{step}"):
-            open_sample(str(strip[ID].iloc[target]))
+    before, after = explain.strip_neighbours(strip)
+    for col, target, label, step in (
+        (nav[0], before, "Previous step", -1),
+        (nav[1], after, "Next step", 1),
+    ):
+        if col.button(label, disabled=target is None, key=f"ep_{step}"):
+            open_sample(target)
             st.rerun()
     shown = explain.window(strip, width=7)
-    for col, (_, row) in zip(st.columns(len(shown)), shown.iterrows(), strict=True):
+    captions = explain.strip_captions(shown, study)
+    for col, (_, row), text in zip(st.columns(len(shown)), shown.iterrows(), captions, strict=True):
         with col.container(border=bool(row["current"])):
             st.image(thumbnail(row["image_path"], ws.image_root), width="stretch")
-            metric = study.default_metric
-            marks = " ".join(
-                f"{m} {'✓' if row[smp.match_col(m, metric)] == 1 else '✗'}" for m in study.models
-            )
-            head = "**▶ this step**" if row["current"] else f"step {row['order']:g}"
-            st.caption(f"{head} · GT: {row['gt'] or '–'}  \n{smp.metric_short(metric)}: {marks}")
+            st.caption(text)
             if not row["current"] and st.button("Open", key=f"open_{row[ID]}"):
                 open_sample(str(row[ID]))
                 st.rerun()

@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 
+from gemviz.analysis import filters
 from gemviz.analysis import samples as smp
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
@@ -57,9 +58,9 @@ def test_tag_filter_and_ids_csv(tmp_path):
     an.annotate(tmp_path, "s3", ["mine"])
     an.annotate(tmp_path, "s2", [], "only a note")
     table = an.with_annotations(smp.sample_table(_study()), an.load(tmp_path))
-    pick = smp.filter_table(table, smp.SampleFilter(tags=["GT wrong", "mine"]))
+    pick = filters.filter_table(table, filters.SampleFilter(tags=["GT wrong", "mine"]))
     assert pick["id"].tolist() == ["s1", "s3"]
-    anyt = smp.filter_table(table, smp.SampleFilter(tags=[an.ANY_TAG]))
+    anyt = filters.filter_table(table, filters.SampleFilter(tags=[an.ANY_TAG]))
     assert anyt["id"].tolist() == ["s1", "s2", "s3"]
     csv = pd.read_csv(io.BytesIO(smp.ids_csv(pick)), keep_default_na=False)
     assert csv.columns.tolist() == ["id", "task", "tags", "note"]
@@ -70,7 +71,7 @@ def test_tag_filter_and_ids_csv(tmp_path):
         "note": "box is off",
     }
     with pytest.raises(GemvizError, match="annotations"):
-        smp.filter_mask(smp.sample_table(_study()), smp.SampleFilter(tags=["GT wrong"]))
+        filters.filter_mask(smp.sample_table(_study()), filters.SampleFilter(tags=["GT wrong"]))
 
 
 def test_frame_and_report_section(tmp_path):

@@ -62,6 +62,32 @@ def test_window_centres_on_the_current_step():
     assert explain.window(strip, 5).index.tolist() == [2, 3, 4, 5, 6]
 
 
+def test_strip_neighbours_and_captions():
+    study = _study({"episode_id": ["a", "a", "a", "b"], "step": [1, 2, 3, 1]})
+    strip = explain.episode(study, 1)
+    assert explain.current_index(strip) == 1
+    assert explain.strip_neighbours(strip) == ("s0", "s2")
+    assert explain.strip_neighbours(explain.episode(study, 0)) == (None, "s1")
+    assert explain.strip_neighbours(explain.episode(study, 3)) == (None, None)
+    # Step 2 (s1) is the current one; exact_match of "m" is 0, 1, 0 on s0, s1, s2.
+    assert explain.strip_captions(strip, study) == [
+        "step 1 · GT: click (0.00, 0.50)  \nexact: m ✗",
+        "**▶ this step** · GT: click (0.10, 0.50)  \nexact: m ✓",
+        "step 3 · GT: click (0.20, 0.50)  \nexact: m ✗",
+    ]
+    assert explain.strip_captions(strip, study, "type_match")[0].endswith("type: m ✓")
+
+
+def test_score_verdict_places_the_score_among_train_scores():
+    study = _study({"x": [1, 2, 3, 4]})
+    study.scores["g"] = pd.Series([0.1, 0.25, 0.3, 0.9])
+    verdict = explain.score_verdict(study, "g", 1, [0.1, 0.2, 0.3, 0.4])
+    assert (verdict.score, verdict.label, verdict.percentile) == (0.25, "OOD", 50.0)
+    assert verdict.caption.startswith("Farther from the train centroid than 50% of train steps")
+    unknown = explain.score_verdict(study, "g", 1)
+    assert np.isnan(unknown.percentile) and unknown.caption is None
+
+
 def test_nearest_train_and_percentile():
     found = NeighbourTable(
         ["q0", "q1"],

@@ -1,4 +1,5 @@
-"""Tests for gemviz.analysis.samples: the Samples table, its filters, paging and step details."""
+"""The Samples table (gemviz.analysis.samples), its filters (filters), paging (paging) and a
+step's details (step, outcomes)."""
 
 from __future__ import annotations
 
@@ -8,28 +9,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gemviz.analysis.filters import SampleFilter, filter_mask, filter_table, only_correct
+from gemviz.analysis.outcomes import model_rows
+from gemviz.analysis.paging import neighbours, paginate, position
 from gemviz.analysis.samples import (
     DISPUTED,
-    SampleFilter,
     clusters_text,
-    filter_mask,
-    filter_table,
     ids_csv,
     label_col,
-    load_predictions,
     match_col,
-    model_rows,
-    neighbours,
-    only_correct,
-    page_of,
-    paginate,
     sample_table,
     score_col,
-    splitter_rows,
     suggest_examples,
     summary,
     visible,
 )
+from gemviz.analysis.step import load_predictions, splitter_rows, step_actions
 from gemviz.data.errors import GemvizError
 from gemviz.data.records import EXACT_MATCH, ID, TYPE_MATCH, load_scores
 from gemviz.data.study import Study
@@ -155,7 +150,7 @@ def test_neighbours_follow_the_filtered_order():
     assert neighbours(ids, "a") == (None, "c")
     assert neighbours(ids, "e") == ("c", None)
     assert neighbours(ids, "zz") == (None, "a")
-    assert page_of(ids, "e", size=2) == 1
+    assert position(ids, "e") == 2 and position(ids, "zz") is None and position(ids, None) is None
 
 
 def test_step_details(study):
@@ -183,8 +178,6 @@ def test_load_predictions_keys_by_sample_id(tmp_path):
 
 
 def test_step_actions_and_annotation_use_the_parser():
-    pytest.importorskip("gemviz.actions")
-    from gemviz.analysis.samples import step_actions
     from gemviz.figures.step import annotate_step
 
     samples = pd.DataFrame(

@@ -4,13 +4,15 @@ For a step the splitters dispute, a researcher asks *why*. This module gathers t
 the step's nearest train steps in each splitter's embedding space (:func:`nearest_train`),
 where its input score falls among the train scores (:func:`score_percentile`), and the other
 steps of its episode in order (:func:`episode`), each with its ground-truth action and every
-model's match. Thumbnails of screenshots come from :func:`thumbnail`.
+model's match, and the way through that episode (:func:`strip_neighbours`, :func:`window`). Thumbnails of screenshots come from :func:`thumbnail`.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -90,6 +92,49 @@ def score_percentile(score: float, train_scores: Sequence[float] | np.ndarray) -
     return float(100.0 * np.count_nonzero(train <= score) / len(train))
 
 
+@dataclass(frozen=True)
+class ScoreVerdict:
+    """One splitter's verdict on one step, as the Step page shows it.
+
+    Attributes:
+        splitter: The splitter.
+        score: The step's input score (NaN when the splitter has none).
+        label: ``"ID"`` or ``"OOD"``.
+        percentile: Percentage of train scores at or below ``score`` (NaN when unknown).
+    """
+
+    splitter: str
+    score: float
+    label: str
+    percentile: float
+
+    @property
+    def caption(self) -> str | None:
+        """Where the score lies among the train steps, in words (None when unknown)."""
+        if not np.isfinite(self.percentile):
+            return None
+        return (
+            f"Farther from the train centroid than {self.percentile:.0f}% of train steps "
+            "(percentile of the train score distribution)."
+        )
+
+
+def score_verdict(
+    study: Study, splitter: str, pos: int, train_scores: Sequence[float] | None = None
+) -> ScoreVerdict:
+    """``splitter``'s input score and label of the step at ``pos``, placed among the train scores.
+
+    Args:
+        study: The study.
+        splitter: One of its splitters.
+        pos: Row of the step.
+        train_scores: The splitter's train input scores, when known.
+    """
+    score = float(study.scores[splitter].iloc[pos]) if splitter in study.scores else math.nan
+    pct = math.nan if train_scores is None else score_percentile(score, train_scores)
+    return ScoreVerdict(splitter, score, str(study.labels[splitter].iloc[pos]), pct)
+
+
 def order_field(samples: pd.DataFrame) -> str | None:
     """The first of :data:`ORDER_FIELDS` the samples carry with at least one number."""
     for name in ORDER_FIELDS:
@@ -110,7 +155,8 @@ def episode(study: Study, pos: int) -> pd.DataFrame:
         (empty when the test set has none); ``current`` marks the step at ``pos``.
     """
     from gemviz.actions.describe import describe
-    from gemviz.analysis.samples import GT_FIELD, match_col
+    from gemviz.analysis.samples import match_col
+    from gemviz.analysis.step import GT_FIELD
 
     members = np.flatnonzero(study.clusters == study.clusters[pos])
     field = order_field(study.samples)
@@ -157,10 +203,48 @@ def _gt(value: Any) -> Any:
         return None
 
 
+def current_index(strip: pd.DataFrame) -> int:
+    """Row of the current step in an :func:`episode` strip."""
+    return int(np.flatnonzero(strip["current"].to_numpy())[0])
+
+
+def strip_neighbours(strip: pd.DataFrame) -> tuple[str | None, str | None]:
+    """Ids of the steps before and after the current one in an :func:`episode` strip."""
+    at = current_index(strip)
+    ids = strip[ID].tolist()
+    return (ids[at - 1] if at > 0 else None, ids[at + 1] if at + 1 < len(ids) else None)
+
+
+def strip_captions(strip: pd.DataFrame, study: Study, metric: str | None = None) -> list[str]:
+    """One caption per row of a strip: the step, its ground truth, each model's result.
+
+    Args:
+        strip: Rows of :func:`episode` (or of :func:`window`).
+        study: The study whose models the strip's columns name.
+        metric: The metric marked ✓/✗ (default: the study's default metric).
+
+    Returns:
+        Two Markdown lines per row, e.g. ``"step 3 · GT: click (0.50, 0.20)  \nexact: a ✓ b ✗"``;
+        the current step's head reads ``"**▶ this step**"``.
+    """
+    from gemviz.analysis.outcomes import metric_short
+    from gemviz.analysis.samples import match_col
+
+    metric = metric or study.default_metric
+    out = []
+    for _, row in strip.iterrows():
+        marks = " ".join(
+            f"{m} {'✓' if row[match_col(m, metric)] == 1 else '✗'}" for m in study.models
+        )
+        head = "**▶ this step**" if row["current"] else f"step {row['order']:g}"
+        out.append(f"{head} · GT: {row['gt'] or '–'}  \n{metric_short(metric)}: {marks}")
+    return out
+
+
 def window(strip: pd.DataFrame, width: int = 7) -> pd.DataFrame:
     """At most ``width`` rows of an episode strip, centred on the current step."""
     if len(strip) <= width:
         return strip
-    at = int(np.flatnonzero(strip["current"].to_numpy())[0])
+    at = current_index(strip)
     start = min(max(0, at - width // 2), len(strip) - width)
     return strip.iloc[start : start + width]

@@ -10,7 +10,8 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from gemviz.actions.describe import describe
-from gemviz.analysis.samples import outcome_text, step_actions
+from gemviz.analysis.outcomes import outcome_text
+from gemviz.analysis.step import step_actions
 from gemviz.data.records import IMAGE, TASK
 from gemviz.data.study import Study
 from gemviz.figures.draw import (

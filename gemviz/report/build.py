@@ -144,7 +144,7 @@ def inputs_from_workspace(
     Raises:
         GemvizError: A registered file is unreadable.
     """
-    from gemviz.analysis.samples import load_predictions
+    from gemviz.analysis.step import load_predictions
     from gemviz.data.records import SCORE, load_scores
 
     study = study if study is not None else workspace.study()

@@ -171,10 +171,10 @@ def sample_table(workspace_json: str, fingerprint: str) -> pd.DataFrame:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def predictions(path: str, field: str, fingerprint: str) -> dict:
-    """A model's raw predictions by sample id (:func:`gemviz.analysis.samples.load_predictions`)."""
-    from gemviz.analysis import samples
+    """A model's raw predictions by sample id (:func:`gemviz.analysis.step.load_predictions`)."""
+    from gemviz.analysis.step import load_predictions
 
-    return samples.load_predictions(path, field)
+    return load_predictions(path, field)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

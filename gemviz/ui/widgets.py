@@ -1,5 +1,5 @@
 """Widgets shared by several pages: stability refits, table formats and downloads, the
-splitter form and its charts."""
+splitter form and its charts, the sample filters, a step's model outputs."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from gemviz.analysis.filters import SampleFilter, score_range
+from gemviz.analysis.samples import group_fields, match_col, score_col
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
 from gemviz.figures.export import figure_html
 from gemviz.figures.partition import SplitterCharts
 from gemviz.splitters import splitter_controls
+from gemviz.ui.cache import predictions
+from gemviz.ui.state import restore_widgets, save_widgets
 from gemviz.workspace.store import Workspace
 
 
@@ -180,3 +184,120 @@ def md_escape(text: str) -> str:
     User text (model, splitter and step names, tasks) must read as typed, never as markup.
     """
     return "".join("\\" + c if c in _MARKDOWN else c for c in str(text))
+
+
+ANY = "any"
+
+
+def sample_filters(
+    ws: Workspace,
+    study: Study,
+    table: pd.DataFrame,
+    probs: dict[str, np.ndarray],
+    annotated: dict,
+    ids: list[str] | None = None,
+) -> SampleFilter:
+    """The Samples page's filter widgets, in an expander; their values survive page switches.
+
+    Args:
+        ws: The workspace (each keeps its own filter values).
+        study: Its study (splitters, models, metrics, group fields).
+        table: The sample table the filters apply to (for the fields' values and score ranges).
+        probs: Splitter -> each step's ID probability, for the probability sliders.
+        annotated: The workspace's annotations, for the tag choices.
+        ids: A selection sent from another page, kept as a filter of its own.
+
+    Returns:
+        The :class:`~gemviz.analysis.filters.SampleFilter` the widgets describe.
+    """
+    from gemviz.workspace import annotations as notes
+
+    restore_widgets(ws, "f_")
+    with st.expander("Filters", expanded=True):
+        cols = st.columns(4)
+        labels = {}
+        for i, s in enumerate(study.splitters):
+            pick = cols[i % 4].selectbox(f"{s} label", [ANY, "ID", "OOD"], key=f"f_label_{s}")
+            if pick != ANY:
+                labels[s] = pick
+        dispute = cols[len(study.splitters) % 4].selectbox(
+            "Splitters", [ANY, "disputed", "agreed"], key="f_disputed"
+        )
+        matches = {}
+        cols = st.columns(4)
+        for i, (m, metric) in enumerate((m, k) for m in study.models for k in study.metrics):
+            pick = cols[i % 4].selectbox(match_col(m, metric), [ANY, 1, 0], key=f"f_{metric}_{m}")
+            if pick != ANY:
+                matches[(m, metric)] = pick
+        cols = st.columns(4)
+        only, only_metric = None, study.default_metric
+        if len(study.models) > 1:
+            pick_only = cols[0].selectbox(
+                "Correct by this model only", [ANY, *study.models], key="f_only"
+            )
+            only = None if pick_only == ANY else pick_only
+            only_metric = cols[1].selectbox(
+                "... on", sorted(study.metrics, key=lambda k: k != only_metric), key="f_only_metric"
+            )
+        values = {
+            f: cols[2 + j % 2].multiselect(f, sorted(set(table[f])), key=f"f_values_{f}")
+            for j, f in enumerate(group_fields(study))
+        }
+        ranges = {}
+        cols = st.columns(max(1, len(study.splitters)))
+        for col, s in zip(cols, study.splitters, strict=False):
+            spec = score_range(table[score_col(s)])
+            if spec is not None:
+                k = f"f_score_{s}"
+                # The value lives in the session (restored above), never also passed as a
+                # default: both at once make Streamlit warn; a range the scores no longer
+                # cover is reset.
+                kept = st.session_state.get(k)
+                if not (kept and spec.lo <= kept[0] <= kept[1] <= spec.hi):
+                    st.session_state[k] = (spec.lo, spec.hi)
+                chosen = col.slider(
+                    f"{s} score", spec.lo, spec.hi, step=spec.step, format=spec.format, key=k
+                )
+                if not spec.is_full(chosen):
+                    ranges[s] = spec.bounds(chosen)
+        prob_ranges = id_probability_filters(ws, probs)
+        cols = st.columns([3, 1])
+        search = cols[0].text_input("Search in the task", key="f_search")
+        tags = cols[1].multiselect(
+            "Tags", [notes.ANY_TAG, *notes.all_tags(annotated)], key="f_tags"
+        )
+    save_widgets(ws, "f_")
+    return SampleFilter(
+        labels=labels,
+        disputed={ANY: None, "disputed": True, "agreed": False}[dispute],
+        matches=matches,
+        only_correct=only,
+        only_metric=only_metric,
+        score_ranges=ranges,
+        prob_ranges=prob_ranges,
+        values=values,
+        search=search,
+        tags=tags,
+        ids=ids,
+    )
+
+
+def model_outputs(ws: Workspace, sample_id: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each model's raw output for one step and its action format, from the prediction files.
+
+    A prediction file that cannot be read is reported on the page and its model left out.
+
+    Returns:
+        ``(outputs, formats)``: model -> raw output (None when the file lacks the step) and
+        model -> action format.
+    """
+    outputs, formats = {}, {}
+    for m in ws.models:
+        if m.predictions:
+            try:
+                found = predictions(m.predictions, m.pred_field, ws.fingerprint())
+                outputs[m.name] = found.get(sample_id)
+            except GemvizError as exc:
+                st.error(str(exc))
+            formats[m.name] = m.format
+    return outputs, formats
