@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gemviz.analysis import findings
+from gemviz.analysis.selection import bar_selection
 from gemviz.data import clusters
 from gemviz.data.errors import GemvizError
 from gemviz.figures import charts as plots
@@ -106,7 +107,12 @@ if clicked:
     bar_ids = [
         i for i, lab in zip(study.ids, study.labels[bar_splitter], strict=True) if lab == bar_set
     ]
-    open_in_samples(ws, bar_ids, f"{bar_splitter} {bar_set} steps (bar of {clicked[0].get('x')})")
+    open_in_samples(
+        ws,
+        bar_ids,
+        f"{bar_splitter} {bar_set} steps (bar of {clicked[0].get('x')})",
+        bar_selection(bar_splitter, bar_set),
+    )
 st.download_button(
     "chart (HTML)",
     lambda: figure_html(bars),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from gemviz.analysis import findings
+from gemviz.analysis.selection import region_selection
 from gemviz.analysis.stability import study_region_stability
 from gemviz.data.errors import GemvizError
 from gemviz.figures.venn import region_steps
 from gemviz.ui.cache import venn_images, venn_regions
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import open_in_samples, open_sample
-from gemviz.ui.widgets import stability_button, stability_refits, table_downloads
+from gemviz.ui.widgets import md_escape, stability_button, stability_refits, table_downloads
 
 ws, study = page_setup("Overlap")
 if len(study.splitters) < 2:
@@ -28,6 +30,15 @@ chosen = st.multiselect(
 if len(chosen) < 2:
     st.warning("Pick 2 or 3 splitters.")
     st.stop()
+proportional = st.toggle(
+    "Areas proportional to the counts",
+    value=True,
+    key="venn_proportional",
+    help="Off: every region drawn the same size, so small regions' counts stay readable.",
+)
+for note in findings.empty_sets(study.labels, chosen):
+    st.warning(md_escape(f"{note}: its circle has no area."))
+st.text(findings.overlap_finding(study.labels, chosen))
 
 regions = {}
 refits = stability_refits(ws, study)
@@ -41,7 +52,7 @@ for col, label in zip(st.columns(2), ("ID", "OOD"), strict=True):
     counts = tuple(
         (tuple(m), int(c)) for m, c in zip(table["members"], table["count"], strict=True)
     )
-    png, svg = venn_images(counts, tuple(chosen), f"{label} sets")
+    png, svg = venn_images(counts, tuple(chosen), f"{label} sets", proportional)
     with col:
         st.image(png, caption=f"Steps each splitter calls {label}")
         d1, d2 = st.columns(2)
@@ -76,7 +87,12 @@ for col, label in zip(st.columns(2), ("ID", "OOD"), strict=True):
         st.caption("Select a region's row to open its steps in Samples.")
         if event is not None and event.selection.rows:
             row = table.iloc[event.selection.rows[0]]
-            open_in_samples(ws, row["ids"], f"{label} region {row['region']}")
+            open_in_samples(
+                ws,
+                row["ids"],
+                f"{label} region {row['region']}",
+                region_selection(label, chosen, row["members"]),
+            )
         table_downloads(shown, f"venn_{label}_regions")
 
 st.caption(
@@ -101,12 +117,13 @@ pick = st.selectbox(
 region = regions[pick[0]].iloc[pick[1]]
 steps = region_steps(study, region["ids"], chosen, workspace=ws.slug)
 about = f"{pick[0]} region {region['region']}"
+select = region_selection(pick[0], chosen, region["members"])
 if st.button(
     f"Open these {len(steps):,} steps in Samples",
     key="region_open",
     icon=":material/photo_library:",
 ):
-    open_in_samples(ws, steps["id"], about)
+    open_in_samples(ws, steps["id"], about, select)
 event = st.dataframe(
     steps,
     hide_index=True,
@@ -123,5 +140,5 @@ event = st.dataframe(
 if event is not None and event.selection.rows:
     # One step: open it, with its region as the Samples selection (prev/next walk the region).
     open_sample(str(steps["id"].iloc[event.selection.rows[0]]))
-    open_in_samples(ws, steps["id"], about)
+    open_in_samples(ws, steps["id"], about, select)
 table_downloads(steps.drop(columns="link"), "region_steps")

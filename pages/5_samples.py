@@ -27,7 +27,7 @@ except GemvizError as exc:
 base = sample_table(str(ws.json_path), ws.fingerprint())
 table, probs = smp.browse_table(base, annotated, stability_refits(ws, study))
 
-selection = samples_selection(ws)
+selection = samples_selection(ws, study)
 if selection is not None:
     box = st.columns([4, 1])
     box[0].info(f"Showing the {len(selection['ids']):,} steps of **{selection['label']}**.")

@@ -353,3 +353,34 @@ def test_the_app_says_why_a_linked_workspace_is_broken(two):
     assert not at.exception, [e.value for e in at.exception]
     assert any("broken-one" in e.value for e in at.error)
     assert at.sidebar.selectbox(key="workspace_picker").value == alpha.slug
+
+
+def test_a_selection_is_in_the_url_and_opens_again_on_reload(two):
+    alpha, _ = two
+    at = _app_on(alpha, "4_overlap.py")
+    counts = at.dataframe(key="venn_ID_counts").value
+    row = int(counts["count"].to_numpy().argmax())
+    at.session_state["venn_ID_counts"] = {"selection": {"rows": [row], "columns": []}}
+    at.run()
+    select = _param(at, "select")
+    assert select and select.startswith("region:ID:")
+    # A new session (reload, new tab, shared link) with only the URL opens the same steps.
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    fresh.query_params["workspace"] = alpha.slug
+    fresh.query_params["select"] = select
+    fresh.run()
+    fresh.switch_page("pages/5_samples.py")
+    fresh.query_params["select"] = select
+    fresh.run()
+    assert not fresh.exception, [e.value for e in fresh.exception]
+    assert fresh.metric[0].value.startswith(f"{int(counts['count'].iloc[row]):,} of")
+    assert any("ID region" in i.value for i in fresh.info)
+    # A selection naming no splitter of the workspace is refused in one line, not a crash.
+    bad = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    bad.query_params["workspace"] = alpha.slug
+    bad.run()
+    bad.switch_page("pages/5_samples.py")
+    bad.query_params["select"] = "bar:nope:ID"
+    bad.run()
+    assert not bad.exception
+    assert any("no splitter 'nope'" in w.value for w in bad.warning)

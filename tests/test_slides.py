@@ -317,3 +317,15 @@ def test_method_note_follows_the_clustering():
     assert "resample whole tasks" in findings.method_note("task", 50, 400, "tasks")
     flat = findings.method_note("none", 400, 400, "steps")
     assert "independent" in flat and "resample" not in flat
+
+
+def test_zip_examples_are_16_9_with_the_task(workspace, tmp_path):
+    import zipfile
+
+    out, figs = tmp_path / "r.html", tmp_path / "f.zip"
+    argv = ["report", "--workspace", str(workspace.folder), "--out", str(out), "--zip", str(figs)]
+    assert main([*argv, "--examples", "s1"]) == 0
+    with zipfile.ZipFile(figs) as zf, Image.open(io.BytesIO(zf.read("example_01.png"))) as img:
+        # The fixture's screenshots are not on disk: a placeholder stands in, still 16:9.
+        assert img.size == (1920, 1080)
+        assert img.info.get("dpi", (0, 0))[0] >= 149

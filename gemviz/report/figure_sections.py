@@ -103,7 +103,7 @@ def _embeddings(ctx: _Context) -> Section:
 
 
 def _examples(ctx: _Context) -> Section:
-    from gemviz.figures.step import annotate_step
+    from gemviz.figures.step import annotate_step, step_card
 
     study = ctx.inputs.study
     if not ctx.examples:
@@ -124,7 +124,18 @@ def _examples(ctx: _Context) -> Section:
             max_height=700,
         )
         text = caption or default_caption(study, pos)
-        figures[f"example_{k:02d}.png"] = picture.png
+        entry = ctx.inputs.annotations.get(sid)
+        # The ZIP's picture is a 16:9 slide figure: task, legend, tags and note beside it.
+        figures[f"example_{k:02d}.png"] = step_card(
+            study,
+            pos,
+            outputs,
+            ctx.inputs.formats,
+            ctx.inputs.image_root,
+            caption=caption,
+            note=entry.note if entry is not None else "",
+            tags=entry.tags if entry is not None else (),
+        )
         parts.append(
             f"<figure>{_img(picture.png, text)}<figcaption><b>{k}.</b> "
             f"{html.escape(text)}</figcaption></figure>"
@@ -133,7 +144,7 @@ def _examples(ctx: _Context) -> Section:
 
 
 def _annotated(ctx: _Context) -> Section:
-    from gemviz.figures.step import annotate_step
+    from gemviz.figures.step import annotate_step, step_card
     from gemviz.workspace.annotations import TAG_SEPARATOR
 
     study = ctx.inputs.study
@@ -152,7 +163,15 @@ def _annotated(ctx: _Context) -> Section:
             study, pos, outputs, ctx.inputs.formats, ctx.inputs.image_root, max_height=500
         )
         entry = notes[sid]
-        figures[f"annotated_{k:02d}.png"] = picture.png
+        figures[f"annotated_{k:02d}.png"] = step_card(
+            study,
+            pos,
+            outputs,
+            ctx.inputs.formats,
+            ctx.inputs.image_root,
+            note=entry.note,
+            tags=entry.tags,
+        )
         tags = TAG_SEPARATOR.join(entry.tags)
         parts.append(
             f"<figure>{_img(picture.png, default_caption(study, pos))}<figcaption>"

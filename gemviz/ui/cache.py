@@ -150,11 +150,13 @@ def set_difference(
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def venn_images(counts: tuple, names: tuple, title: str) -> tuple[bytes, bytes]:
+def venn_images(
+    counts: tuple, names: tuple, title: str, proportional: bool = True
+) -> tuple[bytes, bytes]:
     """PNG and SVG bytes of a Venn diagram; ``counts`` is a tuple of (members, count)."""
     import matplotlib.pyplot as plt
 
-    fig = venn.venn_figure(dict(counts), list(names), title)
+    fig = venn.venn_figure(dict(counts), list(names), title, proportional=proportional)
     try:
         return figure_png(fig), figure_svg(fig)
     finally:

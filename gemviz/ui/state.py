@@ -14,6 +14,7 @@ DEMO_SLUG = "demo"
 # URL keys: the view a reload, a new tab or a shared link opens again.
 WORKSPACE_PARAM = "workspace"
 SAMPLE_PARAM = "sample"
+SELECT_PARAM = "select"  # a click-through selection (gemviz.analysis.selection)
 _SAMPLE_KEY = "_url_sample"  # the open step, kept while the URL loses it on a page switch
 _PROBLEM_KEY = "_url_problem"  # why the URL's workspace could not be opened
 
@@ -145,34 +146,65 @@ def current_sample() -> str | None:
 _SELECTION_KEY = "samples_selection"
 
 
-def open_in_samples(ws: Workspace, ids, label: str) -> None:
+def open_in_samples(ws: Workspace, ids, label: str, select: str | None = None) -> None:
     """Show exactly the steps ``ids`` on the Samples page (and go there).
 
     Args:
         ws: The workspace the ids belong to.
         ids: Sample ids (any iterable).
         label: What the selection is, shown above the table (e.g. "Venn region gem only").
+        select: The selection as text (:mod:`gemviz.analysis.selection`), put in the URL as
+            ``?select=`` so a reload or a shared link opens the same steps.
     """
     st.session_state[_SELECTION_KEY] = {
         "workspace": ws.slug,
         "ids": [str(i) for i in ids],
         "label": label,
+        "select": select,
     }
     params = {WORKSPACE_PARAM: ws.slug}
     if current_sample():
         params[SAMPLE_PARAM] = current_sample()
+    if select:
+        params[SELECT_PARAM] = select
     st.switch_page("pages/5_samples.py", query_params=params)
 
 
-def samples_selection(ws: Workspace) -> dict | None:
-    """The selection sent to Samples for this workspace (``ids``, ``label``), or None."""
+def samples_selection(ws: Workspace, study=None) -> dict | None:
+    """The selection sent to Samples for this workspace (``ids``, ``label``), or None.
+
+    Without one in the session (a reload, a new tab, a shared link), the URL's ``?select=``
+    is read against ``study``; a selection the study cannot resolve is said on the page.
+    """
     sel = st.session_state.get(_SELECTION_KEY)
-    return sel if sel and sel.get("workspace") == ws.slug else None
+    if sel and sel.get("workspace") == ws.slug:
+        if sel.get("select") and st.query_params.get(SELECT_PARAM) != sel["select"]:
+            st.query_params[SELECT_PARAM] = sel["select"]
+        return sel
+    text = st.query_params.get(SELECT_PARAM)
+    if not text or study is None:
+        return None
+    from gemviz.analysis.selection import resolve
+
+    try:
+        ids, label = resolve(study, text)
+    except GemvizError as exc:
+        st.warning(f"The link's selection cannot be opened: {exc}")
+        st.query_params.pop(SELECT_PARAM, None)
+        return None
+    st.session_state[_SELECTION_KEY] = {
+        "workspace": ws.slug,
+        "ids": ids,
+        "label": label,
+        "select": text,
+    }
+    return st.session_state[_SELECTION_KEY]
 
 
 def clear_samples_selection() -> None:
-    """Forget the selection sent to Samples."""
+    """Forget the selection sent to Samples (and drop it from the URL)."""
     st.session_state.pop(_SELECTION_KEY, None)
+    st.query_params.pop(SELECT_PARAM, None)
 
 
 # -- widget values that survive page switches ------------------------------------------------
