@@ -61,11 +61,11 @@ def one_setting(icc: float, region_steps: int, clustered: bool, reps: int, n_per
     target = true_mean(sd)
     rng = np.random.default_rng(SEED)
     setdiff = gap = cover = steps = 0
-    for r in range(reps):
+    for _ in range(reps):
         values, codes, region = simulate(rng, sd, region_steps=region_steps)
         c = codes if clustered else None
         everything = np.ones_like(region)
-        setdiff += region_test(values, everything, region, c, n_perm=n_perm, seed=r)["p"][0] < 0.05
+        setdiff += region_test(values, everything, region, c, n_perm=n_perm)["p"][0] < 0.05
         gap += clustered_diff(values, ~region, region, c)["p"][0] < 0.05
         unit = codes[region] if clustered else np.arange(int(region.sum()))
         _, inv = np.unique(unit, return_inverse=True)

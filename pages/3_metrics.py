@@ -56,7 +56,7 @@ margin = c3.number_input(
     "Margin of 'no difference'", 0.0, 0.5, 0.05, 0.01, key="margin", format="%.2f"
 )
 unit = cluster_unit(study.cluster_by)
-st.text(findings.method_note(study.cluster_by, study.n_clusters, len(study), unit))
+st.text(findings.method_note(study.cluster_by, study.n_clusters, len(study), unit, adjust))
 
 
 # -- splitter x model table ------------------------------------------------------------------
@@ -129,8 +129,9 @@ if len(models) < 2:
 else:
     inter = interaction_table(*key, tuple(splitters), tuple(models), adjust, margin)
     st.caption(
-        "did = (A − B on ID) − (A − B on OOD), paired within steps, cluster-robust 95% interval; "
-        "positive: A's advantage over B is larger in distribution."
+        "did = (A − B on ID) − (A − B on OOD), paired within steps; positive: A − B is "
+        "larger on ID than on OOD. did_logodds is the same on the log-odds scale, where "
+        "floor and ceiling effects do not pose as an interaction (scale_note)."
     )
     st.dataframe(
         inter,
@@ -229,7 +230,7 @@ else:
             sliced, hide_index=True, key="slice_table", column_config=number_formats(sliced)
         )
         st.caption(
-            f"Intervals are cluster-aware (clusters: {study.cluster_by}); `small` = fewer "
-            f"than 30 steps in the slice: {int(sliced['small'].sum())} of {len(sliced)} rows."
+            f"Intervals are cluster-aware (clusters: {study.cluster_by}); `small` = under 30 "
+            f"steps or 10 clusters: {int(sliced['small'].sum())} of {len(sliced)} rows."
         )
         table_downloads(sliced, "slices")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from gemviz.analysis import findings
 from gemviz.analysis.selection import region_selection
-from gemviz.analysis.stability import study_region_stability
+from gemviz.analysis.stability import RESAMPLES, mc_error, study_region_stability
 from gemviz.data.errors import GemvizError
 from gemviz.figures.venn import region_steps
 from gemviz.ui.cache import venn_images, venn_regions
@@ -97,8 +97,9 @@ for col, label in zip(st.columns(2), ("ID", "OOD"), strict=True):
 
 st.caption(
     "`clusters`: the tasks (or episodes) a region's steps come from. `stays_90pct`: share of a "
-    "region's steps that stay in it in at least 90% of 50 refits on bootstrap resamples of "
-    "the train tasks (is the region real, or one train draw?)."
+    f"region's steps that stay in it in at least 90% of {RESAMPLES} refits on bootstrap "
+    "resamples of the train tasks (is the region real, or one train draw?); Monte Carlo error "
+    f"of a step's ID probability near 0.9: ±{mc_error(RESAMPLES):.3f}."
 )
 stability_button(ws, refits, "overlap_stability")
 

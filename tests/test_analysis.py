@@ -17,8 +17,21 @@ from gemviz.analysis.tables import (
 )
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
-from gemviz.stats import adjust_pvalues, wilson_interval
+from gemviz.stats import PERMUTATION, SIGN_FLIP, adjust_pvalues, wilson_interval
 from tests.conftest import SEED
+
+
+def _exact_two_group_p(values, in_a) -> float:
+    """Permutation p over every relabelling of single steps (mean_a - mean_b)."""
+    import itertools
+
+    values = np.asarray(values, dtype=float)
+    observed = values[in_a].mean() - values[~in_a].mean()
+    stats = []
+    for pick in itertools.combinations(range(values.size), int(in_a.sum())):
+        inside = np.isin(np.arange(values.size), pick)
+        stats.append(values[inside].mean() - values[~inside].mean())
+    return float(np.mean(np.abs(stats) >= abs(observed) - 1e-12))
 
 
 def _study(
@@ -55,14 +68,14 @@ def test_id_ood_table_by_hand():
     assert (row.ood_lo, row.ood_hi) == pytest.approx(wilson_interval(1, 4))
     assert row.small
     assert (row.id_clusters, row.ood_clusters) == (6, 4)
-    # Gap: Welch-type t with G = min(6, 4) clusters: se^2 = G/(G-1) (v_id/n_id + v_ood/n_ood).
-    se = np.sqrt(4 / 3 * ((5 / 6) * (1 / 6) / 6 + (1 / 4) * (3 / 4) / 4))
-    crit = sps.t.ppf(0.975, 3)
+    # Gap: the exact permutation test over all C(10, 4) relabellings of the steps.
     assert row.gap == pytest.approx(5 / 6 - 1 / 4)
-    assert (row.gap_lo, row.gap_hi) == pytest.approx((row.gap - crit * se, row.gap + crit * se))
-    assert row.gap_p == pytest.approx(2 * sps.t.sf(row.gap / se, 3))
-    # Holm over the table's 4 gap tests never lowers a p-value.
-    assert (table.gap_p_adjusted >= table.gap_p).all()
+    tm = np.array([1, 1, 1, 0, 1, 1, 0, 1, 0, 0])
+    assert row.gap_p == pytest.approx(_exact_two_group_p(tm, np.arange(10) < 6))
+    assert row.test == PERMUTATION
+    assert row.gap_lo < row.gap < row.gap_hi
+    # Holm within each splitter and metric (one model here: adjusting changes nothing).
+    np.testing.assert_allclose(table.gap_p_adjusted, table.gap_p)
     assert table.gap_p_adjusted.max() <= 1.0
     row = table.set_index(["splitter", "metric"]).loc[("b", "exact_match")]
     # b's ID = even samples: exact 1,1,1,0,0 -> 3/5; OOD = odd: 0,0,0,0,0 -> 0/5.
@@ -96,6 +109,11 @@ def test_paired_comparison_by_hand():
     assert (row.n, row.a_only, row.b_only) == (10, 4, 1)
     assert row["diff"] == pytest.approx(0.6 - 0.3)
     assert row.diff_lo <= row["diff"] <= row.diff_hi
+    # The exact sign-flip test over the 2**10 swaps of the two models, step by step.
+    d = np.array(a) - np.array(b)
+    signs = 1 - 2 * ((np.arange(1024)[:, None] >> np.arange(10)) & 1)
+    assert row.diff_p == pytest.approx(np.mean(np.abs(signs @ d) >= abs(d.sum()) - 1e-9))
+    assert row.test == SIGN_FLIP and row.small
     assert row.mcnemar_p == pytest.approx(sps.binomtest(4, 5, 0.5).pvalue)
     ident = out.iloc[1]  # ID = samples 0-4: A 1,1,1,1,1; B 0,0,0,0,1
     assert (ident.n, ident.a_only, ident.b_only) == (5, 4, 0)
@@ -140,13 +158,14 @@ def test_interaction_table_by_hand():
     assert (row.diff_id, row.diff_ood) == (pytest.approx(2 / 6), pytest.approx(-2 / 6))
     assert row.did == pytest.approx(4 / 6)
     d = np.array(a) - np.array(b)
-    v = d[:6].var() / 6 + d[6:].var() / 6
-    se = np.sqrt(6 / 5 * v)
-    assert (row.did_lo, row.did_hi) == pytest.approx(
-        (4 / 6 - sps.t.ppf(0.975, 5) * se, 4 / 6 + sps.t.ppf(0.975, 5) * se)
-    )
+    assert row.did_p == pytest.approx(_exact_two_group_p(d, np.arange(12) < 6))
+    assert row.did_lo < row.did < row.did_hi and row.test == PERMUTATION
+    assert row.verdict.startswith(("A − B is larger on ID than on OOD", "too uncertain"))
     assert (row.id_n, row.id_clusters) == (6, 6)
     np.testing.assert_allclose(out.did_p_adjusted, adjust_pvalues(out.did_p))
+    # Choosing two of the three models keeps the family (every pair of the study's models).
+    only = interaction_table(study, models=["A", "B"], metrics=["exact_match"])
+    assert len(only) == 1 and only.did_p_adjusted[0] == row.did_p_adjusted
     with pytest.raises(GemvizError, match="two different models"):
         interaction_table(study, models=["A"])
 

@@ -131,15 +131,25 @@ def test_small_region_is_flagged():
 def test_judge_rules():
     assert judge(0, np.nan, np.nan, np.nan, np.nan, "x") == (True, "no steps in this region")
     small, text = judge(40, 0.05, -0.12, 0.2, 0.4, "x")
-    assert small and text.startswith("too uncertain to tell (+0.05, 95% CI -0.12 to +0.20")
+    assert not small
+    assert text.startswith("too uncertain to tell (+0.05, unadjusted 95% CI -0.12 to +0.20")
     # "No detectable difference" only when the whole interval lies within the margin.
     small, text = judge(40, 0.01, -0.03, 0.04, 0.41, "x")
     assert not small and text.startswith("no detectable difference (interval within ±0.05")
     assert judge(40, 0.01, -0.03, 0.04, 0.41, "x", margin=0.02)[1].startswith("too uncertain")
     assert judge(40, -0.2, -0.3, -0.1, 0.003, "qwen ID set", method="bh") == (
         False,
-        "lower than on qwen ID set (-0.20, 95% CI -0.30 to -0.10; BH-adjusted p=0.003)",
+        "lower than on qwen ID set (-0.20, unadjusted 95% CI -0.30 to -0.10; BH-adjusted p=0.003)",
     )
+    # The margin is read together with significance.
+    assert judge(400, 0.02, 0.01, 0.03, 0.001, "x")[1].startswith("significant but within ±0.05")
+    # The one small rule: steps and clusters.
+    assert judge(40, 0.2, 0.1, 0.3, 0.001, "x", clusters=6)[0]
+    assert judge(40, np.nan, np.nan, np.nan, np.nan, "x", clusters=3, unit="tasks")[1] == (
+        "no data"
+    )
+    small, text = judge(12, 0.1, np.nan, np.nan, np.nan, "x", clusters=3, unit="tasks")
+    assert small and text == "cannot be tested (+0.10; 3 tasks)"
 
 
 def test_drill_down_permutes_whole_tasks():

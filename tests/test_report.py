@@ -108,13 +108,15 @@ def test_report_has_every_section_and_is_self_contained(workspace):
     assert re.search(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] \(n=", page)
     # Clusters next to n, the gap and the interaction, and how the statistics were done.
     assert re.search(r"\(n=[\d,]+, [\d,]+ (tasks|episodes)\)", page)
-    assert "ID − OOD gap [95% CI]" in page and "gap p (Holm)" in page
-    assert "difference in differences [95% CI]" in page
+    assert "ID − OOD gap [unadjusted 95% CI]" in page
+    assert "gap p (Holm within splitter and metric)" in page
+    assert "difference in differences [unadjusted 95% CI]" in page
+    assert "on the log-odds scale" in page and "permutation of whole" in page
     # the interaction and the paired comparisons count steps with their clusters too
     for section in ("interaction", "paired"):
         body = page.split(f'<section id="{section}">')[1].split("</section>")[0]
         assert re.search(r"<td>[\d,]+ \([\d,]+ (tasks|episodes)\)</td>", body), section
-    assert "Intervals and tests resample whole" in page
+    assert "a permutation test that relabels whole" in page
     task = inputs.study.samples["task"].iloc[350]
     assert task[:40] in page
 
@@ -175,7 +177,7 @@ def test_report_command(workspace, tmp_path, capsys):
     page = out.read_text(encoding="utf-8")
     assert re.findall(r'<section id="([^"]+)"', page) == list(SECTIONS)
     assert "Report study" in page
-    assert "Intervals and tests resample whole" in page
+    assert "a permutation test that relabels whole" in page
     flat = tmp_path / "flat.html"
     argv = ["report", "--workspace", str(workspace.folder), "--out", str(flat), "--examples"]
     assert main([*argv, "--cluster-by", "none"]) == 0
@@ -246,7 +248,7 @@ def test_parse_examples_keeps_ids_that_hold_a_pipe():
 
 
 def test_slices_and_stability_sections(workspace):
-    from gemviz.analysis.stability import workspace_refits
+    from gemviz.analysis.stability import RESAMPLES, workspace_refits
     from gemviz.report import inputs_from_workspace
 
     inputs = inputs_from_workspace(workspace)
@@ -258,10 +260,11 @@ def test_slices_and_stability_sections(workspace):
     assert "Not computed yet" in stability
 
     study = inputs.study
-    workspace_refits(workspace, study, ["gem", "strict"])  # as the pages do: 50 refits
+    workspace_refits(workspace, study, ["gem", "strict"])  # as the pages do
     inputs = inputs_from_workspace(workspace, study=study)
     assert set(inputs.refits) == {"gem", "strict"}
-    assert inputs.refits["gem"].shape == (50, len(study))
+    assert inputs.refits["gem"].shape == (RESAMPLES, len(study))
     html = build_report(inputs, examples=[]).html
     stability = html.split('<section id="stability">')[1].split("</section>")[0]
     assert "unsettled" in stability and "gem only" in stability and "OOD regions" in stability
+    assert "Monte Carlo error near 0.9" in stability and "±0.019" in stability

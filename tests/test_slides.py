@@ -314,9 +314,10 @@ def test_dashboard_bars_are_titled_with_the_finding_and_mark_empty_sets(workspac
 
 
 def test_method_note_follows_the_clustering():
-    assert "resample whole tasks" in findings.method_note("task", 50, 400, "tasks")
+    clustered = findings.method_note("task", 50, 400, "tasks")
+    assert "relabels whole tasks" in clustered and "50 tasks over 400 steps" in clustered
     flat = findings.method_note("none", 400, 400, "steps")
-    assert "independent" in flat and "resample" not in flat
+    assert "independent" in flat and "whole" not in flat and "resample" not in flat
 
 
 def test_zip_examples_are_16_9_with_the_task(workspace, tmp_path):

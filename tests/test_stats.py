@@ -9,13 +9,20 @@ import pytest
 from scipy import stats as sps
 
 from gemviz.stats import (
+    PERMUTATION,
+    SCORE_T,
+    SIGN_FLIP,
+    UNTESTABLE,
     adjust_pvalues,
     bootstrap_diff,
     bootstrap_means,
     clustered_diff,
+    compare_sets,
     difference,
+    logodds_did,
     mcnemar_exact,
     mean_estimate,
+    paired_test,
     permutation_pvalue,
     region_test,
     wilson_interval,
@@ -124,8 +131,10 @@ def test_mean_estimate_without_clusters_is_wilson_with_cluster_count():
 
 
 def test_mean_estimate_clustered_known_answer():
-    # Each of K independent steps copied 5 times into one cluster: the design effect is
-    # 5K/(K-1), so the effective n is (K-1) * (z / t_{K-1})**2 and Wilson runs on it.
+    # Each of K independent steps copied 5 times into one cluster. Korn-Graubard: the design
+    # effect is the cluster-robust variance over the binomial one, the effective n is shrunk
+    # by (t_{n-1} / t_df)**2 with df one less than the clusters holding the rarer outcome,
+    # and the interval is Clopper-Pearson's on that effective n.
     rng = np.random.default_rng(SEED)
     k = 12
     base = (rng.random(k) < 0.6).astype(float)
@@ -133,24 +142,41 @@ def test_mean_estimate_clustered_known_answer():
     codes = np.repeat(np.arange(k), 5)
     est = mean_estimate(values, codes)
     assert (est.n, est.n_clusters) == (60, 12)
-    z, t = sps.norm.ppf(0.975), sps.t.ppf(0.975, k - 1)
-    n_eff = (k - 1) * (z / t) ** 2
     m = base.mean()
-    centre = (m + z * z / (2 * n_eff)) / (1 + z * z / n_eff)
-    half = z / (1 + z * z / n_eff) * math.sqrt(m * (1 - m) / n_eff + z * z / (4 * n_eff**2))
+    var = k / (k - 1) * (25 * (base - m) ** 2).sum() / 60**2
+    deff = var / (m * (1 - m) / 60)
+    df = min(base.sum(), k - base.sum()) - 1
+    n_eff = 60 / deff * (sps.t.ppf(0.975, 59) / sps.t.ppf(0.975, df)) ** 2
+    x = m * n_eff
+    lo, hi = sps.beta.ppf(0.025, x, n_eff - x + 1), sps.beta.ppf(0.975, x + 1, n_eff - x)
     assert est.mean == pytest.approx(m)
-    assert (est.lo, est.hi) == pytest.approx((centre - half, centre + half))
+    assert (est.lo, est.hi) == pytest.approx((lo, hi))
     # Far wider than the step-level interval that pretends the 60 steps are independent.
     plain = mean_estimate(values)
     assert est.hi - est.lo > 1.8 * (plain.hi - plain.lo)
     assert not plain.small and mean_estimate(values[:45], codes[:45]).small  # 9 clusters
 
 
+def test_mean_of_zero_uses_the_effective_n_of_the_cluster_sizes():
+    # All 0 over 8 clusters of 5: no variance to estimate, so Kish's effective n (8 here) and
+    # the Clopper-Pearson upper bound 1 - 0.025**(1/n_eff) after the few-cluster shrinkage.
+    codes = np.repeat(np.arange(8), 5)
+    zero = mean_estimate(np.zeros(40), codes)
+    n_eff = 8 * (sps.t.ppf(0.975, 39) / sps.t.ppf(0.975, 7)) ** 2
+    assert zero.lo == 0.0
+    assert zero.hi == pytest.approx(1 - 0.025 ** (1 / n_eff))
+    one = mean_estimate(np.ones(40), codes)
+    assert (one.lo, one.hi) == pytest.approx((1 - zero.hi, 1.0))
+    # Uneven clusters count for less: 38 steps in one cluster and 1 in each of two others.
+    lopsided = mean_estimate(np.zeros(40), np.repeat([0, 1, 2], [38, 1, 1]))
+    assert lopsided.hi > zero.hi
+
+
 def test_mean_estimate_clustered_edges():
     one = mean_estimate([1, 0, 1], [7, 7, 7])
     assert (one.lo, one.hi, one.n_clusters) == (0.0, 1.0, 1)
     zero = mean_estimate(np.zeros(40), np.repeat(np.arange(8), 5))
-    assert zero.lo == 0.0 and 0.0 < zero.hi < 0.2
+    assert zero.lo == 0.0 and 0.0 < zero.hi < 0.5
     assert math.isnan(mean_estimate([], []).mean)
     with pytest.raises(ValueError):
         mean_estimate([1, 0], [1])
@@ -174,32 +200,154 @@ def test_adjust_pvalues_known_answers():
         adjust_pvalues([0.1], "bonferroni")
 
 
-@pytest.mark.parametrize("path", ["kinds", "drawn"])
+@pytest.mark.parametrize("path", ["enumerated", "kinds", "drawn"])
 def test_region_test_matches_exact_cluster_permutation(path, monkeypatch):
     import itertools
 
-    import gemviz.stats.region as stats_mod
+    import gemviz.stats.randomization as rnd
 
+    if path != "enumerated":
+        monkeypatch.setattr(rnd, "ENUM_MAX", 0)
     if path == "drawn":
-        monkeypatch.setattr(stats_mod, "_MAX_KINDS", 0)
+        monkeypatch.setattr(rnd._relabel, "MAX_KINDS", 0)
     # 7 clusters of different sizes; the region is clusters 0 and 1 (whole clusters).
     sizes = [3, 2, 4, 3, 5, 2, 4]
     codes = np.repeat(np.arange(7), sizes)
     values = np.array([1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0])
     region = codes < 2
-    out = region_test(values, np.ones_like(region), region, codes, n_perm=20000, seed=SEED)
-    ref_mean = values.mean()
-    observed = values[region].mean() - ref_mean
+    out = region_test(values, np.ones_like(region), region, codes, n_perm=20000)
+    observed = values[region].mean() - values[~region].mean()
     stats = []
     for pair in itertools.combinations(range(7), 2):
         inside = np.isin(codes, pair)
-        stats.append(values[inside].mean() - ref_mean)
+        stats.append(values[inside].mean() - values[~inside].mean())
     exact = np.mean(np.abs(stats) >= abs(observed) - 1e-12)
-    assert out["diff"][0] == pytest.approx(observed)
-    assert out["p"][0] == pytest.approx(exact, abs=0.01)
+    assert out["diff"][0] == pytest.approx(values[region].mean() - values.mean())
+    assert out["p"][0] == pytest.approx(exact, abs=0 if path == "enumerated" else 0.01)
     assert (out["n"][0], out["k"][0], out["ref_k"][0]) == (5, 2, 7)
+    assert out["method"][0] == PERMUTATION
     # The interval inverts the same test: it excludes 0 exactly when p < 0.05.
     assert (out["p"][0] < 0.05) == (out["lo"][0] > 0 or out["hi"][0] < 0)
+
+
+def _shifted_p(values, in_a, codes, delta):
+    """Exact permutation p of mean_a - mean_b = delta: shift set a, relabel whole clusters."""
+    import itertools
+
+    y = values - delta * in_a
+    ids = np.unique(codes)
+    a_ids = np.unique(codes[in_a])
+    observed = y[in_a].mean() - y[~in_a].mean()
+    stats = []
+    for pick in itertools.combinations(ids, a_ids.size):
+        inside = np.isin(codes, pick)
+        stats.append(y[inside].mean() - y[~inside].mean())
+    return np.mean(np.abs(stats) >= abs(observed) - 1e-9)
+
+
+def test_permutation_interval_inverts_the_test():
+    rng = np.random.default_rng(SEED)
+    codes = np.repeat(np.arange(9), [2, 5, 3, 7, 4, 2, 6, 3, 5])
+    values = (rng.random(codes.size) < np.repeat(rng.uniform(0.1, 0.9, 9), 1)[codes]).astype(float)
+    in_a = codes < 4
+    out = compare_sets(values, in_a, ~in_a, codes)
+    assert out["test"][0] == PERMUTATION and out["draws"][0] == 126
+    assert out["p"][0] == pytest.approx(_shifted_p(values, in_a, codes, 0.0))
+    lo, hi = out["lo"][0], out["hi"][0]
+    assert lo < out["diff"][0] < hi
+    # Just inside the bounds the test accepts; just outside it rejects.
+    for edge, step in ((lo, 1e-6), (hi, -1e-6)):
+        assert _shifted_p(values, in_a, codes, edge + step) > 0.05
+        if -1 < edge < 1:
+            assert _shifted_p(values, in_a, codes, edge - 100 * step) <= 0.05
+
+
+def test_paired_sign_flip_is_exact():
+    rng = np.random.default_rng(SEED)
+    codes = np.repeat(np.arange(8), [3, 1, 4, 2, 5, 2, 3, 4])
+    d = rng.integers(-1, 2, codes.size).astype(float)
+    out = paired_test(d, np.ones(codes.size, dtype=bool), codes)
+    totals = np.bincount(codes, weights=d)
+    signs = 1 - 2 * ((np.arange(256)[:, None] >> np.arange(8)) & 1)
+    flipped = signs @ totals / d.size
+    exact = np.mean(np.abs(flipped) >= abs(d.mean()) - 1e-12)
+    assert out["test"][0] == SIGN_FLIP and out["draws"][0] == 256
+    assert out["p"][0] == pytest.approx(exact)
+    assert out["lo"][0] < d.mean() < out["hi"][0]
+    # Five clusters: the smallest attainable p is 2/32 > 0.05, so no test is run.
+    few = paired_test(d[codes < 5], np.ones(int((codes < 5).sum()), dtype=bool), codes[codes < 5])
+    assert few["test"][0] == UNTESTABLE and math.isnan(few["p"][0])
+
+
+def test_straddling_clusters_get_the_score_t():
+    rng = np.random.default_rng(SEED)
+    codes = np.repeat(np.arange(12), 6)
+    in_a = rng.random(codes.size) < 0.5
+    values = (rng.random(codes.size) < 0.4).astype(float)
+    out = compare_sets(values, in_a, ~in_a, codes)
+    assert out["test"][0] == SCORE_T
+    # By hand: residuals from the pooled mean, one contribution per cluster, t on G - 1 df.
+    mu = values.mean()
+    n_a, n_b = in_a.sum(), (~in_a).sum()
+    c = (
+        np.bincount(codes, (values - mu) * in_a) / n_a
+        - np.bincount(codes, (values - mu) * ~in_a) / n_b
+    )
+    g = 12
+    diff = values[in_a].mean() - values[~in_a].mean()
+    t = diff / np.sqrt(g / (g - 1) * (c**2).sum())
+    assert out["p"][0] == pytest.approx(2 * sps.t.sf(abs(t), g - 1))
+    assert (out["p"][0] < 0.05) == (out["lo"][0] > 0 or out["hi"][0] < 0)
+    # Three clusters in the smaller set: too few for the score t.
+    few = np.isin(codes, [0, 1, 2]) & in_a
+    assert compare_sets(values, few, ~few & (codes < 6), codes)["test"][0] == UNTESTABLE
+
+
+def test_no_zero_width_interval_and_no_zero_p():
+    # ID: 6 tasks all 1; OOD: 2 tasks all 0. No test on whole tasks can give p below 1/28.
+    codes = np.repeat(np.arange(8), 4)
+    in_a = codes < 6
+    out = compare_sets(in_a.astype(float), in_a, ~in_a, codes)
+    assert out["p"][0] == pytest.approx(1 / 28)
+    assert 0 < out["lo"][0] < out["hi"][0] == 1.0
+    same = compare_sets(np.ones(32), in_a, ~in_a, codes)
+    assert same["p"][0] == 1.0 and same["lo"][0] < 0 < same["hi"][0]
+    agree = paired_test(np.zeros(32), np.ones(32, dtype=bool), codes)
+    assert agree["p"][0] == 1.0 and agree["lo"][0] < 0 < agree["hi"][0]
+
+
+def test_draws_are_seeded_by_content():
+    # Monte Carlo p-values: a column's result is the same alone, beside others, or twice.
+    rng = np.random.default_rng(SEED)
+    codes = np.repeat(np.arange(60), 4)
+    in_a = codes < 20
+    x = (rng.random((codes.size, 3)) < 0.5).astype(float)
+    together = compare_sets(x, in_a, ~in_a, codes)
+    assert together["draws"][0] == 1999
+    for j in range(3):
+        alone = compare_sets(x[:, j], in_a, ~in_a, codes)
+        assert alone["p"][0] == together["p"][j] and alone["lo"][0] == together["lo"][j]
+    twice = compare_sets(np.column_stack([x[:, 1], x[:, 1]]), in_a, ~in_a, codes)
+    assert twice["p"][0] == twice["p"][1] == together["p"][1]
+    # Renumbering the clusters changes nothing either.
+    again = compare_sets(x[:, 0], in_a, ~in_a, codes * 7 + 3)
+    assert again["p"][0] == together["p"][0]
+
+
+def test_logodds_did_ignores_a_constant_logit_advantage():
+    # A is one logit better than B in both sets; set "a" is near the floor. Large enough to
+    # be (almost) free of sampling error: the log-odds DiD is ~0, the probability one is not.
+    from scipy.special import expit
+
+    codes = np.repeat(np.arange(400), 50)
+    in_a = codes < 200
+    base = np.where(in_a, -3.0, 0.0)
+    a = expit(base + 1.0)
+    b = expit(base)
+    out = logodds_did(a, b, in_a, ~in_a, codes)
+    assert abs(out["est"][0]) < 0.01
+    prob = (a[in_a].mean() - b[in_a].mean()) - (a[~in_a].mean() - b[~in_a].mean())
+    assert prob < -0.1
 
 
 def test_clustered_diff_one_sample_is_the_paired_t_test():

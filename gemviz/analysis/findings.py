@@ -48,7 +48,9 @@ def kind(verdict_text: str) -> str:
     return SIGNIFICANT
 
 
-def method_note(cluster_by: str, n_clusters: int, n_steps: int, unit: str) -> str:
+def method_note(
+    cluster_by: str, n_clusters: int, n_steps: int, unit: str, adjust: str = "holm"
+) -> str:
     """How the intervals and tests treat the steps, in the words of the method in use.
 
     Args:
@@ -56,20 +58,16 @@ def method_note(cluster_by: str, n_clusters: int, n_steps: int, unit: str) -> st
         n_clusters: Number of clusters.
         n_steps: Number of test steps.
         unit: How the clusters are named (``tasks``, ``episodes``, ``steps``).
+        adjust: The p-value adjustment (``holm`` or ``bh``).
     """
-    tail = (
-        "each section's p-values are adjusted together (p_adjusted), and verdicts use the "
-        "adjusted values."
+    from gemviz.analysis.methods import statistics_note
+
+    count = (
+        f"{n_steps:,} steps, each its own cluster."
+        if cluster_by == "none"
+        else f"{n_clusters:,} {unit} over {n_steps:,} steps."
     )
-    if cluster_by == "none":
-        return (
-            f"No clustering: each of the {n_steps:,} steps counts as independent (plain Wilson "
-            f"intervals, step-level tests); {tail}"
-        )
-    return (
-        f"Clustered by '{cluster_by}': {n_clusters:,} {unit} over {n_steps:,} steps. Intervals "
-        f"and tests resample whole {unit}; {tail}"
-    )
+    return f"{count} {statistics_note(cluster_by, adjust)} Verdicts use the adjusted p-values."
 
 
 def metric_words(metric: str) -> str:

@@ -8,12 +8,12 @@ on A's whole ID set by more than chance would give, permuting whole tasks (clust
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from gemviz.analysis.methods import cluster_unit
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
 from gemviz.data.records import LABELS
@@ -21,8 +21,9 @@ from gemviz.data.study import Study
 from gemviz.stats import (
     ADJUST_METHODS,
     MARGIN,
-    SEED,
+    N_PERM,
     adjust_pvalues,
+    is_small,
     mean_intervals,
     region_test,
     verdict,
@@ -32,7 +33,7 @@ VENN_COLUMNS = ["region", "members", "count", "clusters", "ids"]
 DRILL_COLUMNS = [
     "region", "model", "metric", "n", "n_clusters", "mean", "lo", "hi",
     "ref_name", "ref_n", "ref_clusters", "ref_mean", "diff", "diff_lo", "diff_hi",
-    "p_value", "p_adjusted", "test", "too_small", "verdict",
+    "p_value", "p_adjusted", "test", "too_small", "verdict", "small",
 ]  # fmt: skip
 
 
@@ -95,8 +96,7 @@ def set_difference(
     b: str,
     metric: str | None = None,
     models: Sequence[str] | None = None,
-    n_perm: int = 2000,
-    seed: int = SEED,
+    n_perm: int = N_PERM,
     adjust: str = "holm",
     margin: float = MARGIN,
 ) -> pd.DataFrame:
@@ -105,28 +105,25 @@ def set_difference(
     For the region "A ID, B OOD" each model's mean there is compared with its mean on A's
     whole ID set, and likewise "B ID, A OOD" against B's ID set. The region's mean has a
     cluster-aware 95% interval (:func:`gemviz.stats.mean_intervals`). The difference
-    ``mean(region) - mean(A's ID set)`` is tested by permuting whole clusters (tasks or
-    episodes) within A's ID set, and its interval inverts that same permutation test
-    (:func:`gemviz.stats.region_test`), so a row's verdict never contradicts its interval. The
-    null hypothesis is "the region's clusters behave like the rest of A's ID set". When some
-    cluster straddles the region and the rest of the set (scores varying within a task), the
-    region is compared with the rest by the cluster-robust t instead; ``test`` names the
-    method of each row.
+    ``mean(region) - mean(A's ID set)`` is tested at task level
+    (:func:`gemviz.stats.region_test`): whole clusters are permuted within A's ID set when
+    every cluster lies wholly inside or outside the region, and the interval inverts that same
+    test, so a row's verdict never contradicts its interval; when some cluster straddles the
+    region's border (scores varying within a task), the cluster-robust score t compares the
+    region with the rest. ``test`` names the test of each row. Monte Carlo draws are seeded
+    from each row's own data, so a row never changes with the other models loaded.
 
-    The rows of one call form one family: ``p_adjusted`` is Holm's (or BH's) adjustment of
-    their ``p_value``; :func:`readjust` re-adjusts a concatenation of several calls. The
-    ``verdict`` (:func:`gemviz.stats.verdict`) uses ``p_adjusted`` and says so;
-    ``too_small`` is True for an empty region or one whose difference is "too uncertain to
-    tell" (not significant and an interval reaching beyond ``+/- margin``).
+    The rows of one call (both directions, every model of one metric) are one family:
+    ``p_adjusted`` is Holm's (or BH's) adjustment of their ``p_value``. ``small`` is the one
+    rule of :func:`gemviz.stats.is_small` (under 30 steps or 10 clusters in the region);
+    ``too_small`` is True for an empty or ``small`` region or one that cannot be tested.
 
     Args:
         study: The aligned study (its clusters are the permutation unit).
         a, b: Two distinct splitters.
         metric: A metric of the study (default: ``study.default_metric``).
         models: Models to include (default: all).
-        n_perm: Permutations.
-        seed: Seed of every permutation (the same for every row, so adding a model changes
-            no other row's raw p-value).
+        n_perm: Random relabellings when there are too many to enumerate.
         adjust: ``"holm"`` or ``"bh"``.
         margin: Differences within +/- margin count as "no detectable difference".
 
@@ -140,7 +137,8 @@ def set_difference(
     study.check_splitters([a, b])
     if a == b:
         raise GemvizError(f"compare two different splitters (got '{a}' twice)")
-    if str(adjust).lower() not in ADJUST_METHODS:
+    adjust = str(adjust).lower()
+    if adjust not in ADJUST_METHODS:
         raise GemvizError(f"unknown p-value adjustment '{adjust}'; use holm or bh")
     models = list(study.models if models is None else models)
     study.check_models(models)
@@ -160,7 +158,7 @@ def set_difference(
             ]
         )
         inside = mean_intervals(sums, counts, singletons=single)
-        test = region_test(values, ref, region, codes, n_perm=n_perm, seed=seed)
+        test = region_test(values, ref, region, codes, n_perm=n_perm)
         for j, model in enumerate(models):
             rows.append(
                 {
@@ -180,31 +178,31 @@ def set_difference(
                     "diff_lo": test["lo"][j],
                     "diff_hi": test["hi"][j],
                     "p_value": test["p"][j],
-                    "test": test["method"],
+                    "test": test["method"][j],
                 }
             )
-    return readjust(pd.DataFrame(rows, columns=DRILL_COLUMNS), adjust, margin)
-
-
-def readjust(frame: pd.DataFrame, adjust: str = "holm", margin: float = MARGIN) -> pd.DataFrame:
-    """Adjust a drill-down's p-values as one family and redo ``too_small`` and ``verdict``.
-
-    Args:
-        frame: Rows of :func:`set_difference` (one call or several concatenated).
-        adjust: ``"holm"`` or ``"bh"``.
-        margin: The "no detectable difference" margin.
-
-    Returns:
-        A copy with ``p_adjusted``, ``too_small`` and ``verdict`` recomputed.
-    """
-    out = frame.copy()
+    out = pd.DataFrame(rows, columns=DRILL_COLUMNS)
     out["p_adjusted"] = adjust_pvalues(out["p_value"].to_numpy(float), adjust)
+    unit = cluster_unit(study.cluster_by)
     judged = [
-        judge(r.n, r.diff, r.diff_lo, r.diff_hi, r.p_adjusted, f"{r.ref_name} set", adjust, margin)
+        judge(
+            r.n,
+            r.diff,
+            r.diff_lo,
+            r.diff_hi,
+            r.p_adjusted,
+            f"{r.ref_name} set",
+            adjust,
+            margin,
+            clusters=r.n_clusters,
+            unit=unit,
+            ref_n=r.ref_n,
+        )
         for r in out.itertuples()
     ]
     out["too_small"] = [j[0] for j in judged]
     out["verdict"] = [j[1] for j in judged]
+    out["small"] = is_small(out["n"], out["n_clusters"])
     return out
 
 
@@ -217,24 +215,32 @@ def judge(
     ref: str,
     method: str = "holm",
     margin: float = MARGIN,
+    clusters: int | None = None,
+    unit: str = "clusters",
+    ref_n: int | None = None,
 ) -> tuple[bool, str]:
     """Decide ``too_small`` and the plain-words verdict of one drill-down row.
 
     Args:
         n: Steps in the region.
-        diff, lo, hi: The difference to the reference mean and its 95% interval.
+        diff, lo, hi: The difference to the reference mean and its unadjusted 95% interval.
         p_adjusted: The adjusted p-value of the row.
         ref: How to name the reference set (e.g. ``"qwen ID set"``).
         method: The adjustment used (named in the verdict).
         margin: The "no detectable difference" margin.
+        clusters: The region's clusters (None: as many as steps).
+        unit: What a cluster is, for "cannot be tested (N tasks)".
+        ref_n: Steps in the reference set (a region equal to it has nothing to test).
 
     Returns:
-        ``(too_small, verdict)``.
+        ``(too_small, verdict)``: too small when the region is empty, ``small``
+        (:func:`gemviz.stats.is_small`) or cannot be tested.
     """
     if n == 0:
         return True, "no steps in this region"
-    if diff == 0 and (lo is None or math.isnan(lo)):
+    if ref_n is not None and n == ref_n:
         return False, f"the region is all of {ref}"
+    k = n if clusters is None else clusters
     text = verdict(
         diff,
         lo,
@@ -244,5 +250,7 @@ def judge(
         lower=f"lower than on {ref}",
         margin=margin,
         method=method,
+        clusters=k,
+        unit=unit,
     )
-    return text.startswith(("too uncertain", "cannot be tested")), text
+    return bool(is_small(n, k)) or text.startswith("cannot be tested"), text

@@ -6,7 +6,8 @@ is the set of test steps sharing one value of a categorical field (``app``, ``pl
 parsed with :mod:`gemviz.actions`). For every splitter, model, metric, slice and label the
 table gives the mean with its n, the number of clusters (tasks or episodes, see
 :mod:`gemviz.data.clusters`) and a cluster-aware 95% interval (:func:`gemviz.stats.mean_estimate`);
-slices with fewer than :data:`gemviz.stats.SMALL_N` steps are flagged ``small``.
+slices are flagged ``small`` by the one rule of :func:`gemviz.stats.is_small` (fewer than 30
+steps or 10 clusters).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
 from gemviz.data.records import ID, IMAGE, LABELS, TASK
 from gemviz.data.study import Study
-from gemviz.stats import SMALL_N, mean_estimate
+from gemviz.stats import mean_estimate
 
 ACTION_TYPE = "action_type"
 GT_FIELD = "action"
@@ -166,7 +167,7 @@ def slices_table(
                                 "hi": est.hi,
                                 "n": est.n,
                                 "n_clusters": est.n_clusters,
-                                "small": est.n < SMALL_N,
+                                "small": est.small,
                             }
                         )
     return pd.DataFrame(rows, columns=COLUMNS)

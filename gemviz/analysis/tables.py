@@ -1,8 +1,11 @@
 """The study's tables: ID vs OOD means and gaps, paired model comparisons, interactions.
 
-Every interval and test is cluster-aware (:mod:`gemviz.stats`): steps of one task or episode
-(``study.clusters``) move together. A table is one family of tests: its p-values are adjusted
-together (Holm by default, Benjamini-Hochberg with ``adjust="bh"``) into ``*_p_adjusted``.
+Every interval and test works on clusters (:mod:`gemviz.stats`): steps of one task or
+episode (``study.clusters``) move together. Differences are tested at task level (a
+permutation of whole clusters, a sign flip for paired differences, a cluster-robust score t
+when clusters straddle ID and OOD); ``test`` names the test of each row. P-values are adjusted
+within the families of :data:`gemviz.stats.FAMILIES` (Holm by default, Benjamini-Hochberg
+with ``adjust="bh"``) into ``*_p_adjusted``; a family never depends on which rows are shown.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from gemviz.analysis.methods import cluster_unit
 from gemviz.analysis.runs import run_spread
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
@@ -20,12 +24,14 @@ from gemviz.data.study import Study
 from gemviz.stats import (
     ADJUST_METHODS,
     MARGIN,
-    SMALL_CLUSTERS,
-    SMALL_N,
+    adjust_by_family,
     adjust_pvalues,
-    clustered_diff,
+    compare_sets,
+    is_small,
+    logodds_did,
     mcnemar_exact,
     mean_intervals,
+    paired_test,
     verdict,
 )
 
@@ -34,17 +40,22 @@ TABLE_COLUMNS = [
     "id_mean", "id_lo", "id_hi", "id_n", "id_clusters",
     "ood_mean", "ood_lo", "ood_hi", "ood_n", "ood_clusters",
     "gap", "gap_lo", "gap_hi", "gap_p", "gap_p_adjusted",
-    "small", "runs", "run_sd", "run_min", "run_max",
+    "small", "runs", "run_sd", "run_min", "run_max", "test",
 ]  # fmt: skip
 PAIRED_COLUMNS = [
     "subset", "n", "n_clusters", "mean_a", "mean_b", "diff", "diff_lo", "diff_hi",
-    "diff_p", "diff_p_adjusted", "a_only", "b_only", "mcnemar_p",
+    "diff_p", "diff_p_adjusted", "a_only", "b_only", "mcnemar_p", "small", "test",
 ]  # fmt: skip
 INTERACTION_COLUMNS = [
     "splitter", "metric", "model_a", "model_b",
     "diff_id", "diff_ood", "did", "did_lo", "did_hi", "did_p", "did_p_adjusted",
-    "id_n", "id_clusters", "ood_n", "ood_clusters", "verdict",
+    "id_n", "id_clusters", "ood_n", "ood_clusters", "verdict", "small", "test",
+    "did_logodds", "did_logodds_lo", "did_logodds_hi", "did_logodds_p",
+    "did_logodds_p_adjusted", "scale_note",
 ]  # fmt: skip
+# A cell mean outside this range sits near the floor or ceiling, where equal log-odds
+# advantages make unequal probability differences.
+_FLOOR, _CEILING = 0.15, 0.85
 
 
 def _singletons(study: Study) -> bool:
@@ -67,13 +78,15 @@ def id_ood_table(
 ) -> pd.DataFrame:
     """Each model's mean on every splitter's ID and OOD sets, and the ID-OOD gap.
 
-    Means carry n, the number of clusters and a 95% interval (Wilson on the cluster-adjusted
-    effective n; plain Wilson with ``cluster_by="none"``). The gap ``id_mean - ood_mean`` has a
-    cluster-robust t interval and p-value (:func:`gemviz.stats.clustered_diff`); the p-values
-    of all rows are adjusted together into ``gap_p_adjusted``.
+    Means carry n, the number of clusters and a 95% interval (Korn-Graubard on clusters; plain
+    Wilson with ``cluster_by="none"``). The gap ``id_mean - ood_mean`` is tested at task level
+    (:func:`gemviz.stats.compare_sets`: whole clusters permuted between ID and OOD, or the
+    cluster-robust score t when clusters straddle them), with the interval that inverts the
+    test; ``test`` names it. ``gap_p_adjusted`` adjusts within each splitter and metric over
+    every model of the study (so choosing fewer models changes no adjusted p-value).
 
     Args:
-        study: The aligned study (its clusters decide the resampling unit).
+        study: The aligned study (its clusters decide the unit of the tests).
         splitters: Splitters to include (default: all, in study order).
         models: Models to include (default: all).
         metrics: Metrics of the study (default: all of them).
@@ -81,10 +94,10 @@ def id_ood_table(
 
     Returns:
         One row per splitter x model x metric with columns :data:`TABLE_COLUMNS`. ``small``
-        is True when the ID or the OOD set has fewer than 30 steps or 10 clusters. Means and
-        bounds are NaN for an empty set. A model with repeated runs is measured on its
-        per-step outcome averaged over the runs; ``runs``, ``run_sd``, ``run_min`` and
-        ``run_max`` give the spread of its per-run means over all steps
+        (:func:`gemviz.stats.is_small`) is True when the ID or the OOD set has fewer than 30
+        steps or 10 clusters. Means and bounds are NaN for an empty set. A model with repeated
+        runs is measured on its per-step outcome averaged over the runs; ``runs``, ``run_sd``,
+        ``run_min`` and ``run_max`` give the spread of its per-run means over all steps
         (:func:`gemviz.analysis.runs.run_spread`; ``run_sd`` NaN for one run).
 
     Raises:
@@ -96,7 +109,8 @@ def id_ood_table(
     study.check_splitters(splitters)
     study.check_models(models)
     metrics = list(study.metrics if metrics is None else metrics)
-    frames = {m: study.metric(m)[models].to_numpy(float) for m in metrics}
+    family_models = list(study.models)
+    frames = {m: study.metric(m)[family_models].to_numpy(float) for m in metrics}
     codes = study.clusters
     k = int(codes.max()) + 1 if codes.size else 0
     single = _singletons(study)
@@ -110,8 +124,8 @@ def id_ood_table(
             s_id = np.column_stack([np.bincount(codes, v * is_id, k) for v in values.T])
             ide = mean_intervals(s_id, n_id, singletons=single)
             ood = mean_intervals(s_all - s_id, n_all - n_id, singletons=single)
-            gap = clustered_diff(values, is_id, ~is_id, None if single else codes)
-            for j, model in enumerate(models):
+            gap = compare_sets(values, is_id, ~is_id, None if single else codes, kind="gap")
+            for j, model in enumerate(family_models):
                 rows.append(
                     {
                         "splitter": splitter,
@@ -131,20 +145,27 @@ def id_ood_table(
                         "gap_lo": gap["lo"][j],
                         "gap_hi": gap["hi"][j],
                         "gap_p": gap["p"][j],
+                        "test": gap["test"][j],
                     }
                 )
-    spread = {(m, k): run_spread(study, m, k) for m in models for k in frames}
+    spread = {(m, k): run_spread(study, m, k) for m in family_models for k in frames}
     for row in rows:
         row.update(spread[(row["model"], row["metric"])])
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    table["gap_p_adjusted"] = adjust_pvalues(table["gap_p"].to_numpy(float), adjust)
-    table["small"] = (
-        (table["id_n"] < SMALL_N)
-        | (table["ood_n"] < SMALL_N)
-        | (table["id_clusters"] < SMALL_CLUSTERS)
-        | (table["ood_clusters"] < SMALL_CLUSTERS)
+    family = table["splitter"].astype(str) + "|" + table["metric"].astype(str)
+    table["gap_p_adjusted"] = adjust_by_family(table["gap_p"].to_numpy(float), family, adjust)
+    table["small"] = is_small(table["id_n"], table["id_clusters"]) | is_small(
+        table["ood_n"], table["ood_clusters"]
     )
-    return table
+    # Rows in the order asked for, of the models asked for (the family keeps them all).
+    wanted = [
+        (sp, me, mo)
+        for sp in dict.fromkeys(splitters)
+        for me in frames
+        for mo in dict.fromkeys(models)
+    ]
+    table = table.set_index(["splitter", "metric", "model"], drop=False).loc[wanted]
+    return table.reset_index(drop=True)
 
 
 def paired_comparison(
@@ -157,14 +178,14 @@ def paired_comparison(
 ) -> pd.DataFrame:
     """Compare two models on the same samples (e.g. SFT vs RL on the OOD steps).
 
-    For each subset: both means and their difference ``mean_a - mean_b``, with a cluster-level
-    paired interval and test: the per-step differences ``a - b`` are averaged and tested
-    against 0 with a cluster-robust t (clusters resampled as units; with
-    ``cluster_by="none"`` the paired t test). ``diff_p_adjusted`` adjusts over the rows
-    shown. The discordant counts (``a_only``: a right and b wrong, or with repeated runs a
-    right in more runs than b; ``b_only``: the reverse) and
-    McNemar's exact p-value on them stay as the step-level reference (valid only when steps
-    are independent, i.e. ``cluster_by="none"``).
+    For each subset: both means and their difference ``mean_a - mean_b``, with a task-level
+    paired test: the two models are swapped within whole clusters (a sign flip of each
+    cluster's differences ``a - b``; single steps with ``cluster_by="none"``), and the
+    interval inverts it (:func:`gemviz.stats.paired_test`). The rows (all, ID, OOD) are one
+    family: ``diff_p_adjusted`` adjusts over them. The discordant counts (``a_only``: a right
+    and b wrong, or with repeated runs a right in more runs than b; ``b_only``: the reverse)
+    and McNemar's exact p-value on them stay as the step-level reference (valid only when
+    steps are independent, i.e. ``cluster_by="none"``).
 
     Args:
         study: The aligned study.
@@ -175,7 +196,8 @@ def paired_comparison(
         adjust: ``"holm"`` or ``"bh"``.
 
     Returns:
-        Columns :data:`PAIRED_COLUMNS`, one row per subset.
+        Columns :data:`PAIRED_COLUMNS`, one row per subset; ``small`` by
+        :func:`gemviz.stats.is_small`, ``test`` the test of the row.
 
     Raises:
         GemvizError: An unknown model, splitter, metric or adjustment, or the same model twice.
@@ -197,14 +219,15 @@ def paired_comparison(
     for name, mask in subsets.items():
         xa, xb = a[mask], b[mask]
         n = int(mask.sum())
-        test = clustered_diff((a - b).astype(float), mask, None, codes)
+        test = paired_test(a - b, mask, codes, kind=f"paired:{name}")
         a_only = int((xa > xb).sum())
         b_only = int((xa < xb).sum())
+        k = study.clusters_in(mask)
         rows.append(
             {
                 "subset": name,
                 "n": n,
-                "n_clusters": study.clusters_in(mask),
+                "n_clusters": k,
                 "mean_a": xa.mean() if n else np.nan,
                 "mean_b": xb.mean() if n else np.nan,
                 "diff": test["diff"][0],
@@ -214,6 +237,8 @@ def paired_comparison(
                 "a_only": a_only,
                 "b_only": b_only,
                 "mcnemar_p": mcnemar_exact(a_only, b_only),
+                "small": bool(is_small(n, k)),
+                "test": test["test"][0],
             }
         )
     out = pd.DataFrame(rows, columns=PAIRED_COLUMNS)
@@ -229,15 +254,21 @@ def interaction_table(
     adjust: str = "holm",
     margin: float = MARGIN,
 ) -> pd.DataFrame:
-    """Does model A gain more on ID than model B? The model x split interaction.
+    """Is model A's advantage over model B larger on ID than on OOD? The model x split interaction.
 
     For every splitter, metric and pair of models: ``diff_id = mean_a - mean_b`` on the ID
     set, ``diff_ood`` likewise on OOD, and the difference in differences
-    ``did = diff_id - diff_ood``, paired within steps (the per-step ``a - b``) and clustered
-    (:func:`gemviz.stats.clustered_diff` on ``a - b`` between ID and OOD). A positive ``did``
-    says A's advantage over B is larger in distribution. P-values of all rows are adjusted
-    together into ``did_p_adjusted``; ``verdict`` reads them in words
-    (:func:`gemviz.stats.verdict`, "no detectable difference" only within ``+/- margin``).
+    ``did = diff_id - diff_ood`` of the per-step ``a - b``, tested at task level between ID
+    and OOD (:func:`gemviz.stats.compare_sets`; ``test`` names the test). A positive ``did``
+    says ``A - B`` is larger on ID than on OOD, whatever the signs of ``diff_id`` and
+    ``diff_ood``. The same interaction on the log-odds scale (``did_logodds``, a
+    cluster-robust delta-method t) does not mistake floor or ceiling effects for an
+    interaction; ``scale_note`` says when the two scales disagree near 0 or 1.
+
+    P-values are adjusted within each splitter and metric over every pair of the study's
+    models (``did_p_adjusted``; the log-odds tests as a family of their own); ``verdict``
+    reads ``did`` in words (:func:`gemviz.stats.verdict`, the margin checked together with
+    significance).
 
     Args:
         study: The aligned study.
@@ -261,9 +292,10 @@ def interaction_table(
     study.check_models(models)
     if len(set(models)) < 2:
         raise GemvizError("the interaction needs at least two different models")
-    pairs = list(itertools.combinations(dict.fromkeys(models), 2))
+    pairs = list(itertools.combinations(dict.fromkeys(study.models), 2))
     metrics = list(study.metrics if metrics is None else metrics)
     codes = None if _singletons(study) else study.clusters
+    unit = cluster_unit(study.cluster_by)
     rows = []
     for splitter in splitters:
         is_id = study.is_id(splitter)
@@ -271,12 +303,17 @@ def interaction_table(
         k_id, k_ood = study.clusters_in(is_id), study.clusters_in(~is_id)
         for metric in metrics:
             values = study.metric(metric)
-            diffs = np.column_stack(
-                [values[a].to_numpy(float) - values[b].to_numpy(float) for a, b in pairs]
-            )
-            test = clustered_diff(diffs, is_id, ~is_id, codes)
-            d_id = diffs[is_id].mean(axis=0) if n_id else np.full(len(pairs), np.nan)
-            d_ood = diffs[~is_id].mean(axis=0) if n_ood else np.full(len(pairs), np.nan)
+            first = np.column_stack([values[a].to_numpy(float) for a, _ in pairs])
+            second = np.column_stack([values[b].to_numpy(float) for _, b in pairs])
+            diffs = first - second
+            test = compare_sets(diffs, is_id, ~is_id, codes, kind="interaction")
+            logit = logodds_did(first, second, is_id, ~is_id, codes)
+            cells = [
+                first[is_id].mean(axis=0) if n_id else np.full(len(pairs), np.nan),
+                second[is_id].mean(axis=0) if n_id else np.full(len(pairs), np.nan),
+                first[~is_id].mean(axis=0) if n_ood else np.full(len(pairs), np.nan),
+                second[~is_id].mean(axis=0) if n_ood else np.full(len(pairs), np.nan),
+            ]
             for j, (a, b) in enumerate(pairs):
                 rows.append(
                     {
@@ -284,8 +321,8 @@ def interaction_table(
                         "metric": metric,
                         "model_a": a,
                         "model_b": b,
-                        "diff_id": d_id[j],
-                        "diff_ood": d_ood[j],
+                        "diff_id": cells[0][j] - cells[1][j],
+                        "diff_ood": cells[2][j] - cells[3][j],
                         "did": test["diff"][j],
                         "did_lo": test["lo"][j],
                         "did_hi": test["hi"][j],
@@ -294,21 +331,55 @@ def interaction_table(
                         "id_clusters": k_id,
                         "ood_n": n_ood,
                         "ood_clusters": k_ood,
+                        "test": test["test"][j],
+                        "did_logodds": logit["est"][j],
+                        "did_logodds_lo": logit["lo"][j],
+                        "did_logodds_hi": logit["hi"][j],
+                        "did_logodds_p": logit["p"][j],
+                        "near_edge": any(
+                            not _FLOOR <= c[j] <= _CEILING for c in cells if not np.isnan(c[j])
+                        ),
                     }
                 )
-    out = pd.DataFrame(rows, columns=INTERACTION_COLUMNS)
-    out["did_p_adjusted"] = adjust_pvalues(out["did_p"].to_numpy(float), adjust)
+    out = pd.DataFrame(rows, columns=[*INTERACTION_COLUMNS, "near_edge"])
+    family = out["splitter"].astype(str) + "|" + out["metric"].astype(str)
+    out["did_p_adjusted"] = adjust_by_family(out["did_p"].to_numpy(float), family, adjust)
+    out["did_logodds_p_adjusted"] = adjust_by_family(
+        out["did_logodds_p"].to_numpy(float), family, adjust
+    )
+    out["small"] = is_small(out["id_n"], out["id_clusters"]) | is_small(
+        out["ood_n"], out["ood_clusters"]
+    )
     out["verdict"] = [
         verdict(
             r.did,
             r.did_lo,
             r.did_hi,
             r.did_p_adjusted,
-            higher=f"{r.model_a} gains more on ID than {r.model_b}",
-            lower=f"{r.model_a} gains more on OOD than {r.model_b}",
+            higher=f"{r.model_a} − {r.model_b} is larger on ID than on OOD",
+            lower=f"{r.model_a} − {r.model_b} is larger on OOD than on ID",
             margin=margin,
             method=adjust,
+            clusters=min(r.id_clusters, r.ood_clusters),
+            unit=unit,
         )
         for r in out.itertuples()
     ]
-    return out
+    out["scale_note"] = [_scale_note(r) for r in out.itertuples()]
+    keep = out["model_a"].isin(models) & out["model_b"].isin(models)
+    return out[keep].drop(columns="near_edge").reset_index(drop=True)
+
+
+def _scale_note(row: tuple) -> str:
+    """Say when floor or ceiling effects make the probability-scale interaction misleading."""
+    if not row.near_edge or np.isnan(row.did_p_adjusted) or np.isnan(row.did_logodds_p_adjusted):
+        return ""
+    prob = row.did_p_adjusted < 0.05
+    logit = row.did_logodds_p_adjusted < 0.05
+    opposite = np.sign(row.did) * np.sign(row.did_logodds) < 0
+    if prob == logit and not (opposite and (prob or logit)):
+        return ""
+    return (
+        "a mean near 0 or 1: the probability and log-odds scales disagree, so part of the "
+        "difference in differences may be a floor or ceiling effect; read did_logodds too"
+    )

@@ -3,8 +3,10 @@
 For every splitter, metric and pair of models (every pair when more than two are given) it
 prints the differences ``diff_id = mean_a - mean_b`` on the ID set and ``diff_ood`` on the OOD
 set, and the difference in differences ``did = diff_id - diff_ood`` (the model x split
-interaction), paired within steps and clustered (``--cluster-by``), with a cluster-robust t
-95% interval, p-value and the p-value adjusted over every row printed (``--adjust``).
+interaction), paired within steps and tested at task level (``--cluster-by``: whole clusters
+permuted between ID and OOD, or the cluster-robust score t when clusters straddle them), with
+the 95% interval inverting the test, the p-value adjusted within each splitter and metric
+(``--adjust``), and the same interaction on the log-odds scale (``did_logodds``).
 """
 
 from __future__ import annotations

@@ -3,10 +3,12 @@
 Without ``--model`` it prints the count of every region of the splitters' ID (or, with
 ``--label OOD``, OOD) sets. With models it adds, for every pair of splitters and both
 directions, each model's mean on the steps one splitter calls ID and the other OOD, compared
-with that model's mean on the first splitter's ID set: the difference, a permutation test that
-shuffles whole clusters (``--cluster-by``) within that ID set and the 95% interval inverting
-it, the p-value adjusted over every row printed (``--adjust``), a too-small flag and a verdict
-in words (``--margin``).
+with that model's mean on the first splitter's ID set: the difference, a task-level test (whole
+clusters, ``--cluster-by``, permuted within that ID set, or the cluster-robust score t when
+clusters straddle the region) and the 95% interval inverting it, the p-value adjusted within
+its family (one pair of splitters and the metric; ``--adjust``), the ``small`` and
+``too_small`` flags and a verdict in words (``--margin``). Monte Carlo draws are seeded from
+each row's own data.
 
 Markdown and CSV print the regions table, then the drill-down table after a blank line; JSON
 prints one object ``{"label", "regions", "set_difference"}``.
@@ -69,15 +71,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ids", action="store_true", help="also list the sample ids of every region"
     )
-    parser.add_argument("--n-perm", type=int, default=2000, help="permutations (default 2000)")
-    parser.add_argument("--seed", type=int, default=42, help="seed of the resampling (default 42)")
+    parser.add_argument(
+        "--n-perm",
+        type=int,
+        default=1999,
+        help="random relabellings when there are too many to enumerate (default 1999)",
+    )
     add_stats_arguments(parser, margin=True)
     add_output_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, compute regions (and drill-down) and print or write them."""
-    from gemviz.analysis.overlap import readjust, set_difference, venn_regions
+    from gemviz.analysis.overlap import set_difference, venn_regions
     from gemviz.data.study import Study
 
     splits = named_paths(args.split, "--split")
@@ -95,20 +101,20 @@ def run(args: argparse.Namespace) -> int:
     if study.models:
         drill = pd.concat(
             [
+                # One family per pair of splitters: the same rows as on the page and report.
                 set_difference(
                     study,
                     a,
                     b,
                     metric=args.metric,
                     n_perm=args.n_perm,
-                    seed=args.seed,
+                    adjust=args.adjust,
+                    margin=args.margin,
                 )
                 for a, b in itertools.combinations(splits, 2)
             ],
             ignore_index=True,
         )
-        # Everything printed is one family.
-        drill = readjust(drill, args.adjust, args.margin)
     if args.format == "json":
         payload = {
             "label": args.label,

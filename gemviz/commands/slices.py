@@ -1,8 +1,8 @@
 """``slices``: each model's ID and OOD means broken down by a field or the action type.
 
 One row per splitter x model x metric x slice x label: ``splitter, model, metric, slice,
-label, mean, lo, hi, n, n_clusters`` (plus ``small``: n < 30), with cluster-aware 95%
-intervals when the steps group into tasks or episodes (``--cluster-by``, default auto).
+label, mean, lo, hi, n, n_clusters`` (plus ``small``: under 30 steps or 10 clusters), with
+cluster-aware 95% intervals when the steps group into tasks or episodes (``--cluster-by``, default auto).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Refits the splitter (``--method`` and its options, as for ``partition``) on ``--resamples``
 resamples of the train file, drawing whole clusters (``--cluster-by``: tasks or episodes)
 with replacement, labels the test file each time, and writes the test records with the
-original ``label`` (the fit on the whole train file) and ``id_probability``, the share of
-refits that call the step ID.
+original ``label`` (the fit on the whole train file), ``id_probability``, the share of
+refits that call the step ID, and ``id_probability_se``, its Monte Carlo standard error (the
+default 250 refits keep it under 0.02 near 0.9).
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", required=True, help="test records + label + id_probability to write"
     )
-    parser.add_argument("--resamples", type=int, default=50, help="bootstrap refits (default 50)")
+    parser.add_argument(
+        "--resamples",
+        type=int,
+        default=250,
+        help="bootstrap refits (default 250: Monte Carlo error under 0.02 near 0.9)",
+    )
     parser.add_argument(
         "--cluster-by",
         default="auto",
@@ -46,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Refit, label, write OUT and print a summary."""
-    from gemviz.analysis.stability import id_probability, refit_labels
+    from gemviz.analysis.stability import id_probability, id_probability_se, mc_error, refit_labels
     from gemviz.data import clusters
 
     out = check_output(args.out, (args.train, args.test))
@@ -70,13 +76,16 @@ def run(args: argparse.Namespace) -> int:
     )
     print(file=sys.stderr)
     prob = id_probability(refits)
+    se = id_probability_se(refits)
     records = []
-    for rec, is_id, p in zip(read_records(args.test), original, prob, strict=True):
-        records.append(dict(rec, **{LABEL: "ID" if is_id else "OOD", "id_probability": float(p)}))
+    for rec, is_id, p, e in zip(read_records(args.test), original, prob, se, strict=True):
+        fields = {LABEL: "ID" if is_id else "OOD", "id_probability": float(p)}
+        records.append(dict(rec, **fields, id_probability_se=float(e)))
     write_records(out, records)
     flips = int(np.sum((prob > 0) & (prob < 1)))
     print(
         f"{args.resamples} refits on {len(np.unique(codes))} train clusters ({field}): "
-        f"{flips} of {len(prob)} test steps change label at least once -> {args.out}"
+        f"{flips} of {len(prob)} test steps change label at least once; Monte Carlo error "
+        f"of an ID probability near 0.9: {mc_error(args.resamples):.3f} -> {args.out}"
     )
     return 0

@@ -1,13 +1,13 @@
 """``table``: each model's metrics on every splitter's ID and OOD sets.
 
 Prints one row per splitter x model x metric with the ID and OOD means, their step and
-cluster counts and 95% intervals, and the ID-OOD gap with its interval, p-value and adjusted
-p-value (Holm over the rows printed, or ``--adjust bh``), as Markdown (default), CSV or JSON
-(a list of row objects). Steps are clustered by ``--cluster-by`` (default: ``episode_id``,
-else ``task``; ``none`` for step level). A model named again with ``--model`` adds a run: its
-per-step outcome is then the mean over its runs. The helpers :func:`named_paths`,
-:func:`model_paths`, :func:`render` and :func:`add_stats_arguments` are shared with
-``overlap``, ``compare``, ``slices`` and ``runs``.
+cluster counts and 95% intervals, and the ID-OOD gap with its task-level test (``test``), its
+interval, p-value and adjusted p-value (Holm within each splitter and metric, or ``--adjust
+bh``), as Markdown (default), CSV or JSON (a list of row objects). Steps are clustered by
+``--cluster-by`` (default: ``episode_id``, else ``task``; ``none`` for step level). A model
+named again with ``--model`` adds a run: its per-step outcome is then the mean over its runs.
+The helpers :func:`named_paths`, :func:`model_paths`, :func:`render` and
+:func:`add_stats_arguments` are shared with ``overlap``, ``compare``, ``slices`` and ``runs``.
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def add_stats_arguments(parser: argparse.ArgumentParser, margin: bool = False) -
         choices=("holm", "bh"),
         default="holm",
         type=str.lower,
-        help="p-value adjustment over the rows printed (default holm; bh = Benjamini-Hochberg)",
+        help="p-value adjustment within each family, e.g. one splitter and metric (default "
+        "holm; bh = Benjamini-Hochberg)",
     )
     if margin:
         parser.add_argument(

@@ -59,11 +59,13 @@ def _tables(ctx: _Context) -> Section:
                     ["ood_mean", "ood_lo", "ood_hi", "ood_n", "ood_clusters"]
                 ].itertuples(index=False)
             ],
-            "ID − OOD gap [95% CI]": [
+            "ID − OOD gap [unadjusted 95% CI]": [
                 _difference(g, lo, hi)
                 for g, lo, hi in table[["gap", "gap_lo", "gap_hi"]].itertuples(index=False)
             ],
-            "gap p (Holm)": [_pval(p) for p in table["gap_p_adjusted"]],
+            "gap p (Holm within splitter and metric)": [_pval(p) for p in table["gap_p_adjusted"]],
+            "test": table["test"],
+            "small": ["⚠ small" if v else "" for v in table["small"]],
         }
     )
     headlines = [
@@ -97,11 +99,18 @@ def _interaction(ctx: _Context) -> Section:
             "B": table["model_b"],
             "A − B on ID": [_difference(v, math.nan, math.nan) for v in table["diff_id"]],
             "A − B on OOD": [_difference(v, math.nan, math.nan) for v in table["diff_ood"]],
-            "difference in differences [95% CI]": [
+            "difference in differences [unadjusted 95% CI]": [
                 _difference(d, lo, hi)
                 for d, lo, hi in table[["did", "did_lo", "did_hi"]].itertuples(index=False)
             ],
-            "p (Holm)": [_pval(p) for p in table["did_p_adjusted"]],
+            "p (Holm within splitter and metric)": [_pval(p) for p in table["did_p_adjusted"]],
+            "on the log-odds scale [unadjusted 95% CI]": [
+                _difference(d, lo, hi)
+                for d, lo, hi in table[
+                    ["did_logodds", "did_logodds_lo", "did_logodds_hi"]
+                ].itertuples(index=False)
+            ],
+            "log-odds p (Holm)": [_pval(p) for p in table["did_logodds_p_adjusted"]],
             "n ID": [
                 _count(n, k, unit)
                 for n, k in table[["id_n", "id_clusters"]].itertuples(index=False)
@@ -111,12 +120,17 @@ def _interaction(ctx: _Context) -> Section:
                 for n, k in table[["ood_n", "ood_clusters"]].itertuples(index=False)
             ],
             "verdict": table["verdict"],
+            "note": [
+                ("⚠ small; " if small else "") + str(note or "")
+                for small, note in table[["small", "scale_note"]].itertuples(index=False)
+            ],
         }
     )
     intro = (
-        "Does model A gain more over model B in distribution than out of it? The difference "
-        "in differences (A − B on ID) − (A − B on OOD), paired within steps; a positive value "
-        "means A's advantage is larger on ID."
+        "Is model A's advantage over model B larger in distribution than out of it? The "
+        "difference in differences (A − B on ID) − (A − B on OOD), paired within steps; a "
+        "positive value means A − B is larger on ID. The same on the log-odds scale does not "
+        "take floor or ceiling effects for an interaction. " + statistics_note(study.cluster_by)
     )
     headlines = [
         findings.interaction_headline(table, metric, unit) for metric in dict.fromkeys(table.metric)
@@ -148,8 +162,12 @@ def _paired(ctx: _Context) -> Section:
                             "n": _count(r.n, r.n_clusters, unit),
                             f"{a} mean": r.mean_a,
                             f"{b} mean": r.mean_b,
-                            f"{a} − {b} [95% CI]": _difference(r.diff, r.diff_lo, r.diff_hi),
-                            "p (Holm)": _pval(r.diff_p_adjusted),
+                            f"{a} − {b} [unadjusted 95% CI]": _difference(
+                                r.diff, r.diff_lo, r.diff_hi
+                            ),
+                            "p (Holm within the metric's rows)": _pval(r.diff_p_adjusted),
+                            "test": r.test,
+                            "small": "⚠ small" if r.small else "",
                         }
                     )
             parts.append(
@@ -158,8 +176,9 @@ def _paired(ctx: _Context) -> Section:
             )
     intro = (
         "Two models on the same steps: both means and their paired difference, on all steps "
-        "and on each splitter's ID and OOD sets (cluster-level paired interval and test; "
-        "p-values Holm-adjusted within each metric's three rows)."
+        "and on each splitter's ID and OOD sets (a sign-flip test that swaps the two models "
+        "within whole clusters, and the interval inverting it; p-values Holm-adjusted within "
+        "each metric's three rows, the family the Metrics page and the CLI use too)."
     )
     return f"<p>{html.escape(intro)}</p>" + "\n".join(parts), {}
 
@@ -185,13 +204,18 @@ def _set_difference(ctx: _Context) -> Section:
         "diff_hi",
         "p_value",
         "p_adjusted",
+        "test",
+        "small",
         "verdict",
     )
     parts = [
         "<p>For every pair of splitters and both metrics: each model's mean on the steps only "
-        "one of the two calls ID, next to its mean on that splitter's ID set. The test permutes "
-        f"whole {cluster_unit(study.cluster_by)} within that ID set; p_adjusted is Holm's over "
-        "the rows of one table, and the verdict uses it.</p>"
+        "one of the two calls ID, next to its mean on that splitter's ID set. The test "
+        f"relabels whole {html.escape(cluster_unit(study.cluster_by))} within that ID set (the "
+        "cluster-robust score t when they straddle the region; see the test column); "
+        "p_adjusted is Holm's over the rows of one table (one pair of splitters and one "
+        "metric, as on the Metrics page and in the CLI), and the verdict uses it beside the "
+        "unadjusted 95% interval.</p>"
     ]
     # Every pair and both metrics, as the Metrics page can show each of them.
     for a, b in combinations(study.splitters, 2):
@@ -250,14 +274,19 @@ def _slices(ctx: _Context) -> Section:
 
 
 def _stability(ctx: _Context) -> Section:
-    from gemviz.analysis.stability import id_probability, study_region_stability
+    from gemviz.analysis.stability import (
+        id_probability,
+        id_probability_se,
+        mc_error,
+        study_region_stability,
+    )
 
     study, refits = ctx.inputs.study, ctx.inputs.refits
     names = [n for n in study.splitters if n in refits]
     if not names:
         return _note(
             "Not computed yet: press 'Compute ID probability' on the Overlap or Samples page, "
-            "then build the report again (50 refits per splitter, kept on disk)."
+            "then build the report again (refits are kept on disk)."
         ), {}
     rows = []
     for name in names:
@@ -267,6 +296,8 @@ def _stability(ctx: _Context) -> Section:
             {
                 "splitter": name,
                 "refits": refits[name].shape[0],
+                "Monte Carlo error near 0.9": f"±{mc_error(refits[name].shape[0]):.3f}",
+                "largest Monte Carlo error": f"±{float(id_probability_se(refits[name]).max()):.3f}",
                 "steps labelled ID": f"{int(is_id.sum()):,}",
                 "ID in ≥ 90% of refits": f"{int((prob >= 0.9).sum()):,}",
                 "OOD in ≥ 90% of refits": f"{int((prob <= 0.1).sum()):,}",
@@ -285,6 +316,7 @@ def _stability(ctx: _Context) -> Section:
         "Each splitter refitted on bootstrap resamples of its train tasks (whole clusters): "
         "how many test steps keep their label, and per Venn region the share of its steps "
         "that stay in that region in at least 90% of the refits (are the disputed steps real "
-        "or noise?)."
+        "or noise?). An ID probability is a share of refits: its Monte Carlo error is shown "
+        "beside the refit count."
     )
     return f"<p>{html.escape(intro)}</p>" + "".join(parts), {}

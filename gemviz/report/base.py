@@ -119,23 +119,16 @@ def _note(text: str) -> str:
 
 def cluster_unit(cluster_by: str) -> str:
     """How to name the clusters of ``cluster_by`` in text (``tasks``, ``episodes``, ...)."""
-    return {"task": "tasks", "episode_id": "episodes", "none": "steps"}.get(
-        cluster_by, f"{cluster_by} groups"
-    )
+    from gemviz.analysis.methods import cluster_unit as unit
+
+    return unit(cluster_by)
 
 
-def statistics_note(cluster_by: str) -> str:
-    """One sentence saying how the intervals and tests treat the steps."""
-    if cluster_by == "none":
-        return (
-            "Step-level statistics (--cluster-by none): every step counts as independent. "
-            "P-values are Holm-adjusted over each table."
-        )
-    return (
-        f"Intervals and tests resample whole {cluster_unit(cluster_by)} (clustered by "
-        f"'{cluster_by}'): steps of one cluster are not independent. P-values are "
-        "Holm-adjusted over each table."
-    )
+def statistics_note(cluster_by: str, adjust: str = "holm") -> str:
+    """How the intervals and tests treat the steps (the text the Metrics page shows too)."""
+    from gemviz.analysis.methods import statistics_note as note
+
+    return note(cluster_by, adjust)
 
 
 def _interval(mean: float, lo: float, hi: float, n: int, k: int, unit: str) -> str:

@@ -3,37 +3,43 @@
 Agent steps come in clusters (tasks or episodes, see :mod:`gemviz.data.clusters`) and are not
 independent, so every estimate here takes the steps' cluster codes; singleton clusters
 (``--cluster-by none``) give the classical step-level methods. Each number has one method, and
-its p-value and interval come from the same computation, so a verdict can never contradict its
-own interval:
+its p-value and interval come from the same test, so a verdict can never contradict its own
+interval. Values are per-step numbers in [0, 1] (0/1 results, or means over repeated runs).
 
-- a mean: Wilson interval on the Korn-Graubard effective sample size
-  (``n / design effect``, shrunk by ``(z / t_{K-1})**2``); plain Wilson for singletons;
-- a difference of means (ID-OOD gap, paired model difference, difference in differences):
-  a cluster-robust (linearised, CR1) standard error with a t reference on ``K - 1`` degrees of
-  freedom, ``K`` the clusters of the smaller group; the test is the matching t test;
-- a region against the rest of its set (set-difference drill-down): a permutation test that
-  shuffles whole clusters, and the interval obtained by inverting it under a shift model
-  (the cluster-robust t when clusters straddle the region's border);
-- p-values of one family (a page section, a CLI output): Holm or Benjamini-Hochberg.
+- a mean: Korn-Graubard's Clopper-Pearson interval on the effective sample size (Kish's
+  effective n when the mean is 0 or 1); plain Wilson for singletons
+  (:mod:`~gemviz.stats.intervals`, which also holds the one ``small`` rule, :func:`is_small`);
+- a difference between two sets (ID-OOD gap, the interaction on paired differences, a
+  drill-down region against the rest of its set): a permutation of whole clusters when every
+  cluster lies wholly in one set, a cluster-robust score t when clusters straddle the sets,
+  "cannot be tested" below the clusters where either can reject; the interval inverts the
+  same test (:mod:`~gemviz.stats.randomization`, :mod:`~gemviz.stats.region`);
+- a paired difference of two models: a sign flip of whole clusters;
+- the interaction on the log-odds scale: a cluster-robust delta-method t;
+- p-values of one family (:data:`FAMILIES`): Holm or Benjamini-Hochberg
+  (:mod:`~gemviz.stats.multiplicity`, with the verdicts in words).
 
-The older step-level resampling helpers (bootstrap by counts, permutation by counts, McNemar)
-stay for ``none`` and for comparisons. Resampling is vectorised; all randomness comes from
-``numpy.random.default_rng(seed)``, seed 42 by default.
-
-The package holds one concern per module: :mod:`~gemviz.stats.intervals` (means),
-:mod:`~gemviz.stats.clustered` (differences), :mod:`~gemviz.stats.region` (the drill-down test),
-:mod:`~gemviz.stats.multiplicity` (adjusted p-values and verdicts) and
-:mod:`~gemviz.stats.resampling` (step-level bootstrap, permutation, McNemar).
+Monte Carlo draws are seeded from each column's own content (:func:`content_seed`), so a
+number never depends on what else is computed. The cluster-robust CR1 t
+(:mod:`~gemviz.stats.clustered`) and the step-level helpers (bootstrap and permutation by
+counts, McNemar; :mod:`~gemviz.stats.resampling`) remain for comparisons and benchmarks.
 """
 
 from __future__ import annotations
 
-from gemviz.stats._base import SEED, ArrayLike
-from gemviz.stats.clustered import DiffEstimate, clustered_diff, difference
+from gemviz.stats._base import SEED, ArrayLike, content_seed
+from gemviz.stats.clustered import (
+    MIN_SCORE_CLUSTERS,
+    DiffEstimate,
+    clustered_diff,
+    difference,
+    logodds_did,
+)
 from gemviz.stats.intervals import (
     SMALL_CLUSTERS,
     SMALL_N,
     MeanEstimate,
+    is_small,
     mean_estimate,
     mean_intervals,
     wilson_interval,
@@ -41,10 +47,21 @@ from gemviz.stats.intervals import (
 from gemviz.stats.multiplicity import (
     ADJUST_METHODS,
     ALPHA,
+    FAMILIES,
     MARGIN,
+    adjust_by_family,
     adjust_pvalues,
     format_p,
     verdict,
+)
+from gemviz.stats.randomization import (
+    N_PERM,
+    PERMUTATION,
+    SCORE_T,
+    SIGN_FLIP,
+    UNTESTABLE,
+    compare_sets,
+    paired_test,
 )
 from gemviz.stats.region import region_test
 from gemviz.stats.resampling import (
@@ -57,22 +74,35 @@ from gemviz.stats.resampling import (
 __all__ = [
     "ADJUST_METHODS",
     "ALPHA",
+    "FAMILIES",
     "MARGIN",
+    "MIN_SCORE_CLUSTERS",
+    "N_PERM",
+    "PERMUTATION",
+    "SCORE_T",
     "SEED",
+    "SIGN_FLIP",
     "SMALL_CLUSTERS",
     "SMALL_N",
+    "UNTESTABLE",
     "ArrayLike",
     "DiffEstimate",
     "MeanEstimate",
+    "adjust_by_family",
     "adjust_pvalues",
     "bootstrap_diff",
     "bootstrap_means",
     "clustered_diff",
+    "compare_sets",
+    "content_seed",
     "difference",
     "format_p",
+    "is_small",
+    "logodds_did",
     "mcnemar_exact",
     "mean_estimate",
     "mean_intervals",
+    "paired_test",
     "permutation_pvalue",
     "region_test",
     "verdict",

@@ -1,4 +1,5 @@
-"""Means with their 95% intervals: Wilson for steps, Korn-Graubard effective n for clusters."""
+"""Means with their 95% intervals (Wilson for steps, Korn-Graubard for clusters), and the one
+``small`` rule every output with a mean or a test uses."""
 
 from __future__ import annotations
 
@@ -10,11 +11,28 @@ from scipy import stats as _sps
 
 from gemviz.stats._base import ArrayLike, _z
 
-# Below this many samples a mean is flagged ``small``: its 95% interval is wider than about
+# Below this many steps a mean is flagged ``small``: its 95% interval is wider than about
 # +/-0.18 at p=0.5, too wide for the differences the study compares.
 SMALL_N = 30
 # Below this many clusters a cluster-level variance rests on too few units to trust much.
 SMALL_CLUSTERS = 10
+
+
+def is_small(n: int | np.ndarray, clusters: int | np.ndarray) -> bool | np.ndarray:
+    """The one ``small`` rule: fewer than :data:`SMALL_N` steps or :data:`SMALL_CLUSTERS` clusters.
+
+    Every output with a mean or a test flags its rows with it (a comparison is small when
+    either side is). At step level the clusters are the steps, so the rule is ``n < 30``.
+
+    Args:
+        n: Steps (scalar or array).
+        clusters: Clusters behind them (same shape).
+
+    Returns:
+        True where the estimate rests on too little data to read much into.
+    """
+    out = (np.asarray(n) < SMALL_N) | (np.asarray(clusters) < SMALL_CLUSTERS)
+    return bool(out) if out.ndim == 0 else out
 
 
 @dataclass(frozen=True)
@@ -37,7 +55,7 @@ class MeanEstimate:
     @property
     def small(self) -> bool:
         """True when ``n`` is below :data:`SMALL_N` or the clusters below :data:`SMALL_CLUSTERS`."""
-        return self.n < SMALL_N or self.n_clusters < SMALL_CLUSTERS
+        return bool(is_small(self.n, self.n_clusters))
 
 
 def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -77,12 +95,16 @@ def mean_estimate(
 ) -> MeanEstimate:
     """Mean of values in [0, 1] (0/1 results) with n, clusters and a 95% interval.
 
-    Without ``clusters`` (step level) the interval is Wilson's. With ``clusters`` it is the
-    Wilson interval on the Korn-Graubard effective sample size: ``n`` divided by the design
-    effect (the cluster-robust variance of the mean over the binomial one, at least 1) and
-    multiplied by ``(z / t_{K-1})**2`` for the few-cluster uncertainty of that variance. The
-    interval stays inside [0, 1]. A mean of exactly 0 or 1 carries no variance information and
-    uses design effect 1; a single cluster gives the whole range [0, 1].
+    Without ``clusters`` (step level) the interval is Wilson's. With ``clusters`` it is Korn
+    and Graubard's: the Clopper-Pearson interval on the effective sample size ``n`` divided
+    by the design effect (the cluster-robust variance of the mean over the binomial one, at
+    least 1) and multiplied by ``(t_{n-1} / t_df)**2`` for the uncertainty of that variance,
+    ``df`` one less than the clusters that hold the rarer outcome (with a mean near 0, the
+    clusters with any success: the variance rests on them, and looks small exactly when the
+    sample missed the clusters that often succeed). A mean of exactly 0 or 1 carries no
+    variance information: its effective n is Kish's ``n^2 / sum N_k^2`` (as if every cluster
+    were one draw) and ``df = K - 1``. The interval stays inside [0, 1] and never has zero width; a single
+    cluster gives the whole range [0, 1].
 
     Args:
         values: One value per step (0/1 results; any values in [0, 1] work).
@@ -148,15 +170,10 @@ def mean_intervals(
     z = _z(confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums.sum(axis=0) / n
-        n_eff = n.copy()
-        if not singletons:
-            resid = sums - mean * counts
-            var = k / (k - 1) * (resid**2).sum(axis=0) / n**2
-            binom = mean * (1 - mean) / n
-            deff = np.where(binom > 1e-15, np.maximum(1.0, var / binom), 1.0)
-            t = _sps.t.ppf(0.5 + confidence / 2.0, np.maximum(k - 1, 1))
-            n_eff = n / deff * (z / t) ** 2
-        lo, hi = _wilson(mean, n_eff, z)
+        if singletons:
+            lo, hi = _wilson(mean, n, z)
+        else:
+            lo, hi = _korn_graubard(sums, counts, mean, n, k, confidence)
     if not singletons:
         lo = np.where(k == 1, 0.0, lo)
         hi = np.where(k == 1, 1.0, hi)
@@ -164,6 +181,40 @@ def mean_intervals(
     for arr in (mean, lo, hi):
         arr[empty] = math.nan
     return {"mean": mean, "lo": lo, "hi": hi, "n": n.astype(np.int64), "k": k.astype(np.int64)}
+
+
+def _korn_graubard(
+    sums: np.ndarray,
+    counts: np.ndarray,
+    mean: np.ndarray,
+    n: np.ndarray,
+    k: np.ndarray,
+    confidence: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Clopper-Pearson bounds on the Korn-Graubard effective sample size (see mean_estimate)."""
+    alpha = 1.0 - confidence
+    resid = sums - mean * counts
+    var = k / (k - 1) * (resid**2).sum(axis=0) / n**2
+    binom = mean * (1 - mean) / n
+    sq = (counts**2).sum(axis=0)
+    kish = n**2 / sq
+    inner = (mean > 0) & (mean < 1) & (binom > 1e-15)
+    n_eff = np.where(inner, n / np.maximum(1.0, var / np.where(inner, binom, 1.0)), kish)
+    # The variance rests on the clusters that hold the rarer outcome: with 0/1 values and a
+    # mean near 0, on the few clusters with any success (otherwise it looks small exactly when
+    # the sample missed the clusters that succeed often).
+    has = counts > 0
+    minor = np.minimum(
+        (has & (sums > 1e-12)).sum(axis=0), (has & (sums < counts - 1e-12)).sum(axis=0)
+    )
+    # A mean of 0 or 1 estimates no variance (Kish's n above): only the clusters count.
+    df = np.maximum(np.where(inner, np.minimum(k, minor), k) - 1, 1.0)
+    ratio = _sps.t.ppf(1 - alpha / 2, np.maximum(n - 1, 1)) / _sps.t.ppf(1 - alpha / 2, df)
+    n_eff = np.minimum(n, n_eff * ratio**2)
+    x = np.clip(mean, 0.0, 1.0) * n_eff
+    lo = np.where(x <= 0, 0.0, _sps.beta.ppf(alpha / 2, x, n_eff - x + 1))
+    hi = np.where(x >= n_eff, 1.0, _sps.beta.ppf(1 - alpha / 2, x + 1, n_eff - x))
+    return np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=1.0)
 
 
 def _wilson(p: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:

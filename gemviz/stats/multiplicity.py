@@ -1,4 +1,17 @@
-"""Families of p-values (Holm, Benjamini-Hochberg) and the plain-words verdict of a row."""
+"""Families of p-values (Holm, Benjamini-Hochberg) and the plain-words verdict of a row.
+
+A family is fixed by what a row is about, never by what a page or command happens to show,
+so one row gets one adjusted p-value in the CLI, on the pages and in the report
+(:data:`FAMILIES`):
+
+- ID-OOD gaps: one family per splitter and metric (every model of the study);
+- the interaction: one family per splitter and metric (every pair of the study's models);
+  its log-odds version is a family of its own, keyed the same way;
+- a paired comparison: one family per pair of models, splitter and metric (its rows all,
+  ID, OOD);
+- the set-difference drill-down: one family per pair of splitters and metric (both
+  directions, every model).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +26,13 @@ MARGIN = 0.05
 # Significance level of the verdicts (applied to adjusted p-values).
 ALPHA = 0.05
 ADJUST_METHODS = ("holm", "bh")
+# Which columns of each analysis's rows name its family (see the module notes).
+FAMILIES = {
+    "gap": ("splitter", "metric"),
+    "interaction": ("splitter", "metric"),
+    "paired": ("model_a", "model_b", "splitter", "metric"),
+    "drill-down": ("splitters", "metric"),
+}
 
 
 def adjust_pvalues(p: ArrayLike, method: str = "holm") -> np.ndarray:
@@ -55,6 +75,26 @@ def adjust_pvalues(p: ArrayLike, method: str = "holm") -> np.ndarray:
     return out.reshape(arr.shape)
 
 
+def adjust_by_family(p: ArrayLike, family: ArrayLike, method: str = "holm") -> np.ndarray:
+    """:func:`adjust_pvalues` within each family: rows with equal ``family`` labels.
+
+    Args:
+        p: One p-value per row.
+        family: One hashable label per row (e.g. ``"splitter|metric"``).
+        method: ``"holm"`` or ``"bh"``.
+
+    Returns:
+        The adjusted p-values, in row order.
+    """
+    p = np.asarray(p, dtype=float)
+    labels = np.asarray(family, dtype=object)
+    out = np.full(p.shape, math.nan)
+    for label in dict.fromkeys(labels.tolist()):
+        rows = labels == label
+        out[rows] = adjust_pvalues(p[rows], method)
+    return out
+
+
 def verdict(
     diff: float,
     lo: float,
@@ -66,34 +106,53 @@ def verdict(
     margin: float = MARGIN,
     alpha: float = ALPHA,
     method: str = "holm",
+    clusters: int | None = None,
+    unit: str = "clusters",
 ) -> str:
     """The plain-words reading of a difference, its 95% interval and its adjusted p-value.
 
-    - ``p_adjusted < alpha``: ``higher``/``lower`` (the interval then excludes 0, since the
-      interval and the raw p-value come from one method and adjusting only raises p);
-    - otherwise, when the interval lies within ``+/- margin``: "no detectable difference";
-    - otherwise: "too uncertain to tell", with the interval.
+    Significance and the margin are read together:
+
+    - ``p_adjusted < alpha`` and the interval within ``+/- margin``: "significant but within
+      +/-margin" (real, but too small to matter);
+    - ``p_adjusted < alpha`` otherwise: ``higher``/``lower``;
+    - not significant, interval within ``+/- margin``: "no detectable difference";
+    - otherwise "too uncertain to tell".
+
+    The interval is the row's unadjusted 95% interval (it inverts the same test as the raw
+    p-value) and is labelled so beside the adjusted p-value. A test that could not run gives
+    "cannot be tested (N clusters)".
 
     Args:
-        diff, lo, hi: The difference and its 95% interval.
-        p_adjusted: The p-value adjusted over the family shown.
+        diff, lo, hi: The difference and its unadjusted 95% interval.
+        p_adjusted: The p-value adjusted over the row's family.
         higher, lower: Words for a significant positive / negative difference.
         margin: Differences within +/- margin count as negligible (default 0.05).
         alpha: Significance level for the adjusted p-value.
         method: The adjustment used, named in the verdict.
+        clusters: Clusters on the smaller side, named when the test cannot run.
+        unit: What a cluster is ("tasks", "episodes", "steps").
 
     Returns:
-        One sentence fragment, e.g. ``"higher (+0.12, 95% CI +0.05 to +0.19; Holm p=0.003)"``.
+        One sentence fragment, e.g. ``"higher (+0.12, unadjusted 95% CI +0.05 to +0.19;
+        Holm-adjusted p=0.003)"``.
     """
     if diff is None or math.isnan(diff):
         return "no data"
     if lo is None or math.isnan(lo) or p_adjusted is None or math.isnan(p_adjusted):
-        return f"cannot be tested ({diff:+.2f}; too few clusters)"
+        few = f"{clusters} {unit}" if clusters is not None else f"too few {unit}"
+        return f"cannot be tested ({diff:+.2f}; {few})"
     label = {"holm": "Holm", "bh": "BH"}.get(method, method)
-    detail = f"{diff:+.2f}, 95% CI {lo:+.2f} to {hi:+.2f}; {label}-adjusted {format_p(p_adjusted)}"
+    detail = (
+        f"{diff:+.2f}, unadjusted 95% CI {lo:+.2f} to {hi:+.2f}; "
+        f"{label}-adjusted {format_p(p_adjusted)}"
+    )
+    within = -margin <= lo and hi <= margin
     if p_adjusted < alpha:
+        if within:
+            return f"significant but within ±{margin:g} ({detail})"
         return f"{higher if diff > 0 else lower} ({detail})"
-    if -margin <= lo and hi <= margin:
+    if within:
         return f"no detectable difference (interval within ±{margin:g}; {detail})"
     return f"too uncertain to tell ({detail})"
 

@@ -57,14 +57,15 @@ def stability_refits(ws: Workspace, study: Study) -> dict[str, np.ndarray]:
 
 def stability_button(ws: Workspace, have, key: str) -> None:
     """A button that asks :func:`stability_refits` to refit the splitters not in ``have``."""
-    from gemviz.analysis.stability import refittable
+    from gemviz.analysis.stability import RESAMPLES, mc_error, refittable
 
     missing = [n for n in refittable(ws) if n not in have]
     if missing and st.button(
-        f"Compute ID probability ({', '.join(missing)}; 50 refits each)",
+        f"Compute ID probability ({', '.join(missing)}; {RESAMPLES} refits each)",
         key=key,
-        help="Refits each splitter on 50 bootstrap resamples of the train tasks and counts how "
-        "often each test step is called ID. Kept on disk; GEM takes about a second a refit.",
+        help=f"Refits each splitter on {RESAMPLES} bootstrap resamples of the train tasks and "
+        "counts how often each test step is called ID (Monte Carlo error "
+        f"{mc_error(RESAMPLES):.3f} near 0.9). Kept on disk; GEM takes about a second a refit.",
     ):
         st.session_state["_refit"] = tuple(missing)
         st.rerun()
