@@ -185,3 +185,37 @@ def test_every_row_p_agrees_with_its_interval():
     ):
         excludes = (frame[lo] > 0) | (frame[hi] < 0)
         assert ((frame[p] < 0.05) == excludes).all()
+
+
+def test_rows_depend_only_on_their_own_data():
+    # 80 tasks of 5 steps: enough for Monte Carlo draws (not exact enumeration). The same
+    # results under two names give identical rows, and a row does not change when another
+    # model is loaded or removed.
+    from gemviz.analysis.overlap import set_difference
+
+    rng = np.random.default_rng(SEED)
+    n = 400
+    tasks = [f"t{i // 5}" for i in range(n)]
+    labels = {
+        "s": "".join(rng.choice(["i", "o"], 80, p=[0.7, 0.3]).repeat(5)),
+        "r": "".join(rng.choice(["i", "o"], 80, p=[0.6, 0.4]).repeat(5)),
+    }
+    em = list((rng.random(n) < np.repeat(rng.uniform(0.1, 0.9, 80), 5)).astype(int))
+    other = list(rng.integers(0, 2, n))
+    both = _study(labels, {"x": (em, em), "y": (em, em), "z": (other, other)}, "task", tasks)
+    alone = _study(labels, {"x": (em, em)}, "task", tasks)
+    cols = ["gap", "gap_lo", "gap_hi", "gap_p", "test"]
+    table = id_ood_table(both).set_index(["splitter", "model", "metric"])
+    single = id_ood_table(alone).set_index(["splitter", "model", "metric"])
+    assert (table["test"] == "permutation of whole clusters").all()
+    for splitter in labels:
+        for metric in ("type_match", "exact_match"):
+            x = table.loc[(splitter, "x", metric), cols]
+            assert x.equals(table.loc[(splitter, "y", metric), cols])
+            assert x.equals(single.loc[(splitter, "x", metric), cols])
+    drill = set_difference(both, "s", "r").set_index(["region", "model"])
+    drill_alone = set_difference(alone, "s", "r").set_index(["region", "model"])
+    for region in drill.index.levels[0]:
+        x = drill.loc[(region, "x"), ["diff", "diff_lo", "diff_hi", "p_value"]]
+        assert x.equals(drill.loc[(region, "y"), ["diff", "diff_lo", "diff_hi", "p_value"]])
+        assert x.equals(drill_alone.loc[(region, "x"), ["diff", "diff_lo", "diff_hi", "p_value"]])
