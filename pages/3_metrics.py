@@ -6,11 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from gemviz.analysis import findings
-from gemviz.analysis.selection import bar_selection
-from gemviz.data import clusters
+from gemviz.analysis.selection import bar_selection, resolve
 from gemviz.data.errors import GemvizError
 from gemviz.figures import charts as plots
-from gemviz.figures.export import figure_html
 from gemviz.report.base import cluster_unit
 from gemviz.ui.cache import (
     id_ood_table,
@@ -22,7 +20,15 @@ from gemviz.ui.cache import (
 )
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import open_in_samples
-from gemviz.ui.widgets import key_columns_first, md_escape, number_formats, table_downloads
+from gemviz.ui.widgets import (
+    clicked_points,
+    html_download,
+    md_escape,
+    metric_select,
+    stats_settings,
+    table_downloads,
+    table_view,
+)
 
 ws, study = page_setup("Metrics")
 if not study.models:
@@ -31,30 +37,7 @@ if not study.models:
 key = (str(ws.json_path), ws.fingerprint())
 
 # -- how the statistics treat the steps ------------------------------------------------------
-c1, c2, c3 = st.columns(3)
-options = clusters.choices(study.samples)
-cluster_by = c1.selectbox(
-    "Cluster steps by",
-    options,
-    index=options.index(ws.cluster_by) if ws.cluster_by in options else 0,
-    key="cluster_by",
-    help="Steps of one cluster (task or episode) are resampled together. auto = episode_id, "
-    "else task; none = every step independent. Saved in the workspace.",
-)
-if cluster_by != ws.cluster_by:
-    ws.cluster_by = cluster_by
-    ws.save()
-    st.rerun()
-adjust = c2.radio(
-    "p-value adjustment",
-    ["holm", "bh"],
-    horizontal=True,
-    key="adjust",
-    format_func={"holm": "Holm (FWER)", "bh": "Benjamini-Hochberg (FDR)"}.get,
-)
-margin = c3.number_input(
-    "Margin of 'no difference'", 0.0, 0.5, 0.05, 0.01, key="margin", format="%.2f"
-)
+adjust, margin = stats_settings(ws, study)
 unit = cluster_unit(study.cluster_by)
 st.text(findings.method_note(study.cluster_by, study.n_clusters, len(study), unit, adjust))
 
@@ -74,14 +57,10 @@ try:
 except GemvizError as exc:
     st.error(str(exc))
     st.stop()
-st.dataframe(
+table_view(
     table,
-    hide_index=True,
-    key="id_ood_table",
-    column_config=number_formats(table),
-    column_order=key_columns_first(
-        table, ["splitter", "model", "metric", "id_mean", "ood_mean", "gap", "gap_p_adjusted"]
-    ),
+    "id_ood_table",
+    first=["splitter", "model", "metric", "id_mean", "ood_mean", "gap", "gap_p_adjusted"],
 )
 if table["small"].any():
     st.caption("`small` = the ID or OOD set has under 30 steps or 10 clusters: read with care.")
@@ -99,28 +78,14 @@ event = st.plotly_chart(
     bars, key="bars_chart", theme=None, on_select="rerun", selection_mode="points"
 )
 st.caption("Click a bar to open its steps in Samples.")
-clicked = [
-    p for p in ((event or {}).get("selection") or {}).get("points", []) if p.get("customdata")
-]
+clicked = clicked_points(event)
 if clicked:
     bar_splitter, bar_set = clicked[0]["customdata"][:2]
-    bar_ids = [
-        i for i, lab in zip(study.ids, study.labels[bar_splitter], strict=True) if lab == bar_set
-    ]
-    open_in_samples(
-        ws,
-        bar_ids,
-        f"{bar_splitter} {bar_set} steps (bar of {clicked[0].get('x')})",
-        bar_selection(bar_splitter, bar_set),
-    )
-st.download_button(
-    "chart (HTML)",
-    lambda: figure_html(bars),
-    f"{metric}_bars.html",
-    "text/html",
-    key="dl_bars",
-    on_click="ignore",
-)
+    chosen = bar_selection(bar_splitter, bar_set)
+    bar_ids, _ = resolve(study, chosen)
+    bar_label = f"{bar_splitter} {bar_set} steps (bar of {clicked[0].get('x')})"
+    open_in_samples(ws, bar_ids, bar_label, chosen)
+html_download(bars, "chart (HTML)", f"{metric}_bars.html", "dl_bars")
 
 # -- interaction -----------------------------------------------------------------------------
 st.subheader("Does A gain more on ID than B?")
@@ -133,14 +98,10 @@ else:
         "larger on ID than on OOD. did_logodds is the same on the log-odds scale, where "
         "floor and ceiling effects do not pose as an interaction (scale_note)."
     )
-    st.dataframe(
+    table_view(
         inter,
-        hide_index=True,
-        key="interaction_table",
-        column_config=number_formats(inter),
-        column_order=key_columns_first(
-            inter, ["splitter", "metric", "model_a", "model_b", "did", "did_p_adjusted"]
-        ),
+        "interaction_table",
+        first=["splitter", "metric", "model_a", "model_b", "did", "did_p_adjusted"],
     )
     for inter_metric in dict.fromkeys(inter["metric"]):
         st.text(findings.interaction_headline(inter, inter_metric, unit, adjust))
@@ -161,10 +122,7 @@ else:
     else:
         try:
             pair = paired_comparison(*key, a, b, pair_metric, pair_splitter, adjust)
-            st.dataframe(
-                pair, hide_index=True, key="pair_table", column_config=number_formats(pair)
-            )
-            table_downloads(pair, "paired_comparison")
+            table_view(pair, "pair_table", "paired_comparison")
         except GemvizError as exc:
             st.error(str(exc))
 
@@ -176,9 +134,7 @@ else:
     c1, c2, c3 = st.columns(3)
     sa = c1.selectbox("Splitter A", study.splitters, index=0, key="diff_a")
     sb = c2.selectbox("Splitter B", study.splitters, index=1, key="diff_b")
-    diff_metric = c3.selectbox(
-        "Metric", study.metrics, index=study.metrics.index(study.default_metric), key="diff_metric"
-    )
+    diff_metric = metric_select(study, "Metric", "diff_metric", c3)
     if sa == sb:
         st.warning("Pick two different splitters.")
     else:
@@ -187,18 +143,11 @@ else:
         except GemvizError as exc:
             st.error(str(exc))
             st.stop()
-        st.dataframe(
+        table_view(
             diff,
-            hide_index=True,
-            key="diff_table",
-            column_config={
-                **number_formats(diff),
-                "verdict": st.column_config.TextColumn(width="large"),
-            },
-            column_order=key_columns_first(
-                diff,
-                ["region", "model", "n", "n_clusters", "diff", "p_adjusted", "verdict", "mean"],
-            ),
+            "diff_table",
+            first=["region", "model", "n", "n_clusters", "diff", "p_adjusted", "verdict", "mean"],
+            config={"verdict": st.column_config.TextColumn(width="large")},
         )
         for row in diff.to_dict("records"):
             if findings.kind(row["verdict"]) == findings.SIGNIFICANT:
@@ -218,17 +167,13 @@ if not fields:
 else:
     c1, c2 = st.columns(2)
     by = c1.selectbox("Slice by", fields, key="slice_by")
-    slice_metric = c2.selectbox(
-        "Metric", study.metrics, index=study.metrics.index(study.default_metric), key="slice_metric"
-    )
+    slice_metric = metric_select(study, "Metric", "slice_metric", c2)
     try:
         sliced = slices_table(*key, by, tuple(splitters), tuple(models), slice_metric)
     except GemvizError as exc:
         st.error(str(exc))
     else:
-        st.dataframe(
-            sliced, hide_index=True, key="slice_table", column_config=number_formats(sliced)
-        )
+        table_view(sliced, "slice_table")
         st.caption(
             f"Intervals are cluster-aware (clusters: {study.cluster_by}); `small` = under 30 "
             f"steps or 10 clusters: {int(sliced['small'].sum())} of {len(sliced)} rows."

@@ -105,6 +105,85 @@ def key_columns_first(frame: pd.DataFrame, first) -> list[str]:
     return lead + [c for c in frame.columns if c not in lead]
 
 
+def table_view(
+    frame: pd.DataFrame,
+    key: str,
+    stem: str | None = None,
+    first: list[str] | None = None,
+    config: dict | None = None,
+) -> None:
+    """A results table: numbers formatted, key columns first, CSV and Markdown downloads.
+
+    Args:
+        frame: The table.
+        key: The dataframe widget's key.
+        stem: File name stem of the downloads (none when None).
+        first: Columns to show first (:func:`key_columns_first`).
+        config: Column configs added to (or replacing) :func:`number_formats`.
+    """
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key=key,
+        column_config={**number_formats(frame), **(config or {})},
+        column_order=key_columns_first(frame, first) if first else None,
+    )
+    if stem:
+        table_downloads(frame, stem)
+
+
+def metric_select(study: Study, label: str, key: str, where: Any = st) -> str:
+    """A selectbox over the study's metrics, its default metric chosen first."""
+    metrics = study.metrics
+    return where.selectbox(label, metrics, index=metrics.index(study.default_metric), key=key)
+
+
+def cluster_setting(ws: Workspace, study: Study, where: Any = st) -> None:
+    """The workspace's "cluster steps by" setting; a change is saved and the page reruns."""
+    from gemviz.data import clusters
+
+    options = clusters.choices(study.samples)
+    chosen = where.selectbox(
+        "Cluster steps by",
+        options,
+        index=options.index(ws.cluster_by) if ws.cluster_by in options else 0,
+        key="cluster_by",
+        help="Steps of one cluster (task or episode) are resampled together. auto = episode_id, "
+        "else task; none = every step independent. Saved in the workspace.",
+    )
+    if chosen != ws.cluster_by:
+        ws.cluster_by = chosen
+        ws.save()
+        st.rerun()
+
+
+def stats_settings(ws: Workspace, study: Study) -> tuple[str, float]:
+    """How the statistics treat the steps: clusters (saved), p-value adjustment, margin.
+
+    Returns:
+        ``(adjust, margin)``: ``"holm"`` or ``"bh"``, and the "no difference" margin.
+    """
+    c1, c2, c3 = st.columns(3)
+    cluster_setting(ws, study, c1)
+    adjust = c2.radio(
+        "p-value adjustment",
+        ["holm", "bh"],
+        horizontal=True,
+        key="adjust",
+        format_func={"holm": "Holm (FWER)", "bh": "Benjamini-Hochberg (FDR)"}.get,
+    )
+    margin = c3.number_input(
+        "Margin of 'no difference'", 0.0, 0.5, 0.05, 0.01, key="margin", format="%.2f"
+    )
+    return adjust, float(margin)
+
+
+def clicked_points(event: Any) -> list[dict]:
+    """The points of a Plotly chart's selection event that carry ``customdata``."""
+    points = ((event or {}).get("selection") or {}).get("points", [])
+    return [p for p in points if p.get("customdata")]
+
+
 def table_downloads(table: pd.DataFrame, stem: str) -> None:
     """CSV and Markdown download buttons for ``table`` (bytes made only when clicked)."""
     from gemviz.figures.export import table_csv, table_markdown
@@ -157,6 +236,13 @@ def splitter_form(method: str) -> dict[str, Any]:
     return chosen
 
 
+def html_download(figure: Any, label: str, filename: str, key: str, where: Any = st) -> None:
+    """A download button of a Plotly figure as standalone HTML (made only when clicked)."""
+    where.download_button(
+        label, lambda: figure_html(figure), filename, "text/html", key=key, on_click="ignore"
+    )
+
+
 def chart_row(charts: SplitterCharts) -> None:
     """A splitter's charts side by side, each with its HTML download, then their caption."""
     if not charts.charts:
@@ -164,14 +250,7 @@ def chart_row(charts: SplitterCharts) -> None:
     cols = st.columns([c.width for c in charts.charts])
     for col, chart in zip(cols, charts.charts, strict=True):
         col.plotly_chart(chart.figure, key=f"{chart.key}_chart", theme=None)
-        col.download_button(
-            chart.label,
-            lambda fig=chart.figure: figure_html(fig),
-            chart.filename,
-            "text/html",
-            key=f"dl_{chart.key}",
-            on_click="ignore",
-        )
+        html_download(chart.figure, chart.label, chart.filename, f"dl_{chart.key}", col)
     if charts.caption:
         st.caption(charts.caption)
 
