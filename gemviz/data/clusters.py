@@ -66,10 +66,10 @@ def resolve(samples: pd.DataFrame, cluster_by: str | None = AUTO) -> tuple[str, 
 def _keys(values: pd.Series) -> pd.Series:
     """Each value as stripped text, None/NaN where blank (:func:`_key`, on whole columns)."""
     if pd.api.types.infer_dtype(values, skipna=True) == "string":
-        text = values.astype(object).where(values.notna(), None)
-        text = pd.Series(text, dtype=object).str.strip()
-        wide = ~text.str.isascii().fillna(True).to_numpy(dtype=bool)
+        text = values.astype(str).str.strip()  # pandas' text dtype keeps missing values missing
+        wide = ~(text.str.isascii().fillna(True) | text.isna()).to_numpy(dtype=bool)
         if wide.any():
+            text = text.astype(object)
             text[wide] = [unicodedata.normalize("NFC", v) for v in text[wide]]
         return text.where(text != "", None)
     return values.map(_key)

@@ -32,20 +32,35 @@ from gemviz.data.fields import (
     nfc,
 )
 
+# How a file's ids were made: its ``id`` field, or ``image_path`` and ``task``.
+ID_RULE, PAIR_RULE = "id", "pair"
+
 
 def _kind(column: pd.Series) -> str:
     return pd.api.types.infer_dtype(column, skipna=False)
 
 
-def frame_ids(frame: pd.DataFrame) -> pd.Series | None:
-    """The sample ids of a frame read by :func:`gemviz.data.io.read_table`, by the same rule
-    as :func:`sample_ids`, computed on whole columns.
+def frame_ids(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.Series | None:
+    """The sample ids of a frame read by :func:`gemviz.data.table.read_table`, by the same
+    rule as :func:`gemviz.data.records.sample_ids`, computed on whole columns.
+
+    Args:
+        frame: The file's records as a table.
+        like: A frame loaded earlier from the same test set (with ``id`` and the
+            ``attrs["id_rule"]`` the loaders set). When ``frame``'s id columns (``id``, or
+            ``image_path`` and ``task``) equal its own, its ids are reused: the rule gives
+            equal ids for equal columns, and files of one test set usually list it in one order.
 
     Returns:
-        One id string per row, or None when a value needs :func:`sample_ids` (a missing or
+        One id string per row, or None when a value needs the record reader (a missing or
         repeated id, ids that are not text or integers, a missing ``image_path``/``task``).
     """
     n = len(frame)
+    rule = ID_RULE if ID in frame.columns else PAIR_RULE
+    if like is not None and len(like) == n and like.attrs.get("id_rule") == rule:
+        keys = (ID,) if rule == ID_RULE else (IMAGE, TASK)
+        if all(k in like.columns and _equal(frame[k], like[k]) for k in keys):
+            return like[ID].reset_index(drop=True)
     if ID in frame.columns:
         column = frame[ID]
         if not n or column.isna().any():
@@ -75,6 +90,8 @@ def frame_ids(frame: pd.DataFrame) -> pd.Series | None:
             return None
         parts.append(_id_part_column(column.astype(str).reset_index(drop=True)))
     base = parts[0] + "|" + parts[1]
+    if not base.duplicated().any():
+        return base
     codes, _ = pd.factorize(base)
     order = np.argsort(codes, kind="stable")
     ranked = codes[order]
@@ -89,9 +106,19 @@ def frame_ids(frame: pd.DataFrame) -> pd.Series | None:
     return base
 
 
+def _equal(a: pd.Series, b: pd.Series) -> bool:
+    if a.dtype != b.dtype or a.isna().any():
+        return False
+    return (
+        bool((a.to_numpy() == b.to_numpy()).all())
+        if a.dtype == object
+        else bool((a.reset_index(drop=True) == b.reset_index(drop=True)).all())
+    )
+
+
 def _nfc_column(text: pd.Series) -> pd.Series:
     """:func:`nfc` of every value (only the values that are not ASCII need it)."""
-    plain = text.str.isascii().to_numpy(dtype=bool)
+    plain = (text.str.isascii().fillna(True) | text.isna()).to_numpy(dtype=bool)
     if plain.all():
         return text
     out = text.astype(object)
@@ -118,6 +145,8 @@ def _text_column(frame: pd.DataFrame, field: str) -> pd.Series | None:
         return column.astype(str)
     if kind != "string" and not (kind == "empty" or column.isna().all()):
         return None
+    if kind == "string" and not column.isna().any():
+        return column
     return column.astype(object).where(column.notna(), "").astype(str)
 
 
@@ -149,12 +178,15 @@ def _binary_column(frame: pd.DataFrame, aliases: Sequence[str]) -> np.ndarray | 
 
 def _assemble(frame: pd.DataFrame, ids: pd.Series, front: dict[str, Any], drop=()) -> pd.DataFrame:
     """``id`` and the fixed columns first, then every other field of the file unchanged."""
-    cols: dict[str, Any] = {ID: ids.to_numpy()}
-    cols.update({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in front.items()})
+    cols: dict[str, Any] = {ID: ids.reset_index(drop=True)}
+    cols.update(
+        {k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v) for k, v in front.items()}
+    )
     out = pd.DataFrame(cols)
     extra = frame.drop(columns=[c for c in frame.columns if c in cols or c in drop])
     if len(extra.columns):
         out = pd.concat([out, extra.reset_index(drop=True)], axis=1)
+    out.attrs["id_rule"] = ID_RULE if ID in frame.columns else PAIR_RULE
     return out
 
 
@@ -178,9 +210,9 @@ def _warn_exact_without_type(file: str, type_match: np.ndarray, exact_match: np.
         )
 
 
-def scores_frame(frame: pd.DataFrame) -> pd.DataFrame | None:
+def scores_frame(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """A score file's frame (``id``, ``task``, ``image_path``, ``input_score`` first), or None."""
-    ids = frame_ids(frame)
+    ids = frame_ids(frame, like)
     front = _front_text(frame)
     scores = _score_column(frame[SCORE]) if SCORE in frame.columns else None
     if ids is None or front is None or scores is None:
@@ -188,9 +220,9 @@ def scores_frame(frame: pd.DataFrame) -> pd.DataFrame | None:
     return _assemble(frame, ids, {**front, SCORE: scores})
 
 
-def labeled_frame(frame: pd.DataFrame) -> pd.DataFrame | None:
+def labeled_frame(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """A labeled file's frame (``label`` normalised; ``input_score`` when all have one), or None."""
-    ids = frame_ids(frame)
+    ids = frame_ids(frame, like)
     front = _front_text(frame)
     if ids is None or front is None or LABEL not in frame.columns:
         return None
@@ -209,7 +241,9 @@ def labeled_frame(frame: pd.DataFrame) -> pd.DataFrame | None:
     return _assemble(frame, ids, front)
 
 
-def results_frame(frame: pd.DataFrame, file: str) -> pd.DataFrame | None:
+def results_frame(
+    frame: pd.DataFrame, file: str, like: pd.DataFrame | None = None
+) -> pd.DataFrame | None:
     """A result file's frame with its 0/1 metrics (``attrs["metrics"]``), or None.
 
     Files with runs and BFCL score files give None: the record reader splits and reads them.
@@ -223,7 +257,7 @@ def results_frame(frame: pd.DataFrame, file: str) -> pd.DataFrame | None:
         metrics: tuple[str, ...] = METRICS
     else:
         metrics = tuple(m for m in OTHER_METRICS if m in frame.columns)
-    ids = frame_ids(frame)
+    ids = frame_ids(frame, like)
     front: dict[str, Any] | None = _front_text(frame)
     if not metrics or ids is None or front is None:
         return None

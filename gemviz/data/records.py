@@ -438,21 +438,29 @@ def load_scores(path: str | os.PathLike) -> pd.DataFrame:
     return frame if frame is not None else _load_scores_records(path)
 
 
-def load_labeled(path: str | os.PathLike) -> pd.DataFrame:
+def load_labeled(path: str | os.PathLike, like: pd.DataFrame | None = None) -> pd.DataFrame:
     """Load a labeled dataset file: the test records with ``label`` of ``"ID"`` or ``"OOD"``.
 
     ``input_score`` is kept (as float) when every record has one; it is not required.
+
+    Args:
+        path: The labeled file.
+        like: A frame loaded before from the same test set, whose ids are reused when this
+            file lists the same samples in the same order (:func:`gemviz.data.columns.frame_ids`).
 
     Raises:
         GemvizError: The file is unreadable, a sample has no id, a label is missing or not
             ID/OOD, or a score is not a finite number (file, row and field named).
     """
-    frame = columns.labeled_frame(read_table(path))
+    frame = columns.labeled_frame(read_table(path), like)
     return frame if frame is not None else _load_labeled_records(path)
 
 
 def load_results(
-    path: str | os.PathLike, ids: Sequence[str] | None = None, ids_from: str | None = None
+    path: str | os.PathLike,
+    ids: Sequence[str] | None = None,
+    ids_from: str | None = None,
+    like: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Load a model's result file: the test records with their 0/1 metrics.
 
@@ -467,6 +475,7 @@ def load_results(
         ids: Every sample id of the test set, for a BFCL score file (which lists only its
             failed entries) when no result file lies beside it.
         ids_from: Where ``ids`` come from, for messages.
+        like: As for :func:`load_labeled`.
 
     Raises:
         GemvizError: A metric is missing or not 0/1, or one record holds two
@@ -477,5 +486,5 @@ def load_results(
             a type match); the values are kept as given and the rows are named. The command
             line prints it as one ``warning:`` line.
     """
-    frame = columns.results_frame(read_table(path), str(path))
+    frame = columns.results_frame(read_table(path), str(path), like)
     return frame if frame is not None else _load_results_records(path, ids, ids_from)

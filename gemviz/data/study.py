@@ -221,21 +221,31 @@ class Study:
             GemvizError: A file is unreadable or invalid, the files do not hold the same
                 samples, or ``cluster_by`` names a missing field.
         """
-        split_frames = {name: load_labeled(path) for name, path in splits.items()}
-        sample_frame = None
+        sample_frame = like = None
         if samples is not None:
             sample_frame = read_table(samples)
             ids = frame_ids(sample_frame)
-            if ids is None:  # odd or bad ids: the record reader words what is wrong
-                ids = sample_ids(read_records(samples), str(samples))
+            fast = ids is not None
+            rule = ID if ID in sample_frame.columns else "pair"
+            if not fast:  # odd or bad ids: the record reader words what is wrong
+                ids = pd.Series(sample_ids(read_records(samples), str(samples)), dtype=str)
             if bfcl.is_test_frame(sample_frame):
                 sample_frame = bfcl.with_text_columns(sample_frame, str(samples))
-            sample_frame.insert(
-                0, "_gemviz_id", ids.to_numpy() if hasattr(ids, "to_numpy") else ids
-            )
-            sample_frame = sample_frame.drop(columns=[ID], errors="ignore").rename(
-                columns={"_gemviz_id": ID}
-            )
+            sample_frame = sample_frame.drop(columns=[ID], errors="ignore")
+            sample_frame.insert(0, ID, ids)
+            if fast:
+                sample_frame.attrs["id_rule"] = rule
+                like = sample_frame
+        # Files of one test set usually list it in one order: their ids are made once (like).
+        split_frames = {}
+        for name, path in splits.items():
+            frame = load_labeled(path, like)
+            if like is None:
+                like = frame
+            elif frame is not like:
+                frame = _slim(frame, (TASK, IMAGE))
+            split_frames[name] = frame
+        if sample_frame is not None:
             ref_ids, ref_name = sample_frame[ID].astype(str).tolist(), str(samples)
         elif split_frames:
             first = next(iter(splits))
@@ -244,7 +254,7 @@ class Study:
             ref_ids, ref_name = None, None
         files = {name: _paths(p) for name, p in models.items()}
         model_frames = {
-            name: [load_results(p, ref_ids, ref_name) for p in paths]
+            name: [_slim(load_results(p, ref_ids, ref_name, like), (TASK, IMAGE)) for p in paths]
             for name, paths in files.items()
         }
         return cls._build(
@@ -317,7 +327,7 @@ class Study:
         else:
             ref_name = sample_source or "samples"
         samples = _sample_frame(samples)
-        ref_ids = samples[ID].tolist()
+        ref_ids = samples[ID]
         n = len(ref_ids)
 
         labels: dict[str, np.ndarray] = {}
@@ -381,6 +391,13 @@ class Study:
         )
 
 
+def _slim(frame: pd.DataFrame, drop: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` without the text columns the study takes from its reference file only."""
+    out = frame.drop(columns=[c for c in drop if c in frame.columns])
+    out.attrs = dict(frame.attrs)
+    return out
+
+
 def _paths(value: PathLike | Sequence[PathLike]) -> list[PathLike]:
     if isinstance(value, (str, os.PathLike)):
         return [value]
@@ -435,16 +452,17 @@ def _sample_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out[front + [c for c in out.columns if c not in front]]
 
 
-def _positions(ref_ids: list[str], frame: pd.DataFrame, ref_name: str, name: str) -> np.ndarray:
-    other = frame[ID].astype(str).to_numpy(dtype=object)
-    ref = np.asarray(ref_ids, dtype=object)
+def _positions(ref_ids: pd.Series, frame: pd.DataFrame, ref_name: str, name: str) -> np.ndarray:
+    other = frame[ID].astype(str).reset_index(drop=True)
+    ref = ref_ids.astype(str).reset_index(drop=True)
     # Files written from the same test set usually share its order; skip the lookup then.
-    if other.shape == ref.shape and (other == ref).all():
+    if len(other) == len(ref) and bool((other == ref).all()):
         return np.arange(len(ref))
-    idx = pd.Index(other).get_indexer(ref) if pd.Index(other).is_unique else None
+    index = pd.Index(other)
+    idx = index.get_indexer(ref) if index.is_unique else None
     if idx is not None and len(other) == len(ref) and (idx >= 0).all():
         return idx.astype(np.int64)
-    return align(ref_ids, other.tolist(), ref_name, name)
+    return align(ref.tolist(), other.tolist(), ref_name, name)
 
 
 def _labels(column: pd.Series, source: str) -> np.ndarray:

@@ -1,0 +1,405 @@
+"""Benchmark: gemviz at 50k, 200k and 1M test steps against the plain baselines, one table.
+
+For every size it builds a synthetic study like the GEM release's files (tasks of 5-13 steps
+whose steps share an input score, drawn from the three clusters GEM finds on AITZ; 2 splitters,
+3 models, train set as large as the test set), then measures, each in a fresh process so
+peak memory and "cold" mean what they say:
+
+- **load**: ``Study.from_files`` (6 files: the test set, 2 labeled files, 3 result files,
+  every check included) against ``pandas.read_json`` / ``pandas.read_parquet`` of the same 6
+  files (no checks, no alignment), with each process's peak RSS;
+- **pages**: every dashboard page through Streamlit's ``AppTest`` in a fresh process: the
+  first run (cold: the study is read from disk), a second run (warm: Streamlit's caches hit)
+  and a rerun after a widget change where the page has one;
+- **GEM**: :func:`gemviz.splitters.gem.fit_gmm_1d` on the train scores against the
+  published script (19 ``GaussianMixture`` fits, a refit, labelling in a Python loop), with
+  the chosen count and the test labels compared;
+- **UMAP**: :func:`gemviz.analysis.projection.project` (PCA 50 + UMAP, with its rule for
+  large inputs) against plain ``umap.UMAP`` on the same 384-d embeddings, in one process with
+  numba's kernels compiled first (``--umap-sizes``; the 1M map takes minutes).
+
+Run ``nice -n 10 python bench/scale.py`` (all sizes; ``--sizes 50000`` for one). The machine's
+load average is printed beside every row: the machine is shared, so compare within a row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+logging.disable(logging.WARNING)  # AppTest without a server warns on every cached call
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SEED = 42
+# The three clusters GEM finds on the published AITZ scores (rounded): means, stds, weights.
+CLUSTERS = (np.array([0.0075, 0.039, 0.073]), np.array([0.002, 0.003, 0.0013]), (0.44, 0.45, 0.11))
+SPLITTERS = ("gem", "gem-3sigma")
+MODELS = {"sft": 0.8, "dpo": 0.6, "base": 0.35}
+
+
+# ----------------------------------------------------------------------------- the study
+
+
+def task_scores(
+    n: int, rng: np.random.Generator, shift: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of ``n`` steps in tasks of 5-13 steps (every step of a task shares its score)."""
+    means, stds, weights = CLUSTERS
+    lengths = rng.integers(5, 14, size=n // 5 + 1)
+    lengths = lengths[: int(np.searchsorted(np.cumsum(lengths), n)) + 1]
+    comp = rng.choice(len(means), size=lengths.size, p=np.asarray(weights))
+    per_task = rng.normal(means[comp] + shift, stds[comp]).astype(np.float32).astype(float)
+    task = np.repeat(np.arange(lengths.size), lengths)[:n]
+    return per_task[task], task
+
+
+def build(folder: Path, steps: int) -> dict:
+    """Write the study's files (JSON and parquet) and register a JSON workspace."""
+    import orjson
+    import pandas as pd
+
+    from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
+    from gemviz.workspace.entries import ModelEntry, SplitterEntry
+    from gemviz.workspace.store import create_workspace
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    apps = np.array([f"app{i}" for i in range(40)])
+
+    def frame(n: int, shift: float, prefix: str) -> pd.DataFrame:
+        scores, task = task_scores(n, rng, shift)
+        return pd.DataFrame(
+            {
+                "task": [
+                    f"{prefix} task {t}: open the settings and change item {t % 97}" for t in task
+                ],
+                "image_path": [f"screens/{prefix}/{t}/{i}.png" for i, t in enumerate(task)],
+                "app": apps[task % len(apps)],
+                "input_score": scores,
+            }
+        )
+
+    train, test = frame(steps, 0.0, "train"), frame(steps, 0.004, "test")
+    files: dict[str, dict[str, str]] = {"json": {}, "parquet": {}}
+
+    def write(name: str, table: pd.DataFrame) -> None:
+        for fmt in files:
+            path = folder / f"{name}.{fmt}"
+            if fmt == "json":
+                path.write_bytes(orjson.dumps(table.to_dict("records")))
+            else:
+                table.to_parquet(path, index=False)
+            files[fmt][name] = str(path)
+
+    write("train", train)
+    write("test", test)
+    fit = fit_gmm_1d(train["input_score"].to_numpy())
+    x_test = test["input_score"].to_numpy()
+    for name, sigma in zip(SPLITTERS, (2.0, 3.0), strict=True):
+        inside = in_intervals(x_test, merge_intervals(fit.means, fit.stds, sigma))
+        write(name, test.assign(label=np.where(inside, "ID", "OOD")))
+    for name, p in MODELS.items():
+        hit = rng.random(steps) < p
+        typed = hit | (rng.random(steps) < 0.5)
+        write(
+            name,
+            test[["task", "image_path"]].assign(
+                type_match=typed.astype(int), exact_match=hit.astype(int)
+            ),
+        )
+    ws = create_workspace(
+        f"Scale {steps}", test=files["json"]["test"], train=files["json"]["train"]
+    )
+    for name in SPLITTERS:
+        entry = SplitterEntry(
+            name=name,
+            labeled=files["json"][name],
+            train_scores=files["json"]["train"],
+            test_scores=files["json"]["test"],
+        )
+        ws.add_splitter(entry)
+    for name in MODELS:
+        ws.add_model(ModelEntry(name=name, results=files["json"][name]))
+    return {"slug": ws.slug, "files": files}
+
+
+# ----------------------------------------------------------------------------- child runs
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_load(files: dict[str, str], how: str) -> dict:
+    """Time one load of the study's six files; ``how`` is gemviz, read_table or pandas."""
+    import pandas as pd
+
+    from gemviz.data.study import Study
+    from gemviz.data.table import read_table
+
+    start = time.perf_counter()
+    if how == "gemviz":
+        Study.from_files(
+            {n: files[n] for n in SPLITTERS}, {n: files[n] for n in MODELS}, samples=files["test"]
+        )
+    elif how == "read_table":
+        for name in ("test", *SPLITTERS, *MODELS):
+            read_table(files[name])
+    else:
+        for name in ("test", *SPLITTERS, *MODELS):
+            path = files[name]
+            pd.read_parquet(path) if path.endswith(".parquet") else pd.read_json(path)
+    return {"s": time.perf_counter() - start, "peak_mb": _peak_mb()}
+
+
+PAGES = {
+    "Router (app.py)": ("app.py", None),
+    "Workspace": ("pages/1_workspace.py", None),
+    "Score & Partition": ("pages/2_score_partition.py", ("slider", "sigma", 1.5)),
+    "Metrics": ("pages/3_metrics.py", ("multiselect", "metrics_models", ["sft", "base"])),
+    "Overlap": ("pages/4_overlap.py", None),
+    "Samples": ("pages/5_samples.py", ("number_input", "page_number", 7)),
+    "Embeddings": ("pages/6_embeddings.py", None),
+    "Report": ("pages/7_report.py", None),
+    "Step": ("pages/8_step.py", None),
+}
+
+
+def child_page(slug: str, page: str) -> dict:
+    """Cold, warm and after-a-widget-change times of one page in a fresh process."""
+    from streamlit.testing.v1 import AppTest
+
+    path, change = PAGES[page]
+    at = AppTest.from_file(str(ROOT / path), default_timeout=900)
+    at.session_state["workspace"] = slug
+    start = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - start
+    error = [str(e.value)[:120] for e in at.exception]
+    start = time.perf_counter()
+    at.run()
+    warm = time.perf_counter() - start
+    rerun = None
+    if change is not None and not error:
+        kind, key, value = change
+        try:
+            getattr(at, kind)(key=key).set_value(value)
+            start = time.perf_counter()
+            at.run()
+            rerun = time.perf_counter() - start
+        except (KeyError, ValueError, IndexError) as exc:
+            error.append(f"no widget {key}: {exc}")
+    return {"cold": cold, "warm": warm, "rerun": rerun, "peak_mb": _peak_mb(), "error": error}
+
+
+def published_gem(train: np.ndarray, test: np.ndarray) -> tuple[int, np.ndarray]:
+    """The GEM release's script (seeded): 19 fits, a refit, labels in a Python loop."""
+    import warnings
+
+    from sklearn.mixture import GaussianMixture
+
+    x = train.reshape(-1, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bics = [GaussianMixture(k, random_state=SEED).fit(x).bic(x) for k in range(1, 20)]
+        best = int(np.argmin(bics)) + 1
+        gmm = GaussianMixture(best, random_state=SEED).fit(x)
+    bounds = sorted(
+        (m - 2 * np.sqrt(c), m + 2 * np.sqrt(c))
+        for m, c in zip(gmm.means_.ravel(), gmm.covariances_.ravel(), strict=True)
+    )
+    merged = [bounds[0]]
+    for lo, hi in bounds[1:]:
+        if lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return best, np.array([any(lo <= s <= hi for lo, hi in merged) for s in test])
+
+
+def child_gem(files: dict[str, str], baseline: bool) -> dict:
+    import pandas as pd
+
+    from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
+
+    train = pd.read_parquet(files["train"])["input_score"].to_numpy()
+    test = pd.read_parquet(files["test"])["input_score"].to_numpy()
+    start = time.perf_counter()
+    fit = fit_gmm_1d(train)
+    labels = in_intervals(test, merge_intervals(fit.means, fit.stds, 2.0))
+    out = {
+        "s": time.perf_counter() - start,
+        "k": fit.n_components,
+        "distinct": int(np.unique(train).size),
+    }
+    if baseline:
+        start = time.perf_counter()
+        k, want = published_gem(train, test)
+        out.update(base_s=time.perf_counter() - start, base_k=k, differ=int((want != labels).sum()))
+    return out
+
+
+def embeddings(n: int, dim: int = 384) -> np.ndarray:
+    rng = np.random.default_rng(SEED)
+    centres = rng.normal(size=(30, dim)).astype(np.float32)
+    x = centres[rng.integers(0, 30, n)]
+    x += rng.normal(scale=0.7, size=(n, dim)).astype(np.float32)
+    return x
+
+
+def child_umap(n: int) -> dict:
+    import umap
+
+    from gemviz.analysis.projection import ProjectionParams, project
+
+    warmup = embeddings(2000)
+    umap.UMAP(random_state=SEED).fit_transform(warmup)  # numba compiles its kernels once
+    project([f"s{i}" for i in range(len(warmup))], warmup, ProjectionParams())
+    x = embeddings(n)
+    ids = [f"s{i}" for i in range(n)]
+    start = time.perf_counter()
+    project(ids, x, ProjectionParams())
+    ours = time.perf_counter() - start
+    start = time.perf_counter()
+    umap.UMAP(random_state=SEED).fit_transform(x)
+    plain = time.perf_counter() - start
+    return {"s": ours, "base_s": plain, "peak_mb": _peak_mb()}
+
+
+def run_child(*args: str) -> dict:
+    """Run this script as a child (``--child ...``) and return its JSON answer."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, env=env
+    )
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    if out.returncode or not lines:
+        return {"error": [(out.stderr or out.stdout).strip().splitlines()[-1:]]}
+    return json.loads(lines[-1])
+
+
+# ----------------------------------------------------------------------------- the table
+
+
+def load_avg() -> str:
+    return "/".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def row(size: int, what: str, ours, base=None, note: str = "", peak=None) -> str:
+    def fmt(v):
+        return "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
+
+    ratio = (
+        f"{ours / base:.2f}×"
+        if isinstance(ours, float) and isinstance(base, float) and base
+        else "-"
+    )
+    peak_s = "-" if peak is None else f"{peak / 1024:.2f}"
+    return f"| {size:,} | {what} | {fmt(ours)} | {fmt(base)} | {ratio} | {peak_s} | {load_avg()} | {note} |"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="50000,200000,1000000")
+    parser.add_argument("--umap-sizes", default="50000,200000", help="1000000 takes minutes")
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page names")
+    parser.add_argument("--no-baseline-gem", action="store_true", help="skip the published script")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        kind, *rest = args.child
+        if kind == "load":
+            answer = child_load(json.loads(rest[0]), rest[1])
+        elif kind == "page":
+            answer = child_page(rest[0], rest[1])
+        elif kind == "gem":
+            answer = child_gem(json.loads(rest[0]), rest[1] == "1")
+        else:
+            answer = child_umap(int(rest[0]))
+        print(json.dumps(answer))
+        return 0
+
+    os.environ.setdefault("GEMVIZ_CACHE", tempfile.mkdtemp(prefix="gemviz-scale-"))
+    print(f"{os.cpu_count()} CPUs; GEMVIZ_CACHE={os.environ['GEMVIZ_CACHE']}\n")
+    lines = [
+        "| steps | what | gemviz, s | baseline, s | ratio | peak RSS, GB | load avg 1/5/15 min | notes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    pages = [p.strip() for p in args.pages.split(",") if p.strip()]
+    for size in (int(s) for s in args.sizes.split(",")):
+        start = time.perf_counter()
+        study = build(Path(os.environ["GEMVIZ_CACHE"]) / f"files-{size}", size)
+        print(f"built {size:,} steps in {time.perf_counter() - start:.0f} s", flush=True)
+        for fmt, base in (("parquet", "pandas.read_parquet"), ("json", "pandas.read_json")):
+            spec = json.dumps(study["files"][fmt])
+            ours, table, plain = (
+                run_child("load", spec, how) for how in ("gemviz", "read_table", "pandas")
+            )
+            note = f"vs {base}, 6 files; read_table alone {table.get('s', 0):.2f} s"
+            lines.append(
+                row(
+                    size,
+                    f"load study ({fmt})",
+                    ours.get("s"),
+                    plain.get("s"),
+                    note,
+                    ours.get("peak_mb"),
+                )
+            )
+            lines.append(
+                row(size, f"  {base} (6 files)", plain.get("s"), None, "", plain.get("peak_mb"))
+            )
+        for page in pages:
+            got = run_child("page", study["slug"], page)
+            note = "; ".join(got.get("error", [])) or (
+                f"warm {got['warm']:.2f} s"
+                + (f", after a widget change {got['rerun']:.2f} s" if got.get("rerun") else "")
+            )
+            lines.append(
+                row(
+                    size,
+                    f"page {page}: cold / warm",
+                    got.get("cold"),
+                    None,
+                    note,
+                    got.get("peak_mb"),
+                )
+            )
+        got = run_child(
+            "gem", json.dumps(study["files"]["parquet"]), "0" if args.no_baseline_gem else "1"
+        )
+        note = f"k={got.get('k')} on {got.get('distinct', 0):,} distinct scores"
+        if "base_k" in got:
+            note += f"; published k={got['base_k']}, {got['differ']} test labels differ"
+        lines.append(row(size, "GEM fit + labels", got.get("s"), got.get("base_s"), note))
+        if str(size) in args.umap_sizes.split(","):
+            got = run_child("umap", str(size))
+            lines.append(
+                row(
+                    size,
+                    "UMAP map (384-d)",
+                    got.get("s"),
+                    got.get("base_s"),
+                    "vs plain umap.UMAP, same process",
+                    got.get("peak_mb"),
+                )
+            )
+        print("\n".join(lines[-1:]), flush=True)
+    print()
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
