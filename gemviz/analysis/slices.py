@@ -64,6 +64,9 @@ def slice_fields(study: Study) -> list[str]:
 def action_types(study: Study, gt_field: str = GT_FIELD) -> np.ndarray:
     """The type of each step's ground-truth action (``"invalid"`` when unreadable).
 
+    Parsed once per study and field: the study is read-only (pages share one copy), so the
+    result is kept on it and a change of models or splitters does not parse again.
+
     Raises:
         GemvizError: The test records have no ``gt_field``.
     """
@@ -75,6 +78,9 @@ def action_types(study: Study, gt_field: str = GT_FIELD) -> np.ndarray:
             "name the ground-truth field with --gt-field, or slice by another field (--by)",
             field=gt_field,
         )
+    memo = study.__dict__.setdefault("_action_types", {})
+    if gt_field in memo:
+        return memo[gt_field]
     out = []
     for value in study.samples[gt_field].tolist():
         if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -84,7 +90,9 @@ def action_types(study: Study, gt_field: str = GT_FIELD) -> np.ndarray:
             out.append(parse_action(value, fmt="auto").type)
         except GemvizError:
             out.append("invalid")
-    return np.asarray(out, dtype=object)
+    memo[gt_field] = np.asarray(out, dtype=object)
+    memo[gt_field].flags.writeable = False
+    return memo[gt_field]
 
 
 def slice_values(study: Study, by: str, gt_field: str = GT_FIELD) -> np.ndarray:

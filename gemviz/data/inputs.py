@@ -267,13 +267,18 @@ def load_embeddings_file(path: str | os.PathLike) -> tuple[list[str], Any]:
     raw = data["embeddings"]
     if not (np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
         raise GemvizError(f"'embeddings' must hold numbers, found {raw.dtype}", file=file)
-    emb = raw.astype(np.float32)
+    # float32 files (what scoring writes) are used as read, not copied.
+    emb = raw.astype(np.float32, copy=False)
     if emb.ndim != 2 or emb.shape[0] != len(ids) or emb.shape[1] == 0:
         raise GemvizError(
             f"'embeddings' must be {len(ids)} x d with d >= 1 (one row per id), got {emb.shape}",
             file=file,
         )
-    finite = np.isfinite(emb).all(axis=1)
+    # Row blocks keep the check's temporary small (a 1M x 1536 mask alone is 1.5 GB).
+    step = max(1, (1 << 26) // emb.shape[1])
+    finite = np.concatenate(
+        [np.isfinite(emb[i : i + step]).all(axis=1) for i in range(0, len(emb), step)]
+    )
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
         raise GemvizError(

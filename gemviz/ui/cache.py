@@ -26,7 +26,10 @@ from gemviz.workspace.entries import ScoreSource
 from gemviz.workspace.store import Workspace
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(
+    max_entries=8,
+    show_spinner="Reading the workspace's files (once per server; large studies take a while)…",
+)
 def load_study(workspace_json: str, fingerprint: str) -> Study:
     """The workspace's study (shared, read-only: pages must not modify it).
 
@@ -244,3 +247,11 @@ def slices_table(
 
     study = load_study(workspace_json, fingerprint)
     return slices.slices_table(study, by, list(splitters), list(models), (metric,))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cluster_choices(workspace_json: str, fingerprint: str) -> list[str]:
+    """:func:`gemviz.data.clusters.choices` of the workspace's test records."""
+    from gemviz.data import clusters
+
+    return clusters.choices(load_study(workspace_json, fingerprint).samples)

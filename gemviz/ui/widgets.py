@@ -16,7 +16,7 @@ from gemviz.data.study import Study
 from gemviz.figures.export import figure_html
 from gemviz.figures.partition import SplitterCharts
 from gemviz.splitters import splitter_controls
-from gemviz.ui.cache import predictions
+from gemviz.ui.cache import cluster_choices, predictions
 from gemviz.ui.state import restore_widgets, save_widgets
 from gemviz.workspace.store import Workspace
 
@@ -140,9 +140,7 @@ def metric_select(study: Study, label: str, key: str, where: Any = st) -> str:
 
 def cluster_setting(ws: Workspace, study: Study, where: Any = st) -> None:
     """The workspace's "cluster steps by" setting; a change is saved and the page reruns."""
-    from gemviz.data import clusters
-
-    options = clusters.choices(study.samples)
+    options = cluster_choices(str(ws.json_path), ws.fingerprint())
     chosen = where.selectbox(
         "Cluster steps by",
         options,
