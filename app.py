@@ -46,7 +46,14 @@ with st.sidebar:
     reasons = {b.slug: b.reason for b in broken}
     if spaces:
         slugs = [w.slug for w in spaces]
-        names = {w.slug: w.name + (" ⚠ broken" if w.slug in reasons else "") for w in spaces}
+        titles = [w.name for w in spaces]
+        # Two workspaces of one title are told apart by their folder (slug).
+        names = {
+            w.slug: w.name
+            + (f" ({w.slug})" if titles.count(w.name) > 1 else "")
+            + (" ⚠ broken" if w.slug in reasons else "")
+            for w in spaces
+        }
         # The page may have switched workspace (created or deleted one): follow it.
         st.session_state["workspace_picker"] = (
             ws.slug if ws is not None and ws.slug in slugs else slugs[0]

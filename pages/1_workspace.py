@@ -13,10 +13,13 @@ import streamlit as st
 from gemviz.actions import FORMATS, RULES
 from gemviz.data.errors import GemvizError
 from gemviz.ui.page import demo_banner
-from gemviz.ui.state import current_workspace, open_workspace
+from gemviz.ui.state import current_workspace, flash, open_workspace, show_flashes
+from gemviz.workspace.catalog import find_workspace
 from gemviz.workspace.create import add_splitter, create_from_files, entry_tables, score_files_in
 from gemviz.workspace.files import stage_upload
 from gemviz.workspace.models import add_model
+from gemviz.workspace.rename import rename_entry
+from gemviz.workspace.summary import splitter_added, workspace_created
 
 st.title("Workspace")
 NONE = "(none)"
@@ -47,16 +50,26 @@ def fields_caption(path: str | None) -> None:
             st.error(str(exc))
 
 
-def attempt(action, success: str) -> None:
+def attempt(action, success) -> None:
+    """Run ``action``; on success keep ``success`` (text, or a callable of the result giving
+    (kind, text) pairs) for the page's next run, which ``st.rerun`` starts."""
     try:
-        action()
+        result = action()
+        said = success(result) if callable(success) else [("success", success)]
     except GemvizError as exc:
         st.error(str(exc))
     else:
-        st.success(success)
+        for kind, text in said:
+            flash(kind, text)
         st.rerun()
 
 
+def splitter_said(entry) -> list[tuple[str, str]]:
+    message, warning = splitter_added(entry)
+    return [("success", message)] + ([("warning", warning)] if warning else [])
+
+
+show_flashes()
 ws = current_workspace()
 if ws is not None:
     demo_banner(ws)
@@ -111,7 +124,7 @@ if ws is not None:
             or None
         )
         if st.button("Add splitter", key="add_splitter"):
-            attempt(lambda: add_splitter(ws, name, **files), f"Added splitter '{name}'.")
+            attempt(lambda: add_splitter(ws, name, **files), splitter_said)
     with tab_m:
         name = st.text_input("Model name", key="new_model_name").strip()
         results = file_input("result file", "new_model_file")
@@ -154,7 +167,21 @@ if ws is not None:
             st.rerun()
         st.caption("Removing an entry never deletes the file it points to.")
     with tab_manage:
-        new_name = st.text_input("New name", value=ws.name, key="rename_value")
+        entries = [("splitter", e.name) for e in ws.splitters] + [
+            ("model", e.name) for e in ws.models
+        ]
+        if entries:
+            c1, c2 = st.columns(2)
+            entry = c1.selectbox(
+                "Splitter or model", entries, format_func=": ".join, key="rename_entry"
+            )
+            entry_name = c2.text_input("Its new name", entry[1], key=f"rename_entry_{entry}")
+            if st.button("Rename entry", key="rename_entry_button"):
+                attempt(
+                    lambda: rename_entry(ws, *entry, entry_name),
+                    f"Renamed {entry[0]} '{entry[1]}' to '{entry_name.strip()}'.",
+                )
+        new_name = st.text_input("New workspace name", value=ws.name, key="rename_value")
         if st.button("Rename", key="rename_button"):
             try:
                 ws.rename(new_name)
@@ -181,8 +208,14 @@ cluster_by = c2.text_input(
     "Cluster steps by (auto, a field, or none)", "auto", key="create_cluster_by"
 ).strip()
 if st.button("Create workspace", key="create_button"):
+    # One submission, one workspace: pressing again (a double click, or a rerun) opens the
+    # workspace this same form already made rather than making name-2.
+    form = (name, test, train, image_root, cluster_by)
+    made = st.session_state.get("_created_from", {}).get(form)
     try:
-        new = create_from_files(
+        new = find_workspace(made) if made else None
+        again = new is not None
+        new = new or create_from_files(
             name,
             test or "",
             train=train or None,
@@ -192,5 +225,12 @@ if st.button("Create workspace", key="create_button"):
     except GemvizError as exc:
         st.error(str(exc))
     else:
+        st.session_state.setdefault("_created_from", {})[form] = new.slug
+        flash(
+            "info" if again else "success",
+            f"Workspace '{new.name}' was already created from this form; opened it."
+            if again
+            else workspace_created(new),
+        )
         open_workspace(new.slug)
         st.rerun()

@@ -20,10 +20,10 @@ from gemviz.ui.cache import (
 )
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import open_in_samples
+from gemviz.ui.text import md_escape
 from gemviz.ui.widgets import (
     clicked_points,
     html_download,
-    md_escape,
     metric_select,
     stats_settings,
     table_downloads,

@@ -12,7 +12,8 @@ from gemviz.figures.venn import region_steps
 from gemviz.ui.cache import venn_images, venn_regions
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import open_in_samples, open_sample
-from gemviz.ui.widgets import md_escape, stability_button, stability_refits, table_downloads
+from gemviz.ui.text import md_escape
+from gemviz.ui.widgets import stability_button, stability_refits, table_downloads
 
 ws, study = page_setup("Overlap")
 if len(study.splitters) < 2:

@@ -137,3 +137,27 @@ def test_annotations_print_as_csv_in_test_order(files, capsys):  # noqa: F811
     assert rows[1]["tags"] == "GT wrong; zoomed" and rows[1]["note"] == "box is off"
     assert main(["workspace", "annotations", "no-such-space"]) == 2
     assert "no workspace 'no-such-space'" in capsys.readouterr().err
+
+
+def test_rename_model_and_split_commands(tmp_path, capsys):
+    from gemviz.data.io import write_records
+    from gemviz.workspace.entries import ModelEntry
+    from gemviz.workspace.store import create_workspace
+
+    rows = [{"id": f"s{i}", "task": f"t{i % 3}", "input_score": float(i)} for i in range(9)]
+    write_records(tmp_path / "test.json", rows)
+    write_records(
+        tmp_path / "m.json", [{"id": r["id"], "type_match": 1, "exact_match": 0} for r in rows]
+    )
+    ws = create_workspace("Renames", test=tmp_path / "test.json")
+    ws.save_partition("gme", tmp_path / "test.json", [i < 6 for i in range(9)])
+    ws.add_model(ModelEntry(name="sfft", results=str(tmp_path / "m.json")))
+    assert main(["workspace", "rename-split", ws.slug, "gme", "gem"]) == 0
+    assert main(["workspace", "rename-model", ws.slug, "sfft", " sft "]) == 0
+    assert "renamed model 'sfft' to 'sft'" in capsys.readouterr().out
+    study = find_workspace(ws.slug).study()
+    assert study.splitters == ["gem"] and study.models == ["sft"]
+    assert int(study.is_id("gem").sum()) == 6
+    assert main(["workspace", "rename-model", ws.slug, "nope", "x"]) == 2
+    assert "has no model 'nope'" in capsys.readouterr().err
+    assert main(["workspace", "rename-split", ws.slug, "gem", ""]) == 2

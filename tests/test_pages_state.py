@@ -384,3 +384,52 @@ def test_a_selection_is_in_the_url_and_opens_again_on_reload(two):
     bad.run()
     assert not bad.exception
     assert any("no splitter 'nope'" in w.value for w in bad.warning)
+
+
+def test_adding_a_splitter_says_its_counts_and_warns_when_all_steps_are_id(two, tmp_path):
+    alpha, _ = two
+    records = read_records(alpha.test)
+    write_records(tmp_path / "all_id.json", [dict(r, label="ID") for r in records])
+    at = _page(alpha)
+    at.text_input(key="new_splitter_name").set_value("wide")
+    at.text_input(key="new_splitter_file_path").set_value(str(tmp_path / "all_id.json"))
+    at.button(key="add_splitter").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(
+        "Added splitter 'wide': 300 ID and 0 OOD of 300 steps" in s.value for s in at.success
+    )
+    assert any("σ may be too wide" in w.value for w in at.warning)
+
+
+def test_create_twice_makes_one_workspace_and_says_what_it_made(two):
+    from gemviz.workspace.catalog import list_workspaces
+
+    alpha, _ = two
+    before = len(list_workspaces())
+    at = _page(alpha)
+    at.text_input(key="create_name").set_value("Twice")
+    at.text_input(key="create_test_path").set_value(alpha.test)
+    at.button(key="create_button").click().run()
+    assert any(
+        "Created workspace 'Twice' (folder twice): 300 test steps" in s.value for s in at.success
+    )
+    at.button(key="create_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(list_workspaces()) == before + 1
+    assert any("already created from this form" in i.value for i in at.info)
+    assert _param(at, "workspace") == "twice"
+
+
+def test_rename_a_model_and_a_splitter_on_the_page(two):
+    alpha, _ = two
+    at = _page(alpha)
+    at.selectbox(key="rename_entry").set_value(("model", "weak")).run()
+    at.text_input(key="rename_entry_('model', 'weak')").set_value("weak-v2")
+    at.button(key="rename_entry_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert Workspace.load(alpha.folder).study().models == ["strong", "weak-v2"]
+    assert any("Renamed model 'weak' to 'weak-v2'" in s.value for s in at.success)
+    at.selectbox(key="rename_entry").set_value(("splitter", "gem")).run()
+    at.text_input(key="rename_entry_('splitter', 'gem')").set_value("strict")
+    at.button(key="rename_entry_button").click().run()
+    assert "already has a splitter called 'strict'" in at.error[0].value

@@ -310,6 +310,24 @@ def _remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rename_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("workspace", help="workspace slug")
+    p.add_argument("old", help="current name")
+    p.add_argument("new", help="new name")
+
+
+def _renamer(kind: str):
+    def run(args: argparse.Namespace) -> int:
+        from gemviz.workspace.rename import rename_entry
+
+        ws = _open(args.workspace)
+        rename_entry(ws, kind, args.old, args.new)
+        print(f"renamed {kind} '{args.old}' to '{args.new.strip()}' in {ws.slug}")
+        return 0
+
+    return run
+
+
 register("create", "make a workspace from a test set and its files", _create_args, _create)
 register("list", "list the workspaces (broken ones with their reason)", _list_args, _list)
 register(
@@ -317,6 +335,8 @@ register(
 )
 register("add-model", "add a model's result file (fields mapped)", _add_model_args, _add_model)
 register("remove", "unregister splitters/models, or delete a workspace", _remove_args, _remove)
+register("rename-model", "rename a model (its files stay)", _rename_args, _renamer("model"))
+register("rename-split", "rename a splitter (its files stay)", _rename_args, _renamer("splitter"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

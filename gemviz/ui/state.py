@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gemviz.data.errors import GemvizError
+from gemviz.ui.text import md_escape
 from gemviz.workspace.catalog import find_workspace, list_workspaces
 from gemviz.workspace.store import Workspace
 
@@ -205,6 +206,26 @@ def clear_samples_selection() -> None:
     """Forget the selection sent to Samples (and drop it from the URL)."""
     st.session_state.pop(_SELECTION_KEY, None)
     st.query_params.pop(SELECT_PARAM, None)
+
+
+# -- messages that survive the rerun after an action -----------------------------------------
+
+_FLASH_KEY = "_flash"
+
+
+def flash(kind: str, text: str) -> None:
+    """Keep a message (``success``, ``info``, ``warning``, ``error``) for the next run.
+
+    An action followed by ``st.rerun()`` would otherwise lose its message before it is seen.
+    """
+    st.session_state.setdefault(_FLASH_KEY, []).append((kind, str(text)))
+
+
+def show_flashes() -> None:
+    """Show the kept messages once (as plain text: they carry user names) and forget them."""
+    for kind, text in st.session_state.pop(_FLASH_KEY, []):
+        box = {"success": st.success, "info": st.info, "warning": st.warning}.get(kind, st.error)
+        box(md_escape(text))
 
 
 # -- widget values that survive page switches ------------------------------------------------

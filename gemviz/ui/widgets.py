@@ -253,17 +253,6 @@ def chart_row(charts: SplitterCharts) -> None:
         st.caption(charts.caption)
 
 
-_MARKDOWN = set("\\`*_{}[]()<>#+-.!|~$")
-
-
-def md_escape(text: str) -> str:
-    """``text`` with every Markdown and LaTeX character escaped, for st.success/st.info & co.
-
-    User text (model, splitter and step names, tasks) must read as typed, never as markup.
-    """
-    return "".join("\\" + c if c in _MARKDOWN else c for c in str(text))
-
-
 ANY = "any"
 
 
