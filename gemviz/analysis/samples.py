@@ -177,7 +177,7 @@ def clusters_text(study: Study, positions: Sequence[int] | np.ndarray) -> str:
 def summary(study: Study, positions: Sequence[int] | np.ndarray) -> pd.DataFrame:
     """Each model's mean on the steps at ``positions``, with n, clusters and a 95% interval.
 
-    The interval is cluster-aware by the study's clusters (:func:`gemviz.stats.mean_estimate`;
+    The interval is cluster-aware by the study's clusters (:func:`gemviz.analysis.means.model_means`;
     Wilson at step level), so a filtered set of a few tasks shows how little it holds.
 
     Args:
@@ -185,33 +185,18 @@ def summary(study: Study, positions: Sequence[int] | np.ndarray) -> pd.DataFrame
         positions: Row positions in the study (e.g. the index of a filtered sample table).
 
     Returns:
-        Rows ``model, metric, mean, lo, hi, n, n_clusters, small`` (``small``: fewer than
-        30 steps or 10 clusters), models in study order; no rows when ``positions`` is empty.
+        Rows :data:`gemviz.analysis.means.MEAN_COLUMNS` (``small`` by
+        :func:`gemviz.stats.is_small`), models in study order; no rows when ``positions`` is
+        empty.
     """
-    from gemviz.data import clusters as clusters_mod
-    from gemviz.stats import mean_estimate
+    from gemviz.analysis.means import MEAN_COLUMNS, model_means
 
     pos = np.asarray(positions, dtype=np.int64)
-    rows = []
-    if pos.size:
-        codes = None if study.cluster_by == clusters_mod.NONE else study.clusters[pos]
-        for model in study.models:
-            for metric in study.metrics:
-                est = mean_estimate(study.metric(metric)[model].to_numpy(dtype=float)[pos], codes)
-                rows.append(
-                    {
-                        "model": model,
-                        "metric": metric,
-                        "mean": est.mean,
-                        "lo": est.lo,
-                        "hi": est.hi,
-                        "n": est.n,
-                        "n_clusters": est.n_clusters,
-                        "small": est.small,
-                    }
-                )
-    columns = ["model", "metric", "mean", "lo", "hi", "n", "n_clusters", "small"]
-    return pd.DataFrame(rows, columns=columns)
+    if not pos.size:
+        return pd.DataFrame(columns=MEAN_COLUMNS)
+    mask = np.zeros(len(study), dtype=bool)
+    mask[pos] = True
+    return model_means(study, mask)
 
 
 def ids_csv(table: pd.DataFrame) -> bytes:

@@ -5,7 +5,7 @@ is the set of test steps sharing one value of a categorical field (``app``, ``pl
 ``domain``, ``dataset``, ...) or of the ground-truth action's type (:data:`ACTION_TYPE`,
 parsed with :mod:`gemviz.actions`). For every splitter, model, metric, slice and label the
 table gives the mean with its n, the number of clusters (tasks or episodes, see
-:mod:`gemviz.data.clusters`) and a cluster-aware 95% interval (:func:`gemviz.stats.mean_estimate`);
+:mod:`gemviz.data.clusters`) and a cluster-aware 95% interval (:func:`gemviz.analysis.means.model_means`);
 slices are flagged ``small`` by the one rule of :func:`gemviz.stats.is_small` (fewer than 30
 steps or 10 clusters).
 """
@@ -17,11 +17,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from gemviz.data import clusters as clusters_mod
+from gemviz.analysis.means import model_means
 from gemviz.data.errors import GemvizError
 from gemviz.data.records import ID, IMAGE, LABELS, TASK
 from gemviz.data.study import Study
-from gemviz.stats import mean_estimate
 
 ACTION_TYPE = "action_type"
 GT_FIELD = "action"
@@ -147,35 +146,27 @@ def slices_table(
     values = slice_values(study, by, gt_field)
     counts = pd.Series(values).value_counts()
     order = sorted(counts.index, key=lambda v: (-counts[v], str(v)))
-    clustered = study.cluster_by != clusters_mod.NONE
-    rows = []
+    parts = []
     for splitter in splitters:
         labels = study.labels[splitter].to_numpy()
-        for model in models:
-            for metric in metrics:
-                x = study.metric(metric)[model].to_numpy(dtype=float)
-                for value in order:
-                    in_slice = values == value
-                    for label in LABELS:
-                        mask = in_slice & (labels == label)
-                        if not mask.any():
-                            continue
-                        est = mean_estimate(
-                            x[mask], clusters=study.clusters[mask] if clustered else None
-                        )
-                        rows.append(
-                            {
-                                "splitter": splitter,
-                                "model": model,
-                                "metric": metric,
-                                "slice": value,
-                                "label": label,
-                                "mean": est.mean,
-                                "lo": est.lo,
-                                "hi": est.hi,
-                                "n": est.n,
-                                "n_clusters": est.n_clusters,
-                                "small": est.small,
-                            }
-                        )
-    return pd.DataFrame(rows, columns=COLUMNS)
+        for value in order:
+            in_slice = values == value
+            for label in LABELS:
+                mask = in_slice & (labels == label)
+                if mask.any():
+                    part = model_means(study, mask, models, metrics)
+                    parts.append(part.assign(splitter=splitter, slice=value, label=label))
+    if not parts:
+        return pd.DataFrame(columns=COLUMNS)
+    table = pd.concat(parts, ignore_index=True)
+    # Splitter, model, metric, slice (largest first), then label: the order a reader scans.
+    rank = {
+        "splitter": {v: i for i, v in enumerate(splitters)},
+        "model": {v: i for i, v in enumerate(models)},
+        "metric": {v: i for i, v in enumerate(metrics)},
+        "slice": {v: i for i, v in enumerate(order)},
+        "label": {v: i for i, v in enumerate(LABELS)},
+    }
+    keys = pd.DataFrame({c: table[c].map(r) for c, r in rank.items()})
+    table = table.iloc[keys.sort_values(list(rank), kind="stable").index]
+    return table[COLUMNS].reset_index(drop=True)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from gemviz.analysis.means import masked_means
 from gemviz.analysis.methods import cluster_unit
 from gemviz.analysis.runs import run_spread
 from gemviz.data import clusters as clusters_mod
@@ -30,7 +31,6 @@ from gemviz.stats import (
     is_small,
     logodds_did,
     mcnemar_exact,
-    mean_intervals,
     paired_test,
     verdict,
 )
@@ -112,18 +112,13 @@ def id_ood_table(
     family_models = list(study.models)
     frames = {m: study.metric(m)[family_models].to_numpy(float) for m in metrics}
     codes = study.clusters
-    k = int(codes.max()) + 1 if codes.size else 0
     single = _singletons(study)
     rows = []
     for splitter in splitters:
         is_id = study.is_id(splitter)
-        n_id = np.bincount(codes, weights=is_id.astype(float), minlength=k)
-        n_all = np.bincount(codes, minlength=k).astype(float)
         for metric, values in frames.items():
-            s_all = np.column_stack([np.bincount(codes, v, k) for v in values.T])
-            s_id = np.column_stack([np.bincount(codes, v * is_id, k) for v in values.T])
-            ide = mean_intervals(s_id, n_id, singletons=single)
-            ood = mean_intervals(s_all - s_id, n_all - n_id, singletons=single)
+            ide = masked_means(values, is_id, codes, single)
+            ood = masked_means(values, ~is_id, codes, single)
             gap = compare_sets(values, is_id, ~is_id, None if single else codes, kind="gap")
             for j, model in enumerate(family_models):
                 rows.append(
