@@ -64,6 +64,28 @@ _CORPUS = (
 MIN_PIXELS = 4 * 28 * 28
 MAX_PIXELS = 64 * 28 * 28
 
+# The shapes of Qwen2-VL-7B-Instruct (and of its fine-tunes such as UI-TARS-7B), as keyword
+# arguments of :func:`make_tiny_qwen2vl`: the text model, the 32-block vision tower and the
+# image processor's pixel budget (a 1080x2400 screenshot becomes 3,354 image tokens).
+QWEN2VL_7B = {
+    "hidden_size": 3584,
+    "intermediate_size": 18944,
+    "num_layers": 28,
+    "num_heads": 28,
+    "num_kv_heads": 4,
+    "vocab_size": 152064,
+    "rope_theta": 1000000.0,
+    "mrope_section": [16, 24, 24],
+    "max_position_embeddings": 32768,
+    "vision_embed_dim": 1280,
+    "vision_depth": 32,
+    "vision_heads": 16,
+    "vision_mlp_ratio": 4,
+    "min_pixels": 56 * 56,
+    "max_pixels": 28 * 28 * 16384,
+    "dtype": "bfloat16",
+}
+
 
 def _train_tokenizer(vocab_size: int = 400):
     """Train a byte-level BPE on the corpus; returns (vocab dict, merges list)."""
@@ -119,6 +141,16 @@ def make_tiny_qwen2vl(
     num_heads: int = 4,
     tie_embeddings: bool = False,
     max_pixels: int = MAX_PIXELS,
+    min_pixels: int = MIN_PIXELS,
+    intermediate_size: int | None = None,
+    num_kv_heads: int | None = None,
+    rope_theta: float = 10000.0,
+    mrope_section: list[int] | None = None,
+    max_position_embeddings: int = 4096,
+    vision_heads: int = 2,
+    vision_mlp_ratio: int = 2,
+    device: str = "cpu",
+    plain_text_head: bool = False,
 ) -> Path:
     """Build and save a tiny random-weight Qwen2-VL checkpoint with its processor.
 
@@ -135,7 +167,21 @@ def make_tiny_qwen2vl(
         num_heads: Attention heads of the text model.
         tie_embeddings: Share the input embedding with the output head (halves the file
             size of a large-vocabulary checkpoint).
-        max_pixels: Pixel budget of the image processor (Qwen2-VL's own is 28*28*1280).
+        max_pixels: Pixel budget of the image processor (Qwen2-VL-7B's own is 28*28*16384).
+        min_pixels: Smallest pixel count the image processor resizes to.
+        intermediate_size: Width of the text MLP (default twice ``hidden_size``).
+        num_kv_heads: Key/value heads of the text attention (default 2, or ``num_heads``
+            when that is odd).
+        rope_theta: Base of the rotary position embedding.
+        mrope_section: Split of the rotary half-dimension into temporal/height/width parts
+            (default: about a third each).
+        max_position_embeddings: Longest sequence the config declares.
+        vision_heads: Attention heads of the vision tower.
+        vision_mlp_ratio: MLP width of the vision tower over its embedding width.
+        device: Where the weights are drawn ("cuda" builds a 7B-size model in seconds).
+        plain_text_head: Zero the output-head rows of the special tokens and of the ids the
+            tokenizer does not have, so greedy answers are decodable text that never stops
+            early (benchmarks then time exactly ``max_new_tokens`` tokens per answer).
 
     Returns:
         ``folder``, which then loads with :func:`load_tiny_processor` (or
@@ -157,19 +203,21 @@ def make_tiny_qwen2vl(
     head_dim = hidden_size // heads
     # mrope splits the rotary half-dimension into temporal/height/width sections.
     half = head_dim // 2
-    section = [half - 2 * (half // 3), half // 3, half // 3]
+    section = mrope_section or [half - 2 * (half // 3), half // 3, half // 3]
+    if num_kv_heads is None:
+        num_kv_heads = 2 if num_heads % 2 == 0 else num_heads
     config = Qwen2VLConfig(
         text_config={
             "vocab_size": n_vocab,
             "hidden_size": hidden_size,
-            "intermediate_size": hidden_size * 2,
+            "intermediate_size": intermediate_size or hidden_size * 2,
             "num_hidden_layers": num_layers,
             "num_attention_heads": heads,
-            "num_key_value_heads": 2 if num_heads % 2 == 0 else num_heads,
-            "max_position_embeddings": 4096,
+            "num_key_value_heads": num_kv_heads,
+            "max_position_embeddings": max_position_embeddings,
             "rope_parameters": {
                 "rope_type": "default",
-                "rope_theta": 10000.0,
+                "rope_theta": rope_theta,
                 "mrope_section": section,
             },
             "bos_token_id": ids["<|endoftext|>"],
@@ -180,8 +228,8 @@ def make_tiny_qwen2vl(
             "depth": vision_depth,
             "embed_dim": vision_embed_dim,
             "hidden_size": hidden_size,
-            "mlp_ratio": 2,
-            "num_heads": 2,
+            "mlp_ratio": vision_mlp_ratio,
+            "num_heads": vision_heads,
             "patch_size": 14,
             "spatial_merge_size": 2,
             "temporal_patch_size": 2,
@@ -197,15 +245,21 @@ def make_tiny_qwen2vl(
     previous = torch.get_default_dtype()
     torch.set_default_dtype(getattr(torch, dtype))
     try:
-        model = Qwen2VLForConditionalGeneration(config).eval()
+        with torch.device(device):
+            model = Qwen2VLForConditionalGeneration(config).eval()
     finally:
         torch.set_default_dtype(previous)
+    if plain_text_head:
+        with torch.no_grad():
+            head = model.get_output_embeddings().weight
+            head[len(tokenizer) :] = 0
+            head[[tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS]] = 0
     model.generation_config.eos_token_id = ids["<|im_end|>"]
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     model.to(getattr(torch, dtype))
     model.save_pretrained(folder, safe_serialization=True)
 
-    image_processor = Qwen2VLImageProcessorPil(min_pixels=MIN_PIXELS, max_pixels=max_pixels)
+    image_processor = Qwen2VLImageProcessorPil(min_pixels=min_pixels, max_pixels=max_pixels)
     tokenizer.save_pretrained(folder)
     image_processor.save_pretrained(folder)
     (folder / "chat_template.jinja").write_text(CHAT_TEMPLATE, encoding="utf-8")

@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--batch-size", type=int, default=None, help="steps per batch (default 8 on GPU, 2 on CPU)"
     )
     parser.add_argument("--max-new-tokens", type=int, default=128, help="longest answer in tokens")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: auto)")
+    parser.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1, ...")
     parser.add_argument("--image-root", default=None, help="folder for relative image paths")
     parser.add_argument(
         "--trust-remote-code", action="store_true", help="allow code shipped with the model"

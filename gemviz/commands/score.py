@@ -71,7 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=list(DISTANCES),
         help="distance to the train centroid",
     )
-    parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
+    parser.add_argument(
+        "--device", help="auto (default: cuda when available, else cpu), cpu, cuda, cuda:1, ..."
+    )
     parser.add_argument(
         "--batch-size",
         type=int,

@@ -99,7 +99,7 @@ def model_fingerprint(folder: Path) -> str:
 
 
 def resolve_device(device: str | None) -> str:
-    """``device`` as given (checked), else CUDA when available, else CPU.
+    """``device`` as given (checked); None, "" or "auto" pick CUDA when available, else CPU.
 
     Raises:
         GemvizError: ``device`` is not a torch device name, or names a CUDA/MPS device this
@@ -107,7 +107,7 @@ def resolve_device(device: str | None) -> str:
     """
     import torch
 
-    if not device:
+    if not device or device.strip().lower() == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:
         parsed = torch.device(device)
@@ -139,6 +139,20 @@ def auto_dtype(device: str):
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
+
+
+def release_cached_memory() -> None:
+    """Free unreachable tensors and hand the CUDA allocator's unused blocks back.
+
+    Called after an out-of-memory error, before a smaller batch is tried.
+    """
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def masked_mean(hidden, mask):
@@ -228,6 +242,9 @@ class Embedder(ABC):
                 f"sample '{batch[0].id}'; try another --device or dtype"
             )
         return out
+
+    def prefetch(self, batch: list[Sample]) -> None:  # noqa: B027 (optional hook)
+        """A hint that ``batch`` comes next; methods with slow input preparation start it."""
 
     @abstractmethod
     def load(self) -> None:

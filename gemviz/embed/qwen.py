@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from gemviz.data.errors import GemvizError
 
@@ -75,7 +79,67 @@ def _image_only_class(base: type) -> type:
         )
         ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
 
-    return type(f"ImageOnly{base.__name__}", (base,), {"__init__": __init__})
+    def _process_images(self, images, **kwargs):
+        # Screenshots are resized and cut into patches one per thread; the processor's own
+        # loop does them one after another, which leaves a GPU waiting for the CPU.
+        from transformers.image_utils import make_flat_list_of_images
+
+        flat = make_flat_list_of_images(images)
+        if len(flat) < 2:
+            return base._process_images(self, images, **kwargs)
+        parts = list(image_workers().map(lambda img: self.image_processor([img], **kwargs), flat))
+        merged = type(parts[0])({key: _concat([p[key] for p in parts]) for key in parts[0]})
+        replacements = [
+            self.replace_image_token(merged, image_idx=i, **kwargs) for i in range(len(flat))
+        ]
+        return merged, replacements
+
+    return type(
+        f"ImageOnly{base.__name__}",
+        (base,),
+        {"__init__": __init__, "_process_images": _process_images},
+    )
+
+
+def _concat(values: list):
+    """Join per-image processor outputs along the first axis (tensors, arrays or lists)."""
+    first = values[0]
+    if isinstance(first, np.ndarray):
+        return np.concatenate(values)
+    if isinstance(first, list):
+        return [x for v in values for x in v]
+    import torch
+
+    return torch.cat(values)
+
+
+@functools.cache
+def image_workers() -> ThreadPoolExecutor:
+    """Threads that decode and resize screenshots (Pillow and NumPy release the GIL there)."""
+    return ThreadPoolExecutor(
+        max_workers=max(1, min(8, os.cpu_count() or 1)), thread_name_prefix="gemviz-image"
+    )
+
+
+def load_screenshots(paths: list[str | Path]) -> list:
+    """Decode screenshots to RGB ``PIL`` images, several at a time.
+
+    Raises:
+        GemvizError: A file is missing or cannot be decoded (the message names it).
+    """
+    return list(image_workers().map(_load_rgb, paths))
+
+
+def _load_rgb(path: str | Path):
+    from gemviz.data.inputs import open_image
+
+    try:
+        with open_image(path) as img:
+            return img.convert("RGB")
+    except GemvizError:
+        raise
+    except (OSError, ValueError) as exc:  # e.g. a truncated file found only when decoding
+        raise GemvizError(f"cannot read the screenshot ({exc})", file=str(path)) from exc
 
 
 @functools.cache
@@ -100,16 +164,9 @@ def load_vl_processor(folder: str | Path, trust_remote_code: bool = False):
         GemvizError: The folder lacks the tokenizer or image processor files.
     """
     from transformers import AutoImageProcessor, AutoTokenizer
-    from transformers.utils import is_torchvision_available
 
     folder = Path(folder)
     config = read_config(folder)
-    if is_torchvision_available():
-        from transformers import AutoProcessor
-
-        return AutoProcessor.from_pretrained(
-            folder, backend="pil", trust_remote_code=trust_remote_code
-        )
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
         image_processor = AutoImageProcessor.from_pretrained(

@@ -32,6 +32,7 @@ from gemviz.embed.base import (
     fill_template,
     load_template,
     model_fingerprint,
+    release_cached_memory,
     resolve_device,
 )
 
@@ -107,14 +108,21 @@ def steps_of(
     return steps
 
 
-def cache_key(folder: Path, template: str, max_new_tokens: int, steps: Sequence[Step]) -> str:
-    """The shard folder name for these inputs (model files, template, length, steps)."""
+def cache_key(
+    folder: Path, template: str, max_new_tokens: int, steps: Sequence[Step], dtype: str
+) -> str:
+    """The shard folder name for these inputs (model files, precision, template, length, steps).
+
+    The precision is part of it because greedy answers in bfloat16 (GPU) and float32 (CPU) can
+    part ways after a near-tie, so one run must not resume from the other's shards.
+    """
     digest = hashlib.sha256()
     digest.update(
         json.dumps(
             {
                 "model": str(folder),
                 "fingerprint": model_fingerprint(folder),
+                "dtype": dtype,
                 "template": template,
                 "max_new_tokens": max_new_tokens,
             },
@@ -175,17 +183,10 @@ class Generator:
         """Greedy answers for the prompts, each with its screenshot."""
         import torch
 
-        from gemviz.data.inputs import open_image
-        from gemviz.embed.qwen import chat_text
+        from gemviz.embed.qwen import chat_text, load_screenshots
 
         texts = [chat_text(self.processor, p, with_image=True) for p in prompts]
-        pictures = []
-        for path in images:
-            try:
-                with open_image(path) as img:
-                    pictures.append(img.convert("RGB"))
-            except OSError as exc:  # e.g. a truncated file found only when decoding
-                raise GemvizError(f"cannot read the screenshot ({exc})", file=str(path)) from exc
+        pictures = load_screenshots(list(images))
         inputs = self.processor(text=texts, images=pictures, padding=True, return_tensors="pt")
         inputs = inputs.to(self.device)
         with torch.inference_mode():
@@ -211,19 +212,18 @@ def _generate_with_backoff(
     except RuntimeError as exc:
         if "out of memory" not in str(exc).lower():
             raise
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
         if len(prompts) == 1:
             raise GemvizError(
                 "out of memory on a single step; use a smaller model, --device cpu, or fewer "
                 "image pixels"
             ) from exc
-        half = len(prompts) // 2
-        return _generate_with_backoff(generator, prompts[:half], images[:half]) + (
-            _generate_with_backoff(generator, prompts[half:], images[half:])
-        )
+    # Outside the ``except`` block, so the failed batch's tensors (held by the traceback) are
+    # freed before the halves run.
+    release_cached_memory()
+    half = len(prompts) // 2
+    return _generate_with_backoff(generator, prompts[:half], images[:half]) + (
+        _generate_with_backoff(generator, prompts[half:], images[half:])
+    )
 
 
 def predict_records(
@@ -277,7 +277,9 @@ def predict_records(
     if max_new_tokens < 1:
         raise GemvizError(f"--max-new-tokens must be at least 1, found {max_new_tokens}")
     steps = steps_of(records, file, image_root)
-    shards = cache_dir("predictions", cache_key(folder, template, max_new_tokens, steps))
+    dtype = generator.model.dtype if generator is not None else auto_dtype(resolve_device(device))
+    key = cache_key(folder, template, max_new_tokens, steps, str(dtype).replace("torch.", ""))
+    shards = cache_dir("predictions", key)
     write_json_atomic(
         shards / "inputs.json",
         {

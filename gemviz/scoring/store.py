@@ -45,6 +45,7 @@ from gemviz.data.errors import GemvizError
 from gemviz.data.inputs import notice
 from gemviz.data.io import atomic_path
 from gemviz.embed import Embedder, Sample
+from gemviz.embed.base import release_cached_memory
 
 Progress = Callable[[int, int, str], None]
 
@@ -196,29 +197,30 @@ def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
 
 
-def _embed_with_backoff(embedder: Embedder, batch: list[Sample]) -> np.ndarray:
-    """Embed ``batch``; on CUDA out-of-memory, split it in halves (down to one sample)."""
+def _embed_with_backoff(embedder: Embedder, batch: list[Sample]) -> tuple[np.ndarray, int]:
+    """Embed ``batch``; on CUDA out-of-memory, split it in halves (down to one sample).
+
+    Returns:
+        The embeddings, and the size of the smallest piece that had to be run (``len(batch)``
+        when nothing ran out of memory).
+    """
     try:
-        return embedder(batch)
+        return embedder(batch), len(batch)
     except RuntimeError as exc:
         if not _is_oom(exc):
             raise
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
         if len(batch) == 1:
             raise GemvizError(
                 f"out of memory on a single sample ('{batch[0].id}'); use a smaller model, fewer "
                 "image pixels, or --device cpu"
             ) from exc
-        half = len(batch) // 2
-        return np.concatenate(
-            [
-                _embed_with_backoff(embedder, batch[:half]),
-                _embed_with_backoff(embedder, batch[half:]),
-            ]
-        )
+    # The halves run outside the ``except`` block: the exception's traceback holds the failed
+    # pass's activations, which must be freed before the allocator can reuse their memory.
+    release_cached_memory()
+    half = len(batch) // 2
+    first, fit_first = _embed_with_backoff(embedder, batch[:half])
+    second, fit_second = _embed_with_backoff(embedder, batch[half:])
+    return np.concatenate([first, second]), min(fit_first, fit_second)
 
 
 class ProgressCounter:
@@ -291,12 +293,20 @@ def _embed_split(
         order = order[shard[0] :: shard[1]]
     counter.advance(int(done.sum()) if shard is None else int(done[order].sum()), stage)
     todo = order[~done[order]]
-    for start in range(0, len(todo), batch_size):
+    start = 0
+    while start < len(todo):
         positions = todo[start : start + batch_size]
-        emb = _embed_with_backoff(embedder, [samples[i] for i in positions])
+        upcoming = todo[start + batch_size : start + 2 * batch_size]
+        if len(upcoming):
+            embedder.prefetch([samples[i] for i in upcoming])
+        emb, fitted = _embed_with_backoff(embedder, [samples[i] for i in positions])
+        # Samples come shortest first, so a size that ran out of memory once would again:
+        # the rest of the split runs at the size that fitted.
+        batch_size = min(batch_size, fitted)
         _write_part(folder, positions, emb)
         counter.embedded += len(positions)
         counter.advance(len(positions), stage)
+        start += len(positions)
     emb, done = _read_parts(folder, n)
     if not done.all():
         if shard is None:
