@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from gemviz.ui.state import current_workspace, open_workspace
+from gemviz.ui.text import md
 from gemviz.workspace.catalog import scan_workspaces
 
 HERE = Path(__file__).parent
@@ -68,6 +69,6 @@ with st.sidebar:
     if broken:
         with st.expander(f"Broken workspaces ({len(broken)})", icon=":material/warning:"):
             for b in broken:
-                st.markdown(f"**{b.slug}**: {b.reason}")
+                st.markdown(f"**{md(b.slug)}**: {md(b.reason)}")
 
 nav.run()

@@ -14,6 +14,7 @@ from gemviz.actions import FORMATS, RULES
 from gemviz.data.errors import GemvizError
 from gemviz.ui.page import demo_banner
 from gemviz.ui.state import current_workspace, flash, open_workspace, show_flashes
+from gemviz.ui.text import code, md
 from gemviz.workspace.catalog import find_workspace
 from gemviz.workspace.create import add_splitter, create_from_files, entry_tables, score_files_in
 from gemviz.workspace.files import stage_upload
@@ -44,10 +45,10 @@ def fields_caption(path: str | None) -> None:
         try:
             st.caption(
                 "Fields in this file: "
-                + ", ".join(f"`{f}`" for f in fields_of(read_records(path)[:200]))
+                + ", ".join(code(f) for f in fields_of(read_records(path)[:200]))
             )
         except GemvizError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 
 
 def attempt(action, success) -> None:
@@ -57,7 +58,7 @@ def attempt(action, success) -> None:
         result = action()
         said = success(result) if callable(success) else [("success", success)]
     except GemvizError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     else:
         for kind, text in said:
             flash(kind, text)
@@ -73,15 +74,15 @@ show_flashes()
 ws = current_workspace()
 if ws is not None:
     demo_banner(ws)
-    st.subheader(ws.name)
+    st.subheader(md(ws.name))
     st.caption(
-        f"Folder: `{ws.folder}` · test set: `{ws.test or '—'}` · train set: `{ws.train or '—'}`"
-        f" · clusters: `{ws.cluster_by}`"
+        f"Folder: {code(ws.folder)} · test set: {code(ws.test or '—')} · "
+        f"train set: {code(ws.train or '—')} · clusters: {code(ws.cluster_by)}"
     )
     missing = ws.missing_files()
     if missing:
         st.error(
-            "This workspace names files that are missing: " + ", ".join(f"`{p}`" for p in missing)
+            "This workspace names files that are missing: " + ", ".join(code(p) for p in missing)
         )
     splitters, models = entry_tables(ws)
     st.markdown("**Splitters**")
@@ -155,7 +156,9 @@ if ws is not None:
             "fmt": fmt,
         }
         if st.button("Add model", key="add_model"):
-            attempt(lambda: add_model(ws, name, results or "", **mapping), f"Added model '{name}'.")
+            attempt(
+                lambda: add_model(ws, name, results or "", **mapping), f"Added model '{md(name)}'."
+            )
     with tab_remove:
         choices = [f"splitter: {s.name}" for s in ws.splitters] + [
             f"model: {m.name}" for m in ws.models
@@ -187,7 +190,7 @@ if ws is not None:
                 ws.rename(new_name)
                 st.rerun()
             except GemvizError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
         sure = st.checkbox("Yes, delete this workspace's folder", key="delete_confirm")
         if st.button("Delete workspace", key="delete_button", disabled=not sure):
             ws.delete()
@@ -223,7 +226,7 @@ if st.button("Create workspace", key="create_button"):
             cluster_by=cluster_by or "auto",
         )
     except GemvizError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     else:
         st.session_state.setdefault("_created_from", {})[form] = new.slug
         flash(

@@ -13,6 +13,7 @@ from gemviz.scoring import jobs
 from gemviz.splitters import SPLITTERS, split_params
 from gemviz.ui.cache import fitted_splitter, load_scores, splitter_inputs
 from gemviz.ui.page import page_setup
+from gemviz.ui.text import code, md
 from gemviz.ui.widgets import chart_row, splitter_form
 from gemviz.workspace.create import score_files_in
 from gemviz.workspace.entries import LAST_JOB, ScoreSource
@@ -55,18 +56,18 @@ with st.expander("Score train and test files", expanded=not ws.splitters):
         if job.state == jobs.MISSING:
             st.caption("No job for these settings yet.")
             return
-        text = f"{job.state}: {job.stage} {job.done}/{job.total}"
+        text = f"{job.state}: {md(job.stage)} {job.done}/{job.total}"
         if job.state == jobs.RUNNING:
             text += f" · ETA {jobs.format_eta(job.eta_s)}"
         st.progress(job.fraction, text=text)
         if job.state == jobs.FAILED:
-            st.error(f"Scoring failed: {job.error}")
+            st.error(f"Scoring failed: {md(job.error)}")
         if job.state == jobs.DONE:
             if st.session_state.get("scored_dir") != str(job.out_dir):
                 st.session_state["scored_dir"] = str(job.out_dir)
                 # Fresh scores: partition them below rather than what was shown before.
                 st.session_state["partition_source"] = LAST_JOB
-            st.success(f"Scores written to `{job.out_dir}`; partition them below.")
+            st.success(f"Scores written to {code(job.out_dir)}; partition them below.")
 
     job_panel()
 
@@ -101,7 +102,7 @@ try:
     splitter = splitter.with_params(**moved)
     part = partition(splitter, splitter_inputs(src, splitter.input, stamp)[1])
 except GemvizError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 
 in_clusters = part.cluster_text(test_df, ws.cluster_by) or (None, None)
@@ -127,6 +128,6 @@ with st.form("save_splitter"):
                 params={k: v for k, v in splitter.get_params().items() if v is not None},
                 replace=replace,
             )
-            st.success(f"Saved splitter '{name}' in workspace '{ws.name}'.")
+            st.success(f"Saved splitter '{md(name)}' in workspace '{md(ws.name)}'.")
         except GemvizError as exc:
-            st.error(str(exc))
+            st.error(md(exc))

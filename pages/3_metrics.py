@@ -20,7 +20,7 @@ from gemviz.ui.cache import (
 )
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import open_in_samples
-from gemviz.ui.text import md_escape
+from gemviz.ui.text import md
 from gemviz.ui.widgets import (
     clicked_points,
     html_download,
@@ -55,7 +55,7 @@ if not splitters or not models:
 try:
     table = id_ood_table(*key, tuple(splitters), tuple(models), adjust)
 except GemvizError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 table_view(
     table,
@@ -71,7 +71,7 @@ metric = st.radio(
     study.metrics,
     horizontal=True,
     key="bar_metric",
-    format_func=lambda m: m.replace("_", " "),
+    format_func=lambda m: md(m.replace("_", " ")),
 )
 bars = plots.grouped_bars(table, metric, unit=unit, adjust=adjust)
 event = st.plotly_chart(
@@ -124,7 +124,7 @@ else:
             pair = paired_comparison(*key, a, b, pair_metric, pair_splitter, adjust)
             table_view(pair, "pair_table", "paired_comparison")
         except GemvizError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 
 # -- set-difference drill-down ---------------------------------------------------------------
 st.subheader("Where two splitters disagree")
@@ -141,7 +141,7 @@ else:
         try:
             diff = set_difference(*key, sa, sb, diff_metric, adjust, margin)
         except GemvizError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
             st.stop()
         table_view(
             diff,
@@ -151,7 +151,7 @@ else:
         )
         for row in diff.to_dict("records"):
             if findings.kind(row["verdict"]) == findings.SIGNIFICANT:
-                st.success(md_escape(findings.drill_finding(row, unit, adjust)))
+                st.success(md(findings.drill_finding(row, unit, adjust)))
         if diff["too_small"].any():
             st.caption(
                 f"{int(diff['too_small'].sum())} of {len(diff)} rows are too uncertain to tell "
@@ -171,11 +171,11 @@ else:
     try:
         sliced = slices_table(*key, by, tuple(splitters), tuple(models), slice_metric)
     except GemvizError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     else:
         table_view(sliced, "slice_table")
         st.caption(
-            f"Intervals are cluster-aware (clusters: {study.cluster_by}); `small` = under 30 "
+            f"Intervals are cluster-aware (clusters: {md(study.cluster_by)}); `small` = under 30 "
             f"steps or 10 clusters: {int(sliced['small'].sum())} of {len(sliced)} rows."
         )
         table_downloads(sliced, "slices")

@@ -12,7 +12,7 @@ from gemviz.figures.venn import region_steps
 from gemviz.ui.cache import venn_images, venn_regions
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import open_in_samples, open_sample
-from gemviz.ui.text import md_escape
+from gemviz.ui.text import md
 from gemviz.ui.widgets import stability_button, stability_refits, table_downloads
 
 ws, study = page_setup("Overlap")
@@ -38,7 +38,7 @@ proportional = st.toggle(
     help="Off: every region drawn the same size, so small regions' counts stay readable.",
 )
 for note in findings.empty_sets(study.labels, chosen):
-    st.warning(md_escape(f"{note}: its circle has no area."))
+    st.warning(md(f"{note}: its circle has no area."))
 st.text(findings.overlap_finding(study.labels, chosen))
 
 regions = {}
@@ -47,7 +47,7 @@ for col, label in zip(st.columns(2), ("ID", "OOD"), strict=True):
     try:
         table = venn_regions(*key, tuple(chosen), label)
     except GemvizError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
     regions[label] = table
     counts = tuple(

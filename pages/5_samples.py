@@ -15,6 +15,7 @@ from gemviz.figures.step import annotate_step
 from gemviz.ui.cache import sample_table
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import clear_samples_selection, current_sample, open_sample, samples_selection
+from gemviz.ui.text import code, md
 from gemviz.ui.widgets import model_outputs, number_formats, sample_filters, stability_refits
 from gemviz.workspace import annotations as notes
 
@@ -22,7 +23,7 @@ ws, study = page_setup("Samples")
 try:
     annotated = notes.load(ws.folder)
 except GemvizError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     annotated = {}
 base = sample_table(str(ws.json_path), ws.fingerprint())
 table, probs = smp.browse_table(base, annotated, stability_refits(ws, study))
@@ -30,7 +31,7 @@ table, probs = smp.browse_table(base, annotated, stability_refits(ws, study))
 selection = samples_selection(ws, study)
 if selection is not None:
     box = st.columns([4, 1])
-    box[0].info(f"Showing the {len(selection['ids']):,} steps of **{selection['label']}**.")
+    box[0].info(f"Showing the {len(selection['ids']):,} steps of **{md(selection['label'])}**.")
     if box[1].button("Clear selection", key="clear_selection", icon=":material/close:"):
         clear_samples_selection()
         st.rerun()
@@ -39,7 +40,7 @@ flt = sample_filters(ws, study, table, probs, annotated, picked_ids)
 try:
     shown = filter_table(table, flt)
 except GemvizError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 ids = shown[ID].to_numpy()
 
@@ -79,7 +80,7 @@ with st.expander("Model means on the steps shown"):
     means = smp.summary(study, shown.index.to_numpy())
     st.dataframe(means, hide_index=True, key="samples_summary", column_config=number_formats(means))
     st.caption(
-        f"95% intervals resample whole clusters ({study.cluster_by}); `small` = fewer than "
+        f"95% intervals resample whole clusters ({md(study.cluster_by)}); `small` = fewer than "
         "30 steps or 10 clusters."
     )
 
@@ -93,7 +94,7 @@ if current is None:
     st.stop()
 pos = position(table[ID], current)
 if pos is None:
-    st.warning(f"No step with id {current!r} in this workspace.")
+    st.warning(f"No step with id {code(current)} in this workspace.")
     st.stop()
 
 st.divider()
@@ -107,7 +108,7 @@ if nav[1].button("Next", disabled=next_id is None, key="next_sample"):
     st.rerun()
 if nav[2].button("Explain this step", key="explain_sample", icon=":material/travel_explore:"):
     st.switch_page("pages/8_step.py", query_params={"workspace": ws.slug, "sample": current})
-nav[3].caption(f"Step `{current}` — share this page's URL to reopen it.")
+nav[3].caption(f"Step {code(current)} — share this page's URL to reopen it.")
 
 outputs, formats = model_outputs(ws, current)
 picture = annotate_step(study, pos, outputs, formats, image_root=ws.image_root)
@@ -126,9 +127,9 @@ with left:
         icon=":material/download:",
     )
 with right:
-    st.markdown(f"**Task:** {study.samples['task'].iloc[pos]}")
+    st.markdown(f"**Task:** {md(study.samples['task'].iloc[pos])}")
     for f in smp.group_fields(study):
-        st.markdown(f"**{f}:** {study.samples[f].iloc[pos]}")
+        st.markdown(f"**{md(f)}:** {md(study.samples[f].iloc[pos])}")
     st.dataframe(splitter_rows(study, pos), hide_index=True, key="step_splitters")
     st.dataframe(
         model_rows(study, pos, outputs),

@@ -13,6 +13,7 @@ from gemviz.figures import embedding_map as eplot
 from gemviz.ui.cache import cached_projection, projection, sample_table, thumbnail, train_records
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import open_in_samples, open_sample
+from gemviz.ui.text import code, md
 
 ws, study = page_setup("Embeddings")
 with_emb = [s for s in ws.splitters if s.test_embeddings]
@@ -60,7 +61,7 @@ try:
         max_samples=int(cap) or None,
     )
 except GemvizError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 args = (
     entry.test_embeddings,
@@ -72,11 +73,13 @@ try:
     result = cached_projection(*args)
     if result is None and run:
         bar = st.progress(0.0, text="Projecting…")
-        result = projection(*args, _progress=lambda d, t, s: bar.progress(d / t, text=f"UMAP: {s}"))
+        result = projection(
+            *args, _progress=lambda d, t, s: bar.progress(d / t, text=f"UMAP: {md(s)}")
+        )
         bar.empty()
         cached_projection.clear()
 except GemvizError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 if result is None:
     st.info("Set the UMAP parameters and press **Run UMAP** (the result is cached on disk).")
@@ -113,7 +116,9 @@ with thumb_col:
             image = train["image_path"].get(chosen[0]) if chosen[0] in train.index else None
         st.image(thumbnail(image, ws.image_root), width="stretch")
         task = first["task"].iloc[0] if "task" in first else None
-        st.caption(f"`{chosen[0]}` ({first['split'].iloc[0]}) {'' if task != task else task}")
+        st.caption(
+            f"{code(chosen[0])} ({first['split'].iloc[0]}) {'' if task != task else md(task)}"
+        )
     else:
         st.caption("Plotly's hover cannot show images: click a point to see its screenshot here.")
 if chosen:

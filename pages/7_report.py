@@ -12,6 +12,7 @@ from gemviz.data.errors import GemvizError
 from gemviz.report.slides import build_deck, deck_bytes
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import current_sample
+from gemviz.ui.text import md
 
 ws, study = page_setup("Meeting report")
 st.write(
@@ -45,7 +46,7 @@ if st.button("Build report", type="primary", key="report_build"):
         )
     except GemvizError as exc:
         bar.empty()
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
     bar.empty()
     st.session_state["report_built"] = (

@@ -16,6 +16,7 @@ from gemviz.figures.step import annotate_step
 from gemviz.ui.cache import load_scores, test_neighbours, thumbnail, train_records
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import current_sample, open_sample
+from gemviz.ui.text import code, md
 from gemviz.ui.widgets import model_outputs
 from gemviz.workspace import annotations as notes
 
@@ -27,12 +28,12 @@ if current is None:
     open_sample(current)
 pos = position(study.ids, current)
 if pos is None:
-    st.warning(f"No step with id {current!r} in this workspace.")
+    st.warning(f"No step with id {code(current)} in this workspace.")
     st.stop()
 
 
 head = st.columns([5, 1])
-head[0].markdown(f"**Task:** {study.samples[TASK].iloc[pos]}  \nStep `{current}`")
+head[0].markdown(f"**Task:** {md(study.samples[TASK].iloc[pos])}  \nStep {code(current)}")
 if head[1].button("Back to Samples", key="to_samples", icon=":material/arrow_back:"):
     st.switch_page("pages/5_samples.py", query_params={"workspace": ws.slug, "sample": current})
 
@@ -60,7 +61,7 @@ with right:
         train_file = ws.splitter(name).train_scores
         train_scores = load_scores(train_file, ws.fingerprint())[SCORE] if train_file else None
         verdict = explain.score_verdict(study, name, pos, train_scores)
-        col.subheader(name)
+        col.subheader(md(name))
         col.metric(
             f"Input score · {verdict.label}",
             f"{verdict.score:.3f}",
@@ -84,7 +85,7 @@ if entries and ws.train:
     try:
         train = train_records(ws.train, ws.fingerprint())
     except GemvizError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
 for col, entry in zip(st.columns(max(1, len(entries))), entries, strict=False):
     with col:
         try:
@@ -93,9 +94,9 @@ for col, entry in zip(st.columns(max(1, len(entries))), entries, strict=False):
             )
             near = explain.nearest_train(found, current, train)
         except GemvizError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
             continue
-        st.markdown(f"**{entry.name}**: the {len(near)} nearest train steps (exact search)")
+        st.markdown(f"**{md(entry.name)}**: the {len(near)} nearest train steps (exact search)")
         for pic, row in zip(st.columns(len(near)), near.itertuples(), strict=True):
             pic.image(
                 thumbnail(row.image_path, ws.image_root),
@@ -115,7 +116,7 @@ for col, entry in zip(st.columns(max(1, len(entries))), entries, strict=False):
 
 st.divider()
 strip = explain.episode(study, pos)
-st.subheader(f"The steps of its cluster ({study.cluster_by}): {len(strip)}")
+st.subheader(f"The steps of its cluster ({md(study.cluster_by)}): {len(strip)}")
 if len(strip) > 1:
     nav = st.columns([1, 1, 4])
     before, after = explain.strip_neighbours(strip)
@@ -136,14 +137,14 @@ if len(strip) > 1:
                 open_sample(str(row[ID]))
                 st.rerun()
 else:
-    st.caption("No other step shares this cluster (cluster by: " + study.cluster_by + ").")
+    st.caption(f"No other step shares this cluster (cluster by: {md(study.cluster_by)}).")
 
 st.divider()
 st.subheader("Notes")
 try:
     saved = notes.load(ws.folder)
 except GemvizError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 mine = saved.get(current, notes.Annotation())
 with st.form(f"notes_{current}"):
@@ -160,4 +161,4 @@ with st.form(f"notes_{current}"):
             notes.annotate(ws.folder, current, tags, note)
             st.success("Saved to the workspace (annotations.json).")
         except GemvizError as exc:
-            st.error(str(exc))
+            st.error(md(exc))

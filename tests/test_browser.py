@@ -395,3 +395,120 @@ def test_a_deep_link_opened_first_after_a_server_start_goes_through_the_router(s
         assert page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').count() == 1
         assert "workspace=demo" in page.url
         browser.close()
+
+
+def _beacon(what: str) -> str:
+    """Markdown that, if rendered, makes the browser fetch from a closed local port."""
+    return f"![{what}](http://127.0.0.1:9/beacon-{what})"
+
+
+def _hostile_workspace(cache: Path, files: Path) -> str:
+    """A workspace whose user text (name, tasks, fields, names, notes, paths) is all markdown.
+
+    Its folder is the demo's, so a URL naming no known workspace falls back to it (and the
+    test does not build the demo).
+    """
+    import json
+
+    import numpy as np
+
+    from gemviz.data.io import write_records
+    from gemviz.workspace import annotations
+    from gemviz.workspace.entries import ModelEntry, SplitterEntry
+    from gemviz.workspace.store import create_workspace
+
+    # A folder whose path is itself an image: "http:/host" is read as "http://host".
+    folder = files / "![p](http:" / "127.0.0.1:9" / "beacon-path)"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    test = [
+        {
+            "id": f"e{i}",
+            "task": _beacon("task") if i % 2 else f"open settings {i % 5}",
+            "app": _beacon("field") if i % 3 else "clock",
+            "image_path": "missing.png",
+            "input_score": float(rng.normal()),
+            "action": {"type": "press_back" if i % 2 else _beacon("gt")},
+        }
+        for i in range(40)
+    ]
+    write_records(folder / "test.json", test)
+    for name, cut in (("a", 0.0), ("b", 0.5)):
+        write_records(
+            folder / f"{name}.json",
+            [{**r, "label": "ID" if r["input_score"] <= cut else "OOD"} for r in test],
+        )
+    for name in ("m1", "m2"):
+        write_records(
+            folder / f"{name}.json",
+            [
+                {"id": r["id"], "type_match": int(rng.random() < 0.7),
+                 "exact_match": 0, "prediction": _beacon("pred")}
+                for r in test
+            ],
+        )  # fmt: skip
+    root = cache / "workspaces"
+    ws = create_workspace(_beacon("name"), test=folder / "test.json", folder=root / "demo")
+    ws.cluster_by = "app"
+    ws.add_splitter(SplitterEntry(name=_beacon("splitter"), labeled=str(folder / "a.json")))
+    ws.add_splitter(SplitterEntry(name="b " + _beacon("splitter2"), labeled=str(folder / "b.json")))
+    ws.add_model(ModelEntry(name=_beacon("model"), results=str(folder / "m1.json"),
+                            predictions=str(folder / "m1.json")))  # fmt: skip
+    ws.add_model(ModelEntry(name="m2", results=str(folder / "m2.json")))
+    annotations.annotate(ws.folder, "e1", [_beacon("tag")], _beacon("note"))
+    broken = root / "broken"
+    broken.mkdir()
+    (broken / "workspace.json").write_text(
+        json.dumps({"name": _beacon("broken-name"), "test": _beacon("broken-path")})
+    )
+    return ws.slug
+
+
+def test_user_text_never_makes_the_browser_fetch(server, tmp_path):
+    """Markdown images in every kind of user text, on every page: no request leaves."""
+    from urllib.parse import quote
+
+    from playwright.sync_api import sync_playwright
+
+    slug = _hostile_workspace(tmp_path / "cache", tmp_path / "files")
+    fetched: list[str] = []
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("request", lambda r: fetched.append(r.url) if ":9/" in r.url else None)
+        page.goto(server)
+        _wait_rendered(page, 180)
+        # The detector works: an image the page really draws is seen.
+        page.evaluate("() => { const i = new Image(); i.src = 'http://127.0.0.1:9/control'; }")
+        page.wait_for_timeout(500)
+        assert any("control" in u for u in fetched), fetched
+        fetched.clear()
+        # The default (first) page is served at the root.
+        urls = [f"/{p if k else ''}?workspace={slug}&sample=e1" for k, p in enumerate(_pages())]
+        urls += [
+            f"/samples?workspace={quote(_beacon('url-workspace'))}",
+            f"/samples?workspace={slug}&sample={quote(_beacon('url-sample'))}",
+            f"/step?workspace={slug}&sample={quote(_beacon('url-sample'))}",
+            "/?workspace=broken",
+        ]
+        for url in urls:
+            page.goto(server + url)
+            _wait_rendered(page, 180)
+            expander = page.get_by_text("Broken workspaces")
+            if expander.count():
+                expander.first.click()
+            page.wait_for_timeout(700)
+            problems += [
+                f"{url}: {t[:200]}"
+                for t in page.locator('[data-testid="stException"]').all_inner_texts()
+            ]
+        page.goto(f"{server}/step?workspace={slug}&sample=e1")
+        _wait_rendered(page, 120)
+        body = page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "hostile_step.png"), full_page=True)
+        browser.close()
+    assert not fetched, fetched
+    assert not problems, "\n".join(problems)
+    # Escaped, the text reads as typed (no stray backslashes).
+    assert _beacon("task") in body and _beacon("model") in body, body[:3000]

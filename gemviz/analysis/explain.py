@@ -224,20 +224,22 @@ def strip_captions(strip: pd.DataFrame, study: Study, metric: str | None = None)
         metric: The metric marked ✓/✗ (default: the study's default metric).
 
     Returns:
-        Two Markdown lines per row, e.g. ``"step 3 · GT: click (0.50, 0.20)  \nexact: a ✓ b ✗"``;
+        Two Markdown lines per row (user text escaped), e.g. ``"step 3 · GT: click (0.50, 0.20)  \nexact: a ✓ b ✗"``;
         the current step's head reads ``"**▶ this step**"``.
     """
     from gemviz.analysis.outcomes import metric_short
     from gemviz.analysis.samples import match_col
+    from gemviz.data.markup import md
 
     metric = metric or study.default_metric
     out = []
     for _, row in strip.iterrows():
         marks = " ".join(
-            f"{m} {'✓' if row[match_col(m, metric)] == 1 else '✗'}" for m in study.models
+            f"{md(m)} {'✓' if row[match_col(m, metric)] == 1 else '✗'}" for m in study.models
         )
         head = "**▶ this step**" if row["current"] else f"step {row['order']:g}"
-        out.append(f"{head} · GT: {row['gt'] or '–'}  \n{metric_short(metric)}: {marks}")
+        gt = md(row["gt"] or "–")
+        out.append(f"{head} · GT: {gt}  \n{md(metric_short(metric))}: {marks}")
     return out
 
 

@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     ws = Workspace.load(args.workspace)
     if args.cluster_by:
         ws.cluster_by = args.cluster_by  # for this report only; workspace.json is not changed
-    inputs = [ws.json_path, *ws.files()]
+    # The report also reads the step notes and the examples' screenshots (checked again below).
+    inputs = [ws.json_path, ws.folder / "annotations.json", *ws.files()]
     outs = {}
     for option, path in (("--out", args.out), ("--zip", args.zip), ("--slides", args.slides)):
         if not path:
@@ -89,6 +90,17 @@ def run(args: argparse.Namespace) -> int:
         projection, splitter = _projection(ws)
     inputs = inputs_from_workspace(ws, projection=projection, projection_splitter=splitter)
     examples = args.examples if args.examples is not None else suggest_examples(inputs.study)
+    known = set(inputs.study.ids)
+    unknown = [e for e in examples if e not in known]
+    if unknown:  # said now, not after the report's sections are built
+        raise GemvizError(
+            f"{len(unknown)} example step(s) are not in the workspace's test set (e.g. "
+            f"{unknown[0]!r}); give sample ids as the Samples page shows them",
+            field="--examples",
+        )
+    shots = _screenshots(inputs.study, [*examples, *inputs.annotations], ws.image_root)
+    for option, path in outs.items():
+        check_output(path, shots, option=option)
 
     def progress(done: int, total: int, stage: str) -> None:
         print(f"[{done}/{total}] {stage}", file=sys.stderr, flush=True)
@@ -107,6 +119,22 @@ def run(args: argparse.Namespace) -> int:
         write_deck(deck, outs["--slides"])
         print(f"wrote {args.slides} ({len(deck.titles)} slides)")
     return 0
+
+
+def _screenshots(study, ids, image_root) -> list[str]:
+    """The screenshot files of the steps ``ids`` that are in the test set."""
+    from pathlib import Path
+
+    if "image_path" not in study.samples:
+        return []
+    position = {sid: i for i, sid in enumerate(study.ids)}
+    out = []
+    for sid in ids:
+        image = study.samples["image_path"].iloc[position[sid]] if sid in position else None
+        if image:
+            p = Path(str(image))
+            out.append(str(p if p.is_absolute() or image_root is None else Path(image_root) / p))
+    return out
 
 
 def _projection(ws):

@@ -8,6 +8,7 @@ from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
 from gemviz.ui.cache import load_study
 from gemviz.ui.state import current_workspace
+from gemviz.ui.text import md
 from gemviz.workspace.store import Workspace
 
 
@@ -51,8 +52,8 @@ def study_or_error(ws: Workspace) -> Study | None:
     try:
         study = load_study(str(ws.json_path), ws.fingerprint())
     except GemvizError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return None
     for note in getattr(study, "input_warnings", ()):
-        st.warning(note)
+        st.warning(md(note))
     return study

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gemviz.data.errors import GemvizError
-from gemviz.ui.text import md_escape
+from gemviz.ui.text import code, md
 from gemviz.workspace.catalog import find_workspace, list_workspaces
 from gemviz.workspace.store import Workspace
 
@@ -64,13 +64,13 @@ def current_workspace(notify: bool = True) -> Workspace | None:
             # Kept until a page shows it: the router's call (notify=False) comes first.
             st.session_state[_PROBLEM_KEY] = (
                 "error",
-                f"Workspace `{slug}` is broken and cannot be opened: {exc}",
+                f"Workspace {code(slug)} is broken and cannot be opened: {md(exc)}",
             )
         else:
             if ws is None and url_slug:
                 st.session_state[_PROBLEM_KEY] = (
                     "warning",
-                    f"There is no workspace `{slug}`; showing another one.",
+                    f"There is no workspace {code(slug)}; showing another one.",
                 )
     previous = st.session_state.get("workspace")
     if ws is None and previous and previous != slug:
@@ -225,7 +225,7 @@ def show_flashes() -> None:
     """Show the kept messages once (as plain text: they carry user names) and forget them."""
     for kind, text in st.session_state.pop(_FLASH_KEY, []):
         box = {"success": st.success, "info": st.info, "warning": st.warning}.get(kind, st.error)
-        box(md_escape(text))
+        box(md(text))
 
 
 # -- widget values that survive page switches ------------------------------------------------
@@ -275,12 +275,12 @@ def _demo_workspace() -> Workspace | None:
             frac, text = args[0] / args[1], str(args[2]) if len(args) > 2 else ""
         else:
             frac, text = float(args[0]) if args else 0.0, str(args[1]) if len(args) > 1 else ""
-        bar.progress(min(max(frac, 0.0), 1.0), text=f"Building the demo workspace… {text}")
+        bar.progress(min(max(frac, 0.0), 1.0), text=f"Building the demo workspace… {md(text)}")
 
     try:
         folder = ensure_demo(progress=report)
     except GemvizError as exc:
-        st.error(f"The demo could not be built: {exc}")
+        st.error(f"The demo could not be built: {md(exc)}")
         return None
     bar.empty()
     return Workspace.load(folder)

@@ -1,25 +1,16 @@
-"""User text on a page: shown as typed, never as Markdown, HTML or LaTeX."""
+"""User text on a page stays text: the pages' names for :mod:`gemviz.data.markup`.
+
+``md(value)`` escapes user text inside Markdown (titles, captions, alerts, widget labels),
+``code(value)`` makes it an inline code span; every page imports them from here. The rule
+itself lives in :mod:`gemviz.data.markup`, below every layer, so backend code that composes
+Markdown for a page uses the same one.
+"""
 
 from __future__ import annotations
 
-import re
+from gemviz.data.markup import code, md
 
-# Characters that start markup anywhere in a line (links need their '[', HTML its '<').
-_MARKDOWN = set("\\`*_[]<>#|~$")
-# Markup that only starts a line: lists, numbered lists, quotes, headings.
-_LINE_START = re.compile(r"^(\s*)(?:([-+>])|(\d+)([.)]))", re.MULTILINE)
+# The name some callers know the same rule by.
+md_escape = md
 
-
-def md_escape(text: str) -> str:
-    """``text`` with its Markdown and LaTeX characters escaped, for st.success/st.info & co.
-
-    User text (model, splitter and step names, tasks) must read as typed, never as markup.
-    """
-    out = "".join("\\" + c if c in _MARKDOWN else c for c in str(text))
-    return _LINE_START.sub(_line_start, out)
-
-
-def _line_start(m: re.Match) -> str:
-    if m.group(2):
-        return m.group(1) + "\\" + m.group(2)
-    return m.group(1) + m.group(3) + "\\" + m.group(4)
+__all__ = ["code", "md", "md_escape"]

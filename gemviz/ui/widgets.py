@@ -18,6 +18,7 @@ from gemviz.figures.partition import SplitterCharts
 from gemviz.splitters import splitter_controls
 from gemviz.ui.cache import cluster_choices, predictions
 from gemviz.ui.state import restore_widgets, save_widgets
+from gemviz.ui.text import md
 from gemviz.workspace.store import Workspace
 
 
@@ -33,20 +34,20 @@ def stability_refits(ws: Workspace, study: Study) -> dict[str, np.ndarray]:
     compute = st.session_state.pop("_refit", ())
     out = {}
     for name in refittable(ws):
-        bar = st.progress(0.0, f"Refitting {name}...") if name in compute else None
+        bar = st.progress(0.0, f"Refitting {md(name)}...") if name in compute else None
         try:
             got = workspace_refits(
                 ws,
                 study,
                 [name],
                 compute=bar is not None,
-                progress=(lambda n, d, t, b=bar: b.progress(d / t, f"Refitting {n}: {d}/{t}"))
+                progress=(lambda n, d, t, b=bar: b.progress(d / t, f"Refitting {md(n)}: {d}/{t}"))
                 if bar
                 else None,
             )
         except GemvizError as exc:
             if bar is not None:  # reading what is cached stays silent; a refit asked for says why
-                st.error(str(exc))
+                st.error(md(exc))
             got = None
         if bar is not None:
             bar.empty()
@@ -61,7 +62,7 @@ def stability_button(ws: Workspace, have, key: str) -> None:
 
     missing = [n for n in refittable(ws) if n not in have]
     if missing and st.button(
-        f"Compute ID probability ({', '.join(missing)}; {RESAMPLES} refits each)",
+        f"Compute ID probability ({md(', '.join(missing))}; {RESAMPLES} refits each)",
         key=key,
         help=f"Refits each splitter on {RESAMPLES} bootstrap resamples of the train tasks and "
         "counts how often each test step is called ID (Monte Carlo error "
@@ -76,7 +77,7 @@ def id_probability_filters(ws: Workspace, probs: dict) -> dict[str, tuple[float,
     ranges = {}
     for col, name in zip(st.columns(max(1, len(probs))), probs, strict=False):
         chosen = col.slider(
-            f"{name} ID probability", 0.0, 1.0, (0.0, 1.0), 0.02, key=f"f_prob_{name}"
+            f"{md(name)} ID probability", 0.0, 1.0, (0.0, 1.0), 0.02, key=f"f_prob_{name}"
         )
         if chosen != (0.0, 1.0):
             ranges[name] = chosen
@@ -284,7 +285,7 @@ def sample_filters(
         cols = st.columns(4)
         labels = {}
         for i, s in enumerate(study.splitters):
-            pick = cols[i % 4].selectbox(f"{s} label", [ANY, "ID", "OOD"], key=f"f_label_{s}")
+            pick = cols[i % 4].selectbox(f"{md(s)} label", [ANY, "ID", "OOD"], key=f"f_label_{s}")
             if pick != ANY:
                 labels[s] = pick
         dispute = cols[len(study.splitters) % 4].selectbox(
@@ -293,7 +294,9 @@ def sample_filters(
         matches = {}
         cols = st.columns(4)
         for i, (m, metric) in enumerate((m, k) for m in study.models for k in study.metrics):
-            pick = cols[i % 4].selectbox(match_col(m, metric), [ANY, 1, 0], key=f"f_{metric}_{m}")
+            pick = cols[i % 4].selectbox(
+                md(match_col(m, metric)), [ANY, 1, 0], key=f"f_{metric}_{m}"
+            )
             if pick != ANY:
                 matches[(m, metric)] = pick
         cols = st.columns(4)
@@ -307,7 +310,7 @@ def sample_filters(
                 "... on", sorted(study.metrics, key=lambda k: k != only_metric), key="f_only_metric"
             )
         values = {
-            f: cols[2 + j % 2].multiselect(f, sorted(set(table[f])), key=f"f_values_{f}")
+            f: cols[2 + j % 2].multiselect(md(f), sorted(set(table[f])), key=f"f_values_{f}")
             for j, f in enumerate(group_fields(study))
         }
         ranges = {}
@@ -323,7 +326,7 @@ def sample_filters(
                 if not (kept and spec.lo <= kept[0] <= kept[1] <= spec.hi):
                     st.session_state[k] = (spec.lo, spec.hi)
                 chosen = col.slider(
-                    f"{s} score", spec.lo, spec.hi, step=spec.step, format=spec.format, key=k
+                    f"{md(s)} score", spec.lo, spec.hi, step=spec.step, format=spec.format, key=k
                 )
                 if not spec.is_full(chosen):
                     ranges[s] = spec.bounds(chosen)
@@ -365,6 +368,6 @@ def model_outputs(ws: Workspace, sample_id: str) -> tuple[dict[str, Any], dict[s
                 found = predictions(m.predictions, m.pred_field, ws.fingerprint())
                 outputs[m.name] = found.get(sample_id)
             except GemvizError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             formats[m.name] = m.format
     return outputs, formats
