@@ -124,3 +124,32 @@ def test_missing_screenshot_is_reported_before_loading(tiny_model, test_file, tm
         predict_records(records, tmp_path, image_root=tmp_path)
     with pytest.raises(GemvizError, match="batch-size"):
         predict_records(records, tiny_model, image_root=tmp_path, batch_size=0)
+
+
+class _Cramped:
+    """A generator stand-in that runs out of memory on batches above two steps."""
+
+    def __init__(self, generator) -> None:
+        self.generator, self.device, self.model = generator, generator.device, generator.model
+        self.seen: list[int] = []
+
+    def __call__(self, prompts, images):
+        self.seen.append(len(prompts))
+        if len(prompts) > 2:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return self.generator(prompts, images)
+
+
+def test_out_of_memory_halves_and_later_batches_keep_the_size_that_fitted(
+    tiny_model, generator, test_file, tmp_path, monkeypatch
+):
+    records = read_records(test_file)
+    cramped = _Cramped(generator)
+    common = dict(max_new_tokens=NEW_TOKENS, image_root=tmp_path)
+    result = predict_records(records, tiny_model, batch_size=4, generator=cramped, **common)
+    # 4 fails, its halves of 2 answer; the fifth step then runs alone instead of failing at 4.
+    assert cramped.seen == [4, 2, 2, 1]
+    assert result.generated == 5
+    monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "fresh-cache"))  # answer everything again
+    plain = predict_records(records, tiny_model, batch_size=1, generator=generator, **common)
+    assert plain.generated == 5 and result.answers == plain.answers

@@ -205,10 +205,14 @@ class Generator:
 
 def _generate_with_backoff(
     generator: Generator, prompts: list[str], images: list[Path]
-) -> list[str]:
-    """Answer a batch; on out-of-memory, split it in halves (down to one step)."""
+) -> tuple[list[str], int]:
+    """Answer a batch; on out-of-memory, split it in halves (down to one step).
+
+    Returns:
+        The answers, and the size of the smallest piece that had to be run.
+    """
     try:
-        return generator(prompts, images)
+        return generator(prompts, images), len(prompts)
     except RuntimeError as exc:
         if "out of memory" not in str(exc).lower():
             raise
@@ -221,9 +225,9 @@ def _generate_with_backoff(
     # freed before the halves run.
     release_cached_memory()
     half = len(prompts) // 2
-    return _generate_with_backoff(generator, prompts[:half], images[:half]) + (
-        _generate_with_backoff(generator, prompts[half:], images[half:])
-    )
+    first, fit_first = _generate_with_backoff(generator, prompts[:half], images[:half])
+    second, fit_second = _generate_with_backoff(generator, prompts[half:], images[half:])
+    return first + second, min(fit_first, fit_second)
 
 
 def predict_records(
@@ -300,13 +304,16 @@ def predict_records(
         size = (
             batch_size or _DEFAULT_BATCH["cuda" if generator.device.startswith("cuda") else "cpu"]
         )
-        for start in range(0, len(todo), size):
+        start = 0
+        while start < len(todo):
             batch = todo[start : start + size]
-            answers = _generate_with_backoff(
+            answers, fitted = _generate_with_backoff(
                 generator,
                 [fill_template(template, s.task) for s in batch],
                 [s.image for s in batch],
             )
+            # A size that ran out of memory once would again: later batches use what fitted.
+            size = min(size, fitted)
             positions = [s.position for s in batch]
             write_json_atomic(
                 shards / f"part-{positions[0]:07d}.json",
@@ -317,6 +324,7 @@ def predict_records(
             generated += len(batch)
             if progress is not None:
                 progress(total - len(todo) + start + len(batch), total, "predict")
+            start += len(batch)
     answers = [done[s.position] for s in steps]
     return PredictResult(answers, generated, total - generated, shards)
 
