@@ -162,3 +162,39 @@ def test_partition_help_in_a_subprocess():
     assert proc.returncode == 0, proc.stderr
     for option in ("--train", "--test", "--out", "--method", "--sigma", "--max-components"):
         assert option in proc.stdout
+
+
+def test_every_command_has_its_help_in_one_place(capsys):
+    import importlib
+
+    from gemviz.commands import COMMANDS
+    from gemviz.commands.cli import build_parser
+
+    parser = build_parser()
+    text = " ".join(parser.format_help().split())  # argparse wraps long lines
+    for name, (module, help_text) in COMMANDS.items():
+        assert help_text.replace("%%", "%") in text, name
+        # The module holds no second copy of the help to drift from the listed one.
+        assert not hasattr(importlib.import_module(f"gemviz.commands.{module}"), "HELP"), name
+
+
+def test_splitter_options_default_to_the_registry(capsys):
+    from gemviz.commands.cli import build_parser
+    from gemviz.commands.common import splitter_from_args
+    from gemviz.splitters import splitter_params
+
+    parser = build_parser("partition")
+    args = parser.parse_args(["partition", "--train", "a", "--test", "b", "--out", "c"])
+    assert splitter_from_args(args).get_params() == splitter_params("gem")
+    args = parser.parse_args(
+        ["partition", "--train", "a", "--test", "b", "--out", "c", "--sigma", "1.5", "--seed", "7"]
+    )
+    assert splitter_from_args(args).get_params() == {
+        **splitter_params("gem"),
+        "sigma": 1.5,
+        "random_state": 7,
+    }
+    args.method = "percentile"
+    assert splitter_from_args(args).get_params() == splitter_params("percentile")
+    help_text = parser._subparsers._group_actions[0].choices["partition"].format_help()
+    assert f"(default {splitter_params('gem')['max_components']})" in help_text

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Sequence
 
 from gemviz import __version__
-from gemviz.commands import COMMANDS, HELPS
+from gemviz.commands import COMMANDS
 from gemviz.data.errors import GemvizError, GemvizWarning
 
 
@@ -27,25 +27,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gemviz {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, module in COMMANDS.items():
-        text = HELPS.get(name, "")
+    for name, (module, text) in COMMANDS.items():
         # help= goes through %-formatting, description= does not
         p = sub.add_parser(name, help=text, description=text.replace("%%", "%"))
         if command is None or command == name:
-            mod = _load(module)
-            if mod is not None:
-                mod.add_arguments(p)
-                p.set_defaults(_run=mod.run)
+            mod = importlib.import_module(f"gemviz.commands.{module}")
+            mod.add_arguments(p)
+            p.set_defaults(_run=mod.run)
     return parser
-
-
-def _load(module: str):
-    try:
-        return importlib.import_module(f"gemviz.commands.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"gemviz.commands.{module}":
-            return None
-        raise
 
 
 def _one_line_warning(command: str, fallback):
@@ -66,9 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = next((a for a in argv if a in COMMANDS), None)
     parser = build_parser(command)
     args = parser.parse_args(argv)
-    run = getattr(args, "_run", None)
-    if run is None:
-        parser.error(f"the command '{args.command}' is not available in this installation")
+    run = args._run
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", GemvizWarning)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 
-from gemviz.commands.table import (
+from gemviz.commands.common import (
     add_metric_argument,
     add_output_arguments,
     add_stats_arguments,
+    add_study_arguments,
     checked_out,
     emit,
     input_files,
@@ -26,27 +27,15 @@ from gemviz.commands.table import (
 )
 from gemviz.data.errors import GemvizError
 
-HELP = "does model A gain more than model B on ID than on OOD? (difference in differences)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``compare``."""
-    parser.add_argument(
-        "--split",
-        action="append",
-        required=True,
-        metavar="NAME=LABELED",
-        help="a splitter's labeled test file (records + label ID/OOD); repeat for each splitter",
-    )
-    parser.add_argument(
-        "--model",
-        action="append",
-        required=True,
-        metavar="NAME=RESULTS",
-        help="a model's result file; give at least two (every pair is compared)",
-    )
-    parser.add_argument(
-        "--samples", default=None, help="the test-set file (default: the first --split file)"
+    add_study_arguments(
+        parser,
+        split_help=(
+            "a splitter's labeled test file (records + label ID/OOD); repeat for each splitter"
+        ),
+        model_help="a model's result file; give at least two (every pair is compared)",
     )
     add_metric_argument(parser)
     add_stats_arguments(parser)

@@ -6,8 +6,6 @@ import argparse
 import sys
 import time
 
-HELP = "build the built-in demo workspace"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

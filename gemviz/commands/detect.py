@@ -12,9 +12,7 @@ import json
 import numpy as np
 
 from gemviz.analysis.detection import detection_metrics
-from gemviz.commands.partition import add_splitter_arguments, fit_inputs, splitter_from_args
-
-HELP = "OOD detection metrics against known ID and OOD test files"
+from gemviz.commands.common import add_splitter_arguments, fit_inputs, splitter_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -15,8 +15,6 @@ from gemviz.actions.match import record_image_size
 from gemviz.data.io import read_records, write_json_atomic, write_records
 from gemviz.data.safety import check_output
 
-HELP = "type match and exact match of predicted actions against ground truth"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the command's options."""

@@ -13,9 +13,8 @@ import argparse
 import pandas as pd
 
 from gemviz.analysis.neighbours import DEFAULT_K, METRICS, cached_neighbours, rows
-from gemviz.commands.table import FORMATS, emit, render
+from gemviz.commands.common import FORMATS, emit, render
 
-HELP = "nearest train steps of test steps in an embedding space (exact search)"
 COLUMNS = ["id", "rank", "neighbour", "distance"]
 
 

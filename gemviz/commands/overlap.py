@@ -22,9 +22,10 @@ import json
 
 import pandas as pd
 
-from gemviz.commands.table import (
+from gemviz.commands.common import (
     add_output_arguments,
     add_stats_arguments,
+    add_study_arguments,
     checked_out,
     emit,
     input_files,
@@ -36,27 +37,15 @@ from gemviz.commands.table import (
 from gemviz.data.errors import GemvizError
 from gemviz.data.records import LABELS
 
-HELP = "Venn regions of 2-3 splitters' ID sets, with the set-difference drill-down"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``overlap``."""
-    parser.add_argument(
-        "--split",
-        action="append",
-        required=True,
-        metavar="NAME=LABELED",
-        help="a splitter's labeled test file; give 2 or 3",
-    )
-    parser.add_argument(
-        "--model",
-        action="append",
-        default=None,
-        metavar="NAME=RESULTS",
-        help="a model's result file; adds the set-difference drill-down",
-    )
-    parser.add_argument(
-        "--samples", default=None, help="the test-set file (default: first --split)"
+    add_study_arguments(
+        parser,
+        split_help="a splitter's labeled test file; give 2 or 3",
+        model_help="a model's result file; adds the set-difference drill-down",
+        models_required=False,
+        samples_help="the test-set file (default: first --split)",
     )
     parser.add_argument(
         "--label", choices=LABELS, default="ID", type=str.upper, help="whose sets (default ID)"

@@ -11,8 +11,6 @@ import sys
 
 from gemviz.scoring.predict import predict_file
 
-HELP = "run a Qwen2-VL-family agent on every test step"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the command's options."""

@@ -16,8 +16,6 @@ import sys
 
 from gemviz.data.errors import GemvizError
 
-HELP = "write a self-contained HTML meeting report of a workspace"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``report`` command."""

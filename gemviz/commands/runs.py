@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 
-from gemviz.commands.table import (
+from gemviz.commands.common import (
     add_metric_argument,
     add_output_arguments,
+    add_study_arguments,
     checked_out,
     emit,
     input_files,
@@ -21,27 +22,15 @@ from gemviz.commands.table import (
     render,
 )
 
-HELP = "per-run ID/OOD means and gaps of every model (repeat a --model name to add a run)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``runs``."""
-    parser.add_argument(
-        "--split",
-        action="append",
-        required=True,
-        metavar="NAME=LABELED",
-        help="a splitter's labeled test file (records + label ID/OOD); repeat for each splitter",
-    )
-    parser.add_argument(
-        "--model",
-        action="append",
-        required=True,
-        metavar="NAME=RESULTS",
-        help="one run's result file (or a BFCL score file); repeat the name for each run",
-    )
-    parser.add_argument(
-        "--samples", default=None, help="the test-set file (default: the first --split file)"
+    add_study_arguments(
+        parser,
+        split_help=(
+            "a splitter's labeled test file (records + label ID/OOD); repeat for each splitter"
+        ),
+        model_help="one run's result file (or a BFCL score file); repeat the name for each run",
     )
     add_metric_argument(parser)
     add_output_arguments(parser)

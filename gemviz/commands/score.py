@@ -26,15 +26,13 @@ from pathlib import Path
 
 from gemviz.data.errors import GemvizError
 
-HELP = "embed train and test samples with a model and write their input scores"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``score``."""
     from gemviz.embed import EMBEDDERS
     from gemviz.scoring.score import DISTANCES
 
-    parser.description = __doc__.split("\n\n", 1)[1] if __doc__ else HELP
+    parser.description = (__doc__ or "").split("\n\n", 1)[-1]
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--model",

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 
-from gemviz.commands.table import (
+from gemviz.commands.common import (
     add_metric_argument,
     add_output_arguments,
+    add_study_arguments,
     emit,
     input_files,
     model_paths,
@@ -19,24 +20,12 @@ from gemviz.commands.table import (
     render,
 )
 
-HELP = "ID/OOD means broken down by a field of the test records or the action type"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``slices``."""
-    parser.add_argument(
-        "--split",
-        action="append",
-        required=True,
-        metavar="NAME=LABELED",
-        help="a splitter's labeled test file; repeat for each splitter",
-    )
-    parser.add_argument(
-        "--model",
-        action="append",
-        required=True,
-        metavar="NAME=RESULTS",
-        help="a model's result file; repeat for each model",
+    add_study_arguments(
+        parser,
+        split_help="a splitter's labeled test file; repeat for each splitter",
     )
     parser.add_argument(
         "--by",
@@ -54,9 +43,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--gt-field", default="action", help="field of the ground-truth action (action_type)"
-    )
-    parser.add_argument(
-        "--samples", default=None, help="the test-set file (default: the first --split file)"
     )
     add_metric_argument(parser)
     add_output_arguments(parser)

@@ -15,13 +15,11 @@ import sys
 
 import numpy as np
 
-from gemviz.commands.partition import add_splitter_arguments, fit_inputs, splitter_from_args
+from gemviz.commands.common import add_splitter_arguments, fit_inputs, splitter_from_args
 from gemviz.data.errors import GemvizError
 from gemviz.data.io import read_records, write_records
 from gemviz.data.records import LABEL, load_scores
 from gemviz.data.safety import check_output
-
-HELP = "each test step's ID probability over bootstrap refits of a splitter"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,9 +1,7 @@
 """``python -m gemviz workspace``: create, list and change workspaces from files on disk.
 
-Subcommands live in :data:`SUBCOMMANDS` (name -> (help, add_arguments, run)). A subcommand
-kept in its own module is listed in :data:`SUBCOMMAND_MODULES` (name -> module under
-``gemviz.commands`` defining ``HELP``, ``add_arguments`` and ``run``); a module that does not
-exist yet is simply left out, as for top-level commands.
+Subcommands live in :data:`SUBCOMMANDS` (name -> (help, add_arguments, run)); ``annotations``
+is kept in :mod:`gemviz.commands.workspace_annotations`.
 
 ``workspace create`` prints the new workspace's slug as the last word of its last line, so a
 script can ``slug=$(python -m gemviz workspace create ... | tail -1 | awk '{print $NF}')``.
@@ -15,17 +13,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from gemviz.commands import workspace_annotations
+from gemviz.commands.common import add_gem_arguments, open_workspace, splitter_settings
 from gemviz.data.errors import GemvizError
-
-HELP = "create, list and change workspaces from files on disk"
 
 Sub = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 #: Subcommand name -> (help, add_arguments, run).
 SUBCOMMANDS: dict[str, Sub] = {}
-
-
-#: Subcommands kept in their own modules (imported only when the parser is built).
-SUBCOMMAND_MODULES: dict[str, str] = {"annotations": "workspace_annotations"}
 
 
 def register(name: str, help: str, add_arguments, run) -> None:
@@ -90,15 +84,6 @@ def _mapping(args: argparse.Namespace) -> dict:
     }
 
 
-def _open(slug: str):
-    from gemviz.workspace.catalog import find_workspace
-
-    ws = find_workspace(slug)
-    if ws is None:
-        raise GemvizError(f"no workspace '{slug}'; see python -m gemviz workspace list")
-    return ws
-
-
 # -- subcommands ------------------------------------------------------------------------------
 
 
@@ -133,7 +118,7 @@ def _create_args(p: argparse.ArgumentParser) -> None:
 
 
 def _create(args: argparse.Namespace) -> int:
-    from gemviz.commands.table import model_paths
+    from gemviz.commands.common import model_paths
     from gemviz.workspace.create import create_from_files
 
     models = model_paths(args.model)
@@ -220,16 +205,14 @@ def _add_split_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--test-scores", help="test score file (default: the workspace's test set)")
     p.add_argument("--train-embeddings", help="train embeddings .npz")
     p.add_argument("--test-embeddings", help="test embeddings .npz")
-    p.add_argument("--sigma", type=float, default=2.0, help="GEM interval half-width in std")
-    p.add_argument("--max-components", type=int, default=19)
-    p.add_argument("--seed", type=int, default=42)
+    add_gem_arguments(p, search_sample=False)
     p.add_argument("--replace", action="store_true", help="replace a splitter of that name")
 
 
 def _add_split(args: argparse.Namespace) -> int:
     from gemviz.workspace.create import add_splitter
 
-    ws = _open(args.workspace)
+    ws = open_workspace(args.workspace)
     test_scores = args.test_scores or (ws.test if args.train_scores else None)
     entry = add_splitter(
         ws,
@@ -240,11 +223,7 @@ def _add_split(args: argparse.Namespace) -> int:
         test_scores=test_scores,
         train_embeddings=args.train_embeddings,
         test_embeddings=args.test_embeddings,
-        params={
-            "sigma": args.sigma,
-            "max_components": args.max_components,
-            "random_state": args.seed,
-        },
+        params=splitter_settings(args, "gem"),
     )
     print(f"added splitter {entry.name} to {ws.slug}")
     return 0
@@ -266,7 +245,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
 def _add_model(args: argparse.Namespace) -> int:
     from gemviz.workspace.models import add_model
 
-    ws = _open(args.workspace)
+    ws = open_workspace(args.workspace)
     results = args.results[0] if len(args.results) == 1 else args.results
     entry = add_model(
         ws, args.name, results, replace=args.replace, add_run=not args.replace, **_mapping(args)
@@ -288,7 +267,7 @@ def _remove_args(p: argparse.ArgumentParser) -> None:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    ws = _open(args.workspace)
+    ws = open_workspace(args.workspace)
     if args.delete:
         ws.delete()
         print(f"deleted workspace {ws.slug}")
@@ -320,7 +299,7 @@ def _renamer(kind: str):
     def run(args: argparse.Namespace) -> int:
         from gemviz.workspace.rename import rename_entry
 
-        ws = _open(args.workspace)
+        ws = open_workspace(args.workspace)
         rename_entry(ws, kind, args.old, args.new)
         print(f"renamed {kind} '{args.old}' to '{args.new.strip()}' in {ws.slug}")
         return 0
@@ -337,20 +316,16 @@ register("add-model", "add a model's result file (fields mapped)", _add_model_ar
 register("remove", "unregister splitters/models, or delete a workspace", _remove_args, _remove)
 register("rename-model", "rename a model (its files stay)", _rename_args, _renamer("model"))
 register("rename-split", "rename a splitter (its files stay)", _rename_args, _renamer("splitter"))
+register(
+    "annotations",
+    "print the tags and notes on a workspace's steps",
+    workspace_annotations.add_arguments,
+    workspace_annotations.run,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the subcommands of :data:`SUBCOMMANDS`."""
-    import importlib
-
-    for name, module in SUBCOMMAND_MODULES.items():
-        try:
-            mod = importlib.import_module(f"gemviz.commands.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"gemviz.commands.{module}":
-                raise
-            continue
-        register(name, mod.HELP, mod.add_arguments, mod.run)
     sub = parser.add_subparsers(dest="workspace_command", metavar="SUBCOMMAND", required=True)
     for name, (text, add, run_sub) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=text, description=text)

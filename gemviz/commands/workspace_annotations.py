@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "print the tags and notes on a workspace's steps"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``workspace annotations``."""
-    from gemviz.commands.table import add_output_arguments
+    from gemviz.commands.common import add_output_arguments
 
     parser.add_argument("slug", help="the workspace (see: python -m gemviz workspace list)")
     add_output_arguments(parser)
@@ -22,12 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the workspace's annotations and print or write them."""
-    from gemviz.commands.table import checked_out, emit, render
-    from gemviz.commands.workspace import _open
+    from gemviz.commands.common import checked_out, emit, open_workspace, render
     from gemviz.data.errors import GemvizError
     from gemviz.workspace import annotations
 
-    ws = _open(args.slug)
+    ws = open_workspace(args.slug)
     out = checked_out(args.out, [str(annotations.path_in(ws.folder)), str(ws.json_path)])
     notes = annotations.load(ws.folder)
     order = None
