@@ -138,6 +138,13 @@ def build(folder: Path, steps: int) -> dict:
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory (VmHWM; ru_maxrss would include the parent's)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -172,7 +172,7 @@ def paired_test(
         "test": np.full(m, UNTESTABLE, dtype=object),
     }
     # The all-flipped arrangement ties with the observed one, so p >= 2 / 2**K.
-    if n == 0 or 2.0 / 2.0**k_used >= 1.0 - confidence:
+    if n == 0 or math.ldexp(1.0, 1 - k_used) >= 1.0 - confidence:  # 2 / 2**K, no overflow
         return out
     alpha = 1.0 - confidence
     for j in range(m):

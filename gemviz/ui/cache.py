@@ -44,9 +44,10 @@ def load_study(workspace_json: str, fingerprint: str) -> Study:
     return study
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def load_scores(path: str, fingerprint: str) -> pd.DataFrame:
-    """A score file as loaded by :func:`gemviz.data.records.load_scores`."""
+    """A score file as loaded by :func:`gemviz.data.records.load_scores` (shared, read-only:
+    a copy per rerun would cost as much as the page's own work on large files)."""
     return data.load_scores(path)
 
 

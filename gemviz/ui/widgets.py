@@ -310,7 +310,9 @@ def sample_filters(
                 "... on", sorted(study.metrics, key=lambda k: k != only_metric), key="f_only_metric"
             )
         values = {
-            f: cols[2 + j % 2].multiselect(md(f), sorted(set(table[f])), key=f"f_values_{f}")
+            f: cols[2 + j % 2].multiselect(
+                md(f), sorted(set(table[f].unique().tolist())), key=f"f_values_{f}"
+            )
             for j, f in enumerate(group_fields(study))
         }
         ranges = {}

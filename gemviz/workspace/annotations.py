@@ -184,8 +184,12 @@ def with_annotations(table: pd.DataFrame, notes: dict[str, Annotation]) -> pd.Da
     """A sample table with ``tags`` and ``note`` columns added (empty text where none)."""
     out = table.copy()
     ids = out["id"].astype(str)
-    out["tags"] = [TAG_SEPARATOR.join(notes[s].tags) if s in notes else "" for s in ids]
-    out["note"] = [notes[s].note if s in notes else "" for s in ids]
+    # Look the few annotated ids up by hash over the whole column (no per-row Python loop).
+    tags = {s: TAG_SEPARATOR.join(a.tags) for s, a in notes.items()}
+    out["tags"] = ids.map(tags).fillna("").astype(str) if notes else ""
+    out["note"] = (
+        ids.map({s: a.note for s, a in notes.items()}).fillna("").astype(str) if notes else ""
+    )
     return out
 
 
