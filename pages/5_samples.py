@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gemviz.analysis import samples as smp
+from gemviz.analysis.conversation import is_text_only
 from gemviz.analysis.filters import filter_table
 from gemviz.analysis.outcomes import model_rows
 from gemviz.analysis.paging import neighbours, paginate, position
@@ -16,7 +17,13 @@ from gemviz.ui.cache import sample_table
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import clear_samples_selection, current_sample, open_sample, samples_selection
 from gemviz.ui.text import code, md
-from gemviz.ui.widgets import model_outputs, number_formats, sample_filters, stability_refits
+from gemviz.ui.widgets import (
+    conversation_view,
+    model_outputs,
+    number_formats,
+    sample_filters,
+    stability_refits,
+)
 from gemviz.workspace import annotations as notes
 
 ws, study = page_setup("Samples")
@@ -111,21 +118,24 @@ if nav[2].button("Explain this step", key="explain_sample", icon=":material/trav
 nav[3].caption(f"Step {code(current)} — share this page's URL to reopen it.")
 
 outputs, formats = model_outputs(ws, current)
-picture = annotate_step(study, pos, outputs, formats, image_root=ws.image_root)
 left, right = st.columns([3, 2])
 with left:
-    st.image(picture.png, caption="Ground truth and each model's action")
-    if not picture.found:
-        st.warning("The screenshot is missing or unreadable; a placeholder is shown.")
-    st.download_button(
-        "Annotated screenshot (PNG)",
-        picture.png,
-        f"step_{pos}.png",
-        "image/png",
-        key="dl_step_png",
-        on_click="ignore",
-        icon=":material/download:",
-    )
+    if is_text_only(study):
+        conversation_view(ws, study, pos)
+    else:
+        picture = annotate_step(study, pos, outputs, formats, image_root=ws.image_root)
+        st.image(picture.png, caption="Ground truth and each model's action")
+        if not picture.found:
+            st.warning("The screenshot is missing or unreadable; a placeholder is shown.")
+        st.download_button(
+            "Annotated screenshot (PNG)",
+            picture.png,
+            f"step_{pos}.png",
+            "image/png",
+            key="dl_step_png",
+            on_click="ignore",
+            icon=":material/download:",
+        )
 with right:
     st.markdown(f"**Task:** {md(study.samples['task'].iloc[pos])}")
     for f in smp.group_fields(study):

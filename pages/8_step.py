@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gemviz.analysis import explain
+from gemviz.analysis.conversation import is_text_only
 from gemviz.analysis.neighbours import DEFAULT_K
 from gemviz.analysis.outcomes import model_rows
 from gemviz.analysis.paging import position
@@ -17,7 +18,7 @@ from gemviz.ui.cache import load_scores, test_neighbours, thumbnail, train_recor
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import current_sample, open_sample
 from gemviz.ui.text import code, md
-from gemviz.ui.widgets import model_outputs
+from gemviz.ui.widgets import conversation_view, model_outputs
 from gemviz.workspace import annotations as notes
 
 ws, study = page_setup("Step")
@@ -50,10 +51,14 @@ if len(entries) > 2:
     )
     entries = [e for e in entries if e.name in chosen]
 
+text_only = is_text_only(study)
 left, right = st.columns([2, 3])
 with left:
-    picture = annotate_step(study, pos, outputs, formats, ws.image_root, max_height=620)
-    st.image(picture.png, caption="Ground truth and each model's action")
+    if text_only:
+        conversation_view(ws, study, pos)
+    else:
+        picture = annotate_step(study, pos, outputs, formats, ws.image_root, max_height=620)
+        st.image(picture.png, caption="Ground truth and each model's action")
 with right:
     # Each splitter's verdict on the step: its score and where that lies among train steps.
     shown_scores = [e.name for e in entries] or list(study.splitters[:2])
@@ -98,6 +103,8 @@ for col, entry in zip(st.columns(max(1, len(entries))), entries, strict=False):
             continue
         st.markdown(f"**{md(entry.name)}**: the {len(near)} nearest train steps (exact search)")
         for pic, row in zip(st.columns(len(near)), near.itertuples(), strict=True):
+            if text_only:
+                break
             pic.image(
                 thumbnail(row.image_path, ws.image_root),
                 caption=f"{row.rank}. {row.distance:.3f}",
@@ -131,7 +138,8 @@ if len(strip) > 1:
     captions = explain.strip_captions(shown, study)
     for col, (_, row), text in zip(st.columns(len(shown)), shown.iterrows(), captions, strict=True):
         with col.container(border=bool(row["current"])):
-            st.image(thumbnail(row["image_path"], ws.image_root), width="stretch")
+            if not text_only:
+                st.image(thumbnail(row["image_path"], ws.image_root), width="stretch")
             st.caption(text)
             if not row["current"] and st.button("Open", key=f"open_{row[ID]}"):
                 open_sample(str(row[ID]))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gemviz.data import bfcl
+from gemviz.data.chat import conversation_text
 from gemviz.data.errors import GemvizError
 from gemviz.data.records import load_results
 from gemviz.data.study import Study
@@ -45,12 +46,12 @@ def test_the_vendored_entries_are_bfcls_multi_turn_base(root):
 
 def test_entry_text_first_or_all_turns(root):
     question = _lines(root / TEST)[1]["question"]
-    first = bfcl.entry_text(question, "first")
+    first = conversation_text(question, "first")
     assert first.startswith("I am alex. Check if the current directory is under my name")
-    every = bfcl.entry_text(question, "all")
+    every = conversation_text(question, "all")
     assert every.startswith(first) and every.count("\n\n") == 3
     with pytest.raises(GemvizError, match="unknown text mode"):
-        bfcl.entry_text(question, "last")
+        conversation_text(question, "last")
 
 
 def test_a_score_file_with_its_result_file_beside_it(root):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gemviz.commands.cli import main
+from gemviz.data.io import read_records
 from gemviz.data.study import Study
 from tests.bfcl_data import CONFIGS, RUNS, TEST, extract, score_file
 
@@ -108,3 +109,55 @@ def test_workspace_create_with_runs(root, capsys):
     assert main(["workspace", "add-model", slug, "twice", str(score_file(root, "grpo-5k", 2))]) == 0
     capsys.readouterr()
     assert find_workspace(slug).study().runs("twice") == 2
+
+
+def _small_training_sets(folder):
+    """The demo's two training sets (chat JSONL, parquet), every fourth prompt kept."""
+    import pandas as pd
+
+    from gemviz.demo.bfcl import training_sets
+
+    sets = training_sets(folder / "full")
+    chat = folder / "set-14k.jsonl"
+    lines = sets["set-14k"].read_text().splitlines()
+    chat.write_text("\n".join(lines[::4]) + "\n")
+    parquet = folder / "set-5k.parquet"
+    pd.read_parquet(sets["set-5k"]).iloc[::4].to_parquet(parquet, index=False)
+    return chat, parquet
+
+
+def test_evaluator_files_to_a_report_in_two_commands(root, tmp_path, capsys):
+    chat, parquet = _small_training_sets(tmp_path)
+    argv = ["workspace", "create", "verl runs", "--test", str(root / TEST),
+            "--train-set", f"set-14k={chat}", "--train-set", f"set-5k={parquet}",
+            *_models(root)]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "splitter set-14k: gem" in out and "splitter set-5k: gem" in out
+    slug = out.strip().split()[-1]
+    from gemviz.workspace.catalog import find_workspace
+
+    ws = find_workspace(slug)
+    report = tmp_path / "report.html"
+    assert main(["report", "--workspace", str(ws.folder), "--out", str(report)]) == 0
+    text = report.read_text()
+    assert '<section id="runs">' in text and "sft-14k" in text
+    # Example steps are conversations, never screenshots.
+    assert "Turn 1." in text and "no screenshot" not in text
+    study = ws.study()
+    assert study.splitters == ["set-14k", "set-5k"] and study.runs("sft-14k") == RUNS
+    # The training set's text: the first user message (the system prompt is left out).
+    scored = read_records(ws.splitter("set-14k").train_scores)
+    first = json.loads(chat.read_text().splitlines()[0])["messages"][1]["content"]
+    assert scored[0]["task"] == first and scored[0]["id"] == "row-1"
+
+
+def test_text_all_joins_every_user_turn(root, tmp_path):
+    from gemviz.data.chat import with_text
+
+    entries = [json.loads(x) for x in (root / TEST).read_text().splitlines()][:3]
+    first = with_text(entries, "t", "first")
+    every = with_text(entries, "t", "all")
+    assert every[0]["task"].startswith(first[0]["task"])
+    assert every[0]["task"].count("\n\n") == len(entries[0]["question"]) - 1
+    assert first[0]["id"] == entries[0]["id"]

@@ -26,12 +26,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="number of generated test steps (default: 400)",
     )
     parser.add_argument("--seed", type=int, default=42, help="seed of the step generator")
+    parser.add_argument(
+        "--bfcl",
+        action="store_true",
+        help="build the tool-calling demo instead: BFCL v4 multi-turn base, two training-set "
+        "splitters, four configurations x 5 runs",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from gemviz.data.errors import GemvizError
     from gemviz.demo import build_demo, demo_folder, ensure_demo
 
+    if args.bfcl:
+        from gemviz.demo import ensure_bfcl_demo
+        from gemviz.demo.bfcl import bfcl_folder
+
+        start = time.perf_counter()
+        existed = (bfcl_folder() / "workspace.json").exists()
+        folder = ensure_bfcl_demo(progress=_print_progress, force=args.force)
+        if existed and not args.force:
+            print(f"the tool-calling demo already exists (use --force to rebuild): {folder}")
+        else:
+            print(f"\nbuilt the tool-calling demo in {time.perf_counter() - start:.1f} s: {folder}")
+        return 0
     if args.n_train < 1 or args.n_test < 1:
         raise GemvizError("--n-train and --n-test must be at least 1")
     options = {"n_train": args.n_train, "n_test": args.n_test, "seed": args.seed}

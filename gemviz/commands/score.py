@@ -48,9 +48,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--train",
         required=True,
-        help="train record file (JSON/JSONL/CSV/parquet with task, image_path)",
+        help="train record file (JSON/JSONL/CSV/parquet with task, image_path; or a training "
+        "set of conversations: chat JSONL with messages, parquet with a prompt or messages "
+        "column)",
     )
-    parser.add_argument("--test", required=True, help="test record file")
+    parser.add_argument(
+        "--test", required=True, help="test record file (or BFCL test entries with question)"
+    )
+    parser.add_argument(
+        "--text",
+        choices=("first", "all"),
+        default="first",
+        help="for conversation records without task: embed the first user message (default) "
+        "or every user message joined",
+    )
     parser.add_argument(
         "--out-dir", required=True, help="folder for *_inputscore.json and *_embeddings.npz"
     )
@@ -201,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             shard=shard,
             merge_timeout=args.merge_timeout if shard and shard[0] == 0 else 0.0,
+            text=args.text,
         )
     except BaseException as exc:
         tracker.finish(error=str(exc) or type(exc).__name__)

@@ -101,6 +101,21 @@ def _create_args(p: argparse.ArgumentParser) -> None:
         help="GEM score files, partitioned with GEM at once (test scores default: --test)",
     )
     p.add_argument(
+        "--train-set",
+        action="append",
+        metavar="NAME=TRAINING_SET",
+        help="a splitter from a training set (chat JSONL with messages, parquet with a prompt "
+        "or messages column): the test entries scored against its prompts with the packaged "
+        "sentence model and partitioned with GEM; repeat for each set",
+    )
+    p.add_argument(
+        "--text",
+        choices=("first", "all"),
+        default="first",
+        help="text of a conversation for --train-set: the first user message (default) or "
+        "every user message joined",
+    )
+    p.add_argument(
         "--embeddings",
         action="append",
         metavar="NAME=TRAIN_NPZ,TEST_NPZ",
@@ -134,6 +149,8 @@ def _create(args: argparse.Namespace) -> int:
         embeddings=_collect(args.embeddings, _pair, "--embeddings"),
         models={m: files[0] if len(files) == 1 else files for m, files in models.items()},
         model_mappings={m: mapping for m, files in models.items() if len(files) == 1},
+        training_sets=_collect(args.train_set, _single, "--train-set"),
+        text=args.text,
     )
     for s in ws.splitters:
         n_id = sum(r.get("label") == "ID" for r in _labels(s.labeled))

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gemviz.data.chat import user_messages
 from gemviz.data.errors import GemvizError
 from gemviz.data.io import read_records
 
@@ -39,10 +40,6 @@ HEADER_FIELDS = ("accuracy", "correct_count", "total_count")
 ERROR_TYPE = "error_type"
 #: Field holding a model's output for an entry (from the result file, else the score file).
 OUTPUT = "output"
-#: Text fields derived from a test entry's turns.
-FIRST_TURN = "first_turn"
-ALL_TURNS = "all_turns"
-TEXT_MODES = {"first": FIRST_TURN, "all": ALL_TURNS}
 
 
 def is_score_file(records: Sequence[dict[str, Any]]) -> bool:
@@ -55,52 +52,6 @@ def is_test_file(records: Sequence[dict[str, Any]]) -> bool:
     """True when ``records`` look like BFCL test entries (``id`` and ``question`` turns)."""
     head = records[0] if records else {}
     return "id" in head and isinstance(head.get("question"), list)
-
-
-def user_turns(question: Any) -> list[str]:
-    """The user messages of an entry's ``question``, one text per turn (turns joined by line).
-
-    Args:
-        question: BFCL's ``question``: a list of turns, each a list of ``{role, content}``
-            messages (a single-turn entry may hold the messages directly).
-
-    Returns:
-        One string per turn holding its user messages; turns without one give ``""``.
-    """
-    if not isinstance(question, list):
-        return [str(question)] if question not in (None, "") else []
-    turns = question
-    if turns and isinstance(turns[0], dict):
-        turns = [turns]
-    out = []
-    for turn in turns:
-        messages = turn if isinstance(turn, list) else [turn]
-        texts = [
-            str(m.get("content", ""))
-            for m in messages
-            if isinstance(m, dict) and m.get("role", "user") == "user"
-        ]
-        out.append("\n".join(t for t in texts if t))
-    return out
-
-
-def entry_text(question: Any, mode: str = "first") -> str:
-    """The text that stands for an entry when it is embedded.
-
-    Args:
-        question: The entry's ``question``.
-        mode: ``"first"`` for the first user turn, ``"all"`` for every user turn joined by a
-            blank line.
-
-    Raises:
-        GemvizError: An unknown mode.
-    """
-    if mode not in TEXT_MODES:
-        raise GemvizError(f"unknown text mode '{mode}'; use one of {', '.join(TEXT_MODES)}")
-    turns = [t for t in user_turns(question) if t]
-    if not turns:
-        return ""
-    return turns[0] if mode == "first" else "\n\n".join(turns)
 
 
 #: Field naming the conversation an entry is: each BFCL entry is one conversation (cluster).
@@ -121,7 +72,7 @@ def with_text_fields(records: list[dict[str, Any]], file: str) -> list[dict[str,
         for field in ("id", "question"):
             if rec.get(field) in (None, ""):
                 raise GemvizError("required field is missing", file=file, row=i + 1, field=field)
-        turns = user_turns(rec["question"])
+        turns = user_messages(rec["question"])
         extra = {
             "task": next((t for t in turns if t), ""),
             "n_turns": len(turns),

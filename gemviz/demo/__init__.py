@@ -4,7 +4,8 @@
 but the packages gemviz depends on (PIL draws the screenshots, the packaged MiniLM model
 scores them) and then cached under ``<cache>/workspaces/demo/``.
 
-Public API: :func:`demo_folder`, :func:`build_demo`, :func:`ensure_demo`.
+Public API: :func:`demo_folder`, :func:`build_demo`, :func:`ensure_demo`; the tool-calling
+demo (BFCL v4, :mod:`gemviz.demo.bfcl`): :func:`ensure_bfcl_demo`.
 """
 
 from __future__ import annotations
@@ -84,6 +85,32 @@ def ensure_demo(
         # Another process may have finished the build while this one waited for the lock.
         if not (target / WORKSPACE_FILE).exists():
             build(target, progress, **options)
+    return target
+
+
+def ensure_bfcl_demo(
+    progress: Progress | None = None,
+    folder: str | os.PathLike | None = None,
+    force: bool = False,
+) -> Path:
+    """The tool-calling demo workspace folder, building it first when needed.
+
+    Args:
+        progress: Called as ``progress(done, total, stage)`` while building.
+        folder: Target folder; ``<cache>/workspaces/demo-bfcl/`` when None.
+        force: Rebuild even when it exists.
+
+    Returns:
+        The workspace folder.
+    """
+    from gemviz.demo.bfcl import bfcl_folder, build_bfcl
+
+    target = Path(folder) if folder is not None else bfcl_folder()
+    if not force and (target / "workspace.json").exists():
+        return target
+    with _locked(target):
+        if force or not (target / "workspace.json").exists():
+            build_bfcl(target, progress)
     return target
 
 

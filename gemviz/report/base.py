@@ -40,6 +40,10 @@ class ReportInputs:
             refits already computed are reported.
         test_name: The test set's file name, for the study slide.
         descriptions: Splitter -> how it labels steps (e.g. ``"sentence embedding, GEM σ=2"``).
+        answers: Entry id -> ground-truth calls per turn (BFCL's possible answers), for steps
+            shown as conversations.
+        run_tables: Model -> one table per run (``id -> (passed, error type, output)``), for
+            steps shown as conversations.
     """
 
     name: str
@@ -56,6 +60,8 @@ class ReportInputs:
     refits: dict[str, np.ndarray] = field(default_factory=dict)
     test_name: str = ""
     descriptions: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
+    run_tables: dict[str, list[dict]] = field(default_factory=dict)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from gemviz.report.figure_sections import (
     _gem_fit,
     _venn,
 )
+from gemviz.report.runs_sections import _runs
 
 # section id -> (title, builder); the HTML shows them in this order.
 SECTIONS: dict[str, tuple[str, Callable[[_Context], Section]]] = {
@@ -45,6 +46,7 @@ SECTIONS: dict[str, tuple[str, Callable[[_Context], Section]]] = {
     "set-difference": ("Set-difference drill-down", _set_difference),
     "slices": ("ID and OOD by action type", _slices),
     "stability": ("Splitter stability: ID probability over refits", _stability),
+    "runs": ("Repeated runs: each configuration's runs and their spread", _runs),
     "embeddings": ("Embedding map", _embeddings),
     "examples": ("Example steps", _examples),
     "annotated": ("Disputed steps we looked at", _annotated),
@@ -184,6 +186,20 @@ def inputs_from_workspace(
         with contextlib.suppress(GemvizError):
             refits.update(workspace_refits(workspace, study, [name], compute=False) or {})
 
+    answers, run_tables = {}, {}
+    from gemviz.analysis.conversation import answers_file, is_text_only, run_table
+
+    if is_text_only(study):
+        from gemviz.data.bfcl import possible_answers
+
+        found = answers_file(workspace.test)
+        answers = possible_answers(found) if found is not None else {}
+        ids = workspace.test_ids()
+        run_tables = {
+            m.name: [run_table(p, ids, workspace.test) for p in m.run_files()]
+            for m in workspace.models
+        }
+
     return ReportInputs(
         name=workspace.name,
         study=study,
@@ -198,6 +214,8 @@ def inputs_from_workspace(
         annotations=load_annotations(workspace.folder),
         refits=refits,
         test_name=os.path.basename(workspace.test) if workspace.test else "",
+        answers=answers,
+        run_tables=run_tables,
         descriptions={s.name: describe_splitter(s) for s in workspace.splitters},
     )
 

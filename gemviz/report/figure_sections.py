@@ -6,6 +6,7 @@ import html
 
 import numpy as np
 
+from gemviz.analysis.conversation import is_text_only
 from gemviz.data.errors import GemvizError
 from gemviz.data.records import TASK
 from gemviz.data.study import Study
@@ -17,6 +18,7 @@ from gemviz.report.base import (
     _note,
     _table,
 )
+from gemviz.report.runs_sections import conversation_html
 from gemviz.workspace.entries import file_stem
 
 
@@ -114,6 +116,13 @@ def _examples(ctx: _Context) -> Section:
         if sid not in position:
             raise GemvizError(f"example step {sid!r} is not in the workspace's test set")
         pos = position[sid]
+        text = caption or default_caption(study, pos)
+        if is_text_only(study):
+            parts.append(
+                f"<figure>{conversation_html(ctx, pos)}<figcaption><b>{k}.</b> "
+                f"{html.escape(text)}</figcaption></figure>"
+            )
+            continue
         outputs = {m: ctx.inputs.outputs.get(m, {}).get(sid) for m in study.models}
         picture = annotate_step(
             study,
@@ -123,7 +132,6 @@ def _examples(ctx: _Context) -> Section:
             image_root=ctx.inputs.image_root,
             max_height=700,
         )
-        text = caption or default_caption(study, pos)
         entry = ctx.inputs.annotations.get(sid)
         # The ZIP's picture is a 16:9 slide figure: task, legend, tags and note beside it.
         figures[f"example_{k:02d}.png"] = step_card(
@@ -158,23 +166,27 @@ def _annotated(ctx: _Context) -> Section:
     parts, figures = [], {}
     for k, sid in enumerate(ids, start=1):
         pos = position[sid]
-        outputs = {m: ctx.inputs.outputs.get(m, {}).get(sid) for m in study.models}
-        picture = annotate_step(
-            study, pos, outputs, ctx.inputs.formats, ctx.inputs.image_root, max_height=500
-        )
         entry = notes[sid]
-        figures[f"annotated_{k:02d}.png"] = step_card(
-            study,
-            pos,
-            outputs,
-            ctx.inputs.formats,
-            ctx.inputs.image_root,
-            note=entry.note,
-            tags=entry.tags,
-        )
+        if is_text_only(study):
+            shown = conversation_html(ctx, pos)
+        else:
+            outputs = {m: ctx.inputs.outputs.get(m, {}).get(sid) for m in study.models}
+            picture = annotate_step(
+                study, pos, outputs, ctx.inputs.formats, ctx.inputs.image_root, max_height=500
+            )
+            figures[f"annotated_{k:02d}.png"] = step_card(
+                study,
+                pos,
+                outputs,
+                ctx.inputs.formats,
+                ctx.inputs.image_root,
+                note=entry.note,
+                tags=entry.tags,
+            )
+            shown = _img(picture.png, default_caption(study, pos))
         tags = TAG_SEPARATOR.join(entry.tags)
         parts.append(
-            f"<figure>{_img(picture.png, default_caption(study, pos))}<figcaption>"
+            f"<figure>{shown}<figcaption>"
             f"<b>{k}.</b> <code>{html.escape(sid)}</code> {html.escape(default_caption(study, pos))}"
             + (f"<br><b>Tags:</b> {html.escape(tags)}" if tags else "")
             + (f"<br><b>Note:</b> {html.escape(entry.note)}" if entry.note else "")

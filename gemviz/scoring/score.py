@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from gemviz.data.chat import with_text
 from gemviz.data.errors import GemvizError
 from gemviz.data.io import read_records, write_json_atomic, write_records
 from gemviz.data.paths import cache_dir
@@ -185,6 +186,7 @@ def score_files(
     progress: Progress | None = None,
     shard: tuple[int, int] | None = None,
     merge_timeout: float = 0.0,
+    text: str = "first",
 ) -> ScoreOutput:
     """Embed the train and test records and write their input scores and embeddings.
 
@@ -206,6 +208,10 @@ def score_files(
         progress: Called as ``progress(done, total, stage)`` after every batch.
         shard: ``(rank, world)`` for data-parallel runs; None embeds everything.
         merge_timeout: Seconds rank 0 waits for other ranks' parts before giving up.
+        text: For records without ``task`` that hold a conversation (BFCL entries' ``question``,
+            chat ``messages``, a ``prompt`` column): ``"first"`` embeds the first user message,
+            ``"all"`` every user message joined (:mod:`gemviz.data.chat`). The text is written
+            as the records' ``task``; records without ids get ``row-N``.
 
     Returns:
         A :class:`ScoreOutput`; ``complete`` is False (and nothing is written) when a rank
@@ -236,7 +242,7 @@ def score_files(
     root = Path(image_root).expanduser() if image_root is not None else None
     records, samples, problems = {}, {}, []
     for split, path in zip(SPLITS, (train, test), strict=True):
-        records[split] = read_records(path)
+        records[split] = with_text(read_records(path), str(path), text)
         samples[split], found = _samples(records[split], str(path), embedder.needs_images, root)
         problems.extend(dict(p, split=split) for p in found)
     _check(problems, skip_bad, method, embedder.needs_images)

@@ -256,3 +256,23 @@ def cluster_choices(workspace_json: str, fingerprint: str) -> list[str]:
     from gemviz.data import clusters
 
     return clusters.choices(load_study(workspace_json, fingerprint).samples)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def run_tables(workspace_json: str, fingerprint: str) -> dict[str, list[dict]]:
+    """Each model's runs as :func:`gemviz.analysis.conversation.run_table` dicts."""
+    from gemviz.analysis.conversation import run_table
+
+    ws = Workspace.load(Path(workspace_json).parent)
+    ids = ws.test_ids()
+    return {m.name: [run_table(p, ids, ws.test) for p in m.run_files()] for m in ws.models}
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def possible_answers(test: str | None, fingerprint: str) -> dict:
+    """BFCL's ground truth beside the test file (empty when there is none)."""
+    from gemviz.analysis.conversation import answers_file
+    from gemviz.data.bfcl import possible_answers as read
+
+    path = answers_file(test)
+    return read(path) if path is not None else {}

@@ -40,7 +40,13 @@ def page_setup(title: str, need_study: bool = True) -> tuple[Workspace, Study | 
 
 def demo_banner(ws: Workspace) -> None:
     """Say plainly that the numbers shown come from generated demo data."""
-    if ws.demo:
+    if ws.demo and ws.slug == "demo-bfcl":
+        st.info(
+            "You are looking at the built-in **tool-calling demo workspace**: BFCL v4's real "
+            "multi-turn-base entries, with made-up training sets and simulated evaluation runs, "
+            "not real study data. Create your own workspace on the Workspace page."
+        )
+    elif ws.demo:
         st.info(
             "You are looking at the built-in **demo workspace**: generated screenshots, tasks "
             "and agents, not real study data. Create your own workspace on the Workspace page."

@@ -373,3 +373,31 @@ def model_outputs(ws: Workspace, sample_id: str) -> tuple[dict[str, Any], dict[s
                 st.error(md(exc))
             formats[m.name] = m.format
     return outputs, formats
+
+
+def conversation_view(ws: Workspace, study: Study, pos: int) -> None:
+    """A text-only step: its turns with the ground-truth calls, then every model's runs.
+
+    Everything the files hold is shown as plain text (never rendered as Markdown).
+    """
+    from gemviz.analysis import conversation as conv
+    from gemviz.ui.cache import possible_answers, run_tables
+
+    answers = possible_answers(ws.test, ws.fingerprint())
+    for turn in conv.turns(study, pos, answers).itertuples():
+        with st.chat_message("user"):
+            st.caption(f"Turn {turn.turn}")
+            st.text(turn.user)
+        if turn.ground_truth:
+            st.caption("Ground-truth calls")
+            st.code(turn.ground_truth, language=None)
+    if not answers:
+        st.caption("No possible_answer file beside the test file: ground-truth calls not shown.")
+    if study.models:
+        runs = conv.run_outputs(run_tables(str(ws.json_path), ws.fingerprint()), study.ids[pos])
+        st.dataframe(
+            runs,
+            hide_index=True,
+            key="step_runs",
+            column_config={"output": st.column_config.TextColumn(width="large")},
+        )

@@ -239,6 +239,8 @@ def create_from_files(
     embeddings: Mapping[str, tuple[str, str]] | None = None,
     models: Mapping[str, str | list[str]] | None = None,
     model_mappings: Mapping[str, Mapping[str, Any]] | None = None,
+    training_sets: Mapping[str, str] | None = None,
+    text: str = "first",
 ) -> Workspace:
     """Make a workspace from files on disk; every file is checked before anything is written.
 
@@ -253,6 +255,11 @@ def create_from_files(
         embeddings: Splitter name -> (train ``.npz``, test ``.npz``), for a splitter above.
         models: Model name -> result file, or a list of files, one per run.
         model_mappings: Model name -> :func:`plan_model` mapping arguments.
+        training_sets: Splitter name -> a training set; the test entries are scored against
+            its prompts with the packaged sentence model and partitioned with GEM
+            (:func:`gemviz.workspace.training.score_training_set`).
+        text: For training sets and test entries that are conversations: ``"first"`` user
+            message (default) or ``"all"`` joined.
 
     Returns:
         The saved workspace.
@@ -264,12 +271,13 @@ def create_from_files(
     splits, scores = dict(splits or {}), dict(scores or {})
     embeddings, models = dict(embeddings or {}), dict(models or {})
     mappings = dict(model_mappings or {})
+    training_sets = dict(training_sets or {})
     if not name or not name.strip():
         raise GemvizError("a workspace needs a non-empty name")
     if not test:
         raise GemvizError("a workspace needs its test-set file")
     check_image_root(image_root)
-    names = list(splits) + list(scores)
+    names = list(splits) + list(scores) + list(training_sets)
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise GemvizError(f"splitter name given twice: {', '.join(dupes)}")
@@ -285,6 +293,13 @@ def create_from_files(
     resolve(pd.DataFrame.from_records(test_records), cluster_by)  # a bad field fails now
     if train:
         read_records(train)
+    if training_sets:
+        from gemviz.workspace.training import score_training_set
+
+        for set_name, path in training_sets.items():
+            found = score_training_set(path, test, text)
+            scores[set_name] = (found.train_scores, found.test_scores)
+            embeddings[set_name] = (found.train_embeddings, found.test_embeddings)
     plans = []
     for split_name, labeled in splits.items():
         emb = embeddings.get(split_name, (None, None))

@@ -1,0 +1,233 @@
+"""The tool-calling demo: BFCL v4 multi-turn-base, two training sets, four configurations.
+
+Built from files carried in ``gemviz/demo/bfcl_data/`` (BFCL's own entries, answers,
+function docs and single-turn questions, Apache-2.0; see the README there) through the same
+code a researcher's files go through (``workspace create``):
+
+* two **training sets** made up for the demo (no lab's real data): ``set-14k`` (chat JSONL,
+  OpenAI ``messages``) holds requests written from templates over the function docs of the
+  file-system, posting, messaging, maths and ticket APIs, plus BFCL's live-simple questions;
+  ``set-5k`` (parquet with a ``prompt`` column, as RL frameworks write it) holds template
+  requests over the trading, travel and vehicle APIs, plus BFCL's simple-python questions;
+* each set gives a **splitter**: the 200 entries scored against its prompts with the packaged
+  sentence model (first user turn) and partitioned with GEM;
+* four **configurations** x five runs (:mod:`gemviz.demo.bfcl_runs`), each run a result and
+  a score file in the evaluator's format; configurations trained on a set pass more of the
+  entries whose API classes that set covers.
+"""
+
+from __future__ import annotations
+
+import json
+import lzma
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gemviz.data.io import write_text_atomic
+from gemviz.data.paths import cache_dir
+from gemviz.demo.bfcl_runs import CONFIGURATIONS, SET_5K, SET_14K, simulate, write_run
+
+Progress = Callable[[int, int, str], None]
+
+SLUG = "demo-bfcl"
+NAME = "Demo: tool calling (BFCL v4 multi-turn base)"
+DATA = Path(__file__).resolve().parent / "bfcl_data"
+TEST = "BFCL_v4_multi_turn_base.json"
+ANSWERS = "possible_answer/BFCL_v4_multi_turn_base.json"
+RUNS = 5
+SEED = 42
+# Function-doc file of each API class (multi_turn_func_doc/<file>.json).
+DOC_FILES = {
+    "GorillaFileSystem": "gorilla_file_system",
+    "MathAPI": "math_api",
+    "MessageAPI": "message_api",
+    "TwitterAPI": "posting_api",
+    "TicketAPI": "ticket_api",
+    "TradingBot": "trading_bot",
+    "TravelAPI": "travel_booking",
+    "VehicleControlAPI": "vehicle_control",
+}
+_PHRASES = (
+    "{d}",
+    "Please {l}",
+    "Could you {l}?",
+    "I need you to {l}",
+    "Can you help me {l}",
+    "{d} Use {p} {v}.",
+    "Go ahead and {l} ({p}: {v}).",
+    "First {l}, then tell me what happened.",
+)
+_VALUES = (
+    "'report.txt'", "'alex'", "42", "'San Francisco'", "'AAPL'", "'notes'", "3",
+    "'LAX'", "'urgent'", "'budget.csv'", "'eve'", "100",
+)  # fmt: skip
+
+
+def bfcl_folder() -> Path:
+    """Where the tool-calling demo lives: ``<cache>/workspaces/demo-bfcl/``."""
+    return cache_dir("workspaces", SLUG)
+
+
+def read_packed(name: str) -> list[dict[str, Any]]:
+    """JSON lines of a packed data file (``name`` without ``.xz``)."""
+    text = lzma.decompress((DATA / f"{name}.xz").read_bytes()).decode("utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _description(doc: dict[str, Any]) -> str:
+    text = str(doc.get("description", ""))
+    return text.split("Tool description:", 1)[-1].strip().rstrip(".") + "."
+
+
+def template_requests(classes: frozenset[str], seed: int = SEED) -> list[str]:
+    """User requests written from templates over the function docs of ``classes``.
+
+    Each function's description is phrased several ways, some with a parameter and a value
+    drawn from a small list; the result reads like a synthetic SFT set built from API docs.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for cls in sorted(classes):
+        for doc in read_packed(f"multi_turn_func_doc/{DOC_FILES[cls]}.json"):
+            d = _description(doc)
+            params = list((doc.get("parameters") or {}).get("properties") or {}) or ["it"]
+            for phrase in _PHRASES:
+                out.append(
+                    phrase.format(
+                        d=d,
+                        l=d[0].lower() + d[1:-1],
+                        p=params[int(rng.integers(len(params)))].replace("_", " "),
+                        v=_VALUES[int(rng.integers(len(_VALUES)))],
+                    )
+                )
+    return out
+
+
+def _questions(name: str) -> list[str]:
+    return [r["question"][0][0]["content"] for r in read_packed(name)]
+
+
+def training_sets(folder: Path) -> dict[str, Path]:
+    """Write the two made-up training sets (see the module docstring) into ``folder``.
+
+    Returns:
+        Set name -> file: ``set-14k`` as chat JSONL, ``set-5k`` as parquet.
+    """
+    import pandas as pd
+
+    system = "You are an assistant that calls the tools it is given to do what the user asks."
+    big = template_requests(SET_14K) + _questions("BFCL_v4_live_simple.json")
+    small = template_requests(SET_5K, SEED + 1) + _questions("BFCL_v4_simple_python.json")
+    folder.mkdir(parents=True, exist_ok=True)
+    chat = folder / "set-14k.jsonl"
+    lines = [
+        json.dumps(
+            {"messages": [{"role": "system", "content": system}, {"role": "user", "content": q}]}
+        )
+        for q in big
+    ]
+    write_text_atomic(chat, "\n".join(lines) + "\n")
+    parquet = folder / "set-5k.parquet"
+    frame = pd.DataFrame(
+        {
+            "prompt": [[{"role": "user", "content": q}] for q in small],
+            "data_source": "demo-templates",
+        }
+    )
+    frame.to_parquet(parquet, index=False)
+    return {"set-14k": chat, "set-5k": parquet}
+
+
+def write_inputs(folder: Path) -> tuple[Path, Path]:
+    """The test entries and their possible answers, unpacked in BFCL's layout."""
+    test, answers = folder / "data" / TEST, folder / "data" / ANSWERS
+    for name, path in ((TEST, test), (ANSWERS, answers)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(lzma.decompress((DATA / f"{name}.xz").read_bytes()))
+    return test, answers
+
+
+def build_bfcl(folder: Path, progress: Progress | None = None) -> Path:
+    """Build the tool-calling demo workspace in ``folder`` (files first, ``workspace.json`` last).
+
+    Returns:
+        ``folder``.
+
+    Raises:
+        GemvizError: A stage failed.
+    """
+    from gemviz.workspace.create import commit_splitter, plan_splitter
+    from gemviz.workspace.files import reference
+    from gemviz.workspace.models import commit_model, plan_model
+    from gemviz.workspace.store import Workspace
+    from gemviz.workspace.training import score_training_set
+
+    def tick(done: int, stage: str) -> None:
+        if progress is not None:
+            progress(done, 10, stage)
+
+    building = folder.parent / f".{folder.name}.building"
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    tick(0, "unpacking the BFCL entries")
+    test, _ = write_inputs(building)
+    entries = read_packed(TEST)
+    answers = {r["id"]: r["ground_truth"] for r in read_packed(ANSWERS)}
+    ws = Workspace(folder=building, name=NAME, demo=True, created=time.time(), test=str(test))
+    ws.cluster_by = "auto"
+    tick(1, "writing the training sets")
+    sets = training_sets(building / "training")
+    for i, (name, path) in enumerate(sets.items()):
+        tick(2 + 2 * i, f"scoring the entries against {name}")
+        found = score_training_set(path, test)
+        plan = plan_splitter(
+            name,
+            reference(ws),
+            train_scores=found.train_scores,
+            test_scores=found.test_scores,
+            train_embeddings=found.train_embeddings,
+            test_embeddings=found.test_embeddings,
+        )
+        commit_splitter(ws, plan)
+        entry = ws.splitter(name)
+        entry.model, entry.embed_method = "default", "sentence"
+    tick(6, "writing the configurations' runs")
+    for config in CONFIGURATIONS:
+        passed = simulate(entries, config, RUNS)
+        files = [
+            str(write_run(building / "runs" / config.name / f"run{r + 1}", config.name,
+                          entries, answers, passed[r], r)[0])
+            for r in range(RUNS)
+        ]  # fmt: skip
+        commit_model(ws, plan_model(config.name, files, reference(ws), str(test)))
+    tick(9, "saving the workspace")
+    _publish(ws, folder)
+    tick(10, "done")
+    return folder
+
+
+def _publish(ws: Any, folder: Path) -> None:
+    """Move the built files into ``folder`` and write ``workspace.json`` there last."""
+    from gemviz.workspace.entries import WORKSPACE_FILE
+
+    building = ws.folder
+    ws.relocate(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for child in building.iterdir():
+        if child.name == WORKSPACE_FILE:
+            continue
+        target = folder / child.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        os.replace(child, target)
+    (folder / WORKSPACE_FILE).unlink(missing_ok=True)
+    ws.save()
+    shutil.rmtree(building, ignore_errors=True)

@@ -1,0 +1,75 @@
+"""Every page on the tool-calling demo (BFCL v4): no exception, no error, no screenshot.
+
+The demo is built once for the module (:func:`gemviz.demo.ensure_bfcl_demo`): BFCL's 200
+multi-turn-base entries, two training-set splitters, four configurations x five runs.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from gemviz.workspace.store import Workspace
+
+TIMEOUT = 180
+PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+
+
+@pytest.fixture(scope="module")
+def bfcl_cache(tmp_path_factory):
+    from gemviz.demo import ensure_bfcl_demo
+
+    folder = tmp_path_factory.mktemp("bfcl_pages_cache")
+    old = os.environ.get("GEMVIZ_CACHE")
+    os.environ["GEMVIZ_CACHE"] = str(folder)
+    try:
+        slug = Workspace.load(ensure_bfcl_demo()).slug
+    finally:
+        if old is None:
+            os.environ.pop("GEMVIZ_CACHE", None)
+        else:
+            os.environ["GEMVIZ_CACHE"] = old
+    return folder, slug
+
+
+@pytest.fixture
+def ws(bfcl_cache, monkeypatch) -> Workspace:
+    folder, slug = bfcl_cache
+    monkeypatch.setenv("GEMVIZ_CACHE", str(folder))
+    return Workspace.load(folder / "workspaces" / slug)
+
+
+def _run(page: str, ws: Workspace, sample: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=TIMEOUT)
+    at.session_state["workspace"] = ws.slug
+    if sample is not None:
+        at.query_params["sample"] = sample
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    shown = " ".join(str(getattr(e, "value", "")) for e in [*at.warning, *at.info, *at.caption])
+    assert "screenshot" not in shown.lower(), shown
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_opens_on_the_bfcl_demo(ws, page):
+    _run(page, ws)
+
+
+def test_samples_and_step_show_the_conversation(ws):
+    study = ws.study()
+    sample = study.ids[0]
+    for page in ("5_samples.py", "8_step.py"):
+        at = _run(page, ws, sample)
+        assert not at.get("image")
+        texts = " ".join(t.value for t in at.text)
+        assert "Move 'final_report.pdf' within document directory" in texts
+        codes = " ".join(c.value for c in at.code)
+        assert "mkdir(dir_name='temp')" in codes
+        runs = next(d.value for d in at.dataframe if "passed" in d.value.columns)
+        assert len(runs) == 4 * 5 and set(runs["run"]) == {1, 2, 3, 4, 5}
+        assert set(runs["passed"]) <= {0, 1}
