@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from gemviz.data.io import write_text_atomic
+from gemviz.data.io import read_records, write_json_atomic, write_records, write_text_atomic
 from gemviz.data.paths import cache_dir
 from gemviz.demo.bfcl_runs import CONFIGURATIONS, SET_5K, SET_14K, simulate, write_run
 
@@ -42,6 +42,10 @@ TEST = "BFCL_v4_multi_turn_base.json"
 ANSWERS = "possible_answer/BFCL_v4_multi_turn_base.json"
 RUNS = 5
 SEED = 42
+WORKSPACE_FILE = "workspace.json"
+# Everything a build writes; only these are removed before a rebuild.
+OUTPUTS = ("data", "training", "splitters", "runs")
+GEM_PARAMS: dict[str, Any] = {"sigma": 2.0, "max_components": 19, "random_state": 42}
 # Function-doc file of each API class (multi_turn_func_doc/<file>.json).
 DOC_FILES = {
     "GorillaFileSystem": "gorilla_file_system",
@@ -156,78 +160,85 @@ def write_inputs(folder: Path) -> tuple[Path, Path]:
 def build_bfcl(folder: Path, progress: Progress | None = None) -> Path:
     """Build the tool-calling demo workspace in ``folder`` (files first, ``workspace.json`` last).
 
+    Only the demo's own outputs in ``folder`` are replaced.
+
     Returns:
         ``folder``.
 
     Raises:
         GemvizError: A stage failed.
     """
-    from gemviz.workspace.create import commit_splitter, plan_splitter
-    from gemviz.workspace.files import reference
-    from gemviz.workspace.models import commit_model, plan_model
-    from gemviz.workspace.store import Workspace
-    from gemviz.workspace.training import score_training_set
+    from gemviz.data.records import LABEL, load_scores
+    from gemviz.scoring.training import score_training_set
+    from gemviz.splitters import partition_frames
 
     def tick(done: int, stage: str) -> None:
         if progress is not None:
             progress(done, 10, stage)
 
-    building = folder.parent / f".{folder.name}.building"
-    shutil.rmtree(building, ignore_errors=True)
-    building.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (WORKSPACE_FILE, *OUTPUTS):
+        target = folder / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
     tick(0, "unpacking the BFCL entries")
-    test, _ = write_inputs(building)
+    test, _ = write_inputs(folder)
     entries = read_packed(TEST)
     answers = {r["id"]: r["ground_truth"] for r in read_packed(ANSWERS)}
-    ws = Workspace(folder=building, name=NAME, demo=True, created=time.time(), test=str(test))
-    ws.cluster_by = "auto"
     tick(1, "writing the training sets")
-    sets = training_sets(building / "training")
-    for i, (name, path) in enumerate(sets.items()):
+    splitters = []
+    for i, (name, path) in enumerate(training_sets(folder / "training").items()):
         tick(2 + 2 * i, f"scoring the entries against {name}")
-        found = score_training_set(path, test)
-        plan = plan_splitter(
-            name,
-            reference(ws),
-            train_scores=found.train_scores,
-            test_scores=found.test_scores,
-            train_embeddings=found.train_embeddings,
-            test_embeddings=found.test_embeddings,
+        out = folder / "splitters" / name
+        found = score_training_set(path, test, out_dir=out)
+        labeled, _ = partition_frames(
+            load_scores(found.train_scores), load_scores(found.test_scores), "gem", **GEM_PARAMS
         )
-        commit_splitter(ws, plan)
-        entry = ws.splitter(name)
-        entry.model, entry.embed_method = "default", "sentence"
+        records = read_records(found.test_scores)
+        for rec, label in zip(records, labeled[LABEL], strict=True):
+            rec[LABEL] = label
+        write_records(out / "test_labeled.json", records)
+        splitters.append(
+            {
+                "name": name,
+                "labeled": _abs(out / "test_labeled.json"),
+                **{k: _abs(v) for k, v in found._asdict().items()},
+                "model": "default",
+                "embed_method": "sentence",
+                "partition": "gem",
+                "params": dict(GEM_PARAMS),
+            }
+        )
     tick(6, "writing the configurations' runs")
+    models = []
     for config in CONFIGURATIONS:
         passed = simulate(entries, config, RUNS)
         files = [
-            str(write_run(building / "runs" / config.name / f"run{r + 1}", config.name,
-                          entries, answers, passed[r], r)[0])
+            _abs(write_run(folder / "runs" / config.name / f"run{r + 1}", config.name,
+                           entries, answers, passed[r], r)[0])
             for r in range(RUNS)
         ]  # fmt: skip
-        commit_model(ws, plan_model(config.name, files, reference(ws), str(test)))
+        models.append({"name": config.name, "results": files[0], "runs": files[1:]})
     tick(9, "saving the workspace")
-    _publish(ws, folder)
+    write_json_atomic(
+        folder / WORKSPACE_FILE,
+        {
+            "name": NAME,
+            "demo": True,
+            "created": time.time(),
+            "test": _abs(test),
+            "train": None,
+            "image_root": None,
+            "cluster_by": "auto",
+            "splitters": splitters,
+            "models": models,
+        },
+    )
     tick(10, "done")
     return folder
 
 
-def _publish(ws: Any, folder: Path) -> None:
-    """Move the built files into ``folder`` and write ``workspace.json`` there last."""
-    from gemviz.workspace.entries import WORKSPACE_FILE
-
-    building = ws.folder
-    ws.relocate(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for child in building.iterdir():
-        if child.name == WORKSPACE_FILE:
-            continue
-        target = folder / child.name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-        os.replace(child, target)
-    (folder / WORKSPACE_FILE).unlink(missing_ok=True)
-    ws.save()
-    shutil.rmtree(building, ignore_errors=True)
+def _abs(path: str | os.PathLike) -> str:
+    return str(Path(path).resolve())

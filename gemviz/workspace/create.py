@@ -257,7 +257,7 @@ def create_from_files(
         model_mappings: Model name -> :func:`plan_model` mapping arguments.
         training_sets: Splitter name -> a training set; the test entries are scored against
             its prompts with the packaged sentence model and partitioned with GEM
-            (:func:`gemviz.workspace.training.score_training_set`).
+            (:func:`gemviz.scoring.training.score_training_set`).
         text: For training sets and test entries that are conversations: ``"first"`` user
             message (default) or ``"all"`` joined.
 
@@ -294,7 +294,7 @@ def create_from_files(
     if train:
         read_records(train)
     if training_sets:
-        from gemviz.workspace.training import score_training_set
+        from gemviz.scoring.training import score_training_set
 
         for set_name, path in training_sets.items():
             found = score_training_set(path, test, text)

@@ -27,19 +27,23 @@ class TrainingScores(NamedTuple):
 
 
 def score_training_set(
-    train: str | os.PathLike, test: str | os.PathLike, text: str = "first"
+    train: str | os.PathLike,
+    test: str | os.PathLike,
+    text: str = "first",
+    out_dir: str | os.PathLike | None = None,
 ) -> TrainingScores:
     """Embed the training prompts and the test entries; write both sides' input scores.
 
-    The outputs go to a staging folder that :func:`gemviz.workspace.files.adopt` moves into
-    the workspace; the embeddings themselves are cached, so a second workspace over the same
-    files does no model work.
+    The outputs go to ``out_dir``, by default a staging folder that
+    :func:`gemviz.workspace.files.adopt` moves into the workspace; the embeddings themselves
+    are cached, so a second workspace over the same files does no model work.
 
     Args:
         train: The training set (chat JSONL, JSON, CSV or parquet of conversations or tasks).
         test: The test entries (BFCL ``question`` turns, or records with ``task``).
         text: ``"first"`` (first user message, the default) or ``"all"`` (every user
             message joined); see :mod:`gemviz.data.chat`.
+        out_dir: Where the files go (default: a new staging folder).
 
     Returns:
         The four files.
@@ -49,7 +53,8 @@ def score_training_set(
     """
     from gemviz.scoring.score import score_files
 
-    out_dir = cache_dir("uploads", "training-sets", uuid.uuid4().hex[:12])
+    if out_dir is None:
+        out_dir = cache_dir("uploads", "training-sets", uuid.uuid4().hex[:12])
     out = score_files(
         model="default", method="sentence", train=train, test=test, out_dir=out_dir, text=text
     )
