@@ -260,18 +260,24 @@ def _drill_slides(deck: Deck) -> None:
 
 
 def _step_slides(deck: Deck, ids: Sequence[str], kind: str) -> None:
+    from gemviz.analysis.conversation import is_text_only, turns
     from gemviz.figures.step import annotate_step, step_legend
 
     study, inputs = deck.study, deck.inputs
+    # Tool-calling steps have no screenshot: the slide shows the conversation as text.
+    text_only = is_text_only(study)
     position = {sid: i for i, sid in enumerate(study.ids)}
     for sid in ids:
         if sid not in position:
             raise GemvizError(f"example step {sid!r} is not in the workspace's test set")
         pos = position[sid]
         outputs = {m: inputs.outputs.get(m, {}).get(sid) for m in study.models}
-        picture = annotate_step(
-            study, pos, outputs, inputs.formats, inputs.image_root, max_height=1400, legend=False
-        )
+        picture = None
+        if not text_only:
+            picture = annotate_step(
+                study, pos, outputs, inputs.formats, inputs.image_root, max_height=1400,
+                legend=False,
+            )  # fmt: skip
         legend = step_legend(study, pos, outputs, inputs.formats)
         entry = inputs.annotations.get(sid)
         labels = ", ".join(f"{s} {study.labels[s].iloc[pos]}" for s in study.splitters)
@@ -297,6 +303,11 @@ def _step_slides(deck: Deck, ids: Sequence[str], kind: str) -> None:
         lines: list = [[("Task: ", MUTED_TEXT), (task, None)]]
         if caption:
             lines.append(caption)
+        if text_only:
+            for t in turns(study, pos, inputs.answers).itertuples():
+                lines.append([(f"Turn {t.turn}: ", MUTED_TEXT), (t.user, None)])
+                if t.ground_truth:
+                    lines.append([("   calls: ", MUTED_TEXT), (t.ground_truth, None)])
         for name, colour, text in legend:
             lines.append([("■ ", colour), (f"{name}: {text}", None)])
         if tags:
@@ -307,11 +318,19 @@ def _step_slides(deck: Deck, ids: Sequence[str], kind: str) -> None:
             f"Step {sid}. Task: {task}. Labels: {labels}. "
             + "; ".join(f"{m}: {outcome_text(study, m, pos)}" for m in study.models)
             + ". "
-            + ("Screenshot as stored; " if picture.found else "Screenshot missing; ")
-            + "actions drawn on it: ground truth and each model's prediction, colours as listed."
+            + (
+                "The conversation's turns and ground-truth calls as stored."
+                if picture is None
+                else ("Screenshot as stored; " if picture.found else "Screenshot missing; ")
+                + "actions drawn on it: ground truth and each model's prediction, colours as "
+                "listed."
+            )
         )
         slide = deck.slide(title, notes)
         left, top, width, height = deck.body_box()
+        if picture is None:
+            deck.text(slide, lines, (left, top, width, height))
+            continue
         # As wide as the screenshot's shape asks at full height, within 30-60% of the slide.
         aspect = picture.image.width / max(1, picture.image.height)
         pic_w = int(min(width * 0.6, max(width * 0.3, height * aspect)))
