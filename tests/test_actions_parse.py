@@ -279,7 +279,7 @@ def test_every_parser_answers_none_or_an_action_for_foreign_input():
     ]
     for name, parser in PARSERS.items():
         for value in values:
-            got = parser(value)
+            got = parser.parse(value)
             assert got is None or isinstance(got, Action), name
 
 
@@ -333,3 +333,16 @@ def test_real_kairos_actions_all_parse(gem_public):
         assert all(a.is_valid for a in actions), field
     kinds = {parse_action(r["teacher_action"]).type for r in records}
     assert kinds == {"click", "type", "scroll", "press_enter", "complete", "impossible"}
+
+
+def test_every_format_is_a_parser_under_its_own_name():
+    from gemviz.actions.parsers import AUTO, PARSERS, Parser
+
+    assert set(PARSERS) == {"gem", "uitars", "aitz", "canonical"}
+    for name, parser in [*PARSERS.items(), ("auto", AUTO)]:
+        assert isinstance(parser, Parser), name
+        assert parser.name == name
+    # A parser says None for what is not its format, so auto can try the next one.
+    assert PARSERS["canonical"].parse("CLICK <point>[[10, 20]]</point>") is None
+    assert PARSERS["gem"].parse("CLICK <point>[[10, 20]]</point>").point == (0.01, 0.02)
+    assert AUTO.parse("click(start_box='(500,250)')").point == (0.5, 0.25)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageColor
 
+from gemviz.actions import parse_action
 from gemviz.figures.draw import (
     GT_COLOUR,
     MODEL_COLOURS,
@@ -110,10 +111,7 @@ def test_png_bytes_decode_to_the_image(screenshot):
 
 
 def test_real_action_objects_from_the_parser(screenshot):
-    actions = pytest.importorskip("gemviz.actions")
-    if not hasattr(actions, "parse_action"):
-        pytest.skip("gemviz.actions.parse_action has not landed yet")
-    gt = actions.parse_action("CLICK <point>[[500, 250]]</point>", fmt="gem")
+    gt = parse_action("CLICK <point>[[500, 250]]</point>", fmt="gem")
     out = annotate(screenshot, gt=gt)
     assert _near(out.image, (200, 200), GT_COLOUR, radius=3)
 

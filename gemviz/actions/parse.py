@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gemviz.actions.parsers import PARSERS, auto
+from gemviz.actions.parsers import AUTO, PARSERS
 from gemviz.actions.parsers.base import check_coords
 from gemviz.actions.record import Action, invalid
 from gemviz.actions.rules import RULES, RuleSet
@@ -50,10 +50,8 @@ def parse_action(
     if not isinstance(value, (str, dict)):
         value = str(value)
     try:
-        if fmt == "auto":
-            action = auto.parse(value, PARSERS, image_size=image_size, coords=mode)
-        else:
-            action = PARSERS[fmt](value, image_size=image_size, coords=mode)
+        parser = AUTO if fmt == "auto" else PARSERS[fmt]
+        action = parser.parse(value, image_size=image_size, coords=mode)
     except _PARSE_ERRORS:
         action = None
     return action if action is not None else invalid(value)

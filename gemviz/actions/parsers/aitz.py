@@ -94,38 +94,46 @@ _NAMES: dict[str, str] = {
 }
 
 
-def parse(
-    value: str | dict[str, Any],
-    *,
-    image_size: tuple[int, int] | None = None,
-    coords: str = "relative",
-) -> Action | None:
-    """Parse one AITZ / AitW record (a dict or its JSON text).
+class AitzParser:
+    """The ``aitz`` format: AITZ / AitW records."""
 
-    Args:
-        value: The record, or a JSON object string.
-        image_size: (width, height), used when the points are in pixels.
-        coords: Accepted for the common parser signature; the record's own values decide
-            (see the module docstring).
+    name = "aitz"
 
-    Returns:
-        The action, or ``None`` when ``value`` has no action-type field. A record with a type
-        but unusable points gives an ``invalid`` action.
-    """
-    check_coords(coords, image_size if coords == "pixel" else None)
-    record = _as_dict(value)
-    if record is None:
-        return None
-    kind = _kind(_first(record, TYPE_KEYS))
-    if kind is None:
-        return None
-    raw = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    if kind in ("dual_point", "click", "long_press"):
-        return _gesture(record, kind, raw, image_size)
-    if kind == "type":
-        text = _first(record, TEXT_KEYS)
-        return Action(type="type", text="" if text is None else str(text), raw=raw)
-    return Action(type=kind, raw=raw)
+    def parse(
+        self,
+        value: str | dict[str, Any],
+        *,
+        image_size: tuple[int, int] | None = None,
+        coords: str = "relative",
+    ) -> Action | None:
+        """Parse one AITZ / AitW record (a dict or its JSON text).
+
+        Args:
+            value: The record, or a JSON object string.
+            image_size: (width, height), used when the points are in pixels.
+            coords: Accepted for the common parser signature; the record's own values decide
+                (see the module docstring).
+
+        Returns:
+            The action, or ``None`` when ``value`` has no action-type field. A record with a type
+            but unusable points gives an ``invalid`` action.
+        """
+        check_coords(coords, image_size if coords == "pixel" else None)
+        record = _as_dict(value)
+        if record is None:
+            return None
+        kind = _kind(_first(record, TYPE_KEYS))
+        if kind is None:
+            return None
+        raw = (
+            value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        )
+        if kind in ("dual_point", "click", "long_press"):
+            return _gesture(record, kind, raw, image_size)
+        if kind == "type":
+            text = _first(record, TEXT_KEYS)
+            return Action(type="type", text="" if text is None else str(text), raw=raw)
+        return Action(type=kind, raw=raw)
 
 
 def _as_dict(value: Any) -> dict[str, Any] | None:

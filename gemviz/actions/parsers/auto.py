@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from gemviz.actions.parsers import aitz, canonical
+from gemviz.actions.parsers.aitz import TYPE_KEYS
+from gemviz.actions.parsers.base import Parser
+from gemviz.actions.parsers.canonical import is_canonical
 from gemviz.actions.record import Action
 
 _UITARS_CALL = re.compile(
@@ -37,9 +39,9 @@ def detect_format(value: Any) -> str | None:
         except json.JSONDecodeError:
             data = value
     if isinstance(data, dict):
-        if canonical.is_canonical(data):
+        if is_canonical(data):
             return "canonical"
-        if any(data.get(k) is not None for k in aitz.TYPE_KEYS):
+        if any(data.get(k) is not None for k in TYPE_KEYS):
             return "aitz"
         return None
     if not isinstance(data, str):
@@ -49,29 +51,40 @@ def detect_format(value: Any) -> str | None:
     return "gem"
 
 
-def parse(
-    value: str | dict[str, Any],
-    parsers: Mapping[str, Callable[..., Action | None]],
-    *,
-    image_size: tuple[int, int] | None = None,
-    coords: str = "relative",
-) -> Action | None:
-    """Detect the format and parse; falls back to the other text parsers.
+class AutoParser:
+    """The ``auto`` format: detect a value's format, then read it with that parser.
 
     Args:
-        value: Model text, a canonical dict/JSON or an AITZ record.
-        parsers: The parser registry (format name -> parser).
-        image_size, coords: Passed to the parser.
-
-    Returns:
-        The action, or ``None`` when no parser reads ``value``.
+        parsers: The parser registry (format name -> :class:`~gemviz.actions.parsers.base.Parser`).
     """
-    fmt = detect_format(value)
-    if fmt is None:
+
+    name = "auto"
+
+    def __init__(self, parsers: Mapping[str, Parser]) -> None:
+        self.parsers = parsers
+
+    def parse(
+        self,
+        value: str | dict[str, Any],
+        *,
+        image_size: tuple[int, int] | None = None,
+        coords: str = "relative",
+    ) -> Action | None:
+        """Detect the format and parse; the other text parsers are tried when it reads nothing.
+
+        Args:
+            value: Model text, a canonical dict/JSON or an AITZ record.
+            image_size, coords: Passed to the parser.
+
+        Returns:
+            The action, or ``None`` when no parser reads ``value``.
+        """
+        fmt = detect_format(value)
+        if fmt is None:
+            return None
+        order = [fmt] + [f for f in ("uitars", "gem") if f != fmt and isinstance(value, str)]
+        for name in order:
+            action = self.parsers[name].parse(value, image_size=image_size, coords=coords)
+            if action is not None:
+                return action
         return None
-    order = [fmt] + [f for f in ("uitars", "gem") if f != fmt and isinstance(value, str)]
-    for name in order:
-        action = parsers[name](value, image_size=image_size, coords=coords)
-        if action is not None:
-            return action
-    return None

@@ -1,8 +1,9 @@
-"""Helpers shared by the parsers: coordinate scaling and the parser signature.
+"""The :class:`Parser` protocol every action format implements, and the helpers they share.
 
-A parser is a function ``parse(value, *, image_size=None, coords="relative") -> Action | None``.
-It returns ``None`` when it does not recognise ``value`` at all (so :mod:`.auto` can try the
-next format) and never raises on model output.
+A parser has a ``name`` (its key in :data:`gemviz.actions.parsers.PARSERS`) and a method
+``parse(value, *, image_size=None, coords="relative") -> Action | None``. It returns ``None``
+when it does not recognise ``value`` at all (so the ``auto`` parser can try the next format)
+and never raises on model output.
 
 Coordinate modes
     ``"relative"``: numbers on the 0–1000 scale that Qwen2-VL-based agents (OS-Atlas, UI-TARS,
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from gemviz.actions.record import Action
 from gemviz.data.errors import GemvizError
@@ -26,17 +27,21 @@ NUMBER = r"-?\d+(?:\.\d+)?"
 _NUMBER_RE = re.compile(NUMBER)
 
 
+@runtime_checkable
 class Parser(Protocol):
-    def __call__(
+    """An action format: its registry name and a reader of one value."""
+
+    name: str
+
+    def parse(
         self,
         value: str | dict[str, Any],
         *,
         image_size: tuple[int, int] | None = None,
         coords: str = "relative",
-    ) -> Action | None: ...
-
-
-ParserFn = Callable[..., "Action | None"]
+    ) -> Action | None:
+        """The action ``value`` holds, or None when it is not of this format."""
+        ...
 
 
 def check_coords(coords: str, image_size: tuple[int, int] | None) -> None:

@@ -13,41 +13,49 @@ from gemviz.actions.record import ACTION_TYPES, Action
 from gemviz.data.errors import GemvizError
 
 
-def parse(
-    value: str | dict[str, Any],
-    *,
-    image_size: tuple[int, int] | None = None,
-    coords: str = "relative",
-) -> Action | None:
-    """Parse a canonical action dict or JSON object string.
+class CanonicalParser:
+    """The ``canonical`` format: canonical action dicts and their JSON."""
 
-    Args:
-        value: The dict or JSON text.
-        image_size, coords: Accepted for the common parser signature; canonical points are
-            already normalized.
+    name = "canonical"
 
-    Returns:
-        The action; ``None`` when ``value`` is not an object with a known ``type``. A known
-        type with malformed fields (a point of three numbers) gives an ``invalid`` action.
-    """
-    data = value
-    if isinstance(value, str):
-        text = value.strip()
-        if not text.startswith("{"):
+    def parse(
+        self,
+        value: str | dict[str, Any],
+        *,
+        image_size: tuple[int, int] | None = None,
+        coords: str = "relative",
+    ) -> Action | None:
+        """Parse a canonical action dict or JSON object string.
+
+        Args:
+            value: The dict or JSON text.
+            image_size, coords: Accepted for the common parser signature; canonical points are
+                already normalized.
+
+        Returns:
+            The action; ``None`` when ``value`` is not an object with a known ``type``. A known
+            type with malformed fields (a point of three numbers) gives an ``invalid`` action.
+        """
+        data = value
+        if isinstance(value, str):
+            text = value.strip()
+            if not text.startswith("{"):
+                return None
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError:
+                return None
+        if not isinstance(data, dict) or not is_canonical(data):
             return None
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            return None
-    if not isinstance(data, dict) or not is_canonical(data):
-        return None
-    try:
-        action = Action.from_dict(data)
-    except GemvizError:
-        return Action(type="invalid", raw=value if isinstance(value, str) else json.dumps(value))
-    if action.raw is None and isinstance(value, str):
-        action = Action(**{**action.__dict__, "raw": value})
-    return action
+            action = Action.from_dict(data)
+        except GemvizError:
+            return Action(
+                type="invalid", raw=value if isinstance(value, str) else json.dumps(value)
+            )
+        if action.raw is None and isinstance(value, str):
+            action = Action(**{**action.__dict__, "raw": value})
+        return action
 
 
 def is_canonical(data: dict[str, Any]) -> bool:

@@ -62,43 +62,49 @@ _BARE = re.compile(r"^\s*:?\s*(.+)")
 _DIRECTION = re.compile(r"^\s*:?\s*[\[\(]?\s*[\"']?(up|down|left|right)\b", re.IGNORECASE)
 
 
-def parse(
-    value: str | dict[str, Any],
-    *,
-    image_size: tuple[int, int] | None = None,
-    coords: str = "relative",
-) -> Action | None:
-    """Parse one GEM-format action string.
+class GemParser:
+    """The ``gem`` format: the GEM prompt's action strings."""
 
-    Args:
-        value: The model's text (a dict is not this format and gives ``None``).
-        image_size: (width, height), needed only with ``coords="pixel"``.
-        coords: ``"relative"`` (0–1000, the format's own) or ``"pixel"``.
+    name = "gem"
 
-    Returns:
-        The action, or ``None`` when no GEM action can be read from the text.
+    def parse(
+        self,
+        value: str | dict[str, Any],
+        *,
+        image_size: tuple[int, int] | None = None,
+        coords: str = "relative",
+    ) -> Action | None:
+        """Parse one GEM-format action string.
 
-    Raises:
-        GemvizError: ``coords="pixel"`` without ``image_size`` (a caller's mistake).
-    """
-    check_coords(coords, image_size)
-    if not isinstance(value, str):
+        Args:
+            value: The model's text (a dict is not this format and gives ``None``).
+            image_size: (width, height), needed only with ``coords="pixel"``.
+            coords: ``"relative"`` (0–1000, the format's own) or ``"pixel"``.
+
+        Returns:
+            The action, or ``None`` when no GEM action can be read from the text.
+
+        Raises:
+            GemvizError: ``coords="pixel"`` without ``image_size`` (a caller's mistake).
+        """
+        check_coords(coords, image_size)
+        if not isinstance(value, str):
+            return None
+        text = value.strip()
+        candidates = []
+        prefixes = list(_PREFIX.finditer(text))
+        if prefixes:
+            candidates.append(text[prefixes[-1].end() :])
+        candidates.append(text)
+        for candidate in candidates:
+            for regex in _KEYWORD_RE:
+                for match in regex.finditer(candidate):
+                    kind = match.lastgroup or ""
+                    rest = candidate[match.end() :]
+                    action = _ARGUMENTS[kind](rest, value, coords, image_size)
+                    if action is not None:
+                        return action
         return None
-    text = value.strip()
-    candidates = []
-    prefixes = list(_PREFIX.finditer(text))
-    if prefixes:
-        candidates.append(text[prefixes[-1].end() :])
-    candidates.append(text)
-    for candidate in candidates:
-        for regex in _KEYWORD_RE:
-            for match in regex.finditer(candidate):
-                kind = match.lastgroup or ""
-                rest = candidate[match.end() :]
-                action = _ARGUMENTS[kind](rest, value, coords, image_size)
-                if action is not None:
-                    return action
-    return None
 
 
 def _pointed(kind: str) -> Callable[..., Action | None]:

@@ -35,41 +35,47 @@ _ARG = re.compile(
 _ESCAPES = {"n": "\n", "t": "\t", "'": "'", '"': '"', "\\": "\\"}
 
 
-def parse(
-    value: str | dict[str, Any],
-    *,
-    image_size: tuple[int, int] | None = None,
-    coords: str = "relative",
-) -> Action | None:
-    """Parse one UI-TARS response.
+class UiTarsParser:
+    """The ``uitars`` format: UI-TARS responses."""
 
-    Args:
-        value: The model's text (``Thought``/``Action`` or the bare call).
-        image_size: (width, height), needed only with ``coords="pixel"``.
-        coords: ``"relative"`` (0–1000) or ``"pixel"``.
+    name = "uitars"
 
-    Returns:
-        The action of the first known call after the last ``Action:`` (or anywhere when there
-        is no ``Action:``), or ``None`` when there is no known call.
+    def parse(
+        self,
+        value: str | dict[str, Any],
+        *,
+        image_size: tuple[int, int] | None = None,
+        coords: str = "relative",
+    ) -> Action | None:
+        """Parse one UI-TARS response.
 
-    Raises:
-        GemvizError: ``coords="pixel"`` without ``image_size`` (a caller's mistake).
-    """
-    check_coords(coords, image_size)
-    if not isinstance(value, str):
+        Args:
+            value: The model's text (``Thought``/``Action`` or the bare call).
+            image_size: (width, height), needed only with ``coords="pixel"``.
+            coords: ``"relative"`` (0–1000) or ``"pixel"``.
+
+        Returns:
+            The action of the first known call after the last ``Action:`` (or anywhere when there
+            is no ``Action:``), or ``None`` when there is no known call.
+
+        Raises:
+            GemvizError: ``coords="pixel"`` without ``image_size`` (a caller's mistake).
+        """
+        check_coords(coords, image_size)
+        if not isinstance(value, str):
+            return None
+        text = value.strip()
+        marks = list(_ACTION.finditer(text))
+        body = text[marks[-1].end() :] if marks else text
+        for call in _CALL.finditer(body):
+            handler = _CALLS.get(call.group(1).lower())
+            if handler is None:
+                continue
+            args = _arguments(body[call.end() :])
+            action = handler(args, value, coords, image_size)
+            if action is not None:
+                return action
         return None
-    text = value.strip()
-    marks = list(_ACTION.finditer(text))
-    body = text[marks[-1].end() :] if marks else text
-    for call in _CALL.finditer(body):
-        handler = _CALLS.get(call.group(1).lower())
-        if handler is None:
-            continue
-        args = _arguments(body[call.end() :])
-        action = handler(args, value, coords, image_size)
-        if action is not None:
-            return action
-    return None
 
 
 def _arguments(rest: str) -> dict[str, str]:
