@@ -90,7 +90,8 @@ points = eplot.points_frame(result, table)
 options = eplot.colour_options(points, study)
 colour = st.selectbox("Colour by", list(options), key="emb_colour")
 column, kind = options[colour]
-fig = eplot.embedding_figure(points, column, kind, title=f"{entry.name}: UMAP coloured by {colour}")
+shown = eplot.display_points(points)
+fig = eplot.embedding_figure(shown, column, kind, title=f"{entry.name}: UMAP coloured by {colour}")
 map_col, thumb_col = st.columns([4, 1])
 event = map_col.plotly_chart(
     fig,
@@ -101,12 +102,18 @@ event = map_col.plotly_chart(
     theme=None,
 )
 map_col.caption(
-    f"{len(points):,} points{' (cached)' if result.from_cache else ''}. "
+    f"{len(points):,} points{' (cached)' if result.from_cache else ''}"
+    + (
+        f", {len(shown):,} of them drawn (a fixed sample); a box or lasso selects among all"
+        if len(shown) < len(points)
+        else ""
+    )
+    + ". "
     "Click a point to see its screenshot; draw a box or lasso to list the steps inside."
 )
 
 selection = (event or {}).get("selection") or {}
-chosen = eplot.selected_ids(selection.get("points", []))
+chosen = eplot.selection_ids(points, selection)
 with thumb_col:
     first = points[points["id"] == chosen[0]].head(1) if chosen else points.head(0)
     if len(first):

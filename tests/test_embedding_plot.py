@@ -63,3 +63,26 @@ def test_colour_range_uses_the_bulk_of_the_values():
 def test_selected_ids_reads_customdata_scalars_and_lists_once_each():
     points = [{"customdata": "t1"}, {"customdata": ["t2"]}, {"customdata": "t1"}, {"x": 1}]
     assert selected_ids(points) == ["t1", "t2"]
+
+
+def test_large_maps_draw_a_fixed_sample_and_select_among_all_points():
+    from gemviz.figures.embedding_map import display_points, selection_ids
+
+    rng = np.random.default_rng(0)
+    n = 120_000
+    pts = pd.DataFrame({"id": [f"s{i}" for i in range(n)], "x": rng.random(n), "y": rng.random(n)})
+    shown = display_points(pts, limit=50_000)
+    assert len(shown) == 50_000 and shown.index.equals(display_points(pts, limit=50_000).index)
+    assert (
+        display_points(pts.head(10), limit=50_000) is not None
+        and len(display_points(pts.head(10))) == 10
+    )
+    box = {"points": [{"customdata": "s5"}], "box": [{"x": [0.5, 0.1], "y": [0.2, 0.3]}]}
+    want = pts[(pts.x >= 0.1) & (pts.x <= 0.5) & (pts.y >= 0.2) & (pts.y <= 0.3)]["id"]
+    got = selection_ids(pts, box)
+    assert got[0] == "s5" and set(got[1:]) | {"s5"} == set(want) | {"s5"}
+    assert len(got) > (shown.x.between(0.1, 0.5) & shown.y.between(0.2, 0.3)).sum()
+    lasso = {"lasso": [{"x": [0.0, 0.5, 0.0], "y": [0.0, 0.0, 0.5]}]}  # the lower-left triangle
+    inside = set(selection_ids(pts, lasso))
+    expect = set(pts[(pts.x + pts.y < 0.5)]["id"])
+    assert len(inside ^ expect) < 50  # points on the edge may go either way

@@ -4,6 +4,10 @@ The computation lives in :mod:`gemviz.analysis.projection`; this module turns a
 :class:`~gemviz.analysis.projection.Projection` into what the Embeddings page and the report draw.
 Sample ids travel with every point (plotly ``customdata``), so a box or lasso selection maps
 back to steps whatever the colouring.
+
+Large maps: the browser draws at most :data:`DISPLAY_LIMIT` points (WebGL, a seeded sample of
+the rest; :func:`display_points`), while a box or lasso selects among *all* points: the
+selection's shape is applied to the full table on the server (:func:`selection_ids`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from gemviz.analysis.projection import TEST, TRAIN, Projection
 TRAIN_VS_TEST = "train vs test"
 DISAGREEMENT = "disagreement between splitters"
 TRAIN_OPACITY = 0.45
+# Points sent to the browser at most: beyond this the page's payload (ids, hover text) slows
+# every rerun more than more dots help the picture.
+DISPLAY_LIMIT = 50_000
 
 
 def points_frame(projection: Projection, table) -> pd.DataFrame:
@@ -188,4 +195,48 @@ def selected_ids(points: Sequence[Mapping]) -> list[str]:
             value = value[0] if value else None
         if value is not None:
             out.append(str(value))
+    return list(dict.fromkeys(out))
+
+
+def display_points(points: pd.DataFrame, limit: int = DISPLAY_LIMIT, seed: int = 0) -> pd.DataFrame:
+    """The points to draw: all of them up to ``limit``, else a seeded random sample of ``limit``.
+
+    The sample depends only on the number of points and ``seed``, so it stays the same across
+    reruns and colourings.
+    """
+    if len(points) <= limit:
+        return points
+    rng = np.random.default_rng([seed, len(points)])
+    keep = np.sort(rng.choice(len(points), size=limit, replace=False))
+    return points.iloc[keep]
+
+
+def selection_ids(points: pd.DataFrame, selection: Mapping) -> list[str]:
+    """Sample ids a plotly selection event picks among *all* ``points`` (not just those drawn).
+
+    Clicked points come by their ids; boxes and lassos by their shape, applied to every
+    point's ``x``/``y``, so the points left out of the drawing are selected too.
+
+    Args:
+        points: Output of :func:`points_frame` (every projected point).
+        selection: The ``selection`` of Streamlit's plotly event (``points``, ``box``, ``lasso``).
+
+    Returns:
+        Ids in order: clicked points first, then those inside a box or lasso; each once.
+    """
+    from matplotlib.path import Path
+
+    out = selected_ids(selection.get("points", []))
+    xy = points[["x", "y"]].to_numpy(dtype=float)
+    inside = np.zeros(len(points), dtype=bool)
+    for box in selection.get("box", []) or []:
+        xs, ys = sorted(box.get("x", [])[:2]), sorted(box.get("y", [])[:2])
+        if len(xs) == 2 and len(ys) == 2:
+            in_x = (xy[:, 0] >= xs[0]) & (xy[:, 0] <= xs[1])
+            inside |= in_x & (xy[:, 1] >= ys[0]) & (xy[:, 1] <= ys[1])
+    for lasso in selection.get("lasso", []) or []:
+        corners = list(zip(lasso.get("x", []), lasso.get("y", []), strict=False))
+        if len(corners) >= 3:
+            inside |= Path(corners).contains_points(xy)
+    out += [str(i) for i in points["id"].to_numpy()[inside]]
     return list(dict.fromkeys(out))
