@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gemviz.ui.state import current_workspace, open_workspace
+from gemviz.ui.state import current_workspace, open_bfcl_demo, open_workspace
 from gemviz.ui.text import md
 from gemviz.workspace.catalog import scan_workspaces
 
@@ -66,6 +66,12 @@ with st.sidebar:
             key="workspace_picker",
             on_change=lambda: open_workspace(st.session_state.workspace_picker),
         )
+    # The tool-calling demo sits beside the GUI demo; it is built on first use.
+    if "demo-bfcl" not in [w.slug for w in spaces] and st.button(
+        "Tool-calling demo (BFCL)", key="open_bfcl_demo", icon=":material/build:"
+    ):
+        open_bfcl_demo()
+        st.rerun()
     if broken:
         with st.expander(f"Broken workspaces ({len(broken)})", icon=":material/warning:"):
             for b in broken:

@@ -73,3 +73,27 @@ def test_samples_and_step_show_the_conversation(ws):
         runs = next(d.value for d in at.dataframe if "passed" in d.value.columns)
         assert len(runs) == 4 * 5 and set(runs["run"]) == {1, 2, 3, 4, 5}
         assert set(runs["passed"]) <= {0, 1}
+
+
+def test_metrics_shows_the_runs_board(ws):
+    at = _run("3_metrics.py", ws)
+    assert any(c.proto.spec and "per run" in c.proto.spec for c in at.get("plotly_chart"))
+    summary = next(d.value for d in at.dataframe if "run_mean" in d.value.columns)
+    assert summary["runs"].tolist() == [5, 5, 5, 5]
+    pairs = next(d.value for d in at.dataframe if "runs_a" in d.value.columns)
+    assert len(pairs) == 6 and set(pairs["subset"]) == {"all"}
+    at.selectbox(key="runs_set").set_value("set-5k: OOD").run()
+    assert not at.exception, [e.value for e in at.exception]
+    summary = next(d.value for d in at.dataframe if "run_mean" in d.value.columns)
+    assert set(summary["subset"]) == {"OOD"}
+    n_ood = int((~ws.study().is_id("set-5k")).sum())
+    assert summary["n"].tolist() == [n_ood] * 4
+
+
+def test_the_picker_lists_the_tool_calling_demo(ws):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["workspace"] = ws.slug
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    picker = at.sidebar.selectbox(key="workspace_picker")
+    assert ws.slug in picker.options or picker.value == ws.slug

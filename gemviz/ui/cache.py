@@ -276,3 +276,26 @@ def possible_answers(test: str | None, fingerprint: str) -> dict:
 
     path = answers_file(test)
     return read(path) if path is not None else {}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def runs_board(
+    workspace_json: str,
+    fingerprint: str,
+    metric: str,
+    models: tuple,
+    splitter: str | None,
+    adjust: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The runs board's frames: per-run points, the per-model summary, the pairs compared."""
+    from gemviz.analysis import runs
+
+    study = load_study(workspace_json, fingerprint)
+    points = runs.run_points(study, metric, list(models), splitter)
+    summary = runs.run_summary(study, metric, list(models), splitter)
+    pairs = (
+        runs.run_pairs(study, metric, list(models), splitter, adjust)
+        if len(models) > 1
+        else pd.DataFrame(columns=runs.PAIR_COLUMNS)
+    )
+    return points, summary, pairs

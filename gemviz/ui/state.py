@@ -284,3 +284,21 @@ def _demo_workspace() -> Workspace | None:
         return None
     bar.empty()
     return Workspace.load(folder)
+
+
+def open_bfcl_demo() -> None:
+    """Build the tool-calling demo (BFCL v4) when it is missing, with a progress bar; open it."""
+    from gemviz.demo import ensure_bfcl_demo
+
+    bar = st.progress(0.0, text="Building the tool-calling demo (about a minute, once)…")
+
+    def report(done: int, total: int, stage: str) -> None:
+        bar.progress(min(max(done / max(total, 1), 0.0), 1.0), text=f"Tool-calling demo… {stage}")
+
+    try:
+        folder = ensure_bfcl_demo(progress=report)
+    except GemvizError as exc:
+        st.error(f"The tool-calling demo could not be built: {exc}")
+        return
+    bar.empty()
+    open_workspace(Workspace.load(folder).slug)
