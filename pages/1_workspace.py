@@ -96,11 +96,24 @@ if ws is not None:
     with tab_s:
         name = st.text_input("Splitter name", key="new_splitter_name").strip()
         own = score_files_in(ws)
-        sources = ["labeled file (label = ID/OOD)", "train + test score files (GEM)", *own]
+        training = "training set (chat JSONL / parquet), scored against the test set"
+        sources = [
+            "labeled file (label = ID/OOD)",
+            "train + test score files (GEM)",
+            training,
+            *own,
+        ]
         source = st.radio("From", sources, key="new_splitter_source", horizontal=True)
         files: dict = {}
         if source == sources[0]:
             files["labeled"] = file_input("labeled test file", "new_splitter_file")
+        elif source == training:
+            files["training_set"] = file_input("training set", "new_splitter_training")
+            files["text"] = st.radio(
+                "Text of a conversation", ["first", "all"], key="new_splitter_text",
+                format_func={"first": "first user turn", "all": "all user turns"}.get,
+                horizontal=True,
+            )  # fmt: skip
         else:
             if source in own:
                 files["train_scores"], files["test_scores"] = own[source]
@@ -125,6 +138,8 @@ if ws is not None:
             or None
         )
         if st.button("Add splitter", key="add_splitter"):
+            if source == training:
+                files = {k: files.get(k) for k in ("training_set", "text")}
             attempt(lambda: add_splitter(ws, name, **files), splitter_said)
     with tab_m:
         name = st.text_input("Model name", key="new_model_name").strip()
@@ -146,7 +161,11 @@ if ws is not None:
             "Ground-truth field of the test set", "action", key="new_model_gt"
         ).strip()
         fmt = c3.selectbox("Prediction format", list(FORMATS), key="new_model_format")
-        st.caption("A rule set is needed when the file has predictions but no match fields.")
+        st.caption(
+            "A rule set is needed when the file has predictions but no match fields. A model "
+            "name the workspace has already gets the file as one more run (e.g. one BFCL score "
+            "file per run)."
+        )
         mapping = {
             "pred_field": pred or None,
             "type_field": type_field or None,
@@ -157,7 +176,8 @@ if ws is not None:
         }
         if st.button("Add model", key="add_model"):
             attempt(
-                lambda: add_model(ws, name, results or "", **mapping), f"Added model '{md(name)}'."
+                lambda: add_model(ws, name, results or "", add_run=True, **mapping),
+                f"Added model '{md(name)}'.",
             )
     with tab_remove:
         choices = [f"splitter: {s.name}" for s in ws.splitters] + [

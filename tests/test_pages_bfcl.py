@@ -97,3 +97,23 @@ def test_the_picker_lists_the_tool_calling_demo(ws):
     assert not at.exception, [e.value for e in at.exception]
     picker = at.sidebar.selectbox(key="workspace_picker")
     assert ws.slug in picker.options or picker.value == ws.slug
+
+
+def test_workspace_page_adds_runs_of_a_model(ws):
+    runs = [ws.folder / "runs" / "sft-5k" / f"run{r}" for r in (1, 2)]
+    files = [
+        str(r / "score" / "sft-5k" / "multi_turn" / "BFCL_v4_multi_turn_base_score.json")
+        for r in runs
+    ]
+    try:
+        for path in files:
+            at = _run("1_workspace.py", ws)
+            at.text_input(key="new_model_name").set_value("again")
+            at.text_input(key="new_model_file_path").set_value(path)
+            at.button(key="add_model").click().run()
+            assert not at.exception, [e.value for e in at.exception]
+            assert not at.error, [e.value for e in at.error]
+        again = Workspace.load(ws.folder)
+        assert again.study().runs("again") == 2
+    finally:
+        Workspace.load(ws.folder).remove("model", "again")

@@ -160,10 +160,28 @@ def commit_splitter(ws: Workspace, plan: SplitterPlan, replace: bool = False) ->
     return entry
 
 
-def add_splitter(ws: Workspace, name: str, replace: bool = False, **files: Any) -> SplitterEntry:
-    """Check and add a splitter (see :func:`plan_splitter` for the arguments)."""
+def add_splitter(
+    ws: Workspace,
+    name: str,
+    replace: bool = False,
+    training_set: str | None = None,
+    text: str = "first",
+    **files: Any,
+) -> SplitterEntry:
+    """Check and add a splitter (see :func:`plan_splitter` for the arguments).
+
+    With ``training_set`` the workspace's test set is scored against that training set's
+    prompts (:func:`gemviz.scoring.training.score_training_set`, text ``first`` or ``all``)
+    and partitioned with GEM.
+    """
     if not replace and name.strip() in [s.name for s in ws.splitters]:
         raise GemvizError(f"this workspace already has a splitter called '{name.strip()}'")
+    if training_set:
+        from gemviz.scoring.training import score_training_set
+
+        if not ws.test:
+            raise GemvizError("scoring a training set needs the workspace's test set")
+        files = dict(score_training_set(training_set, ws.test, text)._asdict())
     return commit_splitter(ws, plan_splitter(name, reference(ws), **files), replace=replace)
 
 
@@ -211,7 +229,8 @@ def entry_tables(ws: Workspace):
         [
             {
                 "model": m.name,
-                "results": Path(m.source or m.results).name,
+                "results": Path(m.source or m.results).name
+                + (f" (+{len(m.runs)} more runs)" if m.runs else ""),
                 "predictions": m.pred_field if m.predictions else "",
                 "matches": f"rules: {m.rules}"
                 if m.rules
