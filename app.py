@@ -30,12 +30,30 @@ PAGES = [
 
 st.set_page_config(page_title="gemviz", page_icon=":material/hub:", layout="wide")
 
+
+def _path(file: str) -> str:
+    return Path(file).stem.split("_", 1)[1].lower()
+
+
 pages = [
-    st.Page(str(HERE / f), title=t, icon=i, url_path=Path(f).stem.split("_", 1)[1].lower())
-    for f, t, i in PAGES
+    # The first page is the default, served at the root: its own path goes to the hidden
+    # alias below, so it takes another internal name (a page's id is its path's hash).
+    st.Page(str(HERE / f), title=t, icon=i, url_path=_path(f) + ("-root" if k == 0 else ""))
+    for k, (f, t, i) in enumerate(PAGES)
     if (HERE / f).exists()
 ]
-nav = st.navigation(pages)
+
+
+def _open_default_page() -> None:
+    # A link to the default page by name (/workspace?workspace=demo) would be "not found";
+    # this hidden page at that path forwards to it, keeping the URL's parameters.
+    st.switch_page(pages[0], query_params=st.query_params.to_dict())
+
+
+alias = st.Page(
+    _open_default_page, title=PAGES[0][1], url_path=_path(PAGES[0][0]), visibility="hidden"
+)
+nav = st.navigation([*pages, alias])
 
 # Outside the sidebar so the demo's first-start progress bar shows in the main area; it also
 # writes ?workspace= (and ?sample=) back to the URL, which a page switch clears.

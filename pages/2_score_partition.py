@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from gemviz.analysis.partition import needs_embeddings, partition, source_stamp
@@ -22,12 +24,26 @@ ws, _ = page_setup("Score & Partition", need_study=False)
 
 
 # -- 1. scoring as a background job ----------------------------------------------------------
-with st.expander("Score train and test files", expanded=not ws.splitters):
+earlier = jobs.list_jobs(ws.slug)
+if earlier and "score_train" not in st.session_state:
+    # After a reload: show the workspace's latest job rather than "no job for these settings".
+    last = earlier[0]["options"]
+    st.session_state.update(
+        score_train=last.get("--train", ""),
+        score_test=last.get("--test", ""),
+        score_model=last.get("--model", "default"),
+        score_method=last.get("--method", next(iter(EMBEDDERS))),
+        score_device=last.get("--device", "auto"),
+    )
+with st.expander("Score train and test files", expanded=not ws.splitters or bool(earlier)):
     c1, c2 = st.columns(2)
-    train = c1.text_input("Train file", value=ws.train or "", key="score_train")
-    test = c2.text_input("Test file", value=ws.test or "", key="score_test")
+    st.session_state.setdefault("score_train", ws.train or "")
+    st.session_state.setdefault("score_test", ws.test or "")
+    train = c1.text_input("Train file", key="score_train")
+    test = c2.text_input("Test file", key="score_test")
     c3, c4, c5 = st.columns(3)
-    model = c3.text_input("Model (local folder, or 'default')", value="default", key="score_model")
+    st.session_state.setdefault("score_model", "default")
+    model = c3.text_input("Model (local folder, or 'default')", key="score_model")
     method = c4.selectbox("Method", list(EMBEDDERS), key="score_method")
     device = c5.selectbox("Device", ["auto", "cpu", "cuda", "mps"], key="score_device")
     command = jobs.score_command(
@@ -41,7 +57,7 @@ with st.expander("Score train and test files", expanded=not ws.splitters):
     jid = jobs.job_id(command)
     b1, b2 = st.columns(2)
     if b1.button("Start scoring (or attach)", key="score_start", disabled=not (train and test)):
-        jobs.start_job(command)
+        jobs.start_job(command, workspace=ws.slug)
     if b2.button("Cancel", key="score_cancel") and jobs.status(jid).state == jobs.RUNNING:
         jobs.cancel(jid)
 
@@ -70,6 +86,17 @@ with st.expander("Score train and test files", expanded=not ws.splitters):
             st.success(f"Scores written to {code(job.out_dir)}; partition them below.")
 
     job_panel()
+    if earlier:
+        st.caption(
+            "Jobs of this workspace, newest first: "
+            + md(
+                "; ".join(
+                    f"{j['state']} · {j['options'].get('--method', '?')} · "
+                    f"{Path(j['options'].get('--test', '?')).name}"
+                    for j in earlier[:5]
+                )
+            )
+        )
 
 # -- 2. partition from cached scores ---------------------------------------------------------
 sources = ws.score_sources(st.session_state.get("scored_dir"))

@@ -512,3 +512,136 @@ def test_user_text_never_makes_the_browser_fetch(server, tmp_path):
     assert not problems, "\n".join(problems)
     # Escaped, the text reads as typed (no stray backslashes).
     assert _beacon("task") in body and _beacon("model") in body, body[:3000]
+
+
+def test_meeting_deck_from_three_files(server, tmp_path, gem_public):
+    """Build a study from three files (GEM scores as JSON, results as JSONL and CSV), open
+    Metrics and Overlap, download the slides from Report, and read the deck back: its slides
+    and titles, chart numbers equal to ``table --format json``, each example's task text."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+    from playwright.sync_api import sync_playwright
+    from pptx import Presentation
+
+    from gemviz.analysis import findings
+    from gemviz.analysis.samples import suggest_examples
+    from gemviz.workspace.store import Workspace
+
+    files = _own_study_files(gem_public, tmp_path / "files")
+    env = {**os.environ, "GEMVIZ_CACHE": str(tmp_path / "cache")}
+
+    def gemviz(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "gemviz", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    out = gemviz(
+        "workspace",
+        "create",
+        "Meeting study",
+        "--test",
+        str(files["test"]),
+        "--scores",
+        f"gem={files['train']}",
+        "--model",
+        f"agent-a={files['a']}",
+        "--model",
+        f"agent-b={files['b']}",
+    )
+    slug = out.strip().splitlines()[-1].split()[-1]
+    gemviz(
+        "workspace",
+        "add-split",
+        slug,
+        "gem-tight",
+        "--train-scores",
+        str(files["train"]),
+        "--sigma",
+        "1",
+    )
+    ws = Workspace.load(tmp_path / "cache" / "workspaces" / slug)
+    study = ws.study()
+    deck_path = tmp_path / "deck.pptx"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.goto(server)
+        _wait_rendered(page, BUILD_TIMEOUT_S)
+        # A link to the default page by its own name opens it, with the link's workspace.
+        page.goto(f"{server}/workspace?workspace={slug}")
+        _wait_rendered(page, 120)
+        assert "Page not found" not in page.inner_text("body")
+        assert page.locator("h1").first.inner_text() == "Workspace"
+        assert f"workspace={slug}" in page.url
+        for path in ("metrics", "overlap"):
+            page.goto(f"{server}/{path}?workspace={slug}")
+            _wait_rendered(page, 180)
+            assert "Page not found" not in page.inner_text("body")
+            problems += _problems(page, path)
+        page.goto(f"{server}/report?workspace={slug}")
+        _wait_rendered(page, 120)
+        page.get_by_role("button", name="Build report").click()
+        page.get_by_text("Report ready").wait_for(timeout=300_000)
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Download slides (PPTX)").click()
+        info.value.save_as(deck_path)
+        page.screenshot(path=str(ARTIFACTS / "meeting_report_page.png"), full_page=True)
+        problems += _problems(page, "report")
+        browser.close()
+    assert not problems, "\n".join(problems)
+
+    table = json.loads(
+        gemviz(
+            "table",
+            "--format",
+            "json",
+            "--samples",
+            str(files["test"]),
+            *[a for s in ws.splitters for a in ("--split", f"{s.name}={s.labeled}")],
+            "--model",
+            f"agent-a={files['a']}",
+            "--model",
+            f"agent-b={files['b']}",
+        )
+    )
+    frame = pd.DataFrame(table)
+    slides = list(Presentation(str(deck_path)).slides)
+    titles = [s.shapes.title.text for s in slides]
+    assert titles[0].startswith("Meeting study: 1,500 test steps in ")
+    unit = "tasks"
+    expected = [
+        findings.splitter_finding(frame, s, m, unit)
+        for s in ("gem", "gem-tight")
+        for m in ("type_match", "exact_match")
+    ]
+    assert titles[1:5] == expected
+    # The screenspot steps are OOD for a fit on AITZ and agent-a drops there: a finding.
+    assert any(" drops " in t and "Holm p" in t for t in titles[1:5]), titles[1:5]
+    assert sum("agree on" in t for t in titles) == 1
+    keys = [(s, m) for s in ("gem", "gem-tight") for m in ("type_match", "exact_match")]
+    for slide, (splitter, metric) in zip(slides[1:5], keys, strict=True):
+        (chart,) = [s.chart for s in slide.shapes if s.has_chart]
+        rows = frame[(frame.splitter == splitter) & (frame.metric == metric)]
+        assert list(chart.plots[0].categories) == rows["model"].tolist()
+        for k, subset in enumerate(("id", "ood")):
+            np.testing.assert_allclose(
+                chart.plots[0].series[k].values, rows[f"{subset}_mean"].to_numpy(float)
+            )
+    examples = [s for s in slides if s.shapes.title.text.startswith("Example step")]
+    chosen = suggest_examples(study)
+    assert len(examples) == len(chosen) >= 1
+    tasks = dict(zip(study.ids, study.samples["task"], strict=True))
+    for slide, sid in zip(examples, chosen, strict=True):
+        text = "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+        assert tasks[sid] in text

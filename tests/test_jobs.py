@@ -220,3 +220,22 @@ def test_score_page_partitions_a_finished_job(gem_public, tmp_path):
     assert (
         int(counts["ID steps"].replace(",", "")) + int(counts["OOD steps"].replace(",", "")) == 40
     )
+
+
+def test_jobs_are_listed_by_workspace_newest_first():
+    first = jobs.start_job(
+        [*command(2, 0.01), "--method", "sentence"], out_flag=None, workspace="w1"
+    )
+    wait_for(first.job_id, (jobs.DONE,))
+    time.sleep(0.01)
+    second = jobs.start_job(
+        [*command(3, 0.01), "--method", "hidden"], out_flag=None, workspace="w1"
+    )
+    other = jobs.start_job(command(4, 0.01), out_flag=None, workspace="w2")
+    for job in (second, other):
+        wait_for(job.job_id, (jobs.DONE,))
+    listed = jobs.list_jobs("w1")
+    assert [j["id"] for j in listed] == [second.job_id, first.job_id]
+    assert listed[0]["options"]["--method"] == "hidden" and listed[0]["state"] == jobs.DONE
+    assert [j["id"] for j in jobs.list_jobs("w2")] == [other.job_id]
+    assert jobs.list_jobs("nobody") == []

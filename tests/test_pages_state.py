@@ -433,3 +433,17 @@ def test_rename_a_model_and_a_splitter_on_the_page(two):
     at.text_input(key="rename_entry_('splitter', 'gem')").set_value("strict")
     at.button(key="rename_entry_button").click().run()
     assert "already has a splitter called 'strict'" in at.error[0].value
+
+
+def test_score_page_shows_the_workspaces_job_after_a_reload(two, tmp_path):
+    from gemviz.scoring import jobs
+
+    alpha, _ = two
+    command = jobs.score_command(
+        train=str(tmp_path / "missing_train.json"), test=alpha.test, method="sentence"
+    )
+    started = jobs.start_job(command, workspace=alpha.slug)
+    at = _page(alpha, "2_score_partition.py")  # a fresh session, as after a reload
+    assert at.text_input(key="score_train").value == str(tmp_path / "missing_train.json")
+    assert not any("No job for these settings" in c.value for c in at.caption)
+    assert any(started.job_id and "Jobs of this workspace" in c.value for c in at.caption)

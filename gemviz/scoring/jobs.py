@@ -102,7 +102,11 @@ def score_command(
 
 
 def start_job(
-    command: Sequence[str], *, out_flag: str | None = "--out-dir", restart: bool = False
+    command: Sequence[str],
+    *,
+    out_flag: str | None = "--out-dir",
+    restart: bool = False,
+    workspace: str | None = None,
 ) -> JobStatus:
     """Start ``command`` in the background, or attach to the job already doing it.
 
@@ -113,6 +117,8 @@ def start_job(
         command: The command line (``argv``), e.g. from :func:`score_command`.
         out_flag: Flag naming the output folder, or ``None`` if the command takes none.
         restart: Start again even when the job is finished; a running job is never doubled.
+        workspace: The workspace the job works for (its slug), so :func:`list_jobs` can list
+            it there after a reload.
 
     Returns:
         The job's status right after starting or attaching.
@@ -127,7 +133,8 @@ def start_job(
     argv = [*map(str, command), "--progress-file", str(folder / "progress.json")]
     if out_flag:
         argv += [out_flag, str(folder / "out")]
-    write_json_atomic(folder / "job.json", {"argv": argv, "created": time.time(), "pid": None})
+    meta = {"argv": argv, "command": list(map(str, command)), "workspace": workspace}
+    write_json_atomic(folder / "job.json", {**meta, "created": time.time(), "pid": None})
     with open(folder / "log.txt", "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "gemviz.scoring.jobs", str(folder)],
@@ -138,7 +145,7 @@ def start_job(
             cwd=str(Path(__file__).resolve().parents[2]),
         )
     _CHILDREN[jid] = proc
-    write_json_atomic(folder / "job.json", {"argv": argv, "created": time.time(), "pid": proc.pid})
+    write_json_atomic(folder / "job.json", {**meta, "created": time.time(), "pid": proc.pid})
     return status(jid)
 
 
@@ -191,6 +198,38 @@ def status(jid: str) -> JobStatus:
     return JobStatus(
         jid, RUNNING, done, total, str(prog.get("stage") or ""), elapsed, eta, None, folder
     )
+
+
+def list_jobs(workspace: str) -> list[dict]:
+    """The jobs started for ``workspace``, newest first.
+
+    Returns:
+        One dict per job: ``id``, ``state``, ``created`` (unix time), ``command`` (the argv
+        given to :func:`start_job`) and ``options`` (its ``--name value`` pairs, e.g.
+        ``{"--train": ..., "--method": ...}``).
+    """
+    root = cache_dir("jobs")
+    found = []
+    for folder in root.iterdir() if root.is_dir() else ():
+        info = _read_json(folder / "job.json")
+        if not info or info.get("workspace") != workspace or not info.get("command"):
+            continue
+        command = [str(a) for a in info["command"]]
+        options = {
+            a: command[i + 1]
+            for i, a in enumerate(command[:-1])
+            if a.startswith("--") and not command[i + 1].startswith("--")
+        }
+        found.append(
+            {
+                "id": folder.name,
+                "state": status(folder.name).state,
+                "created": float(info.get("created") or 0.0),
+                "command": command,
+                "options": options,
+            }
+        )
+    return sorted(found, key=lambda j: -j["created"])
 
 
 def cancel(jid: str) -> JobStatus:
