@@ -32,8 +32,19 @@ def file_input(label: str, key: str, default: str = "") -> str | None:
     path = left.text_input(f"{label}: path on the server", default, key=f"{key}_path").strip()
     upload = right.file_uploader(f"… or upload {label}", key=f"{key}_upload")
     if upload is not None:
-        return str(stage_upload(upload.name, upload))
+        staged = str(stage_upload(upload.name, upload))
+        # Refusals name the file as the user knows it, not the staging copy.
+        st.session_state.setdefault("_upload_names", {})[staged] = f"{upload.name} (uploaded)"
+        return staged
     return path or None
+
+
+def refusal(exc: GemvizError) -> str:
+    """The error's text with staged upload paths replaced by the uploaded files' names."""
+    text = str(exc)
+    for staged, shown in st.session_state.get("_upload_names", {}).items():
+        text = text.replace(staged, shown)
+    return text
 
 
 def fields_caption(path: str | None) -> None:
@@ -58,7 +69,7 @@ def attempt(action, success) -> None:
         result = action()
         said = success(result) if callable(success) else [("success", success)]
     except GemvizError as exc:
-        st.error(md(exc))
+        st.error(md(refusal(exc)))
     else:
         for kind, text in said:
             flash(kind, text)
@@ -246,7 +257,7 @@ if st.button("Create workspace", key="create_button"):
             cluster_by=cluster_by or "auto",
         )
     except GemvizError as exc:
-        st.error(md(exc))
+        st.error(md(refusal(exc)))
     else:
         st.session_state.setdefault("_created_from", {})[form] = new.slug
         flash(

@@ -370,3 +370,21 @@ def test_peek_fields_reads_the_start_only(tmp_path, suffix):
     wrapped = tmp_path / "wrapped.json"
     wrapped.write_text(json.dumps({"records": rows[:2]}))
     assert peek_fields(wrapped) == {"task", "image_path", "input_score", "note"}
+
+
+def test_refusal_examples_of_long_ids_read_apart():
+    import pytest
+
+    from gemviz.data.errors import GemvizError
+    from gemviz.data.records import align
+
+    base = "/data/aitz/images/general/"
+    task = "|Open the settings app, turn on the wifi, then go back to the home screen"
+    ref = [
+        f"{base}GENERAL-{n}/GENERAL-{n}_{k}.png{task}" for n, k in ((11234, 3), (11234, 4), (5, 0))
+    ]
+    with pytest.raises(GemvizError) as info:
+        align(ref, ref[:1], "test.json", "results.csv")
+    text = str(info.value)
+    # Each quoted example keeps the part that tells it from the others.
+    assert "GENERAL-11234_4.png" in text and "GENERAL-5_0.png" in text

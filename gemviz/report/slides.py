@@ -167,7 +167,13 @@ def _interaction_slides(deck: Deck) -> None:
                 f"{r.splitter}, {r.model_a} vs {r.model_b}: {r.verdict}." for r in rows.itertuples()
             )
             + " "
-            + deck.stats_note(len(inter), "rows of the interaction table (both metrics)")
+            + " ".join(
+                dict.fromkeys(
+                    str(n) for n in rows.get("scale_note", []) if isinstance(n, str) and n
+                )
+            )
+            + " "
+            + deck.stats_note(len(inter), "rows of the interaction table (all metrics)")
         )
         slide = deck.slide(title, notes)
         bar_chart(
