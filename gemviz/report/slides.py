@@ -71,7 +71,7 @@ def _study_slide(deck: Deck) -> None:
         "were evaluated, and how the statistics treat steps. " + deck.stats_note(1, "table")
     )
     slide = deck.slide(title, notes)
-    deck.text(slide, lines, deck.body_box())
+    deck.text(slide, lines, deck.body_box(), size=24)
 
 
 def _splitter_slides(deck: Deck) -> None:
