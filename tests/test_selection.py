@@ -59,11 +59,3 @@ def test_every_venn_region_and_bar_round_trips():
 def test_bad_selections_say_what_is_wrong(text, message):
     with pytest.raises(GemvizError, match=message):
         resolve(_study(), text)
-
-
-def test_user_text_is_escaped_for_markdown():
-    from gemviz.ui.text import md_escape
-
-    assert md_escape("a_b [x](y) $1 *bold* <b>") == r"a\_b \[x\](y) \$1 \*bold\* \<b\>"
-    assert md_escape("- item\n12. first") == "\\- item\n12\\. first"
-    assert md_escape("weak-v2 (folder twice).") == "weak-v2 (folder twice)."
