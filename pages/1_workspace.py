@@ -12,6 +12,7 @@ import streamlit as st
 
 from gemviz.actions import FORMATS, RULES
 from gemviz.data.errors import GemvizError
+from gemviz.splitters import default_params
 from gemviz.ui.page import demo_banner
 from gemviz.ui.state import current_workspace, flash, open_workspace, show_flashes
 from gemviz.ui.text import code, md
@@ -133,8 +134,11 @@ if ws is not None:
                 files["test_scores"] = file_input(
                     "test score file", "new_splitter_test", ws.test or ""
                 )
+            gem = default_params("gem")
             st.caption(
-                "Partitioned with GEM now (sigma 2, up to 19 components); change the settings later on Score & Partition."
+                f"Partitioned with GEM now (sigma {gem['sigma']:g}, up to "
+                f"{gem['max_components']} components); change the settings later on "
+                "Score & Partition."
             )
         c1, c2 = st.columns(2)
         files["train_embeddings"] = (

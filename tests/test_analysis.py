@@ -76,7 +76,6 @@ def test_id_ood_table_by_hand():
     assert row.gap_lo < row.gap < row.gap_hi
     # Holm within each splitter and metric (one model here: adjusting changes nothing).
     np.testing.assert_allclose(table.gap_p_adjusted, table.gap_p)
-    assert table.gap_p_adjusted.max() <= 1.0
     row = table.set_index(["splitter", "metric"]).loc[("b", "exact_match")]
     # b's ID = even samples: exact 1,1,1,0,0 -> 3/5; OOD = odd: 0,0,0,0,0 -> 0/5.
     assert (row.id_mean, row.ood_mean) == (pytest.approx(0.6), 0.0)

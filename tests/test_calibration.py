@@ -1,4 +1,4 @@
-"""Calibration shown, not claimed: simulated task-clustered nulls (issue 9).
+"""Calibration shown, not claimed: simulated task-clustered nulls.
 
 Tasks of 5-13 steps carry a per-task random effect on the logit of success (sd 0.8 and 1.5,
 within-task correlation 0.16 and 0.41). Regions are whole tasks, as GEM's task-level scores
@@ -63,7 +63,7 @@ def test_cluster_aware_tests_hold_their_level_and_intervals_their_coverage(sd):
 
 
 def test_step_level_inference_fails_on_the_same_data():
-    # The problem the issue describes: treating steps as independent rejects far too often.
+    # Why clusters matter: treating steps as independent rejects far too often.
     rates = _rates(1.5, clustered=False, reps=150)
     assert rates["setdiff"] > 0.15 and rates["gap"] > 0.15
     assert rates["cover"] < 0.9

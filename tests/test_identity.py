@@ -50,7 +50,7 @@ def test_ids_are_injective_over_every_short_pair_and_repeat():
     assert len(set(ids)) == len(records) == len(words) ** 2 * 3
 
 
-def test_the_issue_examples_no_longer_collide():
+def test_separators_and_repeats_inside_fields_do_not_collide():
     split = sample_ids([{"image_path": "a|b", "task": "c"}, {"image_path": "a", "task": "b|c"}])
     assert split[0] != split[1]
     repeat = sample_ids(

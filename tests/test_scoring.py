@@ -109,7 +109,13 @@ def test_same_task_same_sentence_score(split_files, tmp_path):
     for rec in read_records(out.train_scores):
         by_task.setdefault(rec["task"], set()).add(round(rec["input_score"], 6))
     assert all(len(v) == 1 for v in by_task.values())
-    assert all(0.0 <= r["input_score"] <= 2.0 for r in read_records(out.train_scores))
+    # The score is the cosine distance to the train centroid: 1 - cos(embedding, centroid).
+    _ids, emb = embedding_store.load_embeddings(out.train_embeddings)
+    x = emb.astype(np.float64)
+    center = x.mean(0)
+    expected = 1.0 - x @ center / (np.linalg.norm(x, axis=1) * np.linalg.norm(center))
+    got = [r["input_score"] for r in read_records(out.train_scores)]
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
 
 
 def test_second_run_is_a_cache_hit(split_files, tmp_path, monkeypatch):

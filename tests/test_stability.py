@@ -97,13 +97,24 @@ def test_stability_command_writes_id_probability(tmp_path, capsys):
     ]
     train, test, out = tmp_path / "train.json", tmp_path / "test.json", tmp_path / "out.json"
     train.write_text(json.dumps(rows))
-    test.write_text(json.dumps([dict(r, extra=1) for r in rows[:30]]))
+    # Two steps whose answer is known: far below every train score (ID in every refit) and
+    # far above (OOD in every refit).
+    extremes = [
+        {"id": "low", "task": "x", "input_score": -100.0},
+        {"id": "high", "task": "y", "input_score": 100.0},
+    ]
+    test.write_text(json.dumps([dict(r, extra=1) for r in rows[:30] + extremes]))
     argv = ["stability", "--train", str(train), "--test", str(test), "--out", str(out)]
     rc = main([*argv, "--method", "percentile", "--resamples", "12"])
     assert rc == 0
     written = json.loads(out.read_text())
-    assert len(written) == 30 and written[0]["extra"] == 1
+    assert len(written) == 32 and written[0]["extra"] == 1
     probs = np.array([r["id_probability"] for r in written])
-    assert ((probs >= 0) & (probs <= 1)).all()
+    assert (probs[-2], probs[-1]) == (1.0, 0.0)
+    # A share of 12 refits, and a larger score is never more often ID (one threshold a refit).
+    np.testing.assert_allclose(probs * 12, np.round(probs * 12), atol=1e-9)
+    scores = np.array([r["input_score"] for r in written])
+    order = np.argsort(scores, kind="stable")
+    assert (np.diff(probs[order]) <= 1e-12).all()
     assert {r["label"] for r in written} <= {"ID", "OOD"}
     assert "12 refits on 50 train clusters (task)" in capsys.readouterr().out

@@ -12,7 +12,7 @@ from conftest import SEED
 from gemviz.data.errors import GemvizError
 from gemviz.data.io import read_records, write_records
 from gemviz.workspace.catalog import find_workspace, list_workspaces
-from gemviz.workspace.entries import ModelEntry, SplitterEntry, slugify
+from gemviz.workspace.entries import ModelEntry, SplitterEntry, slugify, store_upload
 from gemviz.workspace.store import Workspace, create_workspace
 
 
@@ -103,18 +103,19 @@ def test_save_partition_writes_inside_workspace(aitz_files):
         ws.save_partition("short", aitz_files / "test.json", flags[:10])
 
 
-def test_rename_delete_and_upload(aitz_files):
+def test_rename_delete_and_store_upload(aitz_files):
     ws = create_workspace("old")
     ws.rename("new name")
     assert find_workspace(ws.slug).name == "new name"
-    saved = ws.save_upload("../../evil name.json", b"[]")
+    uploads = ws.folder / "uploads"
+    saved = store_upload(uploads, "../../evil name.json", b"[]")
     assert saved.parent.parent == ws.folder / "uploads" and saved.name == "evil_name.json"
-    other = ws.save_upload("evil name.json", b"[1]")
+    other = store_upload(uploads, "evil name.json", b"[1]")
     assert other != saved and saved.read_bytes() == b"[]"  # same name, no overwrite
-    assert ws.save_upload("evil name.json", b"[]") == saved  # same content, stored once
+    assert store_upload(uploads, "evil name.json", b"[]") == saved  # same content, stored once
     import io
 
-    streamed = ws.save_upload("x" * 300 + ".json", io.BytesIO(b"[2]"))
+    streamed = store_upload(uploads, "x" * 300 + ".json", io.BytesIO(b"[2]"))
     assert streamed.read_bytes() == b"[2]" and len(streamed.name) <= 120
     assert streamed.name.endswith(".json")
     ws.delete()

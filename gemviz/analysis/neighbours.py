@@ -162,28 +162,6 @@ def _rerank(
     return Neighbours(out_i, out_d)
 
 
-def naive_search(
-    train: np.ndarray, queries: np.ndarray, k: int = DEFAULT_K, metric: str = "euclidean"
-) -> Neighbours:
-    """The per-query loop (one full distance vector per query), for tests and benchmarks."""
-    _check(train, queries, k, metric)
-    k = min(k, len(train))
-    t = np.asarray(train, dtype=np.float32)
-    if metric == "cosine":
-        t = _unit(t)
-    out_i = np.empty((len(queries), k), dtype=np.int64)
-    out_d = np.empty((len(queries), k), dtype=np.float64)
-    for i, q in enumerate(np.asarray(queries, dtype=np.float32)):
-        if metric == "cosine":
-            q = _unit(q[None])[0]
-        d = np.linalg.norm(t - q, axis=1)
-        if metric == "cosine":
-            d = d**2 / 2.0
-        order = np.argsort(d, kind="stable")[:k]
-        out_i[i], out_d[i] = order, d[order]
-    return Neighbours(out_i, out_d)
-
-
 # ----------------------------------------------------------------------------- files
 
 

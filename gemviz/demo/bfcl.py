@@ -32,6 +32,7 @@ import numpy as np
 from gemviz.data.io import read_records, write_json_atomic, write_records, write_text_atomic
 from gemviz.data.paths import cache_dir
 from gemviz.demo.bfcl_runs import CONFIGURATIONS, SET_5K, SET_14K, simulate, write_run
+from gemviz.splitters import default_params
 
 Progress = Callable[[int, int, str], None]
 
@@ -45,7 +46,7 @@ SEED = 42
 WORKSPACE_FILE = "workspace.json"
 # Everything a build writes; only these are removed before a rebuild.
 OUTPUTS = ("data", "training", "splitters", "runs")
-GEM_PARAMS: dict[str, Any] = {"sigma": 2.0, "max_components": 19, "random_state": 42}
+GEM_PARAMS: dict[str, Any] = default_params("gem")
 # Function-doc file of each API class (multi_turn_func_doc/<file>.json).
 DOC_FILES = {
     "GorillaFileSystem": "gorilla_file_system",

@@ -23,6 +23,7 @@ from gemviz.data.records import LABEL
 from gemviz.demo.agents import AGENTS
 from gemviz.demo.screens import Screen, Widget, save_png
 from gemviz.demo.steps import generate_steps
+from gemviz.splitters import default_params
 
 Progress = Callable[[int, int, str], None]
 
@@ -30,7 +31,7 @@ NAME = "Demo (generated data)"
 WORKSPACE_FILE = "workspace.json"
 # The scoring method of each demo splitter (splitter name -> embedding method).
 SPLITTER_METHODS: dict[str, str] = {"sentence": "sentence", "gem-input": "gem-input"}
-GEM_PARAMS: dict[str, Any] = {"sigma": 2.0, "max_components": 19, "random_state": 42}
+GEM_PARAMS: dict[str, Any] = default_params("gem")
 # Everything a build writes; only these are removed before a rebuild, never the whole folder.
 OUTPUTS = (
     "images",

@@ -44,6 +44,7 @@ __all__ = [
     "NotFittedError",
     "PercentileSplitter",
     "Splitter",
+    "default_params",
     "fit_gmm_1d",
     "in_intervals",
     "interval_margin",
@@ -61,6 +62,14 @@ def splitter_params(name: str) -> dict[str, Any]:
     cls = _lookup(name)
     sig = inspect.signature(cls.__init__)
     return {p.name: p.default for p in sig.parameters.values() if p.name != "self"}
+
+
+def default_params(name: str) -> dict[str, Any]:
+    """The registry's settings of splitter ``name`` that have a value (``None`` ones left out).
+
+    What a splitter made with no settings records, e.g. in ``workspace.json``.
+    """
+    return {k: v for k, v in splitter_params(name).items() if v is not None}
 
 
 def splitter_controls(name: str) -> list[tuple[Control, Any]]:

@@ -263,10 +263,8 @@ def _demo_workspace() -> Workspace | None:
         return None
     if found is not None:
         return found
-    try:
-        from gemviz.demo import ensure_demo
-    except ImportError:
-        return None
+    from gemviz.demo import ensure_demo
+
     bar = st.progress(0.0, text="Building the demo workspace (first start only)…")
 
     def report(*args) -> None:

@@ -22,13 +22,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from gemviz.data.errors import GemvizError
 from gemviz.data.io import read_records, write_json_atomic
 from gemviz.workspace.entries import (
     LAST_JOB,
-    UPLOADS,
     WORKSPACE_FILE,
     ModelEntry,
     ScoreSource,
@@ -40,7 +39,6 @@ from gemviz.workspace.entries import (
     file_stem,
     free_path,
     slugify,
-    store_upload,
     workspaces_root,
 )
 from gemviz.workspace.staging import publish, staging_folder
@@ -254,23 +252,6 @@ class Workspace:
         else:
             self.models = [m for m in self.models if m.name != name]
         self.save()
-
-    def save_upload(self, filename: str, data: bytes | BinaryIO) -> Path:
-        """Store an uploaded file under the workspace folder and return its path.
-
-        Each content gets its own folder (``uploads/<hash>/<name>``): two uploads of one name
-        never overwrite each other, and the same file uploaded twice is stored once.
-
-        Args:
-            filename: The name the browser sent; reduced to a safe name of at most
-                :data:`MAX_UPLOAD_NAME` characters (suffix kept).
-            data: The bytes, or a file-like object (Streamlit's ``UploadedFile``), which is
-                copied to disk in chunks rather than as one more copy in memory.
-
-        Returns:
-            The stored file's path.
-        """
-        return store_upload(self.folder / UPLOADS, filename, data)
 
     def save_partition(
         self,
