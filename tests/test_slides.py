@@ -330,3 +330,32 @@ def test_zip_examples_are_16_9_with_the_task(workspace, tmp_path):
         # The fixture's screenshots are not on disk: a placeholder stands in, still 16:9.
         assert img.size == (1920, 1080)
         assert img.info.get("dpi", (0, 0))[0] >= 149
+
+
+def test_runs_board_slides_when_models_have_several_runs(workspace, files, tmp_path):
+    rng = np.random.default_rng(SEED)
+    ids = [r["id"] for r in read_records(files["test"])]
+    paths = []
+    for k in range(3):
+        path = tmp_path / f"sft_run{k}.json"
+        hit = rng.random(len(ids)) < 0.8
+        write_records(
+            path,
+            [
+                {"id": i, "type_match": 1, "exact_match": int(h)}
+                for i, h in zip(ids, hit, strict=True)
+            ],
+        )
+        paths.append(str(path))
+    workspace.remove("model", "sft")
+    workspace.add_model(ModelEntry(name="sft", results=paths[0], runs=paths[1:]))
+    prs, _ = _deck(workspace, tmp_path, "--examples")
+    runs = [s for s in prs.slides if "runs" in s.notes_slide.notes_text_frame.text[:20].lower()]
+    assert len(runs) == 2  # one per metric
+    title = runs[1].shapes.title.text
+    assert title.startswith(("Over all runs", "No significant difference")), title
+    if title.startswith("Over all runs, sft"):
+        assert title.endswith("(3 and 1 runs)")
+    (chart,) = _charts(runs[1])
+    assert list(chart.plots[0].categories) == ["rl", "sft"]
+    assert "3 runs" in runs[1].notes_slide.notes_text_frame.text

@@ -393,3 +393,43 @@ def join_names(names: Sequence[str]) -> str:
     if len(names) <= 2:
         return " and ".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def runs_finding(
+    pairs: pd.DataFrame, summary: pd.DataFrame, metric: str, adjust: str = "holm"
+) -> str:
+    """The headline of the runs board for one metric: its most significant pair of models, or
+    the spread over runs when no pair differs.
+
+    Args:
+        pairs: :func:`gemviz.analysis.runs.run_pairs` output (may be empty: one model).
+        summary: :func:`gemviz.analysis.runs.run_summary` output.
+        metric: The metric.
+        adjust: The adjustment of ``diff_p_adjusted``.
+    """
+    what = metric_words(metric)
+    rows = pairs[pairs["metric"] == metric] if len(pairs) else pairs
+    significant = [r for r in rows.to_dict("records") if kind(r["verdict"]) == SIGNIFICANT]
+    if significant:
+        r = min(significant, key=lambda r: float(r["diff_p_adjusted"]))
+        diff, lo, hi = float(r["diff"]), float(r["diff_lo"]), float(r["diff_hi"])
+        big, small = (r["model_a"], r["model_b"]) if diff > 0 else (r["model_b"], r["model_a"])
+        lo_, hi_ = (lo, hi) if diff > 0 else (-hi, -lo)
+        runs = (int(r["runs_a"]), int(r["runs_b"]))
+        runs = runs if diff > 0 else runs[::-1]
+        return (
+            f"Over all runs, {big}'s {what} is {abs(diff):.2f} higher than {small}'s "
+            f"{interval(lo_, hi_)}, {adjusted_p(r['diff_p_adjusted'], adjust)} "
+            f"({runs[0]} and {runs[1]} runs)"
+        )
+    parts = [
+        f"{r['model']} {float(r['run_mean']):.2f} ± {float(r['run_sd']):.2f} ({int(r['runs'])} runs)"
+        for r in summary.to_dict("records")
+        if int(r["runs"]) > 1 and not math.isnan(float(r["run_sd"]))
+    ]
+    lead = (
+        f"No significant difference in {what} between the models over their runs"
+        if len(rows)
+        else f"{what.capitalize()} over runs"
+    )
+    return lead + (": " + "; ".join(parts) if parts else "")

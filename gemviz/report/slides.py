@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from itertools import combinations
 
+import pandas as pd
 from pptx.util import Inches
 
 from gemviz.analysis import findings
@@ -357,6 +358,54 @@ def _disputed_slides(deck: Deck) -> None:
     _step_slides(deck, ids, "disputed")
 
 
+def _runs_slides(deck: Deck) -> None:
+    from gemviz.analysis.runs import run_pairs, run_summary
+
+    study = deck.study
+    if not study.models or all(study.runs(m) == 1 for m in study.models):
+        return
+    for metric in study.metrics:
+        summary = run_summary(study, metric)
+        summary = summary[summary["subset"] == "all"] if "subset" in summary else summary
+        pairs = run_pairs(study, metric) if len(study.models) > 1 else None
+        if pairs is not None and "subset" in pairs:
+            pairs = pairs[pairs["subset"] == "all"]
+        title = findings.runs_finding(
+            pairs if pairs is not None else pd.DataFrame(), summary, metric, deck.adjust
+        )
+        series = [
+            BarSeries(
+                name="mean over runs (95% interval)",
+                values=summary["mean"].tolist(),
+                lo=summary["lo"].tolist(),
+                hi=summary["hi"].tolist(),
+                color=theme.color(0),
+                labels=[
+                    f"{m:.2f}, {int(k)} run{'s' if int(k) != 1 else ''}"
+                    for m, k in zip(summary["mean"], summary["runs"], strict=True)
+                ],
+            )
+        ]
+        spread = "; ".join(
+            f"{r.model}: {r.runs} runs, mean {r.run_mean:.3f}, sd {r.run_sd:.3f}, "
+            f"min {r.run_min:.3f}, max {r.run_max:.3f}"
+            for r in summary.itertuples()
+        )
+        verdicts = (
+            " ".join(f"{r.model_a} vs {r.model_b}: {r.verdict}." for r in pairs.itertuples())
+            if pairs is not None
+            else ""
+        )
+        notes = (
+            f"Runs board, {findings.metric_words(metric)}: each model's per-step outcome "
+            "averaged over its runs, with a clustered 95% interval; comparisons pair the "
+            f"run-averaged outcomes by step. {spread}. {verdicts} "
+            + deck.stats_note(0 if pairs is None else len(pairs), "pairs of models")
+        )
+        slide = deck.slide(title, notes)
+        bar_chart(slide, deck.body_box(), summary["model"].tolist(), series)
+
+
 def _nan(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
@@ -370,6 +419,7 @@ SLIDE_SECTIONS: dict[str, SlideSection] = {
     "drill-down": _drill_slides,
     "examples": _example_slides,
     "disputed": _disputed_slides,
+    "runs": _runs_slides,
 }
 
 
