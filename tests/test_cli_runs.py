@@ -161,3 +161,42 @@ def test_text_all_joins_every_user_turn(root, tmp_path):
     assert every[0]["task"].startswith(first[0]["task"])
     assert every[0]["task"].count("\n\n") == len(entries[0]["question"]) - 1
     assert first[0]["id"] == entries[0]["id"]
+
+
+def test_overlap_compare_and_slices_take_runs(root, capsys, tmp_path):
+    entries = [json.loads(x) for x in (root / TEST).read_text().splitlines()]
+    half = tmp_path / "half.json"
+    half.write_text("".join(json.dumps({"id": e["id"], "label": "ID" if i % 2 else "OOD"}) + "\n"
+                            for i, e in enumerate(entries)))  # fmt: skip
+    splits = ["--split", f"classes={root / 'classes_labeled.json'}", "--split", f"half={half}"]
+    models = _models(root, CONFIGS[:2], 2)
+    common = [*splits, "--samples", str(root / TEST), *models, "--format", "json"]
+    out = _json(capsys, ["compare", *common])
+    assert {r["metric"] for r in out} == {"accuracy"} and len(out) == 2
+    study = Study.from_files(
+        {"classes": root / "classes_labeled.json", "half": half},
+        {c: [score_file(root, c, r) for r in (1, 2)] for c in CONFIGS[:2]},
+        samples=root / TEST,
+    )
+    a, b = (study.metric("accuracy")[c].to_numpy() for c in CONFIGS[:2])
+    is_id = study.is_id("classes")
+    did = (a - b)[is_id].mean() - (a - b)[~is_id].mean()
+    assert out[0]["did"] == pytest.approx(did)
+    assert main(["overlap", *common, "--n-perm", "99"]) == 0
+    drill = json.loads(capsys.readouterr().out)["set_difference"]
+    assert {r["metric"] for r in drill} == {"accuracy"}
+    rows = _json(capsys, ["slices", *common, "--by", "n_turns"])
+    assert {r["metric"] for r in rows} == {"accuracy"} and {r["slice"] for r in rows} >= {"4"}
+
+
+def test_a_bad_score_header_is_one_line(root, capsys, tmp_path):
+    path = tmp_path / "BFCL_v4_multi_turn_base_score.json"
+    lines = score_file(root, "grpo-5k", 2).read_text().splitlines()
+    header = json.loads(lines[0])
+    header["total_count"] = 150
+    path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    argv = ["table", "--split", f"classes={root / 'classes_labeled.json'}",
+            "--samples", str(root / TEST), "--model", f"m={path}"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "total_count 150" in err and str(path) in err
