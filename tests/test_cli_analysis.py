@@ -193,6 +193,15 @@ def test_overlap_three_splitters_drills_every_pair(study_files, capsys):
     assert drill["region"].nunique() == 6
     # s1 and s3 are the same labels: they never disagree.
     assert (drill.loc[drill["region"] == "s1 ID, s3 OOD", "n"] == 0).all()
+    # One family per pair of splitters: the rows of s1 vs s2 carry the adjusted p-values the
+    # page and the report give them, whatever other pairs are printed.
+    _, two, _ = _run(
+        ["overlap", *_args(study_files), "--format", "json", "--n-perm", "200"], capsys
+    )
+    pair = pd.DataFrame(json.loads(two)["set_difference"])
+    mine = drill[drill["region"].isin(pair["region"])].reset_index(drop=True)
+    np.testing.assert_allclose(mine.p_adjusted, pair.p_adjusted)
+    np.testing.assert_allclose(mine.p_value, pair.p_value)
 
 
 TABLE_CONTRACT = [
@@ -210,6 +219,7 @@ def test_table_json_contract_and_cluster_by(study_files, capsys):
     _, out, _ = _run(["table", *_args(study_files), "--format", "json"], capsys)
     rows = json.loads(out)
     assert list(rows[0])[: len(TABLE_CONTRACT)] == TABLE_CONTRACT
+    assert {"small", "test"} <= set(rows[0])
     _, flat_out, _ = _run(
         ["table", *_args(study_files), "--format", "json", "--cluster-by", "none"], capsys
     )
@@ -245,6 +255,7 @@ def test_compare_json_contract(study_files, capsys):
     assert rc == 0
     rows = pd.DataFrame(json.loads(out))
     assert list(rows.columns)[: len(COMPARE_CONTRACT)] == COMPARE_CONTRACT
+    assert {"small", "test", "did_logodds", "did_logodds_p", "scale_note"} <= set(rows.columns)
     assert len(rows) == 2  # 2 splitters x 1 metric x 1 pair
     np.testing.assert_allclose(rows.did, rows.diff_id - rows.diff_ood)
     assert ((rows.did_lo <= rows.did) & (rows.did <= rows.did_hi)).all()

@@ -263,7 +263,8 @@ def _row(gap, lo, hi, p, n_id=300, n_ood=100):
 def test_gap_finding_never_says_more_than_the_interval():
     drop = findings.gap_finding(_row(0.39, 0.17, 0.61, 0.004), "tasks")
     assert drop.startswith(
-        "sft's exact match drops 0.39 from ID to OOD [0.17, 0.61], Holm p = 0.004"
+        "sft's exact match drops 0.39 from ID to OOD [0.17, 0.61] (unadjusted 95% CI), "
+        "Holm p = 0.004"
     )
     assert "(300 ID / 100 OOD steps, 40 / 12 tasks)" in drop
     rise = findings.gap_finding(_row(-0.2, -0.3, -0.1, 0.01), "tasks")

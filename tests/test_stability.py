@@ -117,4 +117,20 @@ def test_stability_command_writes_id_probability(tmp_path, capsys):
     order = np.argsort(scores, kind="stable")
     assert (np.diff(probs[order]) <= 1e-12).all()
     assert {r["label"] for r in written} <= {"ID", "OOD"}
-    assert "12 refits on 50 train clusters (task)" in capsys.readouterr().out
+    # The Monte Carlo error of each ID probability: sqrt(q (1 - q) / B), q = (k + 0.5) / (B + 1).
+    se = np.array([r["id_probability_se"] for r in written])
+    q = (probs * 12 + 0.5) / 13
+    np.testing.assert_allclose(se, np.sqrt(q * (1 - q) / 12))
+    printed = capsys.readouterr().out
+    assert "12 refits on 50 train clusters (task)" in printed
+    assert f"near 0.9: {np.sqrt(0.09 / 12):.3f}" in printed
+
+
+def test_default_refits_keep_the_monte_carlo_error_under_two_points():
+    from gemviz.analysis.stability import RESAMPLES, id_probability_se, mc_error
+
+    assert mc_error(RESAMPLES) <= 0.02
+    # A step called ID in 90% of the default refits.
+    refits = np.zeros((RESAMPLES, 1), dtype=bool)
+    refits[: int(0.9 * RESAMPLES)] = True
+    assert id_probability_se(refits)[0] <= 0.02

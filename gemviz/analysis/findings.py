@@ -88,10 +88,13 @@ def adjusted_p(p: float, adjust: str = "holm") -> str:
 
 
 def interval(lo: float, hi: float) -> str:
-    """``[0.17, 0.61]`` (two decimals); empty when a bound is missing."""
+    """``[0.17, 0.61] (unadjusted 95% CI)`` (two decimals); empty when a bound is missing.
+
+    The interval is the row's own 95% interval; beside a family-adjusted p-value it says so.
+    """
     if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
         return ""
-    return f"[{lo:.2f}, {hi:.2f}]"
+    return f"[{lo:.2f}, {hi:.2f}] (unadjusted 95% CI)"
 
 
 def counts(n: int, k: int, unit: str) -> str:

@@ -78,12 +78,11 @@ def invert(
     seg = 2 * where + 1 if where < points.size and points[where] == observed else 2 * where
     if not accepted[seg]:
         return p, -bound, bound  # cannot happen: the observed value is always accepted
-    first = seg
-    while first > 0 and accepted[first - 1]:
-        first -= 1
-    last = seg
-    while last < accepted.size - 1 and accepted[last + 1]:
-        last += 1
+    # The run of accepted segments around the observed one.
+    before = np.flatnonzero(~accepted[:seg])
+    after = np.flatnonzero(~accepted[seg + 1 :])
+    first = int(before[-1]) + 1 if before.size else 0
+    last = seg + int(after[0]) if after.size else accepted.size - 1
     lo = -math.inf if first == 0 else points[(first - 1) // 2]
     hi = math.inf if last == accepted.size - 1 else points[last // 2]
     if p > alpha:
@@ -99,11 +98,11 @@ def enumerated_groups(
     side = min(k_a, k - k_a)
     combos = np.array(list(itertools.combinations(range(k), side)), dtype=np.int64)
     combos = combos.reshape(-1, side)
-    pick = np.zeros((combos.shape[0], k))
-    np.put_along_axis(pick, combos, 1.0, axis=1)
+    # Totals over the enumerated side by index (never a dense relabelling matrix).
+    out = [v[combos].sum(axis=1) for v in (sums, counts, g_n)]
     if side != k_a:
-        pick = 1.0 - pick
-    return pick @ sums, pick @ counts, pick @ g_n
+        out = [v.sum() - o for v, o in zip((sums, counts, g_n), out, strict=True)]
+    return out[0], out[1], out[2]
 
 
 def drawn_groups(
@@ -118,7 +117,10 @@ def drawn_groups(
     found = kinds(counts, sums, group)
     if found is not None:
         kind_n, kind_s, kind_g, kind_count = found
-        drawn = rng.multivariate_hypergeometric(kind_count, k_a, size=n_perm).astype(float)
+        # Drawing by counts is fastest up to some thousands of clusters, by marginals beyond.
+        method = "count" if kind_count.sum() <= 10_000 else "marginals"
+        drawn = rng.multivariate_hypergeometric(kind_count, k_a, size=n_perm, method=method)
+        drawn = drawn.astype(float)
         return drawn @ kind_s, drawn @ kind_n, drawn @ (kind_g * kind_n)
     k = sums.size
     g_n = group * counts

@@ -181,7 +181,9 @@ def logodds_did(
     advantage on the log-odds scale gives ``L = 0`` however close a set is to 0 or 1, where
     the difference in differences of probabilities does not. Its variance sums each cluster's
     linearised contribution over the four cells (``G / (G - 1)`` factor, t on ``G - 1``
-    degrees of freedom, ``G`` the clusters of the smaller set).
+    degrees of freedom). ``G`` counts, per column, the clusters that carry information in the
+    thinnest of the four cells: the clusters holding its rarer outcome (near 0, those with
+    any success), since a log-odds near the floor rests on them alone.
 
     Args:
         a, b: ``(n, m)`` per-step values of the two models (columns paired).
@@ -190,8 +192,8 @@ def logodds_did(
         confidence: Two-sided level.
 
     Returns:
-        Arrays of length ``m``: ``est, lo, hi, p`` (NaN when fewer than
-        :data:`MIN_SCORE_CLUSTERS` clusters are on a side or the variance is 0).
+        Arrays of length ``m``: ``est, lo, hi, p`` (NaN when ``G`` is below
+        :data:`MIN_SCORE_CLUSTERS` or the variance is 0).
     """
     va = np.asarray(a, dtype=float)
     vb = np.asarray(b, dtype=float)
@@ -205,28 +207,30 @@ def logodds_did(
     m = va.shape[1]
     est = np.zeros(m)
     infl = np.zeros((k, m))
-    ks = []
+    g = np.full(m, k)
     for mask, sign in ((sa_mask, 1.0), (sb_mask, -1.0)):
         w = mask[used].astype(float)
         cnt = np.bincount(inv, weights=w, minlength=k)
-        ks.append(int((cnt > 0).sum()))
         n = cnt.sum()
         for vals, model_sign in ((va, 1.0), (vb, -1.0)):
             s = column_sums(inv, vals[used] * w[:, None], k)
+            has = (cnt > 0)[:, None]
+            rare = np.minimum(
+                (has & (s > 1e-12)).sum(axis=0), (has & (s < cnt[:, None] - 1e-12)).sum(axis=0)
+            )
+            g = np.minimum(g, rare)
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = s.sum(axis=0) / n
                 smooth = (s.sum(axis=0) + 0.5) / (n + 1.0)
                 est += sign * model_sign * np.log(smooth / (1.0 - smooth))
                 infl += sign * model_sign * (s - mean * cnt[:, None]) / n / (smooth * (1 - smooth))
-    g = min(ks)
-    nan = np.full(m, math.nan)
-    if g < MIN_SCORE_CLUSTERS:
-        return {"est": est, "lo": nan.copy(), "hi": nan.copy(), "p": nan.copy()}
-    se = np.sqrt(g / (g - 1) * (infl**2).sum(axis=0))
-    crit = _sps.t.ppf(0.5 + confidence / 2.0, g - 1)
+    enough = g >= MIN_SCORE_CLUSTERS
+    gg = np.where(enough, g, MIN_SCORE_CLUSTERS).astype(float)
+    se = np.sqrt(gg / (gg - 1) * (infl**2).sum(axis=0))
+    crit = _sps.t.ppf(0.5 + confidence / 2.0, gg - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(se > 0, 2.0 * _sps.t.sf(np.abs(est) / se, g - 1), math.nan)
-    ok = se > 0
+        p = np.where(enough & (se > 0), 2.0 * _sps.t.sf(np.abs(est) / se, gg - 1), math.nan)
+    ok = enough & (se > 0)
     return {
         "est": est,
         "lo": np.where(ok, est - crit * se, math.nan),

@@ -16,9 +16,10 @@ the interval excludes 0:
   models within whole clusters (all ``2**K`` flips up to :data:`ENUM_MAX`), inverted the same
   way. Swapping models within a task is valid whether or not tasks straddle the subset.
 
-A test whose smallest attainable p-value is not below alpha, or a score test on fewer than
-:data:`MIN_SCORE_CLUSTERS` clusters, is not run: its p-value and interval are NaN and its
-``test`` says "cannot be tested". Monte Carlo draws are seeded from each column's own content
+A test whose smallest attainable p-value is not below alpha, a score test on fewer than
+:data:`MIN_SCORE_CLUSTERS` clusters, or one whose accepted shifts have no end (too few
+clusters for its t reference to bound the difference) is not reported: its p-value and
+interval are NaN and its ``test`` says "cannot be tested". Monte Carlo draws are seeded from each column's own content
 (:func:`gemviz.stats._base.content_seed`). Values may be any numbers in [0, 1] (0/1 results,
 or a step's mean over repeated runs).
 """
@@ -260,7 +261,9 @@ def _score_t(
     Under ``delta`` the fitted values are ``mu + delta`` on set a and ``mu`` on set b, with
     ``mu`` the pooled mean less ``delta n_a / n``; each cluster's linearised contribution is
     ``c_k + delta e_k``, so ``(diff - delta)**2 <= crit**2 f sum (c_k + delta e_k)**2`` is a
-    quadratic inequality in ``delta``.
+    quadratic inequality in ``delta``. When its leading coefficient is not positive the test
+    accepts shifts without end (few clusters, a large ``crit``): it cannot bound the
+    difference and is reported as not testable.
     """
     n_a, n_b = na_k.sum(), nb_k.sum()
     n = n_a + n_b
@@ -286,15 +289,12 @@ def _score_t(
     with np.errstate(invalid="ignore", divide="ignore"):
         r1 = (-qb - np.sqrt(disc)) / (2.0 * qa)
         r2 = (-qb + np.sqrt(disc)) / (2.0 * qa)
-    small_r, big_r = np.minimum(r1, r2), np.maximum(r1, r2)
-    # qa > 0: accepted between the roots. qa < 0: outside them; keep the side holding diff.
+    # qa > 0: the accepted shifts lie between the roots. Otherwise the test accepts shifts
+    # without end on both sides: it cannot bound the difference, so it is not reported.
     inside = qa > 0
-    lo = np.where(inside, small_r, lo)
-    hi = np.where(inside, big_r, hi)
-    left = ~inside & (diff <= small_r)
-    right = ~inside & (diff >= big_r)
-    hi = np.where(left, small_r, hi)
-    lo = np.where(right, big_r, lo)
+    lo = np.where(inside, np.minimum(r1, r2), lo)
+    hi = np.where(inside, np.maximum(r1, r2), hi)
+    p = np.where(inside, p, math.nan)
     # A shift the test accepts stays in the interval (0 above all, so p and interval agree).
     accept0 = p >= 1.0 - confidence
     lo = np.where(accept0, np.minimum(lo, 0.0), lo)
