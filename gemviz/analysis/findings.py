@@ -133,6 +133,7 @@ def gap_verdict(row: Mapping[str, Any] | Any, adjust: str = "holm", margin: floa
         lower="higher on OOD",
         margin=margin,
         method=adjust,
+        clusters=min(int(r.get("id_clusters", 0) or 0), int(r.get("ood_clusters", 0) or 0)),
     )
 
 
