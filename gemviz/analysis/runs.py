@@ -25,7 +25,7 @@ import pandas as pd
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
-from gemviz.stats import adjust_pvalues, clustered_diff, mean_estimate, verdict
+from gemviz.stats import adjust_by_family, is_small, mean_estimate, paired_test, verdict
 
 RUNS_COLUMNS = [
     "splitter", "model", "metric", "run", "id_mean", "ood_mean", "gap", "id_n", "ood_n",
@@ -39,6 +39,7 @@ SUMMARY_COLUMNS = [
 PAIR_COLUMNS = [
     "model_a", "model_b", "metric", "subset", "runs_a", "runs_b", "mean_a", "mean_b",
     "diff", "diff_lo", "diff_hi", "diff_p", "diff_p_adjusted", "n", "n_clusters", "verdict",
+    "small", "test",
 ]  # fmt: skip
 
 
@@ -222,8 +223,9 @@ def run_pairs(
     """Every pair of configurations compared on the per-step outcome averaged over all runs.
 
     The per-step differences ``a - b`` (each side the share of its runs that passed) are
-    averaged and tested against 0 with the cluster-robust t of
-    :func:`gemviz.stats.clustered_diff`; the rows' p-values are adjusted together.
+    averaged and tested against 0 by the cluster sign flip of :func:`gemviz.stats.paired_test`
+    (the interval inverts it); each pair's rows (all, ID, OOD) are one family, as for the
+    paired comparison of :func:`gemviz.analysis.tables.paired_comparison`.
 
     Args:
         study: The study.
@@ -249,7 +251,7 @@ def run_pairs(
     for a, b in itertools.combinations(models, 2):
         diff = (averaged[a].to_numpy(float) - averaged[b].to_numpy(float)).astype(float)
         for subset, mask in _subsets(study, splitter).items():
-            test = clustered_diff(diff, mask, None, codes)
+            test = paired_test(diff, mask, codes, kind=f"paired:{subset}")
             rows.append(
                 {
                     "model_a": a,
@@ -266,10 +268,13 @@ def run_pairs(
                     "diff_p": test["p"][0],
                     "n": int(mask.sum()),
                     "n_clusters": study.clusters_in(mask),
+                    "small": bool(is_small(int(mask.sum()), study.clusters_in(mask))),
+                    "test": test["test"][0],
                 }
             )
     out = pd.DataFrame(rows, columns=PAIR_COLUMNS)
-    out["diff_p_adjusted"] = adjust_pvalues(out["diff_p"].to_numpy(float), adjust)
+    family = out["model_a"].astype(str) + "|" + out["model_b"].astype(str)
+    out["diff_p_adjusted"] = adjust_by_family(out["diff_p"].to_numpy(float), family, adjust)
     out["verdict"] = [
         verdict(
             r.diff,

@@ -117,8 +117,10 @@ def drawn_groups(
     found = kinds(counts, sums, group)
     if found is not None:
         kind_n, kind_s, kind_g, kind_count = found
-        # Drawing by counts is fastest up to some thousands of clusters, by marginals beyond.
-        method = "count" if kind_count.sum() <= 10_000 else "marginals"
+        # By marginals when the kinds are few or the clusters many, else by counts (fastest
+        # for some dozens of kinds over a few thousand clusters).
+        few = kind_count.size <= 16 or kind_count.sum() > 10_000
+        method = "marginals" if few else "count"
         drawn = rng.multivariate_hypergeometric(kind_count, k_a, size=n_perm, method=method)
         drawn = drawn.astype(float)
         return drawn @ kind_s, drawn @ kind_n, drawn @ (kind_g * kind_n)

@@ -101,7 +101,7 @@ def compare_sets(
         sums, counts, group = (sa + sb)[keep], (na_k + nb_k)[keep], na_k[keep] > 0
         k_used, k_a = int(keep.sum()), int(group.sum())
         # The observed labelling is one of C(K, K_a): with 1 / alpha or fewer, p >= alpha.
-        if math.comb(k_used, k_a) <= math.floor(1.0 / alpha + 1e-9):
+        if _comb_at_most(k_used, k_a, math.floor(1.0 / alpha + 1e-9)):
             out["test"][:] = UNTESTABLE
             return out
         for j in range(x.shape[1]):
@@ -203,7 +203,7 @@ def _permutation(
     g_n = group * counts
     total_g = g_n.sum()
     observed = sums[group].sum() / counts[group].sum() - sums[~group].sum() / counts[~group].sum()
-    exact = math.comb(k, k_a) <= ENUM_MAX
+    exact = _comb_at_most(k, k_a, ENUM_MAX)
     if exact:
         chosen_s, chosen_n, chosen_g = _relabel.enumerated_groups(sums, counts, g_n, k_a)
     else:
@@ -306,6 +306,17 @@ def _score_t(
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _comb_at_most(n: int, k: int, limit: int) -> bool:
+    """``C(n, k) <= limit``, without computing a huge binomial coefficient."""
+    k = min(k, n - k)
+    value = 1
+    for i in range(k):
+        value = value * (n - i) // (i + 1)
+        if value > limit:
+            return False
+    return True
 
 
 def _kish(counts: np.ndarray) -> float:
