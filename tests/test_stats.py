@@ -369,3 +369,16 @@ def test_difference_wraps_clustered_diff():
     assert est.diff == pytest.approx(values[in_a].mean() - values[~in_a].mean())
     assert (est.n_a, est.n_b, est.clusters_a, est.clusters_b, est.df) == (25, 35, 5, 7, 4.0)
     assert est.lo < est.diff < est.hi and 0 < est.p <= 1
+
+
+def test_many_clusters_neither_overflow_nor_enumerate():
+    # Thousands of singletons: 2**K and C(K, K_a) are astronomically large; the tests draw.
+    rng = np.random.default_rng(SEED)
+    d = rng.integers(-1, 2, 3000).astype(float)
+    out = paired_test(d, np.ones(3000, dtype=bool))
+    assert out["test"][0] == SIGN_FLIP and out["draws"][0] == 1999
+    x = (rng.random(3000) < 0.4).astype(float)
+    in_a = np.arange(3000) < 1400
+    gap = compare_sets(x, in_a, ~in_a)
+    assert gap["test"][0] == PERMUTATION and gap["draws"][0] == 1999
+    assert gap["lo"][0] < gap["diff"][0] < gap["hi"][0]
