@@ -2,8 +2,9 @@
 
 Runs ``tests/test_bad_input.py`` with ``GEMVIZ_TALLY`` set, so each case records its class and
 outcome, and prints the Markdown table of the hardening report: per class the cases that end
-in a clear one-line error (exit 2), a documented success, a traceback, a hang, or with an
-input changed (the last three must be 0; the suite fails otherwise).
+in a clear one-line error (exit 2), a documented success, a traceback, a hang, a silent wrong
+result (a success whose answer a check finds wrong), or with an input changed (the last four
+must be 0; the suite fails otherwise).
 
     python bench/bad_input.py            # the table
     python bench/bad_input.py --cases    # and every case with its outcome
@@ -26,6 +27,7 @@ OUTCOMES = [
     ("ok", "documented success"),
     ("traceback", "traceback"),
     ("hang", "hang"),
+    ("silent wrong result", "silent wrong result"),
     ("inputs changed", "inputs changed"),
 ]
 

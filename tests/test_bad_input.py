@@ -206,6 +206,8 @@ class Case:
     words: tuple[str, ...] = ()  # must appear in the message (the file's name by default)
     outputs: tuple[str, ...] = ()  # files an "ok" case may create or change
     env: dict[str, str] = field(default_factory=dict)
+    # For an "ok" case: asserts the answer is right (else the outcome is a silent wrong result).
+    check: Callable[[Path, dict, str], None] | None = None
 
 
 def part(test=None, train=None, out="out.json", extra=()):
@@ -1110,6 +1112,707 @@ def _ws_missing_file(d, p):
     return ["report", "--workspace", str(folder), "--out", str(d / "r.html"), "--examples"]
 
 
+# ----------------------------------------------------------------------------- more classes
+# Identity, hand-edited workspace files, options at their limits, lenient inputs decided.
+
+
+def _no_id(recs: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "id"} for r in recs]
+
+
+def _pair_study(d: Path, p: dict, rows: list[tuple[str, str, str, int]]) -> tuple[Path, Path]:
+    """Labeled and result files without ids: the study's steps plus ``rows``
+    (image_path, task, label, type_match); the result file lists them in reverse order."""
+    base = [dict(r, image_path=f"base{i}.png") for i, r in enumerate(_no_id(records(p["a"])))]
+    labeled = base + [
+        {"image_path": i, "task": t, "label": lab, "input_score": 10.0} for i, t, lab, _ in rows
+    ]
+    results = [{"image_path": r["image_path"], "task": r["task"], "type_match": 1,
+                "exact_match": 1} for r in base]  # fmt: skip
+    results += [
+        {"image_path": i, "task": t, "type_match": tm, "exact_match": 0} for i, t, _, tm in rows
+    ][::-1]
+    return put(d / "lab_noid.json", json_text(labeled)), put(
+        d / "res_noid.json", json_text(results)
+    )
+
+
+def id_collision(rows, extra_label):
+    """``table`` on steps whose ids once collided; the special ID rows all score 0."""
+
+    def argv(d, p):
+        lab, res = _pair_study(d, p, rows)
+        return ["table", "--split", f"a={lab}", "--model", f"m={res}", "--cluster-by", "none",
+                "--format", "json", "--out", str(d / "t.json")]  # fmt: skip
+
+    def check(d, p, out):
+        table_rows = json.loads((d / "t.json").read_text())
+        row = next(r for r in table_rows if r["metric"] == "type_match")
+        n_id = int(row["id_n"])
+        # Every base ID step has type_match 1; the special ID steps have 0.
+        assert abs(row["id_mean"] * n_id - (n_id - extra_label)) < 1e-9, row
+
+    return argv, check
+
+
+_PIPE_ROWS = [("a|b", "c", "ID", 0), ("a", "b|c", "OOD", 1)]
+_HASH_ROWS = [("x", "t", "ID", 0), ("x", "t", "ID", 0), ("x", "t#2", "OOD", 1)]
+_SLASH_ROWS = [("a\\", "|b", "ID", 0), ("a", "\\|b", "OOD", 1)]
+
+
+def _nfc_test(d, p):
+    import unicodedata
+
+    recs = records(p["test"])
+    for i, r in enumerate(recs):
+        task = f"Öffne Café {i % 3}"
+        r["task"] = task if i % 2 else unicodedata.normalize("NFD", task)
+    return put(d / "nfd.json", json_text(recs))
+
+
+def _labels_from(test_path: Path, d: Path, name: str) -> Path:
+    recs = json.loads(test_path.read_text())
+    return put(
+        d / name, json_text([dict(r, label="ID" if i % 2 else "OOD") for i, r in enumerate(recs)])
+    )
+
+
+def nfc_clusters(d, p):
+    test = _nfc_test(d, p)
+    lab = _labels_from(test, d, "nfd_lab.json")
+    return ["table", "--split", f"a={lab}", "--model", f"m1={p['m1']}", "--samples", str(test),
+            "--cluster-by", "task", "--format", "json", "--out", str(d / "t.json")]  # fmt: skip
+
+
+def _check_three_clusters(d, p, out):
+    rows = json.loads((d / "t.json").read_text())
+    assert {int(r["id_clusters"]) + 0 for r in rows} <= {3} and rows, rows
+
+
+def ws_two_names(first: str, second: str, kind: str = "split"):
+    """``workspace create`` with two splitters (or mapped models) whose names once shared a file."""
+
+    def argv(d, p):
+        if kind == "split":
+            return ["workspace", "create", "w", "--test", str(p["test"]),
+                    "--split", f"{first}={p['a']}", "--split", f"{second}={p['b']}"]  # fmt: skip
+        m1 = put(
+            d / "mm1.json",
+            json_text(
+                [
+                    {"id": r["id"], "tm": r["type_match"], "em": r["exact_match"]}
+                    for r in records(p["m1"])
+                ]
+            ),
+        )
+        m2 = put(
+            d / "mm2.json",
+            json_text(
+                [{"id": r["id"], "tm": 1 - r["exact_match"], "em": 0} for r in records(p["m1"])]
+            ),
+        )
+        return ["workspace", "create", "w", "--test", str(p["test"]), "--split", f"a={p['a']}",
+                "--model", f"{first}={m1}", "--model", f"{second}={m2}",
+                "--type-field", "tm", "--exact-field", "em"]  # fmt: skip
+
+    def check(d, p, out):
+        from gemviz.data.io import read_records
+        from gemviz.workspace.catalog import list_workspaces
+
+        (ws,) = list_workspaces()
+        if kind == "split":
+            paths = {s.name: s.labeled for s in ws.splitters}
+            assert len(set(paths.values())) == 2, paths
+            want = {first: p["a"], second: p["b"]}
+            for name, path in paths.items():
+                assert [r["label"] for r in read_records(path)] == [
+                    r["label"] for r in records(want[name])
+                ]
+        else:
+            paths = {m.name: m.results for m in ws.models}
+            assert len(set(paths.values())) == 2, paths
+            assert {r["exact_match"] for r in read_records(paths[second])} == {0}
+
+    return argv, check
+
+
+def _ws_folder_with(d: Path, p: dict, spec_change: dict | str) -> Path:
+    folder = d / "hand"
+    folder.mkdir(exist_ok=True)
+    spec = {"name": "hand", "test": str(p["test"]),
+            "splitters": [{"name": "a", "labeled": str(p["a"])}],
+            "models": [{"name": "m1", "results": str(p["m1"])}]}  # fmt: skip
+    if isinstance(spec_change, str):
+        text = spec_change
+    else:
+        spec.update(spec_change)
+        text = json.dumps(spec)
+    put(folder / "workspace.json", text)
+    return folder
+
+
+def hand_edit(change):
+    def argv(d, p):
+        folder = _ws_folder_with(d, p, change)
+        return ["report", "--workspace", str(folder), "--out", str(d / "r.html")]
+
+    return argv
+
+
+def list_beside_good(change):
+    def argv(d, p):
+        from gemviz.workspace.entries import workspaces_root
+        from gemviz.workspace.store import create_workspace
+
+        create_workspace("good", test=p["test"])
+        bad = workspaces_root() / "bad"
+        bad.mkdir(parents=True)
+        put(bad / "workspace.json", change if isinstance(change, str) else json.dumps(change))
+        return ["workspace", "list"]
+
+    return argv
+
+
+def annotations_with(steps: str):
+    def argv(d, p):
+        from gemviz.workspace.store import create_workspace
+
+        ws = create_workspace("noted", test=p["test"])
+        put(ws.folder / "annotations.json", '{"version": 1, "steps": ' + steps + "}")
+        return ["workspace", "annotations", ws.slug]
+
+    return argv
+
+
+def report_writes_over(target: str, option: str):
+    """``report`` whose --out or --zip is a file the report reads (notes or a screenshot)."""
+
+    def argv(d, p):
+        folder = good_workspace(d, p)
+        if target == "annotations":
+            put(
+                folder / "annotations.json",
+                '{"version": 1, "steps": {"te1": {"tags": ["GT wrong"], "note": "n", "updated": 1}}}',
+            )
+            victim = folder / "annotations.json"
+        else:
+            shot = bomb_png(d / "te1.png", side=8)
+            spec = json.loads((folder / "workspace.json").read_text())
+            recs = records(p["test"])
+            recs[1]["image_path"] = str(shot)
+            spec["test"] = str(put(d / "test_shot.json", json_text(recs)))
+            spec["splitters"] = [
+                {
+                    "name": "a",
+                    "labeled": str(
+                        put(
+                            d / "a_shot.json",
+                            json_text(
+                                [
+                                    dict(r, label="ID" if i % 2 else "OOD")
+                                    for i, r in enumerate(recs)
+                                ]
+                            ),
+                        )
+                    ),
+                }
+            ]
+            put(folder / "workspace.json", json.dumps(spec))
+            victim = shot
+        out = (
+            ["--out", str(victim)]
+            if (option == "--out" and target != "annotations") or option == "--out"
+            else ["--out", str(d / "r.html")]
+        )
+        if option == "--out":
+            out = ["--out", str(victim.with_suffix(".html"))] if victim.suffix != ".html" else out
+        args = ["report", "--workspace", str(folder), "--examples", "te1"]
+        if option == "--zip":
+            return [*args, "--out", str(d / "r.html"), "--zip", str(victim)]
+        return [*args, "--out", str(victim)]
+
+    return argv
+
+
+def score_progress_over(name: str):
+    def argv(d, p):
+        outs = d / "scores"
+        outs.mkdir()
+        target = put(outs / name, "[]") if name.endswith(".json") else outs / name
+        return ["score", "--train", str(p["train"]), "--test", str(p["test"]),
+                "--out-dir", str(outs), "--progress-file", str(target)]  # fmt: skip
+
+    return argv
+
+
+def _emb_of(d, p, name, emb):
+    data = np.load(p["test_emb"])
+    np.savez(d / name, ids=data["ids"], embeddings=emb)
+    return d / name
+
+
+def huge_header_npz(d, p):
+    import struct
+    import zipfile
+
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000000), }"
+    header = header + " " * (118 - len(header)) + "\n"
+    body = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + b"\0" * 16
+    ids = io.BytesIO()
+    np.save(ids, np.array([f"te{i}" for i in range(N_TEST)]))
+    with zipfile.ZipFile(d / "huge.npz", "w") as z:
+        z.writestr("embeddings.npy", body)
+        z.writestr("ids.npy", ids.getvalue())
+    return d / "huge.npz"
+
+
+def gt_size(width):
+    def make(d, p):
+        recs = [dict(r, width=1000, height=2000) for r in records(p["test"])]
+        recs[2]["width"] = width
+        text = json_text(recs)
+        return put(d / "gts.json", text.replace('"width": "INF"', '"width": Infinity'))
+
+    return make
+
+
+def stab(extra=()):
+    def argv(d, p):
+        return ["stability", "--train", str(p["train"]), "--test", str(p["test"]),
+                "--out", str(d / "s.json"), "--resamples", "5", *extra]  # fmt: skip
+
+    return argv
+
+
+def csv_dup(d, p):
+    lines = ["id,task,image_path,input_score,input_score"] + [
+        f"{r['id']},{r['task']},{r['image_path']},{r['input_score']},0" for r in records(p["test"])
+    ]
+    return put(d / "dup.csv", "\n".join(lines))
+
+
+def _lone_surrogate(field_name: str, name: str):
+    def make(d, p):
+        text = json_text(records(p["test"]))
+        key = f'"{field_name}": "'
+        return put(d / name, text.replace(key, key + "\\ud800", 1))
+
+    return make
+
+
+def _lone_surrogate_labels(d, p):
+    text = json_text(records(p["a"]))
+    return put(d / "sur_a.json", text.replace('"id": "te3"', '"id": "te3\\udc00"', 1))
+
+
+CASES += [
+    # -- identity: ids, names and outputs that once collided (the answer is checked)
+    Case(
+        "identity",
+        "id-pipe-in-path-vs-task",
+        id_collision(_PIPE_ROWS, 1)[0],
+        expect="ok",
+        outputs=("t.json",),
+        check=id_collision(_PIPE_ROWS, 1)[1],
+    ),
+    Case(
+        "identity",
+        "id-task-ending-in-#2",
+        id_collision(_HASH_ROWS, 2)[0],
+        expect="ok",
+        outputs=("t.json",),
+        check=id_collision(_HASH_ROWS, 2)[1],
+    ),
+    Case(
+        "identity",
+        "id-backslash-before-pipe",
+        id_collision(_SLASH_ROWS, 1)[0],
+        expect="ok",
+        outputs=("t.json",),
+        check=id_collision(_SLASH_ROWS, 1)[1],
+    ),
+    Case(
+        "identity",
+        "task-in-NFC-and-NFD-one-cluster",
+        nfc_clusters,
+        expect="ok",
+        outputs=("t.json", "nfd.json", "nfd_lab.json"),
+        check=_check_three_clusters,
+    ),
+    Case(
+        "identity",
+        "splitters-G-and-g",
+        ws_two_names("G", "g")[0],
+        expect="ok",
+        check=ws_two_names("G", "g")[1],
+    ),
+    Case(
+        "identity",
+        "splitters-日本-and-中文",
+        ws_two_names("日本", "中文")[0],
+        expect="ok",
+        check=ws_two_names("日本", "中文")[1],
+    ),
+    Case(
+        "identity",
+        "models-SFT-and-sft",
+        ws_two_names("SFT", "sft", "model")[0],
+        expect="ok",
+        outputs=("mm1.json", "mm2.json"),
+        check=ws_two_names("SFT", "sft", "model")[1],
+    ),
+    Case(
+        "identity",
+        "progress-file-is-an-output",
+        score_progress_over("test_inputscore.json"),
+        words=("--progress-file", "also an input"),
+    ),
+    Case(
+        "identity",
+        "progress-file-is-the-train-file",
+        lambda d, p: [
+            "score",
+            "--train",
+            str(p["train"]),
+            "--test",
+            str(p["test"]),
+            "--out-dir",
+            str(d / "s"),
+            "--progress-file",
+            str(p["train"]),
+        ],
+        words=("--progress-file", "train.json"),
+    ),
+    Case(
+        "identity",
+        "report-zip-over-annotations",
+        report_writes_over("annotations", "--zip"),
+        words=("--zip", "annotations.json"),
+    ),
+    Case(
+        "identity",
+        "report-zip-over-a-screenshot",
+        report_writes_over("shot", "--zip"),
+        words=("--zip", "te1.png"),
+    ),
+    Case(
+        "identity",
+        "report-out-over-a-screenshot",
+        report_writes_over("shot", "--out"),
+        words=("te1",),
+    ),
+    # -- hand-edited workspace.json: one line naming the file and the field
+    Case(
+        "workspace-json",
+        "test-is-123",
+        hand_edit({"test": 123}),
+        words=("workspace.json", "'test'"),
+    ),
+    Case(
+        "workspace-json",
+        "labeled-is-5",
+        hand_edit({"splitters": [{"name": "a", "labeled": 5}]}),
+        words=("workspace.json", "splitters[0].labeled"),
+    ),
+    Case(
+        "workspace-json",
+        "results-is-a-list",
+        hand_edit({"models": [{"name": "m", "results": ["x.json"]}]}),
+        words=("workspace.json", "models[0].results"),
+    ),
+    Case(
+        "workspace-json",
+        "created-400-digits",
+        hand_edit('{"name": "x", "created": ' + "9" * 400 + "}"),
+        words=("workspace.json", "created"),
+    ),
+    Case(
+        "workspace-json",
+        "created-NaN",
+        hand_edit('{"name": "x", "created": NaN}'),
+        words=("workspace.json", "created"),
+    ),
+    Case(
+        "workspace-json",
+        "params-is-text",
+        hand_edit({"splitters": [{"name": "a", "labeled": "x.json", "params": "str"}]}),
+        words=("workspace.json", "params"),
+    ),
+    Case(
+        "workspace-json",
+        "params-value-is-a-list",
+        hand_edit({"splitters": [{"name": "a", "labeled": "x.json", "params": {"sigma": [2]}}]}),
+        words=("workspace.json", "sigma"),
+    ),
+    Case(
+        "workspace-json",
+        "two-splitters-one-name",
+        hand_edit(
+            {"splitters": [{"name": "a", "labeled": "x.json"}, {"name": "a", "labeled": "y.json"}]}
+        ),
+        words=("workspace.json", "two entries"),
+    ),
+    Case(
+        "workspace-json",
+        "two-models-one-name",
+        hand_edit(
+            {"models": [{"name": "m", "results": "x.json"}, {"name": "m", "results": "y.json"}]}
+        ),
+        words=("workspace.json", "two entries"),
+    ),
+    Case(
+        "workspace-json",
+        "lone-surrogate-name",
+        hand_edit(r'{"name": "\ud800"}'),
+        words=("workspace.json", "surrogate"),
+    ),
+    Case(
+        "workspace-json",
+        "NUL-in-a-path",
+        hand_edit({"test": "a\u0000b.json"}),
+        words=("workspace.json", "NUL"),
+    ),
+    Case(
+        "workspace-json",
+        "demo-is-text",
+        hand_edit({"demo": "yes"}),
+        words=("workspace.json", "demo"),
+    ),
+    Case(
+        "workspace-json",
+        "unknown-entry-field",
+        hand_edit({"splitters": [{"name": "a", "labeled": "x.json", "colour": "red"}]}),
+        words=("workspace.json", "colour"),
+    ),
+    Case(
+        "workspace-json",
+        "splitter-without-name",
+        hand_edit({"splitters": [{"labeled": "x.json"}]}),
+        words=("workspace.json", "name"),
+    ),
+    Case(
+        "workspace-json",
+        "list-beside-test-123",
+        list_beside_good({"name": "b", "test": 123}),
+        expect="ok",
+        words=("BROKEN", "'test'"),
+    ),
+    Case(
+        "workspace-json",
+        "list-beside-created-400-digits",
+        list_beside_good('{"name": "b", "created": ' + "9" * 400 + "}"),
+        expect="ok",
+        words=("BROKEN", "created"),
+    ),
+    Case(
+        "workspace-json",
+        "list-beside-results-list",
+        list_beside_good({"name": "b", "models": [{"name": "m", "results": []}]}),
+        expect="ok",
+        words=("BROKEN",),
+    ),
+    # -- annotations.json checked field by field
+    Case(
+        "annotations",
+        "updated-1e30",
+        annotations_with('{"te1": {"tags": [], "note": "x", "updated": 1e30}}'),
+        words=("annotations.json", "updated"),
+    ),
+    Case(
+        "annotations",
+        "updated-NaN",
+        annotations_with('{"te1": {"tags": [], "note": "x", "updated": NaN}}'),
+        words=("annotations.json", "updated"),
+    ),
+    Case(
+        "annotations",
+        "updated-400-digits",
+        annotations_with('{"te1": {"tags": [], "note": "x", "updated": ' + "9" * 400 + "}}"),
+        words=("annotations.json", "updated"),
+    ),
+    Case(
+        "annotations",
+        "tags-is-text",
+        annotations_with('{"te1": {"tags": "GT wrong"}}'),
+        words=("annotations.json", "tags"),
+    ),
+    Case(
+        "annotations",
+        "note-is-an-object",
+        annotations_with('{"te1": {"tags": [], "note": {"a": 1}}}'),
+        words=("annotations.json", "note"),
+    ),
+    Case("annotations", "steps-is-a-list", annotations_with("[1, 2]"), words=("annotations.json",)),
+    # -- once tracebacks: now one line
+    Case(
+        "traceback",
+        "lone-surrogate-in-task",
+        part(test=_lone_surrogate("task", "sur.json")),
+        words=("sur.json", "row 1", "surrogate"),
+    ),
+    Case(
+        "traceback",
+        "lone-surrogate-in-id",
+        table(split=lambda d, p: _lone_surrogate_labels(d, p)),
+        words=("sur_a.json", "surrogate"),
+    ),
+    Case(
+        "traceback", "field-named-_gemviz_id", table(extra=["--samples", "GEMVIZID"]), expect="ok"
+    ),
+    Case(
+        "traceback",
+        "resample-seed-negative",
+        stab(["--resample-seed", "-1"]),
+        words=("--resample-seed",),
+    ),
+    Case("traceback", "seed-2**40", part(extra=["--seed", str(2**40)]), words=("--seed",)),
+    Case(
+        "traceback",
+        "stability-1e9-resamples",
+        lambda d, p: [*stab()(d, p)[:-2], "--resamples", "1000000000"],
+        words=("resamples", "too many"),
+    ),
+    Case(
+        "traceback",
+        "npz-header-claims-1e9-x-1e6",
+        maha(huge_header_npz),
+        words=("huge.npz", "claims"),
+    ),
+    Case(
+        "traceback",
+        "parquet-out-mixed-int-and-str",
+        part(
+            test=changed(
+                "test",
+                "mix.json",
+                lambda r: [dict(x, mix=i if i % 2 else "s") for i, x in enumerate(r)],
+            ),
+            out="o.parquet",
+        ),
+        words=("o.parquet", "mix"),
+    ),
+    Case(
+        "traceback",
+        "pixel-width-Infinity",
+        match(gt=gt_size("INF"), extra=["--coords", "pixel"]),
+        words=("gts.json", "row 3", "width"),
+    ),
+    Case(
+        "traceback",
+        "pixel-width-0",
+        match(gt=gt_size(0), extra=["--coords", "pixel"]),
+        words=("gts.json", "row 3", "width"),
+    ),
+    Case(
+        "traceback",
+        "pixel-width-minus-100",
+        match(gt=gt_size(-100), extra=["--coords", "pixel"]),
+        words=("gts.json", "row 3", "width"),
+    ),
+    Case(
+        "traceback",
+        "pixel-width-text",
+        match(gt=gt_size("wide"), extra=["--coords", "pixel"]),
+        words=("gts.json", "row 3", "width"),
+    ),
+    # -- unclear errors: now one line, naming what is wrong
+    Case(
+        "unclear",
+        "file-name-with-a-newline",
+        part(test=lambda d, p: d / "a\nb.json"),
+        words=("a\\nb.json", "not found"),
+    ),
+    Case(
+        "unclear",
+        "embeddings-1e39",
+        maha(lambda d, p: _emb_of(d, p, "big.npz", np.full((N_TEST, 4), 1e39))),
+        words=("big.npz", "infinite"),
+    ),
+    Case(
+        "unclear",
+        "add-model-type-field-nope",
+        ws_existing("add-model", "m", lambda d, p: p["m1"], "--type-field", "nope"),
+        words=("nope",),
+    ),
+    Case(
+        "unclear",
+        "report-examples-nope",
+        lambda d, p: [*report()(d, p), "nope"],
+        words=("--examples", "nope"),
+    ),
+    # -- lenient inputs decided: refused, or one warning line
+    Case(
+        "lenient",
+        "complex-embeddings",
+        maha(lambda d, p: _emb_of(d, p, "cx.npz", np.ones((N_TEST, 4), complex))),
+        words=("cx.npz", "real numbers"),
+    ),
+    Case(
+        "lenient",
+        "timedelta-embeddings",
+        maha(lambda d, p: _emb_of(d, p, "td.npz", np.ones((N_TEST, 4), "m8[s]"))),
+        words=("td.npz", "real numbers"),
+    ),
+    Case(
+        "lenient",
+        "sigma-with-method-percentile",
+        part(extra=["--method", "percentile", "--sigma", "3"]),
+        words=("--sigma", "percentile"),
+    ),
+    Case(
+        "lenient",
+        "percentile-with-method-gem",
+        part(extra=["--percentile", "90"]),
+        words=("--percentile", "gem"),
+    ),
+    Case(
+        "lenient",
+        "margin-nan",
+        table("overlap", extra=["--margin", "nan"]),
+        words=("--margin", "finite"),
+    ),
+    Case("lenient", "sigma-inf", part(extra=["--sigma", "inf"]), words=("--sigma", "finite")),
+    Case(
+        "lenient",
+        "image-root-nowhere",
+        ws_create(extra=["--image-root", lambda d, p: d / "nowhere"]),
+        words=("nowhere", "--image-root"),
+    ),
+    Case(
+        "lenient",
+        "arabic-indic-digit-score",
+        part(test=changed("test", "ar.json", first({"input_score": "١٢"}))),
+        words=("ar.json", "row 1", "ASCII"),
+    ),
+    Case(
+        "lenient",
+        "underscored-score-1_000",
+        part(test=changed("test", "us.json", first({"input_score": "1_000"}))),
+        words=("us.json", "row 1", "ASCII"),
+    ),
+    Case(
+        "lenient",
+        "dotless-i-label-ıd",
+        table(split=changed("a", "dl.json", first({"label": "ıd"}))),
+        words=("dl.json", "row 1", "label"),
+    ),
+    Case(
+        "lenient",
+        "duplicate-csv-columns",
+        part(test=csv_dup),
+        words=("dup.csv", "input_score", "twice"),
+    ),
+    Case(
+        "lenient",
+        "workspace-twin-splitter-names",
+        hand_edit(
+            {"splitters": [{"name": "x", "labeled": "a.json"}, {"name": "x", "labeled": "b.json"}]}
+        ),
+        words=("two entries",),
+    ),
+]
+
+
 if not torch.cuda.is_available():
     CASES.append(
         Case(
@@ -1188,6 +1891,9 @@ def test_bad_input(case: Case, tmp_path, monkeypatch):
         argv[argv.index("TEMPLATE")] = str(put(d / "tpl.txt", "Tâche: {task}".encode("latin-1")))
     if "PIPE" in argv:
         argv[argv.index("PIPE")] = str(fifo(d, p))
+    if "GEMVIZID" in argv:
+        recs = [dict(r, _gemviz_id="taken") for r in records(p["test"])]
+        argv[argv.index("GEMVIZID")] = str(put(d / "gid.json", json_text(recs)))
     cache = Path(os.environ["GEMVIZ_CACHE"]) / "workspaces"
     cache_before = sorted(x.name for x in cache.iterdir()) if cache.exists() else []
     before = snapshot(d)
@@ -1210,6 +1916,11 @@ def test_bad_input(case: Case, tmp_path, monkeypatch):
         outcome = "ok"
     else:
         outcome = f"exit {rc}"
+    if outcome == "ok" and case.check is not None:
+        try:
+            case.check(d, p, out)
+        except AssertionError:
+            outcome = "silent wrong result"
     tally(case, outcome)
     assert outcome == case.expect, (outcome, rc, err[-2000:], inputs_changed, stray)
     text = err if case.expect == "error" else err + out
@@ -1594,7 +2305,14 @@ def test_broken_workspaces_do_not_take_down_any_page(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     "what",
-    ["job.json a list", "progress.json junk", "pid of another program"],
+    [
+        "job.json a list",
+        "progress.json junk",
+        "pid of another program",
+        "pid of 400 digits",
+        "started of 400 digits",
+        "done negative, ended NaN",
+    ],
 )
 def test_damaged_job_state_reads_as_stopped(tmp_path, monkeypatch, what):
     from gemviz.scoring import jobs
@@ -1608,6 +2326,13 @@ def test_damaged_job_state_reads_as_stopped(tmp_path, monkeypatch, what):
     put(folder / "job.json", "[1, 2]" if what == "job.json a list" else json.dumps(info))
     if what == "progress.json junk":
         put(folder / "progress.json", '{"done": "many", "total": [3]}')
+    if what == "pid of 400 digits":
+        put(folder / "job.json", '{"argv": ["x"], "created": 1, "pid": ' + "9" * 400 + "}")
+    if what == "started of 400 digits":
+        put(folder / "progress.json", '{"done": 1, "total": 2, "started": ' + "9" * 400 + "}")
+    if what == "done negative, ended NaN":
+        put(folder / "progress.json", '{"done": -5, "total": 2, "stage": ["x"]}')
+        put(folder / "exit.json", '{"returncode": 1, "ended": NaN}')
     got = jobs.status("j1")
     tally(Case("fault", f"job state: {what}", lambda d, p: []), "ok")
     assert got.state == (jobs.MISSING if what == "job.json a list" else jobs.FAILED)
@@ -1766,3 +2491,145 @@ def test_metrics_page_flags_exact_without_type(tmp_path, monkeypatch):
     )
     assert not at.exception and not at.error
     assert any("et.json" in w and "exact_match is 1" in w for w in shown), shown
+
+
+# ----------------------------------------------------------------------------- disk full
+
+
+@contextlib.contextmanager
+def full_disk(folder: Path, free: int = 2048):
+    """``folder`` on a tiny tmpfs filled up to ``free`` bytes; else writes there fail with ENOSPC.
+
+    A real mount needs root (and a system that allows it); without one, every atomic write and
+    folder creation under ``folder`` raises the same OSError the kernel gives.
+    """
+    import errno
+
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)], capture_output=True
+        ).returncode
+        == 0
+        if hasattr(os, "geteuid") and os.geteuid() == 0
+        else False
+    )
+    if mounted:
+        st = os.statvfs(folder)
+        put(folder / "filler", b"\0" * max(0, st.f_bavail * st.f_frsize - free))
+        try:
+            yield "tmpfs"
+        finally:
+            subprocess.run(["umount", "-l", str(folder)], check=False)
+        return
+    import gemviz.data.io as gio
+
+    real = gio._fsync
+
+    def no_space(path):
+        if str(folder) in str(path):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path)
+
+    gio._fsync = no_space
+    try:
+        yield "injected"
+    finally:
+        gio._fsync = real
+
+
+DISK_FULL = {
+    "partition --out": lambda d, p, full: part(out=lambda d, p: full / "out.json")(d, p),
+    "report --out": lambda d, p, full: (
+        [*report(out=lambda d, p: full / "r.html")(d, p)[:-1], "--examples"]
+    ),
+    "workspace create": lambda d, p, full: [
+        "workspace",
+        "create",
+        "w",
+        "--test",
+        str(p["test"]),
+        "--split",
+        f"a={p['a']}",
+    ],
+    "match --out": lambda d, p, full: match(out=lambda d, p: full / "res.json")(d, p),
+}
+
+
+@pytest.mark.parametrize("command", list(DISK_FULL))
+def test_disk_full_is_one_clear_line(tmp_path, monkeypatch, command):
+    d = tmp_path / "d"
+    d.mkdir()
+    p = make_study(d)
+    full = tmp_path / "full"
+    with full_disk(full) as how:
+        if command == "workspace create":
+            monkeypatch.setenv("GEMVIZ_CACHE", str(full / "cache"))
+        argv = [str(a) for a in DISK_FULL[command](d, p, full)]
+        before = snapshot(d)
+        kind, rc, _out, err = run_cli(argv)
+        left = sorted(
+            str(x.relative_to(full)) for x in full.rglob("*") if x.is_file() and x.name != "filler"
+        )
+    lines = [ln for ln in err.strip().splitlines() if ln.strip() and not ln.startswith("[")]
+    outcome = (
+        "error"
+        if kind == "ran" and rc == 2 and len(lines) == 1 and "Traceback" not in err
+        else kind
+        if kind != "ran"
+        else f"exit {rc}"
+    )
+    if snapshot(d) != before:
+        outcome = "inputs changed"
+    tally(Case("fault", f"disk full ({how}): {command}", lambda d, p: []), outcome)
+    assert outcome == "error", (outcome, rc, err[-1500:])
+    assert "No space left on device" in lines[0] or "cannot write" in lines[0], lines
+    # Nothing half written: no output, no temporary file, no half-made workspace.
+    assert not [x for x in left if not x.startswith("cache/workspaces") or "/" in x[17:]], left
+
+
+# ----------------------------------------------------------------------------- kill -9
+
+
+def test_kill_9_during_workspace_create_leaves_nothing_half_made(tmp_path, monkeypatch):
+    """Kill ``workspace create`` at several moments: a complete workspace or none, never half."""
+    from gemviz.workspace.catalog import scan_workspaces
+
+    monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
+    d = tmp_path / "d"
+    d.mkdir()
+    p = make_study(d)
+    big = changed("test", "big.json", lambda r: r * 1)(d, p)
+    root = tmp_path / "cache" / "workspaces"
+    env = {**os.environ, "GEMVIZ_CACHE": str(tmp_path / "cache")}
+    outcomes = []
+    for delay in (0.0, 0.3, 0.6, 0.9, 1.2, 1.6, 2.0):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gemviz", "workspace", "create", f"k{int(delay * 10)}",
+             "--test", str(big), "--split", f"a={p['a']}", "--split", f"b={p['b']}",
+             "--model", f"m1={p['m1']}", "--scores", f"g={p['train']},{p['test']}"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        # Wait for the hidden folder (or the end), then for the delay, then kill -9.
+        while time.monotonic() < deadline and proc.poll() is None:
+            if root.exists() and any(x.name.startswith(".creating-") for x in root.iterdir()):
+                break
+            time.sleep(0.01)
+        time.sleep(delay)
+        proc.kill()
+        proc.wait(timeout=30)
+        outcomes.append(proc.returncode)
+        good, broken = scan_workspaces()
+        assert broken == [], broken
+        for ws in good:  # whatever is listed is whole: both splitters, the model, a study
+            assert [s.name for s in ws.splitters] == ["a", "b", "g"], ws.slug
+            assert [m.name for m in ws.models] == ["m1"], ws.slug
+            assert len(ws.study()) == N_TEST
+        hidden = [x.name for x in root.iterdir() if x.name.startswith(".")] if root.exists() else []
+        assert hidden == [], hidden  # the killed run's leftover is gone after the listing
+    tally(
+        Case("fault", "kill -9 during workspace create (7 moments)", lambda d, p: []),
+        "ok",
+    )
+    assert -signal.SIGKILL in outcomes, outcomes

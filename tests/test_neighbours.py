@@ -129,3 +129,17 @@ def test_command_formats_metric_and_unknown_id(npz_pair, capsys, tmp_path):
     assert capsys.readouterr().out.count("te1") == 5
     assert main([*argv, "--id", "nope"]) == 2
     assert "unknown id 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("budget", [512 * 2**20, 20_000])
+def test_more_ties_than_candidates_return_the_earliest_rows(budget):
+    # 300 identical train rows (text-only embeddings repeat within a task): far more ties
+    # than the k + MARGIN candidates kept per block, in one block or in many.
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(1, 16)).astype(np.float32)
+    train = np.concatenate(
+        [rng.normal(size=(50, 16)).astype(np.float32) + 5, np.repeat(base, 300, axis=0)]
+    )
+    got = nb.search(train, base, k=3, budget=budget)
+    assert got.indices.tolist() == [[50, 51, 52]]
+    assert got.indices.tolist() == nb.naive_search(train, base, k=3).indices.tolist()

@@ -190,25 +190,54 @@ def summarize(
     }
 
 
+# Larger than any screen (and than Pillow's decompression-bomb limit allows per side).
+MAX_PIXELS = 1_000_000
+
+
+def _pixels(value: Any, file: str | None, row: int | None, field: str) -> int:
+    """A screenshot side in pixels: a whole number from 1 to :data:`MAX_PIXELS`."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value, ok = int(value.strip()), True
+    if not ok or not (1 <= value <= MAX_PIXELS) or float(value) != int(value):
+        raise GemvizError(
+            f"a screenshot side must be a whole number of pixels from 1 to {MAX_PIXELS:,}, "
+            f"found {value!r}",
+            file=file,
+            row=row,
+            field=field,
+        )
+    return int(value)
+
+
 def record_image_size(
-    record: dict[str, Any], image_root: str | os.PathLike | None = None
+    record: dict[str, Any],
+    image_root: str | os.PathLike | None = None,
+    file: str | None = None,
+    row: int | None = None,
 ) -> tuple[int, int] | None:
     """A record's screenshot (width, height): from width/height fields, else the image header.
 
     Args:
         record: A test record.
         image_root: Folder that relative ``image_path`` values are resolved against.
+        file, row: Where the record comes from, for messages.
 
     Returns:
         (width, height), or ``None`` when neither the fields nor a readable image give it.
+
+    Raises:
+        GemvizError: A width or height field holds something other than a positive whole
+            number of pixels (0, -100, Infinity, text).
     """
-    width = next((record[k] for k in _WIDTH_KEYS if record.get(k) is not None), None)
-    height = next((record[k] for k in _HEIGHT_KEYS if record.get(k) is not None), None)
-    if width is not None and height is not None:
-        try:
-            return int(width), int(height)
-        except (TypeError, ValueError):
-            return None
+    found = {}
+    for keys in (_WIDTH_KEYS, _HEIGHT_KEYS):
+        key = next((k for k in keys if record.get(k) is not None), None)
+        if key is not None:
+            found[key] = _pixels(record[key], file, row, key)
+    if len(found) == 2:
+        width, height = found.values()
+        return width, height
     image = record.get(IMAGE)
     if not image:
         return None

@@ -128,16 +128,35 @@ def search(
             d += t_sq[None, :]
             np.maximum(d, 0.0, out=d)
             m = min(cand, d.shape[1])
-            part = np.argpartition(d, m - 1, axis=1)[:, :m] if m < d.shape[1] else None
-            if part is None:
-                part = np.broadcast_to(np.arange(d.shape[1]), d.shape)
+            part = _earliest_smallest(d, m)
             pd_ = np.take_along_axis(d, part, axis=1)
             merged_d = np.concatenate([best_d[q0 : q0 + qb], pd_], axis=1)
             merged_i = np.concatenate([best_idx[q0 : q0 + qb], part + t0], axis=1)
-            keep = np.argpartition(merged_d, cand - 1, axis=1)[:, :cand]
+            # Equal distances keep the earlier train row (empty slots hold inf).
+            keep = np.lexsort((merged_i, merged_d), axis=1)[:, :cand]
             best_d[q0 : q0 + qb] = np.take_along_axis(merged_d, keep, axis=1)
             best_idx[q0 : q0 + qb] = np.take_along_axis(merged_i, keep, axis=1)
     return _rerank(train, queries, best_idx, k, metric)
+
+
+def _earliest_smallest(d: np.ndarray, m: int) -> np.ndarray:
+    """Column positions of the ``m`` smallest values of each row, ties to the earlier column.
+
+    ``argpartition`` picks arbitrary members of a tie; when more rows tie than the candidates
+    kept (text-only embeddings repeat within a task), the survivors must be the earliest
+    train rows, so the exact re-ranking can return them as documented.
+
+    Returns:
+        An (rows, m) int64 array, each row's positions in increasing order.
+    """
+    if m >= d.shape[1]:
+        return np.broadcast_to(np.arange(d.shape[1]), d.shape)
+    threshold = np.partition(d, m - 1, axis=1)[:, m - 1 : m]
+    below = d < threshold
+    need = m - below.sum(axis=1, keepdims=True)
+    tied = d == threshold
+    chosen = below | (tied & (np.cumsum(tied, axis=1) <= need))
+    return np.nonzero(chosen)[1].reshape(len(d), m)
 
 
 def _rerank(

@@ -64,6 +64,12 @@ def bootstrap_rows(codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return order[np.repeat(starts[drawn], lengths) + offsets]
 
 
+# A refit takes about a second: more than this many would run for days; and the bool table
+# of labels (resamples x test steps) must fit in memory.
+MAX_RESAMPLES = 100_000
+MAX_LABEL_CELLS = 2_000_000_000
+
+
 def refit_labels(
     splitter: Splitter,
     x_train: np.ndarray,
@@ -92,6 +98,15 @@ def refit_labels(
     """
     if resamples < 1:
         raise GemvizError(f"resamples must be at least 1, got {resamples}")
+    if resamples > MAX_RESAMPLES or resamples * max(len(x_test), 1) > MAX_LABEL_CELLS:
+        # Refused before allocating the (resamples x test) table or starting the refits.
+        raise GemvizError(
+            f"{resamples:,} resamples of {len(x_test):,} test steps is too many (at most "
+            f"{MAX_RESAMPLES:,} resamples and {MAX_LABEL_CELLS:,} labels in all); 250 give a "
+            "Monte Carlo error under 0.02"
+        )
+    if not 0 <= int(seed) < 2**32:
+        raise GemvizError(f"the resampling seed must be from 0 to 4294967295, got {seed}")
     x_train = np.asarray(x_train)
     codes = np.arange(len(x_train)) if train_clusters is None else np.asarray(train_clusters)
     if codes.size != len(x_train):

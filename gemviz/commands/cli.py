@@ -10,18 +10,53 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
+import os
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
 from gemviz import __version__
 from gemviz.commands import COMMANDS
 from gemviz.data.errors import GemvizError, GemvizWarning
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
+
+
+# Options that seed a generator: numpy takes 0 .. 2**32 - 1 (and 2**32 - 1 is the most a
+# mixture's random_state accepts).
+SEED_OPTIONS = ("seed", "resample_seed", "random_state")
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse a NaN or infinite number, a seed out of range, and an image root that is no folder."""
+    for key, value in vars(args).items():
+        option = "--" + key.replace("_", "-")
+        problem = None
+        if isinstance(value, float) and not math.isfinite(value):
+            problem = f"must be a finite number, got {value}"
+        if key in SEED_OPTIONS and isinstance(value, int) and not 0 <= value < 2**32:
+            problem = "a seed is a whole number from 0 to 4294967295"
+        if key == "image_root" and value and not os.path.isdir(os.path.expanduser(value)):
+            # Every screenshot would be missing; said now rather than as a placeholder later.
+            problem = f"'{value}' is not an existing folder"
+        if problem:
+            print(
+                f"gemviz {args.command}: error: argument {option}: {_one_line(problem)}",
+                file=sys.stderr,
+            )
+            raise SystemExit(2)
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; only ``command``'s module is imported (all of them for None)."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="python -m gemviz",
         description="Score, partition, evaluate and compare GUI-agent steps (GEM ID/OOD study).",
     )
@@ -49,12 +84,18 @@ def _one_line_warning(command: str, fallback):
     return show
 
 
+def _one_line(text: str) -> str:
+    """``text`` on one line: line breaks (a file name may hold one) written as ``\\n``."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if a in COMMANDS), None)
     parser = build_parser(command)
     args = parser.parse_args(argv)
+    _check_numbers(args)
     run = args._run
     try:
         with warnings.catch_warnings():
@@ -62,7 +103,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = _one_line_warning(args.command, warnings.showwarning)
             return int(run(args) or 0)
     except GemvizError as exc:
-        print(f"gemviz {args.command}: error: {exc}", file=sys.stderr)
+        print(f"gemviz {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(
+            f"gemviz {args.command}: error: not enough memory for this run; use smaller inputs "
+            "or fewer resamples/points",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        # The machine, not the input: a full disk (ENOSPC), a quota, a read-only mount...
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"gemviz {args.command}: error: {_one_line(exc.strerror or str(exc))}"
+            f"{_one_line(where)}; nothing was left half written (outputs are written to a "
+            "temporary file first); free space or choose another place and run again",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print(f"gemviz {args.command}: interrupted", file=sys.stderr)

@@ -305,7 +305,28 @@ def splitter_settings(args: argparse.Namespace, method: str) -> dict[str, Any]:
 
 
 def splitter_from_args(args: argparse.Namespace) -> Splitter:
-    """An unfitted splitter for ``args.method`` with the options that method takes."""
+    """An unfitted splitter for ``args.method`` with the options that method takes.
+
+    An option given that the method does not take is refused (``--sigma`` with ``--method
+    percentile`` would otherwise do nothing without a word).
+
+    Raises:
+        GemvizError: An option that does not apply to the method.
+    """
+    known = splitter_params(args.method)
+    flag = {option: "--" + option.replace("_", "-") for option in SPLITTER_OPTIONS}
+    unused = [
+        flag[option]
+        for option, param in SPLITTER_OPTIONS.items()
+        if param not in known and getattr(args, option, None) is not None
+    ]
+    if unused:
+        takes = [flag[o] for o, param in SPLITTER_OPTIONS.items() if param in known]
+        raise GemvizError(
+            f"{', '.join(unused)} does not apply to --method {args.method} (it takes "
+            f"{', '.join(takes) or 'no option'}); leave it out",
+            field="--method",
+        )
     return make_splitter(args.method, **splitter_settings(args, args.method))
 
 

@@ -62,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
     pred_records = read_records(args.pred)
     sizes = None
     if args.coords == "pixel":
-        sizes = [record_image_size(r, args.image_root) for r in gt_records]
+        sizes = [
+            record_image_size(r, args.image_root, str(args.gt), i + 1)
+            for i, r in enumerate(gt_records)
+        ]
     results, summary = match_records(
         gt_records,
         pred_records,

@@ -183,7 +183,9 @@ def run(args: argparse.Namespace) -> int:
     inputs = (args.train, args.test, args.prompt_template)
     check_output_dir(args.out_dir, OUTPUT_NAMES, inputs)
     if args.progress_file:
-        check_output(args.progress_file, inputs, option="--progress-file")
+        # The progress file is rewritten all along: it may be neither an input nor an output.
+        outputs = [os.path.join(args.out_dir, name) for name in OUTPUT_NAMES]
+        check_output(args.progress_file, [*inputs, *outputs], option="--progress-file")
     shard = parse_shard(args.shard)
     tracker = ProgressFile(args.progress_file)
     bar = tqdm(total=0, unit="sample", disable=None, file=sys.stderr)

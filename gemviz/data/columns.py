@@ -229,7 +229,10 @@ def labeled_frame(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.D
     column = frame[LABEL]
     if column.isna().any() or _kind(column) != "string":
         return None
-    labels = column.astype(str).str.strip().str.upper()
+    text = column.astype(str)
+    if not text.str.isascii().all():  # "ıd" (dotless i) upper-cases to "ID": the reader words it
+        return None
+    labels = text.str.strip().str.upper()
     if not labels.isin(LABELS).all():
         return None
     front[LABEL] = labels.reset_index(drop=True)

@@ -8,6 +8,7 @@ checks of :mod:`gemviz.data.columns` and the record-by-record loaders share one 
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from typing import Any
 
@@ -59,6 +60,13 @@ def id_part(value: Any) -> str:
     return text
 
 
+# A number as programs write it: sign, ASCII digits, decimal point, exponent; nan and inf
+# spelled out (refused below as not finite, with their own message).
+_ASCII_NUMBER = re.compile(
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|nan|inf|infinity)", re.I
+)
+
+
 def to_finite_float(value: Any, file: str | None, row: int, field: str) -> float:
     """Convert ``value`` to a finite float or raise a :class:`GemvizError` naming the spot.
 
@@ -67,6 +75,16 @@ def to_finite_float(value: Any, file: str | None, row: int, field: str) -> float
     """
     if isinstance(value, bool) or value is None:
         raise GemvizError(f"expected a number, found {value!r}", file=file, row=row, field=field)
+    if isinstance(value, str) and not _ASCII_NUMBER.fullmatch(value.strip()):
+        # float() would also read "1_000" and digits of other scripts ("١٢"); a score file
+        # holding those was not written by a program, so it is refused rather than guessed.
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise GemvizError(
+            f"expected a number written with ASCII digits, found {shown}",
+            file=file,
+            row=row,
+            field=field,
+        )
     try:
         number = float(value)
     except OverflowError:

@@ -16,6 +16,7 @@ files, uploads) goes through here, so each gets the same guarantees:
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
@@ -236,6 +237,7 @@ def load_npz(path: str | os.PathLike, arrays: tuple[str, ...], what: str) -> dic
                 raise GemvizError(
                     f"{should}; missing {', '.join(repr(a) for a in missing)}", file=str(p)
                 )
+            _check_sizes(data, arrays, str(p), should)
             return {a: np.asarray(data[a]) for a in arrays}
     except GemvizError:
         raise
@@ -247,6 +249,43 @@ def load_npz(path: str | os.PathLike, arrays: tuple[str, ...], what: str) -> dic
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as exc:
         reason = str(exc) or type(exc).__name__
         raise GemvizError(f"{should}; it is damaged ({reason})", file=str(p)) from None
+
+
+def _check_sizes(data: Any, arrays: tuple[str, ...], file: str, should: str) -> None:
+    """Refuse an array whose header claims more data than its member of the ``.npz`` holds.
+
+    An ``.npy`` header states the shape; reading it allocates that much memory first. A header
+    claiming a (1e9, 1e6) array in a file of a few bytes is refused here, before any of it.
+    """
+    import numpy as np
+
+    for name in arrays:
+        info = data.zip.getinfo(f"{name}.npy")
+        with data.zip.open(info) as fh:
+            try:
+                version = np.lib.format.read_magic(fh)
+                shape, _, dtype = (
+                    np.lib.format.read_array_header_1_0(fh)
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0(fh)
+                )
+            except ValueError:
+                continue  # numpy's own reader words this case
+            header = fh.tell()
+        if dtype.hasobject:
+            continue  # pickled objects: refused by the reader below, never loaded
+        try:
+            count = math.prod(int(d) for d in shape)
+        except (TypeError, ValueError):
+            continue
+        claimed = count * max(dtype.itemsize, 1)
+        if claimed > info.file_size - header:
+            raise GemvizError(
+                f"{should}; the header of '{name}' claims a {'x'.join(map(str, shape))} array "
+                f"({claimed:,} bytes) but the file holds {info.file_size - header:,}: it is "
+                "damaged or was cut short",
+                file=file,
+            )
 
 
 def load_embeddings_file(path: str | os.PathLike) -> tuple[list[str], Any]:
@@ -265,10 +304,14 @@ def load_embeddings_file(path: str | os.PathLike) -> tuple[list[str], Any]:
     file = str(path)
     ids = [str(s) for s in np.ravel(data["ids"])]
     raw = data["embeddings"]
-    if not (np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
-        raise GemvizError(f"'embeddings' must hold numbers, found {raw.dtype}", file=file)
-    # float32 files (what scoring writes) are used as read, not copied.
-    emb = raw.astype(np.float32, copy=False)
+    if raw.dtype.kind not in "biuf":  # complex, timedelta, dates and text are not coordinates
+        raise GemvizError(
+            f"'embeddings' must hold real numbers, found {raw.dtype} values", file=file
+        )
+    # float32 files (what scoring writes) are used as read, not copied. Values beyond
+    # float32's range become infinite in the cast and are refused by row just below.
+    with np.errstate(over="ignore", invalid="ignore"):
+        emb = raw.astype(np.float32, copy=False)
     if emb.ndim != 2 or emb.shape[0] != len(ids) or emb.shape[1] == 0:
         raise GemvizError(
             f"'embeddings' must be {len(ids)} x d with d >= 1 (one row per id), got {emb.shape}",

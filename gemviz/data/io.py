@@ -332,6 +332,8 @@ def write_records(path: str | os.PathLike, records: list[dict[str, Any]]) -> Pat
         import pandas as pd
 
         frame = pd.DataFrame.from_records(records)
+        if suffix != ".csv":
+            _check_parquet_columns(frame, p)
         with atomic_path(p) as tmp:
             if suffix == ".csv":
                 frame.to_csv(tmp, index=False)
@@ -339,6 +341,33 @@ def write_records(path: str | os.PathLike, records: list[dict[str, Any]]) -> Pat
                 frame.to_parquet(tmp, index=False)
         return p
     return write_json_atomic(p, records)
+
+
+def _check_parquet_columns(frame: Any, path: Path) -> None:
+    """Refuse, before writing, a field parquet cannot store: numbers and text mixed.
+
+    Parquet keeps one type per column; JSON and CSV outputs keep such a field as it is.
+
+    Raises:
+        GemvizError: Naming the field and the types found in it.
+    """
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            continue
+        kinds = {
+            "number"
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+            else type(v).__name__
+            for v in frame[column]
+            if v is not None and not (isinstance(v, float) and math.isnan(v))
+        }
+        if "str" in kinds and len(kinds) > 1:
+            raise GemvizError(
+                f"the field mixes {' and '.join(sorted(kinds))} values, which a parquet column "
+                "cannot hold; write .json, .jsonl or .csv instead",
+                file=str(path),
+                field=str(column),
+            )
 
 
 def _finite_only(value: Any) -> Any:

@@ -231,7 +231,8 @@ def _load_labeled_records(path: str | os.PathLike) -> pd.DataFrame:
     labels = []
     for i, rec in enumerate(records):
         value = rec[LABEL]
-        norm = value.strip().upper() if isinstance(value, str) else None
+        # ASCII only: "ıd" (dotless i) would upper-case to "ID".
+        norm = value.strip().upper() if isinstance(value, str) and value.isascii() else None
         if norm not in LABELS:
             raise GemvizError(
                 f"label must be 'ID' or 'OOD', found {value!r}", file=file, row=i + 1, field=LABEL

@@ -83,6 +83,12 @@ def _fast_csv(p: Path):
     if not text.strip():
         return None
     try:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:
+        return None
+    if len(set(header)) != len(header):
+        return None  # pandas would rename a repeated column; read_records refuses it
+    try:
         frame = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""])
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, OverflowError, csv.Error):
         return None

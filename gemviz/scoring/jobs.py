@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import signal
 import subprocess
@@ -159,17 +160,25 @@ def status(jid: str) -> JobStatus:
     if child is not None and child.poll() is not None:
         _CHILDREN.pop(jid, None)
     prog = _read_json(folder / "progress.json") or {}
-    try:
-        done, total = int(prog.get("done") or 0), int(prog.get("total") or 0)
-        started = float(prog.get("started") or info.get("created") or time.time())
-    except (TypeError, ValueError):  # a foreign or damaged progress file: show no progress
-        prog, done, total, started = {}, 0, 0, time.time()
+    done = _count(prog.get("done"))
+    total = _count(prog.get("total"))
+    started = _when(prog.get("started")) or _when(info.get("created")) or time.time()
+    if done is None or total is None:  # a foreign or damaged progress file: show no progress
+        prog, done, total = {}, 0, 0
+    if not isinstance(prog.get("error"), (str, type(None))) or not isinstance(
+        prog.get("stage"), (str, type(None))
+    ):
+        prog = {k: v for k, v in prog.items() if k not in ("error", "stage")}
     exit_info = _read_json(folder / "exit.json")
     cancelled = (folder / "cancelled").exists()
     if exit_info is not None or not _alive(info.get("pid")):
         if cancelled:
             state, error = CANCELLED, None
-        elif exit_info is not None and exit_info.get("returncode") == 0:
+        elif (
+            exit_info is not None
+            and exit_info.get("returncode") == 0
+            and not isinstance(exit_info.get("returncode"), bool)
+        ):
             state, error = DONE, None
         elif exit_info is None and info.get("pid") is None:
             # Just created: the runner's pid is written right after Popen returns.
@@ -177,7 +186,7 @@ def status(jid: str) -> JobStatus:
         else:
             state = FAILED
             error = prog.get("error") or _log_tail(folder / "log.txt") or "the job stopped"
-        end = float((exit_info or {}).get("ended") or prog.get("updated") or started)
+        end = _when((exit_info or {}).get("ended")) or _when(prog.get("updated")) or started
         return JobStatus(
             jid,
             state,
@@ -272,8 +281,28 @@ def format_eta(seconds: float | None) -> str:
     return f"{hours} h {minutes} min"
 
 
+def _count(value) -> int | None:
+    """A progress count: a whole number from 0 (missing reads as 0), else None."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
+        return None
+    return value
+
+
+def _when(value) -> float | None:
+    """A unix time from a state file, or None unless it is a finite number of a sane size."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, int) and not 0 <= value < 2**40:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and 0.0 < value < 1e11 else None
+
+
 def _alive(pid: int | None) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
+    # Linux pids stay below 2**22; anything else in a state file is not a process.
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid < 2**22:
         return False
     try:
         with open(f"/proc/{pid}/stat") as fh:
