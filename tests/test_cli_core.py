@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from gemviz.commands.cli import main
+from gemviz.data.errors import GemvizError
 from gemviz.splitters import GemSplitter
 
 SEED = 42  # as in tests/conftest.py
@@ -195,6 +196,10 @@ def test_splitter_options_default_to_the_registry(capsys):
         "random_state": 7,
     }
     args.method = "percentile"
+    # Options the method does not take are refused, not ignored.
+    with pytest.raises(GemvizError, match="--seed, --sigma does not apply to --method percentile"):
+        splitter_from_args(args)
+    args.seed = args.sigma = None
     assert splitter_from_args(args).get_params() == splitter_params("percentile")
     help_text = parser._subparsers._group_actions[0].choices["partition"].format_help()
     assert f"(default {splitter_params('gem')['max_components']})" in help_text
