@@ -182,6 +182,9 @@ def test_a_splitter_with_no_ood_step(workspace, files, tmp_path):
     prs, _ = _deck(workspace, tmp_path, "--examples")
     wide = [s for s in prs.slides if s.shapes.title.text.startswith("wide calls all 400 steps ID")]
     assert len(wide) == 2
+    assert wide[1].shapes.title.text == (
+        "wide calls all 400 steps ID: no OOD exact match to compare (σ may be too wide)"
+    )
     assert "σ may be too wide" in wide[0].shapes.title.text
     assert "n=0" in _texts(wide[0])
     (chart,) = _charts(wide[0])

@@ -217,7 +217,7 @@ def splitter_finding(
         empty = "ID" if int(first["id_n"]) == 0 else "OOD"
         return (
             f"{splitter} calls all {int(first['id_n']) + int(first['ood_n']):,} steps "
-            f"{'OOD' if empty == 'ID' else 'ID'}: no {empty} set to compare "
+            f"{'OOD' if empty == 'ID' else 'ID'}: no {empty} {metric_words(metric)} to compare "
             f"({'σ may be too wide' if empty == 'OOD' else 'σ may be too narrow'})"
         )
     significant = [r for r, k in zip(records, kinds, strict=True) if k == SIGNIFICANT]

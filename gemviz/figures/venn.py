@@ -8,6 +8,7 @@ regions' counts would be squeezed into slivers.
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -120,10 +121,13 @@ def venn_figure(
         if not proportional:
             notes.append("regions drawn equal, not to scale")
         if notes:
+            # Wrapped to the axes' width: a long note would run off the figure's edge.
+            inches = ax.get_position().width * fig.get_figwidth()
+            chars = max(20, int(inches * 72 / (font_size * 0.85 * 0.55)))
             ax.text(
                 0.5,
-                -0.02,
-                "; ".join(notes),
+                -0.06,
+                "\n".join(textwrap.wrap("; ".join(notes), chars, break_on_hyphens=False)),
                 transform=ax.transAxes,
                 ha="center",
                 va="top",
@@ -168,7 +172,7 @@ def venn_pair_png(
             venn_figure(
                 regions,
                 names,
-                f"Steps each splitter calls {label}",
+                f"{label} sets",
                 proportional=proportional,
                 ax=ax,
                 font_size=24,
@@ -176,11 +180,24 @@ def venn_pair_png(
         fig.tight_layout(pad=1.5)
     buf = io.BytesIO()
     try:
-        # No tight bounding box: the picture keeps its exact 16:9 size.
-        fig.savefig(buf, format="png", dpi=dpi)
+        # Tight, so no label or note is cut off; then centred on an exact 16:9 canvas.
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.2)
     finally:
         plt.close(fig)
-    return buf.getvalue()
+    from PIL import Image
+
+    width, height = round(12.8 * dpi), round(7.2 * dpi)
+    with Image.open(io.BytesIO(buf.getvalue())) as drawn:
+        drawn = drawn.convert("RGB")
+        scale = min(width / drawn.width, height / drawn.height, 1.0)
+        if scale < 1.0:
+            size = (round(drawn.width * scale), round(drawn.height * scale))
+            drawn = drawn.resize(size, Image.Resampling.LANCZOS)
+        canvas = Image.new("RGB", (width, height), "white")
+        canvas.paste(drawn, ((width - drawn.width) // 2, (height - drawn.height) // 2))
+    out = io.BytesIO()
+    canvas.save(out, format="PNG", dpi=(dpi, dpi))
+    return out.getvalue()
 
 
 def region_steps(
