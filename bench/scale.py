@@ -346,6 +346,13 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|---|---|---|---|---|",
     ]
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
+
+    class Rows(list):
+        def append(self, line: str) -> None:  # each row as soon as it is measured
+            print(line, flush=True)
+            super().append(line)
+
+    lines = Rows(lines)
     for size in (int(s) for s in args.sizes.split(",")):
         start = time.perf_counter()
         study = build(Path(os.environ["GEMVIZ_CACHE"]) / f"files-{size}", size)
@@ -404,7 +411,6 @@ def main(argv: list[str] | None = None) -> int:
                     got.get("peak_mb"),
                 )
             )
-        print("\n".join(lines[-1:]), flush=True)
     print()
     print("\n".join(lines))
     return 0
