@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,25 @@ OOD_FILES = [
 def gem_public(tmp_path_factory) -> Path:
     """A folder of the GEM release's published score files (decompressed from tests/data/)."""
     return extract(tmp_path_factory.mktemp("gem-public"))
+
+
+def build_in_cache(folder: Path, build: Callable[[], Path]) -> str:
+    """Run a demo builder with ``GEMVIZ_CACHE`` pointed at ``folder``; the workspace's slug.
+
+    For module-scoped fixtures, which cannot use ``monkeypatch``: the variable is restored
+    whatever happens.
+    """
+    from gemviz.workspace.store import Workspace
+
+    old = os.environ.get("GEMVIZ_CACHE")
+    os.environ["GEMVIZ_CACHE"] = str(folder)
+    try:
+        return Workspace.load(build()).slug
+    finally:
+        if old is None:
+            os.environ.pop("GEMVIZ_CACHE", None)
+        else:
+            os.environ["GEMVIZ_CACHE"] = old
 
 
 @pytest.fixture(autouse=True)

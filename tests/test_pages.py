@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, SEED
+from conftest import ROOT, SEED, build_in_cache
 from streamlit.testing.v1 import AppTest
 
 from gemviz.demo import ensure_demo
@@ -24,18 +24,8 @@ TIMEOUT = 120  # the first run may build the demo
 @pytest.fixture(scope="module")
 def shared_cache(tmp_path_factory):
     """The built-in demo, built once for the module into a cache folder of its own."""
-    import os
-
     folder = tmp_path_factory.mktemp("pages_cache")
-    old = os.environ.get("GEMVIZ_CACHE")
-    os.environ["GEMVIZ_CACHE"] = str(folder)
-    try:
-        slug = Workspace.load(ensure_demo()).slug
-    finally:
-        if old is None:
-            os.environ.pop("GEMVIZ_CACHE", None)
-        else:
-            os.environ["GEMVIZ_CACHE"] = old
+    slug = build_in_cache(folder, ensure_demo)
     return folder, slug
 
 

@@ -6,10 +6,8 @@ multi-turn-base entries, two training-set splitters, four configurations x five 
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from conftest import ROOT
+from conftest import ROOT, build_in_cache
 from streamlit.testing.v1 import AppTest
 
 from gemviz.workspace.store import Workspace
@@ -23,15 +21,7 @@ def bfcl_cache(tmp_path_factory):
     from gemviz.demo import ensure_bfcl_demo
 
     folder = tmp_path_factory.mktemp("bfcl_pages_cache")
-    old = os.environ.get("GEMVIZ_CACHE")
-    os.environ["GEMVIZ_CACHE"] = str(folder)
-    try:
-        slug = Workspace.load(ensure_bfcl_demo()).slug
-    finally:
-        if old is None:
-            os.environ.pop("GEMVIZ_CACHE", None)
-        else:
-            os.environ["GEMVIZ_CACHE"] = old
+    slug = build_in_cache(folder, ensure_bfcl_demo)
     return folder, slug
 
 

@@ -118,17 +118,7 @@ def possible_answers(path: str | os.PathLike) -> dict[str, Any]:
     Raises:
         GemvizError: An entry lacks ``id`` or ``ground_truth``, or an id repeats.
     """
-    file = str(path)
-    out: dict[str, Any] = {}
-    for i, rec in enumerate(read_records(path)):
-        for field in ("id", "ground_truth"):
-            if field not in rec:
-                raise GemvizError("required field is missing", file=file, row=i + 1, field=field)
-        key = str(rec["id"])
-        if key in out:
-            raise GemvizError(f"id '{key}' repeats", file=file, row=i + 1, field="id")
-        out[key] = rec["ground_truth"]
-    return out
+    return _field_by_id(path, "ground_truth")
 
 
 def result_outputs(path: str | os.PathLike) -> dict[str, Any]:
@@ -137,16 +127,21 @@ def result_outputs(path: str | os.PathLike) -> dict[str, Any]:
     Raises:
         GemvizError: A line lacks ``id`` or ``result``, or an id repeats.
     """
+    return _field_by_id(path, "result")
+
+
+def _field_by_id(path: str | os.PathLike, field: str) -> dict[str, Any]:
+    """Entry id -> the value of ``field``, each line required to hold both, ids unique."""
     file = str(path)
     out: dict[str, Any] = {}
     for i, rec in enumerate(read_records(path)):
-        for field in ("id", "result"):
-            if field not in rec:
-                raise GemvizError("required field is missing", file=file, row=i + 1, field=field)
+        for name in ("id", field):
+            if name not in rec:
+                raise GemvizError("required field is missing", file=file, row=i + 1, field=name)
         key = str(rec["id"])
         if key in out:
             raise GemvizError(f"id '{key}' repeats", file=file, row=i + 1, field="id")
-        out[key] = rec["result"]
+        out[key] = rec[field]
     return out
 
 

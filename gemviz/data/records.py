@@ -287,29 +287,7 @@ def result_metrics(records: Sequence[dict[str, Any]]) -> tuple[str, ...]:
 def _load_results_records(
     path: str | os.PathLike, ids: Sequence[str] | None = None, ids_from: str | None = None
 ) -> pd.DataFrame:
-    """Load a model's result file: the test records with their 0/1 metrics.
-
-    Accepts 0/1 or true/false values and the spellings ``"type match"``/``"exact match"``.
-    The metrics found are listed in ``frame.attrs["metrics"]``. A file with a ``run`` field
-    keeps it as a column (its ids repeat once per run); a BFCL score file
-    (:func:`gemviz.data.bfcl.read_score_file`) gives ``accuracy``, ``error_type`` and
-    ``output`` per entry.
-
-    Args:
-        path: The result file.
-        ids: Every sample id of the test set, for a BFCL score file (which lists only its
-            failed entries) when no result file lies beside it.
-        ids_from: Where ``ids`` come from, for messages.
-
-    Raises:
-        GemvizError: A metric is missing or not 0/1, or one record holds two
-            spellings of a field with different values.
-
-    Warns:
-        GemvizWarning: ``exact_match`` is 1 where ``type_match`` is 0 (an exact match implies
-            a type match); the values are kept as given and the rows are named. The command
-            line prints it as one ``warning:`` line.
-    """
+    """:func:`load_results` record by record: the path every column that fails a check takes."""
     file = str(path)
     records = read_records(path)
     from gemviz.data import bfcl
