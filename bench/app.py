@@ -32,7 +32,7 @@ SEED = 42
 
 def build_workspace(folder: Path, steps: int):
     """A workspace of ``steps`` test steps: 3 splitters with scores, 3 models."""
-    from gemviz.data.io import write_records
+    from gemviz.data.write import write_records
     from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
     from gemviz.workspace.entries import ModelEntry
     from gemviz.workspace.store import create_workspace

@@ -153,7 +153,7 @@ def child_load(files: dict[str, str], how: str) -> dict:
     import pandas as pd
 
     from gemviz.data.study import Study
-    from gemviz.data.table import read_table
+    from gemviz.data.read import read_table
 
     start = time.perf_counter()
     if how == "gemviz":

@@ -197,7 +197,7 @@ def part_a(work: Path, quick: bool) -> str:
 def part_b(work: Path, quick: bool) -> str:
     from gem_data import extract
 
-    from gemviz.data.io import read_records
+    from gemviz.data.read import read_records
     from gemviz.embed import Sample, make_embedder
     from gemviz.scoring.score import score_files
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from gemviz.analysis.partition import needs_embeddings, partition, source_stamp
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import SCORE
+from gemviz.data.fields import SCORE
 from gemviz.embed import EMBEDDERS
 from gemviz.figures.partition import splitter_charts
 from gemviz.scoring import jobs

@@ -11,7 +11,7 @@ from gemviz.analysis.outcomes import model_rows
 from gemviz.analysis.paging import neighbours, paginate, position
 from gemviz.analysis.step import splitter_rows
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import ID
+from gemviz.data.fields import ID
 from gemviz.figures.step import annotate_step
 from gemviz.ui.cache import sample_table
 from gemviz.ui.page import page_setup

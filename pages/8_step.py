@@ -12,7 +12,7 @@ from gemviz.analysis.paging import position
 from gemviz.analysis.samples import suggest_examples
 from gemviz.analysis.step import splitter_rows
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import ID, SCORE, TASK
+from gemviz.data.fields import ID, SCORE, TASK
 from gemviz.figures.step import annotate_step
 from gemviz.ui.cache import load_scores, test_neighbours, thumbnail, train_records
 from gemviz.ui.page import page_setup

@@ -7,7 +7,7 @@ import pytest
 
 from gemviz.actions import RULES, Action, match_action, match_records, parse_action
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records
+from gemviz.data.read import read_records
 
 
 def gem(text: str) -> Action:

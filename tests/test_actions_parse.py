@@ -10,7 +10,7 @@ import pytest
 from gemviz.actions import PARSERS, Action, format_gem, parse_action
 from gemviz.actions.parsers.auto import detect_format
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records
+from gemviz.data.read import read_records
 
 # (text, expected canonical dict without raw)
 GEM_CASES = [

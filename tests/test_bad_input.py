@@ -37,7 +37,7 @@ import torch
 from fake_embedder import FakeEmbedder
 
 from gemviz.commands.cli import main
-from gemviz.data.io import write_records
+from gemviz.data.write import write_records
 from gemviz.embed import EMBEDDERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1216,7 +1216,7 @@ def ws_two_names(first: str, second: str, kind: str = "split"):
                 "--type-field", "tm", "--exact-field", "em"]  # fmt: skip
 
     def check(d, p, out):
-        from gemviz.data.io import read_records
+        from gemviz.data.read import read_records
         from gemviz.workspace.catalog import list_workspaces
 
         (ws,) = list_workspaces()
@@ -2522,7 +2522,7 @@ def full_disk(folder: Path, free: int = 2048):
         finally:
             subprocess.run(["umount", "-l", str(folder)], check=False)
         return
-    import gemviz.data.io as gio
+    import gemviz.data.write as gio
 
     real = gio._fsync
 

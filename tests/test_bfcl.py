@@ -11,7 +11,7 @@ import pytest
 from gemviz.data import bfcl
 from gemviz.data.chat import conversation_text
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import load_results
+from gemviz.data.loaders import load_results
 from gemviz.data.study import Study
 from tests.bfcl_data import ANSWERS, CONFIGS, RUNS, TEST, extract, score_file
 

@@ -412,7 +412,7 @@ def _hostile_workspace(cache: Path, files: Path) -> str:
 
     import numpy as np
 
-    from gemviz.data.io import write_records
+    from gemviz.data.write import write_records
     from gemviz.workspace import annotations
     from gemviz.workspace.entries import ModelEntry, SplitterEntry
     from gemviz.workspace.store import create_workspace

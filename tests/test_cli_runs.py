@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gemviz.commands.cli import main
-from gemviz.data.io import read_records
+from gemviz.data.read import read_records
 from gemviz.data.study import Study
 from tests.bfcl_data import CONFIGS, RUNS, TEST, extract, score_file
 

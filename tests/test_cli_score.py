@@ -9,7 +9,7 @@ import pytest
 from gemviz.commands.cli import main
 from gemviz.commands.score import parse_shard
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records
+from gemviz.data.read import read_records
 
 
 @pytest.fixture

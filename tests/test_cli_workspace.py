@@ -140,7 +140,7 @@ def test_annotations_print_as_csv_in_test_order(files, capsys):  # noqa: F811
 
 
 def test_rename_model_and_split_commands(tmp_path, capsys):
-    from gemviz.data.io import write_records
+    from gemviz.data.write import write_records
     from gemviz.workspace.entries import ModelEntry
     from gemviz.workspace.store import create_workspace
 

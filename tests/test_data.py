@@ -1,4 +1,4 @@
-"""Tests for reading and validating input files (gemviz.data.io and gemviz.data.records)."""
+"""Tests for reading and validating input files (gemviz.data.read, ids and loaders)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,11 @@ import pandas as pd
 import pytest
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_json_atomic, write_records
-from gemviz.data.records import (
-    align,
-    aligned,
-    load_labeled,
-    load_results,
-    load_scores,
-    sample_ids,
-)
-from gemviz.data.table import read_table
+from gemviz.data.read import read_records
+from gemviz.data.write import write_json_atomic, write_records
+from gemviz.data.ids import align, aligned, sample_ids
+from gemviz.data.loaders import load_labeled, load_results, load_scores
+from gemviz.data.read import read_table
 
 SEED = 42  # as in tests/conftest.py
 
@@ -310,8 +305,8 @@ def test_csv_bad_score_cells(tmp_path, cell, match):
 @pytest.mark.parametrize("suffix", [".json", ".jsonl", ".csv", ".parquet"])
 def test_column_loaders_equal_the_record_loaders(gem_public, tmp_path, suffix):
     # The column checks must give exactly the frame the record-by-record reader gives.
-    from gemviz.data import records as rec
-    from gemviz.data.columns import frame_ids
+    from gemviz.data import loaders as rec
+    from gemviz.data.frames import frame_ids
 
     for name in ("AITZ_test_inputscore.json", "omniact-desktop_inputscore.json"):
         rows = json.loads((gem_public / name).read_text())
@@ -332,7 +327,7 @@ def test_column_loaders_equal_the_record_loaders(gem_public, tmp_path, suffix):
 
 
 def test_frame_ids_leave_odd_ids_to_the_record_reader(tmp_path):
-    from gemviz.data.columns import frame_ids
+    from gemviz.data.frames import frame_ids
 
     def table(rows):
         return read_table(write_records(tmp_path / "t.json", rows))
@@ -359,7 +354,7 @@ def test_deep_or_unbalanced_json_goes_to_the_exact_check(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".json", ".jsonl", ".csv", ".parquet"])
 def test_peek_fields_reads_the_start_only(tmp_path, suffix):
-    from gemviz.data.table import peek_fields
+    from gemviz.data.read import peek_fields
 
     rows = [
         {"task": f"t{i}", "image_path": "i", "input_score": 0.5, "note": "x" * 100}
@@ -376,7 +371,7 @@ def test_refusal_examples_of_long_ids_read_apart():
     import pytest
 
     from gemviz.data.errors import GemvizError
-    from gemviz.data.records import align
+    from gemviz.data.ids import align
 
     base = "/data/aitz/images/general/"
     task = "|Open the settings app, turn on the wifi, then go back to the home screen"

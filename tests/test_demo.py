@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from gemviz.actions import match_action, parse_action
-from gemviz.data.io import read_records
+from gemviz.data.read import read_records
 from gemviz.demo import build_demo, demo_folder, ensure_demo
 from gemviz.demo.agents import AGENTS, gem_string
 from gemviz.demo.catalog import APPS

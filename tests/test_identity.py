@@ -18,8 +18,10 @@ import pytest
 
 from gemviz.data.clusters import resolve
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_records
-from gemviz.data.records import load_labeled, sample_ids
+from gemviz.data.read import read_records
+from gemviz.data.write import write_records
+from gemviz.data.ids import sample_ids
+from gemviz.data.loaders import load_labeled
 from gemviz.workspace import annotations
 from gemviz.workspace.catalog import scan_workspaces
 from gemviz.workspace.entries import file_stem, workspaces_root

@@ -1,4 +1,4 @@
-"""gemviz.data.inputs: the JSON depth check, fast path and exact path."""
+"""gemviz.data.files: the JSON depth check, fast path and exact path."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.inputs import MAX_JSON_DEPTH, _depth, loads_json
+from gemviz.data.files import MAX_JSON_DEPTH, _depth, loads_json
 
 
 def test_depth_of_usual_records_ignores_paired_brackets_in_strings():

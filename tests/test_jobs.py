@@ -129,7 +129,8 @@ def test_score_command_and_output_folder():
 
 def test_real_score_command_runs_as_a_job(gem_public, tmp_path):
     """The page's command line is accepted by ``gemviz score`` and yields its score files."""
-    from gemviz.data.io import read_records, write_records
+    from gemviz.data.read import read_records
+    from gemviz.data.write import write_records
 
     records = read_records(gem_public / "AITZ_test_inputscore.json")
     write_records(tmp_path / "train.json", records[:24])
@@ -153,7 +154,8 @@ def test_score_page_starts_attaches_and_cancels(gem_public, tmp_path):
     from conftest import ROOT
     from streamlit.testing.v1 import AppTest
 
-    from gemviz.data.io import read_records, write_records
+    from gemviz.data.read import read_records
+    from gemviz.data.write import write_records
     from gemviz.workspace.store import create_workspace
 
     records = read_records(gem_public / "AITZ_test_inputscore.json")
@@ -186,7 +188,8 @@ def test_score_page_partitions_a_finished_job(gem_public, tmp_path):
     from conftest import ROOT
     from streamlit.testing.v1 import AppTest
 
-    from gemviz.data.io import read_records, write_records
+    from gemviz.data.read import read_records
+    from gemviz.data.write import write_records
     from gemviz.workspace.entries import LAST_JOB, SplitterEntry
     from gemviz.workspace.store import create_workspace
 

@@ -15,7 +15,8 @@ import pytest
 from conftest import ROOT, SEED
 from streamlit.testing.v1 import AppTest
 
-from gemviz.data.io import read_records, write_records
+from gemviz.data.read import read_records
+from gemviz.data.write import write_records
 from gemviz.figures import theme
 from gemviz.workspace.entries import ModelEntry
 from gemviz.workspace.store import Workspace, create_workspace

@@ -16,7 +16,7 @@ from gemviz.analysis.partition import (
     source_stamp,
 )
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import write_records
+from gemviz.data.write import write_records
 from gemviz.splitters import GemSplitter, make_splitter
 from gemviz.workspace.entries import ScoreSource
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from conftest import SEED
 
-from gemviz.data.records import load_scores
+from gemviz.data.loaders import load_scores
 from gemviz.figures import charts as plots
 from gemviz.splitters.gem import fit_gmm_1d, merge_intervals
 

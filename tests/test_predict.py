@@ -8,7 +8,8 @@ import json
 import pytest
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_records
+from gemviz.data.read import read_records
+from gemviz.data.write import write_records
 from gemviz.scoring.predict import Generator, predict_file, predict_records
 from tests.tiny_qwen import make_screenshot, make_tiny_qwen2vl
 

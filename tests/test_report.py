@@ -15,7 +15,8 @@ from gemviz.analysis.projection import Projection, ProjectionParams
 from gemviz.analysis.samples import suggest_examples
 from gemviz.commands.cli import main
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_records
+from gemviz.data.read import read_records
+from gemviz.data.write import write_records
 from gemviz.report import SECTIONS, ReportInputs, build_report, write_report
 from gemviz.workspace.entries import ModelEntry
 from gemviz.workspace.store import create_workspace

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import write_text_atomic
+from gemviz.data.write import write_text_atomic
 from gemviz.data.safety import check_output, check_output_dir
 
 

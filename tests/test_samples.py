@@ -26,7 +26,8 @@ from gemviz.analysis.samples import (
 )
 from gemviz.analysis.step import load_predictions, splitter_rows, step_actions
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import EXACT_MATCH, ID, TYPE_MATCH, load_scores
+from gemviz.data.fields import EXACT_MATCH, ID, TYPE_MATCH
+from gemviz.data.loaders import load_scores
 from gemviz.data.study import Study
 from tests.conftest import SEED
 

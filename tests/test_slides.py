@@ -24,7 +24,8 @@ from pptx.util import Emu
 from gemviz.analysis import findings
 from gemviz.analysis.tables import id_ood_table
 from gemviz.commands.cli import main
-from gemviz.data.io import read_records, write_records
+from gemviz.data.read import read_records
+from gemviz.data.write import write_records
 from gemviz.figures.slide_charts import MIN_PT, error_bar_values
 from gemviz.report import inputs_from_workspace
 from gemviz.report.slides import SLIDE_SECTIONS, build_deck

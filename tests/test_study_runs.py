@@ -9,7 +9,7 @@ import pytest
 
 from gemviz.analysis.tables import id_ood_table, paired_comparison
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import load_results
+from gemviz.data.loaders import load_results
 from gemviz.data.study import Study
 
 SEED = 42

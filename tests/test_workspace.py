@@ -10,7 +10,8 @@ import pytest
 from conftest import SEED
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_records
+from gemviz.data.read import read_records
+from gemviz.data.write import write_records
 from gemviz.workspace.catalog import find_workspace, list_workspaces
 from gemviz.workspace.entries import ModelEntry, SplitterEntry, slugify, store_upload
 from gemviz.workspace.store import Workspace, create_workspace

@@ -3,7 +3,7 @@
 The result is the study's *result file*: the ground-truth records in their own order, every
 field kept, with ``type_match`` and ``exact_match`` (0/1) added, and a summary (means, counts,
 and how many predictions could not be parsed, per ground-truth action type). Predictions are
-found by sample identity (:func:`gemviz.data.records.sample_ids`), so the two files may list the
+found by sample identity (:func:`gemviz.data.ids.sample_ids`), so the two files may list the
 samples in different orders but must hold the same ones.
 
 Consistency rules (a wrong option must not pass for a bad model):
@@ -27,7 +27,8 @@ from typing import Any
 
 from gemviz.actions.record import Action
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import EXACT_MATCH, IMAGE, TYPE_MATCH, align, sample_ids
+from gemviz.data.fields import EXACT_MATCH, IMAGE, TYPE_MATCH
+from gemviz.data.ids import align, sample_ids
 
 GT_UNREADABLE = "gt_unreadable"
 
@@ -244,7 +245,7 @@ def record_image_size(
     path = Path(str(image))
     if image_root is not None and not path.is_absolute():
         path = Path(image_root) / path
-    from gemviz.data.inputs import open_image
+    from gemviz.data.files import open_image
 
     try:
         with open_image(path) as img:  # reads the header only

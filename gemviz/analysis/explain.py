@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gemviz.data.records import ID, IMAGE, TASK
+from gemviz.data.fields import ID, IMAGE, TASK
 from gemviz.data.study import Study
 
 # Fields that number a step inside its episode, in the order they are looked for.
@@ -43,8 +43,8 @@ def train_records(path: str | os.PathLike) -> pd.DataFrame:
     Raises:
         GemvizError: The file is unreadable.
     """
-    from gemviz.data.io import read_records
-    from gemviz.data.records import sample_ids
+    from gemviz.data.read import read_records
+    from gemviz.data.ids import sample_ids
 
     records = read_records(path)
     frame = pd.DataFrame.from_records(records)

@@ -22,7 +22,7 @@ from gemviz.analysis.samples import (
     score_col,
 )
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import EXACT_MATCH, ID
+from gemviz.data.fields import EXACT_MATCH, ID
 
 
 @dataclass

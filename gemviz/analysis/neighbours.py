@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.inputs import read_cache_npz
-from gemviz.data.io import atomic_path
+from gemviz.data.files import read_cache_npz
+from gemviz.data.write import atomic_path
 from gemviz.data.paths import cache_dir
 
 METRICS = ("euclidean", "cosine")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gemviz.data.records import EXACT_MATCH, TYPE_MATCH
+from gemviz.data.fields import EXACT_MATCH, TYPE_MATCH
 from gemviz.data.study import Study
 
 _METRIC_SHORT = {TYPE_MATCH: "type", EXACT_MATCH: "exact"}

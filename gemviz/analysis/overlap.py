@@ -16,7 +16,7 @@ import pandas as pd
 from gemviz.analysis.methods import cluster_unit
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import LABELS
+from gemviz.data.fields import LABELS
 from gemviz.data.study import Study
 from gemviz.stats import (
     ADJUST_METHODS,

@@ -17,7 +17,8 @@ import pandas as pd
 
 from gemviz.data import clusters
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import SCORE, load_scores
+from gemviz.data.fields import SCORE
+from gemviz.data.loaders import load_scores
 from gemviz.splitters import SPLITTERS, Splitter
 from gemviz.workspace.entries import ScoreSource
 

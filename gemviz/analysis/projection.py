@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from gemviz.data.errors import GemvizError, NotFittedError
-from gemviz.data.io import atomic_path
+from gemviz.data.write import atomic_path
 from gemviz.data.paths import cache_dir
 
 Progress = Callable[[int, int, str], None]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from gemviz.analysis.outcomes import metric_short
-from gemviz.data.records import ID, IMAGE, TASK
+from gemviz.data.fields import ID, IMAGE, TASK
 from gemviz.data.study import Study
 
 DISPUTED = "disputed"

@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote
 import numpy as np
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import LABELS
+from gemviz.data.fields import LABELS
 from gemviz.data.study import Study
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from gemviz.analysis.means import model_means
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import ID, IMAGE, LABELS, TASK
+from gemviz.data.fields import ID, IMAGE, LABELS, TASK
 from gemviz.data.study import Study
 
 ACTION_TYPE = "action_type"

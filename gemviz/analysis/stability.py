@@ -29,7 +29,7 @@ import pandas as pd
 
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
-from gemviz.data.inputs import read_cache_npz
+from gemviz.data.files import read_cache_npz
 from gemviz.splitters import Splitter, make_splitter, splitter_params
 from gemviz.stats import SEED
 
@@ -247,7 +247,8 @@ def workspace_refits(
         GemvizError: A splitter without train scores or test scores, or an embedding method.
     """
     from gemviz.data.paths import cache_dir
-    from gemviz.data.records import SCORE, load_scores
+    from gemviz.data.fields import SCORE
+    from gemviz.data.loaders import load_scores
 
     entries = {s.name: s for s in workspace.splitters}
     out = {}
@@ -291,7 +292,7 @@ def workspace_refits(
         )
         buffer = io.BytesIO()
         np.savez_compressed(buffer, bits=np.packbits(labels, axis=1), n=labels.shape[1])
-        from gemviz.data.io import write_bytes_atomic
+        from gemviz.data.write import write_bytes_atomic
 
         write_bytes_atomic(path, buffer.getvalue())
         out[name] = labels

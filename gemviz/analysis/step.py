@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records
-from gemviz.data.records import sample_ids
+from gemviz.data.read import read_records
+from gemviz.data.ids import sample_ids
 from gemviz.data.study import Study
 
 

@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_text_atomic
-from gemviz.data.records import align, load_scores, sample_ids
+from gemviz.data.read import read_records
+from gemviz.data.write import write_text_atomic
+from gemviz.data.ids import align, sample_ids
+from gemviz.data.loaders import load_scores
 from gemviz.figures.export import markdown_text
 from gemviz.splitters import SPLITTERS, Splitter, make_splitter, splitter_params
 from gemviz.workspace.store import Workspace
@@ -337,7 +339,7 @@ def load_embeddings_for(path: str, ids: list[str], samples_file: str) -> np.ndar
         GemvizError: Unreadable file, missing arrays, non-finite or non-numeric rows, or ids
             not matching the samples.
     """
-    from gemviz.data.inputs import load_embeddings_file
+    from gemviz.data.files import load_embeddings_file
 
     emb_ids, emb = load_embeddings_file(path)
     return emb[align(ids, emb_ids, samples_file, path)]

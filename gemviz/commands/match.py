@@ -12,7 +12,8 @@ from pathlib import Path
 
 from gemviz.actions import COORDS, FORMATS, RULES, match_records
 from gemviz.actions.match import record_image_size
-from gemviz.data.io import read_records, write_json_atomic, write_records
+from gemviz.data.read import read_records
+from gemviz.data.write import write_json_atomic, write_records
 from gemviz.data.safety import check_output
 
 

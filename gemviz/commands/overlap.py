@@ -35,7 +35,7 @@ from gemviz.commands.common import (
     render,
 )
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import LABELS
+from gemviz.data.fields import LABELS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -158,7 +158,7 @@ class ProgressFile:
             return
         now = time.time()
         if force or now - self._last >= 0.5:
-            from gemviz.data.io import write_json_atomic
+            from gemviz.data.write import write_json_atomic
 
             self.state["updated"] = now
             write_json_atomic(self.path, self.state)

@@ -17,8 +17,10 @@ import numpy as np
 
 from gemviz.commands.common import add_splitter_arguments, fit_inputs, splitter_from_args
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_records
-from gemviz.data.records import LABEL, load_scores
+from gemviz.data.read import read_records
+from gemviz.data.write import write_records
+from gemviz.data.fields import LABEL
+from gemviz.data.loaders import load_scores
 from gemviz.data.safety import check_output
 
 

@@ -164,7 +164,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _labels(path: str) -> list[dict]:
-    from gemviz.data.io import read_records
+    from gemviz.data.read import read_records
 
     return read_records(path)
 

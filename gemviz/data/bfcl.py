@@ -30,7 +30,7 @@ from typing import Any
 
 from gemviz.data.chat import user_messages
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records
+from gemviz.data.read import read_records
 
 #: The metric a BFCL score file gives each entry: 1 when the evaluator passed it.
 ACCURACY = "accuracy"

@@ -2,7 +2,7 @@
 conversions of a score or a 0/1 value that name the file, row and field of a bad one.
 
 Kept apart from :mod:`gemviz.data.records` (which re-exports them) so that the whole-column
-checks of :mod:`gemviz.data.columns` and the record-by-record loaders share one definition.
+checks of :mod:`gemviz.data.frames` and the record-by-record loaders share one definition.
 """
 
 from __future__ import annotations

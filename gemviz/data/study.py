@@ -8,7 +8,7 @@ one column per model). A model evaluated several times has one 0/1 column per ru
 (``per_run``); its metric frame holds the per-step outcome averaged over the runs, a fraction
 in [0, 1], which is the unit every mean, gap and test works on. The reference order is that of the
 ``samples`` file when one is given, else that of the first splitter's file; every other file
-is aligned to it by sample id with :func:`gemviz.data.records.align`, which refuses files that do not
+is aligned to it by sample id with :func:`gemviz.data.ids.align`, which refuses files that do not
 hold the same samples. Everything downstream (tables, Venn regions, drill-downs, pages) works
 on these aligned columns with vectorised numpy, so 50,000+ samples stay quick.
 """
@@ -26,26 +26,13 @@ import pandas as pd
 
 from gemviz.data import bfcl
 from gemviz.data import clusters as clusters_mod
-from gemviz.data.columns import frame_ids
+from gemviz.data.frames import frame_ids
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records
-from gemviz.data.records import (
-    EXACT_MATCH,
-    ID,
-    IMAGE,
-    LABEL,
-    LABELS,
-    METRICS,
-    RUN,
-    SCORE,
-    TASK,
-    TYPE_MATCH,
-    align,
-    load_labeled,
-    load_results,
-    sample_ids,
-)
-from gemviz.data.table import read_table
+from gemviz.data.read import read_records
+from gemviz.data.fields import EXACT_MATCH, ID, IMAGE, LABEL, LABELS, METRICS, RUN, SCORE, TASK, TYPE_MATCH
+from gemviz.data.ids import align, sample_ids
+from gemviz.data.loaders import load_labeled, load_results
+from gemviz.data.read import read_table
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -276,7 +263,7 @@ class Study:
     ) -> Study:
         """Build a study from frames already in memory (e.g. ``load_labeled`` output).
 
-        Frames without an ``id`` column get ids by :func:`gemviz.data.records.sample_ids`. Labels are
+        Frames without an ``id`` column get ids by :func:`gemviz.data.ids.sample_ids`. Labels are
         accepted in any case (``"id"`` -> ``"ID"``); match values must be 0/1 or booleans.
 
         Args:
@@ -410,7 +397,7 @@ def _frames(value: pd.DataFrame | Sequence[pd.DataFrame]) -> list[pd.DataFrame]:
 
 def _metrics_of(frame: pd.DataFrame) -> list[str]:
     """The metric columns of a result frame (``attrs["metrics"]``, else found by name)."""
-    from gemviz.data.records import OTHER_METRICS
+    from gemviz.data.fields import OTHER_METRICS
 
     named = frame.attrs.get("metrics")
     if named:

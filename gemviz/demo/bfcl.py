@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from gemviz.data.io import read_records, write_json_atomic, write_records, write_text_atomic
+from gemviz.data.read import read_records
+from gemviz.data.write import write_json_atomic, write_records, write_text_atomic
 from gemviz.data.paths import cache_dir
 from gemviz.demo.bfcl_runs import CONFIGURATIONS, SET_5K, SET_14K, simulate, write_run
 from gemviz.splitters import default_params
@@ -169,7 +170,8 @@ def build_bfcl(folder: Path, progress: Progress | None = None) -> Path:
     Raises:
         GemvizError: A stage failed.
     """
-    from gemviz.data.records import LABEL, load_scores
+    from gemviz.data.fields import LABEL
+    from gemviz.data.loaders import load_scores
     from gemviz.scoring.training import score_training_set
     from gemviz.splitters import partition_frames
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from gemviz.data.io import write_text_atomic
+from gemviz.data.write import write_text_atomic
 
 CATEGORY = "multi_turn_base"
 GROUP = "multi_turn"

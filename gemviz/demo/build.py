@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_json_atomic, write_records
-from gemviz.data.records import LABEL
+from gemviz.data.read import read_records
+from gemviz.data.write import write_json_atomic, write_records
+from gemviz.data.fields import LABEL
 from gemviz.demo.agents import AGENTS
 from gemviz.demo.screens import Screen, Widget, save_png
 from gemviz.demo.steps import generate_steps
@@ -139,7 +140,7 @@ def score_and_partition(folder: Path, bar: _Bar) -> list[dict[str, Any]]:
     Returns:
         The splitter entries of ``workspace.json``.
     """
-    from gemviz.data.records import load_scores
+    from gemviz.data.loaders import load_scores
     from gemviz.scoring.score import score_files
     from gemviz.splitters import partition_frames
 

@@ -438,7 +438,7 @@ def render(screen: Screen) -> Image.Image:
 
 def save_png(screen: Screen, path: Path) -> Path:
     """Render ``screen`` and write it as a PNG at ``path`` atomically."""
-    from gemviz.data.io import atomic_path
+    from gemviz.data.write import atomic_path
 
     with atomic_path(path) as tmp:
         # Fast compression: the images are flat colours, so level 1 is already small.

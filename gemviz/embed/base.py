@@ -46,7 +46,7 @@ def load_template(path: str | Path | None) -> str:
     """
     if path is None:
         return default_template()
-    from gemviz.data.inputs import read_text
+    from gemviz.data.files import read_text
 
     text = read_text(path, "prompt template (text file)")
     if "{task}" not in text:

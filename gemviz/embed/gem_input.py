@@ -28,7 +28,7 @@ def image_size(path) -> tuple[int, int]:
     Raises:
         GemvizError: The file is missing or not an image.
     """
-    from gemviz.data.inputs import open_image
+    from gemviz.data.files import open_image
 
     try:
         with open_image(path) as img:

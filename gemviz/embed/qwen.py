@@ -131,7 +131,7 @@ def load_screenshots(paths: list[str | Path]) -> list:
 
 
 def _load_rgb(path: str | Path):
-    from gemviz.data.inputs import open_image
+    from gemviz.data.files import open_image
 
     try:
         with open_image(path) as img:

@@ -77,7 +77,7 @@ def load_screenshot(
     p = Path(path)
     if not p.is_absolute() and image_root is not None:
         p = Path(image_root) / p
-    from gemviz.data.inputs import open_image
+    from gemviz.data.files import open_image
 
     try:
         with open_image(p) as img:

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from gemviz.actions.describe import describe
 from gemviz.analysis.outcomes import outcome_text
 from gemviz.analysis.step import step_actions
-from gemviz.data.records import IMAGE, TASK
+from gemviz.data.fields import IMAGE, TASK
 from gemviz.data.study import Study
 from gemviz.figures.draw import (
     GT_COLOUR,

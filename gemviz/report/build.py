@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import atomic_path, write_text_atomic
+from gemviz.data.write import atomic_path, write_text_atomic
 from gemviz.data.study import Study
 from gemviz.report.analysis_sections import (
     _interaction,
@@ -147,7 +147,8 @@ def inputs_from_workspace(
         GemvizError: A registered file is unreadable.
     """
     from gemviz.analysis.step import load_predictions
-    from gemviz.data.records import SCORE, load_scores
+    from gemviz.data.fields import SCORE
+    from gemviz.data.loaders import load_scores
 
     study = study if study is not None else workspace.study()
     train_scores, gem_params = {}, {}

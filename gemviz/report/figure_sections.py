@@ -8,7 +8,7 @@ import numpy as np
 
 from gemviz.analysis.conversation import is_text_only
 from gemviz.data.errors import GemvizError
-from gemviz.data.records import TASK
+from gemviz.data.fields import TASK
 from gemviz.data.study import Study
 from gemviz.figures import static as static_figures
 from gemviz.report.base import (

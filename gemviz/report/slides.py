@@ -23,8 +23,8 @@ from pptx.util import Inches
 from gemviz.analysis import findings
 from gemviz.analysis.outcomes import outcome_text
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import atomic_path
-from gemviz.data.records import TASK
+from gemviz.data.write import atomic_path
+from gemviz.data.fields import TASK
 from gemviz.figures import theme
 from gemviz.figures.slide_charts import BarSeries, bar_chart
 from gemviz.report.base import Progress, ReportInputs

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import write_json_atomic
+from gemviz.data.write import write_json_atomic
 from gemviz.data.paths import cache_dir
 
 RUNNING, DONE, FAILED, CANCELLED, MISSING = "running", "done", "failed", "cancelled", "missing"

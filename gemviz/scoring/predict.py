@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_json_atomic, write_records
+from gemviz.data.read import read_records
+from gemviz.data.write import write_json_atomic, write_records
 from gemviz.data.paths import cache_dir
-from gemviz.data.records import IMAGE, TASK, sample_ids
+from gemviz.data.fields import IMAGE, TASK
+from gemviz.data.ids import sample_ids
 from gemviz.embed.base import (
     auto_dtype,
     fill_template,

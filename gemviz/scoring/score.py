@@ -20,9 +20,11 @@ import numpy as np
 
 from gemviz.data.chat import with_text
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_json_atomic, write_records
+from gemviz.data.read import read_records
+from gemviz.data.write import write_json_atomic, write_records
 from gemviz.data.paths import cache_dir
-from gemviz.data.records import IMAGE, SCORE, TASK, sample_ids
+from gemviz.data.fields import IMAGE, SCORE, TASK
+from gemviz.data.ids import sample_ids
 from gemviz.embed import Sample, make_embedder
 from gemviz.scoring.store import (
     Progress,
@@ -122,7 +124,7 @@ def _problem(sample: Sample, needs_image: bool) -> str | None:
         return "no image_path"
     if not sample.image.is_file():
         return f"screenshot not found: {sample.image}"
-    from gemviz.data.inputs import open_image
+    from gemviz.data.files import open_image
 
     try:
         with open_image(sample.image) as img:

@@ -2,7 +2,7 @@
 
 Files
     :func:`save_embeddings` writes ``ids`` (str) and ``embeddings`` (float32) to an ``.npz``
-    file atomically; :func:`load_embeddings` reads one back through :mod:`gemviz.data.inputs`
+    file atomically; :func:`load_embeddings` reads one back through :mod:`gemviz.data.files`
     (no pickle, shapes and values checked).
 
 Cache and resume
@@ -42,8 +42,8 @@ from pathlib import Path
 import numpy as np
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.inputs import notice
-from gemviz.data.io import atomic_path
+from gemviz.data.files import notice
+from gemviz.data.write import atomic_path
 from gemviz.embed import Embedder, Sample
 from gemviz.embed.base import release_cached_memory
 
@@ -67,7 +67,7 @@ def load_embeddings(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
         GemvizError: The file is missing or damaged, lacks ``ids``/``embeddings``, or they
             are not one row of finite numbers per id.
     """
-    from gemviz.data.inputs import load_embeddings_file
+    from gemviz.data.files import load_embeddings_file
 
     return load_embeddings_file(path)
 
@@ -106,7 +106,7 @@ def _read_parts(folder: Path, n: int) -> tuple[np.ndarray | None, np.ndarray]:
     A part that cannot be loaded, or whose arrays do not fit (positions out of range, row
     count or width not matching) is removed with a notice, so its samples are redone.
     """
-    from gemviz.data.inputs import load_npz
+    from gemviz.data.files import load_npz
 
     done = np.zeros(n, dtype=bool)
     out = None

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gemviz.data.errors import GemvizError, NotFittedError
-from gemviz.data.records import LABEL, SCORE
+from gemviz.data.fields import LABEL, SCORE
 from gemviz.splitters.base import Control, Splitter
 from gemviz.splitters.gem import (
     GemSplitter,
@@ -144,7 +144,7 @@ def partition_frames(
     """Fit a splitter on the train frame and label the test frame.
 
     Args:
-        train, test: Frames from :func:`gemviz.data.records.load_scores` (an ``input_score`` column),
+        train, test: Frames from :func:`gemviz.data.loaders.load_scores` (an ``input_score`` column),
             for score-based methods.
         method: A key of :data:`SPLITTERS`.
         train_embeddings, test_embeddings: Row-aligned embeddings (n x d) for methods whose

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from gemviz.analysis.partition import source_inputs
-from gemviz.data import records as data
+from gemviz.data import loaders
 from gemviz.data.errors import GemvizWarning
 from gemviz.data.study import Study
 from gemviz.figures import venn
@@ -46,9 +46,9 @@ def load_study(workspace_json: str, fingerprint: str) -> Study:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def load_scores(path: str, fingerprint: str) -> pd.DataFrame:
-    """A score file as loaded by :func:`gemviz.data.records.load_scores` (shared, read-only:
+    """A score file as loaded by :func:`gemviz.data.loaders.load_scores` (shared, read-only:
     a copy per rerun would cost as much as the page's own work on large files)."""
-    return data.load_scores(path)
+    return loaders.load_scores(path)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

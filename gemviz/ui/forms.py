@@ -44,7 +44,7 @@ def refusal(exc: GemvizError) -> str:
 def fields_caption(path: str | None) -> None:
     """List a chosen file's fields, so the mapping can be typed without opening it."""
     if path and Path(path).is_file():
-        from gemviz.data.io import read_records
+        from gemviz.data.read import read_records
         from gemviz.workspace.derive import fields_of
 
         try:

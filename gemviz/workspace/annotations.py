@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.inputs import loads_json, read_text
-from gemviz.data.io import write_json_atomic
+from gemviz.data.files import loads_json, read_text
+from gemviz.data.write import write_json_atomic
 from gemviz.workspace.entries import check_text, check_time
 
 FILE = "annotations.json"

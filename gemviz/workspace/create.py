@@ -25,9 +25,11 @@ from typing import Any
 import numpy as np
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records
-from gemviz.data.records import ID, SCORE, align, load_labeled, load_scores, sample_ids
-from gemviz.data.table import peek_fields
+from gemviz.data.read import read_records
+from gemviz.data.fields import ID, SCORE
+from gemviz.data.ids import align, sample_ids
+from gemviz.data.loaders import load_labeled, load_scores
+from gemviz.data.read import peek_fields
 from gemviz.workspace.entries import SplitterEntry, _abs
 from gemviz.workspace.files import adopt, check_ids, reference
 from gemviz.workspace.models import commit_model, plan_model
@@ -190,7 +192,7 @@ def score_files_in(ws: Workspace) -> dict[str, tuple[str, str]]:
 
     The test file is offered with the train file when both hold scores, else with itself (a
     quick look: the mixture is then fitted on the test scores). Only the files' first records
-    are read (:func:`gemviz.data.io.peek_fields`), so this stays quick at any size.
+    are read (:func:`gemviz.data.read.peek_fields`), so this stays quick at any size.
     """
 
     def has_scores(path: str | None) -> bool:

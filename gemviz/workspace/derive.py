@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_records
-from gemviz.data.records import EXACT_MATCH, ID, METRIC_ALIASES, TYPE_MATCH, sample_ids
+from gemviz.data.read import read_records
+from gemviz.data.write import write_records
+from gemviz.data.fields import EXACT_MATCH, ID, METRIC_ALIASES, TYPE_MATCH
+from gemviz.data.ids import sample_ids
 from gemviz.workspace.entries import ModelEntry
 
 

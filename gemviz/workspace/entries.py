@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import atomic_path, write_bytes_atomic
+from gemviz.data.write import atomic_path, write_bytes_atomic
 from gemviz.data.paths import cache_dir
 
 WORKSPACE_FILE = "workspace.json"

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_records
-from gemviz.data.records import ID
+from gemviz.data.read import read_records
+from gemviz.data.write import write_records
+from gemviz.data.fields import ID
 from gemviz.workspace.derive import derive_results, fields_of, has_match_fields, require_field
 from gemviz.workspace.entries import ModelEntry, file_stem, free_path
 from gemviz.workspace.files import adopt, check_ids, reference
@@ -75,7 +76,7 @@ def plan_model(
         GemvizError: A field is missing, the matches cannot be read, or the file's samples
             differ from the test set's.
     """
-    from gemviz.data.records import load_results
+    from gemviz.data.loaders import load_results
 
     if not name or not name.strip():
         raise GemvizError("a model needs a name")
@@ -137,7 +138,7 @@ def plan_model(
 def _has_metrics(records: list[dict[str, Any]]) -> bool:
     """True when the records hold 0/1 metrics by name or are a BFCL score file."""
     from gemviz.data.bfcl import is_score_file
-    from gemviz.data.records import result_metrics
+    from gemviz.data.loaders import result_metrics
 
     if is_score_file(records):
         return True
@@ -154,7 +155,7 @@ def _ref_args(ref: tuple[list[str], str] | None) -> tuple[list[str] | None, str 
 
 def _run_ids(frame) -> list[str]:
     """The ids of one run of a result frame (a frame with a ``run`` column holds several)."""
-    from gemviz.data.records import RUN
+    from gemviz.data.fields import RUN
 
     if RUN not in frame.columns:
         return frame[ID].tolist()
@@ -169,7 +170,7 @@ def _plan_runs(
     *mapping: str | None,
 ) -> ModelPlan:
     """A model with one file per run: each file checked against the test set, no mapping."""
-    from gemviz.data.records import load_results
+    from gemviz.data.loaders import load_results
 
     if any(mapping):
         raise GemvizError(

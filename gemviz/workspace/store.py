@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.io import read_records, write_json_atomic
+from gemviz.data.read import read_records
+from gemviz.data.write import write_json_atomic
 from gemviz.workspace.entries import (
     LAST_JOB,
     WORKSPACE_FILE,
@@ -83,7 +84,7 @@ class Workspace:
         path = folder / WORKSPACE_FILE
         if not path.exists():
             raise GemvizError("no workspace here (workspace.json is missing)", file=str(folder))
-        from gemviz.data.inputs import loads_json, read_text
+        from gemviz.data.files import loads_json, read_text
 
         file = str(path)
         try:
@@ -209,7 +210,7 @@ class Workspace:
         Raises:
             GemvizError: The name is taken (and ``replace`` is false) or the file is bad.
         """
-        from gemviz.data.records import load_labeled
+        from gemviz.data.loaders import load_labeled
 
         _check_name(entry.name, [s.name for s in self.splitters], "splitter", replace)
         if not entry.labeled:
@@ -233,7 +234,7 @@ class Workspace:
         Raises:
             GemvizError: The name is taken (and ``replace`` is false) or the file is bad.
         """
-        from gemviz.data.records import load_results
+        from gemviz.data.loaders import load_results
 
         _check_name(entry.name, [m.name for m in self.models], "model", replace)
         entry.results = _abs(entry.results)
@@ -290,8 +291,8 @@ class Workspace:
                 f"{len(flags)} labels for {len(records)} records; partition this file again",
                 file=str(test_scores),
             )
-        from gemviz.data.io import write_records
-        from gemviz.data.records import LABEL
+        from gemviz.data.write import write_records
+        from gemviz.data.fields import LABEL
 
         labeled = [{**r, LABEL: "ID" if f else "OOD"} for r, f in zip(records, flags, strict=True)]
         others = {str(Path(s.labeled).resolve()) for s in self.splitters if s.name != name}
@@ -334,7 +335,7 @@ class Workspace:
         """The sample ids of the test file (None without one), e.g. for BFCL score files."""
         if not self.test or not Path(self.test).is_file():
             return None
-        from gemviz.data.records import sample_ids
+        from gemviz.data.ids import sample_ids
 
         return sample_ids(read_records(self.test), self.test)
 

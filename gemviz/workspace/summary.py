@@ -6,7 +6,8 @@ found out pages later; creating a workspace said nothing. These lines say what w
 
 from __future__ import annotations
 
-from gemviz.data.records import LABEL, load_labeled
+from gemviz.data.fields import LABEL
+from gemviz.data.loaders import load_labeled
 from gemviz.workspace.entries import SplitterEntry
 from gemviz.workspace.store import Workspace
 

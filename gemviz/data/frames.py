@@ -1,7 +1,7 @@
 """Whole-column checks of record files read as tables: ids, text, scores, labels, matches.
 
 Each check returns None when a value needs the record-by-record reader of
-:mod:`gemviz.data.records` (an error to word with its row and field, or a type only that
+:mod:`gemviz.data.loaders` (an error to word with its row and field, or a type only that
 reader converts); the loaders then run it, so every bad input ends in the same message.
 """
 
@@ -15,22 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gemviz.data.errors import GemvizWarning
-from gemviz.data.fields import (
-    EXACT_MATCH,
-    ID,
-    IMAGE,
-    LABEL,
-    LABELS,
-    MAX_ABS_SCORE,
-    METRIC_ALIASES,
-    METRICS,
-    OTHER_METRICS,
-    RUN,
-    SCORE,
-    TASK,
-    TYPE_MATCH,
-    nfc,
-)
+from gemviz.data.fields import EXACT_MATCH, ID, IMAGE, LABEL, LABELS, MAX_ABS_SCORE, METRIC_ALIASES, METRICS, OTHER_METRICS, RUN, SCORE, TASK, TYPE_MATCH, nfc
 
 # How a file's ids were made: its ``id`` field, or ``image_path`` and ``task``.
 ID_RULE, PAIR_RULE = "id", "pair"
@@ -41,8 +26,8 @@ def _kind(column: pd.Series) -> str:
 
 
 def frame_ids(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.Series | None:
-    """The sample ids of a frame read by :func:`gemviz.data.table.read_table`, by the same
-    rule as :func:`gemviz.data.records.sample_ids`, computed on whole columns.
+    """The sample ids of a frame read by :func:`gemviz.data.read.read_table`, by the same
+    rule as :func:`gemviz.data.ids.sample_ids`, computed on whole columns.
 
     Args:
         frame: The file's records as a table.

@@ -1,17 +1,4 @@
-"""Sample identity, alignment and validated loaders for the study's files.
-
-Sample identity
-    A sample's id is its ``id`` field when the file has one (turned into a string). Otherwise
-    it is built from ``image_path`` and ``task`` as ``"<image_path>|<task>"``, where each part
-    has ``\\``, ``|`` and ``#`` escaped with a backslash (``\\\\``, ``\\|``, ``\\#``), so
-    the first unescaped ``|`` is always the separator and no two pairs share an id. Real files
-    repeat that pair (the GEM release's omniact-desktop file does so 53 times, Kairos 8), so a
-    repeat is told apart by its order of occurrence: the first occurrence keeps the plain key,
-    the second gets ``"#2"`` appended, the third ``"#3"`` and so on; an unescaped ``#`` is
-    only ever this number, so a task that ends in ``#2`` cannot pass for a repeat. Parts
-    without those three characters give the plain ``"<image_path>|<task>"``. Text is read in
-    Unicode normal form NFC, so a task typed with combining accents and one with precomposed
-    letters are the same task (ids, clusters).
+"""The loaders of the study's files: score, labeled and result files as checked frames.
 
 Loaders
     :func:`load_scores`, :func:`load_labeled` and :func:`load_results` read a record file,
@@ -27,7 +14,7 @@ Metrics
     field marks repeated runs of one model in one file: the ids repeat once per run.
 
 Reading at the file format's speed
-    The loaders read the file as columns (:func:`gemviz.data.io.read_table`) and check each
+    The loaders read the file as columns (:func:`gemviz.data.read.read_table`) and check each
     field on the whole column at once. A column that fails a check, or holds values of
     unusual types (ids as floats, scores as text, match values as ``"true"``), and files with
     runs or in BFCL's format go to the record-by-record reader, which accepts what it always
@@ -36,7 +23,6 @@ Reading at the file format's speed
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from collections.abc import Sequence
@@ -45,139 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gemviz.data import columns
+from gemviz.data import bfcl, frames
 from gemviz.data.errors import GemvizError, GemvizWarning
-from gemviz.data.examples import quote_ids as _quote
-from gemviz.data.fields import (
-    EXACT_MATCH,
-    ID,
-    IMAGE,
-    LABEL,
-    LABELS,
-    METRIC_ALIASES,
-    METRICS,
-    OTHER_METRICS,
-    RUN,
-    SCORE,
-    TASK,
-    TYPE_MATCH,
-    id_part,
-    nfc,
-    to_binary,
-    to_finite_float,
-)
-from gemviz.data.fields import (
-    MAX_ABS_SCORE as MAX_ABS_SCORE,  # the names are read from here too
-)
-from gemviz.data.io import read_records
-from gemviz.data.table import read_table
-
-
-def sample_ids(records: Sequence[dict[str, Any]], file: str | None = None) -> list[str]:
-    """Give every record its sample id (see the module docstring for the rule).
-
-    Args:
-        records: Records as read by :func:`gemviz.data.io.read_records`.
-        file: The file they came from, for error messages.
-
-    Returns:
-        One id string per record, unique within the list.
-
-    Raises:
-        GemvizError: A record has neither ``id`` nor both ``image_path`` and ``task``, or the
-            explicit ids repeat.
-    """
-    has_id = any(ID in r and r[ID] is not None for r in records[:1]) or all(
-        ID in r for r in records
-    )
-    ids: list[str] = []
-    if has_id:
-        seen: dict[str, int] = {}
-        for i, rec in enumerate(records):
-            value = rec.get(ID)
-            if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
-                raise GemvizError(
-                    "missing sample id; give every record an 'id' or none at all",
-                    file=file,
-                    row=i + 1,
-                    field=ID,
-                )
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            key = nfc(str(value))
-            if key in seen:
-                raise GemvizError(
-                    f"id '{key}' repeats row {seen[key]}; ids must be unique",
-                    file=file,
-                    row=i + 1,
-                    field=ID,
-                )
-            seen[key] = i + 1
-            ids.append(key)
-        return ids
-    counts: dict[str, int] = {}
-    for i, rec in enumerate(records):
-        for field in (IMAGE, TASK):
-            if field not in rec or rec[field] is None:
-                raise GemvizError(
-                    f"missing; a record needs an 'id' or both '{IMAGE}' and '{TASK}'",
-                    file=file,
-                    row=i + 1,
-                    field=field,
-                )
-        base = f"{id_part(rec[IMAGE])}|{id_part(rec[TASK])}"
-        n = counts.get(base, 0) + 1
-        counts[base] = n
-        ids.append(base if n == 1 else f"{base}#{n}")
-    return ids
-
-
-def align(
-    ref_ids: Sequence[str],
-    other_ids: Sequence[str],
-    ref_name: str = "reference",
-    other_name: str = "other",
-    examples: int = 3,
-) -> np.ndarray:
-    """Positions in ``other_ids`` of each id of ``ref_ids``.
-
-    Args:
-        ref_ids: The ids in the order wanted.
-        other_ids: The same ids in any order.
-        ref_name, other_name: Names (usually file paths) used in the error message.
-        examples: How many missing ids to quote on each side.
-
-    Returns:
-        Integer array ``idx`` with ``other_ids[idx[k]] == ref_ids[k]``.
-
-    Raises:
-        GemvizError: The two lists do not hold the same samples; the message gives how many
-            are missing on each side and a few examples.
-    """
-    position = {sid: i for i, sid in enumerate(other_ids)}
-    idx = np.fromiter((position.get(s, -1) for s in ref_ids), dtype=np.int64, count=len(ref_ids))
-    missing_in_other = [s for s, j in zip(ref_ids, idx, strict=True) if j < 0]
-    if missing_in_other or len(other_ids) != len(ref_ids):
-        ref_set = set(ref_ids)
-        missing_in_ref = [s for s in other_ids if s not in ref_set]
-        parts = []
-        if missing_in_other:
-            parts.append(
-                f"{len(missing_in_other)} sample(s) of {ref_name} are missing from {other_name} "
-                f"(e.g. {_quote(missing_in_other[:examples])})"
-            )
-        if missing_in_ref:
-            parts.append(
-                f"{len(missing_in_ref)} sample(s) of {other_name} are missing from {ref_name} "
-                f"(e.g. {_quote(missing_in_ref[:examples])})"
-            )
-        raise GemvizError(
-            "the files do not cover the same samples: "
-            + "; ".join(parts)
-            + ". Use files made from the same test set.",
-            file=other_name,
-        )
-    return idx
+from gemviz.data.fields import EXACT_MATCH, IMAGE, LABEL, LABELS, METRIC_ALIASES, METRICS, OTHER_METRICS, RUN, SCORE, TASK, TYPE_MATCH, to_binary, to_finite_float
+from gemviz.data.ids import sample_ids
+from gemviz.data.read import read_records, read_table
 
 
 def _frame(records: list[dict[str, Any]], ids: list[str], front: dict[str, list]) -> pd.DataFrame:
@@ -393,12 +251,6 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def aligned(frame: pd.DataFrame, ref_ids: Sequence[str], ref_name: str, name: str) -> pd.DataFrame:
-    """Reorder ``frame`` (with an ``id`` column) to follow ``ref_ids``; raise if they differ."""
-    idx = align(ref_ids, frame[ID].tolist(), ref_name, name)
-    return frame.iloc[idx].reset_index(drop=True)
-
-
 def load_scores(path: str | os.PathLike) -> pd.DataFrame:
     """Load a score file (the GEM release's format): ``task``, ``image_path``, ``input_score``.
 
@@ -409,7 +261,7 @@ def load_scores(path: str | os.PathLike) -> pd.DataFrame:
         GemvizError: The file is unreadable, a sample has no id, or a score is missing or not
             a finite number within ±:data:`MAX_ABS_SCORE` (file, row and field named).
     """
-    frame = columns.scores_frame(read_table(path))
+    frame = frames.scores_frame(read_table(path))
     return frame if frame is not None else _load_scores_records(path)
 
 
@@ -421,13 +273,13 @@ def load_labeled(path: str | os.PathLike, like: pd.DataFrame | None = None) -> p
     Args:
         path: The labeled file.
         like: A frame loaded before from the same test set, whose ids are reused when this
-            file lists the same samples in the same order (:func:`gemviz.data.columns.frame_ids`).
+            file lists the same samples in the same order (:func:`gemviz.data.frames.frame_ids`).
 
     Raises:
         GemvizError: The file is unreadable, a sample has no id, a label is missing or not
             ID/OOD, or a score is not a finite number (file, row and field named).
     """
-    frame = columns.labeled_frame(read_table(path), like)
+    frame = frames.labeled_frame(read_table(path), like)
     return frame if frame is not None else _load_labeled_records(path)
 
 
@@ -461,5 +313,5 @@ def load_results(
             a type match); the values are kept as given and the rows are named. The command
             line prints it as one ``warning:`` line.
     """
-    frame = columns.results_frame(read_table(path), str(path), like)
+    frame = frames.results_frame(read_table(path), str(path), like)
     return frame if frame is not None else _load_results_records(path, ids, ids_from)
