@@ -20,6 +20,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from gemviz.analysis import filters, samples
+from gemviz.analysis.paging import paginate
+from gemviz.analysis.projection import ProjectionParams, project
+from gemviz.data.paths import cache_dir
+from gemviz.data.write import write_records
+from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
+from gemviz.workspace.entries import ModelEntry
+from gemviz.workspace.store import create_workspace
 
 # AppTest runs pages without a server, and Streamlit then warns on every cached call: keep
 # the output to the tables.
@@ -32,11 +43,6 @@ SEED = 42
 
 def build_workspace(folder: Path, steps: int):
     """A workspace of ``steps`` test steps: 3 splitters with scores, 3 models."""
-    from gemviz.data.write import write_records
-    from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
-    from gemviz.workspace.entries import ModelEntry
-    from gemviz.workspace.store import create_workspace
-
     rng = np.random.default_rng(SEED)
     apps = [f"app{i}" for i in range(40)]
 
@@ -108,8 +114,6 @@ PAGES = {
 
 
 def run_once(page: str, slug: str, interact=None) -> float:
-    from streamlit.testing.v1 import AppTest
-
     at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=600)
     at.session_state["workspace"] = slug
     at.run()
@@ -139,9 +143,6 @@ def main(argv: list[str] | None = None) -> int:
     cold_repeats = 1 if args.quick else 3
 
     os.environ["GEMVIZ_CACHE"] = tempfile.mkdtemp(prefix="gemviz-bench-")
-    import streamlit as st
-
-    from gemviz.data.paths import cache_dir
 
     t0 = time.perf_counter()
     ws = build_workspace(cache_dir("bench_files"), args.steps)
@@ -180,8 +181,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def bench_sample_filters(ws, repeats: int) -> None:
     """The Samples page's filtering: vectorised masks against a per-row Python loop."""
-    from gemviz.analysis import filters, samples
-
     study = ws.study()
     table = samples.sample_table(study)
     flt = filters.SampleFilter(
@@ -228,16 +227,12 @@ def bench_sample_filters(ws, repeats: int) -> None:
 
 
 def _bounds(n: int) -> tuple[int, int]:
-    from gemviz.analysis.paging import paginate
-
     p = paginate(n, 7, 100)
     return p.start, p.stop
 
 
 def bench_umap(steps: int, dim: int = 384, quick: bool = False) -> None:
     """First UMAP of ``steps`` x ``dim`` embeddings (PCA 50 first) and the cached reopen."""
-    from gemviz.analysis.projection import ProjectionParams, project
-
     n = min(steps, 10_000) if quick else steps
     rng = np.random.default_rng(SEED)
     centres = rng.normal(size=(30, dim))

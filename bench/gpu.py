@@ -43,6 +43,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+from tiny_qwen import QWEN2VL_7B, make_screenshot, make_tiny_qwen2vl  # noqa: E402
+
+from gemviz.embed import Sample, make_embedder, qwen  # noqa: E402
+from gemviz.embed.base import default_template, fill_template, masked_mean  # noqa: E402
+from gemviz.scoring.predict import Generator, predict_records  # noqa: E402
+from gemviz.scoring.store import ProgressCounter, embed_split  # noqa: E402
 
 PHONES = [(1080, 2400), (1080, 2340), (720, 1600), (1080, 1920)]
 SENTENCE = "open the settings app then search for the wifi switch and turn it on"
@@ -99,8 +106,6 @@ def free_gpu() -> None:
 
 
 def build_model(work: Path, args) -> Path:
-    from tiny_qwen import QWEN2VL_7B, make_tiny_qwen2vl
-
     if args.shape == "7b":
         shape = dict(QWEN2VL_7B, num_layers=args.layers)
         label = (
@@ -123,8 +128,6 @@ def build_model(work: Path, args) -> Path:
 
 
 def make_shots(work: Path, k: int = 24) -> list[Path]:
-    from tiny_qwen import make_screenshot
-
     return [
         make_screenshot(work / "shots" / f"{i}.png", PHONES[i % len(PHONES)], seed=i)
         for i in range(k)
@@ -132,8 +135,6 @@ def make_shots(work: Path, k: int = 24) -> list[Path]:
 
 
 def make_samples(shots: list[Path], n: int):
-    from gemviz.embed import Sample
-
     return [
         Sample(
             f"s{i}",
@@ -172,8 +173,6 @@ def instrument(embedder) -> dict:
 def run_split(
     embedder, samples, folder: Path, batch: int, clock: Clock
 ) -> tuple[float, np.ndarray]:
-    from gemviz.scoring.store import ProgressCounter, embed_split
-
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     clock.reset_peak()
@@ -200,9 +199,6 @@ def batch_sizes(seen: list[int]) -> str:
 
 def part_hidden(work: Path, folder: Path, args, state: dict) -> None:
     import torch
-
-    from gemviz.embed import make_embedder
-    from gemviz.embed.base import masked_mean
 
     clock = Clock(args.device)
     samples = make_samples(state["shots"], args.n)
@@ -323,8 +319,6 @@ def part_oom(work: Path, folder: Path, args, state: dict) -> None:
         say("### oom: skipped (no CUDA)\n")
         return
     if "embedder" not in state:
-        from gemviz.embed import make_embedder
-
         state["embedder"] = make_embedder("hidden", str(folder), device=args.device)
         state["embedder"].ensure_loaded()
         state["stats"] = instrument(state["embedder"])
@@ -353,10 +347,7 @@ def part_oom(work: Path, folder: Path, args, state: dict) -> None:
 
 def part_naive(work: Path, folder: Path, args, state: dict) -> None:
     import torch
-    from PIL import Image
     from transformers import Qwen2VLForConditionalGeneration
-
-    from gemviz.embed import qwen
 
     state.pop("embedder", None)
     free_gpu()
@@ -370,7 +361,6 @@ def part_naive(work: Path, folder: Path, args, state: dict) -> None:
     )
     processor = qwen.load_vl_processor(folder)
     load_s = time.perf_counter() - start
-    from gemviz.embed.base import default_template, fill_template
 
     template = default_template()
 
@@ -421,8 +411,6 @@ def part_naive(work: Path, folder: Path, args, state: dict) -> None:
 
 
 def part_gem(work: Path, folder: Path, args, state: dict) -> None:
-    from gemviz.embed import make_embedder
-
     samples = make_samples(state["shots"], args.n_gem)
     rows, vecs = [], {}
     devices = ["cpu"] + ([args.device] if args.device != "cpu" else [])
@@ -468,8 +456,6 @@ class Interrupting:
 
 
 def part_predict(work: Path, folder: Path, args, state: dict) -> None:
-    from gemviz.scoring.predict import Generator, predict_records
-
     state.pop("embedder", None)
     free_gpu()
     clock = Clock(args.device)

@@ -34,6 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sklearn.mixture import GaussianMixture  # noqa: E402
+
 from gemviz.splitters import GemSplitter  # noqa: E402
 from tests.gem_data import extract  # noqa: E402
 
@@ -58,8 +60,6 @@ def synthetic_scores(n: int, seed: int = SEED) -> np.ndarray:
 
 def naive_fit_label(train: np.ndarray, test: np.ndarray, max_components: int = 19):
     """The published script, seeded: search, separate refit, Python-loop labelling."""
-    from sklearn.mixture import GaussianMixture
-
     x = train.reshape(-1, 1)
     bics = []
     with warnings.catch_warnings():

@@ -33,9 +33,21 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
+import orjson
+import pandas as pd
+from sklearn.mixture import GaussianMixture
+from streamlit.testing.v1 import AppTest
+
+from gemviz.analysis.projection import ProjectionParams, project
+from gemviz.data.read import read_table
+from gemviz.data.study import Study
+from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
+from gemviz.workspace.entries import ModelEntry, SplitterEntry
+from gemviz.workspace.store import create_workspace
 
 logging.disable(logging.WARNING)  # AppTest without a server warns on every cached call
 
@@ -66,12 +78,6 @@ def task_scores(
 
 def build(folder: Path, steps: int) -> dict:
     """Write the study's files (JSON and parquet) and register a JSON workspace."""
-    import orjson
-    import pandas as pd
-
-    from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
-    from gemviz.workspace.entries import ModelEntry, SplitterEntry
-    from gemviz.workspace.store import create_workspace
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
@@ -150,10 +156,6 @@ def _peak_mb() -> float:
 
 def child_load(files: dict[str, str], how: str) -> dict:
     """Time one load of the study's six files; ``how`` is gemviz, read_table or pandas."""
-    import pandas as pd
-
-    from gemviz.data.study import Study
-    from gemviz.data.read import read_table
 
     start = time.perf_counter()
     if how == "gemviz":
@@ -185,8 +187,6 @@ PAGES = {
 
 def child_page(slug: str, page: str) -> dict:
     """Cold, warm and after-a-widget-change times of one page in a fresh process."""
-    from streamlit.testing.v1 import AppTest
-
     path, change = PAGES[page]
     at = AppTest.from_file(str(ROOT / path), default_timeout=900)
     at.session_state["workspace"] = slug
@@ -212,9 +212,6 @@ def child_page(slug: str, page: str) -> dict:
 
 def published_gem(train: np.ndarray, test: np.ndarray) -> tuple[int, np.ndarray]:
     """The GEM release's script (seeded): 19 fits, a refit, labels in a Python loop."""
-    import warnings
-
-    from sklearn.mixture import GaussianMixture
 
     x = train.reshape(-1, 1)
     with warnings.catch_warnings():
@@ -236,9 +233,6 @@ def published_gem(train: np.ndarray, test: np.ndarray) -> tuple[int, np.ndarray]
 
 
 def child_gem(files: dict[str, str], baseline: bool) -> dict:
-    import pandas as pd
-
-    from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
 
     train = pd.read_parquet(files["train"])["input_score"].to_numpy()
     test = pd.read_parquet(files["test"])["input_score"].to_numpy()
@@ -267,8 +261,6 @@ def embeddings(n: int, dim: int = 384) -> np.ndarray:
 
 def child_umap(n: int) -> dict:
     import umap
-
-    from gemviz.analysis.projection import ProjectionParams, project
 
     # numba compiles its kernels once per process: warm every path both sides take (above
     # 4,096 points UMAP switches to its approximate neighbour search; transform has its own).

@@ -19,11 +19,22 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
+from gem_data import extract
+from PIL import Image
+from tiny_qwen import make_screenshot, make_tiny_qwen2vl
+
+from gemviz.data.read import read_records
+from gemviz.embed import Sample, make_embedder, qwen
+from gemviz.embed.qwen import load_vl_processor
+from gemviz.scoring.score import score_files
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -59,8 +70,6 @@ def child_ready(kind: str, model: str) -> dict:
 
     start = time.perf_counter()
     if kind == "fast":
-        from gemviz.embed import make_embedder
-
         embedder = make_embedder("gem-input", model, device="cpu")
         embedder.ensure_loaded()
         rows = tuple(embedder.table.shape)
@@ -69,8 +78,6 @@ def child_ready(kind: str, model: str) -> dict:
         float(torch.sum(embedder.table))
     else:
         from transformers import Qwen2VLForConditionalGeneration
-
-        from gemviz.embed.qwen import load_vl_processor
 
         net = Qwen2VLForConditionalGeneration.from_pretrained(model, dtype=torch.bfloat16).eval()
         load_vl_processor(model)
@@ -82,10 +89,7 @@ def child_ready(kind: str, model: str) -> dict:
 
 def child_throughput(kind: str, model: str, shots: list[str], n: int) -> dict:
     """Embed ``n`` samples one way; returns samples/s (readiness excluded) and one vector."""
-    import numpy as np
     import torch
-
-    from gemviz.embed import Sample, make_embedder, qwen
 
     tasks = [f"Open the app number {i} and check the weather in city {i % 7}" for i in range(n)]
     samples = [Sample(str(i), t, Path(shots[i % len(shots)])) for i, t in enumerate(tasks)]
@@ -95,7 +99,6 @@ def child_throughput(kind: str, model: str, shots: list[str], n: int) -> dict:
         start = time.perf_counter()
         vecs = embedder(samples)
     else:
-        from PIL import Image
         from transformers import Qwen2VLForConditionalGeneration
 
         net = Qwen2VLForConditionalGeneration.from_pretrained(model, dtype=torch.bfloat16).eval()
@@ -132,9 +135,6 @@ def run_child(*args: str) -> dict:
 
 
 def part_a(work: Path, quick: bool) -> str:
-    import numpy as np
-    from tiny_qwen import make_screenshot, make_tiny_qwen2vl
-
     # Qwen2-VL-7B's vocabulary and width with its untied output head, but 4 layers instead of
     # 28: the whole model is then ~4x the embedding table (the real 7B is ~14x).
     model = work / "qwen2vl-7b-vocab-4l"
@@ -195,11 +195,6 @@ def part_a(work: Path, quick: bool) -> str:
 
 
 def part_b(work: Path, quick: bool) -> str:
-    from gem_data import extract
-
-    from gemviz.data.read import read_records
-    from gemviz.embed import Sample, make_embedder
-    from gemviz.scoring.score import score_files
 
     public = extract(ROOT / "bench" / "_out" / "gem-public")
     tasks = [
@@ -213,7 +208,6 @@ def part_b(work: Path, quick: bool) -> str:
     train, test = work / "b_train.json", work / "b_test.json"
     train.write_text(json.dumps(records[: n // 2]))
     test.write_text(json.dumps(records[n // 2 :]))
-    import shutil
 
     # A fresh cache, so the first run embeds everything.
     shutil.rmtree(work / "cache-b", ignore_errors=True)
@@ -266,9 +260,6 @@ def part_c(work: Path, quick: bool) -> str:
 
     if not torch.cuda.is_available():
         return "### (c) hidden on GPU\nskipped: no CUDA device"
-    from tiny_qwen import make_screenshot, make_tiny_qwen2vl
-
-    from gemviz.embed import Sample, make_embedder
 
     shots = [make_screenshot(work / f"gpu{i}.png", s, seed=i) for i, s in enumerate(PHONE_SIZES)]
     n = 32 if quick else 128

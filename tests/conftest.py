@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gemviz.workspace.store import Workspace
 from tests.gem_data import extract
 
 SEED = 42
@@ -39,8 +40,6 @@ def build_in_cache(folder: Path, build: Callable[[], Path]) -> str:
     For module-scoped fixtures, which cannot use ``monkeypatch``: the variable is restored
     whatever happens.
     """
-    from gemviz.workspace.store import Workspace
-
     old = os.environ.get("GEMVIZ_CACHE")
     os.environ["GEMVIZ_CACHE"] = str(folder)
     try:

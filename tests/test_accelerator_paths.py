@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+import torch  # noqa: TID253 (these tests run a model)
 from conftest import SEED
 from tiny_qwen import make_screenshot, make_tiny_qwen2vl
 

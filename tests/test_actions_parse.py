@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from gemviz.actions import PARSERS, Action, format_gem, parse_action
+from gemviz.actions import Action, format_gem, parse_action
+from gemviz.actions.parsers import AUTO, PARSERS, Parser
 from gemviz.actions.parsers.auto import detect_format
 from gemviz.data.errors import GemvizError
 from gemviz.data.read import read_records
@@ -336,8 +337,6 @@ def test_real_kairos_actions_all_parse(gem_public):
 
 
 def test_every_format_is_a_parser_under_its_own_name():
-    from gemviz.actions.parsers import AUTO, PARSERS, Parser
-
     assert set(PARSERS) == {"gem", "uitars", "aitz", "canonical"}
     for name, parser in [*PARSERS.items(), ("auto", AUTO)]:
         assert isinstance(parser, Parser), name

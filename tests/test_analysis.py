@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from gemviz.analysis.overlap import set_difference
 from gemviz.analysis.tables import (
     INTERACTION_COLUMNS,
     PAIRED_COLUMNS,
@@ -23,8 +26,6 @@ from tests.conftest import SEED
 
 def _exact_two_group_p(values, in_a) -> float:
     """Permutation p over every relabelling of single steps (mean_a - mean_b)."""
-    import itertools
-
     values = np.asarray(values, dtype=float)
     observed = values[in_a].mean() - values[~in_a].mean()
     stats = []
@@ -190,7 +191,6 @@ def test_rows_depend_only_on_their_own_data():
     # 80 tasks of 5 steps: enough for Monte Carlo draws (not exact enumeration). The same
     # results under two names give identical rows, and a row does not change when another
     # model is loaded or removed.
-    from gemviz.analysis.overlap import set_difference
 
     rng = np.random.default_rng(SEED)
     n = 400

@@ -18,27 +18,46 @@ resume, a broken workspace beside good ones) follow the table.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
+import traceback
+import unicodedata
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
-import torch
+import torch  # noqa: TID253 (these tests run a model)
 from fake_embedder import FakeEmbedder
+from streamlit.testing.v1 import AppTest
 
+import gemviz.data.write as gio
 from gemviz.commands.cli import main
+from gemviz.data.errors import GemvizError
+from gemviz.data.read import read_records
 from gemviz.data.write import write_records
 from gemviz.embed import EMBEDDERS
+from gemviz.embed.gem_input import image_size
+from gemviz.figures.draw import load_screenshot
+from gemviz.scoring import jobs
+from gemviz.scoring import score as scoring
+from gemviz.workspace import annotations
+from gemviz.workspace.catalog import list_workspaces, scan_workspaces
+from gemviz.workspace.entries import ModelEntry, SplitterEntry, workspaces_root
+from gemviz.workspace.store import Workspace, create_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 HANG_S = 20
@@ -336,8 +355,6 @@ def ws_existing(*args):
     """A workspace made from the good files, then ``workspace ARGS`` on it."""
 
     def argv(d, p):
-        from gemviz.workspace.store import create_workspace
-
         ws = create_workspace("existing", test=p["test"])
         return [
             "workspace",
@@ -350,9 +367,6 @@ def ws_existing(*args):
 
 
 def broken_beside_good(d, p):
-    from gemviz.workspace.entries import workspaces_root
-    from gemviz.workspace.store import create_workspace
-
     create_workspace("good", test=p["test"])
     (workspaces_root() / "bad").mkdir()
     put(workspaces_root() / "bad" / "workspace.json", "{oops")
@@ -413,8 +427,6 @@ def npz_objects(d, p):
 
 
 def parquet_truncated(d, p):
-    import pandas as pd
-
     pd.DataFrame(records(p["test"])).drop(columns="action").to_parquet(d / "t.parquet")
     data = (d / "t.parquet").read_bytes()
     return put(d / "t.parquet", data[: len(data) // 2])
@@ -1068,8 +1080,6 @@ def with_nan_field(p) -> str:
 
 def bomb_png(path: Path, side: int = 200_000) -> Path:
     """A PNG whose header claims side x side pixels (Pillow's decompression-bomb check)."""
-    import struct
-    import zlib
 
     def chunk(tag: bytes, data: bytes) -> bytes:
         crc = struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
@@ -1161,8 +1171,6 @@ _SLASH_ROWS = [("a\\", "|b", "ID", 0), ("a", "\\|b", "OOD", 1)]
 
 
 def _nfc_test(d, p):
-    import unicodedata
-
     recs = records(p["test"])
     for i, r in enumerate(recs):
         task = f"Öffne Café {i % 3}"
@@ -1216,9 +1224,6 @@ def ws_two_names(first: str, second: str, kind: str = "split"):
                 "--type-field", "tm", "--exact-field", "em"]  # fmt: skip
 
     def check(d, p, out):
-        from gemviz.data.read import read_records
-        from gemviz.workspace.catalog import list_workspaces
-
         (ws,) = list_workspaces()
         if kind == "split":
             paths = {s.name: s.labeled for s in ws.splitters}
@@ -1261,9 +1266,6 @@ def hand_edit(change):
 
 def list_beside_good(change):
     def argv(d, p):
-        from gemviz.workspace.entries import workspaces_root
-        from gemviz.workspace.store import create_workspace
-
         create_workspace("good", test=p["test"])
         bad = workspaces_root() / "bad"
         bad.mkdir(parents=True)
@@ -1275,8 +1277,6 @@ def list_beside_good(change):
 
 def annotations_with(steps: str):
     def argv(d, p):
-        from gemviz.workspace.store import create_workspace
-
         ws = create_workspace("noted", test=p["test"])
         put(ws.folder / "annotations.json", '{"version": 1, "steps": ' + steps + "}")
         return ["workspace", "annotations", ws.slug]
@@ -1352,9 +1352,6 @@ def _emb_of(d, p, name, emb):
 
 
 def huge_header_npz(d, p):
-    import struct
-    import zipfile
-
     header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000000), }"
     header = header + " " * (118 - len(header)) + "\n"
     body = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + b"\0" * 16
@@ -1861,8 +1858,6 @@ def run_cli(argv: list[str]) -> tuple[str, int | None, str, str]:
     except SystemExit as exc:  # argparse: usage + error, exit 2
         return "ran", int(exc.code or 0), out.getvalue(), err.getvalue()
     except BaseException as exc:  # any escape is the bug this suite looks for
-        import traceback
-
         return "traceback", None, out.getvalue(), "".join(traceback.format_exception(exc))
     finally:
         signal.alarm(0)
@@ -1935,8 +1930,6 @@ def test_bad_input(case: Case, tmp_path, monkeypatch):
 
 @pytest.fixture
 def page_ws(tmp_path, monkeypatch):
-    from gemviz.workspace.store import create_workspace
-
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
     d = tmp_path / "d"
     d.mkdir()
@@ -1946,8 +1939,6 @@ def page_ws(tmp_path, monkeypatch):
 
 
 def _page(ws):
-    from streamlit.testing.v1 import AppTest
-
     at = AppTest.from_file(str(ROOT / "pages" / "1_workspace.py"), default_timeout=60)
     at.session_state["workspace"] = ws.slug
     at.run()
@@ -1993,7 +1984,6 @@ def test_workspace_page_upload(page_ws, what, key, name, data, error):
         assert all(u.stat().st_size for u in uploads)
     else:
         assert not at.error, [e.value for e in at.error]
-        from gemviz.workspace.store import Workspace
 
         stored = Workspace.load(ws.folder).models[-1].results
         assert len(Path(stored).name) <= 120 and Path(stored).is_file()
@@ -2073,8 +2063,6 @@ def test_damaged_embeddings_cache_heals(fake_study, tmp_path, damage):
 
 
 def test_damaged_part_is_redone(fake_study, tmp_path, monkeypatch):
-    from gemviz.scoring import score as scoring
-
     d, p = fake_study
 
     def stop(done, total, stage):
@@ -2246,9 +2234,6 @@ HAND_BROKEN = {
 
 
 def _good_ws_with_study(d: Path, p: dict) -> str:
-    from gemviz.workspace.entries import ModelEntry, SplitterEntry
-    from gemviz.workspace.store import create_workspace
-
     good = create_workspace("good", test=p["test"])
     good.add_splitter(SplitterEntry(name="a", labeled=str(p["a"])))
     good.add_splitter(SplitterEntry(name="b", labeled=str(p["b"])))
@@ -2258,9 +2243,6 @@ def _good_ws_with_study(d: Path, p: dict) -> str:
 
 def test_broken_workspaces_do_not_take_down_any_page(tmp_path, monkeypatch):
     """Every page, through the router, with hand-broken workspaces beside a good one."""
-    from streamlit.testing.v1 import AppTest
-
-    from gemviz.workspace.entries import workspaces_root
 
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
     d = tmp_path / "d"
@@ -2315,8 +2297,6 @@ def test_broken_workspaces_do_not_take_down_any_page(tmp_path, monkeypatch):
     ],
 )
 def test_damaged_job_state_reads_as_stopped(tmp_path, monkeypatch, what):
-    from gemviz.scoring import jobs
-
     if what == "pid of another program" and not Path("/proc/self").exists():
         pytest.skip("tells programs apart through /proc")
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
@@ -2359,9 +2339,6 @@ WS_VARIANTS = {
 @pytest.mark.parametrize("variant", list(WS_VARIANTS))
 def test_every_page_shows_a_bad_workspace_file_as_an_error(tmp_path, monkeypatch, variant):
     """A workspace naming a bad file: every page runs; the pages that read it say so."""
-    from streamlit.testing.v1 import AppTest
-
-    from gemviz.workspace.entries import workspaces_root
 
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
     d = tmp_path / "d"
@@ -2423,9 +2400,6 @@ def test_damaged_neighbours_cache_heals(tmp_path, monkeypatch, damage):
 
 
 def test_deep_annotations_file_is_a_clear_error(tmp_path):
-    from gemviz.data.errors import GemvizError
-    from gemviz.workspace import annotations
-
     put(tmp_path / annotations.FILE, "[" * 50_000 + "]" * 50_000)
     with pytest.raises(GemvizError, match=r"annotations\.json"):
         annotations.load(tmp_path)
@@ -2435,10 +2409,6 @@ def test_deep_annotations_file_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize("how", ["fifo", "devzero", "bomb", "binary"])
 def test_screenshot_readers_never_hang_or_crash(tmp_path, how):
     """The pages draw steps on their screenshots: a bad one is shown as missing."""
-    from gemviz.data.errors import GemvizError
-    from gemviz.embed.gem_input import image_size
-    from gemviz.figures.draw import load_screenshot
-
     d, p = tmp_path, {}
     path = {
         "fifo": lambda: fifo(d, p, "s.png"),
@@ -2463,9 +2433,6 @@ def test_screenshot_readers_never_hang_or_crash(tmp_path, how):
 
 
 def test_metrics_page_flags_exact_without_type(tmp_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    from gemviz.workspace.entries import workspaces_root
 
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
     d = tmp_path / "d"
@@ -2503,8 +2470,6 @@ def full_disk(folder: Path, free: int = 2048):
     A real mount needs root (and a system that allows it); without one, every atomic write and
     folder creation under ``folder`` raises the same OSError the kernel gives.
     """
-    import errno
-
     folder.mkdir(parents=True, exist_ok=True)
     mounted = (
         subprocess.run(
@@ -2522,7 +2487,6 @@ def full_disk(folder: Path, free: int = 2048):
         finally:
             subprocess.run(["umount", "-l", str(folder)], check=False)
         return
-    import gemviz.data.write as gio
 
     real = gio._fsync
 
@@ -2593,8 +2557,6 @@ def test_disk_full_is_one_clear_line(tmp_path, monkeypatch, command):
 
 def test_kill_9_during_workspace_create_leaves_nothing_half_made(tmp_path, monkeypatch):
     """Kill ``workspace create`` at several moments: a complete workspace or none, never half."""
-    from gemviz.workspace.catalog import scan_workspaces
-
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
     d = tmp_path / "d"
     d.mkdir()

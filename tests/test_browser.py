@@ -8,16 +8,32 @@ Streamlit exception box or error alert. Without Chromium the test is skipped, un
 
 from __future__ import annotations
 
+import ast
+import csv
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
+import numpy as np
+import pandas as pd
 import pytest
 from conftest import ROOT
+from pptx import Presentation
+
+from gemviz.analysis import findings
+from gemviz.analysis.samples import suggest_examples
+from gemviz.data.write import write_records
+from gemviz.figures import theme
+from gemviz.workspace import annotations
+from gemviz.workspace.entries import ModelEntry, SplitterEntry
+from gemviz.workspace.store import Workspace, create_workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "_artifacts"
@@ -37,8 +53,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def _pages() -> list[str]:
     """URL paths of the pages that exist, in app.py's order (the same rule as app.py)."""
-    import ast
-
     tree = ast.parse((ROOT / "app.py").read_text())
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES":
@@ -157,8 +171,6 @@ def test_sample_and_embeddings_pages_in_the_browser(server, tmp_path):
     """Open one step by URL and check its annotated screenshot is drawn; run a UMAP."""
     from playwright.sync_api import sync_playwright
 
-    from gemviz.workspace.store import Workspace
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems = []
     with sync_playwright() as pw:
@@ -191,10 +203,6 @@ def test_sample_and_embeddings_pages_in_the_browser(server, tmp_path):
 
 def _own_study_files(gem_public, folder: Path) -> dict[str, Path]:
     """A researcher's files: GEM AITZ scores split by task, results as JSONL and as CSV."""
-    import csv
-    import json
-
-    import numpy as np
 
     records = json.loads((gem_public / "AITZ_test_inputscore.json").read_text())
     tasks = sorted({r["task"] for r in records})
@@ -241,14 +249,7 @@ def _own_study_files(gem_public, folder: Path) -> dict[str, Path]:
 def test_own_study_from_gem_scores_to_a_coloured_report(server, tmp_path, gem_public):
     """A new user's path: GEM AITZ scores + JSONL/CSV results -> Metrics, Overlap, Samples by
     URL after a reload, and a report whose charts are in colour."""
-    import json
-    import re
-    from urllib.parse import quote
-
     from playwright.sync_api import sync_playwright
-
-    from gemviz.figures import theme
-    from gemviz.workspace.store import Workspace
 
     files = _own_study_files(gem_public, tmp_path / "files")
     env = {**os.environ, "GEMVIZ_CACHE": str(tmp_path / "cache")}
@@ -408,14 +409,6 @@ def _hostile_workspace(cache: Path, files: Path) -> str:
     Its folder is the demo's, so a URL naming no known workspace falls back to it (and the
     test does not build the demo).
     """
-    import json
-
-    import numpy as np
-
-    from gemviz.data.write import write_records
-    from gemviz.workspace import annotations
-    from gemviz.workspace.entries import ModelEntry, SplitterEntry
-    from gemviz.workspace.store import create_workspace
 
     # A folder whose path is itself an image: "http:/host" is read as "http://host".
     folder = files / "![p](http:" / "127.0.0.1:9" / "beacon-path)"
@@ -466,8 +459,6 @@ def _hostile_workspace(cache: Path, files: Path) -> str:
 
 def test_user_text_never_makes_the_browser_fetch(server, tmp_path):
     """Markdown images in every kind of user text, on every page: no request leaves."""
-    from urllib.parse import quote
-
     from playwright.sync_api import sync_playwright
 
     slug = _hostile_workspace(tmp_path / "cache", tmp_path / "files")
@@ -518,16 +509,7 @@ def test_meeting_deck_from_three_files(server, tmp_path, gem_public):
     """Build a study from three files (GEM scores as JSON, results as JSONL and CSV), open
     Metrics and Overlap, download the slides from Report, and read the deck back: its slides
     and titles, chart numbers equal to ``table --format json``, each example's task text."""
-    import json
-
-    import numpy as np
-    import pandas as pd
     from playwright.sync_api import sync_playwright
-    from pptx import Presentation
-
-    from gemviz.analysis import findings
-    from gemviz.analysis.samples import suggest_examples
-    from gemviz.workspace.store import Workspace
 
     files = _own_study_files(gem_public, tmp_path / "files")
     env = {**os.environ, "GEMVIZ_CACHE": str(tmp_path / "cache")}

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from gemviz.commands.cli import main
+from gemviz.data.loaders import load_results
 from gemviz.data.read import read_records
 from gemviz.data.write import write_records
-from gemviz.data.loaders import load_results
 from tests.tiny_qwen import make_screenshot, make_tiny_qwen2vl
 
 

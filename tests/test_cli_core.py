@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import subprocess
 import sys
@@ -11,9 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gemviz.commands.cli import main
+from gemviz.commands import COMMANDS
+from gemviz.commands.cli import build_parser, main
+from gemviz.commands.common import splitter_from_args
 from gemviz.data.errors import GemvizError
-from gemviz.splitters import GemSplitter
+from gemviz.splitters import GemSplitter, splitter_params
 
 SEED = 42  # as in tests/conftest.py
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,10 +169,6 @@ def test_partition_help_in_a_subprocess():
 
 
 def test_every_command_has_its_help_in_one_place(capsys):
-    import importlib
-
-    from gemviz.commands import COMMANDS
-    from gemviz.commands.cli import build_parser
 
     parser = build_parser()
     text = " ".join(parser.format_help().split())  # argparse wraps long lines
@@ -180,10 +179,6 @@ def test_every_command_has_its_help_in_one_place(capsys):
 
 
 def test_splitter_options_default_to_the_registry(capsys):
-    from gemviz.commands.cli import build_parser
-    from gemviz.commands.common import splitter_from_args
-    from gemviz.splitters import splitter_params
-
     parser = build_parser("partition")
     args = parser.parse_args(["partition", "--train", "a", "--test", "b", "--out", "c"])
     assert splitter_from_args(args).get_params() == splitter_params("gem")

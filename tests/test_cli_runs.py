@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gemviz.commands.cli import main
+from gemviz.data.chat import with_text
 from gemviz.data.read import read_records
 from gemviz.data.study import Study
+from gemviz.demo.bfcl import training_sets
+from gemviz.workspace.catalog import find_workspace
 from tests.bfcl_data import CONFIGS, RUNS, TEST, extract, score_file
 
 
@@ -98,7 +102,6 @@ def test_workspace_create_with_runs(root, capsys):
     out = capsys.readouterr().out
     assert f"model sft-14k: results, {RUNS} runs" in out
     slug = out.strip().split()[-1]
-    from gemviz.workspace.catalog import find_workspace
 
     ws = find_workspace(slug)
     study = ws.study()
@@ -113,9 +116,6 @@ def test_workspace_create_with_runs(root, capsys):
 
 def _small_training_sets(folder):
     """The demo's two training sets (chat JSONL, parquet), every fourth prompt kept."""
-    import pandas as pd
-
-    from gemviz.demo.bfcl import training_sets
 
     sets = training_sets(folder / "full")
     chat = folder / "set-14k.jsonl"
@@ -135,7 +135,6 @@ def test_evaluator_files_to_a_report_in_two_commands(root, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "splitter set-14k: gem" in out and "splitter set-5k: gem" in out
     slug = out.strip().split()[-1]
-    from gemviz.workspace.catalog import find_workspace
 
     ws = find_workspace(slug)
     report = tmp_path / "report.html"
@@ -153,8 +152,6 @@ def test_evaluator_files_to_a_report_in_two_commands(root, tmp_path, capsys):
 
 
 def test_text_all_joins_every_user_turn(root, tmp_path):
-    from gemviz.data.chat import with_text
-
     entries = [json.loads(x) for x in (root / TEST).read_text().splitlines()][:3]
     first = with_text(entries, "t", "first")
     every = with_text(entries, "t", "all")

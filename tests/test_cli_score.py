@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from gemviz.commands.cli import main
@@ -17,7 +18,6 @@ def files(gem_public, tmp_path):
     records = json.loads((gem_public / "screenspot-mobile_inputscore.json").read_text())
     train, test = tmp_path / "train.json", tmp_path / "test.csv"
     train.write_text(json.dumps(records[:20]))
-    import pandas as pd
 
     pd.DataFrame(records[20:30]).to_csv(test, index=False)
     return train, test

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
 from test_workspace_import import files  # noqa: F401  (the same researcher's files)
 
 from gemviz.commands.cli import main
+from gemviz.data.write import write_records
+from gemviz.workspace import annotations
 from gemviz.workspace.catalog import find_workspace
-from gemviz.workspace.entries import workspaces_root
-from gemviz.workspace.store import Workspace
+from gemviz.workspace.entries import ModelEntry, workspaces_root
+from gemviz.workspace.store import Workspace, create_workspace
 
 
 def _create(files, capsys, *extra) -> str:  # noqa: F811
@@ -121,10 +125,6 @@ def test_malformed_options_are_refused(files, capsys, bad):  # noqa: F811
 
 
 def test_annotations_print_as_csv_in_test_order(files, capsys):  # noqa: F811
-    import csv
-    import io
-
-    from gemviz.workspace import annotations
 
     slug = _create(files, capsys)
     ws = find_workspace(slug)
@@ -140,10 +140,6 @@ def test_annotations_print_as_csv_in_test_order(files, capsys):  # noqa: F811
 
 
 def test_rename_model_and_split_commands(tmp_path, capsys):
-    from gemviz.data.write import write_records
-    from gemviz.workspace.entries import ModelEntry
-    from gemviz.workspace.store import create_workspace
-
     rows = [{"id": f"s{i}", "task": f"t{i % 3}", "input_score": float(i)} for i in range(9)]
     write_records(tmp_path / "test.json", rows)
     write_records(

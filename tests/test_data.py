@@ -10,12 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gemviz.data import loaders as rec
 from gemviz.data.errors import GemvizError
-from gemviz.data.read import read_records
-from gemviz.data.write import write_json_atomic, write_records
+from gemviz.data.frames import frame_ids
 from gemviz.data.ids import align, aligned, sample_ids
 from gemviz.data.loaders import load_labeled, load_results, load_scores
-from gemviz.data.read import read_table
+from gemviz.data.read import peek_fields, read_records, read_table
+from gemviz.data.write import write_json_atomic, write_records
 
 SEED = 42  # as in tests/conftest.py
 
@@ -305,8 +306,6 @@ def test_csv_bad_score_cells(tmp_path, cell, match):
 @pytest.mark.parametrize("suffix", [".json", ".jsonl", ".csv", ".parquet"])
 def test_column_loaders_equal_the_record_loaders(gem_public, tmp_path, suffix):
     # The column checks must give exactly the frame the record-by-record reader gives.
-    from gemviz.data import loaders as rec
-    from gemviz.data.frames import frame_ids
 
     for name in ("AITZ_test_inputscore.json", "omniact-desktop_inputscore.json"):
         rows = json.loads((gem_public / name).read_text())
@@ -327,8 +326,6 @@ def test_column_loaders_equal_the_record_loaders(gem_public, tmp_path, suffix):
 
 
 def test_frame_ids_leave_odd_ids_to_the_record_reader(tmp_path):
-    from gemviz.data.frames import frame_ids
-
     def table(rows):
         return read_table(write_records(tmp_path / "t.json", rows))
 
@@ -354,8 +351,6 @@ def test_deep_or_unbalanced_json_goes_to_the_exact_check(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".json", ".jsonl", ".csv", ".parquet"])
 def test_peek_fields_reads_the_start_only(tmp_path, suffix):
-    from gemviz.data.read import peek_fields
-
     rows = [
         {"task": f"t{i}", "image_path": "i", "input_score": 0.5, "note": "x" * 100}
         for i in range(3000)
@@ -368,10 +363,6 @@ def test_peek_fields_reads_the_start_only(tmp_path, suffix):
 
 
 def test_refusal_examples_of_long_ids_read_apart():
-    import pytest
-
-    from gemviz.data.errors import GemvizError
-    from gemviz.data.ids import align
 
     base = "/data/aitz/images/general/"
     task = "|Open the settings app, turn on the wifi, then go back to the home screen"

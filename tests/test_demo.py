@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from gemviz.actions import match_action, parse_action
+from gemviz.commands.cli import main
 from gemviz.data.read import read_records
 from gemviz.demo import build_demo, demo_folder, ensure_demo
 from gemviz.demo.agents import AGENTS, gem_string
@@ -197,8 +198,6 @@ def test_interrupted_build_leaves_no_workspace(tmp_path, monkeypatch):
 
 
 def test_demo_command_builds_into_the_cache(capsys):
-    from gemviz.commands.cli import main
-
     assert main(["demo", "--n-train", "30", "--n-test", "12"]) == 0
     assert (demo_folder() / "workspace.json").exists()
     assert "built the demo workspace" in capsys.readouterr().out

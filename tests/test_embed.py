@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+import torch  # noqa: TID253 (these tests run a model)
 from conftest import SEED
+from PIL import Image
 from tiny_qwen import load_tiny_processor, make_screenshot, make_tiny_qwen2vl
 
 from gemviz.data.errors import GemvizError
@@ -52,8 +53,6 @@ def test_registry_names():
 
 
 def test_gem_input_fast_path_equals_full_model(tiny, screens, full_model):
-    from PIL import Image
-
     embedder = make_embedder("gem-input", str(tiny))
     fast = embedder(screens)
     processor = load_tiny_processor(tiny)
@@ -67,8 +66,6 @@ def test_gem_input_fast_path_equals_full_model(tiny, screens, full_model):
 
 
 def test_image_token_count_matches_processor(tiny):
-    from PIL import Image
-
     processor = load_tiny_processor(tiny)
     geometry = qwen.ImageGeometry.from_folder(tiny)
     for width, height in [*SIZES, (1, 150), (2400, 1080), (4000, 30)]:

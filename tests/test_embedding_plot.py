@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from gemviz.analysis.projection import Projection, ProjectionParams
-from gemviz.figures.embedding_map import colour_range, embedding_figure, points_frame, selected_ids
+from gemviz.figures.embedding_map import (
+    colour_range,
+    display_points,
+    embedding_figure,
+    points_frame,
+    selected_ids,
+    selection_ids,
+)
 
 
 def _projection() -> Projection:
@@ -66,8 +73,6 @@ def test_selected_ids_reads_customdata_scalars_and_lists_once_each():
 
 
 def test_large_maps_draw_a_fixed_sample_and_select_among_all_points():
-    from gemviz.figures.embedding_map import display_points, selection_ids
-
     rng = np.random.default_rng(0)
     n = 120_000
     pts = pd.DataFrame({"id": [f"s{i}" for i in range(n)], "x": rng.random(n), "y": rng.random(n)})

@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gemviz.commands.cli import main
+from gemviz.data.write import write_records
 from gemviz.ui.text import code, md
+from gemviz.workspace import annotations
 
 HOSTILE = [
     "1. item",
@@ -87,10 +90,6 @@ def test_plain_text_reads_as_typed():
 
 def test_report_of_a_hostile_workspace_loads_nothing(tmp_path):
     """Every user text a report shows is markup; the HTML loads only its own data: images."""
-    from gemviz.commands.cli import main
-    from gemviz.data.write import write_records
-    from gemviz.workspace import annotations
-
     beacon = "<img src=http://127.0.0.1:9/beacon>![x](http://127.0.0.1:9/beacon)"
     rng = np.random.default_rng(5)
     test = [

@@ -14,17 +14,20 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gemviz.data.clusters import resolve
 from gemviz.data.errors import GemvizError
-from gemviz.data.read import read_records
-from gemviz.data.write import write_records
 from gemviz.data.ids import sample_ids
 from gemviz.data.loaders import load_labeled
+from gemviz.data.read import read_records
+from gemviz.data.write import write_records
 from gemviz.workspace import annotations
 from gemviz.workspace.catalog import scan_workspaces
+from gemviz.workspace.create import create_from_files
 from gemviz.workspace.entries import file_stem, workspaces_root
+from gemviz.workspace.models import add_model
 from gemviz.workspace.staging import STAGING_PREFIX
 from gemviz.workspace.store import Workspace, create_workspace
 
@@ -89,7 +92,6 @@ def test_nfc_and_nfd_tasks_are_one_task():
     assert nfc != nfd
     ids = sample_ids([{"image_path": "s.png", "task": nfc}, {"image_path": "s.png", "task": nfd}])
     assert ids == ["s.png|Öffne die Café-App", "s.png|Öffne die Café-App#2"]
-    import pandas as pd
 
     field, codes = resolve(pd.DataFrame({"task": [nfc, nfd, "other"]}))
     assert field == "task" and codes.tolist() == [0, 0, 1]
@@ -131,8 +133,6 @@ def test_splitters_g_and_G_keep_their_own_labels(tmp_path):
 
 
 def test_models_sft_and_SFT_keep_their_own_results(tmp_path):
-    from gemviz.workspace.models import add_model
-
     p = _study(tmp_path)
     ws = create_workspace("w", test=p["test"])
     for name, hit in (("SFT", 1), ("sft", 0)):
@@ -207,8 +207,6 @@ def test_a_bad_annotations_field_is_one_clear_error(tmp_path, steps, field):
 
 
 def test_a_failed_create_leaves_nothing(tmp_path):
-    from gemviz.workspace.create import create_from_files
-
     p = _study(tmp_path)
     bad = tmp_path / "bad.json"
     write_records(bad, [{"id": f"t{i}", "label": "maybe"} for i in range(40)])
@@ -236,8 +234,6 @@ def test_a_killed_create_leftover_is_removed_and_never_listed(tmp_path):
 
 
 def test_paths_inside_the_new_workspace_point_at_its_final_folder(tmp_path):
-    from gemviz.workspace.create import create_from_files
-
     p = _study(tmp_path)
     ws = create_from_files("w", str(p["test"]), scores={"gem": (str(p["test"]), str(p["test"]))})
     again = Workspace.load(ws.folder)

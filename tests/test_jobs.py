@@ -11,8 +11,14 @@ import sys
 import time
 
 import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
 
+from gemviz.data.read import read_records
+from gemviz.data.write import write_records
 from gemviz.scoring import jobs
+from gemviz.workspace.entries import LAST_JOB, SplitterEntry
+from gemviz.workspace.store import create_workspace
 
 # Writes progress like the score command: {"done","total","stage","started","updated",...}.
 FAKE = r"""
@@ -129,9 +135,6 @@ def test_score_command_and_output_folder():
 
 def test_real_score_command_runs_as_a_job(gem_public, tmp_path):
     """The page's command line is accepted by ``gemviz score`` and yields its score files."""
-    from gemviz.data.read import read_records
-    from gemviz.data.write import write_records
-
     records = read_records(gem_public / "AITZ_test_inputscore.json")
     write_records(tmp_path / "train.json", records[:24])
     write_records(tmp_path / "test.json", records[24:36])
@@ -151,12 +154,6 @@ def test_real_score_command_runs_as_a_job(gem_public, tmp_path):
 
 def test_score_page_starts_attaches_and_cancels(gem_public, tmp_path):
     """The Score & Partition page drives a real job: start, attach on a second start, cancel."""
-    from conftest import ROOT
-    from streamlit.testing.v1 import AppTest
-
-    from gemviz.data.read import read_records
-    from gemviz.data.write import write_records
-    from gemviz.workspace.store import create_workspace
 
     records = read_records(gem_public / "AITZ_test_inputscore.json")
     write_records(tmp_path / "train.json", records[:400])
@@ -185,13 +182,6 @@ def test_score_page_starts_attaches_and_cancels(gem_public, tmp_path):
 
 def test_score_page_partitions_a_finished_job(gem_public, tmp_path):
     """Once a job is done, the page partitions its fresh scores without another click."""
-    from conftest import ROOT
-    from streamlit.testing.v1 import AppTest
-
-    from gemviz.data.read import read_records
-    from gemviz.data.write import write_records
-    from gemviz.workspace.entries import LAST_JOB, SplitterEntry
-    from gemviz.workspace.store import create_workspace
 
     records = read_records(gem_public / "AITZ_test_inputscore.json")
     write_records(tmp_path / "train.json", records[:60])

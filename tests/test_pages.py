@@ -7,6 +7,7 @@ every test gets its own copy of it, so what one test changes never reaches anoth
 
 from __future__ import annotations
 
+import ast
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,12 @@ import pytest
 from conftest import ROOT, SEED, build_in_cache
 from streamlit.testing.v1 import AppTest
 
+from gemviz.analysis.explain import episode
+from gemviz.analysis.stability import RESAMPLES, _key, refittable
+from gemviz.data.paths import cache_dir
 from gemviz.demo import ensure_demo
+from gemviz.splitters import splitter_params
+from gemviz.workspace import annotations
 from gemviz.workspace.store import Workspace
 
 TIMEOUT = 120  # the first run may build the demo
@@ -268,8 +274,6 @@ def test_report_page_builds_every_section(workspace):
 
 
 def test_step_page_shows_neighbours_episode_and_saves_notes(workspace):
-    from gemviz.workspace import annotations
-
     study = workspace.study()
     at = AppTest.from_file(str(ROOT / "pages" / "8_step.py"), default_timeout=TIMEOUT)
     at.session_state["workspace"] = workspace.slug
@@ -283,7 +287,6 @@ def test_step_page_shows_neighbours_episode_and_saves_notes(workspace):
     assert all(len(t) == 5 and t["distance"].is_monotonic_increasing for t in near)
     if "episode_id" in study.samples.columns:
         # Moving along the episode opens the next step of the strip.
-        from gemviz.analysis.explain import episode
 
         strip = episode(study, 2)
         at.button(key="ep_1").click().run()
@@ -323,10 +326,6 @@ def test_metrics_slices_by_action_type_and_field(workspace):
 
 def _fake_refits(ws: Workspace) -> list[str]:
     """Write 50 seeded random refits per refittable splitter where the page looks for them."""
-    from gemviz.analysis.stability import RESAMPLES, _key, refittable
-    from gemviz.data.paths import cache_dir
-    from gemviz.splitters import splitter_params
-
     study = ws.study()
     rng = np.random.default_rng(SEED)
     names = refittable(ws)
@@ -365,8 +364,6 @@ def test_id_probability_filter_and_region_stability(workspace):
 def test_page_file_names_give_the_router_url_paths():
     """Streamlit's pages-folder lookup (used for a fresh server's first session) must find the
     same URL path as app.py's router, so page files are named in lower case."""
-    import ast
-
     tree = ast.parse((ROOT / "app.py").read_text())
     entries = next(
         ast.literal_eval(n.value)

@@ -10,6 +10,7 @@ import pytest
 from conftest import ROOT, build_in_cache
 from streamlit.testing.v1 import AppTest
 
+from gemviz.demo import ensure_bfcl_demo
 from gemviz.workspace.store import Workspace
 
 TIMEOUT = 180
@@ -18,8 +19,6 @@ PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
 
 @pytest.fixture(scope="module")
 def bfcl_cache(tmp_path_factory):
-    from gemviz.demo import ensure_bfcl_demo
-
     folder = tmp_path_factory.mktemp("bfcl_pages_cache")
     slug = build_in_cache(folder, ensure_bfcl_demo)
     return folder, slug

@@ -18,7 +18,9 @@ from streamlit.testing.v1 import AppTest
 from gemviz.data.read import read_records
 from gemviz.data.write import write_records
 from gemviz.figures import theme
-from gemviz.workspace.entries import ModelEntry
+from gemviz.scoring import jobs
+from gemviz.workspace.catalog import list_workspaces
+from gemviz.workspace.entries import ModelEntry, workspaces_root
 from gemviz.workspace.store import Workspace, create_workspace
 
 TIMEOUT = 60
@@ -102,7 +104,6 @@ def test_url_sample_survives_and_reopens_the_step(two):
 
 def test_router_follows_the_url_and_lists_broken_workspaces(two, tmp_path):
     alpha, beta = two
-    from gemviz.workspace.entries import workspaces_root
 
     bad = workspaces_root() / "broken-one"
     bad.mkdir()
@@ -130,8 +131,6 @@ def test_router_follows_the_url_and_lists_broken_workspaces(two, tmp_path):
 
 
 def test_broken_workspace_in_the_url_says_why(two):
-    from gemviz.workspace.entries import workspaces_root
-
     bad = workspaces_root() / "broken-one"
     bad.mkdir()
     (bad / "workspace.json").write_text("[1, 2]")
@@ -342,7 +341,6 @@ def test_a_link_to_another_workspace_and_step_opens_both(two):
 
 def test_the_app_says_why_a_linked_workspace_is_broken(two):
     alpha, _ = two
-    from gemviz.workspace.entries import workspaces_root
 
     bad = workspaces_root() / "broken-one"
     bad.mkdir()
@@ -403,8 +401,6 @@ def test_adding_a_splitter_says_its_counts_and_warns_when_all_steps_are_id(two, 
 
 
 def test_create_twice_makes_one_workspace_and_says_what_it_made(two):
-    from gemviz.workspace.catalog import list_workspaces
-
     alpha, _ = two
     before = len(list_workspaces())
     at = _page(alpha)
@@ -437,8 +433,6 @@ def test_rename_a_model_and_a_splitter_on_the_page(two):
 
 
 def test_score_page_shows_the_workspaces_job_after_a_reload(two, tmp_path):
-    from gemviz.scoring import jobs
-
     alpha, _ = two
     command = jobs.score_command(
         train=str(tmp_path / "missing_train.json"), test=alpha.test, method="sentence"

@@ -10,6 +10,7 @@ import pytest
 from gemviz.data.errors import GemvizError
 from gemviz.data.read import read_records
 from gemviz.data.write import write_records
+from gemviz.embed.base import default_template, fill_template
 from gemviz.scoring.predict import Generator, predict_file, predict_records
 from tests.tiny_qwen import make_screenshot, make_tiny_qwen2vl
 
@@ -111,8 +112,6 @@ def test_resume_after_interruption(tiny_model, generator, test_file, tmp_path):
 
 
 def _inputs(records, root):
-    from gemviz.embed.base import default_template, fill_template
-
     template = default_template()
     return [(fill_template(template, r["task"]), root / r["image_path"]) for r in records]
 

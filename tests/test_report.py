@@ -13,11 +13,19 @@ from PIL import Image
 
 from gemviz.analysis.projection import Projection, ProjectionParams
 from gemviz.analysis.samples import suggest_examples
+from gemviz.analysis.stability import RESAMPLES, workspace_refits
 from gemviz.commands.cli import main
 from gemviz.data.errors import GemvizError
 from gemviz.data.read import read_records
 from gemviz.data.write import write_records
-from gemviz.report import SECTIONS, ReportInputs, build_report, write_report
+from gemviz.report import (
+    SECTIONS,
+    ReportInputs,
+    build_report,
+    inputs_from_workspace,
+    parse_examples,
+    write_report,
+)
 from gemviz.workspace.entries import ModelEntry
 from gemviz.workspace.store import create_workspace
 from tests.conftest import SEED
@@ -86,8 +94,6 @@ def _fake_projection(study) -> Projection:
 
 
 def _inputs(workspace, with_projection: bool) -> ReportInputs:
-    from gemviz.report import inputs_from_workspace
-
     study = workspace.study()
     proj = _fake_projection(study) if with_projection else None
     return inputs_from_workspace(workspace, study, projection=proj, projection_splitter="gem")
@@ -237,8 +243,6 @@ def test_report_command_picks_disputed_examples_by_default(workspace, tmp_path):
 
 
 def test_parse_examples_keeps_ids_that_hold_a_pipe():
-    from gemviz.report import parse_examples
-
     ids = ["shots/a.png|Open the app", "s2"]
     text = "shots/a.png|Open the app\ns2 | the second one\nshots/b.png|Other task | caption"
     assert parse_examples(text, ids) == {
@@ -249,9 +253,6 @@ def test_parse_examples_keeps_ids_that_hold_a_pipe():
 
 
 def test_slices_and_stability_sections(workspace):
-    from gemviz.analysis.stability import RESAMPLES, workspace_refits
-    from gemviz.report import inputs_from_workspace
-
     inputs = inputs_from_workspace(workspace)
     assert inputs.refits == {}  # nothing refitted yet: the report never starts refits itself
     html = build_report(inputs, examples=[]).html

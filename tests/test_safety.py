@@ -7,8 +7,8 @@ import os
 import pytest
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.write import write_text_atomic
 from gemviz.data.safety import check_output, check_output_dir
+from gemviz.data.write import write_text_atomic
 
 
 def test_plain_output_is_accepted(tmp_path):

@@ -29,6 +29,7 @@ from gemviz.data.errors import GemvizError
 from gemviz.data.fields import EXACT_MATCH, ID, TYPE_MATCH
 from gemviz.data.loaders import load_scores
 from gemviz.data.study import Study
+from gemviz.figures.step import annotate_step
 from tests.conftest import SEED
 
 
@@ -179,8 +180,6 @@ def test_load_predictions_keys_by_sample_id(tmp_path):
 
 
 def test_step_actions_and_annotation_use_the_parser():
-    from gemviz.figures.step import annotate_step
-
     samples = pd.DataFrame(
         {
             "id": ["a", "b"],

@@ -8,13 +8,13 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
-import torch
+import torch  # noqa: TID253 (these tests run a model)
 from conftest import SEED
 from tiny_qwen import make_screenshot, make_tiny_qwen2vl
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.read import read_records
 from gemviz.data.loaders import load_scores
+from gemviz.data.read import read_records
 from gemviz.embed import EMBEDDERS, Embedder
 from gemviz.scoring import score as scoring
 from gemviz.scoring import store as embedding_store

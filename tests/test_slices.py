@@ -11,8 +11,8 @@ import pytest
 from gemviz.analysis import slices
 from gemviz.commands.cli import main
 from gemviz.data.errors import GemvizError
-from gemviz.data.write import write_records
 from gemviz.data.study import Study
+from gemviz.data.write import write_records
 from gemviz.stats import mean_estimate
 
 SEED = 42

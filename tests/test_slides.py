@@ -13,6 +13,7 @@ import json
 import math
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from gemviz.analysis.tables import id_ood_table
 from gemviz.commands.cli import main
 from gemviz.data.read import read_records
 from gemviz.data.write import write_records
+from gemviz.figures import charts, static
 from gemviz.figures.slide_charts import MIN_PT, error_bar_values
 from gemviz.report import inputs_from_workspace
 from gemviz.report.slides import SLIDE_SECTIONS, build_deck
@@ -297,8 +299,6 @@ def test_verdict_kinds_follow_the_tables_wording():
 
 
 def test_dashboard_bars_are_titled_with_the_finding_and_mark_empty_sets(workspace, files):
-    from gemviz.figures import charts, static
-
     workspace.save_partition("wide", files["test"], np.ones(400, dtype=bool))
     study = workspace.study()
     table = id_ood_table(study)
@@ -326,8 +326,6 @@ def test_method_note_follows_the_clustering():
 
 
 def test_zip_examples_are_16_9_with_the_task(workspace, tmp_path):
-    import zipfile
-
     out, figs = tmp_path / "r.html", tmp_path / "f.zip"
     argv = ["report", "--workspace", str(workspace.folder), "--out", str(out), "--zip", str(figs)]
     assert main([*argv, "--examples", "s1"]) == 0

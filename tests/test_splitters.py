@@ -11,6 +11,7 @@ import pytest
 from sklearn.covariance import LedoitWolf
 from sklearn.mixture import GaussianMixture
 
+import gemviz.splitters.gem as gem_mod
 from gemviz.data.errors import GemvizError, NotFittedError
 from gemviz.splitters import (
     SPLITTERS,
@@ -18,11 +19,14 @@ from gemviz.splitters import (
     MahalanobisSplitter,
     PercentileSplitter,
     fit_gmm_1d,
+    gmm1d,
     in_intervals,
     interval_margin,
     make_splitter,
     merge_intervals,
     partition_frames,
+    split_params,
+    splitter_controls,
 )
 from tests.conftest import OOD_FILES, SEED
 
@@ -102,8 +106,6 @@ def test_counts_engine_is_scikit_learn_on_every_published_file(gem_public, name)
 
 
 def test_counts_engine_matches_every_count_and_iteration(aitz_split):
-    from gemviz.splitters import gmm1d
-
     train, _ = aitz_split
     data = gmm1d.Distinct.of(train)
     for k in range(1, 12):
@@ -116,8 +118,6 @@ def test_counts_engine_matches_every_count_and_iteration(aitz_split):
 
 
 def test_parallel_search_equals_serial(aitz_split, monkeypatch):
-    import gemviz.splitters.gem as gem_mod
-
     train, _ = aitz_split
     serial = fit_gmm_1d(train, max_components=6)
     monkeypatch.setattr(gem_mod, "PARALLEL_MIN", 10)
@@ -128,8 +128,6 @@ def test_parallel_search_equals_serial(aitz_split, monkeypatch):
 
 
 def test_counts_engine_falls_back_to_scikit_learn(aitz_split, monkeypatch):
-    from gemviz.splitters import gmm1d
-
     def refuse(*args, **kwargs):
         raise gmm1d.NotReproducedError("emptied")
 
@@ -212,8 +210,6 @@ def test_with_params_refuses_what_needs_a_new_fit(aitz_split):
 
 
 def test_registry_controls_carry_the_constructor_defaults():
-    from gemviz.splitters import split_params, splitter_controls
-
     gem = {c.name: default for c, default in splitter_controls("gem")}
     assert gem == {"sigma": 2.0, "max_components": 19}
     assert [c.name for c, _ in splitter_controls("percentile")] == ["percentile"]

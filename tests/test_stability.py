@@ -10,8 +10,11 @@ import pandas as pd
 import pytest
 
 from gemviz.analysis.stability import (
+    RESAMPLES,
     bootstrap_rows,
     id_probability,
+    id_probability_se,
+    mc_error,
     refit_labels,
     region_stability,
     workspace_refits,
@@ -127,8 +130,6 @@ def test_stability_command_writes_id_probability(tmp_path, capsys):
 
 
 def test_default_refits_keep_the_monte_carlo_error_under_two_points():
-    from gemviz.analysis.stability import RESAMPLES, id_probability_se, mc_error
-
     assert mc_error(RESAMPLES) <= 0.02
     # A step called ID in 90% of the default refits.
     refits = np.zeros((RESAMPLES, 1), dtype=bool)

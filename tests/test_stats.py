@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 from scipy import stats as sps
+from scipy.special import expit
 
+import gemviz.stats.randomization as rnd
 from gemviz.stats import (
     PERMUTATION,
     SCORE_T,
@@ -202,9 +205,6 @@ def test_adjust_pvalues_known_answers():
 
 @pytest.mark.parametrize("path", ["enumerated", "kinds", "drawn"])
 def test_region_test_matches_exact_cluster_permutation(path, monkeypatch):
-    import itertools
-
-    import gemviz.stats.randomization as rnd
 
     if path != "enumerated":
         monkeypatch.setattr(rnd, "ENUM_MAX", 0)
@@ -232,8 +232,6 @@ def test_region_test_matches_exact_cluster_permutation(path, monkeypatch):
 
 def _shifted_p(values, in_a, codes, delta):
     """Exact permutation p of mean_a - mean_b = delta: shift set a, relabel whole clusters."""
-    import itertools
-
     y = values - delta * in_a
     ids = np.unique(codes)
     a_ids = np.unique(codes[in_a])
@@ -337,7 +335,6 @@ def test_draws_are_seeded_by_content():
 def test_logodds_did_ignores_a_constant_logit_advantage():
     # A is one logit better than B in both sets; set "a" is near the floor. Large enough to
     # be (almost) free of sampling error: the log-odds DiD is ~0, the probability one is not.
-    from scipy.special import expit
 
     codes = np.repeat(np.arange(400), 50)
     in_a = codes < 200

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit  # noqa: F401  (makes Streamlit's placeholder template plotly's default)
 
 from gemviz.figures import charts as plots
@@ -36,8 +39,6 @@ def _table() -> pd.DataFrame:
 
 
 def test_streamlit_makes_its_template_the_default():
-    import plotly.io as pio
-
     # The reason the theme exists: this default's colours are placeholders.
     assert pio.templates.default == "streamlit"
 
@@ -60,8 +61,6 @@ def test_exported_figures_carry_real_colours_after_importing_streamlit():
 
 
 def test_a_figure_without_the_theme_would_export_placeholders():
-    import plotly.graph_objects as go
-
     # Guards the guard: the placeholder pattern does find Streamlit's template.
     assert PLACEHOLDER.search(go.Figure().to_json())
 
@@ -78,8 +77,6 @@ def test_bars_show_n_and_keep_splitter_colours():
 
 
 def test_static_bars_use_the_same_palette():
-    import matplotlib.colors as mcolors
-
     fig = static_figures.bars(_table(), "exact_match")
     patches = fig.axes[0].patches
     assert mcolors.to_hex(patches[0].get_facecolor()).upper() == theme.color(0).upper()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -114,7 +115,6 @@ def test_rename_delete_and_store_upload(aitz_files):
     other = store_upload(uploads, "evil name.json", b"[1]")
     assert other != saved and saved.read_bytes() == b"[]"  # same name, no overwrite
     assert store_upload(uploads, "evil name.json", b"[]") == saved  # same content, stored once
-    import io
 
     streamed = store_upload(uploads, "x" * 300 + ".json", io.BytesIO(b"[2]"))
     assert streamed.read_bytes() == b"[2]" and len(streamed.name) <= 120

@@ -10,8 +10,10 @@ import pytest
 from conftest import SEED
 
 from gemviz.data.errors import GemvizError
+from gemviz.data.ids import sample_ids
 from gemviz.data.read import read_records
 from gemviz.data.write import write_records
+from gemviz.scoring.store import save_embeddings
 from gemviz.workspace.catalog import scan_workspaces
 from gemviz.workspace.create import add_splitter, create_from_files, score_files_in
 from gemviz.workspace.entries import workspaces_root
@@ -155,9 +157,6 @@ def test_labeled_splitter_needs_a_file_and_matching_samples(files):
 
 
 def test_embeddings_are_checked_against_the_test_set(files):
-    from gemviz.data.ids import sample_ids
-    from gemviz.scoring.store import save_embeddings
-
     test_ids = sample_ids(read_records(files / "test.json"))
     train_ids = sample_ids(read_records(files / "train.json"))
     rng = np.random.default_rng(SEED)

@@ -16,6 +16,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+from gemviz.embed.qwen import load_vl_processor
 
 SEED = 42
 
@@ -89,8 +93,6 @@ QWEN2VL_7B = {
 
 def _train_tokenizer(vocab_size: int = 400):
     """Train a byte-level BPE on the corpus; returns (vocab dict, merges list)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
@@ -273,8 +275,6 @@ def load_tiny_processor(folder: Path):
     transformers 5 (its video processor needs it), so use this, i.e.
     :func:`gemviz.embed.qwen.load_vl_processor`.
     """
-    from gemviz.embed.qwen import load_vl_processor
-
     return load_vl_processor(folder)
 
 
@@ -289,8 +289,6 @@ def make_screenshot(path: Path, size: tuple[int, int], seed: int = SEED) -> Path
     Returns:
         ``path``.
     """
-    from PIL import Image
-
     width, height = size
     rng = np.random.default_rng(seed)
     # Blocks of 8x8 pixels, upsampled: cheap to draw and still compressible.

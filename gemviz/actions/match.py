@@ -25,9 +25,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gemviz.actions.parse import parse_action, rule_set
 from gemviz.actions.record import Action
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import EXACT_MATCH, IMAGE, TYPE_MATCH
+from gemviz.data.files import open_image
 from gemviz.data.ids import align, sample_ids
 
 GT_UNREADABLE = "gt_unreadable"
@@ -71,8 +73,6 @@ def match_records(
         GemvizError: A ground-truth record lacks ``gt_field``, the files do not hold the same
             samples, or an option is unknown.
     """
-    from gemviz.actions.parse import parse_action, rule_set
-
     ruleset = rule_set(rules)
     gt_ids = sample_ids(gt_records, gt_file)
     pred_ids = sample_ids(pred_records, pred_file)
@@ -245,7 +245,6 @@ def record_image_size(
     path = Path(str(image))
     if image_root is not None and not path.is_absolute():
         path = Path(image_root) / path
-    from gemviz.data.files import open_image
 
     try:
         with open_image(path) as img:  # reads the header only

@@ -20,6 +20,7 @@ import pandas as pd
 from gemviz.data.chat import user_messages
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import ID, IMAGE, RUN
+from gemviz.data.loaders import load_results
 from gemviz.data.study import Study
 
 #: Fields of a plain result file that hold the model's output, tried in order.
@@ -91,8 +92,6 @@ def run_table(path: str | os.PathLike, ids: Sequence[str] | None, ids_from: str 
     The first metric of the file counts as "passed"; a file with a ``run`` field gives the
     entries of its first run only (use one file per run to see each).
     """
-    from gemviz.data.loaders import load_results
-
     frame = load_results(path, ids, ids_from)
     metric = frame.attrs.get("metrics", ["accuracy"])[0]
     if RUN in frame.columns:

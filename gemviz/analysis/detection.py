@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 from gemviz.data.errors import GemvizError
 
@@ -49,8 +50,6 @@ def fpr_at_tpr(is_id_true: np.ndarray, id_score: np.ndarray, tpr: float = 0.95) 
     Returns:
         The FPR, in [0, 1].
     """
-    from sklearn.metrics import roc_curve
-
     # Every threshold: with drop_intermediate=True the first one reaching the rate can be dropped.
     fpr, tpr_curve, _ = roc_curve(is_id_true, id_score, drop_intermediate=False)
     return float(fpr[np.searchsorted(tpr_curve, tpr, side="left")])
@@ -77,8 +76,6 @@ def detection_metrics(
     Raises:
         GemvizError: Empty input, lengths differ, labels not understood, or a non-finite score.
     """
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
     y = _as_bool(is_id_true, "is_id_true")
     p = _as_bool(is_id_pred, "is_id_pred")
     if y.size == 0:

@@ -18,7 +18,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gemviz.actions import parse_action
+from gemviz.actions.describe import describe
+from gemviz.analysis.neighbours import rows
+from gemviz.analysis.outcomes import metric_short
+from gemviz.analysis.samples import match_col
+from gemviz.analysis.step import GT_FIELD
+from gemviz.data.errors import GemvizError
 from gemviz.data.fields import ID, IMAGE, TASK
+from gemviz.data.ids import sample_ids
+from gemviz.data.markup import md
+from gemviz.data.read import read_records
 from gemviz.data.study import Study
 
 # Fields that number a step inside its episode, in the order they are looked for.
@@ -43,9 +53,6 @@ def train_records(path: str | os.PathLike) -> pd.DataFrame:
     Raises:
         GemvizError: The file is unreadable.
     """
-    from gemviz.data.read import read_records
-    from gemviz.data.ids import sample_ids
-
     records = read_records(path)
     frame = pd.DataFrame.from_records(records)
     for col in (TASK, IMAGE):
@@ -69,8 +76,6 @@ def nearest_train(found, sample_id: str, train: pd.DataFrame | None = None) -> p
     Raises:
         GemvizError: The id is not in the test embeddings.
     """
-    from gemviz.analysis.neighbours import rows
-
     frame = pd.DataFrame(rows(found, [sample_id]))
     ids = frame["neighbour"]
     known = train is not None
@@ -154,10 +159,6 @@ def episode(study: Study, pos: int) -> pd.DataFrame:
         ``<model> exact`` for every model (0/1). ``gt`` describes the ground-truth action
         (empty when the test set has none); ``current`` marks the step at ``pos``.
     """
-    from gemviz.actions.describe import describe
-    from gemviz.analysis.samples import match_col
-    from gemviz.analysis.step import GT_FIELD
-
     members = np.flatnonzero(study.clusters == study.clusters[pos])
     field = order_field(study.samples)
     if field is not None:
@@ -192,9 +193,6 @@ def _column(frame: pd.DataFrame, name: str) -> list[Any]:
 
 
 def _gt(value: Any) -> Any:
-    from gemviz.actions import parse_action
-    from gemviz.data.errors import GemvizError
-
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     try:
@@ -227,10 +225,6 @@ def strip_captions(strip: pd.DataFrame, study: Study, metric: str | None = None)
         Two Markdown lines per row (user text escaped), e.g. ``"step 3 · GT: click (0.50, 0.20)  \nexact: a ✓ b ✗"``;
         the current step's head reads ``"**▶ this step**"``.
     """
-    from gemviz.analysis.outcomes import metric_short
-    from gemviz.analysis.samples import match_col
-    from gemviz.data.markup import md
-
     metric = metric or study.default_metric
     out = []
     for _, row in strip.iterrows():

@@ -23,6 +23,7 @@ from gemviz.analysis.samples import (
 )
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import EXACT_MATCH, ID
+from gemviz.workspace.annotations import tag_mask
 
 
 @dataclass
@@ -91,8 +92,6 @@ def filter_mask(table: pd.DataFrame, flt: SampleFilter) -> np.ndarray:
             table[SEARCH].str.contains(flt.search.strip().lower(), regex=False).to_numpy(dtype=bool)
         )
     if flt.tags:
-        from gemviz.workspace.annotations import tag_mask
-
         if "tags" not in table.columns:
             raise GemvizError("the sample table carries no annotations to filter by tag")
         mask &= tag_mask(table, list(flt.tags)).to_numpy(dtype=bool)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gemviz.analysis.methods import statistics_note
 from gemviz.stats import MARGIN, format_p, verdict
 
 #: Kinds of a verdict: a significant difference, a difference within the margin, neither.
@@ -60,8 +61,6 @@ def method_note(
         unit: How the clusters are named (``tasks``, ``episodes``, ``steps``).
         adjust: The p-value adjustment (``holm`` or ``bh``).
     """
-    from gemviz.analysis.methods import statistics_note
-
     count = (
         f"{n_steps:,} steps, each its own cluster."
         if cluster_by == "none"

@@ -24,8 +24,9 @@ import numpy as np
 
 from gemviz.data.errors import GemvizError
 from gemviz.data.files import read_cache_npz
-from gemviz.data.write import atomic_path
 from gemviz.data.paths import cache_dir
+from gemviz.data.write import atomic_path
+from gemviz.scoring.store import load_embeddings
 
 METRICS = ("euclidean", "cosine")
 DEFAULT_K = 5
@@ -264,8 +265,6 @@ def cached_neighbours(
     Raises:
         GemvizError: A file is missing or not an embeddings file; see :func:`search`.
     """
-    from gemviz.scoring.store import load_embeddings
-
     if metric not in METRICS:
         raise GemvizError(f"unknown metric '{metric}'; use one of {', '.join(METRICS)}")
     path = cache_dir("neighbours") / f"{cache_key(train_path, test_path, k, metric)}.npz"

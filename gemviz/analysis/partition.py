@@ -19,6 +19,7 @@ from gemviz.data import clusters
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import SCORE
 from gemviz.data.loaders import load_scores
+from gemviz.scoring.store import load_embeddings
 from gemviz.splitters import SPLITTERS, Splitter
 from gemviz.workspace.entries import ScoreSource
 
@@ -40,7 +41,6 @@ def source_inputs(source: ScoreSource, kind: str) -> tuple[np.ndarray, np.ndarra
         pair = source.embeddings()
         if pair is None:
             raise GemvizError("this method needs embeddings; this score source has none")
-        from gemviz.scoring.store import load_embeddings
 
         return load_embeddings(pair[0])[1], load_embeddings(pair[1])[1]
     return (

@@ -32,10 +32,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.decomposition import PCA
 
 from gemviz.data.errors import GemvizError, NotFittedError
-from gemviz.data.write import atomic_path
 from gemviz.data.paths import cache_dir
+from gemviz.data.write import atomic_path
+from gemviz.scoring.store import load_embeddings
 
 Progress = Callable[[int, int, str], None]
 METRICS = ("euclidean", "cosine", "manhattan", "correlation")
@@ -169,8 +171,6 @@ class Projector:
         z = x[index]
         self.pca_ = None
         if self.pca_components and z.shape[1] > self.pca_components:
-            from sklearn.decomposition import PCA
-
             report(1, total, "pca")
             n_comp = min(self.pca_components, len(z))
             self.pca_ = PCA(n_components=n_comp, random_state=self.random_state)
@@ -380,8 +380,6 @@ def project_files(
     Raises:
         GemvizError: A file is missing or not an embeddings file.
     """
-    from gemviz.scoring.store import load_embeddings
-
     test_ids, test_x = load_embeddings(test_embeddings)
     train_ids = train_x = None
     if train_embeddings is not None:

@@ -17,9 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gemviz.analysis.means import MEAN_COLUMNS, model_means
 from gemviz.analysis.outcomes import metric_short
+from gemviz.analysis.stability import id_probability
+from gemviz.data import clusters as clusters_mod
 from gemviz.data.fields import ID, IMAGE, TASK
 from gemviz.data.study import Study
+from gemviz.workspace.annotations import with_annotations
 
 DISPUTED = "disputed"
 # Fields of a test record that name where a step comes from, in the order they are shown.
@@ -149,9 +153,6 @@ def browse_table(
         ``(table, probs)``: ``base`` with ``tags``, ``note`` and a :func:`prob_col` per refitted
         splitter, and splitter -> each step's ID probability.
     """
-    from gemviz.analysis.stability import id_probability
-    from gemviz.workspace.annotations import with_annotations
-
     probs = {name: id_probability(r) for name, r in refits.items()}
     return with_id_probability(with_annotations(base, dict(annotated)), probs), probs
 
@@ -166,8 +167,6 @@ def clusters_text(study: Study, positions: Sequence[int] | np.ndarray) -> str:
 
     Empty at step level (``cluster_by`` none), where every step is its own cluster.
     """
-    from gemviz.data import clusters as clusters_mod
-
     if study.cluster_by == clusters_mod.NONE:
         return ""
     k = clusters_mod.count(study.clusters[np.asarray(positions, dtype=np.int64)])
@@ -189,8 +188,6 @@ def summary(study: Study, positions: Sequence[int] | np.ndarray) -> pd.DataFrame
         :func:`gemviz.stats.is_small`), models in study order; no rows when ``positions`` is
         empty.
     """
-    from gemviz.analysis.means import MEAN_COLUMNS, model_means
-
     pos = np.asarray(positions, dtype=np.int64)
     if not pos.size:
         return pd.DataFrame(columns=MEAN_COLUMNS)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from gemviz.actions import parse_action
 from gemviz.analysis.means import model_means
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import ID, IMAGE, LABELS, TASK
@@ -69,8 +70,6 @@ def action_types(study: Study, gt_field: str = GT_FIELD) -> np.ndarray:
     Raises:
         GemvizError: The test records have no ``gt_field``.
     """
-    from gemviz.actions import parse_action
-
     if gt_field not in study.samples.columns:
         raise GemvizError(
             f"the test records have no '{gt_field}' field to take the action type from; "

@@ -29,8 +29,12 @@ import pandas as pd
 
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
+from gemviz.data.fields import SCORE
 from gemviz.data.files import read_cache_npz
-from gemviz.splitters import Splitter, make_splitter, splitter_params
+from gemviz.data.loaders import load_scores
+from gemviz.data.paths import cache_dir
+from gemviz.data.write import write_bytes_atomic
+from gemviz.splitters import SPLITTERS, Splitter, make_splitter, splitter_params
 from gemviz.stats import SEED
 
 # sqrt(0.9 * 0.1 / 250) = 0.019: the Monte Carlo error of an ID probability near the 90%
@@ -205,8 +209,6 @@ def region_stability(
 
 def refittable(workspace) -> list[str]:
     """The workspace's splitters that can be refitted: a train score file and a score method."""
-    from gemviz.splitters import SPLITTERS
-
     names = []
     for s in workspace.splitters:
         cls = SPLITTERS.get(s.partition or "gem")
@@ -246,10 +248,6 @@ def workspace_refits(
     Raises:
         GemvizError: A splitter without train scores or test scores, or an embedding method.
     """
-    from gemviz.data.paths import cache_dir
-    from gemviz.data.fields import SCORE
-    from gemviz.data.loaders import load_scores
-
     entries = {s.name: s for s in workspace.splitters}
     out = {}
     for name in names:
@@ -292,7 +290,6 @@ def workspace_refits(
         )
         buffer = io.BytesIO()
         np.savez_compressed(buffer, bits=np.packbits(labels, axis=1), n=labels.shape[1])
-        from gemviz.data.write import write_bytes_atomic
 
         write_bytes_atomic(path, buffer.getvalue())
         out[name] = labels
@@ -312,8 +309,6 @@ def _key(train: str, labeled: str, method, params, resamples, seed, workspace) -
 
 
 def _registry_name(splitter: Splitter) -> str:
-    from gemviz.splitters import SPLITTERS
-
     for name, cls in SPLITTERS.items():
         if type(splitter) is cls:
             return name

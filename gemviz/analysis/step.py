@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gemviz.actions import parse_action
 from gemviz.data.errors import GemvizError
-from gemviz.data.read import read_records
 from gemviz.data.ids import sample_ids
+from gemviz.data.read import read_records
 from gemviz.data.study import Study
 
 
@@ -74,7 +75,6 @@ def step_actions(
         ``action`` field) and model name -> Action. Unreadable output becomes an ``invalid``
         action, never an error.
     """
-    from gemviz.actions import parse_action
 
     def parse(value: Any, fmt: str) -> Any:
         try:

@@ -21,12 +21,21 @@ from gemviz import __version__
 from gemviz.commands import COMMANDS
 from gemviz.data.errors import GemvizError, GemvizWarning
 
+# How the command line is run, as its usage lines show it.
+RUN_AS = "python -m gemviz"
+
 
 class _OneLineParser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line (no usage block), exit status 2."""
+    """An argument parser whose errors are one line (no usage block), exit status 2.
+
+    The line starts ``gemviz COMMAND: error:``, as every other error of a command does.
+    """
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
+        name = (
+            "gemviz" + self.prog.removeprefix(RUN_AS) if self.prog.startswith(RUN_AS) else self.prog
+        )
+        self.exit(2, f"{name}: error: {_one_line(message)} (see --help)\n")
 
 
 # Options that seed a generator: numpy takes 0 .. 2**32 - 1 (and 2**32 - 1 is the most a
@@ -55,9 +64,10 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser; only ``command``'s module is imported (all of them for None)."""
+    """The argument parser; only ``command``'s module is imported (all of them for None, none
+    for a name that is no command)."""
     parser = _OneLineParser(
-        prog="python -m gemviz",
+        prog=RUN_AS,
         description="Score, partition, evaluate and compare GUI-agent steps (GEM ID/OOD study).",
     )
     parser.add_argument("--version", action="version", version=f"gemviz {__version__}")
@@ -92,7 +102,8 @@ def _one_line(text: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = next((a for a in argv if a in COMMANDS), None)
+    # Without a command (``--help``, ``--version``, a typo) no command's module is imported.
+    command = next((a for a in argv if a in COMMANDS), "")
     parser = build_parser(command)
     args = parser.parse_args(argv)
     _check_numbers(args)

@@ -19,12 +19,15 @@ import numpy as np
 import pandas as pd
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.read import read_records
-from gemviz.data.write import write_text_atomic
+from gemviz.data.files import load_embeddings_file
 from gemviz.data.ids import align, sample_ids
 from gemviz.data.loaders import load_scores
+from gemviz.data.read import read_records
+from gemviz.data.safety import check_output
+from gemviz.data.write import write_text_atomic
 from gemviz.figures.export import markdown_text
 from gemviz.splitters import SPLITTERS, Splitter, make_splitter, splitter_params
+from gemviz.workspace.catalog import find_workspace
 from gemviz.workspace.store import Workspace
 
 FORMATS = ("markdown", "csv", "json")
@@ -119,8 +122,6 @@ def open_workspace(slug: str) -> Workspace:
     Raises:
         GemvizError: No such workspace.
     """
-    from gemviz.workspace.catalog import find_workspace
-
     ws = find_workspace(slug)
     if ws is None:
         raise GemvizError(f"no workspace '{slug}'; see python -m gemviz workspace list")
@@ -180,7 +181,6 @@ def checked_out(out: str | None, inputs: Sequence[str | None]) -> str | None:
     """``--out`` after :func:`gemviz.data.safety.check_output` (None when printing)."""
     if not out:
         return None
-    from gemviz.data.safety import check_output
 
     return str(check_output(out, inputs))
 
@@ -339,8 +339,6 @@ def load_embeddings_for(path: str, ids: list[str], samples_file: str) -> np.ndar
         GemvizError: Unreadable file, missing arrays, non-finite or non-numeric rows, or ids
             not matching the samples.
     """
-    from gemviz.data.files import load_embeddings_file
-
     emb_ids, emb = load_embeddings_file(path)
     return emb[align(ids, emb_ids, samples_file, path)]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+from gemviz.analysis.tables import interaction_table
 from gemviz.commands.common import (
     add_metric_argument,
     add_output_arguments,
@@ -26,6 +27,7 @@ from gemviz.commands.common import (
     render,
 )
 from gemviz.data.errors import GemvizError
+from gemviz.data.study import Study
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,9 +46,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, build the interaction table and print or write it."""
-    from gemviz.analysis.tables import interaction_table
-    from gemviz.data.study import Study
-
     splits, models = named_paths(args.split, "--split"), model_paths(args.model)
     if len(models) < 2:
         raise GemvizError(

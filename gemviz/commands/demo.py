@@ -6,6 +6,10 @@ import argparse
 import sys
 import time
 
+from gemviz.data.errors import GemvizError
+from gemviz.demo import build_demo, demo_folder, ensure_bfcl_demo, ensure_demo
+from gemviz.demo.bfcl import bfcl_folder
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -35,13 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gemviz.data.errors import GemvizError
-    from gemviz.demo import build_demo, demo_folder, ensure_demo
-
     if args.bfcl:
-        from gemviz.demo import ensure_bfcl_demo
-        from gemviz.demo.bfcl import bfcl_folder
-
         start = time.perf_counter()
         existed = (bfcl_folder() / "workspace.json").exists()
         folder = ensure_bfcl_demo(progress=_print_progress, force=args.force)

@@ -13,8 +13,8 @@ from pathlib import Path
 from gemviz.actions import COORDS, FORMATS, RULES, match_records
 from gemviz.actions.match import record_image_size
 from gemviz.data.read import read_records
-from gemviz.data.write import write_json_atomic, write_records
 from gemviz.data.safety import check_output
+from gemviz.data.write import write_json_atomic, write_records
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from gemviz.analysis.neighbours import DEFAULT_K, METRICS, cached_neighbours, rows
 from gemviz.commands.common import FORMATS, emit, render
+from gemviz.data.safety import check_output
 
 COLUMNS = ["id", "rank", "neighbour", "distance"]
 
@@ -40,8 +41,6 @@ def run(args: argparse.Namespace) -> int:
     """Search (or read the cache) and print or write the rows."""
     out = args.out
     if out:
-        from gemviz.data.safety import check_output
-
         out = str(check_output(out, inputs=(args.train_embeddings, args.test_embeddings)))
     result = cached_neighbours(
         args.train_embeddings,

@@ -22,6 +22,7 @@ import json
 
 import pandas as pd
 
+from gemviz.analysis.overlap import set_difference, venn_regions
 from gemviz.commands.common import (
     add_output_arguments,
     add_stats_arguments,
@@ -36,6 +37,7 @@ from gemviz.commands.common import (
 )
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import LABELS
+from gemviz.data.study import Study
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,9 +74,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, compute regions (and drill-down) and print or write them."""
-    from gemviz.analysis.overlap import set_difference, venn_regions
-    from gemviz.data.study import Study
-
     splits = named_paths(args.split, "--split")
     if not 2 <= len(splits) <= 3:
         raise GemvizError(f"overlap needs --split 2 or 3 times, got {len(splits)}")

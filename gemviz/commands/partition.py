@@ -11,10 +11,10 @@ import argparse
 import numpy as np
 
 from gemviz.commands.common import add_splitter_arguments, fit_inputs, splitter_from_args
-from gemviz.data.read import read_records
-from gemviz.data.write import write_records
 from gemviz.data.fields import LABEL
+from gemviz.data.read import read_records
 from gemviz.data.safety import check_output
+from gemviz.data.write import write_records
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

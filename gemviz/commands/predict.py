@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tqdm import tqdm
+
+from gemviz.data.safety import check_output
 from gemviz.scoring.predict import predict_file
 
 
@@ -36,13 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Predict, write the file and print a one-line digest."""
-    from gemviz.data.safety import check_output
-
     out = check_output(args.out, (args.test, args.prompt_template))
     bar = None
     if not args.quiet:
-        from tqdm import tqdm
-
         bar = tqdm(total=0, unit="step", desc="predict", file=sys.stderr)
 
     def progress(done: int, total: int, stage: str) -> None:

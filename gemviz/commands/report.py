@@ -13,8 +13,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
+from gemviz.analysis.projection import ProjectionParams, project_files
+from gemviz.analysis.samples import suggest_examples
 from gemviz.data.errors import GemvizError
+from gemviz.data.safety import check_output
+from gemviz.report import build_report, inputs_from_workspace, write_report
+from gemviz.report.slides import build_deck, write_deck
+from gemviz.workspace.store import Workspace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,11 +61,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build and write the report and/or the deck; returns 0."""
-    from gemviz.analysis.samples import suggest_examples
-    from gemviz.data.safety import check_output
-    from gemviz.report import build_report, inputs_from_workspace, write_report
-    from gemviz.workspace.store import Workspace
-
     if not args.out and not args.slides:
         raise GemvizError("give --out report.html, --slides deck.pptx, or both")
     if args.out and not args.out.lower().endswith((".html", ".htm")):
@@ -111,8 +113,6 @@ def run(args: argparse.Namespace) -> int:
             + (f" and {args.zip} ({len(report.figures)} PNG)" if args.zip else "")
         )
     if args.slides:
-        from gemviz.report.slides import build_deck, write_deck
-
         deck = build_deck(inputs, examples, progress=progress)
         write_deck(deck, outs["--slides"])
         print(f"wrote {args.slides} ({len(deck.titles)} slides)")
@@ -121,8 +121,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _screenshots(study, ids, image_root) -> list[str]:
     """The screenshot files of the steps ``ids`` that are in the test set."""
-    from pathlib import Path
-
     if "image_path" not in study.samples:
         return []
     position = {sid: i for i, sid in enumerate(study.ids)}
@@ -136,8 +134,6 @@ def _screenshots(study, ids, image_root) -> list[str]:
 
 
 def _projection(ws):
-    from gemviz.analysis.projection import ProjectionParams, project_files
-
     for s in ws.splitters:
         if s.test_embeddings:
             print(f"UMAP of {s.name}'s embeddings...", file=sys.stderr, flush=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from gemviz.analysis.runs import runs_table
 from gemviz.commands.common import (
     add_metric_argument,
     add_output_arguments,
@@ -21,6 +22,7 @@ from gemviz.commands.common import (
     named_paths,
     render,
 )
+from gemviz.data.study import Study
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,9 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, list every run and print or write the rows."""
-    from gemviz.analysis.runs import runs_table
-    from gemviz.data.study import Study
-
     splits, models = named_paths(args.split, "--split"), model_paths(args.model)
     out = checked_out(args.out, input_files(splits, models, args.samples))
     study = Study.from_files(splits, models, args.samples)

@@ -24,14 +24,17 @@ import sys
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
 from gemviz.data.errors import GemvizError
+from gemviz.data.safety import check_output, check_output_dir
+from gemviz.data.write import write_json_atomic
+from gemviz.embed import EMBEDDERS
+from gemviz.scoring.score import DISTANCES, OUTPUT_NAMES, score_files
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``score``."""
-    from gemviz.embed import EMBEDDERS
-    from gemviz.scoring.score import DISTANCES
-
     parser.description = (__doc__ or "").split("\n\n", 1)[-1]
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
@@ -158,8 +161,6 @@ class ProgressFile:
             return
         now = time.time()
         if force or now - self._last >= 0.5:
-            from gemviz.data.write import write_json_atomic
-
             self.state["updated"] = now
             write_json_atomic(self.path, self.state)
             self._last = now
@@ -175,10 +176,6 @@ class ProgressFile:
 
 def run(args: argparse.Namespace) -> int:
     """Score the files; prints where the outputs went."""
-    from tqdm import tqdm
-
-    from gemviz.data.safety import check_output, check_output_dir
-    from gemviz.scoring.score import OUTPUT_NAMES, score_files
 
     inputs = (args.train, args.test, args.prompt_template)
     check_output_dir(args.out_dir, OUTPUT_NAMES, inputs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from gemviz.analysis.slices import slices_table
 from gemviz.commands.common import (
     add_metric_argument,
     add_output_arguments,
@@ -19,6 +20,8 @@ from gemviz.commands.common import (
     named_paths,
     render,
 )
+from gemviz.data.safety import check_output
+from gemviz.data.study import Study
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,14 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, build the slice table and print or write it."""
-    from gemviz.analysis.slices import slices_table
-    from gemviz.data.study import Study
-
     splits, models = named_paths(args.split, "--split"), model_paths(args.model)
     out = args.out
     if out:
-        from gemviz.data.safety import check_output
-
         out = str(check_output(out, inputs=input_files(splits, models, args.samples)))
     study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)
     table = slices_table(study, args.by, metrics=args.metric, gt_field=args.gt_field)

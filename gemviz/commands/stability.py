@@ -15,13 +15,15 @@ import sys
 
 import numpy as np
 
+from gemviz.analysis.stability import id_probability, id_probability_se, mc_error, refit_labels
 from gemviz.commands.common import add_splitter_arguments, fit_inputs, splitter_from_args
+from gemviz.data import clusters
 from gemviz.data.errors import GemvizError
-from gemviz.data.read import read_records
-from gemviz.data.write import write_records
 from gemviz.data.fields import LABEL
 from gemviz.data.loaders import load_scores
+from gemviz.data.read import read_records
 from gemviz.data.safety import check_output
+from gemviz.data.write import write_records
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,9 +54,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Refit, label, write OUT and print a summary."""
-    from gemviz.analysis.stability import id_probability, id_probability_se, mc_error, refit_labels
-    from gemviz.data import clusters
-
     out = check_output(args.out, (args.train, args.test))
     if args.resamples < 1:
         raise GemvizError("--resamples must be at least 1")

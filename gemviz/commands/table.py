@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 
+from gemviz.analysis.tables import id_ood_table
 from gemviz.commands.common import (
     add_metric_argument,
     add_output_arguments,
@@ -24,6 +25,7 @@ from gemviz.commands.common import (
     named_paths,
     render,
 )
+from gemviz.data.study import Study
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,9 +51,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, build the table and print or write it."""
-    from gemviz.analysis.tables import id_ood_table
-    from gemviz.data.study import Study
-
     splits, models = named_paths(args.split, "--split"), model_paths(args.model)
     out = checked_out(args.out, input_files(splits, models, args.samples))
     study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)

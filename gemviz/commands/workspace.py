@@ -11,11 +11,18 @@ Every file is checked against the test set before anything is written.
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 
+from gemviz.actions import FORMATS, RULES
 from gemviz.commands import workspace_annotations
-from gemviz.commands.common import add_gem_arguments, open_workspace, splitter_settings
+from gemviz.commands.common import add_gem_arguments, model_paths, open_workspace, splitter_settings
 from gemviz.data.errors import GemvizError
+from gemviz.data.read import read_records
+from gemviz.workspace.catalog import scan_workspaces
+from gemviz.workspace.create import add_splitter, create_from_files
+from gemviz.workspace.models import add_model
+from gemviz.workspace.rename import rename_entry
 
 Sub = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 #: Subcommand name -> (help, add_arguments, run).
@@ -58,8 +65,6 @@ def _collect(items, parse, option: str) -> dict:
 
 
 def _mapping_args(p: argparse.ArgumentParser) -> None:
-    from gemviz.actions import FORMATS, RULES
-
     p.add_argument("--pred-field", help="field of the raw predictions (default: prediction)")
     p.add_argument("--type-field", help="field of the type match (e.g. 'type match')")
     p.add_argument("--exact-field", help="field of the exact match (e.g. 'exact match')")
@@ -133,9 +138,6 @@ def _create_args(p: argparse.ArgumentParser) -> None:
 
 
 def _create(args: argparse.Namespace) -> int:
-    from gemviz.commands.common import model_paths
-    from gemviz.workspace.create import create_from_files
-
     models = model_paths(args.model)
     mapping = _mapping(args)
     ws = create_from_files(
@@ -164,8 +166,6 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _labels(path: str) -> list[dict]:
-    from gemviz.data.read import read_records
-
     return read_records(path)
 
 
@@ -174,9 +174,6 @@ def _list_args(p: argparse.ArgumentParser) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    import json
-
-    from gemviz.workspace.catalog import scan_workspaces
 
     good, broken = scan_workspaces()
     rows = [
@@ -227,8 +224,6 @@ def _add_split_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_split(args: argparse.Namespace) -> int:
-    from gemviz.workspace.create import add_splitter
-
     ws = open_workspace(args.workspace)
     test_scores = args.test_scores or (ws.test if args.train_scores else None)
     entry = add_splitter(
@@ -260,8 +255,6 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_model(args: argparse.Namespace) -> int:
-    from gemviz.workspace.models import add_model
-
     ws = open_workspace(args.workspace)
     results = args.results[0] if len(args.results) == 1 else args.results
     entry = add_model(
@@ -314,8 +307,6 @@ def _rename_args(p: argparse.ArgumentParser) -> None:
 
 def _renamer(kind: str):
     def run(args: argparse.Namespace) -> int:
-        from gemviz.workspace.rename import rename_entry
-
         ws = open_workspace(args.workspace)
         rename_entry(ws, kind, args.old, args.new)
         print(f"renamed {kind} '{args.old}' to '{args.new.strip()}' in {ws.slug}")

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 
+from gemviz.commands.common import add_output_arguments, checked_out, emit, open_workspace, render
+from gemviz.data.errors import GemvizError
+from gemviz.workspace import annotations
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``workspace annotations``."""
-    from gemviz.commands.common import add_output_arguments
-
     parser.add_argument("slug", help="the workspace (see: python -m gemviz workspace list)")
     add_output_arguments(parser)
     parser.set_defaults(format="csv")
@@ -20,10 +22,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the workspace's annotations and print or write them."""
-    from gemviz.commands.common import checked_out, emit, open_workspace, render
-    from gemviz.data.errors import GemvizError
-    from gemviz.workspace import annotations
-
     ws = open_workspace(args.slug)
     out = checked_out(args.out, [str(annotations.path_in(ws.folder)), str(ws.json_path)])
     notes = annotations.load(ws.folder)

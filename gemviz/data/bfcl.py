@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from gemviz.data.chat import user_messages
 from gemviz.data.errors import GemvizError
 from gemviz.data.read import read_records
@@ -94,8 +96,6 @@ def is_test_frame(frame: Any) -> bool:
 
 def with_text_columns(frame: Any, file: str) -> Any:
     """:func:`with_text_fields` on a pandas frame of test entries (a new frame)."""
-    import pandas as pd
-
     records = with_text_fields(frame.to_dict("records"), file)
     return pd.DataFrame.from_records(records, columns=list(records[0]))
 

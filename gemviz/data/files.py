@@ -20,10 +20,14 @@ import math
 import os
 import re
 import stat
+import sys
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from gemviz.data.errors import GemvizError
 
@@ -213,10 +217,6 @@ def load_npz(path: str | os.PathLike, arrays: tuple[str, ...], what: str) -> dic
         GemvizError: Not a readable ``.npz`` with those arrays (the message says what it
             should contain), or an array holds Python objects.
     """
-    import zipfile
-    import zlib
-
-    import numpy as np
 
     p = check_input(path, what)
     should = f"expected a NumPy .npz {what} with arrays {', '.join(repr(a) for a in arrays)}"
@@ -257,8 +257,6 @@ def _check_sizes(data: Any, arrays: tuple[str, ...], file: str, should: str) -> 
     An ``.npy`` header states the shape; reading it allocates that much memory first. A header
     claiming a (1e9, 1e6) array in a file of a few bytes is refused here, before any of it.
     """
-    import numpy as np
-
     for name in arrays:
         info = data.zip.getinfo(f"{name}.npy")
         with data.zip.open(info) as fh:
@@ -298,8 +296,6 @@ def load_embeddings_file(path: str | os.PathLike) -> tuple[list[str], Any]:
         GemvizError: As for :func:`load_npz`; or ``embeddings`` is not an n x d array of
             finite numbers with one row per id (the message names the first bad row).
     """
-    import numpy as np
-
     data = load_npz(path, ("ids", "embeddings"), "embeddings file")
     file = str(path)
     ids = [str(s) for s in np.ravel(data["ids"])]
@@ -335,8 +331,6 @@ def load_embeddings_file(path: str | os.PathLike) -> tuple[list[str], Any]:
 
 def notice(message: str) -> None:
     """One line on stderr about something gemviz fixed by itself (e.g. a damaged cache file)."""
-    import sys
-
     print(f"gemviz: notice: {message}", file=sys.stderr, flush=True)
 
 
@@ -372,8 +366,6 @@ def open_image(path: str | os.PathLike):
     Raises:
         GemvizError: Not a readable regular file, not an image, or absurdly large.
     """
-    from PIL import Image, UnidentifiedImageError
-
     p = check_input(path, "screenshot (image file)")
     try:
         return Image.open(p)

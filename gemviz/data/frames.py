@@ -15,7 +15,22 @@ import numpy as np
 import pandas as pd
 
 from gemviz.data.errors import GemvizWarning
-from gemviz.data.fields import EXACT_MATCH, ID, IMAGE, LABEL, LABELS, MAX_ABS_SCORE, METRIC_ALIASES, METRICS, OTHER_METRICS, RUN, SCORE, TASK, TYPE_MATCH, nfc
+from gemviz.data.fields import (
+    EXACT_MATCH,
+    ID,
+    IMAGE,
+    LABEL,
+    LABELS,
+    MAX_ABS_SCORE,
+    METRIC_ALIASES,
+    METRICS,
+    OTHER_METRICS,
+    RUN,
+    SCORE,
+    TASK,
+    TYPE_MATCH,
+    nfc,
+)
 
 # How a file's ids were made: its ``id`` field, or ``image_path`` and ``task``.
 ID_RULE, PAIR_RULE = "id", "pair"

@@ -1,16 +1,16 @@
 """Sample identity: the id of every record, and two files' samples matched by id.
 
-    A sample's id is its ``id`` field when the file has one (turned into a string). Otherwise
-    it is built from ``image_path`` and ``task`` as ``"<image_path>|<task>"``, where each part
-    has ``\\``, ``|`` and ``#`` escaped with a backslash (``\\\\``, ``\\|``, ``\\#``), so
-    the first unescaped ``|`` is always the separator and no two pairs share an id. Real files
-    repeat that pair (the GEM release's omniact-desktop file does so 53 times, Kairos 8), so a
-    repeat is told apart by its order of occurrence: the first occurrence keeps the plain key,
-    the second gets ``"#2"`` appended, the third ``"#3"`` and so on; an unescaped ``#`` is
-    only ever this number, so a task that ends in ``#2`` cannot pass for a repeat. Parts
-    without those three characters give the plain ``"<image_path>|<task>"``. Text is read in
-    Unicode normal form NFC, so a task typed with combining accents and one with precomposed
-    letters are the same task (ids, clusters).
+A sample's id is its ``id`` field when the file has one (turned into a string). Otherwise
+it is built from ``image_path`` and ``task`` as ``"<image_path>|<task>"``, where each part
+has ``\\``, ``|`` and ``#`` escaped with a backslash (``\\\\``, ``\\|``, ``\\#``), so
+the first unescaped ``|`` is always the separator and no two pairs share an id. Real files
+repeat that pair (the GEM release's omniact-desktop file does so 53 times, Kairos 8), so a
+repeat is told apart by its order of occurrence: the first occurrence keeps the plain key,
+the second gets ``"#2"`` appended, the third ``"#3"`` and so on; an unescaped ``#`` is
+only ever this number, so a task that ends in ``#2`` cannot pass for a repeat. Parts
+without those three characters give the plain ``"<image_path>|<task>"``. Text is read in
+Unicode normal form NFC, so a task typed with combining accents and one with precomposed
+letters are the same task (ids, clusters).
 """
 
 from __future__ import annotations
@@ -172,5 +172,3 @@ def aligned(frame: pd.DataFrame, ref_ids: Sequence[str], ref_name: str, name: st
     """Reorder ``frame`` (with an ``id`` column) to follow ``ref_ids``; raise if they differ."""
     idx = align(ref_ids, frame[ID].tolist(), ref_name, name)
     return frame.iloc[idx].reset_index(drop=True)
-
-

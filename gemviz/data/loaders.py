@@ -33,7 +33,22 @@ import pandas as pd
 
 from gemviz.data import bfcl, frames
 from gemviz.data.errors import GemvizError, GemvizWarning
-from gemviz.data.fields import EXACT_MATCH, IMAGE, LABEL, LABELS, METRIC_ALIASES, METRICS, OTHER_METRICS, RUN, SCORE, TASK, TYPE_MATCH, to_binary, to_finite_float
+from gemviz.data.fields import (
+    EXACT_MATCH,
+    ID,
+    IMAGE,
+    LABEL,
+    LABELS,
+    METRIC_ALIASES,
+    METRICS,
+    OTHER_METRICS,
+    RUN,
+    SCORE,
+    TASK,
+    TYPE_MATCH,
+    to_binary,
+    to_finite_float,
+)
 from gemviz.data.ids import sample_ids
 from gemviz.data.read import read_records, read_table
 
@@ -148,7 +163,6 @@ def _load_results_records(
     """:func:`load_results` record by record: the path every column that fails a check takes."""
     file = str(path)
     records = read_records(path)
-    from gemviz.data import bfcl
 
     if bfcl.is_score_file(records):
         run = bfcl.read_score_file(path, ids, ids_from)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gemviz.data.errors import GemvizError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -40,8 +42,6 @@ def _make(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        from gemviz.data.errors import GemvizError
-
         raise GemvizError(
             f"cannot use the cache folder ({exc.strerror or exc}); set GEMVIZ_CACHE to a "
             "folder you can write to",

@@ -36,6 +36,7 @@ try:
 except ImportError:  # the standard reader then reads every JSON file
     orjson = None
 
+
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".parquet", ".pq")
 
 
@@ -164,9 +165,6 @@ def _read_json(p: Path, text: str, lines: bool) -> list[Any]:
 
 
 def _read_csv(p: Path, text: str) -> list[dict[str, Any]]:
-    import io
-
-    import pandas as pd
 
     if not text.strip():
         raise GemvizError("the file is empty", file=str(p))
@@ -194,8 +192,6 @@ def _read_csv(p: Path, text: str) -> list[dict[str, Any]]:
 
 
 def _read_parquet(p: Path) -> list[dict[str, Any]]:
-    import pandas as pd
-
     try:
         frame = pd.read_parquet(p)
     except ImportError as exc:
@@ -236,8 +232,6 @@ def read_table(path: str | os.PathLike):
     Raises:
         GemvizError: As for :func:`read_records` (the same message for the same file).
     """
-    import pandas as pd
-
     p = Path(path)
     frame = _fast_table(p)
     if frame is None:
@@ -247,8 +241,6 @@ def read_table(path: str | os.PathLike):
 
 def _fast_table(p: Path):
     """The file as a DataFrame, or None when it needs :func:`read_records` (to be checked)."""
-    import pandas as pd
-
     suffix = p.suffix.lower()
     if suffix not in RECORD_SUFFIXES:
         return None
@@ -277,9 +269,6 @@ def _fast_table(p: Path):
 
 def _fast_csv(p: Path):
     # CSV is decoded and parsed as read_records does; only the list of dicts is skipped.
-    import io
-
-    import pandas as pd
 
     text = read_text(p, "record file")
     if not text.strip():
@@ -303,8 +292,6 @@ def _shallow(data: bytes, chunk: int = 1 << 24) -> bool:
     That is what a usual record file gives, and it proves the file is not too deep. The scan
     runs over the bytes in blocks, so it needs a few megabytes whatever the file's size.
     """
-    import numpy as np
-
     codes = np.frombuffer(data, dtype=np.uint8)
     depth = 0
     for start in range(0, codes.size, chunk):
@@ -322,9 +309,7 @@ def _shallow(data: bytes, chunk: int = 1 << 24) -> bool:
 
 def _fast_json(data: bytes, lines: bool) -> list[Any] | None:
     """Records parsed by orjson, or None where the standard reader must decide."""
-    try:
-        import orjson
-    except ImportError:
+    if orjson is None:
         return None
     stripped = data.lstrip()
     try:
@@ -361,8 +346,6 @@ def peek_fields(path: str | os.PathLike, limit: int = 50, head: int = 1 << 20) -
     fields: set[str] | None = None
     try:
         if suffix in (".parquet", ".pq"):
-            import pyarrow.parquet as pq
-
             fields = set(pq.read_schema(p).names)
         else:
             with open(p, "rb") as fh:

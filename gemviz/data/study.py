@@ -26,13 +26,24 @@ import pandas as pd
 
 from gemviz.data import bfcl
 from gemviz.data import clusters as clusters_mod
-from gemviz.data.frames import frame_ids
 from gemviz.data.errors import GemvizError
-from gemviz.data.read import read_records
-from gemviz.data.fields import EXACT_MATCH, ID, IMAGE, LABEL, LABELS, METRICS, RUN, SCORE, TASK, TYPE_MATCH
+from gemviz.data.fields import (
+    EXACT_MATCH,
+    ID,
+    IMAGE,
+    LABEL,
+    LABELS,
+    METRICS,
+    OTHER_METRICS,
+    RUN,
+    SCORE,
+    TASK,
+    TYPE_MATCH,
+)
+from gemviz.data.frames import frame_ids
 from gemviz.data.ids import align, sample_ids
 from gemviz.data.loaders import load_labeled, load_results
-from gemviz.data.read import read_table
+from gemviz.data.read import read_records, read_table
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -397,8 +408,6 @@ def _frames(value: pd.DataFrame | Sequence[pd.DataFrame]) -> list[pd.DataFrame]:
 
 def _metrics_of(frame: pd.DataFrame) -> list[str]:
     """The metric columns of a result frame (``attrs["metrics"]``, else found by name)."""
-    from gemviz.data.fields import OTHER_METRICS
-
     named = frame.attrs.get("metrics")
     if named:
         return list(named)

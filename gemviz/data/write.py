@@ -135,8 +135,6 @@ def write_records(path: str | os.PathLike, records: list[dict[str, Any]]) -> Pat
         ]
         return write_text_atomic(p, "\n".join(lines) + "\n")
     if suffix in (".csv", ".parquet", ".pq"):
-        import pandas as pd
-
         frame = pd.DataFrame.from_records(records)
         if suffix != ".csv":
             _check_parquet_columns(frame, p)

@@ -15,7 +15,14 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # not a POSIX system
+    fcntl = None
+
 from gemviz.data.paths import cache_dir
+from gemviz.demo.bfcl import bfcl_folder, build_bfcl
+from gemviz.demo.build import WORKSPACE_FILE, build
 
 Progress = Callable[[int, int, str], None]
 
@@ -52,8 +59,6 @@ def build_demo(
         GemvizError: A stage failed (scoring, partitioning, matching).
         ValueError: ``n_train`` or ``n_test`` is below 1.
     """
-    from gemviz.demo.build import build
-
     target = Path(folder) if folder is not None else demo_folder()
     with _locked(target):
         return build(target, progress, n_train=n_train, n_test=n_test, seed=seed)
@@ -76,8 +81,6 @@ def ensure_demo(
     Returns:
         The workspace folder.
     """
-    from gemviz.demo.build import WORKSPACE_FILE, build
-
     target = Path(folder) if folder is not None else demo_folder()
     if (target / WORKSPACE_FILE).exists():
         return target
@@ -103,8 +106,6 @@ def ensure_bfcl_demo(
     Returns:
         The workspace folder.
     """
-    from gemviz.demo.bfcl import bfcl_folder, build_bfcl
-
     target = Path(folder) if folder is not None else bfcl_folder()
     if not force and (target / "workspace.json").exists():
         return target
@@ -118,9 +119,7 @@ def ensure_bfcl_demo(
 def _locked(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` (no-op where ``fcntl`` is missing)."""
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # Windows: builds are rare enough to go unlocked
+    if fcntl is None:  # Windows: builds are rare enough to go unlocked
         yield
         return
     with open(folder / ".build.lock", "w") as fh:

@@ -28,12 +28,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from gemviz.data.fields import LABEL
+from gemviz.data.loaders import load_scores
+from gemviz.data.paths import cache_dir
 from gemviz.data.read import read_records
 from gemviz.data.write import write_json_atomic, write_records, write_text_atomic
-from gemviz.data.paths import cache_dir
 from gemviz.demo.bfcl_runs import CONFIGURATIONS, SET_5K, SET_14K, simulate, write_run
-from gemviz.splitters import default_params
+from gemviz.scoring.training import score_training_set
+from gemviz.splitters import default_params, partition_frames
 
 Progress = Callable[[int, int, str], None]
 
@@ -125,8 +129,6 @@ def training_sets(folder: Path) -> dict[str, Path]:
     Returns:
         Set name -> file: ``set-14k`` as chat JSONL, ``set-5k`` as parquet.
     """
-    import pandas as pd
-
     system = "You are an assistant that calls the tools it is given to do what the user asks."
     big = template_requests(SET_14K) + _questions("BFCL_v4_live_simple.json")
     small = template_requests(SET_5K, SEED + 1) + _questions("BFCL_v4_simple_python.json")
@@ -170,10 +172,6 @@ def build_bfcl(folder: Path, progress: Progress | None = None) -> Path:
     Raises:
         GemvizError: A stage failed.
     """
-    from gemviz.data.fields import LABEL
-    from gemviz.data.loaders import load_scores
-    from gemviz.scoring.training import score_training_set
-    from gemviz.splitters import partition_frames
 
     def tick(done: int, stage: str) -> None:
         if progress is not None:

@@ -17,14 +17,18 @@ from typing import Any
 
 import numpy as np
 
+from gemviz.actions import match_records
 from gemviz.data.errors import GemvizError
+from gemviz.data.fields import LABEL
+from gemviz.data.loaders import load_scores
 from gemviz.data.read import read_records
 from gemviz.data.write import write_json_atomic, write_records
-from gemviz.data.fields import LABEL
 from gemviz.demo.agents import AGENTS
 from gemviz.demo.screens import Screen, Widget, save_png
 from gemviz.demo.steps import generate_steps
-from gemviz.splitters import default_params
+from gemviz.scoring.score import score_files
+from gemviz.scoring.store import load_embeddings
+from gemviz.splitters import default_params, partition_frames
 
 Progress = Callable[[int, int, str], None]
 
@@ -140,10 +144,6 @@ def score_and_partition(folder: Path, bar: _Bar) -> list[dict[str, Any]]:
     Returns:
         The splitter entries of ``workspace.json``.
     """
-    from gemviz.data.loaders import load_scores
-    from gemviz.scoring.score import score_files
-    from gemviz.splitters import partition_frames
-
     entries = []
     for name, method in SPLITTER_METHODS.items():
         out = folder / "splitters" / name
@@ -191,9 +191,6 @@ def run_agents(folder: Path, screens: dict[str, Screen], bar: _Bar) -> list[dict
     Returns:
         The model entries of ``workspace.json``.
     """
-    from gemviz.actions import match_records
-    from gemviz.scoring.store import load_embeddings
-
     train = read_records(folder / "train.json")
     test = read_records(folder / "test.json")
     emb = folder / "splitters" / "sentence"

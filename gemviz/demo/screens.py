@@ -20,6 +20,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from gemviz.data.write import atomic_path
 from gemviz.demo.catalog import DESKTOP, PHONE, WEB, AppSpec, ScreenSpec
 
 Box = tuple[float, float, float, float]
@@ -438,8 +439,6 @@ def render(screen: Screen) -> Image.Image:
 
 def save_png(screen: Screen, path: Path) -> Path:
     """Render ``screen`` and write it as a PNG at ``path`` atomically."""
-    from gemviz.data.write import atomic_path
-
     with atomic_path(path) as tmp:
         # Fast compression: the images are flat colours, so level 1 is already small.
         render(screen).save(tmp, format="PNG", compress_level=1)

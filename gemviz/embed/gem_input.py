@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from gemviz.data.errors import GemvizError
+from gemviz.data.files import open_image
 from gemviz.embed import qwen
 from gemviz.embed.base import Embedder, Sample
 from gemviz.embed.safetensors_table import read_input_embeddings
@@ -28,8 +29,6 @@ def image_size(path) -> tuple[int, int]:
     Raises:
         GemvizError: The file is missing or not an image.
     """
-    from gemviz.data.files import open_image
-
     try:
         with open_image(path) as img:
             return img.size

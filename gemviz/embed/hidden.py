@@ -15,6 +15,7 @@ cache, and stops at the wanted layer instead of keeping every layer's hidden sta
 from __future__ import annotations
 
 import inspect
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -152,8 +153,6 @@ class HiddenEmbedder(Embedder):
 
     def _worker(self):
         if self._pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gemviz-inputs")
         return self._pool
 

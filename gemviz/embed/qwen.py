@@ -14,6 +14,7 @@ decoding or resizing its pixels.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from gemviz.data.errors import GemvizError
+from gemviz.data.files import open_image
 
 # model_type -> (module, processor class) of the families whose prompt layout gemviz knows.
 VL_PROCESSORS: dict[str, tuple[str, str]] = {
@@ -131,8 +133,6 @@ def load_screenshots(paths: list[str | Path]) -> list:
 
 
 def _load_rgb(path: str | Path):
-    from gemviz.data.files import open_image
-
     try:
         with open_image(path) as img:
             return img.convert("RGB")
@@ -144,8 +144,6 @@ def _load_rgb(path: str | Path):
 
 @functools.cache
 def _processor_class(model_type: str) -> type:
-    import importlib
-
     module, name = VL_PROCESSORS.get(model_type, VL_PROCESSORS["qwen2_vl"])
     return _image_only_class(getattr(importlib.import_module(module), name))
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from safetensors import safe_open
+
 from gemviz.data.errors import GemvizError
 
 # Tensor names of the input embedding in common layouts, most specific first.
@@ -41,8 +43,6 @@ def weight_files(folder: str | Path) -> dict[str, Path]:
         return {name: folder / file for name, file in weight_map.items()}
     single = folder / "model.safetensors"
     if single.is_file():
-        from safetensors import safe_open
-
         with safe_open(str(single), framework="pt") as fh:
             return {name: single for name in fh.keys()}  # noqa: SIM118 (safe_open is not a dict)
     raise GemvizError(
@@ -67,8 +67,6 @@ def find_embedding_name(
         if name in names:
             return name
     if vocab_size and hidden_size:
-        from safetensors import safe_open
-
         for name, file in names.items():
             if "embed" not in name or "visual" in name or "vision" in name:
                 continue
@@ -96,8 +94,6 @@ def read_input_embeddings(
     Raises:
         GemvizError: No safetensors weights or no embedding tensor found.
     """
-    from safetensors import safe_open
-
     names = weight_files(folder)
     name = find_embedding_name(names, vocab_size, hidden_size)
     with safe_open(str(names[name]), framework="pt") as fh:

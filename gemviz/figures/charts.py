@@ -6,6 +6,8 @@ hundred numbers to the browser rather than every score.
 
 from __future__ import annotations
 
+import html
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -235,9 +237,6 @@ def wrap_title(title: str, width: int = 100) -> str:
     The text is HTML-escaped first: plotly renders a title's tags, and titles carry user
     names (models, splitters).
     """
-    import html
-    import textwrap
-
     return "<br>".join(html.escape(line) for line in textwrap.wrap(title, width)) or html.escape(
         title
     )

@@ -23,6 +23,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from gemviz.actions.describe import ActionView, as_view, describe
+from gemviz.data.files import open_image
 
 GT_NAME = "ground truth"
 GT_COLOUR = "#1a9850"
@@ -77,7 +78,6 @@ def load_screenshot(
     p = Path(path)
     if not p.is_absolute() and image_root is not None:
         p = Path(image_root) / p
-    from gemviz.data.files import open_image
 
     try:
         with open_image(p) as img:
@@ -327,7 +327,6 @@ def _with_legend(
 ) -> Image.Image:
     if not actors:
         return image
-    import textwrap
 
     font = _font(14)
     line_h, wrap_h = 22, 18  # one entry per actor; a wrapped entry's lines sit closer

@@ -16,8 +16,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
+from matplotlib.path import Path
 
+from gemviz.analysis import samples
 from gemviz.analysis.projection import TEST, TRAIN, Projection
+from gemviz.figures import theme
 
 TRAIN_VS_TEST = "train vs test"
 DISAGREEMENT = "disagreement between splitters"
@@ -38,8 +42,6 @@ def points_frame(projection: Projection, table) -> pd.DataFrame:
         Columns ``id``, ``x``, ``y``, ``split`` then the table's columns; train points have
         empty labels and matches (they are not test steps).
     """
-    import pandas as pd
-
     pts = projection.frame()
     test = pts["split"] == TEST
     joined = pts.loc[test].merge(table, on="id", how="left", validate="many_to_one")
@@ -48,8 +50,6 @@ def points_frame(projection: Projection, table) -> pd.DataFrame:
 
 def colour_options(points: pd.DataFrame, study) -> dict[str, tuple[str, str]]:
     """What the points can be coloured by: option name -> (column, ``"category"``/``"number"``)."""
-    from gemviz.analysis import samples
-
     opts: dict[str, tuple[str, str]] = {}
     for s in study.splitters:
         opts[f"label: {s}"] = (samples.label_col(s), "category")
@@ -82,9 +82,6 @@ def embedding_figure(points: pd.DataFrame, column: str, kind: str, title: str = 
         kind: ``"category"`` (one trace per value) or ``"number"`` (a colour scale).
         title: Figure title.
     """
-    import plotly.graph_objects as go
-
-    from gemviz.figures import theme
 
     fig = go.Figure()
     hover = "%{customdata}<br>%{text}<extra></extra>"
@@ -172,7 +169,6 @@ def colour_range(
 
 def _add_train(fig, points: pd.DataFrame, is_train, text, hover: str) -> None:
     # Train points are context: one quiet grey trace drawn first, underneath the test points.
-    from gemviz.figures import theme
 
     fig.add_scattergl(
         x=points["x"][is_train],
@@ -224,8 +220,6 @@ def selection_ids(points: pd.DataFrame, selection: Mapping) -> list[str]:
     Returns:
         Ids in order: clicked points first, then those inside a box or lasso; each once.
     """
-    from matplotlib.path import Path
-
     out = selected_ids(selection.get("points", []))
     xy = points[["x", "y"]].to_numpy(dtype=float)
     inside = np.zeros(len(points), dtype=bool)

@@ -16,7 +16,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 
+import matplotlib as mpl
 import plotly.graph_objects as go
+from cycler import cycler
 
 #: Colours of the categorical palette, in the order models/splitters take them.
 CATEGORICAL: tuple[str, ...] = (
@@ -158,8 +160,5 @@ MPL_RC: dict[str, object] = {
 @contextlib.contextmanager
 def mpl_style() -> Iterator[None]:
     """Draw matplotlib figures inside this block in the gemviz style (palette included)."""
-    import matplotlib as mpl
-    from cycler import cycler
-
     with mpl.rc_context({**MPL_RC, "axes.prop_cycle": cycler(color=list(CATEGORICAL))}):
         yield

@@ -16,12 +16,17 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on servers; must precede pyplot
 
+import io
+from urllib.parse import quote
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib_venn import venn2, venn3
 from matplotlib_venn.layout.venn2 import DefaultLayoutAlgorithm as Layout2
 from matplotlib_venn.layout.venn3 import DefaultLayoutAlgorithm as Layout3
+from PIL import Image
 
+from gemviz.analysis.samples import match_col
 from gemviz.data.errors import GemvizError
 from gemviz.figures import theme
 
@@ -164,8 +169,6 @@ def venn_pair_png(
     Returns:
         PNG bytes.
     """
-    import io
-
     with theme.mpl_style():
         fig, axes = plt.subplots(1, 2, figsize=(12.8, 7.2))
         for ax, regions, label in zip(axes, (id_regions, ood_regions), ("ID", "OOD"), strict=True):
@@ -184,7 +187,6 @@ def venn_pair_png(
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.2)
     finally:
         plt.close(fig)
-    from PIL import Image
 
     width, height = round(12.8 * dpi), round(7.2 * dpi)
     with Image.open(io.BytesIO(buf.getvalue())) as drawn:
@@ -214,15 +216,12 @@ def region_steps(
     Returns:
         One row per step, with a ``link`` column pointing at the Samples page.
     """
-    from urllib.parse import quote
-
     wanted = set(ids)
     rows = study.samples["id"].isin(wanted).to_numpy()
     out = study.samples.loc[rows, ["id", "task"]].reset_index(drop=True)
     for s in splitters:
         out[f"{s} score"] = study.scores.loc[rows, s].to_numpy()
         out[f"{s} label"] = study.labels.loc[rows, s].to_numpy()
-    from gemviz.analysis.samples import match_col
 
     for m in study.models:
         for metric in study.metrics:

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import html
 import math
+from itertools import combinations
 
 import pandas as pd
 
 from gemviz.analysis import findings
+from gemviz.analysis.overlap import set_difference
+from gemviz.analysis.slices import ACTION_TYPE, slices_table
+from gemviz.analysis.stability import (
+    id_probability,
+    id_probability_se,
+    mc_error,
+    study_region_stability,
+)
+from gemviz.analysis.tables import id_ood_table, interaction_table, paired_comparison
 from gemviz.data.errors import GemvizError
 from gemviz.figures import static as static_figures
+from gemviz.figures.charts import grouped_bars
 from gemviz.report.base import (
     Section,
     _Context,
@@ -34,9 +45,6 @@ def _findings(sentences: list[str]) -> str:
 
 
 def _tables(ctx: _Context) -> Section:
-    from gemviz.analysis.tables import id_ood_table
-    from gemviz.figures.charts import grouped_bars
-
     study = ctx.inputs.study
     if not study.models:
         return _note("The workspace has no evaluated models, so there is nothing to tabulate."), {}
@@ -84,8 +92,6 @@ def _tables(ctx: _Context) -> Section:
 
 
 def _interaction(ctx: _Context) -> Section:
-    from gemviz.analysis.tables import interaction_table
-
     study = ctx.inputs.study
     if len(study.models) < 2:
         return _note("The interaction needs at least two models."), {}
@@ -139,9 +145,6 @@ def _interaction(ctx: _Context) -> Section:
 
 
 def _paired(ctx: _Context) -> Section:
-    from itertools import combinations
-
-    from gemviz.analysis.tables import paired_comparison
 
     study = ctx.inputs.study
     if len(study.models) < 2:
@@ -184,9 +187,6 @@ def _paired(ctx: _Context) -> Section:
 
 
 def _set_difference(ctx: _Context) -> Section:
-    from itertools import combinations
-
-    from gemviz.analysis.overlap import set_difference
 
     study = ctx.inputs.study
     if len(study.splitters) < 2 or not study.models:
@@ -236,8 +236,6 @@ def _set_difference(ctx: _Context) -> Section:
 
 
 def _slices(ctx: _Context) -> Section:
-    from gemviz.analysis.slices import ACTION_TYPE, slices_table
-
     study = ctx.inputs.study
     if not study.models:
         return _note("Slices need at least one model."), {}
@@ -274,13 +272,6 @@ def _slices(ctx: _Context) -> Section:
 
 
 def _stability(ctx: _Context) -> Section:
-    from gemviz.analysis.stability import (
-        id_probability,
-        id_probability_se,
-        mc_error,
-        study_region_stability,
-    )
-
     study, refits = ctx.inputs.study, ctx.inputs.refits
     names = [n for n in study.splitters if n in refits]
     if not names:

@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gemviz.analysis.methods import cluster_unit as unit
+from gemviz.analysis.methods import statistics_note as note
 from gemviz.data.study import Study
+from gemviz.stats import format_p
 
 Progress = Callable[[int, int, str], None]
 
@@ -125,15 +128,11 @@ def _note(text: str) -> str:
 
 def cluster_unit(cluster_by: str) -> str:
     """How to name the clusters of ``cluster_by`` in text (``tasks``, ``episodes``, ...)."""
-    from gemviz.analysis.methods import cluster_unit as unit
-
     return unit(cluster_by)
 
 
 def statistics_note(cluster_by: str, adjust: str = "holm") -> str:
     """How the intervals and tests treat the steps (the text the Metrics page shows too)."""
-    from gemviz.analysis.methods import statistics_note as note
-
     return note(cluster_by, adjust)
 
 
@@ -158,6 +157,4 @@ def _difference(value: float, lo: float, hi: float) -> str:
 
 
 def _pval(p: float) -> str:
-    from gemviz.stats import format_p
-
     return "–" if p is None or math.isnan(p) else format_p(p).removeprefix("p=")

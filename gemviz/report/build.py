@@ -9,9 +9,16 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from gemviz.analysis.conversation import answers_file, is_text_only, run_table
+from gemviz.analysis.projection import ProjectionParams, project_files
+from gemviz.analysis.stability import refittable, workspace_refits
+from gemviz.analysis.step import load_predictions
+from gemviz.data.bfcl import possible_answers
 from gemviz.data.errors import GemvizError
-from gemviz.data.write import atomic_path, write_text_atomic
+from gemviz.data.fields import SCORE
+from gemviz.data.loaders import load_scores
 from gemviz.data.study import Study
+from gemviz.data.write import atomic_path, write_text_atomic
 from gemviz.report.analysis_sections import (
     _interaction,
     _paired,
@@ -35,6 +42,7 @@ from gemviz.report.figure_sections import (
     _venn,
 )
 from gemviz.report.runs_sections import _runs
+from gemviz.workspace.annotations import load as load_annotations
 
 # section id -> (title, builder); the HTML shows them in this order.
 SECTIONS: dict[str, tuple[str, Callable[[_Context], Section]]] = {
@@ -146,10 +154,6 @@ def inputs_from_workspace(
     Raises:
         GemvizError: A registered file is unreadable.
     """
-    from gemviz.analysis.step import load_predictions
-    from gemviz.data.fields import SCORE
-    from gemviz.data.loaders import load_scores
-
     study = study if study is not None else workspace.study()
     train_scores, gem_params = {}, {}
     for s in workspace.splitters:
@@ -157,8 +161,6 @@ def inputs_from_workspace(
             train_scores[s.name] = load_scores(s.train_scores)[SCORE].to_numpy(dtype=float)
         gem_params[s.name] = dict(s.params or {})
     if projection is None:
-        from gemviz.analysis.projection import ProjectionParams, project_files
-
         for s in workspace.splitters:
             if s.test_embeddings:
                 found = project_files(
@@ -177,8 +179,6 @@ def inputs_from_workspace(
         for m in workspace.models
         if m.predictions
     }
-    from gemviz.analysis.stability import refittable, workspace_refits
-    from gemviz.workspace.annotations import load as load_annotations
 
     refits = {}
     for name in refittable(workspace):
@@ -188,11 +188,8 @@ def inputs_from_workspace(
             refits.update(workspace_refits(workspace, study, [name], compute=False) or {})
 
     answers, run_tables = {}, {}
-    from gemviz.analysis.conversation import answers_file, is_text_only, run_table
 
     if is_text_only(study):
-        from gemviz.data.bfcl import possible_answers
-
         found = answers_file(workspace.test)
         answers = possible_answers(found) if found is not None else {}
         ids = workspace.test_ids()

@@ -11,11 +11,13 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
+from PIL import Image
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
+from gemviz.analysis.tables import id_ood_table
 from gemviz.figures import theme
 from gemviz.figures.slide_charts import MIN_PT
 from gemviz.report.base import ReportInputs, cluster_unit
@@ -75,8 +77,6 @@ class Deck:
     def table(self):
         """The ID/OOD table of every splitter, model and metric."""
         if "table" not in self._cache:
-            from gemviz.analysis.tables import id_ood_table
-
             self._cache["table"] = id_ood_table(self.study, adjust=self.adjust)
         return self._cache["table"]
 
@@ -163,8 +163,6 @@ class Deck:
 
     def picture(self, slide, png: bytes, box: tuple[int, int, int, int]):
         """A picture fitted (aspect kept) and centred in ``box``."""
-        from PIL import Image
-
         with Image.open(io.BytesIO(png)) as img:
             w, h = img.size
         left, top, width, height = box

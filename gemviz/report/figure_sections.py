@@ -7,10 +7,16 @@ import html
 import numpy as np
 
 from gemviz.analysis.conversation import is_text_only
+from gemviz.analysis.overlap import venn_regions
+from gemviz.analysis.samples import label_col, sample_table
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import TASK
 from gemviz.data.study import Study
+from gemviz.figures import embedding_map as eplot
 from gemviz.figures import static as static_figures
+from gemviz.figures.charts import gem_fit_figure
+from gemviz.figures.step import annotate_step, step_card
+from gemviz.figures.venn import venn_figure
 from gemviz.report.base import (
     Section,
     _Context,
@@ -19,13 +25,12 @@ from gemviz.report.base import (
     _table,
 )
 from gemviz.report.runs_sections import conversation_html
+from gemviz.splitters import make_splitter, splitter_params
+from gemviz.workspace.annotations import TAG_SEPARATOR
 from gemviz.workspace.entries import file_stem
 
 
 def _gem_fit(ctx: _Context) -> Section:
-    from gemviz.figures.charts import gem_fit_figure
-    from gemviz.splitters import make_splitter, splitter_params
-
     gem_names = splitter_params("gem")
     parts, figures = [], {}
     for name in ctx.inputs.study.splitters:
@@ -62,9 +67,6 @@ def _gem_fit(ctx: _Context) -> Section:
 
 
 def _venn(ctx: _Context) -> Section:
-    from gemviz.analysis.overlap import venn_regions
-    from gemviz.figures.venn import venn_figure
-
     study = ctx.inputs.study
     names = study.splitters[:3]
     if len(names) < 2:
@@ -83,9 +85,6 @@ def _venn(ctx: _Context) -> Section:
 
 
 def _embeddings(ctx: _Context) -> Section:
-    from gemviz.analysis.samples import label_col, sample_table
-    from gemviz.figures import embedding_map as eplot
-
     result = ctx.inputs.projection
     if result is None:
         return _note(
@@ -105,8 +104,6 @@ def _embeddings(ctx: _Context) -> Section:
 
 
 def _examples(ctx: _Context) -> Section:
-    from gemviz.figures.step import annotate_step, step_card
-
     study = ctx.inputs.study
     if not ctx.examples:
         return _note("No example steps were chosen."), {}
@@ -152,9 +149,6 @@ def _examples(ctx: _Context) -> Section:
 
 
 def _annotated(ctx: _Context) -> Section:
-    from gemviz.figures.step import annotate_step, step_card
-    from gemviz.workspace.annotations import TAG_SEPARATOR
-
     study = ctx.inputs.study
     notes = ctx.inputs.annotations
     position = {sid: i for i, sid in enumerate(study.ids)}

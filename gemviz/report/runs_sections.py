@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import html
 
+from gemviz.analysis.conversation import run_outputs, turns
+from gemviz.analysis.runs import run_pairs, run_points, run_summary
+from gemviz.figures import static as static_figures
+from gemviz.figures.runs import runs_board, runs_board_static
 from gemviz.report.base import Section, _Context, _note, _table
 
 
 def _runs(ctx: _Context) -> Section:
     """Each configuration's runs: the board, the spread table and run-aware comparisons."""
-    from gemviz.analysis.runs import run_pairs, run_points, run_summary
-    from gemviz.figures import static as static_figures
-    from gemviz.figures.runs import runs_board, runs_board_static
-
     study = ctx.inputs.study
     if not study.models or all(study.runs(m) == 1 for m in study.models):
         return _note("Every model has a single run: no spread over runs to show."), {}
@@ -45,8 +45,6 @@ def _runs(ctx: _Context) -> Section:
 
 def conversation_html(ctx: _Context, pos: int) -> str:
     """A text-only step as HTML: turns, ground-truth calls and each run's outcome (escaped)."""
-    from gemviz.analysis.conversation import run_outputs, turns
-
     study = ctx.inputs.study
     rows = []
     for t in turns(study, pos, ctx.inputs.answers).itertuples():

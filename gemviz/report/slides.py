@@ -21,12 +21,18 @@ import pandas as pd
 from pptx.util import Inches
 
 from gemviz.analysis import findings
+from gemviz.analysis.conversation import is_text_only, turns
 from gemviz.analysis.outcomes import outcome_text
+from gemviz.analysis.overlap import set_difference, venn_regions
+from gemviz.analysis.runs import run_pairs, run_summary
+from gemviz.analysis.tables import interaction_table
 from gemviz.data.errors import GemvizError
-from gemviz.data.write import atomic_path
 from gemviz.data.fields import TASK
+from gemviz.data.write import atomic_path
 from gemviz.figures import theme
 from gemviz.figures.slide_charts import BarSeries, bar_chart
+from gemviz.figures.step import annotate_step, step_legend
+from gemviz.figures.venn import venn_pair_png
 from gemviz.report.base import Progress, ReportInputs
 from gemviz.report.deck import MUTED_TEXT, Deck
 from gemviz.stats import MARGIN
@@ -136,8 +142,6 @@ def _splitter_slides(deck: Deck) -> None:
 
 
 def _interaction_slides(deck: Deck) -> None:
-    from gemviz.analysis.tables import interaction_table
-
     study = deck.study
     if len(study.models) < 2:
         return
@@ -188,9 +192,6 @@ def _interaction_slides(deck: Deck) -> None:
 
 
 def _venn_slide(deck: Deck) -> None:
-    from gemviz.analysis.overlap import venn_regions
-    from gemviz.figures.venn import venn_pair_png
-
     study = deck.study
     names = study.splitters[:3]
     if len(names) < 2:
@@ -215,8 +216,6 @@ def _venn_slide(deck: Deck) -> None:
 
 
 def _drill_slides(deck: Deck) -> None:
-    from gemviz.analysis.overlap import set_difference
-
     study = deck.study
     if len(study.splitters) < 2 or not study.models:
         return
@@ -267,9 +266,6 @@ def _drill_slides(deck: Deck) -> None:
 
 
 def _step_slides(deck: Deck, ids: Sequence[str], kind: str) -> None:
-    from gemviz.analysis.conversation import is_text_only, turns
-    from gemviz.figures.step import annotate_step, step_legend
-
     study, inputs = deck.study, deck.inputs
     # Tool-calling steps have no screenshot: the slide shows the conversation as text.
     text_only = is_text_only(study)
@@ -359,8 +355,6 @@ def _disputed_slides(deck: Deck) -> None:
 
 
 def _runs_slides(deck: Deck) -> None:
-    from gemviz.analysis.runs import run_pairs, run_summary
-
     study = deck.study
     if not study.models or all(study.runs(m) == 1 for m in study.models):
         return

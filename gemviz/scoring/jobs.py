@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.write import write_json_atomic
 from gemviz.data.paths import cache_dir
+from gemviz.data.write import write_json_atomic
 
 RUNNING, DONE, FAILED, CANCELLED, MISSING = "running", "done", "failed", "cancelled", "missing"
 

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.read import read_records
-from gemviz.data.write import write_json_atomic, write_records
-from gemviz.data.paths import cache_dir
 from gemviz.data.fields import IMAGE, TASK
 from gemviz.data.ids import sample_ids
+from gemviz.data.paths import cache_dir
+from gemviz.data.read import read_records
+from gemviz.data.write import write_json_atomic, write_records
 from gemviz.embed.base import (
     auto_dtype,
     fill_template,
@@ -37,6 +37,7 @@ from gemviz.embed.base import (
     release_cached_memory,
     resolve_device,
 )
+from gemviz.embed.qwen import chat_text, load_screenshots, load_vl_model, load_vl_processor
 
 PREDICTION = "prediction"
 Progress = Callable[[int, int, str], None]
@@ -168,8 +169,6 @@ class Generator:
         max_new_tokens: int = 128,
         trust_remote_code: bool = False,
     ) -> None:
-        from gemviz.embed.qwen import load_vl_model, load_vl_processor
-
         self.device = resolve_device(device)
         self.max_new_tokens = max_new_tokens
         self.processor = load_vl_processor(folder, trust_remote_code=trust_remote_code)
@@ -184,8 +183,6 @@ class Generator:
     def __call__(self, prompts: Sequence[str], images: Sequence[Path]) -> list[str]:
         """Greedy answers for the prompts, each with its screenshot."""
         import torch
-
-        from gemviz.embed.qwen import chat_text, load_screenshots
 
         texts = [chat_text(self.processor, p, with_image=True) for p in prompts]
         pictures = load_screenshots(list(images))

@@ -20,12 +20,15 @@ import numpy as np
 
 from gemviz.data.chat import with_text
 from gemviz.data.errors import GemvizError
-from gemviz.data.read import read_records
-from gemviz.data.write import write_json_atomic, write_records
-from gemviz.data.paths import cache_dir
 from gemviz.data.fields import IMAGE, SCORE, TASK
+from gemviz.data.files import open_image
 from gemviz.data.ids import sample_ids
+from gemviz.data.paths import cache_dir
+from gemviz.data.read import read_records
+from gemviz.data.safety import check_output_dir
+from gemviz.data.write import write_json_atomic, write_records
 from gemviz.embed import Sample, make_embedder
+from gemviz.embed.base import load_template
 from gemviz.scoring.store import (
     Progress,
     ProgressCounter,
@@ -124,7 +127,6 @@ def _problem(sample: Sample, needs_image: bool) -> str | None:
         return "no image_path"
     if not sample.image.is_file():
         return f"screenshot not found: {sample.image}"
-    from gemviz.data.files import open_image
 
     try:
         with open_image(sample.image) as img:
@@ -228,8 +230,6 @@ def score_files(
         raise GemvizError("--batch-size must be at least 1")
     if shard is not None and not (shard[1] >= 1 and 0 <= shard[0] < shard[1]):
         raise GemvizError(f"bad shard {shard[0]}/{shard[1]}; use RANK/WORLD with 0 <= RANK < WORLD")
-    from gemviz.data.safety import check_output_dir
-    from gemviz.embed.base import load_template
 
     check_output_dir(out_dir, OUTPUT_NAMES, (train, test, prompt_template))
     template = load_template(prompt_template)

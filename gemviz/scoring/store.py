@@ -41,8 +41,13 @@ from pathlib import Path
 
 import numpy as np
 
+try:
+    import fcntl
+except ImportError:  # not a POSIX system
+    fcntl = None
+
 from gemviz.data.errors import GemvizError
-from gemviz.data.files import notice
+from gemviz.data.files import load_embeddings_file, load_npz, notice
 from gemviz.data.write import atomic_path
 from gemviz.embed import Embedder, Sample
 from gemviz.embed.base import release_cached_memory
@@ -67,8 +72,6 @@ def load_embeddings(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
         GemvizError: The file is missing or damaged, lacks ``ids``/``embeddings``, or they
             are not one row of finite numbers per id.
     """
-    from gemviz.data.files import load_embeddings_file
-
     return load_embeddings_file(path)
 
 
@@ -106,8 +109,6 @@ def _read_parts(folder: Path, n: int) -> tuple[np.ndarray | None, np.ndarray]:
     A part that cannot be loaded, or whose arrays do not fit (positions out of range, row
     count or width not matching) is removed with a notice, so its samples are redone.
     """
-    from gemviz.data.files import load_npz
-
     done = np.zeros(n, dtype=bool)
     out = None
     for part in sorted(folder.glob("part-*.npz")):
@@ -164,9 +165,7 @@ def _entry_lock(folder: Path, shared: bool) -> Iterator[None]:
     the lock with each other. Left-over temporary files of killed runs are cleared by whoever
     holds the lock exclusively.
     """
-    try:
-        import fcntl
-    except ImportError:  # not a POSIX system: runs are not coordinated
+    if fcntl is None:  # not a POSIX system: runs are not coordinated
         yield
         return
     with open(folder / ".lock", "a+") as fh:

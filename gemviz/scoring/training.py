@@ -15,6 +15,7 @@ import uuid
 from typing import NamedTuple
 
 from gemviz.data.paths import cache_dir
+from gemviz.scoring.score import score_files
 
 
 class TrainingScores(NamedTuple):
@@ -51,8 +52,6 @@ def score_training_set(
     Raises:
         GemvizError: A file is unreadable, or a record has no text to embed.
     """
-    from gemviz.scoring.score import score_files
-
     if out_dir is None:
         out_dir = cache_dir("uploads", "training-sets", uuid.uuid4().hex[:12])
     out = score_files(

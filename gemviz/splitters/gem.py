@@ -39,6 +39,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from joblib import Parallel, delayed
+from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
 from gemviz.data.errors import GemvizError
@@ -80,8 +82,6 @@ def _check_int(name: str, value: object, minimum: int) -> int:
 
 
 def _gmm(k: int, random_state: int | None):
-    from sklearn.mixture import GaussianMixture
-
     # Defaults as in the published script (full covariance, kmeans init, one init, tol 1e-3).
     return GaussianMixture(n_components=k, random_state=random_state)
 
@@ -134,7 +134,6 @@ def _search(
     workers = min(_cores(), len(ks))
     if engine != "counts" or data.n < PARALLEL_MIN or workers < 2:
         return _fit_many(data, ks, random_state, engine)
-    from joblib import Parallel, delayed
 
     # A count's cost grows with k: deal the counts out largest first to the lightest worker.
     shares: list[list[int]] = [[] for _ in range(workers)]

@@ -26,8 +26,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import logsumexp
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import _logsumexp
 
 _LOG_2PI = math.log(2 * math.pi)
 _NK_EPS = 10 * np.finfo(np.float64).eps  # scikit-learn adds it to every component's weight
@@ -200,7 +200,7 @@ def fit_counts(data: Distinct, k: int, random_state: int | None) -> Fit:
         n_iter += 1
         previous = bound
         log_prob = _weighted_log_prob(data, weights, means, precision)
-        norm = _logsumexp(log_prob, axis=1)
+        norm = logsumexp(log_prob, axis=1)
         bound = float(data.counts @ norm) / n
         with np.errstate(under="ignore"):
             resp = np.exp(log_prob - norm[:, None])
@@ -210,7 +210,7 @@ def fit_counts(data: Distinct, k: int, random_state: int | None) -> Fit:
         if abs(bound - previous) < _TOL:
             converged = True
             break
-    final = _logsumexp(_weighted_log_prob(data, weights, means, precision), axis=1)
+    final = logsumexp(_weighted_log_prob(data, weights, means, precision), axis=1)
     # GaussianMixture.bic: -2 * (mean log-likelihood) * n + (free parameters) * log n
     bic = -2 * (float(data.counts @ final) / n) * n + (3 * k - 1) * math.log(n)
     return Fit(means, variances, weights, float(bic), converged, n_iter)

@@ -17,6 +17,7 @@ the nominal rate (slightly above: each fold model sees (k-1)/k of the data).
 from __future__ import annotations
 
 import numpy as np
+from sklearn.covariance import LedoitWolf
 
 from gemviz.data.errors import GemvizError
 from gemviz.splitters.base import Control, Splitter, as_embeddings, check_percentile
@@ -63,8 +64,6 @@ class MahalanobisSplitter(Splitter):
 
     def fit(self, values: np.ndarray) -> MahalanobisSplitter:
         """Estimate mean and shrunk covariance of the train embeddings ``values`` (n x d)."""
-        from sklearn.covariance import LedoitWolf
-
         self.check_params()
         q = check_percentile(self.percentile)
         x = as_embeddings(values, "train embeddings")

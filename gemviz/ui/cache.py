@@ -11,16 +11,24 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from gemviz.analysis import explain, overlap, runs, samples, slices
+from gemviz.analysis import tables as analysis
+from gemviz.analysis.conversation import answers_file, run_table
+from gemviz.analysis.neighbours import cached_neighbours
 from gemviz.analysis.partition import source_inputs
-from gemviz.data import loaders
+from gemviz.analysis.projection import project_files
+from gemviz.analysis.step import load_predictions
+from gemviz.data import bfcl, clusters, loaders
 from gemviz.data.errors import GemvizWarning
 from gemviz.data.study import Study
-from gemviz.figures import venn
+from gemviz.figures import step, venn
 from gemviz.figures.export import figure_png, figure_svg
+from gemviz.scoring import store
 from gemviz.splitters import Splitter, make_splitter
 from gemviz.workspace.entries import ScoreSource
 from gemviz.workspace.store import Workspace
@@ -54,9 +62,7 @@ def load_scores(path: str, fingerprint: str) -> pd.DataFrame:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def load_embeddings(path: str) -> np.ndarray:
     """The embedding matrix of an ``.npz`` file written by scoring (shared, read-only)."""
-    from gemviz.scoring.store import load_embeddings as load
-
-    return load(path)[1]
+    return store.load_embeddings(path)[1]
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -85,8 +91,6 @@ def id_ood_table(
     workspace_json: str, fingerprint: str, splitters: tuple, models: tuple, adjust: str = "holm"
 ):
     """:func:`gemviz.analysis.tables.id_ood_table` of the workspace's study."""
-    from gemviz.analysis import tables as analysis
-
     study = load_study(workspace_json, fingerprint)
     return analysis.id_ood_table(
         study, list(splitters) or None, list(models) or None, adjust=adjust
@@ -103,8 +107,6 @@ def interaction_table(
     margin: float = 0.05,
 ):
     """:func:`gemviz.analysis.tables.interaction_table` of the workspace's study."""
-    from gemviz.analysis import tables as analysis
-
     study = load_study(workspace_json, fingerprint)
     return analysis.interaction_table(
         study, list(splitters) or None, list(models) or None, adjust=adjust, margin=margin
@@ -122,8 +124,6 @@ def paired_comparison(
     adjust: str = "holm",
 ) -> pd.DataFrame:
     """:func:`gemviz.analysis.tables.paired_comparison` of the workspace's study."""
-    from gemviz.analysis import tables as analysis
-
     study = load_study(workspace_json, fingerprint)
     return analysis.paired_comparison(study, a, b, metric, splitter=splitter, adjust=adjust)
 
@@ -131,8 +131,6 @@ def paired_comparison(
 @st.cache_data(max_entries=32, show_spinner=False)
 def venn_regions(workspace_json: str, fingerprint: str, splitters: tuple, label: str):
     """:func:`gemviz.analysis.overlap.venn_regions` of the workspace's study."""
-    from gemviz.analysis import overlap
-
     return overlap.venn_regions(load_study(workspace_json, fingerprint), list(splitters), label)
 
 
@@ -147,8 +145,6 @@ def set_difference(
     margin: float = 0.05,
 ):
     """:func:`gemviz.analysis.overlap.set_difference` of the workspace's study (permutations, cached)."""
-    from gemviz.analysis import overlap
-
     study = load_study(workspace_json, fingerprint)
     return overlap.set_difference(study, a, b, metric=metric, adjust=adjust, margin=margin)
 
@@ -158,8 +154,6 @@ def venn_images(
     counts: tuple, names: tuple, title: str, proportional: bool = True
 ) -> tuple[bytes, bytes]:
     """PNG and SVG bytes of a Venn diagram; ``counts`` is a tuple of (members, count)."""
-    import matplotlib.pyplot as plt
-
     fig = venn.venn_figure(dict(counts), list(names), title, proportional=proportional)
     try:
         return figure_png(fig), figure_svg(fig)
@@ -170,72 +164,54 @@ def venn_images(
 @st.cache_resource(max_entries=8, show_spinner=False)
 def sample_table(workspace_json: str, fingerprint: str) -> pd.DataFrame:
     """:func:`gemviz.analysis.samples.sample_table` of the workspace's study (shared, read-only)."""
-    from gemviz.analysis import samples
-
     return samples.sample_table(load_study(workspace_json, fingerprint))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def predictions(path: str, field: str, fingerprint: str) -> dict:
     """A model's raw predictions by sample id (:func:`gemviz.analysis.step.load_predictions`)."""
-    from gemviz.analysis.step import load_predictions
-
     return load_predictions(path, field)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def embeddings(path: str, fingerprint: str) -> tuple[list[str], np.ndarray]:
     """Ids and matrix of an embeddings ``.npz`` (shared, read-only)."""
-    from gemviz.scoring.store import load_embeddings as load
-
-    return load(path)
+    return store.load_embeddings(path)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def cached_projection(test: str, train: str | None, fingerprint: str, params):
     """A projection already on disk for these embeddings and parameters, else None."""
-    from gemviz.analysis.projection import project_files
-
     return project_files(test, params, train_embeddings=train, compute=False)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def projection(test: str, train: str | None, fingerprint: str, params, _progress=None):
     """:func:`gemviz.analysis.projection.project_files`, computed once (then disk-cached)."""
-    from gemviz.analysis.projection import project_files
-
     return project_files(test, params, train_embeddings=train, progress=_progress)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def test_neighbours(train: str, test: str, fingerprint: str, k: int = 5):
     """:func:`gemviz.analysis.neighbours.cached_neighbours` of a splitter's embeddings (shared)."""
-    from gemviz.analysis.neighbours import cached_neighbours
-
     return cached_neighbours(train, test, k=k)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def train_records(path: str, fingerprint: str) -> pd.DataFrame:
     """:func:`gemviz.analysis.explain.train_records` (shared, read-only)."""
-    from gemviz.analysis.explain import train_records as load
-
-    return load(path)
+    return explain.train_records(path)
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
 def thumbnail(path: str, image_root: str | None) -> bytes:
     """:func:`gemviz.figures.step.thumbnail` of a screenshot."""
-    from gemviz.figures.step import thumbnail as thumb
-
-    return thumb(path, image_root)
+    return step.thumbnail(path, image_root)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def slice_fields(workspace_json: str, fingerprint: str) -> list[str]:
     """:func:`gemviz.analysis.slices.slice_fields` of the workspace's study."""
-    from gemviz.analysis import slices
-
     return slices.slice_fields(load_study(workspace_json, fingerprint))
 
 
@@ -244,8 +220,6 @@ def slices_table(
     workspace_json: str, fingerprint: str, by: str, splitters: tuple, models: tuple, metric: str
 ) -> pd.DataFrame:
     """:func:`gemviz.analysis.slices.slices_table` of the workspace's study."""
-    from gemviz.analysis import slices
-
     study = load_study(workspace_json, fingerprint)
     return slices.slices_table(study, by, list(splitters), list(models), (metric,))
 
@@ -253,16 +227,12 @@ def slices_table(
 @st.cache_data(max_entries=32, show_spinner=False)
 def cluster_choices(workspace_json: str, fingerprint: str) -> list[str]:
     """:func:`gemviz.data.clusters.choices` of the workspace's test records."""
-    from gemviz.data import clusters
-
     return clusters.choices(load_study(workspace_json, fingerprint).samples)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def run_tables(workspace_json: str, fingerprint: str) -> dict[str, list[dict]]:
     """Each model's runs as :func:`gemviz.analysis.conversation.run_table` dicts."""
-    from gemviz.analysis.conversation import run_table
-
     ws = Workspace.load(Path(workspace_json).parent)
     ids = ws.test_ids()
     return {m.name: [run_table(p, ids, ws.test) for p in m.run_files()] for m in ws.models}
@@ -271,11 +241,8 @@ def run_tables(workspace_json: str, fingerprint: str) -> dict[str, list[dict]]:
 @st.cache_data(max_entries=4, show_spinner=False)
 def possible_answers(test: str | None, fingerprint: str) -> dict:
     """BFCL's ground truth beside the test file (empty when there is none)."""
-    from gemviz.analysis.conversation import answers_file
-    from gemviz.data.bfcl import possible_answers as read
-
     path = answers_file(test)
-    return read(path) if path is not None else {}
+    return bfcl.possible_answers(path) if path is not None else {}
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -288,8 +255,6 @@ def runs_board(
     adjust: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The runs board's frames: per-run points, the per-model summary, the pairs compared."""
-    from gemviz.analysis import runs
-
     study = load_study(workspace_json, fingerprint)
     points = runs.run_points(study, metric, list(models), splitter)
     summary = runs.run_summary(study, metric, list(models), splitter)

@@ -11,10 +11,12 @@ import streamlit as st
 
 from gemviz.actions import FORMATS, RULES
 from gemviz.data.errors import GemvizError
+from gemviz.data.read import read_records
 from gemviz.splitters import default_params
 from gemviz.ui.state import flash
 from gemviz.ui.text import code, md
 from gemviz.workspace.create import score_files_in
+from gemviz.workspace.derive import fields_of
 from gemviz.workspace.files import stage_upload
 from gemviz.workspace.store import Workspace
 from gemviz.workspace.summary import splitter_added
@@ -44,9 +46,6 @@ def refusal(exc: GemvizError) -> str:
 def fields_caption(path: str | None) -> None:
     """List a chosen file's fields, so the mapping can be typed without opening it."""
     if path and Path(path).is_file():
-        from gemviz.data.read import read_records
-        from gemviz.workspace.derive import fields_of
-
         try:
             st.caption(
                 "Fields in this file: "

@@ -4,8 +4,11 @@ selections, and widget values that survive page switches."""
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
+from gemviz.analysis.selection import resolve
 from gemviz.data.errors import GemvizError
+from gemviz.demo import ensure_bfcl_demo, ensure_demo
 from gemviz.ui.text import code, md
 from gemviz.workspace.catalog import find_workspace, list_workspaces
 from gemviz.workspace.store import Workspace
@@ -31,8 +34,6 @@ def _route_through_app() -> None:
     hands the same URL to ``app.py``'s ``st.navigation``, whose page of that path has the same
     page hash. Streamlit itself turns the old mode off at the first ``st.navigation`` call.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
@@ -185,7 +186,6 @@ def samples_selection(ws: Workspace, study=None) -> dict | None:
     text = st.query_params.get(SELECT_PARAM)
     if not text or study is None:
         return None
-    from gemviz.analysis.selection import resolve
 
     try:
         ids, label = resolve(study, text)
@@ -263,7 +263,6 @@ def _demo_workspace() -> Workspace | None:
         return None
     if found is not None:
         return found
-    from gemviz.demo import ensure_demo
 
     bar = st.progress(0.0, text="Building the demo workspace (first start only)…")
 
@@ -286,8 +285,6 @@ def _demo_workspace() -> Workspace | None:
 
 def open_bfcl_demo() -> None:
     """Build the tool-calling demo (BFCL v4) when it is missing, with a progress bar; open it."""
-    from gemviz.demo import ensure_bfcl_demo
-
     bar = st.progress(0.0, text="Building the tool-calling demo (about a minute, once)…")
 
     def report(done: int, total: int, stage: str) -> None:

@@ -9,16 +9,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from gemviz.analysis import conversation as conv
 from gemviz.analysis.filters import SampleFilter, score_range
 from gemviz.analysis.samples import group_fields, match_col, score_col
+from gemviz.analysis.stability import RESAMPLES, mc_error, refittable, workspace_refits
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
-from gemviz.figures.export import figure_html
+from gemviz.figures.export import figure_html, table_csv, table_markdown
 from gemviz.figures.partition import SplitterCharts
 from gemviz.splitters import splitter_controls
-from gemviz.ui.cache import cluster_choices, predictions
+from gemviz.ui.cache import cluster_choices, possible_answers, predictions, run_tables
 from gemviz.ui.state import restore_widgets, save_widgets
 from gemviz.ui.text import md
+from gemviz.workspace import annotations as notes
 from gemviz.workspace.store import Workspace
 
 
@@ -29,8 +32,6 @@ def stability_refits(ws: Workspace, study: Study) -> dict[str, np.ndarray]:
     (50 refits, with a progress bar) when not cached yet; the others are only read. Not cached
     with Streamlit: the disk cache is the cache (:func:`gemviz.analysis.stability.workspace_refits`).
     """
-    from gemviz.analysis.stability import refittable, workspace_refits
-
     compute = st.session_state.pop("_refit", ())
     out = {}
     for name in refittable(ws):
@@ -58,8 +59,6 @@ def stability_refits(ws: Workspace, study: Study) -> dict[str, np.ndarray]:
 
 def stability_button(ws: Workspace, have, key: str) -> None:
     """A button that asks :func:`stability_refits` to refit the splitters not in ``have``."""
-    from gemviz.analysis.stability import RESAMPLES, mc_error, refittable
-
     missing = [n for n in refittable(ws) if n not in have]
     if missing and st.button(
         f"Compute ID probability ({md(', '.join(missing))}; {RESAMPLES} refits each)",
@@ -185,8 +184,6 @@ def clicked_points(event: Any) -> list[dict]:
 
 def table_downloads(table: pd.DataFrame, stem: str) -> None:
     """CSV and Markdown download buttons for ``table`` (bytes made only when clicked)."""
-    from gemviz.figures.export import table_csv, table_markdown
-
     left, right = st.columns(2)
     left.download_button(
         f"{stem}.csv",
@@ -278,8 +275,6 @@ def sample_filters(
     Returns:
         The :class:`~gemviz.analysis.filters.SampleFilter` the widgets describe.
     """
-    from gemviz.workspace import annotations as notes
-
     restore_widgets(ws, "f_")
     with st.expander("Filters", expanded=True):
         cols = st.columns(4)
@@ -380,9 +375,6 @@ def conversation_view(ws: Workspace, study: Study, pos: int) -> None:
 
     Everything the files hold is shown as plain text (never rendered as Markdown).
     """
-    from gemviz.analysis import conversation as conv
-    from gemviz.ui.cache import possible_answers, run_tables
-
     answers = possible_answers(ws.test, ws.fingerprint())
     for turn in conv.turns(study, pos, answers).itertuples():
         with st.chat_message("user"):

@@ -23,13 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from gemviz.data.clusters import resolve
 from gemviz.data.errors import GemvizError
-from gemviz.data.read import read_records
 from gemviz.data.fields import ID, SCORE
 from gemviz.data.ids import align, sample_ids
 from gemviz.data.loaders import load_labeled, load_scores
-from gemviz.data.read import peek_fields
+from gemviz.data.read import peek_fields, read_records
+from gemviz.scoring.store import load_embeddings
+from gemviz.scoring.training import score_training_set
+from gemviz.splitters import make_splitter
 from gemviz.workspace.entries import SplitterEntry, _abs
 from gemviz.workspace.files import adopt, check_ids, reference
 from gemviz.workspace.models import commit_model, plan_model
@@ -67,8 +71,6 @@ def gem_labels(
     Raises:
         GemvizError: Bad scores or settings.
     """
-    from gemviz.splitters import make_splitter
-
     gem = make_splitter("gem", **params).fit(np.asarray(train_scores, dtype=float))
     used = {k: v for k, v in gem.get_params().items() if v is not None}
     return gem.predict(np.asarray(test_scores, dtype=float)), used
@@ -121,8 +123,6 @@ def plan_splitter(
     if bool(train_embeddings) != bool(test_embeddings):
         raise GemvizError(f"splitter '{name}': give both embedding files (train and test) or none")
     if test_embeddings:
-        from gemviz.scoring.store import load_embeddings
-
         test_ids, test_emb = load_embeddings(test_embeddings)
         check_ids(test_ids, ref, test_embeddings)
         train_ids, train_emb = load_embeddings(train_embeddings)
@@ -179,8 +179,6 @@ def add_splitter(
     if not replace and name.strip() in [s.name for s in ws.splitters]:
         raise GemvizError(f"this workspace already has a splitter called '{name.strip()}'")
     if training_set:
-        from gemviz.scoring.training import score_training_set
-
         if not ws.test:
             raise GemvizError("scoring a training set needs the workspace's test set")
         files = dict(score_training_set(training_set, ws.test, text)._asdict())
@@ -212,8 +210,6 @@ def score_files_in(ws: Workspace) -> dict[str, tuple[str, str]]:
 
 def entry_tables(ws: Workspace):
     """The workspace's splitters and models as two short tables (file names, not paths)."""
-    import pandas as pd
-
     splitters = pd.DataFrame(
         [
             {
@@ -307,16 +303,11 @@ def create_from_files(
         raise GemvizError(f"embeddings for no splitter of that name: {', '.join(unknown)}")
     test_records = read_records(test)
     ref = (sample_ids(test_records, test), test)
-    import pandas as pd
-
-    from gemviz.data.clusters import resolve
 
     resolve(pd.DataFrame.from_records(test_records), cluster_by)  # a bad field fails now
     if train:
         read_records(train)
     if training_sets:
-        from gemviz.scoring.training import score_training_set
-
         for set_name, path in training_sets.items():
             found = score_training_set(path, test, text)
             scores[set_name] = (found.train_scores, found.test_scores)

@@ -11,11 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from gemviz.actions import match_records
 from gemviz.data.errors import GemvizError
-from gemviz.data.read import read_records
-from gemviz.data.write import write_records
 from gemviz.data.fields import EXACT_MATCH, ID, METRIC_ALIASES, TYPE_MATCH
 from gemviz.data.ids import sample_ids
+from gemviz.data.read import read_records
+from gemviz.data.write import write_records
 from gemviz.workspace.entries import ModelEntry
 
 
@@ -55,8 +56,6 @@ def derive_results(entry: ModelEntry, test: str | None) -> list[dict[str, Any]] 
     path = entry.source or entry.results
     records = read_records(path)
     if entry.rules:
-        from gemviz.actions import match_records
-
         if not test:
             raise GemvizError(
                 "matching predictions needs the workspace's test set with the ground-truth "

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.write import atomic_path, write_bytes_atomic
 from gemviz.data.paths import cache_dir
+from gemviz.data.write import atomic_path, write_bytes_atomic
 
 WORKSPACE_FILE = "workspace.json"
 UPLOADS = "uploads"

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from gemviz.data.read import read_records
-from gemviz.data.paths import cache_dir
 from gemviz.data.fields import ID
 from gemviz.data.ids import align, sample_ids
 from gemviz.data.loaders import load_labeled
+from gemviz.data.paths import cache_dir
+from gemviz.data.read import read_records
 from gemviz.workspace.entries import store_upload
 from gemviz.workspace.store import Workspace
 

@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gemviz.actions import RULES
+from gemviz.data.bfcl import is_score_file
 from gemviz.data.errors import GemvizError
+from gemviz.data.fields import ID, RUN
+from gemviz.data.loaders import load_results, result_metrics
 from gemviz.data.read import read_records
 from gemviz.data.write import write_records
-from gemviz.data.fields import ID
 from gemviz.workspace.derive import derive_results, fields_of, has_match_fields, require_field
 from gemviz.workspace.entries import ModelEntry, file_stem, free_path
 from gemviz.workspace.files import adopt, check_ids, reference
@@ -76,8 +79,6 @@ def plan_model(
         GemvizError: A field is missing, the matches cannot be read, or the file's samples
             differ from the test set's.
     """
-    from gemviz.data.loaders import load_results
-
     if not name or not name.strip():
         raise GemvizError("a model needs a name")
     if not results:
@@ -93,8 +94,6 @@ def plan_model(
     elif any(PREDICTION in r for r in records[:50]):
         pred_field = PREDICTION
     if rules:
-        from gemviz.actions import RULES
-
         if rules not in RULES:
             raise GemvizError(f"unknown rule set '{rules}'; use one of {', '.join(RULES)}")
         if not pred_field:
@@ -137,9 +136,6 @@ def plan_model(
 
 def _has_metrics(records: list[dict[str, Any]]) -> bool:
     """True when the records hold 0/1 metrics by name or are a BFCL score file."""
-    from gemviz.data.bfcl import is_score_file
-    from gemviz.data.loaders import result_metrics
-
     if is_score_file(records):
         return True
     try:
@@ -155,8 +151,6 @@ def _ref_args(ref: tuple[list[str], str] | None) -> tuple[list[str] | None, str 
 
 def _run_ids(frame) -> list[str]:
     """The ids of one run of a result frame (a frame with a ``run`` column holds several)."""
-    from gemviz.data.fields import RUN
-
     if RUN not in frame.columns:
         return frame[ID].tolist()
     first = frame[RUN].iloc[0]
@@ -170,8 +164,6 @@ def _plan_runs(
     *mapping: str | None,
 ) -> ModelPlan:
     """A model with one file per run: each file checked against the test set, no mapping."""
-    from gemviz.data.loaders import load_results
-
     if any(mapping):
         raise GemvizError(
             f"model '{name}': field mappings and rule sets apply to a single result file; give "

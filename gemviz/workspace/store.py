@@ -25,8 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from gemviz.data.errors import GemvizError
+from gemviz.data.fields import LABEL
+from gemviz.data.files import loads_json, read_text
+from gemviz.data.ids import sample_ids
+from gemviz.data.loaders import load_labeled, load_results
 from gemviz.data.read import read_records
-from gemviz.data.write import write_json_atomic
+from gemviz.data.study import Study
+from gemviz.data.write import write_json_atomic, write_records
+from gemviz.workspace.derive import refresh_models
 from gemviz.workspace.entries import (
     LAST_JOB,
     WORKSPACE_FILE,
@@ -84,7 +90,6 @@ class Workspace:
         path = folder / WORKSPACE_FILE
         if not path.exists():
             raise GemvizError("no workspace here (workspace.json is missing)", file=str(folder))
-        from gemviz.data.files import loads_json, read_text
 
         file = str(path)
         try:
@@ -210,8 +215,6 @@ class Workspace:
         Raises:
             GemvizError: The name is taken (and ``replace`` is false) or the file is bad.
         """
-        from gemviz.data.loaders import load_labeled
-
         _check_name(entry.name, [s.name for s in self.splitters], "splitter", replace)
         if not entry.labeled:
             raise GemvizError(
@@ -234,8 +237,6 @@ class Workspace:
         Raises:
             GemvizError: The name is taken (and ``replace`` is false) or the file is bad.
         """
-        from gemviz.data.loaders import load_results
-
         _check_name(entry.name, [m.name for m in self.models], "model", replace)
         entry.results = _abs(entry.results)
         entry.runs = [_abs(p) for p in entry.runs]
@@ -291,8 +292,6 @@ class Workspace:
                 f"{len(flags)} labels for {len(records)} records; partition this file again",
                 file=str(test_scores),
             )
-        from gemviz.data.write import write_records
-        from gemviz.data.fields import LABEL
 
         labeled = [{**r, LABEL: "ID" if f else "OOD"} for r, f in zip(records, flags, strict=True)]
         others = {str(Path(s.labeled).resolve()) for s in self.splitters if s.name != name}
@@ -335,7 +334,6 @@ class Workspace:
         """The sample ids of the test file (None without one), e.g. for BFCL score files."""
         if not self.test or not Path(self.test).is_file():
             return None
-        from gemviz.data.ids import sample_ids
 
         return sample_ids(read_records(self.test), self.test)
 
@@ -355,9 +353,6 @@ class Workspace:
             GemvizError: No splitter is registered, or a file is bad or does not cover the
                 same samples as the others.
         """
-        from gemviz.data.study import Study
-        from gemviz.workspace.derive import refresh_models
-
         refresh_models(self.models, self.test)
         if not self.splitters:
             raise GemvizError(
