@@ -19,25 +19,26 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import streamlit as st
-from streamlit.testing.v1 import AppTest
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from gemviz.analysis import filters, samples
-from gemviz.analysis.paging import paginate
-from gemviz.analysis.projection import ProjectionParams, project
-from gemviz.data.paths import cache_dir
-from gemviz.data.write import write_records
-from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
-from gemviz.workspace.entries import ModelEntry
-from gemviz.workspace.store import create_workspace
+import numpy as np  # noqa: E402
+import streamlit as st  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from gemviz.analysis import filters, samples  # noqa: E402
+from gemviz.analysis.paging import paginate  # noqa: E402
+from gemviz.analysis.projection import ProjectionParams, project  # noqa: E402
+from gemviz.data.paths import cache_dir  # noqa: E402
+from gemviz.data.write import write_records  # noqa: E402
+from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals  # noqa: E402
+from gemviz.workspace.entries import ModelEntry  # noqa: E402
+from gemviz.workspace.store import create_workspace  # noqa: E402
 
 # AppTest runs pages without a server, and Streamlit then warns on every cached call: keep
 # the output to the tables.
 logging.disable(logging.WARNING)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 SEED = 42
 
 

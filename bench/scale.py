@@ -36,23 +36,24 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-import orjson
-import pandas as pd
-from sklearn.mixture import GaussianMixture
-from streamlit.testing.v1 import AppTest
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from gemviz.analysis.projection import ProjectionParams, project
-from gemviz.data.read import read_table
-from gemviz.data.study import Study
-from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals
-from gemviz.workspace.entries import ModelEntry, SplitterEntry
-from gemviz.workspace.store import create_workspace
+import numpy as np  # noqa: E402
+import orjson  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.mixture import GaussianMixture  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from gemviz.analysis.projection import ProjectionParams, project  # noqa: E402
+from gemviz.data.read import read_table  # noqa: E402
+from gemviz.data.study import Study  # noqa: E402
+from gemviz.splitters.gem import fit_gmm_1d, in_intervals, merge_intervals  # noqa: E402
+from gemviz.workspace.entries import ModelEntry, SplitterEntry  # noqa: E402
+from gemviz.workspace.store import create_workspace  # noqa: E402
 
 logging.disable(logging.WARNING)  # AppTest without a server warns on every cached call
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 SEED = 42
 # The three clusters GEM finds on the published AITZ scores (rounded): means, stds, weights.
 CLUSTERS = (np.array([0.0075, 0.039, 0.073]), np.array([0.002, 0.003, 0.0013]), (0.44, 0.45, 0.11))

@@ -26,18 +26,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from gem_data import extract
-from PIL import Image
-from tiny_qwen import make_screenshot, make_tiny_qwen2vl
-
-from gemviz.data.read import read_records
-from gemviz.embed import Sample, make_embedder, qwen
-from gemviz.embed.qwen import load_vl_processor
-from gemviz.scoring.score import score_files
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import numpy as np  # noqa: E402
+from gem_data import extract  # noqa: E402
+from PIL import Image  # noqa: E402
+from tiny_qwen import make_screenshot, make_tiny_qwen2vl  # noqa: E402
+
+from gemviz.data.read import read_records  # noqa: E402
+from gemviz.embed import Sample, make_embedder, qwen  # noqa: E402
+from gemviz.embed.qwen import load_vl_processor  # noqa: E402
+from gemviz.scoring.score import score_files  # noqa: E402
 
 PHONE_SIZES = [(1080, 2400), (1080, 2340), (1080, 2408), (1080, 2316)]
 QWEN_MAX_PIXELS = 28 * 28 * 1280

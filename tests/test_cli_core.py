@@ -148,6 +148,25 @@ def test_bad_input_gives_one_line_error(aitz_files, tmp_path, capsys):
     assert not out.exists()
 
 
+def test_every_error_starts_with_gemviz_and_the_command(aitz_files, tmp_path, capsys):
+    # Errors argparse finds and errors the command finds read the same way.
+    train, _ = aitz_files
+    cases = [
+        (["table", "--split", "a=b.json"], "gemviz table: error: "),
+        (["workspace", "create", "--bogus"], "gemviz workspace create: error: "),
+        (["partition", "--train", str(train), "--test", str(tmp_path / "no.json"),
+          "--out", str(tmp_path / "o.json")], "gemviz partition: error: "),
+        (["no-such-command"], "gemviz: error: "),
+    ]  # fmt: skip
+    for argv, prefix in cases:
+        try:
+            rc = main(argv)
+        except SystemExit as exc:
+            rc = exc.code
+        err = capsys.readouterr().err
+        assert rc == 2 and err.startswith(prefix) and err.count("\n") == 1, (argv, err)
+
+
 def test_out_may_not_overwrite_an_input(aitz_files, tmp_path, capsys):
     train, held = aitz_files
     copy = tmp_path / "held.jsonl"
