@@ -21,8 +21,9 @@ except ImportError:  # not a POSIX system
     fcntl = None
 
 from gemviz.data.paths import cache_dir
+from gemviz.demo import build
 from gemviz.demo.bfcl import bfcl_folder, build_bfcl
-from gemviz.demo.build import WORKSPACE_FILE, build
+from gemviz.demo.build import WORKSPACE_FILE
 
 Progress = Callable[[int, int, str], None]
 
@@ -61,7 +62,7 @@ def build_demo(
     """
     target = Path(folder) if folder is not None else demo_folder()
     with _locked(target):
-        return build(target, progress, n_train=n_train, n_test=n_test, seed=seed)
+        return build.build(target, progress, n_train=n_train, n_test=n_test, seed=seed)
 
 
 def ensure_demo(
@@ -87,7 +88,7 @@ def ensure_demo(
     with _locked(target):
         # Another process may have finished the build while this one waited for the lock.
         if not (target / WORKSPACE_FILE).exists():
-            build(target, progress, **options)
+            build.build(target, progress, **options)
     return target
 
 
