@@ -22,3 +22,23 @@ def _ruff(*args: str) -> subprocess.CompletedProcess:
 def test_ruff(args):
     result = _ruff(*args)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_imports_sit_at_the_top_except_heavy_optional_ones(tmp_path):
+    # Checked with the project's settings: an import inside a function is refused, unless it is
+    # one of the heavy optional libraries, which in turn may not be imported at the top.
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import umap\n\n\ndef f():\n    import json\n\n    import torch\n\n"
+        "    from gemviz.data import ids\n\n    return json, torch, ids\n"
+    )
+    result = _ruff(
+        "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"),
+        "--select", "PLC0415,TID253", "--output-format", "concise", str(probe),
+    )  # fmt: skip
+    found = {
+        (int(line.split(":")[1]), line.split()[1])
+        for line in result.stdout.splitlines()
+        if line.startswith(str(probe))
+    }
+    assert found == {(1, "TID253"), (5, "PLC0415"), (9, "PLC0415")}, result.stdout
