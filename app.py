@@ -1,7 +1,8 @@
 """gemviz dashboard: routes to the pages and keeps the workspace picker in the sidebar.
 
-Run with ``streamlit run app.py``. Pages are listed in ``PAGES``; a page file that does not
-exist yet is skipped, so adding a page is a one-line change here.
+Run with ``streamlit run app.py``. Pages are listed in ``PAGES`` (adding a page is a
+one-line change here); a listed page file that does not exist is shown as an error. The
+sidebar is :func:`gemviz.ui.sidebar.workspace_sidebar`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from gemviz.ui.state import current_workspace, open_bfcl_demo, open_workspace
-from gemviz.ui.text import md
-from gemviz.workspace.catalog import scan_workspaces
+from gemviz.ui.sidebar import workspace_sidebar
+from gemviz.ui.state import current_workspace
+from gemviz.ui.text import code
 
 HERE = Path(__file__).parent
 
@@ -35,12 +36,16 @@ def _path(file: str) -> str:
     return Path(file).stem.split("_", 1)[1].lower()
 
 
+missing = [f for f, _, _ in PAGES if not (HERE / f).is_file()]
+if missing:
+    st.error(f"app.py lists page files that do not exist: {', '.join(map(code, missing))}")
+    st.stop()
+
 pages = [
     # The first page is the default, served at the root: its own path goes to the hidden
     # alias below, so it takes another internal name (a page's id is its path's hash).
     st.Page(str(HERE / f), title=t, icon=i, url_path=_path(f) + ("-root" if k == 0 else ""))
     for k, (f, t, i) in enumerate(PAGES)
-    if (HERE / f).exists()
 ]
 
 
@@ -58,41 +63,6 @@ nav = st.navigation([*pages, alias])
 # Outside the sidebar so the demo's first-start progress bar shows in the main area; it also
 # writes ?workspace= (and ?sample=) back to the URL, which a page switch clears.
 ws = current_workspace(notify=False)
-with st.sidebar:
-    spaces, broken = scan_workspaces()
-    # A workspace missing a file can still be opened (its pages say what is missing).
-    spaces += [b.workspace for b in broken if b.workspace is not None]
-    reasons = {b.slug: b.reason for b in broken}
-    if spaces:
-        slugs = [w.slug for w in spaces]
-        titles = [w.name for w in spaces]
-        # Two workspaces of one title are told apart by their folder (slug).
-        names = {
-            w.slug: w.name
-            + (f" ({w.slug})" if titles.count(w.name) > 1 else "")
-            + (" ⚠ broken" if w.slug in reasons else "")
-            for w in spaces
-        }
-        # The page may have switched workspace (created or deleted one): follow it.
-        st.session_state["workspace_picker"] = (
-            ws.slug if ws is not None and ws.slug in slugs else slugs[0]
-        )
-        st.selectbox(
-            "Workspace",
-            slugs,
-            format_func=names.get,
-            key="workspace_picker",
-            on_change=lambda: open_workspace(st.session_state.workspace_picker),
-        )
-    # The tool-calling demo sits beside the GUI demo; it is built on first use.
-    if "demo-bfcl" not in [w.slug for w in spaces] and st.button(
-        "Tool-calling demo (BFCL)", key="open_bfcl_demo", icon=":material/build:"
-    ):
-        open_bfcl_demo()
-        st.rerun()
-    if broken:
-        with st.expander(f"Broken workspaces ({len(broken)})", icon=":material/warning:"):
-            for b in broken:
-                st.markdown(f"**{md(b.slug)}**: {md(b.reason)}")
+workspace_sidebar(ws)
 
 nav.run()

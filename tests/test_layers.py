@@ -130,13 +130,56 @@ def test_streamlit_only_in_the_ui_layer(folder):
     assert offenders == []
 
 
+MAX_MODULE_LINES = 480
+MAX_PAGE_LINES = 200
+MAX_FUNCTION_LINES = 80
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text("utf-8").splitlines())
+
+
 def test_no_backend_module_is_too_long():
     long = {
         p.relative_to(ROOT).as_posix(): n
         for p in PACKAGE.rglob("*.py")
-        if (n := len(p.read_text("utf-8").splitlines())) > 500
+        if (n := _lines(p)) > MAX_MODULE_LINES
     }
     assert long == {}
+
+
+def test_no_page_is_too_long():
+    pages = [ROOT / "app.py", *(ROOT / "pages").glob("*.py")]
+    long = {p.relative_to(ROOT).as_posix(): n for p in pages if (n := _lines(p)) > MAX_PAGE_LINES}
+    assert long == {}
+
+
+def _long_functions(folder: Path) -> dict[str, int]:
+    """``module:function@line`` -> lines from ``def`` to the function's last line."""
+    long = {}
+    for path in folder.rglob("*.py"):
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    long[
+                        f"{path.relative_to(folder.parent).as_posix()}:{node.name}@{node.lineno}"
+                    ] = n
+    return long
+
+
+def test_no_function_is_too_long():
+    """Long functions are split into named steps."""
+    assert _long_functions(PACKAGE) == {}
+
+
+def test_a_long_function_would_be_caught(tmp_path):
+    pkg = tmp_path / "gemviz"
+    pkg.mkdir()
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    (pkg / "m.py").write_text(f"def ok():\n    pass\n\n\ndef f():\n{body}")
+    assert _long_functions(pkg) == {"gemviz/m.py:f@5": MAX_FUNCTION_LINES + 1}
 
 
 def test_the_known_cycle_would_be_caught(tmp_path, monkeypatch):

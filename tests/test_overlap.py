@@ -9,8 +9,9 @@ import pytest
 from gemviz.analysis.overlap import DRILL_COLUMNS, VENN_COLUMNS, judge, set_difference, venn_regions
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
-from gemviz.stats import adjust_pvalues, permutation_pvalue, wilson_interval
+from gemviz.stats import adjust_pvalues, wilson_interval
 from tests.conftest import SEED
+from tests.stats_reference import permutation_pvalue
 
 
 def _study(

@@ -73,6 +73,20 @@ def test_app_router_runs(workspace):
     assert at.sidebar.selectbox(key="workspace_picker").value == workspace.slug
 
 
+def test_app_refuses_a_missing_page_file(tmp_path, monkeypatch):
+    """A page listed in PAGES whose file is gone is an error on screen, not a silent gap."""
+    monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
+    shutil.copytree(ROOT / "pages", tmp_path / "pages")
+    (tmp_path / "pages" / "4_overlap.py").unlink()
+    shutil.copy(ROOT / "app.py", tmp_path / "app.py")
+    at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [
+        "app.py lists page files that do not exist: `pages/4_overlap.py`"
+    ]
+
+
 def test_workspace_page_rename(workspace):
     at = run_page("1_workspace.py", workspace)
     assert at.dataframe[0].value.shape[0] == len(workspace.splitters)

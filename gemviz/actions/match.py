@@ -86,16 +86,9 @@ def match_records(
     gt_actions: list[Action] = []
     pred_actions: list[Action] = []
     for i, (record, j) in enumerate(zip(gt_records, order, strict=True)):
-        if gt_field == ".":
-            gt_value: Any = record
-        elif gt_field in record and record[gt_field] is not None:
-            gt_value = record[gt_field]
-        else:
-            raise GemvizError(
-                "the ground-truth action is missing", file=gt_file, row=i + 1, field=gt_field
-            )
         size = image_sizes[i] if image_sizes is not None else None
         # The size also lets an AITZ / AitW ground truth in pixels be normalized.
+        gt_value = _gt_value(record, gt_field, gt_file, i + 1)
         gt = parse_action(gt_value, "auto", image_size=size, coords="relative")
         pred_value = pred_records[int(j)].get(pred_field)
         if coords == "pixel" and size is None:
@@ -105,14 +98,7 @@ def match_records(
                 row=i + 1,
             )
         pred = parse_action(pred_value, fmt, image_size=size, coords=coords)
-        type_match, exact_match = ruleset.match(gt, pred)
-        out = dict(record)
-        if not gt.is_valid:
-            type_match = exact_match = 0
-            out[GT_UNREADABLE] = 1
-        out[TYPE_MATCH] = type_match
-        out[EXACT_MATCH] = exact_match
-        results.append(out)
+        results.append(_matched(record, gt, pred, ruleset))
         gt_actions.append(gt)
         pred_actions.append(pred)
     if gt_actions and not any(a.is_valid for a in gt_actions):
@@ -124,6 +110,28 @@ def match_records(
     summary = summarize(gt_actions, pred_actions, results)
     summary.update({"rules": rules, "format": fmt, "gt_field": gt_field, "pred_field": pred_field})
     return results, summary
+
+
+def _gt_value(record: dict[str, Any], gt_field: str, gt_file: str | None, row: int) -> Any:
+    """The ground-truth action of a record (the record itself with ``gt_field="."``)."""
+    if gt_field == ".":
+        return record
+    if gt_field in record and record[gt_field] is not None:
+        return record[gt_field]
+    raise GemvizError("the ground-truth action is missing", file=gt_file, row=row, field=gt_field)
+
+
+def _matched(record: dict[str, Any], gt: Action, pred: Action, ruleset) -> dict[str, Any]:
+    """A copy of the record with its type and exact match (0 and flagged when the ground
+    truth cannot be read)."""
+    type_match, exact_match = ruleset.match(gt, pred)
+    out = dict(record)
+    if not gt.is_valid:
+        type_match = exact_match = 0
+        out[GT_UNREADABLE] = 1
+    out[TYPE_MATCH] = type_match
+    out[EXACT_MATCH] = exact_match
+    return out
 
 
 def _require_somewhere(

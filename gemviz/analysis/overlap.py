@@ -144,47 +144,55 @@ def set_difference(
     study.check_models(models)
     metric = study.default_metric if metric is None else metric
     values = study.metric(metric)[models].to_numpy(float)
-    single = study.cluster_by == clusters_mod.NONE
-    codes = None if single else study.clusters
-    rows = []
-    for first, second in ((a, b), (b, a)):
-        ref = study.is_id(first)
-        region = ref & ~study.is_id(second)
-        counts = np.bincount(study.clusters, weights=region.astype(float))
-        sums = np.column_stack(
-            [
-                np.bincount(study.clusters, weights=v * region, minlength=counts.size)
-                for v in values.T
-            ]
-        )
-        inside = mean_intervals(sums, counts, singletons=single)
-        test = region_test(values, ref, region, codes, n_perm=n_perm)
-        for j, model in enumerate(models):
-            rows.append(
-                {
-                    "region": f"{first} ID, {second} OOD",
-                    "model": model,
-                    "metric": metric,
-                    "n": int(test["n"][j]),
-                    "n_clusters": int(test["k"][j]),
-                    "mean": inside["mean"][j],
-                    "lo": inside["lo"][j],
-                    "hi": inside["hi"][j],
-                    "ref_name": f"{first} ID",
-                    "ref_n": int(test["ref_n"][j]),
-                    "ref_clusters": int(test["ref_k"][j]),
-                    "ref_mean": test["ref_mean"][j],
-                    "diff": test["diff"][j],
-                    "diff_lo": test["lo"][j],
-                    "diff_hi": test["hi"][j],
-                    "p_value": test["p"][j],
-                    "test": test["method"][j],
-                }
-            )
+    rows = [
+        row
+        for first, second in ((a, b), (b, a))
+        for row in _region_rows(study, first, second, metric, models, values, n_perm)
+    ]
     out = pd.DataFrame(rows, columns=DRILL_COLUMNS)
     out["p_adjusted"] = adjust_pvalues(out["p_value"].to_numpy(float), adjust)
-    unit = cluster_unit(study.cluster_by)
-    judged = [
+    judged = _judged(out, adjust, margin, cluster_unit(study.cluster_by))
+    out["too_small"] = [j[0] for j in judged]
+    out["verdict"] = [j[1] for j in judged]
+    out["small"] = is_small(out["n"], out["n_clusters"])
+    return out
+
+
+def _region_rows(
+    study: Study,
+    first: str,
+    second: str,
+    metric: str,
+    models: list[str],
+    values: np.ndarray,
+    n_perm: int,
+) -> list[dict]:
+    """The rows of the region "``first`` ID, ``second`` OOD", one per model, before adjustment."""
+    single = study.cluster_by == clusters_mod.NONE
+    ref = study.is_id(first)
+    region = ref & ~study.is_id(second)
+    counts = np.bincount(study.clusters, weights=region.astype(float))
+    sums = np.column_stack(
+        [np.bincount(study.clusters, weights=v * region, minlength=counts.size) for v in values.T]
+    )
+    inside = mean_intervals(sums, counts, singletons=single)
+    test = region_test(values, ref, region, None if single else study.clusters, n_perm=n_perm)
+    rows = []
+    for j, model in enumerate(models):
+        row = {"region": f"{first} ID, {second} OOD", "model": model, "metric": metric}
+        row.update(n=int(test["n"][j]), n_clusters=int(test["k"][j]))
+        row.update(mean=inside["mean"][j], lo=inside["lo"][j], hi=inside["hi"][j])
+        row.update(ref_name=f"{first} ID", ref_n=int(test["ref_n"][j]))
+        row.update(ref_clusters=int(test["ref_k"][j]), ref_mean=test["ref_mean"][j])
+        row.update(diff=test["diff"][j], diff_lo=test["lo"][j], diff_hi=test["hi"][j])
+        row.update(p_value=test["p"][j], test=test["method"][j])
+        rows.append(row)
+    return rows
+
+
+def _judged(out: pd.DataFrame, adjust: str, margin: float, unit: str) -> list[tuple[bool, str]]:
+    """:func:`judge` of every drill-down row."""
+    return [
         judge(
             r.n,
             r.diff,
@@ -200,10 +208,6 @@ def set_difference(
         )
         for r in out.itertuples()
     ]
-    out["too_small"] = [j[0] for j in judged]
-    out["verdict"] = [j[1] for j in judged]
-    out["small"] = is_small(out["n"], out["n_clusters"])
-    return out
 
 
 def judge(

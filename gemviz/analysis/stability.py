@@ -23,6 +23,7 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -254,16 +255,7 @@ def workspace_refits(
         entry = entries.get(name)
         if entry is None:
             raise GemvizError(f"unknown splitter '{name}'")
-        method = entry.partition or "gem"
-        if not entry.train_scores:
-            raise GemvizError(
-                f"splitter '{name}' has no train score file registered, so it cannot be refitted"
-            )
-        known = splitter_params(method)
-        params = {k: v for k, v in (entry.params or {}).items() if k in known}
-        splitter = make_splitter(method, **params)
-        if splitter.input != "scores":
-            raise GemvizError(f"stability of the '{method}' method (embeddings) is not supported")
+        method, params, splitter = _refittable_splitter(entry)
         if name not in study.scores:
             raise GemvizError(f"splitter '{name}' has no test input scores to relabel")
         x_test = study.scores[name].to_numpy(dtype=float)
@@ -294,6 +286,25 @@ def workspace_refits(
         write_bytes_atomic(path, buffer.getvalue())
         out[name] = labels
     return out
+
+
+def _refittable_splitter(entry) -> tuple[str, dict[str, Any], Splitter]:
+    """A splitter entry's method, the parameters it takes, and an unfitted splitter.
+
+    Raises:
+        GemvizError: No train score file is registered, or the method works on embeddings.
+    """
+    method = entry.partition or "gem"
+    if not entry.train_scores:
+        raise GemvizError(
+            f"splitter '{entry.name}' has no train score file registered, so it cannot be refitted"
+        )
+    known = splitter_params(method)
+    params = {k: v for k, v in (entry.params or {}).items() if k in known}
+    splitter = make_splitter(method, **params)
+    if splitter.input != "scores":
+        raise GemvizError(f"stability of the '{method}' method (embeddings) is not supported")
+    return method, params, splitter
 
 
 def _key(train: str, labeled: str, method, params, resamples, seed, workspace) -> str:

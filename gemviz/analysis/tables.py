@@ -111,38 +111,12 @@ def id_ood_table(
     metrics = list(study.metrics if metrics is None else metrics)
     family_models = list(study.models)
     frames = {m: study.metric(m)[family_models].to_numpy(float) for m in metrics}
-    codes = study.clusters
-    single = _singletons(study)
-    rows = []
-    for splitter in splitters:
-        is_id = study.is_id(splitter)
-        for metric, values in frames.items():
-            ide = masked_means(values, is_id, codes, single)
-            ood = masked_means(values, ~is_id, codes, single)
-            gap = compare_sets(values, is_id, ~is_id, None if single else codes, kind="gap")
-            for j, model in enumerate(family_models):
-                rows.append(
-                    {
-                        "splitter": splitter,
-                        "model": model,
-                        "metric": metric,
-                        "id_mean": ide["mean"][j],
-                        "id_lo": ide["lo"][j],
-                        "id_hi": ide["hi"][j],
-                        "id_n": int(ide["n"][j]),
-                        "id_clusters": int(ide["k"][j]),
-                        "ood_mean": ood["mean"][j],
-                        "ood_lo": ood["lo"][j],
-                        "ood_hi": ood["hi"][j],
-                        "ood_n": int(ood["n"][j]),
-                        "ood_clusters": int(ood["k"][j]),
-                        "gap": gap["diff"][j],
-                        "gap_lo": gap["lo"][j],
-                        "gap_hi": gap["hi"][j],
-                        "gap_p": gap["p"][j],
-                        "test": gap["test"][j],
-                    }
-                )
+    rows = [
+        row
+        for splitter in splitters
+        for metric, values in frames.items()
+        for row in _gap_rows(study, splitter, metric, values, family_models)
+    ]
     spread = {(m, k): run_spread(study, m, k) for m in family_models for k in frames}
     for row in rows:
         row.update(spread[(row["model"], row["metric"])])
@@ -161,6 +135,40 @@ def id_ood_table(
     ]
     table = table.set_index(["splitter", "metric", "model"], drop=False).loc[wanted]
     return table.reset_index(drop=True)
+
+
+def _gap_rows(
+    study: Study, splitter: str, metric: str, values: np.ndarray, models: list[str]
+) -> list[dict]:
+    """One splitter and metric's rows of :func:`id_ood_table` (``values``: one column per
+    model), before the run spread and adjustment."""
+    codes = study.clusters
+    single = _singletons(study)
+    is_id = study.is_id(splitter)
+    ide = masked_means(values, is_id, codes, single)
+    ood = masked_means(values, ~is_id, codes, single)
+    gap = compare_sets(values, is_id, ~is_id, None if single else codes, kind="gap")
+    rows = []
+    for j, model in enumerate(models):
+        row = {"splitter": splitter, "model": model, "metric": metric}
+        for prefix, means in (("id", ide), ("ood", ood)):
+            row.update(
+                {
+                    f"{prefix}_mean": means["mean"][j],
+                    f"{prefix}_lo": means["lo"][j],
+                    f"{prefix}_hi": means["hi"][j],
+                    f"{prefix}_n": int(means["n"][j]),
+                    f"{prefix}_clusters": int(means["k"][j]),
+                }
+            )
+        row.update({f"gap{k}": gap[key][j] for k, key in _GAP_FIELDS})
+        row["test"] = gap["test"][j]
+        rows.append(row)
+    return rows
+
+
+# Row field suffix -> key of :func:`gemviz.stats.compare_sets`'s result.
+_GAP_FIELDS = (("", "diff"), ("_lo", "lo"), ("_hi", "hi"), ("_p", "p"))
 
 
 def paired_comparison(
@@ -290,52 +298,12 @@ def interaction_table(
     pairs = list(itertools.combinations(dict.fromkeys(study.models), 2))
     metrics = list(study.metrics if metrics is None else metrics)
     codes = None if _singletons(study) else study.clusters
-    unit = cluster_unit(study.cluster_by)
-    rows = []
-    for splitter in splitters:
-        is_id = study.is_id(splitter)
-        n_id, n_ood = int(is_id.sum()), int((~is_id).sum())
-        k_id, k_ood = study.clusters_in(is_id), study.clusters_in(~is_id)
-        for metric in metrics:
-            values = study.metric(metric)
-            first = np.column_stack([values[a].to_numpy(float) for a, _ in pairs])
-            second = np.column_stack([values[b].to_numpy(float) for _, b in pairs])
-            diffs = first - second
-            test = compare_sets(diffs, is_id, ~is_id, codes, kind="interaction")
-            logit = logodds_did(first, second, is_id, ~is_id, codes)
-            cells = [
-                first[is_id].mean(axis=0) if n_id else np.full(len(pairs), np.nan),
-                second[is_id].mean(axis=0) if n_id else np.full(len(pairs), np.nan),
-                first[~is_id].mean(axis=0) if n_ood else np.full(len(pairs), np.nan),
-                second[~is_id].mean(axis=0) if n_ood else np.full(len(pairs), np.nan),
-            ]
-            for j, (a, b) in enumerate(pairs):
-                rows.append(
-                    {
-                        "splitter": splitter,
-                        "metric": metric,
-                        "model_a": a,
-                        "model_b": b,
-                        "diff_id": cells[0][j] - cells[1][j],
-                        "diff_ood": cells[2][j] - cells[3][j],
-                        "did": test["diff"][j],
-                        "did_lo": test["lo"][j],
-                        "did_hi": test["hi"][j],
-                        "did_p": test["p"][j],
-                        "id_n": n_id,
-                        "id_clusters": k_id,
-                        "ood_n": n_ood,
-                        "ood_clusters": k_ood,
-                        "test": test["test"][j],
-                        "did_logodds": logit["est"][j],
-                        "did_logodds_lo": logit["lo"][j],
-                        "did_logodds_hi": logit["hi"][j],
-                        "did_logodds_p": logit["p"][j],
-                        "near_edge": any(
-                            not _FLOOR <= c[j] <= _CEILING for c in cells if not np.isnan(c[j])
-                        ),
-                    }
-                )
+    rows = [
+        row
+        for splitter in splitters
+        for metric in metrics
+        for row in _interaction_rows(study, splitter, metric, pairs, codes)
+    ]
     out = pd.DataFrame(rows, columns=[*INTERACTION_COLUMNS, "near_edge"])
     family = out["splitter"].astype(str) + "|" + out["metric"].astype(str)
     out["did_p_adjusted"] = adjust_by_family(out["did_p"].to_numpy(float), family, adjust)
@@ -345,7 +313,54 @@ def interaction_table(
     out["small"] = is_small(out["id_n"], out["id_clusters"]) | is_small(
         out["ood_n"], out["ood_clusters"]
     )
-    out["verdict"] = [
+    out["verdict"] = _interaction_verdicts(out, adjust, margin, cluster_unit(study.cluster_by))
+    out["scale_note"] = [_scale_note(r) for r in out.itertuples()]
+    keep = out["model_a"].isin(models) & out["model_b"].isin(models)
+    return out[keep].drop(columns="near_edge").reset_index(drop=True)
+
+
+def _interaction_rows(
+    study: Study,
+    splitter: str,
+    metric: str,
+    pairs: list[tuple[str, str]],
+    codes: np.ndarray | None,
+) -> list[dict]:
+    """One splitter and metric's rows of :func:`interaction_table`, before adjustment."""
+    is_id = study.is_id(splitter)
+    n_id, n_ood = int(is_id.sum()), int((~is_id).sum())
+    k_id, k_ood = study.clusters_in(is_id), study.clusters_in(~is_id)
+    values = study.metric(metric)
+    first = np.column_stack([values[a].to_numpy(float) for a, _ in pairs])
+    second = np.column_stack([values[b].to_numpy(float) for _, b in pairs])
+    test = compare_sets(first - second, is_id, ~is_id, codes, kind="interaction")
+    logit = logodds_did(first, second, is_id, ~is_id, codes)
+    cells = [
+        first[is_id].mean(axis=0) if n_id else np.full(len(pairs), np.nan),
+        second[is_id].mean(axis=0) if n_id else np.full(len(pairs), np.nan),
+        first[~is_id].mean(axis=0) if n_ood else np.full(len(pairs), np.nan),
+        second[~is_id].mean(axis=0) if n_ood else np.full(len(pairs), np.nan),
+    ]
+    rows = []
+    for j, (a, b) in enumerate(pairs):
+        row = {"splitter": splitter, "metric": metric, "model_a": a, "model_b": b}
+        row.update(diff_id=cells[0][j] - cells[1][j], diff_ood=cells[2][j] - cells[3][j])
+        row.update({f"did{k}": test[key][j] for k, key in _GAP_FIELDS})
+        row.update(id_n=n_id, id_clusters=k_id, ood_n=n_ood, ood_clusters=k_ood)
+        row["test"] = test["test"][j]
+        row.update({f"did_logodds{k}": logit[key][j] for k, key in _LOGODDS_FIELDS})
+        row["near_edge"] = any(not _FLOOR <= c[j] <= _CEILING for c in cells if not np.isnan(c[j]))
+        rows.append(row)
+    return rows
+
+
+# Row field suffix -> key of :func:`gemviz.stats.logodds_did`'s result.
+_LOGODDS_FIELDS = (("", "est"), ("_lo", "lo"), ("_hi", "hi"), ("_p", "p"))
+
+
+def _interaction_verdicts(out: pd.DataFrame, adjust: str, margin: float, unit: str) -> list[str]:
+    """Each interaction row's ``did`` in words (:func:`gemviz.stats.verdict`)."""
+    return [
         verdict(
             r.did,
             r.did_lo,
@@ -360,9 +375,6 @@ def interaction_table(
         )
         for r in out.itertuples()
     ]
-    out["scale_note"] = [_scale_note(r) for r in out.itertuples()]
-    keep = out["model_a"].isin(models) & out["model_b"].isin(models)
-    return out[keep].drop(columns="near_edge").reset_index(drop=True)
 
 
 def _scale_note(row: tuple) -> str:

@@ -12,18 +12,22 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from gemviz.data.clusters import AUTO
 from gemviz.data.errors import GemvizError
 from gemviz.data.files import load_embeddings_file
 from gemviz.data.ids import align, sample_ids
 from gemviz.data.loaders import load_scores
 from gemviz.data.read import read_records
 from gemviz.data.safety import check_output
+from gemviz.data.study import Study
 from gemviz.data.write import write_text_atomic
 from gemviz.figures.export import markdown_text
 from gemviz.splitters import SPLITTERS, Splitter, make_splitter, splitter_params
@@ -116,6 +120,60 @@ def add_study_arguments(
     parser.add_argument("--samples", default=None, help=samples_help)
 
 
+@dataclass(frozen=True)
+class StudyFiles:
+    """The files of a study as ``--split``, ``--model`` and ``--samples`` name them."""
+
+    splits: dict[str, str]
+    models: dict[str, list[str]]
+    samples: str | None
+
+    def inputs(self) -> list[str | None]:
+        """Every input path, for :func:`checked_out`."""
+        return input_files(self.splits, self.models, self.samples)
+
+
+def study_files(args: argparse.Namespace) -> StudyFiles:
+    """The study's files from the options of :func:`add_study_arguments`.
+
+    Raises:
+        GemvizError: A ``--split`` or ``--model`` value that is not ``NAME=PATH``.
+    """
+    return StudyFiles(named_paths(args.split, "--split"), model_paths(args.model), args.samples)
+
+
+def study_from_args(
+    args: argparse.Namespace, files: StudyFiles | None = None
+) -> tuple[Study, str | None]:
+    """Check ``--out`` against the inputs, load the study and print what loading flagged.
+
+    Args:
+        args: Options of :func:`add_study_arguments`, ``--out`` and (where the command has
+            it) ``--cluster-by``.
+        files: The files when the command has checked them already (default: read from
+            ``args``).
+
+    Returns:
+        The study, and the checked ``--out`` path (None when printing).
+
+    Raises:
+        GemvizError: A bad option, an output that would replace an input, or a bad file.
+    """
+    files = files if files is not None else study_files(args)
+    out = checked_out(args.out, files.inputs())
+    study = Study.from_files(
+        files.splits, files.models, files.samples, cluster_by=getattr(args, "cluster_by", AUTO)
+    )
+    print_warnings(args.command, study.warnings)
+    return study, out
+
+
+def print_warnings(command: str, messages: Iterable[str]) -> None:
+    """Print each warning of a load on stderr as ``gemviz COMMAND: warning: ...``."""
+    for message in messages:
+        print(f"gemviz {command}: warning: {message}", file=sys.stderr)
+
+
 def open_workspace(slug: str) -> Workspace:
     """The workspace named by ``slug`` (or a folder path).
 
@@ -181,7 +239,6 @@ def checked_out(out: str | None, inputs: Sequence[str | None]) -> str | None:
     """``--out`` after :func:`gemviz.data.safety.check_output` (None when printing)."""
     if not out:
         return None
-
     return str(check_output(out, inputs))
 
 

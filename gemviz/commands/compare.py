@@ -19,15 +19,12 @@ from gemviz.commands.common import (
     add_output_arguments,
     add_stats_arguments,
     add_study_arguments,
-    checked_out,
     emit,
-    input_files,
-    model_paths,
-    named_paths,
     render,
+    study_files,
+    study_from_args,
 )
 from gemviz.data.errors import GemvizError
-from gemviz.data.study import Study
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,13 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, build the interaction table and print or write it."""
-    splits, models = named_paths(args.split, "--split"), model_paths(args.model)
-    if len(models) < 2:
+    files = study_files(args)
+    if len(files.models) < 2:
         raise GemvizError(
-            f"compare needs --model at least twice (two different names), got {len(models)}"
+            f"compare needs --model at least twice (two different names), got {len(files.models)}"
         )
-    out = checked_out(args.out, input_files(splits, models, args.samples))
-    study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)
+    study, out = study_from_args(args, files)
     table = interaction_table(study, metrics=args.metric, adjust=args.adjust)
     emit(render(table, args.format), out)
     return 0

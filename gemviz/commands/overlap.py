@@ -27,17 +27,14 @@ from gemviz.commands.common import (
     add_output_arguments,
     add_stats_arguments,
     add_study_arguments,
-    checked_out,
     emit,
-    input_files,
-    model_paths,
-    named_paths,
     records,
     render,
+    study_files,
+    study_from_args,
 )
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import LABELS
-from gemviz.data.study import Study
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,14 +71,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, compute regions (and drill-down) and print or write them."""
-    splits = named_paths(args.split, "--split")
+    files = study_files(args)
+    splits = files.splits
     if not 2 <= len(splits) <= 3:
         raise GemvizError(f"overlap needs --split 2 or 3 times, got {len(splits)}")
     if args.n_perm < 1:
         raise GemvizError("--n-perm must be at least 1")
-    models = model_paths(args.model)
-    out = checked_out(args.out, input_files(splits, models, args.samples))
-    study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)
+    study, out = study_from_args(args, files)
     regions = venn_regions(study, list(splits), label=args.label)
     if not args.ids:
         regions = regions.drop(columns="ids")

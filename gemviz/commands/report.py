@@ -17,6 +17,7 @@ from pathlib import Path
 
 from gemviz.analysis.projection import ProjectionParams, project_files
 from gemviz.analysis.samples import suggest_examples
+from gemviz.commands.common import print_warnings
 from gemviz.data.errors import GemvizError
 from gemviz.data.safety import check_output
 from gemviz.report import build_report, inputs_from_workspace, write_report
@@ -89,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if args.umap:
         projection, splitter = _projection(ws)
     inputs = inputs_from_workspace(ws, projection=projection, projection_splitter=splitter)
+    print_warnings(args.command, inputs.study.warnings)
     examples = args.examples if args.examples is not None else suggest_examples(inputs.study)
     known = set(inputs.study.ids)
     unknown = [e for e in examples if e not in known]

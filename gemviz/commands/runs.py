@@ -15,14 +15,10 @@ from gemviz.commands.common import (
     add_metric_argument,
     add_output_arguments,
     add_study_arguments,
-    checked_out,
     emit,
-    input_files,
-    model_paths,
-    named_paths,
     render,
+    study_from_args,
 )
-from gemviz.data.study import Study
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,8 +36,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, list every run and print or write the rows."""
-    splits, models = named_paths(args.split, "--split"), model_paths(args.model)
-    out = checked_out(args.out, input_files(splits, models, args.samples))
-    study = Study.from_files(splits, models, args.samples)
+    study, out = study_from_args(args)
     emit(render(runs_table(study, metrics=args.metric), args.format), out)
     return 0

@@ -37,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``score``."""
     parser.description = (__doc__ or "").split("\n\n", 1)[-1]
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    _add_input_arguments(parser)
+    _add_run_arguments(parser)
+
+
+def _add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """What is embedded, how, and where the scores go."""
     parser.add_argument(
         "--model",
         default="default",
@@ -83,6 +89,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=list(DISTANCES),
         help="distance to the train centroid",
     )
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where and how the run goes: device, batches, bad samples, progress, data parallelism."""
     parser.add_argument(
         "--device", help="auto (default: cuda when available, else cpu), cpu, cuda, cuda:1, ..."
     )

@@ -15,13 +15,9 @@ from gemviz.commands.common import (
     add_output_arguments,
     add_study_arguments,
     emit,
-    input_files,
-    model_paths,
-    named_paths,
     render,
+    study_from_args,
 )
-from gemviz.data.safety import check_output
-from gemviz.data.study import Study
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,11 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, build the slice table and print or write it."""
-    splits, models = named_paths(args.split, "--split"), model_paths(args.model)
-    out = args.out
-    if out:
-        out = str(check_output(out, inputs=input_files(splits, models, args.samples)))
-    study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)
+    study, out = study_from_args(args)
     table = slices_table(study, args.by, metrics=args.metric, gt_field=args.gt_field)
     emit(render(table, args.format), out)
     return 0

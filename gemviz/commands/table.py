@@ -18,14 +18,10 @@ from gemviz.commands.common import (
     add_output_arguments,
     add_stats_arguments,
     add_study_arguments,
-    checked_out,
     emit,
-    input_files,
-    model_paths,
-    named_paths,
     render,
+    study_from_args,
 )
-from gemviz.data.study import Study
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,9 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, build the table and print or write it."""
-    splits, models = named_paths(args.split, "--split"), model_paths(args.model)
-    out = checked_out(args.out, input_files(splits, models, args.samples))
-    study = Study.from_files(splits, models, args.samples, cluster_by=args.cluster_by)
+    study, out = study_from_args(args)
     table = id_ood_table(study, metrics=args.metric, adjust=args.adjust)
     emit(render(table, args.format), out)
     return 0

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import argparse
 
-from gemviz.commands.common import add_output_arguments, checked_out, emit, open_workspace, render
+from gemviz.commands.common import (
+    add_output_arguments,
+    checked_out,
+    emit,
+    open_workspace,
+    print_warnings,
+    render,
+)
 from gemviz.data.errors import GemvizError
 from gemviz.workspace import annotations
 
@@ -28,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
     order = None
     if notes:
         try:
-            order = ws.study().ids
+            study = ws.study()
+            print_warnings(args.command, study.warnings)
+            order = study.ids
         except GemvizError:
             order = None  # a file of the workspace is broken: list the notes by id
     emit(render(annotations.to_frame(notes, order), args.format), out)

@@ -218,19 +218,7 @@ def read_score_file(
     header = records[0]
     total = _count(header, "total_count", file)
     correct = _count(header, "correct_count", file)
-    outputs: dict[str, Any] = {}
-    sibling = result_file_for(path)
-    if sibling is not None:
-        outputs = result_outputs(sibling)
-        all_ids, source = list(outputs), str(sibling)
-    elif ids is not None:
-        all_ids, source = [str(i) for i in ids], ids_from or "the test file"
-    else:
-        raise GemvizError(
-            "a score file lists only the failed entries; give the test file (or keep the "
-            "result file beside it, as the evaluator writes it) so the passed ones are known",
-            file=file,
-        )
+    outputs, all_ids, source = _entry_ids(path, ids, ids_from)
     if total != len(all_ids):
         raise GemvizError(
             f"the header says total_count {total}, but {source} holds {len(all_ids)} entries; "
@@ -239,7 +227,36 @@ def read_score_file(
             row=1,
             field="total_count",
         )
-    known = set(all_ids)
+    failed = _failed_entries(records, file, set(all_ids), source, outputs)
+    accuracy = _checked_accuracy(header, correct, total, len(failed), file)
+    passed = [0 if i in failed else 1 for i in all_ids]
+    errors = [failed.get(i, "") for i in all_ids]
+    return ScoreFile(file, all_ids, passed, errors, outputs, accuracy, source)
+
+
+def _entry_ids(
+    path: str | os.PathLike, ids: Sequence[str] | None, ids_from: str | None
+) -> tuple[dict[str, Any], list[str], str]:
+    """Every entry id of a score file's run, with the outputs of the result file beside it
+    (when there is one) and where the ids come from."""
+    sibling = result_file_for(path)
+    if sibling is not None:
+        outputs = result_outputs(sibling)
+        return outputs, list(outputs), str(sibling)
+    if ids is not None:
+        return {}, [str(i) for i in ids], ids_from or "the test file"
+    raise GemvizError(
+        "a score file lists only the failed entries; give the test file (or keep the "
+        "result file beside it, as the evaluator writes it) so the passed ones are known",
+        file=str(path),
+    )
+
+
+def _failed_entries(
+    records: list[dict[str, Any]], file: str, known: set[str], source: str, outputs: dict
+) -> dict[str, str]:
+    """Failed entry id -> its error type (``"failed"`` when none is given), from the lines
+    after the header; the outputs of entries the result file lacks are added to ``outputs``."""
     failed: dict[str, str] = {}
     for row, rec in enumerate(records[1:], start=2):
         if rec.get("id") in (None, ""):
@@ -259,10 +276,17 @@ def read_score_file(
         if key not in outputs:
             outputs[key] = rec.get("model_result_raw", rec.get("model_result"))
         failed[key] = failed[key] or "failed"
-    if correct != total - len(failed):
+    return failed
+
+
+def _checked_accuracy(
+    header: dict[str, Any], correct: int, total: int, n_failed: int, file: str
+) -> float:
+    """The header's accuracy, after checking it and ``correct_count`` against the lines."""
+    if correct != total - n_failed:
         raise GemvizError(
-            f"the header says correct_count {correct}, but {len(failed)} of {total} entries "
-            f"are listed as failed ({total - len(failed)} passed)",
+            f"the header says correct_count {correct}, but {n_failed} of {total} entries "
+            f"are listed as failed ({total - n_failed} passed)",
             file=file,
             row=1,
             field="correct_count",
@@ -280,9 +304,7 @@ def read_score_file(
             row=1,
             field="accuracy",
         )
-    passed = [0 if i in failed else 1 for i in all_ids]
-    errors = [failed.get(i, "") for i in all_ids]
-    return ScoreFile(file, all_ids, passed, errors, outputs, float(accuracy), source)
+    return float(accuracy)
 
 
 def _count(header: dict[str, Any], field: str, file: str) -> int:

@@ -8,6 +8,8 @@ and says what to do. The command line prints it on one line; the pages show it w
 
 from __future__ import annotations
 
+import warnings
+
 
 class GemvizError(ValueError):
     """A problem with the user's input, with a message fit to show as is.
@@ -47,6 +49,19 @@ class GemvizWarning(UserWarning):
 
     The command line prints it as one ``warning:`` line on stderr.
     """
+
+
+def note(notes: list[str] | None, message: str) -> None:
+    """Record a loading warning: appended to ``notes`` when the caller collects them.
+
+    A loader given a list declares what it flags in its result (e.g.
+    :attr:`gemviz.data.study.Study.warnings`); without one the message is issued as a
+    :class:`GemvizWarning` for a caller that reads files one by one.
+    """
+    if notes is not None:
+        notes.append(message)
+    else:
+        warnings.warn(message, GemvizWarning, stacklevel=3)
 
 
 class NotFittedError(GemvizError):

@@ -7,14 +7,13 @@ reader converts); the loaders then run it, so every bad input ends in the same m
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from gemviz.data.errors import GemvizWarning
+from gemviz.data.errors import note
 from gemviz.data.fields import (
     EXACT_MATCH,
     ID,
@@ -197,17 +196,22 @@ def _front_text(frame: pd.DataFrame) -> dict[str, pd.Series] | None:
     return {TASK: task, IMAGE: image}
 
 
-def _warn_exact_without_type(file: str, type_match: np.ndarray, exact_match: np.ndarray) -> None:
+def exact_without_type(
+    file: str, type_match: np.ndarray, exact_match: np.ndarray, offset: int = 0
+) -> str | None:
+    """The warning for rows where ``exact_match`` is 1 but ``type_match`` is 0, or None.
+
+    ``offset``: rows of the file before these (the rows are named 1-based in the file).
+    """
     bad = np.flatnonzero((exact_match == 1) & (type_match == 0))
-    if len(bad):
-        rows = ", ".join(str(int(i) + 1) for i in bad[:5]) + (" ..." if len(bad) > 5 else "")
-        warnings.warn(
-            f"{file}: exact_match is 1 but type_match is 0 in {len(bad)} row(s) ({rows}); an "
-            "exact match implies a type match, so check how the file was made (values kept "
-            "as given)",
-            GemvizWarning,
-            stacklevel=4,
-        )
+    if not len(bad):
+        return None
+    rows = ", ".join(str(int(i) + offset + 1) for i in bad[:5]) + (" ..." if len(bad) > 5 else "")
+    return (
+        f"{file}: exact_match is 1 but type_match is 0 in {len(bad)} row(s) ({rows}); an "
+        "exact match implies a type match, so check how the file was made (values kept "
+        "as given)"
+    )
 
 
 def scores_frame(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.DataFrame | None:
@@ -245,14 +249,16 @@ def labeled_frame(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.D
 
 
 def results_frame(
-    frame: pd.DataFrame, file: str, like: pd.DataFrame | None = None
+    frame: pd.DataFrame,
+    file: str,
+    like: pd.DataFrame | None = None,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame | None:
     """A result file's frame with its 0/1 metrics (``attrs["metrics"]``), or None.
 
     Files with runs and BFCL score files give None: the record reader splits and reads them.
-
-    Warns:
-        GemvizWarning: ``exact_match`` is 1 where ``type_match`` is 0 (rows named).
+    Rows where ``exact_match`` is 1 but ``type_match`` is 0 are flagged through
+    :func:`gemviz.data.errors.note` (into ``notes`` when given).
     """
     if RUN in frame.columns or {"correct_count", "total_count"} <= set(frame.columns):
         return None
@@ -273,7 +279,9 @@ def results_frame(
         front[metric] = values
         spellings += aliases
     if EXACT_MATCH in front and TYPE_MATCH in front:
-        _warn_exact_without_type(file, front[TYPE_MATCH], front[EXACT_MATCH])
+        message = exact_without_type(file, front[TYPE_MATCH], front[EXACT_MATCH])
+        if message:
+            note(notes, message)
     out = _assemble(frame, ids, front, drop=spellings)
     out.attrs["metrics"] = list(metrics)
     return out

@@ -24,7 +24,6 @@ Reading at the file format's speed
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from gemviz.data import bfcl, frames
-from gemviz.data.errors import GemvizError, GemvizWarning
+from gemviz.data.errors import GemvizError, note
 from gemviz.data.fields import (
     EXACT_MATCH,
     ID,
@@ -158,7 +157,10 @@ def result_metrics(records: Sequence[dict[str, Any]]) -> tuple[str, ...]:
 
 
 def _load_results_records(
-    path: str | os.PathLike, ids: Sequence[str] | None = None, ids_from: str | None = None
+    path: str | os.PathLike,
+    ids: Sequence[str] | None = None,
+    ids_from: str | None = None,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """:func:`load_results` record by record: the path every column that fails a check takes."""
     file = str(path)
@@ -175,7 +177,7 @@ def _load_results_records(
     except GemvizError as exc:
         raise GemvizError(exc.detail, file=file, row=exc.row, field=exc.field) from None
     if not any(RUN in rec for rec in records):
-        frame = _results(records, file, metrics, 0)
+        frame = _results(records, file, metrics, 0, notes)
     else:
         runs: dict[str, list[dict[str, Any]]] = {}
         for i, rec in enumerate(records):
@@ -192,7 +194,7 @@ def _load_results_records(
         parts = []
         offset = 0
         for value, group in runs.items():
-            part = _results(group, file, metrics, offset)
+            part = _results(group, file, metrics, offset, notes)
             part.insert(1, RUN, value)
             parts.append(part)
             offset += len(group)
@@ -202,7 +204,11 @@ def _load_results_records(
 
 
 def _results(
-    records: list[dict[str, Any]], file: str, metrics: Sequence[str], offset: int
+    records: list[dict[str, Any]],
+    file: str,
+    metrics: Sequence[str],
+    offset: int,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """The metric columns of one run's records (``offset``: rows before them in the file)."""
     ids = sample_ids(records, file)
@@ -241,17 +247,9 @@ def _results(
             values.append(next(iter(read.values())))
         front[metric] = np.asarray(values, dtype=np.int8)
     if EXACT_MATCH in front and TYPE_MATCH in front:
-        bad = np.flatnonzero((front[EXACT_MATCH] == 1) & (front[TYPE_MATCH] == 0))
-        if len(bad):
-            rows = ", ".join(str(int(i) + offset + 1) for i in bad[:5])
-            rows += " ..." if len(bad) > 5 else ""
-            warnings.warn(
-                f"{file}: exact_match is 1 but type_match is 0 in {len(bad)} row(s) ({rows}); "
-                "an exact match implies a type match, so check how the file was made (values "
-                "kept as given)",
-                GemvizWarning,
-                stacklevel=3,
-            )
+        message = frames.exact_without_type(file, front[TYPE_MATCH], front[EXACT_MATCH], offset)
+        if message:
+            note(notes, message)
     records = [dict(rec) for rec in records]
     for rec in records:
         rec.pop(RUN, None)
@@ -302,6 +300,7 @@ def load_results(
     ids: Sequence[str] | None = None,
     ids_from: str | None = None,
     like: pd.DataFrame | None = None,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Load a model's result file: the test records with their 0/1 metrics.
 
@@ -317,15 +316,15 @@ def load_results(
             failed entries) when no result file lies beside it.
         ids_from: Where ``ids`` come from, for messages.
         like: As for :func:`load_labeled`.
+        notes: Collects the warnings of the load: ``exact_match`` is 1 where ``type_match``
+            is 0 (an exact match implies a type match; the values are kept as given and the
+            rows are named). Without a list each is issued as a
+            :class:`~gemviz.data.errors.GemvizWarning`, which the command line prints as one
+            ``warning:`` line.
 
     Raises:
         GemvizError: A metric is missing or not 0/1, or one record holds two
             spellings of a field with different values.
-
-    Warns:
-        GemvizWarning: ``exact_match`` is 1 where ``type_match`` is 0 (an exact match implies
-            a type match); the values are kept as given and the rows are named. The command
-            line prints it as one ``warning:`` line.
     """
-    frame = frames.results_frame(read_table(path), str(path), like)
-    return frame if frame is not None else _load_results_records(path, ids, ids_from)
+    frame = frames.results_frame(read_table(path), str(path), like, notes)
+    return frame if frame is not None else _load_results_records(path, ids, ids_from, notes)

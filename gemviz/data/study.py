@@ -16,10 +16,8 @@ on these aligned columns with vectorised numpy, so 50,000+ samples stay quick.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 import numpy as np
 import pandas as pd
@@ -32,20 +30,28 @@ from gemviz.data.fields import (
     ID,
     IMAGE,
     LABEL,
-    LABELS,
     METRICS,
-    OTHER_METRICS,
-    RUN,
     SCORE,
     TASK,
     TYPE_MATCH,
 )
 from gemviz.data.frames import frame_ids
-from gemviz.data.ids import align, sample_ids
+from gemviz.data.ids import sample_ids
 from gemviz.data.loaders import load_labeled, load_results
 from gemviz.data.read import read_records, read_table
-
-PathLike = Union[str, "os.PathLike[str]"]
+from gemviz.data.study_frames import (
+    PathLike,
+    as_frames,
+    as_paths,
+    binary_column,
+    id_ood_labels,
+    metrics_of,
+    positions,
+    reference_frame,
+    split_runs,
+    with_ids,
+    without_text,
+)
 
 _EMPTY: Mapping = {}
 
@@ -66,6 +72,8 @@ class Study:
         cluster_by: The field whose values group steps into clusters (tasks or episodes),
             or ``"none"`` for step-level statistics; see :mod:`gemviz.data.clusters`.
         clusters: Each sample's cluster code ``0..k-1`` (int64), in the reference order.
+        warnings: What loading flagged without refusing (e.g. ``exact_match`` = 1 where
+            ``type_match`` = 0), one line each, for the command line and pages to show.
     """
 
     samples: pd.DataFrame
@@ -75,6 +83,7 @@ class Study:
     per_run: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     cluster_by: str = clusters_mod.NONE
     clusters: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.outcomes:
@@ -204,6 +213,9 @@ class Study:
     ) -> Study:
         """Load labeled files, result files and optionally the test set, and align them.
 
+        What the loaders flag without refusing (e.g. ``exact_match`` = 1 where ``type_match``
+        = 0) is returned in :attr:`warnings`, one line each.
+
         Args:
             splits: Splitter name -> labeled file (test records + ``label``).
             models: Model name -> result file (test records + 0/1 metrics), or a list of
@@ -219,30 +231,11 @@ class Study:
             GemvizError: A file is unreadable or invalid, the files do not hold the same
                 samples, or ``cluster_by`` names a missing field.
         """
-        sample_frame = like = None
-        if samples is not None:
-            sample_frame = read_table(samples)
-            ids = frame_ids(sample_frame)
-            fast = ids is not None
-            rule = ID if ID in sample_frame.columns else "pair"
-            if not fast:  # odd or bad ids: the record reader words what is wrong
-                ids = pd.Series(sample_ids(read_records(samples), str(samples)), dtype=str)
-            if bfcl.is_test_frame(sample_frame):
-                sample_frame = bfcl.with_text_columns(sample_frame, str(samples))
-            sample_frame = sample_frame.drop(columns=[ID], errors="ignore")
-            sample_frame.insert(0, ID, ids)
-            if fast:
-                sample_frame.attrs["id_rule"] = rule
-                like = sample_frame
+        sample_frame, like = _read_samples(samples) if samples is not None else (None, None)
         # Files of one test set usually list it in one order: their ids are made once (like).
-        split_frames = {}
-        for name, path in splits.items():
-            frame = load_labeled(path, like)
-            if like is None:
-                like = frame
-            elif frame is not like:
-                frame = _slim(frame, (TASK, IMAGE))
-            split_frames[name] = frame
+        split_frames = _read_splits(splits, like)
+        if like is None and split_frames:
+            like = next(iter(split_frames.values()))
         if sample_frame is not None:
             ref_ids, ref_name = sample_frame[ID].astype(str).tolist(), str(samples)
         elif split_frames:
@@ -250,19 +243,25 @@ class Study:
             ref_ids, ref_name = split_frames[first][ID].tolist(), str(splits[first])
         else:
             ref_ids, ref_name = None, None
-        files = {name: _paths(p) for name, p in models.items()}
+        files = {name: as_paths(p) for name, p in models.items()}
+        notes: list[str] = []
         model_frames = {
-            name: [_slim(load_results(p, ref_ids, ref_name, like), (TASK, IMAGE)) for p in paths]
+            name: [
+                without_text(load_results(p, ref_ids, ref_name, like, notes), (TASK, IMAGE))
+                for p in paths
+            ]
             for name, paths in files.items()
         }
-        return cls._build(
+        study = cls._build(
             split_frames,
             model_frames,
             sample_frame,
             split_sources={n: str(p) for n, p in splits.items()},
             model_sources={n: [str(p) for p in paths] for n, paths in files.items()},
             sample_source=str(samples) if samples is not None else None,
-        ).with_clusters(cluster_by)
+        )
+        study.warnings = tuple(notes)
+        return study.with_clusters(cluster_by)
 
     @classmethod
     def from_frames(
@@ -293,15 +292,15 @@ class Study:
                 samples.
         """
         return cls._build(
-            {name: _with_ids(f, f"splitter '{name}'") for name, f in splits.items()},
+            {name: with_ids(f, f"splitter '{name}'") for name, f in splits.items()},
             {
-                name: [_with_ids(f, f"model '{name}'") for f in _frames(frames)]
+                name: [with_ids(f, f"model '{name}'") for f in as_frames(frames)]
                 for name, frames in models.items()
             },
-            None if samples is None else _with_ids(samples, "samples"),
+            None if samples is None else with_ids(samples, "samples"),
             split_sources={n: f"splitter '{n}'" for n in splits},
             model_sources={
-                n: [f"model '{n}'" for _ in _frames(frames)] for n, frames in models.items()
+                n: [f"model '{n}'" for _ in as_frames(frames)] for n, frames in models.items()
             },
             sample_source="samples",
         ).with_clusters(cluster_by)
@@ -324,52 +323,11 @@ class Study:
             ref_name = split_sources[first]
         else:
             ref_name = sample_source or "samples"
-        samples = _sample_frame(samples)
+        samples = reference_frame(samples)
         ref_ids = samples[ID]
-        n = len(ref_ids)
-
-        labels: dict[str, np.ndarray] = {}
-        scores: dict[str, np.ndarray] = {}
-        for name, frame in splits.items():
-            source = split_sources[name]
-            if LABEL not in frame.columns:
-                raise GemvizError("required column is missing", file=source, field=LABEL)
-            idx = _positions(ref_ids, frame, ref_name, source)
-            labels[name] = _labels(frame[LABEL], source)[idx]
-            if SCORE in frame.columns:
-                scores[name] = pd.to_numeric(frame[SCORE], errors="coerce").to_numpy(float)[idx]
-            else:
-                scores[name] = np.full(n, np.nan)
-
-        metrics: list[str] | None = None
-        first_model = ""
-        per_run: dict[str, dict[str, np.ndarray]] = {}
-        for name, frames in models.items():
-            runs: list[dict[str, np.ndarray]] = []
-            for frame, source in zip(frames, model_sources[name], strict=True):
-                held = _metrics_of(frame)
-                if metrics is None:
-                    metrics, first_model = held, name
-                elif held != metrics:
-                    raise GemvizError(
-                        f"model '{name}' holds the metrics {', '.join(held)} but model "
-                        f"'{first_model}' holds {', '.join(metrics)}; every model needs the "
-                        "same metrics",
-                        file=source,
-                    )
-                for label, part in _split_runs(frame):
-                    where = source if label is None else f"{source} (run {label})"
-                    for m in metrics:
-                        if m not in part.columns:
-                            raise GemvizError("required column is missing", file=where, field=m)
-                    idx = _positions(ref_ids, part, ref_name, where)
-                    runs.append({m: _binary(part[m], where, m)[idx] for m in metrics})
-            for metric in metrics or []:
-                per_run.setdefault(metric, {})[name] = np.column_stack(
-                    [r[metric] for r in runs]
-                ).astype(np.int8)
-
-        index = pd.RangeIndex(n)
+        labels, scores = _split_columns(splits, split_sources, ref_ids, ref_name)
+        per_run = _run_columns(models, model_sources, ref_ids, ref_name)
+        index = pd.RangeIndex(len(ref_ids))
         outcomes = {
             metric: pd.DataFrame(
                 {
@@ -389,104 +347,94 @@ class Study:
         )
 
 
-def _slim(frame: pd.DataFrame, drop: tuple[str, ...]) -> pd.DataFrame:
-    """``frame`` without the text columns the study takes from its reference file only."""
-    out = frame.drop(columns=[c for c in drop if c in frame.columns])
-    out.attrs = dict(frame.attrs)
-    return out
+def _read_samples(samples: PathLike) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The test-set file as the reference frame, and it again as ``like`` for the other
+    files when its ids were made column-wise (else None)."""
+    sample_frame = read_table(samples)
+    ids = frame_ids(sample_frame)
+    fast = ids is not None
+    rule = ID if ID in sample_frame.columns else "pair"
+    if not fast:  # odd or bad ids: the record reader words what is wrong
+        ids = pd.Series(sample_ids(read_records(samples), str(samples)), dtype=str)
+    if bfcl.is_test_frame(sample_frame):
+        sample_frame = bfcl.with_text_columns(sample_frame, str(samples))
+    sample_frame = sample_frame.drop(columns=[ID], errors="ignore")
+    sample_frame.insert(0, ID, ids)
+    if not fast:
+        return sample_frame, None
+    sample_frame.attrs["id_rule"] = rule
+    return sample_frame, sample_frame
 
 
-def _paths(value: PathLike | Sequence[PathLike]) -> list[PathLike]:
-    if isinstance(value, (str, os.PathLike)):
-        return [value]
-    return list(value)
+def _read_splits(
+    splits: Mapping[str, PathLike], like: pd.DataFrame | None
+) -> dict[str, pd.DataFrame]:
+    """Each splitter's labeled frame; files after the first share its ids (``like``)."""
+    split_frames = {}
+    for name, path in splits.items():
+        frame = load_labeled(path, like)
+        if like is None:
+            like = frame
+        elif frame is not like:
+            frame = without_text(frame, (TASK, IMAGE))
+        split_frames[name] = frame
+    return split_frames
 
 
-def _frames(value: pd.DataFrame | Sequence[pd.DataFrame]) -> list[pd.DataFrame]:
-    return [value] if isinstance(value, pd.DataFrame) else list(value)
+def _split_columns(
+    splits: Mapping[str, pd.DataFrame],
+    sources: Mapping[str, str],
+    ref_ids: pd.Series,
+    ref_name: str,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each splitter's labels and scores in the reference order (NaN scores where none)."""
+    labels: dict[str, np.ndarray] = {}
+    scores: dict[str, np.ndarray] = {}
+    for name, frame in splits.items():
+        source = sources[name]
+        if LABEL not in frame.columns:
+            raise GemvizError("required column is missing", file=source, field=LABEL)
+        idx = positions(ref_ids, frame, ref_name, source)
+        labels[name] = id_ood_labels(frame[LABEL], source)[idx]
+        if SCORE in frame.columns:
+            scores[name] = pd.to_numeric(frame[SCORE], errors="coerce").to_numpy(float)[idx]
+        else:
+            scores[name] = np.full(len(ref_ids), np.nan)
+    return labels, scores
 
 
-def _metrics_of(frame: pd.DataFrame) -> list[str]:
-    """The metric columns of a result frame (``attrs["metrics"]``, else found by name)."""
-    named = frame.attrs.get("metrics")
-    if named:
-        return list(named)
-    if TYPE_MATCH in frame.columns or EXACT_MATCH in frame.columns:
-        return list(METRICS)
-    found = [m for m in OTHER_METRICS if m in frame.columns]
-    return found or list(METRICS)
-
-
-def _split_runs(frame: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
-    """The runs a result frame holds: itself, or one part per value of its ``run`` column."""
-    if RUN not in frame.columns:
-        return [(None, frame)]
-    keys = frame[RUN].astype(str)
-    return [
-        (value, frame[keys == value].reset_index(drop=True))
-        for value in dict.fromkeys(keys.tolist())
-    ]
-
-
-def _with_ids(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    if ID in frame.columns:
-        return frame
-    records = frame[[c for c in (IMAGE, TASK) if c in frame.columns]].to_dict("records")
-    out = frame.copy()
-    out.insert(0, ID, sample_ids(records, source))
-    return out
-
-
-def _sample_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Put ``id``, ``task``, ``image_path`` first (empty text where absent), on a RangeIndex."""
-    out = frame.reset_index(drop=True).copy()
-    out[ID] = out[ID].astype(str)
-    for col in (TASK, IMAGE):
-        if col not in out.columns:
-            out[col] = ""
-    front = [ID, TASK, IMAGE]
-    return out[front + [c for c in out.columns if c not in front]]
-
-
-def _positions(ref_ids: pd.Series, frame: pd.DataFrame, ref_name: str, name: str) -> np.ndarray:
-    other = frame[ID].astype(str).reset_index(drop=True)
-    ref = ref_ids.astype(str).reset_index(drop=True)
-    # Files written from the same test set usually share its order; skip the lookup then.
-    if len(other) == len(ref) and bool((other == ref).all()):
-        return np.arange(len(ref))
-    index = pd.Index(other)
-    idx = index.get_indexer(ref) if index.is_unique else None
-    if idx is not None and len(other) == len(ref) and (idx >= 0).all():
-        return idx.astype(np.int64)
-    return align(ref.tolist(), other.tolist(), ref_name, name)
-
-
-def _labels(column: pd.Series, source: str) -> np.ndarray:
-    values = column.astype(str).str.strip().str.upper().to_numpy(dtype=object)
-    bad = ~np.isin(values, LABELS)
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise GemvizError(
-            f"label must be 'ID' or 'OOD', found {column.iloc[row]!r}",
-            file=source,
-            row=row + 1,
-            field=LABEL,
-        )
-    return values
-
-
-def _binary(column: pd.Series, source: str, metric: str) -> np.ndarray:
-    values = column.to_numpy()
-    if values.dtype == bool:
-        return values.astype(np.int8)
-    numeric = pd.to_numeric(column, errors="coerce").to_numpy(float)
-    bad = ~np.isin(numeric, (0.0, 1.0))
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise GemvizError(
-            f"expected 0/1 or true/false, found {column.iloc[row]!r}",
-            file=source,
-            row=row + 1,
-            field=metric,
-        )
-    return numeric.astype(np.int8)
+def _run_columns(
+    models: Mapping[str, Sequence[pd.DataFrame]],
+    sources: Mapping[str, Sequence[str]],
+    ref_ids: pd.Series,
+    ref_name: str,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Metric -> model -> ``(n, runs)`` 0/1 array; every model must hold the same metrics."""
+    metrics: list[str] | None = None
+    first_model = ""
+    per_run: dict[str, dict[str, np.ndarray]] = {}
+    for name, frames in models.items():
+        runs: list[dict[str, np.ndarray]] = []
+        for frame, source in zip(frames, sources[name], strict=True):
+            held = metrics_of(frame)
+            if metrics is None:
+                metrics, first_model = held, name
+            elif held != metrics:
+                raise GemvizError(
+                    f"model '{name}' holds the metrics {', '.join(held)} but model "
+                    f"'{first_model}' holds {', '.join(metrics)}; every model needs the "
+                    "same metrics",
+                    file=source,
+                )
+            for label, part in split_runs(frame):
+                where = source if label is None else f"{source} (run {label})"
+                for m in metrics:
+                    if m not in part.columns:
+                        raise GemvizError("required column is missing", file=where, field=m)
+                idx = positions(ref_ids, part, ref_name, where)
+                runs.append({m: binary_column(part[m], where, m)[idx] for m in metrics})
+        for metric in metrics or []:
+            per_run.setdefault(metric, {})[name] = np.column_stack(
+                [r[metric] for r in runs]
+            ).astype(np.int8)
+    return per_run

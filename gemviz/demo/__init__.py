@@ -10,20 +10,18 @@ demo (BFCL v4, :mod:`gemviz.demo.bfcl`): :func:`ensure_bfcl_demo`.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # not a POSIX system
-    fcntl = None
-
+from gemviz.data.locks import file_lock
 from gemviz.data.paths import cache_dir
 from gemviz.demo import build
 from gemviz.demo.bfcl import bfcl_folder, build_bfcl
 from gemviz.demo.build import WORKSPACE_FILE
+
+#: The file a demo build holds locked, so that one process builds and the others wait.
+BUILD_LOCK = ".build.lock"
 
 Progress = Callable[[int, int, str], None]
 
@@ -61,7 +59,7 @@ def build_demo(
         ValueError: ``n_train`` or ``n_test`` is below 1.
     """
     target = Path(folder) if folder is not None else demo_folder()
-    with _locked(target):
+    with file_lock(target / BUILD_LOCK):
         return build.build(target, progress, n_train=n_train, n_test=n_test, seed=seed)
 
 
@@ -85,7 +83,7 @@ def ensure_demo(
     target = Path(folder) if folder is not None else demo_folder()
     if (target / WORKSPACE_FILE).exists():
         return target
-    with _locked(target):
+    with file_lock(target / BUILD_LOCK):
         # Another process may have finished the build while this one waited for the lock.
         if not (target / WORKSPACE_FILE).exists():
             build.build(target, progress, **options)
@@ -110,22 +108,7 @@ def ensure_bfcl_demo(
     target = Path(folder) if folder is not None else bfcl_folder()
     if not force and (target / "workspace.json").exists():
         return target
-    with _locked(target):
+    with file_lock(target / BUILD_LOCK):
         if force or not (target / "workspace.json").exists():
             build_bfcl(target, progress)
     return target
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``folder`` (no-op where ``fcntl`` is missing)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if fcntl is None:  # Windows: builds are rare enough to go unlocked
-        yield
-        return
-    with open(folder / ".build.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -177,13 +177,7 @@ def build_bfcl(folder: Path, progress: Progress | None = None) -> Path:
         if progress is not None:
             progress(done, 10, stage)
 
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in (WORKSPACE_FILE, *OUTPUTS):
-        target = folder / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink(missing_ok=True)
+    _clear_outputs(folder)
     tick(0, "unpacking the BFCL entries")
     test, _ = write_inputs(folder)
     entries = read_packed(TEST)
@@ -239,6 +233,17 @@ def build_bfcl(folder: Path, progress: Progress | None = None) -> Path:
     )
     tick(10, "done")
     return folder
+
+
+def _clear_outputs(folder: Path) -> None:
+    """Remove the demo's own outputs from ``folder`` (created when missing), nothing else."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (WORKSPACE_FILE, *OUTPUTS):
+        target = folder / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
 
 
 def _abs(path: str | os.PathLike) -> str:

@@ -174,6 +174,54 @@ def _lines(rows: Sequence[Mapping[str, Any]]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 
+def _score_row(
+    entry: Mapping[str, Any],
+    model: str,
+    kind: str,
+    turn: int,
+    outputs: list,
+    truth: list,
+) -> dict[str, Any]:
+    """The score file's line for a failed entry, worded as the evaluator words ``kind``."""
+    eid = str(entry["id"])
+    prompt = {k: v for k, v in entry.items() if k != "function"}
+    row: dict[str, Any] = {
+        "id": eid,
+        "model_name": model,
+        "test_category": CATEGORY,
+        "valid": False,
+    }
+    if kind == "multi_turn:force_terminated":
+        row["error"] = {
+            "error_message": [
+                "Model was force-terminated during inference phase. The length of the "
+                f"model result turns ({len(outputs)}) does not match the length of the "
+                f"ground truth turns ({len(truth)})."
+            ],
+            "error_type": kind,
+        }
+        row.update(prompt=prompt, model_result=outputs, possible_answer=truth)
+    else:
+        message = {
+            "multi_turn:instance_state_mismatch": "Model instance for "
+            f"{(entry.get('involved_classes') or ['API'])[0]} does not match the state with "
+            "ground truth instance.",
+            "multi_turn:execution_response_mismatch": "Model response execution results so "
+            "far does not contain all the ground truth response execution results for turn "
+            f"{turn}.",
+            "multi_turn:empty_turn_model_response": f"Model response list is empty for turn {turn}",
+        }[kind]
+        row["error"] = {"error_message": message, "error_type": kind, "details": {}}
+        row.update(
+            prompt=prompt,
+            model_result_raw=outputs,
+            model_result_decoded=_decoded(outputs),
+            possible_answer=truth,
+        )
+    row["inference_log"] = ""
+    return row
+
+
 def write_run(
     root: str | Path,
     model: str,
@@ -215,45 +263,8 @@ def write_run(
                 "latency": [[round(float(rng.uniform(0.4, 3.0)), 3) for _ in t] for t in outputs],
             }
         )
-        if ok:
-            continue
-        prompt = {k: v for k, v in entry.items() if k != "function"}
-        row: dict[str, Any] = {
-            "id": eid,
-            "model_name": model,
-            "test_category": CATEGORY,
-            "valid": False,
-        }
-        if kind == "multi_turn:force_terminated":
-            row["error"] = {
-                "error_message": [
-                    "Model was force-terminated during inference phase. The length of the "
-                    f"model result turns ({len(outputs)}) does not match the length of the "
-                    f"ground truth turns ({len(truth)})."
-                ],
-                "error_type": kind,
-            }
-            row.update(prompt=prompt, model_result=outputs, possible_answer=truth)
-        else:
-            message = {
-                "multi_turn:instance_state_mismatch": "Model instance for "
-                f"{(entry.get('involved_classes') or ['API'])[0]} does not match the state with "
-                "ground truth instance.",
-                "multi_turn:execution_response_mismatch": "Model response execution results so "
-                "far does not contain all the ground truth response execution results for turn "
-                f"{turn}.",
-                "multi_turn:empty_turn_model_response": f"Model response list is empty for turn "
-                f"{turn}",
-            }[kind]
-            row["error"] = {"error_message": message, "error_type": kind, "details": {}}
-            row.update(
-                prompt=prompt,
-                model_result_raw=outputs,
-                model_result_decoded=_decoded(outputs),
-                possible_answer=truth,
-            )
-        row["inference_log"] = ""
-        failed.append(row)
+        if not ok:
+            failed.append(_score_row(entry, model, kind, turn, outputs, truth))
     total = len(results)
     correct = total - len(failed)
     header = {"accuracy": correct / total, "correct_count": correct, "total_count": total}

@@ -297,52 +297,9 @@ def _draw_widget(draw: ImageDraw.ImageDraw, screen: Screen, widget: Widget, firs
             )
             _centered(draw, box, widget.label, 18 if small else 24, accent)
     elif widget.kind in TYPEABLE:
-        radius = (y2 - y1) // 2 if widget.kind == "search" else 6
-        fill = (241, 243, 244) if widget.kind == "search" else WHITE
-        draw.rounded_rectangle(box, radius=radius, fill=fill, outline=LINE, width=2)
-        tx = x1 + 16
-        if widget.kind == "search":
-            r = (y2 - y1) // 5
-            cx, cy = x1 + 18 + r, (y1 + y2) // 2 - 2
-            draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=MUTED, width=2)
-            draw.line((cx + r - 2, cy + r - 2, cx + r + 6, cy + r + 6), fill=MUTED, width=3)
-            tx = cx + r + 16
-        fs = 18 if small else 24
-        draw.text(
-            (tx, (y1 + y2) / 2),
-            _fit(widget.label, fs, x2 - tx - 8),
-            font=_font(fs),
-            fill=MUTED,
-            anchor="lm",
-        )
+        _draw_field(draw, widget, box, small)
     elif widget.kind == "row":
-        if screen.platform != WEB:
-            draw.line((x1, y2 - 1, x2, y2 - 1), fill=LINE, width=1)
-        sub = screen.secondary.get(widget.label)
-        if screen.platform == PHONE:
-            draw.ellipse((x1 + 20, y1 + 24, x1 + 68, y1 + 72), fill=_tint(accent, 0.75))
-            draw.text(
-                (x1 + 88, y1 + (30 if sub else 48)),
-                _fit(widget.label, 26, 420),
-                font=_font(26),
-                fill=INK,
-                anchor="lm",
-            )
-            if sub:
-                draw.text(
-                    (x1 + 88, y1 + 66), _fit(sub, 20, 420), font=_font(20), fill=MUTED, anchor="lm"
-                )
-            draw.text((x2 - 28, (y1 + y2) / 2), ">", font=_font(26), fill=MUTED, anchor="mm")
-        elif screen.platform == DESKTOP:
-            draw.text((x1 + 12, (y1 + y2) / 2), widget.label, font=_font(18), fill=INK, anchor="lm")
-            if sub:
-                draw.text((x1 + 640, (y1 + y2) / 2), sub, font=_font(18), fill=MUTED, anchor="lm")
-        else:
-            draw.rounded_rectangle(box, radius=10, outline=LINE, width=2, fill=WHITE)
-            draw.rectangle((x1 + 12, y1 + 12, x1 + 120, y2 - 12), fill=_tint(accent, 0.7))
-            draw.text((x1 + 140, y1 + 32), widget.label, font=_font(24), fill=INK, anchor="lm")
-            if sub:
-                draw.text((x1 + 140, y1 + 64), sub, font=_font(18), fill=MUTED, anchor="lm")
+        _draw_row(draw, screen, widget, box)
     elif widget.kind == "tab":
         color = accent if first else MUTED
         cx = (x1 + x2) / 2
@@ -365,6 +322,62 @@ def _draw_widget(draw: ImageDraw.ImageDraw, screen: Screen, widget: Widget, firs
         draw.rectangle((x1 + 12, y1 + 12, x1 + 28, y2 - 12), outline=MUTED, width=2)
     elif widget.kind == "icon":
         _draw_icon(draw, widget, box, screen)
+
+
+def _draw_field(draw: ImageDraw.ImageDraw, widget: Widget, box, small: bool) -> None:
+    """A text field or search box with its placeholder."""
+    x1, y1, x2, y2 = box
+    radius = (y2 - y1) // 2 if widget.kind == "search" else 6
+    fill = (241, 243, 244) if widget.kind == "search" else WHITE
+    draw.rounded_rectangle(box, radius=radius, fill=fill, outline=LINE, width=2)
+    tx = x1 + 16
+    if widget.kind == "search":
+        r = (y2 - y1) // 5
+        cx, cy = x1 + 18 + r, (y1 + y2) // 2 - 2
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=MUTED, width=2)
+        draw.line((cx + r - 2, cy + r - 2, cx + r + 6, cy + r + 6), fill=MUTED, width=3)
+        tx = cx + r + 16
+    fs = 18 if small else 24
+    draw.text(
+        (tx, (y1 + y2) / 2),
+        _fit(widget.label, fs, x2 - tx - 8),
+        font=_font(fs),
+        fill=MUTED,
+        anchor="lm",
+    )
+
+
+def _draw_row(draw: ImageDraw.ImageDraw, screen: Screen, widget: Widget, box) -> None:
+    """A list row (phone), table row (desktop) or card (web), with its secondary text."""
+    x1, y1, x2, y2 = box
+    accent = screen.accent
+    if screen.platform != WEB:
+        draw.line((x1, y2 - 1, x2, y2 - 1), fill=LINE, width=1)
+    sub = screen.secondary.get(widget.label)
+    if screen.platform == PHONE:
+        draw.ellipse((x1 + 20, y1 + 24, x1 + 68, y1 + 72), fill=_tint(accent, 0.75))
+        draw.text(
+            (x1 + 88, y1 + (30 if sub else 48)),
+            _fit(widget.label, 26, 420),
+            font=_font(26),
+            fill=INK,
+            anchor="lm",
+        )
+        if sub:
+            draw.text(
+                (x1 + 88, y1 + 66), _fit(sub, 20, 420), font=_font(20), fill=MUTED, anchor="lm"
+            )
+        draw.text((x2 - 28, (y1 + y2) / 2), ">", font=_font(26), fill=MUTED, anchor="mm")
+    elif screen.platform == DESKTOP:
+        draw.text((x1 + 12, (y1 + y2) / 2), widget.label, font=_font(18), fill=INK, anchor="lm")
+        if sub:
+            draw.text((x1 + 640, (y1 + y2) / 2), sub, font=_font(18), fill=MUTED, anchor="lm")
+    else:
+        draw.rounded_rectangle(box, radius=10, outline=LINE, width=2, fill=WHITE)
+        draw.rectangle((x1 + 12, y1 + 12, x1 + 120, y2 - 12), fill=_tint(accent, 0.7))
+        draw.text((x1 + 140, y1 + 32), widget.label, font=_font(24), fill=INK, anchor="lm")
+        if sub:
+            draw.text((x1 + 140, y1 + 64), sub, font=_font(18), fill=MUTED, anchor="lm")
 
 
 def _draw_icon(draw: ImageDraw.ImageDraw, widget: Widget, box, screen: Screen) -> None:

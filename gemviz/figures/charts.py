@@ -161,57 +161,7 @@ def grouped_bars(
     for splitter in rows["splitter"].unique():
         part = rows[rows["splitter"] == splitter]
         for subset in ("id", "ood"):
-            mean = part[f"{subset}_mean"].to_numpy(dtype=float)
-            empty = np.isnan(mean)
-            n_col = f"{subset}_n"
-            text = [f"n={int(n):,}" for n in part[n_col]] if n_col in part else None
-            if empty.any():
-                # No bar for an empty set, but a mark that says so at the axis.
-                text = ["n=0" if e else (text[i] if text else "") for i, e in enumerate(empty)]
-            k_col = f"{subset}_clusters"
-            counts = (
-                [
-                    f"n={int(n):,}, {int(k):,} clusters"
-                    for n, k in zip(part[n_col], part[k_col], strict=True)
-                ]
-                if n_col in part and k_col in part
-                else text or [""] * len(part)
-            )
-            base = colors[splitter]
-            fig.add_bar(
-                x=part["model"],
-                y=np.where(empty, 0.0, mean),
-                name=f"{splitter} {subset.upper()}",
-                marker={
-                    "color": base if subset == "id" else theme.lighten(base),
-                    # White hatching over the lighter fill, as the matplotlib twin draws it.
-                    "pattern": {
-                        "shape": theme.OOD_PATTERN if subset == "ood" else "",
-                        "fillmode": "overlay",
-                        "fgcolor": "#FFFFFF",
-                        "solidity": 0.25,
-                    },
-                },
-                text=text,
-                textposition=["outside" if e else "auto" for e in empty],
-                insidetextanchor="start",
-                textangle=0,
-                textfont={"size": 11},
-                # Splitter and set first: what a click on the bar opens in Samples.
-                customdata=[
-                    [splitter, subset.upper(), "no steps" if e else c]
-                    for c, e in zip(counts, empty, strict=True)
-                ],
-                hovertemplate="%{x}<br>%{y:.3f} (%{customdata[2]})<extra>"
-                + f"{splitter} {subset.upper()}</extra>",
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": part[f"{subset}_hi"].to_numpy(dtype=float) - mean,
-                    "arrayminus": mean - part[f"{subset}_lo"].to_numpy(dtype=float),
-                    "color": "#444444",
-                },
-            )
+            _add_set_bars(fig, part, splitter, subset, colors[splitter])
     if title is None:
         title = (
             findings.bars_title(table, metric, unit, adjust)
@@ -229,6 +179,67 @@ def grouped_bars(
         legend={"orientation": "h", "y": -0.15},
     )
     return fig
+
+
+def _bar_labels(part: pd.DataFrame, subset: str, empty: np.ndarray) -> tuple[list | None, list]:
+    """Each bar's label (``n=...``; ``n=0`` at the axis for an empty set) and its hover count
+    (with the clusters when the table has them)."""
+    n_col, k_col = f"{subset}_n", f"{subset}_clusters"
+    text = [f"n={int(n):,}" for n in part[n_col]] if n_col in part else None
+    if empty.any():
+        # No bar for an empty set, but a mark that says so at the axis.
+        text = ["n=0" if e else (text[i] if text else "") for i, e in enumerate(empty)]
+    if n_col in part and k_col in part:
+        counts = [
+            f"n={int(n):,}, {int(k):,} clusters"
+            for n, k in zip(part[n_col], part[k_col], strict=True)
+        ]
+    else:
+        counts = text or [""] * len(part)
+    return text, counts
+
+
+def _add_set_bars(
+    fig: go.Figure, part: pd.DataFrame, splitter: str, subset: str, base: str
+) -> None:
+    """One splitter's bars of one set (``"id"`` or ``"ood"``), one per model."""
+    mean = part[f"{subset}_mean"].to_numpy(dtype=float)
+    empty = np.isnan(mean)
+    text, counts = _bar_labels(part, subset, empty)
+    fig.add_bar(
+        x=part["model"],
+        y=np.where(empty, 0.0, mean),
+        name=f"{splitter} {subset.upper()}",
+        marker={
+            "color": base if subset == "id" else theme.lighten(base),
+            # White hatching over the lighter fill, as the matplotlib twin draws it.
+            "pattern": {
+                "shape": theme.OOD_PATTERN if subset == "ood" else "",
+                "fillmode": "overlay",
+                "fgcolor": "#FFFFFF",
+                "solidity": 0.25,
+            },
+        },
+        text=text,
+        textposition=["outside" if e else "auto" for e in empty],
+        insidetextanchor="start",
+        textangle=0,
+        textfont={"size": 11},
+        # Splitter and set first: what a click on the bar opens in Samples.
+        customdata=[
+            [splitter, subset.upper(), "no steps" if e else c]
+            for c, e in zip(counts, empty, strict=True)
+        ],
+        hovertemplate="%{x}<br>%{y:.3f} (%{customdata[2]})<extra>"
+        + f"{splitter} {subset.upper()}</extra>",
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": part[f"{subset}_hi"].to_numpy(dtype=float) - mean,
+            "arrayminus": mean - part[f"{subset}_lo"].to_numpy(dtype=float),
+            "color": "#444444",
+        },
+    )
 
 
 def wrap_title(title: str, width: int = 100) -> str:

@@ -64,6 +64,22 @@ def _rgb(hex_color: str) -> RGBColor:
     return RGBColor.from_string(hex_color.lstrip("#").upper())
 
 
+def _value_axis(
+    value_axis, value_range: tuple[float, float], axis_title: str, number_format: str
+) -> None:
+    """Scale, gridlines, tick labels and title of a bar chart's value axis."""
+    value_axis.minimum_scale, value_axis.maximum_scale = value_range
+    value_axis.has_major_gridlines = True
+    value_axis.major_gridlines.format.line.color.rgb = _rgb("#E5E5E5")
+    value_axis.tick_labels.font.size = Pt(MIN_PT)
+    value_axis.tick_labels.number_format = "0.0" if value_range == (0.0, 1.0) else number_format
+    value_axis.tick_labels.number_format_is_linked = False
+    value_axis.has_title = bool(axis_title)
+    if axis_title:
+        value_axis.axis_title.text_frame.text = axis_title
+        _size_runs(value_axis.axis_title.text_frame, MIN_PT)
+
+
 def bar_chart(
     slide,
     box: tuple[int, int, int, int],
@@ -104,19 +120,7 @@ def bar_chart(
         chart.legend.position = XL_LEGEND_POSITION.BOTTOM
         chart.legend.include_in_layout = False
         chart.legend.font.size = Pt(MIN_PT)
-    value_axis = chart.value_axis
-    if value_range is None:
-        value_range = _span(series)
-    value_axis.minimum_scale, value_axis.maximum_scale = value_range
-    value_axis.has_major_gridlines = True
-    value_axis.major_gridlines.format.line.color.rgb = _rgb("#E5E5E5")
-    value_axis.tick_labels.font.size = Pt(MIN_PT)
-    value_axis.tick_labels.number_format = "0.0" if value_range == (0.0, 1.0) else number_format
-    value_axis.tick_labels.number_format_is_linked = False
-    value_axis.has_title = bool(axis_title)
-    if axis_title:
-        value_axis.axis_title.text_frame.text = axis_title
-        _size_runs(value_axis.axis_title.text_frame, MIN_PT)
+    _value_axis(chart.value_axis, value_range or _span(series), axis_title, number_format)
     chart.category_axis.tick_labels.font.size = Pt(MIN_PT)
     # Names below the plot, not on the zero line that negative bars cross.
     chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW

@@ -46,6 +46,61 @@ def region_code(members: Sequence[str], names: Sequence[str]) -> str:
     return "".join("1" if n in members else "0" for n in names)
 
 
+def _write_counts(diagram, codes: Sequence[str], counts: dict[str, int], font_size: float) -> None:
+    """Every region's count (thousands separated) and the set names at ``font_size``."""
+    for code in codes:
+        label = diagram.get_label_by_id(code)
+        if label is not None:
+            label.set_text(f"{counts.get(code, 0):,}")
+            label.set_fontsize(font_size)
+    for text in diagram.set_labels or ():
+        if text is not None:
+            text.set_fontsize(font_size)
+
+
+def _notes(
+    diagram,
+    codes: Sequence[str],
+    counts: dict[str, int],
+    names: list[str],
+    empty: list[str],
+    proportional: bool,
+) -> list[str]:
+    """What the drawing cannot show: empty sets, regions of 0 steps, equal areas."""
+    notes = [f"{name}: empty set (0 steps)" for name in empty]
+    if proportional:
+        # A region of 0 steps has no area, so no place for its count: name it instead.
+        gone = [
+            _region_name(code, names)
+            for code in codes
+            if counts.get(code, 0) == 0 and diagram.get_label_by_id(code) is None
+        ]
+        # An empty set's regions are all 0: its own note says so.
+        gone = [g for g in gone if not set(g.removesuffix(" only").split(" & ")) & set(empty)]
+        if gone:
+            notes.append("0 steps: " + ", ".join(gone))
+    if not proportional:
+        notes.append("regions drawn equal, not to scale")
+    return notes
+
+
+def _write_notes(ax, notes: list[str], font_size: float, highlight: bool) -> None:
+    """The notes under the diagram, wrapped to the axes' width (a long note would run off
+    the figure's edge)."""
+    inches = ax.get_position().width * ax.figure.get_figwidth()
+    chars = max(20, int(inches * 72 / (font_size * 0.85 * 0.55)))
+    ax.text(
+        0.5,
+        -0.06,
+        "\n".join(textwrap.wrap("; ".join(notes), chars, break_on_hyphens=False)),
+        transform=ax.transAxes,
+        ha="center",
+        va="top",
+        fontsize=font_size * 0.85,
+        color=theme.HIGHLIGHT_COLOR if highlight else "#555555",
+    )
+
+
 def venn_figure(
     regions: pd.DataFrame | Mapping[tuple[str, ...], int],
     names: Sequence[str],
@@ -103,42 +158,10 @@ def venn_figure(
                 ax=ax,
                 **({} if proportional else {"layout_algorithm": layout()}),
             )
-        for code in codes:
-            label = diagram.get_label_by_id(code)
-            if label is not None:
-                label.set_text(f"{counts.get(code, 0):,}")
-                label.set_fontsize(font_size)
-        for text in diagram.set_labels or ():
-            if text is not None:
-                text.set_fontsize(font_size)
-        notes = [f"{name}: empty set (0 steps)" for name in empty]
-        if proportional:
-            # A region of 0 steps has no area, so no place for its count: name it instead.
-            gone = [
-                _region_name(code, names)
-                for code in codes
-                if counts.get(code, 0) == 0 and diagram.get_label_by_id(code) is None
-            ]
-            # An empty set's regions are all 0: its own note says so.
-            gone = [g for g in gone if not set(g.removesuffix(" only").split(" & ")) & set(empty)]
-            if gone:
-                notes.append("0 steps: " + ", ".join(gone))
-        if not proportional:
-            notes.append("regions drawn equal, not to scale")
+        _write_counts(diagram, codes, counts, font_size)
+        notes = _notes(diagram, codes, counts, names, empty, proportional)
         if notes:
-            # Wrapped to the axes' width: a long note would run off the figure's edge.
-            inches = ax.get_position().width * fig.get_figwidth()
-            chars = max(20, int(inches * 72 / (font_size * 0.85 * 0.55)))
-            ax.text(
-                0.5,
-                -0.06,
-                "\n".join(textwrap.wrap("; ".join(notes), chars, break_on_hyphens=False)),
-                transform=ax.transAxes,
-                ha="center",
-                va="top",
-                fontsize=font_size * 0.85,
-                color=theme.HIGHLIGHT_COLOR if empty else "#555555",
-            )
+            _write_notes(ax, notes, font_size, highlight=bool(empty))
         if title:
             ax.set_title(title, fontsize=font_size * 1.1)
         if ax is fig.axes[0] and len(fig.axes) == 1:

@@ -161,19 +161,7 @@ def inputs_from_workspace(
             train_scores[s.name] = load_scores(s.train_scores)[SCORE].to_numpy(dtype=float)
         gem_params[s.name] = dict(s.params or {})
     if projection is None:
-        for s in workspace.splitters:
-            if s.test_embeddings:
-                found = project_files(
-                    s.test_embeddings,
-                    ProjectionParams(max_samples=50_000),
-                    train_embeddings=s.train_embeddings,
-                    compute=False,
-                ) or project_files(
-                    s.test_embeddings, ProjectionParams(max_samples=50_000), compute=False
-                )
-                if found is not None:
-                    projection, projection_splitter = found, s.name
-                    break
+        projection, projection_splitter = _cached_projection(workspace)
     outputs = {
         m.name: load_predictions(m.predictions, m.pred_field)
         for m in workspace.models
@@ -187,16 +175,7 @@ def inputs_from_workspace(
         with contextlib.suppress(GemvizError):
             refits.update(workspace_refits(workspace, study, [name], compute=False) or {})
 
-    answers, run_tables = {}, {}
-
-    if is_text_only(study):
-        found = answers_file(workspace.test)
-        answers = possible_answers(found) if found is not None else {}
-        ids = workspace.test_ids()
-        run_tables = {
-            m.name: [run_table(p, ids, workspace.test) for p in m.run_files()]
-            for m in workspace.models
-        }
+    answers, run_tables = _conversation_inputs(workspace, study)
 
     return ReportInputs(
         name=workspace.name,
@@ -216,6 +195,41 @@ def inputs_from_workspace(
         run_tables=run_tables,
         descriptions={s.name: describe_splitter(s) for s in workspace.splitters},
     )
+
+
+def _cached_projection(workspace) -> tuple[Any, str | None]:
+    """A UMAP projection already cached on disk for the first splitter with embeddings (with
+    train, else test alone), and that splitter; ``(None, None)`` when none is."""
+
+    for s in workspace.splitters:
+        if s.test_embeddings:
+            found = project_files(
+                s.test_embeddings,
+                ProjectionParams(max_samples=50_000),
+                train_embeddings=s.train_embeddings,
+                compute=False,
+            ) or project_files(
+                s.test_embeddings, ProjectionParams(max_samples=50_000), compute=False
+            )
+            if found is not None:
+                return found, s.name
+    return None, None
+
+
+def _conversation_inputs(workspace, study: Study) -> tuple[dict, dict]:
+    """For a text-only (tool-calling) study: the possible answers and each run's table of
+    outcomes; empty otherwise."""
+
+    if not is_text_only(study):
+        return {}, {}
+
+    found = answers_file(workspace.test)
+    answers = possible_answers(found) if found is not None else {}
+    ids = workspace.test_ids()
+    run_tables = {
+        m.name: [run_table(p, ids, workspace.test) for p in m.run_files()] for m in workspace.models
+    }
+    return answers, run_tables
 
 
 def describe_splitter(entry) -> str:

@@ -266,14 +266,7 @@ def predict_records(
         GemvizError: The model folder, template or a screenshot is missing, or ``batch_size``
             is below 1.
     """
-    folder = Path(model).expanduser()
-    if not (folder / "config.json").is_file():
-        raise GemvizError(
-            "not a model folder (no config.json); pass a local Qwen2-VL-family checkpoint "
-            "(gemviz never downloads models)",
-            file=str(model),
-        )
-    folder = folder.resolve()
+    folder = _model_folder(model)
     template = load_template(prompt_template)
     if batch_size is not None and batch_size < 1:
         raise GemvizError(f"--batch-size must be at least 1, found {batch_size}")
@@ -300,32 +293,59 @@ def predict_records(
     generated = 0
     if todo:
         generator = generator or Generator(folder, device, max_new_tokens, trust_remote_code)
-        size = (
-            batch_size or _DEFAULT_BATCH["cuda" if generator.device.startswith("cuda") else "cpu"]
+        default = _DEFAULT_BATCH["cuda" if generator.device.startswith("cuda") else "cpu"]
+        generated = _predict_todo(
+            generator, template, todo, batch_size or default, shards, done, total, progress
         )
-        start = 0
-        while start < len(todo):
-            batch = todo[start : start + size]
-            answers, fitted = _generate_with_backoff(
-                generator,
-                [fill_template(template, s.task) for s in batch],
-                [s.image for s in batch],
-            )
-            # A size that ran out of memory once would again: later batches use what fitted.
-            size = min(size, fitted)
-            positions = [s.position for s in batch]
-            write_json_atomic(
-                shards / f"part-{positions[0]:07d}.json",
-                {"positions": positions, "predictions": answers},
-                indent=None,
-            )
-            done.update(zip(positions, answers, strict=True))
-            generated += len(batch)
-            if progress is not None:
-                progress(total - len(todo) + start + len(batch), total, "predict")
-            start += len(batch)
     answers = [done[s.position] for s in steps]
     return PredictResult(answers, generated, total - generated, shards)
+
+
+def _model_folder(model: str | os.PathLike) -> Path:
+    """The checkpoint folder, resolved; refused without its ``config.json``."""
+    folder = Path(model).expanduser()
+    if not (folder / "config.json").is_file():
+        raise GemvizError(
+            "not a model folder (no config.json); pass a local Qwen2-VL-family checkpoint "
+            "(gemviz never downloads models)",
+            file=str(model),
+        )
+    return folder.resolve()
+
+
+def _predict_todo(
+    generator: Generator,
+    template: str,
+    todo: list[Step],
+    size: int,
+    shards: Path,
+    done: dict[int, str],
+    total: int,
+    progress: Progress | None,
+) -> int:
+    """Generate the answers of ``todo`` batch by batch, each batch saved as a shard and added
+    to ``done``; returns how many steps went through the model."""
+    start = 0
+    while start < len(todo):
+        batch = todo[start : start + size]
+        answers, fitted = _generate_with_backoff(
+            generator,
+            [fill_template(template, s.task) for s in batch],
+            [s.image for s in batch],
+        )
+        # A size that ran out of memory once would again: later batches use what fitted.
+        size = min(size, fitted)
+        positions = [s.position for s in batch]
+        write_json_atomic(
+            shards / f"part-{positions[0]:07d}.json",
+            {"positions": positions, "predictions": answers},
+            indent=None,
+        )
+        done.update(zip(positions, answers, strict=True))
+        if progress is not None:
+            progress(total - len(todo) + start + len(batch), total, "predict")
+        start += len(batch)
+    return len(todo)
 
 
 def predict_file(

@@ -27,7 +27,7 @@ from gemviz.data.paths import cache_dir
 from gemviz.data.read import read_records
 from gemviz.data.safety import check_output_dir
 from gemviz.data.write import write_json_atomic, write_records
-from gemviz.embed import Sample, make_embedder
+from gemviz.embed import Embedder, Sample, make_embedder
 from gemviz.embed.base import load_template
 from gemviz.scoring.store import (
     Progress,
@@ -224,6 +224,41 @@ def score_files(
     Raises:
         GemvizError: Unreadable inputs, bad samples (without ``skip_bad``), bad options.
     """
+    _check_options(distance, batch_size, shard)
+    check_output_dir(out_dir, OUTPUT_NAMES, (train, test, prompt_template))
+    options = {"layer": layer, "device": device, "trust_remote_code": trust_remote_code}
+    embedder = make_embedder(
+        method, model, prompt_template=load_template(prompt_template), **options
+    )
+    root = Path(image_root).expanduser() if image_root is not None else None
+    records, samples, problems = _read_splits(
+        (train, test), text, embedder.needs_images, root, skip_bad, method
+    )
+    counter = ProgressCounter(sum(len(s) for s in samples.values()), progress)
+    size = batch_size or embedder.default_batch_size
+    keys, emb = _embed_splits(embedder, samples, size, counter, shard, merge_timeout)
+    out = Path(out_dir)
+    result = ScoreOutput(
+        **{f"{split}_{kind}": out / f"{split}_{name}" for split in SPLITS for kind, name in _FILES},
+        cache_keys=keys,
+        embedded=counter.embedded,
+        cached=counter.total - counter.embedded,
+        skipped=problems,
+        complete=all(e is not None for e in emb.values()),
+    )
+    if not result.complete:
+        return result
+    _write_outputs(result, records, samples, emb, distance)
+    if progress is not None:
+        progress(counter.total, counter.total, "done")
+    return result
+
+
+# ScoreOutput's path fields (``train_scores``, ...) and their file names.
+_FILES = (("scores", "inputscore.json"), ("embeddings", "embeddings.npz"))
+
+
+def _check_options(distance: str, batch_size: int | None, shard: tuple[int, int] | None) -> None:
     if distance not in DISTANCES:
         raise GemvizError(f"unknown distance '{distance}'; use one of {', '.join(DISTANCES)}")
     if batch_size is not None and batch_size < 1:
@@ -231,23 +266,22 @@ def score_files(
     if shard is not None and not (shard[1] >= 1 and 0 <= shard[0] < shard[1]):
         raise GemvizError(f"bad shard {shard[0]}/{shard[1]}; use RANK/WORLD with 0 <= RANK < WORLD")
 
-    check_output_dir(out_dir, OUTPUT_NAMES, (train, test, prompt_template))
-    template = load_template(prompt_template)
-    embedder = make_embedder(
-        method,
-        model,
-        prompt_template=template,
-        layer=layer,
-        device=device,
-        trust_remote_code=trust_remote_code,
-    )
-    root = Path(image_root).expanduser() if image_root is not None else None
+
+def _read_splits(
+    paths: tuple[str | os.PathLike, str | os.PathLike],
+    text: str,
+    needs_images: bool,
+    root: Path | None,
+    skip_bad: bool,
+    method: str,
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[Sample]], list[dict[str, Any]]]:
+    """Each split's records and samples, less the bad ones (refused unless ``skip_bad``)."""
     records, samples, problems = {}, {}, []
-    for split, path in zip(SPLITS, (train, test), strict=True):
+    for split, path in zip(SPLITS, paths, strict=True):
         records[split] = with_text(read_records(path), str(path), text)
-        samples[split], found = _samples(records[split], str(path), embedder.needs_images, root)
+        samples[split], found = _samples(records[split], str(path), needs_images, root)
         problems.extend(dict(p, split=split) for p in found)
-    _check(problems, skip_bad, method, embedder.needs_images)
+    _check(problems, skip_bad, method, needs_images)
     bad = {(p["split"], p["row"]) for p in problems}
     for split in SPLITS:
         keep = [i for i in range(len(samples[split])) if (split, i + 1) not in bad]
@@ -255,17 +289,25 @@ def score_files(
             raise GemvizError(f"no {split} sample is left to embed after skipping bad ones")
         records[split] = [records[split][i] for i in keep]
         samples[split] = [samples[split][i] for i in keep]
+    return records, samples, problems
 
-    counter = ProgressCounter(sum(len(s) for s in samples.values()), progress)
-    size = batch_size or embedder.default_batch_size
+
+def _embed_splits(
+    embedder: Embedder,
+    samples: dict[str, list[Sample]],
+    size: int,
+    counter: ProgressCounter,
+    shard: tuple[int, int] | None,
+    merge_timeout: float,
+) -> tuple[dict[str, str], dict[str, np.ndarray | None]]:
+    """Each split's cache key and embeddings (None where other ranks have parts to finish)."""
     keys, emb = {}, {}
     for split in SPLITS:
         keys[split] = cache_key(embedder, samples[split])
-        folder = cache_dir("scores", keys[split])
         emb[split] = embed_split(
             embedder,
             samples[split],
-            folder,
+            cache_dir("scores", keys[split]),
             batch_size=size,
             counter=counter,
             stage=f"embedding {split}",
@@ -287,20 +329,18 @@ def score_files(
                         stage="merge",
                         shard=shard,
                     )
-    out = Path(out_dir)
-    result = ScoreOutput(
-        train_scores=out / "train_inputscore.json",
-        test_scores=out / "test_inputscore.json",
-        train_embeddings=out / "train_embeddings.npz",
-        test_embeddings=out / "test_embeddings.npz",
-        cache_keys=keys,
-        embedded=counter.embedded,
-        cached=counter.total - counter.embedded,
-        skipped=problems,
-        complete=all(e is not None for e in emb.values()),
-    )
-    if not result.complete:
-        return result
+    return keys, emb
+
+
+def _write_outputs(
+    result: ScoreOutput,
+    records: dict[str, list[dict[str, Any]]],
+    samples: dict[str, list[Sample]],
+    emb: dict[str, np.ndarray],
+    distance: str,
+) -> None:
+    """The input scores (the records with ``input_score``) and embeddings of both splits, and
+    the samples left out (``skipped.json``)."""
     scores = dict(zip(SPLITS, input_scores(emb["train"], emb["test"], distance), strict=True))
     for split in SPLITS:
         rows = [
@@ -311,8 +351,5 @@ def score_files(
         save_embeddings(
             getattr(result, f"{split}_embeddings"), [s.id for s in samples[split]], emb[split]
         )
-    if problems:
-        write_json_atomic(out / "skipped.json", problems)
-    if progress is not None:
-        progress(counter.total, counter.total, "done")
-    return result
+    if result.skipped:
+        write_json_atomic(result.train_scores.parent / "skipped.json", result.skipped)

@@ -41,13 +41,9 @@ from pathlib import Path
 
 import numpy as np
 
-try:
-    import fcntl
-except ImportError:  # not a POSIX system
-    fcntl = None
-
 from gemviz.data.errors import GemvizError
 from gemviz.data.files import load_embeddings_file, load_npz, notice
+from gemviz.data.locks import file_lock
 from gemviz.data.write import atomic_path
 from gemviz.embed import Embedder, Sample
 from gemviz.embed.base import release_cached_memory
@@ -165,23 +161,16 @@ def _entry_lock(folder: Path, shared: bool) -> Iterator[None]:
     the lock with each other. Left-over temporary files of killed runs are cleared by whoever
     holds the lock exclusively.
     """
-    if fcntl is None:  # not a POSIX system: runs are not coordinated
+    lock = folder / ".lock"
+
+    def waiting() -> None:
+        notice(f"another gemviz run is embedding the same samples; waiting for it ({folder})")
+
+    with file_lock(lock, shared=shared, on_wait=waiting):
+        if not shared:
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
         yield
-        return
-    with open(folder / ".lock", "a+") as fh:
-        mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
-        try:
-            fcntl.flock(fh, mode | fcntl.LOCK_NB)
-        except BlockingIOError:
-            notice(f"another gemviz run is embedding the same samples; waiting for it ({folder})")
-            fcntl.flock(fh, mode)
-        try:
-            if not shared:
-                for tmp in folder.glob(".*.tmp"):
-                    tmp.unlink(missing_ok=True)
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _write_part(folder: Path, positions: np.ndarray, emb: np.ndarray) -> None:

@@ -20,9 +20,9 @@ interval. Values are per-step numbers in [0, 1] (0/1 results, or means over repe
   (:mod:`~gemviz.stats.multiplicity`, with the verdicts in words).
 
 Monte Carlo draws are seeded from each column's own content (:func:`content_seed`), so a
-number never depends on what else is computed. The cluster-robust CR1 t
-(:mod:`~gemviz.stats.clustered`) and the step-level helpers (bootstrap and permutation by
-counts, McNemar; :mod:`~gemviz.stats.resampling`) remain for comparisons and benchmarks.
+number never depends on what else is computed. McNemar's exact test
+(:func:`~gemviz.stats.randomization.mcnemar_exact`) gives the paired subset comparison's
+step-level p-value.
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ from __future__ import annotations
 from gemviz.stats._base import SEED, ArrayLike, content_seed
 from gemviz.stats.clustered import (
     MIN_SCORE_CLUSTERS,
-    DiffEstimate,
-    clustered_diff,
-    difference,
     logodds_did,
 )
 from gemviz.stats.intervals import (
@@ -61,15 +58,10 @@ from gemviz.stats.randomization import (
     SIGN_FLIP,
     UNTESTABLE,
     compare_sets,
+    mcnemar_exact,
     paired_test,
 )
 from gemviz.stats.region import region_test
-from gemviz.stats.resampling import (
-    bootstrap_diff,
-    bootstrap_means,
-    mcnemar_exact,
-    permutation_pvalue,
-)
 
 __all__ = [
     "ADJUST_METHODS",
@@ -86,16 +78,11 @@ __all__ = [
     "SMALL_N",
     "UNTESTABLE",
     "ArrayLike",
-    "DiffEstimate",
     "MeanEstimate",
     "adjust_by_family",
     "adjust_pvalues",
-    "bootstrap_diff",
-    "bootstrap_means",
-    "clustered_diff",
     "compare_sets",
     "content_seed",
-    "difference",
     "format_p",
     "is_small",
     "logodds_did",
@@ -103,7 +90,6 @@ __all__ = [
     "mean_estimate",
     "mean_intervals",
     "paired_test",
-    "permutation_pvalue",
     "region_test",
     "verdict",
     "wilson_interval",

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats as _sps
 
-# Seed of the step-level resampling helpers when the caller gives none. The task-level tests
+# Default seed of the stability refits when the caller gives none. The task-level tests
 # never use it: they seed every column from its own content (:func:`content_seed`).
 SEED = 42
 # Cap on the elements of one chunk of an index matrix (about 32 MB of int64).

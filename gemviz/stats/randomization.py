@@ -372,3 +372,21 @@ def _empty(m: int, na_k: np.ndarray, nb_k: np.ndarray) -> dict[str, np.ndarray]:
         "draws": np.zeros(m, dtype=np.int64),
         "test": np.full(m, UNTESTABLE, dtype=object),
     }
+
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """McNemar's exact test on the discordant pairs of a paired 0/1 comparison.
+
+    Args:
+        b: Pairs where only the first model succeeds.
+        c: Pairs where only the second model succeeds.
+
+    Returns:
+        Two-sided p-value of ``b ~ Binomial(b + c, 1/2)``; 1.0 when there are no
+        discordant pairs.
+    """
+    if b < 0 or c < 0:
+        raise ValueError(f"counts must be non-negative, got b={b}, c={c}")
+    if b + c == 0:
+        return 1.0
+    return float(_sps.binomtest(int(b), int(b + c), 0.5).pvalue)

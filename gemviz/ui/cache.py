@@ -8,7 +8,6 @@ file the workspace names changes. To add a wrapper, follow the same pattern.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -24,7 +23,6 @@ from gemviz.analysis.partition import source_inputs
 from gemviz.analysis.projection import project_files
 from gemviz.analysis.step import load_predictions
 from gemviz.data import bfcl, clusters, loaders
-from gemviz.data.errors import GemvizWarning
 from gemviz.data.study import Study
 from gemviz.figures import step, venn
 from gemviz.figures.export import figure_png, figure_svg
@@ -41,15 +39,10 @@ from gemviz.workspace.store import Workspace
 def load_study(workspace_json: str, fingerprint: str) -> Study:
     """The workspace's study (shared, read-only: pages must not modify it).
 
-    What the loaders flag without refusing (a :class:`~gemviz.data.errors.GemvizWarning`, e.g.
-    ``exact_match`` = 1 where ``type_match`` = 0) is kept as ``study.input_warnings`` for
-    :func:`study_or_error` to show.
+    What the loaders flag without refusing (e.g. ``exact_match`` = 1 where ``type_match`` =
+    0) is in ``study.warnings`` for :func:`gemviz.ui.page.study_or_error` to show.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GemvizWarning)
-        study = Workspace.load(Path(workspace_json).parent).study()
-    study.input_warnings = [str(w.message) for w in caught if issubclass(w.category, GemvizWarning)]
-    return study
+    return Workspace.load(Path(workspace_json).parent).study()
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

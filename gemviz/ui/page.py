@@ -60,6 +60,6 @@ def study_or_error(ws: Workspace) -> Study | None:
     except GemvizError as exc:
         st.error(md(exc))
         return None
-    for note in getattr(study, "input_warnings", ()):
+    for note in study.warnings:
         st.warning(md(note))
     return study

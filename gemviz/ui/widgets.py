@@ -277,23 +277,8 @@ def sample_filters(
     """
     restore_widgets(ws, "f_")
     with st.expander("Filters", expanded=True):
-        cols = st.columns(4)
-        labels = {}
-        for i, s in enumerate(study.splitters):
-            pick = cols[i % 4].selectbox(f"{md(s)} label", [ANY, "ID", "OOD"], key=f"f_label_{s}")
-            if pick != ANY:
-                labels[s] = pick
-        dispute = cols[len(study.splitters) % 4].selectbox(
-            "Splitters", [ANY, "disputed", "agreed"], key="f_disputed"
-        )
-        matches = {}
-        cols = st.columns(4)
-        for i, (m, metric) in enumerate((m, k) for m in study.models for k in study.metrics):
-            pick = cols[i % 4].selectbox(
-                md(match_col(m, metric)), [ANY, 1, 0], key=f"f_{metric}_{m}"
-            )
-            if pick != ANY:
-                matches[(m, metric)] = pick
+        labels, dispute = _label_filters(study)
+        matches = _match_filters(study)
         cols = st.columns(4)
         only, only_metric = None, study.default_metric
         if len(study.models) > 1:
@@ -310,23 +295,7 @@ def sample_filters(
             )
             for j, f in enumerate(group_fields(study))
         }
-        ranges = {}
-        cols = st.columns(max(1, len(study.splitters)))
-        for col, s in zip(cols, study.splitters, strict=False):
-            spec = score_range(table[score_col(s)])
-            if spec is not None:
-                k = f"f_score_{s}"
-                # The value lives in the session (restored above), never also passed as a
-                # default: both at once make Streamlit warn; a range the scores no longer
-                # cover is reset.
-                kept = st.session_state.get(k)
-                if not (kept and spec.lo <= kept[0] <= kept[1] <= spec.hi):
-                    st.session_state[k] = (spec.lo, spec.hi)
-                chosen = col.slider(
-                    f"{md(s)} score", spec.lo, spec.hi, step=spec.step, format=spec.format, key=k
-                )
-                if not spec.is_full(chosen):
-                    ranges[s] = spec.bounds(chosen)
+        ranges = _score_filters(study, table)
         prob_ranges = id_probability_filters(ws, probs)
         cols = st.columns([3, 1])
         search = cols[0].text_input("Search in the task", key="f_search")
@@ -347,6 +316,54 @@ def sample_filters(
         tags=tags,
         ids=ids,
     )
+
+
+def _label_filters(study: Study) -> tuple[dict[str, str], str]:
+    """A label choice per splitter, and whether the splitters agree."""
+    cols = st.columns(4)
+    labels = {}
+    for i, s in enumerate(study.splitters):
+        pick = cols[i % 4].selectbox(f"{md(s)} label", [ANY, "ID", "OOD"], key=f"f_label_{s}")
+        if pick != ANY:
+            labels[s] = pick
+    dispute = cols[len(study.splitters) % 4].selectbox(
+        "Splitters", [ANY, "disputed", "agreed"], key="f_disputed"
+    )
+    return labels, dispute
+
+
+def _match_filters(study: Study) -> dict[tuple[str, str], int]:
+    """A 0/1 choice per model and metric."""
+    matches = {}
+    cols = st.columns(4)
+    for i, (m, metric) in enumerate((m, k) for m in study.models for k in study.metrics):
+        pick = cols[i % 4].selectbox(md(match_col(m, metric)), [ANY, 1, 0], key=f"f_{metric}_{m}")
+        if pick != ANY:
+            matches[(m, metric)] = pick
+    return matches
+
+
+def _score_filters(study: Study, table: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """A score range slider per splitter with scores; only narrowed ranges are returned."""
+    ranges = {}
+    cols = st.columns(max(1, len(study.splitters)))
+    for col, s in zip(cols, study.splitters, strict=False):
+        spec = score_range(table[score_col(s)])
+        if spec is None:
+            continue
+        k = f"f_score_{s}"
+        # The value lives in the session (restored by the caller), never also passed as a
+        # default: both at once make Streamlit warn; a range the scores no longer cover is
+        # reset.
+        kept = st.session_state.get(k)
+        if not (kept and spec.lo <= kept[0] <= kept[1] <= spec.hi):
+            st.session_state[k] = (spec.lo, spec.hi)
+        chosen = col.slider(
+            f"{md(s)} score", spec.lo, spec.hi, step=spec.step, format=spec.format, key=k
+        )
+        if not spec.is_full(chosen):
+            ranges[s] = spec.bounds(chosen)
+    return ranges
 
 
 def model_outputs(ws: Workspace, sample_id: str) -> tuple[dict[str, Any], dict[str, str]]:

@@ -289,18 +289,7 @@ def create_from_files(
     embeddings, models = dict(embeddings or {}), dict(models or {})
     mappings = dict(model_mappings or {})
     training_sets = dict(training_sets or {})
-    if not name or not name.strip():
-        raise GemvizError("a workspace needs a non-empty name")
-    if not test:
-        raise GemvizError("a workspace needs its test-set file")
-    check_image_root(image_root)
-    names = list(splits) + list(scores) + list(training_sets)
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise GemvizError(f"splitter name given twice: {', '.join(dupes)}")
-    unknown = sorted(set(embeddings) - set(names))
-    if unknown:
-        raise GemvizError(f"embeddings for no splitter of that name: {', '.join(unknown)}")
+    _check_request(name, test, image_root, [*splits, *scores, *training_sets], embeddings)
     test_records = read_records(test)
     ref = (sample_ids(test_records, test), test)
 
@@ -312,15 +301,7 @@ def create_from_files(
             found = score_training_set(path, test, text)
             scores[set_name] = (found.train_scores, found.test_scores)
             embeddings[set_name] = (found.train_embeddings, found.test_embeddings)
-    plans = []
-    for split_name, labeled in splits.items():
-        emb = embeddings.get(split_name, (None, None))
-        plans.append(plan_splitter(split_name, ref, labeled=labeled, train_embeddings=emb[0],
-                                   test_embeddings=emb[1]))  # fmt: skip
-    for split_name, (tr, te) in scores.items():
-        emb = embeddings.get(split_name, (None, None))
-        plans.append(plan_splitter(split_name, ref, train_scores=tr, test_scores=te or test,
-                                   train_embeddings=emb[0], test_embeddings=emb[1]))  # fmt: skip
+    plans = _splitter_plans(ref, test, splits, scores, embeddings)
     model_plans = [
         plan_model(m, path, ref, test, **mappings.get(m, {})) for m, path in models.items()
     ]
@@ -338,3 +319,44 @@ def create_from_files(
         if ws.splitters:
             ws.study()  # cluster_by and everything else load together
     return ws
+
+
+def _check_request(
+    name: str,
+    test: str,
+    image_root: str | None,
+    splitter_names: list[str],
+    embeddings: Mapping[str, tuple[str, str]],
+) -> None:
+    """Refuse a workspace request that cannot work, before any file is read."""
+    if not name or not name.strip():
+        raise GemvizError("a workspace needs a non-empty name")
+    if not test:
+        raise GemvizError("a workspace needs its test-set file")
+    check_image_root(image_root)
+    dupes = sorted({n for n in splitter_names if splitter_names.count(n) > 1})
+    if dupes:
+        raise GemvizError(f"splitter name given twice: {', '.join(dupes)}")
+    unknown = sorted(set(embeddings) - set(splitter_names))
+    if unknown:
+        raise GemvizError(f"embeddings for no splitter of that name: {', '.join(unknown)}")
+
+
+def _splitter_plans(
+    ref: tuple[list[str], str],
+    test: str,
+    splits: Mapping[str, str],
+    scores: Mapping[str, tuple[str, str]],
+    embeddings: Mapping[str, tuple[str, str]],
+) -> list[SplitterPlan]:
+    """A plan for every labeled file and every pair of score files (with their embeddings)."""
+    plans = []
+    for split_name, labeled in splits.items():
+        emb = embeddings.get(split_name, (None, None))
+        plans.append(plan_splitter(split_name, ref, labeled=labeled, train_embeddings=emb[0],
+                                   test_embeddings=emb[1]))  # fmt: skip
+    for split_name, (tr, te) in scores.items():
+        emb = embeddings.get(split_name, (None, None))
+        plans.append(plan_splitter(split_name, ref, train_scores=tr, test_scores=te or test,
+                                   train_embeddings=emb[0], test_embeddings=emb[1]))  # fmt: skip
+    return plans

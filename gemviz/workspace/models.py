@@ -88,7 +88,45 @@ def plan_model(
         if len(files) > 1:
             return _plan_runs(name, files, ref, pred_field, type_field, exact_field, rules)
         results = files[0]
-    records = read_records(results)
+    pred_field = _check_fields(
+        read_records(results), results, pred_field, type_field, exact_field, rules
+    )
+    entry = ModelEntry(
+        name=name.strip(),
+        results=results,
+        predictions=results if pred_field else None,
+        pred_field=pred_field or PREDICTION,
+        format=fmt,
+        type_field=type_field or None,
+        exact_field=exact_field or None,
+        rules=rules or None,
+        gt_field=gt_field,
+    )
+    derived = derive_results(entry, test)
+    if derived is None:
+        frame = load_results(results, *_ref_args(ref))
+        check_ids(_run_ids(frame), ref, results)
+    else:
+        entry.source = results
+        check_ids([r[ID] for r in derived], ref, results)
+    return ModelPlan(entry, derived)
+
+
+def _check_fields(
+    records: list[dict[str, Any]],
+    results: str,
+    pred_field: str | None,
+    type_field: str | None,
+    exact_field: str | None,
+    rules: str | None,
+) -> str | None:
+    """Check that the file holds what its mapping names; returns the predictions' field
+    (``prediction`` when the file has it and none was named).
+
+    Raises:
+        GemvizError: A named field is missing, an unknown rule set, a rule set without
+            predictions, or neither match fields, metrics nor a rule set.
+    """
     if pred_field:
         require_field(records, pred_field, results, "prediction")
     elif any(PREDICTION in r for r in records[:50]):
@@ -113,25 +151,7 @@ def plan_model(
             + ", ".join(fields_of(records)[:15]),
             file=results,
         )
-    entry = ModelEntry(
-        name=name.strip(),
-        results=results,
-        predictions=results if pred_field else None,
-        pred_field=pred_field or PREDICTION,
-        format=fmt,
-        type_field=type_field or None,
-        exact_field=exact_field or None,
-        rules=rules or None,
-        gt_field=gt_field,
-    )
-    derived = derive_results(entry, test)
-    if derived is None:
-        frame = load_results(results, *_ref_args(ref))
-        check_ids(_run_ids(frame), ref, results)
-    else:
-        entry.source = results
-        check_ids([r[ID] for r in derived], ref, results)
-    return ModelPlan(entry, derived)
+    return pred_field
 
 
 def _has_metrics(records: list[dict[str, Any]]) -> bool:
