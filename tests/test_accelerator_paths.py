@@ -18,6 +18,9 @@ from gemviz.embed.base import resolve_device
 from gemviz.scoring import predict
 from gemviz.scoring.store import ProgressCounter, embed_split
 
+# Slow: a tiny Qwen2-VL run through every accelerator path (outside `-m "not slow"`).
+pytestmark = pytest.mark.slow
+
 SIZES = [(1080, 2400), (300, 600), (800, 500), (720, 1600), (57, 57)]
 TASKS = ["Open the settings app", "Search for a flight to Paris", "go", "Add milk", "Call Bob"]
 

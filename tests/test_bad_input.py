@@ -2128,6 +2128,7 @@ def _wait_for_part(tmp_path, timeout=60.0) -> None:
     raise AssertionError("the spawned run wrote no batch")
 
 
+@pytest.mark.slow
 def test_concurrent_runs_coordinate(fake_study, tmp_path):
     """A second run (this process) on the same inputs while the first is mid-way."""
     d, p = fake_study
@@ -2149,6 +2150,7 @@ def test_concurrent_runs_coordinate(fake_study, tmp_path):
         assert not left, left
 
 
+@pytest.mark.slow
 def test_kill_9_and_resume(fake_study, tmp_path, monkeypatch):
     d, p = fake_study
     proc = _spawn(d, p, "killed", {"GEMVIZ_FAKE_DELAY": "0.3"})
@@ -2186,6 +2188,7 @@ def test_kill_9_and_resume(fake_study, tmp_path, monkeypatch):
     _same_outputs(d / "ref", d / "resumed")
 
 
+@pytest.mark.slow
 def test_fifo_input_does_not_hang_the_real_command(tmp_path):
     d = tmp_path / "d"
     d.mkdir()
@@ -2241,6 +2244,7 @@ def _good_ws_with_study(d: Path, p: dict) -> str:
     return good.slug
 
 
+@pytest.mark.slow
 def test_broken_workspaces_do_not_take_down_any_page(tmp_path, monkeypatch):
     """Every page, through the router, with hand-broken workspaces beside a good one."""
 
@@ -2555,6 +2559,7 @@ def test_disk_full_is_one_clear_line(tmp_path, monkeypatch, command):
 # ----------------------------------------------------------------------------- kill -9
 
 
+@pytest.mark.slow
 def test_kill_9_during_workspace_create_leaves_nothing_half_made(tmp_path, monkeypatch):
     """Kill ``workspace create`` at several moments: a complete workspace or none, never half."""
     monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))

@@ -16,6 +16,9 @@ import pytest
 
 from bench.calibration import Design, designs, run_design
 
+# Slow: simulations of every test's level over many draws (outside `-m "not slow"`).
+pytestmark = pytest.mark.slow
+
 REPS = 300
 
 

@@ -167,6 +167,7 @@ def test_match_real_kairos(gem_public, tmp_path):
     assert summary["exact_match"] == pytest.approx(frame["exact_match"].mean())
 
 
+@pytest.mark.slow
 def test_predict_then_match_end_to_end(tmp_path, capsys):
     model = make_tiny_qwen2vl(tmp_path / "tiny")
     records = []

@@ -177,6 +177,7 @@ def test_out_may_not_overwrite_an_input(aitz_files, tmp_path, capsys):
     assert _digest(copy) == before
 
 
+@pytest.mark.slow
 def test_partition_help_in_a_subprocess():
     proc = subprocess.run(
         [sys.executable, "-m", "gemviz", "partition", "--help"],

@@ -44,6 +44,7 @@ def _json(capsys, argv) -> list[dict]:
     return json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow
 def test_table_rows_carry_the_spread_of_the_runs(root, capsys):
     argv = ["table", "--split", f"classes={root / 'classes_labeled.json'}",
             "--samples", str(root / TEST), *_models(root), "--format", "json"]  # fmt: skip
@@ -95,6 +96,7 @@ def test_an_unknown_metric_is_one_line(root, capsys):
     assert "unknown metric 'exact_match'; use one of accuracy" in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_workspace_create_with_runs(root, capsys):
     argv = ["workspace", "create", "bfcl runs", "--test", str(root / TEST),
             "--split", f"classes={root / 'classes_labeled.json'}", *_models(root)]  # fmt: skip
@@ -126,6 +128,7 @@ def _small_training_sets(folder):
     return chat, parquet
 
 
+@pytest.mark.slow
 def test_evaluator_files_to_a_report_in_two_commands(root, tmp_path, capsys):
     chat, parquet = _small_training_sets(tmp_path)
     argv = ["workspace", "create", "verl runs", "--test", str(root / TEST),
@@ -160,6 +163,7 @@ def test_text_all_joins_every_user_turn(root, tmp_path):
     assert first[0]["id"] == entries[0]["id"]
 
 
+@pytest.mark.slow
 def test_overlap_compare_and_slices_take_runs(root, capsys, tmp_path):
     entries = [json.loads(x) for x in (root / TEST).read_text().splitlines()]
     half = tmp_path / "half.json"

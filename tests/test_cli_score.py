@@ -23,6 +23,7 @@ def files(gem_public, tmp_path):
     return train, test
 
 
+@pytest.mark.slow
 def test_score_command_writes_outputs_and_progress(files, tmp_path, capsys):
     train, test = files
     progress = tmp_path / "progress.json"

@@ -186,6 +186,7 @@ def test_ensure_demo_reuses_a_built_demo_and_rebuilds_an_interrupted_one(demo):
     assert (folder / "workspace.json").stat().st_mtime_ns == stamp
 
 
+@pytest.mark.slow
 def test_interrupted_build_leaves_no_workspace(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("interrupted")
@@ -197,6 +198,7 @@ def test_interrupted_build_leaves_no_workspace(tmp_path, monkeypatch):
     assert (tmp_path / "test.json").exists()
 
 
+@pytest.mark.slow
 def test_demo_command_builds_into_the_cache(capsys):
     assert main(["demo", "--n-train", "30", "--n-test", "12"]) == 0
     assert (demo_folder() / "workspace.json").exists()

@@ -52,6 +52,7 @@ def test_registry_names():
         make_embedder("nope")
 
 
+@pytest.mark.slow
 def test_gem_input_fast_path_equals_full_model(tiny, screens, full_model):
     embedder = make_embedder("gem-input", str(tiny))
     fast = embedder(screens)
@@ -74,6 +75,7 @@ def test_image_token_count_matches_processor(tiny):
         assert qwen.image_token_count(width, height, geometry) == int(grid.prod()) // 4
 
 
+@pytest.mark.slow
 def test_gem_input_ignores_pixels_but_not_size(tiny, tmp_path):
     a = make_screenshot(tmp_path / "a.png", (640, 1280), seed=1)
     b = make_screenshot(tmp_path / "b.png", (640, 1280), seed=2)
@@ -85,6 +87,7 @@ def test_gem_input_ignores_pixels_but_not_size(tiny, tmp_path):
     assert not np.allclose(vecs[0], vecs[2])
 
 
+@pytest.mark.slow
 def test_hidden_batched_equals_one_at_a_time(tiny, screens):
     embedder = make_embedder("hidden", str(tiny))
     batched = embedder(screens)
@@ -93,6 +96,7 @@ def test_hidden_batched_equals_one_at_a_time(tiny, screens):
     np.testing.assert_allclose(batched, single, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_hidden_sees_pixels(tiny, tmp_path):
     a = make_screenshot(tmp_path / "a.png", (640, 1280), seed=1)
     b = make_screenshot(tmp_path / "b.png", (640, 1280), seed=2)
@@ -102,6 +106,7 @@ def test_hidden_sees_pixels(tiny, tmp_path):
     assert not np.allclose(vecs[0], vecs[1])
 
 
+@pytest.mark.slow
 def test_hidden_layer_zero_differs_from_gem_input(tiny, screens):
     # Layer 0 holds the vision encoder's features where gem-input has the placeholder row.
     gem = make_embedder("gem-input", str(tiny))(screens[:1])
@@ -131,6 +136,7 @@ def test_sentence_packaged_model_known_answers():
     assert sims[0, 1] > sims[0, 2] + 0.2
 
 
+@pytest.mark.slow
 def test_sentence_batch_padding_does_not_change_vectors():
     embedder = make_embedder("sentence")
     samples = [Sample("a", "go"), Sample("b", "a much longer task with many words in it")]
@@ -139,6 +145,7 @@ def test_sentence_batch_padding_does_not_change_vectors():
     )
 
 
+@pytest.mark.slow
 def test_gem_input_text_model_equals_full_model():
     from transformers import AutoModel, AutoTokenizer
 
@@ -154,6 +161,7 @@ def test_gem_input_text_model_equals_full_model():
     np.testing.assert_allclose(vec, ref, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_hidden_on_text_model_runs_without_images():
     vecs = make_embedder("hidden")([Sample("a", "open mail"), Sample("b", "close the app")])
     assert vecs.shape == (2, 384)

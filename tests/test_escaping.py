@@ -88,6 +88,7 @@ def test_plain_text_reads_as_typed():
     assert md("x" * 50, max_chars=10) == "x" * 10 + "…"
 
 
+@pytest.mark.slow
 def test_report_of_a_hostile_workspace_loads_nothing(tmp_path):
     """Every user text a report shows is markup; the HTML loads only its own data: images."""
     beacon = "<img src=http://127.0.0.1:9/beacon>![x](http://127.0.0.1:9/beacon)"

@@ -233,6 +233,7 @@ def test_a_killed_create_leftover_is_removed_and_never_listed(tmp_path):
     assert mine.exists()
 
 
+@pytest.mark.slow
 def test_paths_inside_the_new_workspace_point_at_its_final_folder(tmp_path):
     p = _study(tmp_path)
     ws = create_from_files("w", str(p["test"]), scores={"gem": (str(p["test"]), str(p["test"]))})

@@ -133,6 +133,7 @@ def test_score_command_and_output_folder():
     assert jobs.JobStatus("x", jobs.DONE, folder=jobs.job_folder("x")).out_dir.name == "out"
 
 
+@pytest.mark.slow
 def test_real_score_command_runs_as_a_job(gem_public, tmp_path):
     """The page's command line is accepted by ``gemviz score`` and yields its score files."""
     records = read_records(gem_public / "AITZ_test_inputscore.json")
@@ -152,6 +153,7 @@ def test_real_score_command_runs_as_a_job(gem_public, tmp_path):
     assert done.total > 0 and done.done == done.total
 
 
+@pytest.mark.slow
 def test_score_page_starts_attaches_and_cancels(gem_public, tmp_path):
     """The Score & Partition page drives a real job: start, attach on a second start, cancel."""
 
@@ -180,6 +182,7 @@ def test_score_page_starts_attaches_and_cancels(gem_public, tmp_path):
     assert not jobs._alive(pid)
 
 
+@pytest.mark.slow
 def test_score_page_partitions_a_finished_job(gem_public, tmp_path):
     """Once a job is done, the page partitions its fresh scores without another click."""
 

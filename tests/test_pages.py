@@ -24,6 +24,11 @@ from gemviz.splitters import splitter_params
 from gemviz.workspace import annotations
 from gemviz.workspace.store import Workspace
 
+# Slow: the built-in demo (600 train, 400 test steps) is built for the module and the
+# Embeddings page fits UMAP. The quick loop (`-m "not slow"`) opens every page in
+# test_pages_state.py on small workspaces instead.
+pytestmark = pytest.mark.slow
+
 TIMEOUT = 120  # the first run may build the demo
 
 

@@ -13,6 +13,9 @@ from streamlit.testing.v1 import AppTest
 from gemviz.demo import ensure_bfcl_demo
 from gemviz.workspace.store import Workspace
 
+# Slow: the tool-calling demo is built for the module (outside `-m "not slow"`).
+pytestmark = pytest.mark.slow
+
 TIMEOUT = 180
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
 

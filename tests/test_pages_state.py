@@ -130,6 +130,7 @@ def test_router_follows_the_url_and_lists_broken_workspaces(two, tmp_path):
     assert _param(at, "workspace") == alpha.slug
 
 
+@pytest.mark.slow
 def test_broken_workspace_in_the_url_says_why(two):
     bad = workspaces_root() / "broken-one"
     bad.mkdir()
@@ -314,6 +315,7 @@ def test_clicking_a_bar_opens_its_steps(two):
     assert at.metric[0].value.startswith(f"{n_ood:,} of")
 
 
+@pytest.mark.slow
 def test_report_built_inside_streamlit_has_coloured_charts(two):
     alpha, _ = two
     at = _page(alpha, "7_report.py")

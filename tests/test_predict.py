@@ -47,6 +47,7 @@ def test_file(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_predict_file_answers_every_step(tiny_model, test_file, tmp_path):
     calls = []
     out = tmp_path / "pred.json"
@@ -70,6 +71,7 @@ def test_predict_file_answers_every_step(tiny_model, test_file, tmp_path):
     assert json.loads(test_file.read_text())[0].keys() == {"task", "image_path", "app"}
 
 
+@pytest.mark.slow
 def test_batched_left_padding_matches_one_by_one(
     tiny_model, generator, test_file, tmp_path, monkeypatch
 ):
@@ -86,6 +88,7 @@ def test_batched_left_padding_matches_one_by_one(
         assert batched.answers == single.answers
 
 
+@pytest.mark.slow
 def test_resume_after_interruption(tiny_model, generator, test_file, tmp_path):
     records = read_records(test_file)
     common = dict(max_new_tokens=NEW_TOKENS, image_root=tmp_path, batch_size=2)
@@ -116,6 +119,7 @@ def _inputs(records, root):
     return [(fill_template(template, r["task"]), root / r["image_path"]) for r in records]
 
 
+@pytest.mark.slow
 def test_missing_screenshot_is_reported_before_loading(tiny_model, test_file, tmp_path):
     records = read_records(test_file)
     with pytest.raises(GemvizError, match=r"row 1, field 'image_path'.*--image-root"):
@@ -140,6 +144,7 @@ class _Cramped:
         return self.generator(prompts, images)
 
 
+@pytest.mark.slow
 def test_out_of_memory_halves_and_later_batches_keep_the_size_that_fitted(
     tiny_model, generator, test_file, tmp_path, monkeypatch
 ):

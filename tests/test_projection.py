@@ -41,6 +41,7 @@ def fitted(data):
     return proj, proj.fit_transform(X)
 
 
+@pytest.mark.slow
 def test_projector_keeps_clusters_apart(data, fitted):
     _, X, y = data
     proj, xy = fitted
@@ -53,12 +54,14 @@ def test_projector_keeps_clusters_apart(data, fitted):
     assert proj.n_features_in_ == 64
 
 
+@pytest.mark.slow
 def test_projector_is_reproducible_with_a_seed(data, fitted):
     _, X, _ = data
     again = Projector(n_neighbors=10, pca_components=16, random_state=SEED).fit_transform(X)
     np.testing.assert_allclose(again, fitted[1], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_sample_cap_takes_a_seeded_subsample(data):
     _, X, _ = data
     proj = Projector(n_neighbors=5, pca_components=None, max_samples=60, random_state=SEED)
@@ -88,6 +91,7 @@ def test_bad_inputs_raise():
         project(["a"], np.zeros((2, 3)))
 
 
+@pytest.mark.slow
 def test_project_caches_on_disk_and_reloads(data):
     ids, X, _ = data
     params = ProjectionParams(n_neighbors=8, pca_components=16)
@@ -109,6 +113,7 @@ def test_project_caches_on_disk_and_reloads(data):
     assert not project(ids, X, params).from_cache
 
 
+@pytest.mark.slow
 def test_project_places_train_and_test_in_one_map(data):
     ids, X, _ = data
     params = ProjectionParams(n_neighbors=8, pca_components=None, max_samples=200)

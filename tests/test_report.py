@@ -128,6 +128,7 @@ def test_report_has_every_section_and_is_self_contained(workspace):
     assert task[:40] in page
 
 
+@pytest.mark.slow
 def test_zip_holds_every_figure_as_png(workspace, tmp_path):
     inputs = _inputs(workspace, with_projection=True)
     report = build_report(inputs, {inputs.study.ids[3]: "A custom caption"})
@@ -152,6 +153,7 @@ def test_zip_holds_every_figure_as_png(workspace, tmp_path):
             assert Image.open(io.BytesIO(zf.read(name))).format == "PNG"
 
 
+@pytest.mark.slow
 def test_missing_parts_are_explained_not_skipped(workspace):
     report = build_report(_inputs(workspace, with_projection=False))
     assert "No embedding map" in report.html
@@ -159,11 +161,13 @@ def test_missing_parts_are_explained_not_skipped(workspace):
     assert "embeddings.png" not in report.figures
 
 
+@pytest.mark.slow
 def test_unknown_example_raises(workspace):
     with pytest.raises(GemvizError, match="not in the workspace"):
         build_report(_inputs(workspace, with_projection=False), ["no-such-step"])
 
 
+@pytest.mark.slow
 def test_report_command(workspace, tmp_path, capsys):
     out, figs = tmp_path / "meeting.html", tmp_path / "meeting.zip"
     code = main(
@@ -208,6 +212,7 @@ def test_report_command(workspace, tmp_path, capsys):
     assert "not in the workspace" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_report_command_picks_disputed_examples_by_default(workspace, tmp_path):
     out, figs = tmp_path / "auto.html", tmp_path / "auto.zip"
     assert (
@@ -252,6 +257,7 @@ def test_parse_examples_keeps_ids_that_hold_a_pipe():
     }
 
 
+@pytest.mark.slow
 def test_slices_and_stability_sections(workspace):
     inputs = inputs_from_workspace(workspace)
     assert inputs.refits == {}  # nothing refitted yet: the report never starts refits itself

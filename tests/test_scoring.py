@@ -79,6 +79,7 @@ def test_embeddings_file_round_trip(tmp_path):
         embedding_store.load_embeddings(tmp_path / "bad.npz")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["sentence", "gem-input", "hidden"])
 def test_score_files_packaged_model_end_to_end(method, split_files, tmp_path):
     train, test = split_files
@@ -102,6 +103,7 @@ def test_score_files_packaged_model_end_to_end(method, split_files, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_same_task_same_sentence_score(split_files, tmp_path):
     train, test = split_files
     out = scoring.score_files(train=train, test=test, out_dir=tmp_path / "o", distance="cosine")
@@ -118,6 +120,7 @@ def test_same_task_same_sentence_score(split_files, tmp_path):
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_second_run_is_a_cache_hit(split_files, tmp_path, monkeypatch):
     train, test = split_files
     counter = Counting(monkeypatch)
@@ -140,6 +143,7 @@ def test_second_run_is_a_cache_hit(split_files, tmp_path, monkeypatch):
     assert counter.samples == 88
 
 
+@pytest.mark.slow
 def test_resume_after_interruption(split_files, tmp_path, monkeypatch):
     train, test = split_files
     reference = scoring.score_files(train=train, test=test, out_dir=tmp_path / "ref", batch_size=4)
@@ -181,6 +185,7 @@ class _Fake(Embedder):
         return np.array([[len(s.task), s.task.count(" ")] for s in batch], dtype=np.float32)
 
 
+@pytest.mark.slow
 def test_out_of_memory_halves_the_batch(split_files, tmp_path, monkeypatch):
     train, test = split_files
     monkeypatch.setitem(EMBEDDERS, "fake", _Fake)
@@ -194,6 +199,7 @@ def test_out_of_memory_halves_the_batch(split_files, tmp_path, monkeypatch):
     np.testing.assert_array_equal(emb[:, 0], [len(t) for t in tasks])
 
 
+@pytest.mark.slow
 def test_empty_task_is_an_error_listing_samples(split_files, tmp_path):
     train, test = split_files
     records = read_records(test)
@@ -213,6 +219,7 @@ def tiny(tmp_path_factory) -> Path:
     return make_tiny_qwen2vl(tmp_path_factory.mktemp("tiny-qwen"))
 
 
+@pytest.mark.slow
 def test_vision_model_needs_screenshots_and_image_root(tiny, tmp_path):
     shots = tmp_path / "shots"
     rng = np.random.default_rng(SEED)
@@ -254,6 +261,7 @@ def test_vision_model_needs_screenshots_and_image_root(tiny, tmp_path):
     assert emb.shape == (4, 64)
 
 
+@pytest.mark.slow
 def test_data_parallel_shards_merge_to_the_same_result(split_files, tmp_path, monkeypatch):
     train, test = split_files
     whole = scoring.score_files(train=train, test=test, out_dir=tmp_path / "whole", batch_size=4)

@@ -90,6 +90,7 @@ def _texts(slide) -> str:
     return "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
 
 
+@pytest.mark.slow
 def test_deck_titles_state_the_findings(workspace, tmp_path):
     prs, _ = _deck(workspace, tmp_path, "--examples", "s1", "s350")
     titles = [s.shapes.title.text for s in prs.slides]
@@ -218,6 +219,7 @@ def test_slides_refusals(workspace, tmp_path, capsys):
     assert not (tmp_path / "x.pptx").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_deck_renders_with_libreoffice(workspace, tmp_path):
     _, out = _deck(workspace, tmp_path, "--examples", "s1")

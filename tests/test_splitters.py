@@ -69,6 +69,7 @@ def reference_gem(train: np.ndarray, tests: list[np.ndarray], seed: int = SEED):
     return best, np.array(bic_scores), merged, labels
 
 
+@pytest.mark.slow
 def test_gem_matches_published_algorithm_on_real_files(gem_public, aitz_split):
     train, held = aitz_split
     tests = [held] + [_scores(gem_public / f) for f in OOD_FILES]
@@ -89,6 +90,7 @@ def test_gem_matches_published_algorithm_on_real_files(gem_public, aitz_split):
 ALL_FILES = ["AITZ_test_inputscore.json", *OOD_FILES]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ALL_FILES)
 def test_counts_engine_is_scikit_learn_on_every_published_file(gem_public, name):
     # The default fits on distinct values with counts; it must be GaussianMixture on every score.
@@ -105,6 +107,7 @@ def test_counts_engine_is_scikit_learn_on_every_published_file(gem_public, name)
     np.testing.assert_array_equal(inside[0], inside[1])
 
 
+@pytest.mark.slow
 def test_counts_engine_matches_every_count_and_iteration(aitz_split):
     train, _ = aitz_split
     data = gmm1d.Distinct.of(train)
@@ -117,6 +120,7 @@ def test_counts_engine_matches_every_count_and_iteration(aitz_split):
         np.testing.assert_allclose(fit.bic, gmm.bic(train.reshape(-1, 1)), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_parallel_search_equals_serial(aitz_split, monkeypatch):
     train, _ = aitz_split
     serial = fit_gmm_1d(train, max_components=6)
@@ -276,6 +280,7 @@ def test_mahalanobis_matches_direct_computation():
         m.predict(np.zeros((2, 3)))
 
 
+@pytest.mark.slow
 def test_mahalanobis_keeps_fresh_id_samples_at_the_nominal_rate_in_high_dimension():
     # 384 dimensions, 1,000 train embeddings: in-sample distances are far smaller than fresh
     # ones, so an in-sample percentile kept only about 20% of fresh ID samples.

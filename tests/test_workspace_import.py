@@ -56,6 +56,7 @@ def files(gem_public, tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_create_from_score_pair_and_result_files(files):
     ws = create_from_files(
         "AITZ study",
