@@ -1,9 +1,15 @@
-"""Shared fixtures: the GEM release's score files and a fresh cache folder per test."""
+"""Shared fixtures: the GEM release's score files and a fresh cache folder per test.
+
+Also the quick loop's reach: after ``python -m pytest -m "not slow"`` over the whole of
+``tests/``, every module of ``gemviz/`` must have been imported by some test that ran, or
+the run fails naming the modules the quick loop never reached.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,3 +79,48 @@ def aitz_split(gem_public) -> tuple[np.ndarray, np.ndarray]:
     train = np.array([r["input_score"] for r in records if r["task"] in train_tasks])
     held = np.array([r["input_score"] for r in records if r["task"] not in train_tasks])
     return train, held
+
+
+QUICK = "not slow"
+
+
+def _package_modules() -> set[str]:
+    """Every module of ``gemviz/`` by its import name (``gemviz.data.io``, ``gemviz.stats``)."""
+    package = ROOT / "gemviz"
+    names = set()
+    for path in package.rglob("*.py"):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        names.add(".".join(parts))
+    return names
+
+
+def _whole_quick_loop(session: pytest.Session) -> bool:
+    """The run was ``-m "not slow"`` over all of tests/ (no -k, no file picked), and passed."""
+    config = session.config
+    here = config.invocation_params.dir
+    picked = [a for a in config.args if (here / a.split("::")[0]).resolve() != ROOT / "tests"]
+    return (
+        config.option.markexpr.strip() == QUICK
+        and not config.option.keyword
+        and not picked
+        and session.testsfailed == 0
+        and not session.shouldstop
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail a whole quick loop that left a module of gemviz/ unimported."""
+    if exitstatus != 0 or not _whole_quick_loop(session):
+        return
+    unreached = sorted(_package_modules() - set(sys.modules))
+    if unreached:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                "the quick loop imported no test of these modules (keep one test of each "
+                f"outside `slow`): {', '.join(unreached)}",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

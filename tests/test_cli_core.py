@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import gemviz.__main__ as entry
 from gemviz.commands import COMMANDS
 from gemviz.commands.cli import build_parser, main
 from gemviz.commands.common import splitter_from_args
@@ -186,6 +188,16 @@ def test_partition_help_in_a_subprocess():
     assert proc.returncode == 0, proc.stderr
     for option in ("--train", "--test", "--out", "--method", "--sigma", "--max-components"):
         assert option in proc.stdout
+
+
+def test_python_dash_m_gemviz_is_the_command_line(monkeypatch, capsys):
+    # In process, what `python -m gemviz partition --help` runs (the subprocess test is slow).
+    assert entry.main is main
+    monkeypatch.setattr(sys, "argv", ["gemviz", "partition", "--help"])
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(entry.__file__, run_name="__main__")
+    assert stop.value.code == 0
+    assert "--train" in capsys.readouterr().out
 
 
 def test_every_command_has_its_help_in_one_place(capsys):
