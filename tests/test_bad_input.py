@@ -2340,6 +2340,7 @@ WS_VARIANTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", list(WS_VARIANTS))
 def test_every_page_shows_a_bad_workspace_file_as_an_error(tmp_path, monkeypatch, variant):
     """A workspace naming a bad file: every page runs; the pages that read it say so."""
