@@ -7,6 +7,7 @@ the run fails naming the modules the quick loop never reached.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import sys
@@ -82,18 +83,49 @@ def aitz_split(gem_public) -> tuple[np.ndarray, np.ndarray]:
 
 
 QUICK = "not slow"
+# Set when collection ends: the test files with a test that will run, and the modules
+# imported by then (collection imports every test file, its slow tests' included).
+_quick_files: set[Path] = set()
+_imported_at_collection: set[str] = set()
 
 
-def _package_modules() -> set[str]:
-    """Every module of ``gemviz/`` by its import name (``gemviz.data.io``, ``gemviz.stats``)."""
-    package = ROOT / "gemviz"
-    names = set()
-    for path in package.rglob("*.py"):
-        parts = list(path.relative_to(ROOT).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts.pop()
-        names.add(".".join(parts))
-    return names
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _package_modules() -> dict[str, Path]:
+    """Every module of ``gemviz/`` by its import name (``gemviz.data.errors``, ``gemviz.stats``)."""
+    return {_module_name(p): p for p in (ROOT / "gemviz").rglob("*.py")}
+
+
+def _imports_of(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The gemviz modules a file imports in its module body (packages on the way included)."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text("utf-8")).body:
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    out = set()
+    for name in found:
+        parts = name.split(".")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return out & set(modules)
+
+
+def _reached_statically(files: set[Path], modules: dict[str, Path]) -> set[str]:
+    """The gemviz modules the files import, and everything those import in turn."""
+    todo = set().union(*(_imports_of(f, modules) for f in files)) if files else set()
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        todo |= _imports_of(modules[name], modules) - seen
+    return seen
 
 
 def _whole_quick_loop(session: pytest.Session) -> bool:
@@ -104,23 +136,36 @@ def _whole_quick_loop(session: pytest.Session) -> bool:
     return (
         config.option.markexpr.strip() == QUICK
         and not config.option.keyword
+        and not config.option.collectonly
         and not picked
         and session.testsfailed == 0
         and not session.shouldstop
     )
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _quick_files.update(Path(str(item.path)) for item in session.items)
+    _imported_at_collection.update(sys.modules)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail a whole quick loop that left a module of gemviz/ unimported."""
+    """Fail a whole quick loop that reached no module of gemviz/ from one of its tests.
+
+    A module is reached when a test file with a quick test imports it (or imports a module
+    that imports it), or when a quick test's run imported it (a command the CLI loads by name).
+    """
     if exitstatus != 0 or not _whole_quick_loop(session):
         return
-    unreached = sorted(_package_modules() - set(sys.modules))
+    modules = _package_modules()
+    reached = _reached_statically(_quick_files, modules)
+    reached |= set(sys.modules) - _imported_at_collection
+    unreached = sorted(set(modules) - reached)
     if unreached:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(
-                "the quick loop imported no test of these modules (keep one test of each "
-                f"outside `slow`): {', '.join(unreached)}",
+                "the quick loop has no test of these modules (keep one test of each outside "
+                f"`slow`): {', '.join(unreached)}",
                 red=True,
             )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
