@@ -119,6 +119,13 @@ def _inputs(records, root):
     return [(fill_template(template, r["task"]), root / r["image_path"]) for r in records]
 
 
+def test_a_folder_without_a_model_is_refused_before_loading(test_file, tmp_path):
+    # The quick loop's test of this module: no model is built or loaded.
+    records = read_records(test_file)
+    with pytest.raises(GemvizError, match=r"config\.json"):
+        predict_records(records, tmp_path / "no-model", image_root=test_file.parent)
+
+
 @pytest.mark.slow
 def test_missing_screenshot_is_reported_before_loading(tiny_model, test_file, tmp_path):
     records = read_records(test_file)
