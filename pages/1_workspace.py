@@ -11,6 +11,7 @@ import streamlit as st
 from gemviz.data.errors import GemvizError
 from gemviz.ui.forms import (
     attempt,
+    config_editor,
     fields_caption,
     file_input,
     model_mapping,
@@ -49,6 +50,9 @@ if ws is not None:
     st.dataframe(splitters, hide_index=True, key="splitters_table")
     st.markdown("**Models**")
     st.dataframe(models, hide_index=True, key="models_table")
+    if ws.models:
+        with st.expander("Configurations: method, training set, base model, baseline"):
+            config_editor(ws)
 
     tab_s, tab_m, tab_remove, tab_manage = st.tabs(
         ["Add splitter", "Add model", "Remove", "Rename / delete"]

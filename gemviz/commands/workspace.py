@@ -15,11 +15,12 @@ import json
 from collections.abc import Callable
 
 from gemviz.actions import FORMATS, RULES
-from gemviz.commands import workspace_annotations
+from gemviz.commands import workspace_annotations, workspace_configs
 from gemviz.commands.common import add_gem_arguments, model_paths, open_workspace, splitter_settings
 from gemviz.data.errors import GemvizError
 from gemviz.data.read import read_records
 from gemviz.workspace.catalog import scan_workspaces
+from gemviz.workspace.configs import set_configs
 from gemviz.workspace.create import add_splitter, create_from_files
 from gemviz.workspace.models import add_model
 from gemviz.workspace.rename import rename_entry
@@ -135,11 +136,13 @@ def _create_args(p: argparse.ArgumentParser) -> None:
         "with add-model)",
     )
     _mapping_args(p)
+    workspace_configs.add_config_options(p)
 
 
 def _create(args: argparse.Namespace) -> int:
     models = model_paths(args.model)
     mapping = _mapping(args)
+    configs = workspace_configs.plan_configs(args, list(models))
     ws = create_from_files(
         args.name,
         args.test,
@@ -161,6 +164,9 @@ def _create(args: argparse.Namespace) -> int:
         how = f"matched with {m.rules}" if m.rules else "results"
         runs = len(m.run_files())
         print(f"model {m.name}: {how}" + (f", {runs} runs" if runs > 1 else ""))
+    if configs:
+        set_configs(ws, configs)
+        workspace_configs.print_configs(ws)
     print(f"created workspace {ws.slug}")
     return 0
 
@@ -324,6 +330,12 @@ register("add-model", "add a model's result file (fields mapped)", _add_model_ar
 register("remove", "unregister splitters/models, or delete a workspace", _remove_args, _remove)
 register("rename-model", "rename a model (its files stay)", _rename_args, _renamer("model"))
 register("rename-split", "rename a splitter (its files stay)", _rename_args, _renamer("splitter"))
+register(
+    "add-configs",
+    "set the configuration table (method, training set, base model, notes, baseline)",
+    workspace_configs.add_arguments,
+    workspace_configs.run,
+)
 register(
     "annotations",
     "print the tags and notes on a workspace's steps",

@@ -15,6 +15,13 @@ from gemviz.data.read import read_records
 from gemviz.splitters import default_params
 from gemviz.ui.state import flash
 from gemviz.ui.text import code, md
+from gemviz.workspace.configs import (
+    configs_from_pattern,
+    configs_from_table,
+    configurations,
+    read_configs,
+    set_configs,
+)
 from gemviz.workspace.create import score_files_in
 from gemviz.workspace.derive import fields_of
 from gemviz.workspace.files import stage_upload
@@ -157,3 +164,55 @@ def model_mapping() -> dict[str, Any]:
         "fmt": fmt,
     }
     return mapping
+
+
+def config_editor(ws: Workspace) -> None:
+    """The configuration table as an editable grid (method, training set, base model, notes,
+    baseline), saved into the workspace on request; a file or a name pattern fills it too."""
+    table = configurations(ws)
+    edited = st.data_editor(
+        table,
+        hide_index=True,
+        key="configs_editor",
+        disabled=["model"],
+        column_config={
+            "model": st.column_config.TextColumn("configuration"),
+            "train_set": st.column_config.TextColumn("training set"),
+            "base_model": st.column_config.TextColumn("base model"),
+            "notes": st.column_config.TextColumn(width="large"),
+            "baseline": st.column_config.CheckboxColumn(
+                help="the reference the others are read against"
+            ),
+        },
+    )
+    c1, c2 = st.columns([1, 2])
+    if c1.button("Save configuration table", key="configs_save", icon=":material/save:"):
+        attempt(
+            lambda: set_configs(ws, configs_from_table(edited), replace=True),
+            "Saved the configuration table.",
+        )
+    pattern = c2.text_input(
+        "Fill from the names (a regular expression with named groups)",
+        key="configs_pattern",
+        placeholder="(?P<method>sft|lora|grpo)_(?P<train_set>.*)",
+    ).strip()
+    if pattern and c2.button("Fill from the names", key="configs_fill"):
+        names = [m.name for m in ws.models]
+        attempt(
+            lambda: set_configs(ws, configs_from_pattern(names, pattern)), "Filled from the names."
+        )
+    upload = st.file_uploader(
+        "…or a configuration file (CSV/JSON/YAML: model, method, train_set, base_model, notes, baseline)",
+        type=["csv", "json", "yaml", "yml"],
+        key="configs_file",
+    )
+    if upload is not None and st.button("Read the file", key="configs_read"):
+        attempt(
+            lambda: set_configs(ws, _uploaded_configs(ws, upload)), "Read the configuration file."
+        )
+
+
+def _uploaded_configs(ws: Workspace, upload) -> dict:
+    staged = stage_upload(upload.name, upload)
+    st.session_state.setdefault("_upload_names", {})[str(staged)] = f"{upload.name} (uploaded)"
+    return read_configs(staged)

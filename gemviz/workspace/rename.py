@@ -40,4 +40,6 @@ def rename_entry(ws: Workspace, kind: str, old: str, new: str) -> None:
     for entry in entries:
         if entry.name == old:
             entry.name = new
+    if kind == "model" and old in ws.configs:
+        ws.configs[new] = ws.configs.pop(old)
     ws.save()

@@ -32,6 +32,7 @@ from gemviz.data.loaders import load_labeled, load_results
 from gemviz.data.read import read_records
 from gemviz.data.study import Study
 from gemviz.data.write import write_json_atomic, write_records
+from gemviz.workspace.configs import Config, configs_from_json
 from gemviz.workspace.derive import refresh_models
 from gemviz.workspace.entries import (
     LAST_JOB,
@@ -66,6 +67,8 @@ class Workspace:
     cluster_by: str = "auto"
     splitters: list[SplitterEntry] = field(default_factory=list)
     models: list[ModelEntry] = field(default_factory=list)
+    # Model name -> its attributes (method, training set, ...): gemviz.workspace.configs.
+    configs: dict[str, Config] = field(default_factory=dict)
 
     # -- persistence -------------------------------------------------------------------------
 
@@ -127,6 +130,7 @@ class Workspace:
             or "auto",
             splitters=entries_from_json(raw, "splitters", file),
             models=entries_from_json(raw, "models", file),
+            configs=configs_from_json(raw.get("configs"), file),
             **paths,
         )
 
@@ -142,6 +146,7 @@ class Workspace:
             "cluster_by": self.cluster_by,
             "splitters": [dataclasses.asdict(s) for s in self.splitters],
             "models": [dataclasses.asdict(m) for m in self.models],
+            "configs": {k: c.to_dict() for k, c in self.configs.items() if c.to_dict()},
         }
 
     def save(self) -> Path:
