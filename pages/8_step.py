@@ -12,9 +12,9 @@ from gemviz.analysis.paging import position
 from gemviz.analysis.samples import suggest_examples
 from gemviz.analysis.step import splitter_rows
 from gemviz.data.errors import GemvizError
-from gemviz.data.fields import ID, SCORE, TASK
+from gemviz.data.fields import ID, TASK
 from gemviz.figures.step import annotate_step
-from gemviz.ui.cache import load_scores, test_neighbours, thumbnail, train_records
+from gemviz.ui.cache import test_neighbours, thumbnail, train_records, train_scores
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import current_sample, open_sample
 from gemviz.ui.text import code, md
@@ -64,8 +64,8 @@ with right:
     shown_scores = [e.name for e in entries] or list(study.splitters[:2])
     for col, name in zip(st.columns(max(1, len(shown_scores))), shown_scores, strict=False):
         train_file = ws.splitter(name).train_scores
-        train_scores = load_scores(train_file, ws.fingerprint())[SCORE] if train_file else None
-        verdict = explain.score_verdict(study, name, pos, train_scores)
+        values = train_scores(train_file, explain.file_stamp(train_file)) if train_file else None
+        verdict = explain.score_verdict(study, name, pos, values)
         col.subheader(md(name))
         col.metric(
             f"Input score · {verdict.label}",

@@ -5,12 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from gemviz.analysis import explain
 from gemviz.analysis.neighbours import NeighbourTable
+from gemviz.data.fields import SCORE
+from gemviz.data.loaders import load_scores
+from gemviz.data.read import read_records
 from gemviz.data.study import Study
+from gemviz.data.write import write_records
 from gemviz.demo.build import add_episodes
 from gemviz.figures import step
+from gemviz.ui import cache
+from gemviz.workspace.store import create_workspace
+from tests.conftest import ROOT
 
 
 def _study(extra: dict) -> Study:
@@ -128,3 +136,35 @@ def test_demo_episodes_group_each_app_in_order():
 def test_thumbnail_of_a_missing_file_is_a_placeholder():
     png = step.thumbnail("/no/such.png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_step_percentiles_come_from_the_train_scores_every_time(gem_public, tmp_path):
+    """Two splitters with one train file and one test score show one percentile, the train
+    scores' own, on the first load too, even after another page changed a cached frame."""
+    train = gem_public / "androidcontrol_inputscore.json"
+    records = read_records(gem_public / "screenspot-web_inputscore.json")[:120]
+    test = tmp_path / "test.json"
+    write_records(test, records)
+    ws = create_workspace("percentiles", test=test)
+    scores = np.array([r["input_score"] for r in records])
+    for name, q in (("gem", 0.6), ("strict", 0.3)):
+        ws.save_partition(name, test, scores <= np.quantile(scores, q), train_scores=str(train))
+    values = load_scores(train)[SCORE].to_numpy(float)
+    study = ws.study()
+    pos = len(study) // 2
+    score = float(study.scores["gem"].iloc[pos])
+    assert score == float(study.scores["strict"].iloc[pos])
+    expected = explain.score_percentile(score, values)
+    assert 0 < expected < 100
+    # Another page holding the shared score frame changes it in place: the Step page must
+    # not read that frame.
+    frame = cache.load_scores(str(train), ws.fingerprint())
+    frame[SCORE] = 0.0
+    at = AppTest.from_file(str(ROOT / "pages" / "8_step.py"), default_timeout=120)
+    at.session_state["workspace"] = ws.slug
+    at.query_params["sample"] = study.ids[pos]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [c.value for c in at.caption if c.value.startswith("Farther")]
+    assert shown == [f"Farther from the train centroid than {expected:.0f}% of train steps "
+                     "(percentile of the train score distribution)."] * 2  # fmt: skip

@@ -25,8 +25,9 @@ from gemviz.analysis.outcomes import metric_short
 from gemviz.analysis.samples import match_col
 from gemviz.analysis.step import GT_FIELD
 from gemviz.data.errors import GemvizError
-from gemviz.data.fields import ID, IMAGE, TASK
+from gemviz.data.fields import ID, IMAGE, SCORE, TASK
 from gemviz.data.ids import sample_ids
+from gemviz.data.loaders import load_scores
 from gemviz.data.markup import md
 from gemviz.data.read import read_records
 from gemviz.data.study import Study
@@ -82,6 +83,25 @@ def nearest_train(found, sample_id: str, train: pd.DataFrame | None = None) -> p
     frame[TASK] = [train[TASK].get(i, "") if known else "" for i in ids]
     frame[IMAGE] = [train[IMAGE].get(i, "") if known else "" for i in ids]
     return frame[["rank", "neighbour", TASK, IMAGE, "distance"]]
+
+
+def file_stamp(path: str | os.PathLike) -> tuple:
+    """``(path, size, mtime_ns)`` of a file (``(path, None)`` when unreadable): a cache key
+    that belongs to that file alone and changes whenever it is rewritten."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (str(path), None)
+    return (str(path), st.st_size, st.st_mtime_ns)
+
+
+def train_score_values(path: str | os.PathLike) -> np.ndarray:
+    """A splitter's train input scores as a float array, read from its score file.
+
+    Raises:
+        GemvizError: The file is unreadable or a score is bad (file, row and field named).
+    """
+    return load_scores(path)[SCORE].to_numpy(dtype=float, copy=True)
 
 
 def score_percentile(score: float, train_scores: Sequence[float] | np.ndarray) -> float:

@@ -52,6 +52,18 @@ def load_scores(path: str, fingerprint: str) -> pd.DataFrame:
     return loaders.load_scores(path)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def train_scores(path: str, stamp: tuple) -> np.ndarray:
+    """A splitter's train input scores (:func:`gemviz.analysis.explain.train_score_values`).
+
+    Keyed by that file's own stamp (:func:`~gemviz.analysis.explain.file_stamp`), not the
+    workspace's, and returned as a fresh copy on every call: the Step page's percentiles are
+    computed from the file's exact values each time, whatever another page did with a frame
+    it was handed.
+    """
+    return explain.train_score_values(path)
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def load_embeddings(path: str) -> np.ndarray:
     """The embedding matrix of an ``.npz`` file written by scoring (shared, read-only)."""
