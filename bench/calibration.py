@@ -26,6 +26,8 @@ for these numbers before; it is shown for comparison only.
 
     nice -n 10 python bench/calibration.py               # 1000 simulated data sets per row
     python bench/calibration.py --reps 200               # quicker
+    nice -n 10 python bench/calibration_many.py          # many configurations, unequal
+                                                         # spread, rare run-averaged means
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import math
 import pytest
 
 from bench.calibration import Design, designs, run_design
+from bench.calibration_many import run_many, run_questions, run_rare, run_unequal
 
 # Slow: simulations of every test's level over many draws (outside `-m "not slow"`).
 pytestmark = pytest.mark.slow
@@ -68,3 +69,69 @@ def test_floor_effects_are_not_taken_for_an_interaction(results):
     r = results[Design("interaction", 30, 0.1, 0.4)]
     assert r["prob_reject"] >= 0.3
     assert r["logodds_reject"] <= 0.07 and r["logodds_cover"] >= 0.93
+
+
+# -- many configurations, unequal spread, rare run-averaged means ------------------------------
+
+MANY_REPS = 40
+
+
+@pytest.mark.slow
+def test_eighteen_identical_configurations_rarely_show_a_significant_pair():
+
+    r = run_many(0.0, MANY_REPS)
+    # Family-wise error at most 5% give or take the Monte Carlo error (2 se); unadjusted,
+    # almost every study would show a "significant" pair.
+    bound = 0.05 + 2 * math.sqrt(0.05 * 0.95 / MANY_REPS)
+    for key in ("all", "all_fixed", "base", "base_fixed"):
+        assert r[key] <= bound, (key, r)
+    assert r["raw"] >= 0.5
+
+
+@pytest.mark.slow
+def test_a_five_point_gain_is_found_but_seventeen_comparisons_cost_power():
+
+    r = run_many(0.05, MANY_REPS // 2)
+    # Alone, five points on 200 entries is usually found; among 17 comparisons less often.
+    assert r["raw"] >= 0.5 and r["base_fixed"] >= 0.1
+
+
+@pytest.mark.slow
+def test_each_question_holds_its_level_under_its_own_null():
+
+    reps = 150
+    bound = 0.05 + 2 * math.sqrt(0.05 * 0.95 / reps)
+    entries = run_questions("entries", reps)
+    benchmark = run_questions("benchmark", reps)
+    assert entries["entries"] <= bound and benchmark["fixed"] <= bound
+    # The run t answers the other question: equal on entries like these, it still finds the
+    # difference the 200 entries drawn happen to make.
+    assert entries["fixed"] >= 0.3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("what", "k", "p"),
+    [("gap", 4, 0.07), ("gap", 8, 0.5), ("gap", 30, 0.07), ("drill-down", 8, 0.07),
+     ("interaction", 12, 0.5)],
+)  # fmt: skip
+def test_unequal_spread_holds_its_level(what, k, p):
+
+    reps = 200
+    r = run_unequal(what, k, p, reps)
+    assert r["reject"] <= 0.07, r
+
+
+@pytest.mark.slow
+def test_unequal_spread_broke_the_plain_permutation():
+
+    r = run_unequal("gap", 8, 0.07, 200)
+    assert r["before"] > 0.09 and r["reject"] <= 0.07, r
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("p", "icc"), [(0.004, 0.5), (0.01, 0.5), (0.05, 0.5)])
+def test_rare_run_averaged_means_cover(p, icc):
+
+    r = run_rare(p, icc, 300)
+    assert r["cover"] >= 0.93 and r["upper"] < 0.1, r

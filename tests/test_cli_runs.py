@@ -8,13 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gemviz.analysis.runs import run_summary
 from gemviz.commands.cli import main
 from gemviz.data.chat import with_text
 from gemviz.data.read import read_records
 from gemviz.data.study import Study
 from gemviz.demo.bfcl import training_sets
+from gemviz.demo.bfcl_runs import write_run
 from gemviz.workspace.catalog import find_workspace
-from tests.bfcl_data import CONFIGS, RUNS, TEST, extract, score_file
+from tests.bfcl_data import ANSWERS, CONFIGS, RUNS, TEST, extract, score_file
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +157,7 @@ def test_evaluator_files_to_a_report_in_two_commands(root, tmp_path, capsys):
 
 
 def test_text_all_joins_every_user_turn(root, tmp_path):
+
     entries = [json.loads(x) for x in (root / TEST).read_text().splitlines()][:3]
     first = with_text(entries, "t", "first")
     every = with_text(entries, "t", "all")
@@ -201,3 +204,75 @@ def test_a_bad_score_header_is_one_line(root, capsys, tmp_path):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "total_count 150" in err and str(path) in err
+
+
+def test_rare_successes_get_the_interval_the_data_allow(root, capsys, tmp_path):
+    # Five runs passing 4 of 970 entry-runs on the 194 entries of the ID set, written as the
+    # evaluator writes score files: the clustered interval is Clopper-Pearson's on the entries
+    # (about 0.03), as close to the step-level interval as the frames give, never 0 to 0.55.
+
+    entries = [json.loads(x) for x in (root / TEST).read_text().splitlines()]
+    answers = {
+        a["id"]: a["ground_truth"]
+        for a in map(json.loads, (root / ANSWERS).read_text().splitlines())
+    }
+    passed = np.zeros((RUNS, len(entries)), dtype=int)
+    passed[:2, 0] = passed[2:4, 1] = 1
+    files = [
+        write_run(tmp_path / f"run{r}", "rare", entries, answers, passed[r], r + 1)[0]
+        for r in range(RUNS)
+    ]
+    split = tmp_path / "most.json"
+    split.write_text(
+        "".join(
+            json.dumps({"id": e["id"], "label": "ID" if i < 194 else "OOD"}) + "\n"
+            for i, e in enumerate(entries)
+        )
+    )
+    models = [arg for f in files for arg in ("--model", f"rare={f}")]
+    argv = ["table", "--split", f"most={split}", "--samples", str(root / TEST), *models,
+            "--format", "json"]  # fmt: skip
+    (row,) = _json(capsys, argv)
+    assert row["id_mean"] == pytest.approx(4 / 970) and row["id_clusters"] == 194
+    assert 0.02 < row["id_hi"] < 0.035 and row["id_lo"] >= 0
+    study = Study.from_files({"most": split}, {"rare": files}, samples=root / TEST)
+    board = run_summary(study, "accuracy", splitter="most")
+    ide = board[board["subset"] == "ID"].iloc[0]
+    assert ide["hi"] == pytest.approx(row["id_hi"])
+    # Frames in memory (no conversation field: single steps) give Wilson's interval.
+    frames = Study.from_frames(
+        {"most": pd.DataFrame(read_records(split))},
+        {"rare": [pd.DataFrame({"id": study.ids, "accuracy": v}) for v in passed]},
+    )
+    wilson = run_summary(frames, "accuracy", splitter="most")
+    assert abs(wilson[wilson["subset"] == "ID"].iloc[0]["hi"] - row["id_hi"]) < 0.005
+
+
+def test_runs_compares_configurations_against_a_baseline(root, capsys):
+    argv = ["runs", "--split", f"classes={root / 'classes_labeled.json'}",
+            "--samples", str(root / TEST), *_models(root), "--format", "json",
+            "--baseline", "grpo-5k", "--splitter", "classes"]  # fmt: skip
+    rows = _json(capsys, argv)
+    assert {(r["model_a"], r["model_b"]) for r in rows} == {
+        ("sft-14k", "grpo-5k"),
+        ("lora-14k", "grpo-5k"),
+    }
+    assert len(rows) == 2 * 3
+    assert {r["family"] for r in rows} == {
+        "2 configurations against grpo-5k (6 tests over all, ID and OOD), Holm"
+    }
+    for field in ("diff_p_fixed", "diff_lo_fixed", "diff_hi_fixed", "diff_p_fixed_adjusted"):
+        assert all(isinstance(r[field], float) for r in rows)
+    assert all("on this benchmark as it is" in r["verdict_fixed"] for r in rows)
+    # The margin: per metric by default (1 point for accuracy), refused when negative.
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--margin", "-0.5"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--margin" in err and "0 or more" in err
+    compare = ["compare", "--split", f"classes={root / 'classes_labeled.json'}",
+               "--samples", str(root / TEST), *_models(root, CONFIGS[:2]), "--format", "json"]  # fmt: skip
+    (row,) = _json(capsys, compare)
+    assert row["family"] == "1 pair under classes, accuracy, Holm"
+    assert row["did_lo_fixed"] < row["did"] < row["did_hi_fixed"]
+    assert "on this benchmark as it is" in row["verdict_fixed"]

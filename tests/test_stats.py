@@ -12,17 +12,25 @@ from scipy.special import expit
 
 import gemviz.stats.randomization as rnd
 from gemviz.stats import (
+    NO_RUN_SPREAD,
     PERMUTATION,
     SCORE_T,
     SIGN_FLIP,
+    SINGLE_RUN,
     UNTESTABLE,
     adjust_pvalues,
+    check_margin,
     compare_sets,
+    default_margin,
+    fixed_reason,
     logodds_did,
     mcnemar_exact,
     mean_estimate,
     paired_test,
+    randomization,
     region_test,
+    run_difference,
+    verdict,
     wilson_interval,
 )
 from tests.conftest import SEED
@@ -136,10 +144,10 @@ def test_mean_estimate_without_clusters_is_wilson_with_cluster_count():
 
 
 def test_mean_estimate_clustered_known_answer():
-    # Each of K independent steps copied 5 times into one cluster. Korn-Graubard: the design
-    # effect is the cluster-robust variance over the binomial one, the effective n is shrunk
-    # by (t_{n-1} / t_df)**2 with df one less than the clusters holding the rarer outcome,
-    # and the interval is Clopper-Pearson's on that effective n.
+    # Each of K independent steps copied 5 times into one cluster. Korn-Graubard: the design effect is the cluster-robust variance over the binomial
+    # one, the effective n is shrunk by (t_{n-1} / t_df)**2 with df one less than the
+    # clusters holding the rarer outcome, and the interval is Clopper-Pearson's on that
+    # effective n (here above Kish's n, the floor: every cluster one draw).
     rng = np.random.default_rng(SEED)
     k = 12
     base = (rng.random(k) < 0.6).astype(float)
@@ -152,6 +160,9 @@ def test_mean_estimate_clustered_known_answer():
     deff = var / (m * (1 - m) / 60)
     df = min(base.sum(), k - base.sum()) - 1
     n_eff = 60 / deff * (sps.t.ppf(0.975, 59) / sps.t.ppf(0.975, df)) ** 2
+    # Five copies of each step: Kish's n is the K clusters, and no spread can exceed that.
+    assert n_eff < k
+    n_eff = k
     x = m * n_eff
     lo, hi = sps.beta.ppf(0.025, x, n_eff - x + 1), sps.beta.ppf(0.975, x + 1, n_eff - x)
     assert est.mean == pytest.approx(m)
@@ -164,10 +175,11 @@ def test_mean_estimate_clustered_known_answer():
 
 def test_mean_of_zero_uses_the_effective_n_of_the_cluster_sizes():
     # All 0 over 8 clusters of 5: no variance to estimate, so Kish's effective n (8 here) and
-    # the Clopper-Pearson upper bound 1 - 0.025**(1/n_eff) after the few-cluster shrinkage.
+    # the Clopper-Pearson upper bound 1 - 0.025**(1/n_eff): every cluster one draw, the most
+    # spread values in [0, 1] allow, so no few-cluster shrinkage goes below it.
     codes = np.repeat(np.arange(8), 5)
     zero = mean_estimate(np.zeros(40), codes)
-    n_eff = 8 * (sps.t.ppf(0.975, 39) / sps.t.ppf(0.975, 7)) ** 2
+    n_eff = 8
     assert zero.lo == 0.0
     assert zero.hi == pytest.approx(1 - 0.025 ** (1 / n_eff))
     one = mean_estimate(np.ones(40), codes)
@@ -205,9 +217,25 @@ def test_adjust_pvalues_known_answers():
         adjust_pvalues([0.1], "bonferroni")
 
 
+def _cluster_t(y, inside, codes):
+    """The cluster-robust t of mean(inside) - mean(outside): each set's own variance, its
+    residuals about the pooled mean (the null)."""
+    parts = []
+    for mask in (inside, ~inside):
+        ids = np.unique(codes[mask])
+        n = mask.sum()
+        resid = np.array([(y[mask & (codes == c)] - y.mean()).sum() for c in ids])
+        f = ids.size / (ids.size - 1) if ids.size > 1 else 1.0
+        parts.append((y[mask].sum() / n, f * (resid**2).sum() / n**2))
+    var = max(parts[0][1] + parts[1][1], 1e-12 * ((y - y.mean()) ** 2).sum() / y.size**2)
+    return (parts[0][0] - parts[1][0]) / np.sqrt(var)
+
+
 @pytest.mark.parametrize("path", ["enumerated", "kinds", "drawn"])
 def test_region_test_matches_exact_cluster_permutation(path, monkeypatch):
 
+    # The permutation alone (the guard for unequal spreads is tested on its own).
+    monkeypatch.setattr(rnd._studentized, "welch_guard", lambda *a: (math.nan,) * 3)
     if path != "enumerated":
         monkeypatch.setattr(rnd, "ENUM_MAX", 0)
     if path == "drawn":
@@ -218,12 +246,12 @@ def test_region_test_matches_exact_cluster_permutation(path, monkeypatch):
     values = np.array([1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0])
     region = codes < 2
     out = region_test(values, np.ones_like(region), region, codes, n_perm=20000)
-    observed = values[region].mean() - values[~region].mean()
+    # The studentized statistic over every relabelling of two of the seven clusters.
+    observed = _cluster_t(values.astype(float), region, codes)
     stats = []
     for pair in itertools.combinations(range(7), 2):
-        inside = np.isin(codes, pair)
-        stats.append(values[inside].mean() - values[~inside].mean())
-    exact = np.mean(np.abs(stats) >= abs(observed) - 1e-12)
+        stats.append(_cluster_t(values.astype(float), np.isin(codes, pair), codes))
+    exact = np.mean(np.abs(stats) >= abs(observed) * (1 - 1e-9))
     assert out["diff"][0] == pytest.approx(values[region].mean() - values.mean())
     assert out["p"][0] == pytest.approx(exact, abs=0 if path == "enumerated" else 0.01)
     assert (out["n"][0], out["k"][0], out["ref_k"][0]) == (5, 2, 7)
@@ -233,19 +261,23 @@ def test_region_test_matches_exact_cluster_permutation(path, monkeypatch):
 
 
 def _shifted_p(values, in_a, codes, delta):
-    """Exact permutation p of mean_a - mean_b = delta: shift set a, relabel whole clusters."""
+    """Exact studentized permutation p of mean_a - mean_b = delta: shift set a, relabel whole
+    clusters, each relabelling's difference over its cluster-robust standard error."""
+
     y = values - delta * in_a
     ids = np.unique(codes)
     a_ids = np.unique(codes[in_a])
-    observed = y[in_a].mean() - y[~in_a].mean()
-    stats = []
-    for pick in itertools.combinations(ids, a_ids.size):
-        inside = np.isin(codes, pick)
-        stats.append(y[inside].mean() - y[~inside].mean())
-    return np.mean(np.abs(stats) >= abs(observed) - 1e-9)
+    observed = _cluster_t(y, in_a, codes)
+    stats = [
+        _cluster_t(y, np.isin(codes, pick), codes)
+        for pick in itertools.combinations(ids, a_ids.size)
+    ]
+    return np.mean(np.abs(stats) >= abs(observed) * (1 - 1e-9))
 
 
-def test_permutation_interval_inverts_the_test():
+def test_permutation_interval_inverts_the_test(monkeypatch):
+
+    monkeypatch.setattr(rnd._studentized, "welch_guard", lambda *a: (math.nan,) * 3)
     rng = np.random.default_rng(SEED)
     codes = np.repeat(np.arange(9), [2, 5, 3, 7, 4, 2, 6, 3, 5])
     values = (rng.random(codes.size) < np.repeat(rng.uniform(0.1, 0.9, 9), 1)[codes]).astype(float)
@@ -381,3 +413,80 @@ def test_many_clusters_neither_overflow_nor_enumerate():
     gap = compare_sets(x, in_a, ~in_a)
     assert gap["test"][0] == PERMUTATION and gap["draws"][0] == 1999
     assert gap["lo"][0] < gap["diff"][0] < gap["hi"][0]
+
+
+def test_unequal_spread_guard_keeps_p_and_interval_together():
+    # 40 calm ID tasks and 6 OOD tasks of which one holds every success: the permutation
+    # alone would read "OOD differs"; the guard's few informative tasks keep it in check.
+    rng = np.random.default_rng(SEED)
+    sizes = rng.integers(3, 9, 46)
+    codes = np.repeat(np.arange(46), sizes)
+    ood = codes >= 40
+    values = (rng.random(codes.size) < 0.3).astype(float)
+    values[ood] = 0.0
+    values[ood & (codes == 45)] = 1.0
+    out = compare_sets(values, ~ood, ood, codes)
+    g_p, g_lo, g_hi = randomization._studentized.welch_guard(values, codes, ~ood, 0.95)
+    assert g_p == 1.0 and math.isinf(g_lo)  # one informative OOD task: no degrees of freedom
+    assert out["p"][0] >= g_p and out["lo"][0] <= 0 <= out["hi"][0]
+    # A set without any variation gets the widest spread its values allow at the other's
+    # mean (every cluster one draw), on K - 1 degrees of freedom.
+    values[ood] = 0.0
+    g_p, g_lo, g_hi = randomization._studentized.welch_guard(values, codes, ~ood, 0.95)
+    sizes_ood = np.bincount(codes[ood])[40:]
+    kish = sizes_ood.sum() ** 2 / (sizes_ood**2).sum()
+    m_id = values[~ood].mean()
+    assert g_hi - g_lo > 2 * 1.96 * math.sqrt(m_id * (1 - m_id) / kish)
+    out = compare_sets(values, ~ood, ood, codes)
+    assert (out["p"][0] < 0.05) == (out["lo"][0] > 0 or out["hi"][0] < 0)
+
+
+def test_binary_single_steps_keep_the_plain_exact_permutation():
+    values = np.array([1, 1, 1, 0, 1, 1, 0, 1, 0, 0], dtype=float)
+    in_a = np.arange(10) < 6
+    out = compare_sets(values, in_a, ~in_a, None)
+    stats = [
+        _cluster_t(values, np.isin(np.arange(10), pick), np.arange(10))
+        for pick in itertools.combinations(range(10), 6)
+    ]
+    observed = _cluster_t(values, in_a, np.arange(10))
+    assert out["p"][0] == pytest.approx(np.mean(np.abs(stats) >= abs(observed) * (1 - 1e-9)))
+
+
+def test_rare_run_averaged_mean_stays_within_what_the_data_allow():
+    # 4 passes of 970 entry-runs, on two entries: the interval is Clopper-Pearson's on the
+    # entries (no spread in [0, 1] exceeds every entry being one draw), never 0 to 0.55.
+    values = np.zeros(194)
+    values[:2] = 0.4
+    est = mean_estimate(values, np.arange(194))
+    assert est.lo == pytest.approx(sps.beta.ppf(0.025, 0.8, 194 - 0.8 + 1))
+    assert est.hi == pytest.approx(sps.beta.ppf(0.975, 1.8, 194 - 0.8))
+    assert 0.02 < est.hi < 0.03
+    # The same numbers as step-level Wilson's order of magnitude, from the clustered path.
+    assert abs(est.hi - mean_estimate(values).hi) < 0.005
+
+
+def test_fixed_benchmark_question_is_welch_on_run_accuracies():
+    a = [0.473, 0.470, 0.476, 0.471, 0.475]
+    b = [0.457, 0.460, 0.452, 0.459, 0.456]
+    out = run_difference(a, b)
+    ref = sps.ttest_ind(a, b, equal_var=False)
+    assert out["p"] == pytest.approx(ref.pvalue)
+    assert out["diff"] == pytest.approx(np.mean(a) - np.mean(b))
+    assert out["lo"] < out["diff"] < out["hi"] and out["lo"] > 0
+    one = run_difference([0.47], b)
+    assert math.isnan(one["p"]) and fixed_reason(1, 5) == SINGLE_RUN
+    flat = run_difference([0.5] * 3, [0.4] * 3)
+    assert math.isnan(flat["p"]) and fixed_reason(3, 3) == NO_RUN_SPREAD
+
+
+def test_margins_per_metric_and_refused_when_impossible():
+    assert default_margin("accuracy") == 0.01
+    assert default_margin("exact_match") == default_margin("type_match") == 0.05
+    assert check_margin(0) == 0.0
+    for bad in (-0.01, math.nan, math.inf):
+        with pytest.raises(ValueError, match="finite number of 0 or more"):
+            check_margin(bad)
+    # The verdict keeps "significant but within" and names the question asked.
+    text = verdict(0.004, 0.001, 0.007, 0.001, margin=0.01, question="on entries like these")
+    assert text.startswith("significant but within ±0.01 on entries like these (")

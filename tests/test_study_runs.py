@@ -6,11 +6,14 @@ import json
 
 import numpy as np
 import pytest
+from scipy import stats as sps
 
+from gemviz.analysis.runs import PAIR_COLUMNS, run_pairs
 from gemviz.analysis.tables import id_ood_table, paired_comparison
 from gemviz.data.errors import GemvizError
 from gemviz.data.loaders import load_results
 from gemviz.data.study import Study
+from gemviz.stats import SINGLE_RUN, adjust_pvalues
 
 SEED = 42
 N = 40
@@ -129,3 +132,61 @@ def test_paired_differences_use_the_run_average(tmp_path):
     pair = paired_comparison(study, "a", "b", "accuracy")
     assert pair["diff"].iloc[0] == pytest.approx(a.mean() - b.mean())
     assert pair["a_only"].iloc[0] == int((a.mean(axis=0) > b.mean(axis=0)).sum())
+
+
+def _configs(tmp_path, probs: dict[str, float], runs: int = 5, seed: int = SEED) -> Study:
+    rng = np.random.default_rng(seed)
+    files = {}
+    for name, p in probs.items():
+        files[name] = [
+            _write(
+                tmp_path / f"{name}{r}.json",
+                [{"id": f"e{i}", "accuracy": int(v)} for i, v in enumerate(rng.random(N) < p)],
+            )
+            for r in range(runs)
+        ]
+    return Study.from_files({"s": _labeled(tmp_path)}, files)
+
+
+def test_every_comparison_shown_is_one_family(tmp_path):
+
+    study = _configs(tmp_path, {"a": 0.3, "b": 0.35, "c": 0.4, "d": 0.6})
+    pairs = run_pairs(study, "accuracy", splitter="s")
+    assert list(pairs.columns) == PAIR_COLUMNS
+    assert len(pairs) == 6 * 3 and set(pairs["family"]) == {
+        "6 pairs (18 tests over all, ID and OOD), Holm"
+    }
+    # Holm over all 18 rows (pairs and subsets), not within each pair.
+    np.testing.assert_allclose(pairs["diff_p_adjusted"], adjust_pvalues(pairs["diff_p"]))
+    np.testing.assert_allclose(
+        pairs["diff_p_fixed_adjusted"], adjust_pvalues(pairs["diff_p_fixed"])
+    )
+    assert (pairs["question"] == "entries").all()
+    assert all("on entries like these" in v for v in pairs["verdict"])
+    assert all("on this benchmark as it is" in v for v in pairs["verdict_fixed"])
+    # Many-to-one: each configuration against the baseline, one family of three.
+    base = run_pairs(study, "accuracy", baseline="a")
+    assert list(zip(base.model_a, base.model_b, strict=True)) == [
+        ("b", "a"),
+        ("c", "a"),
+        ("d", "a"),
+    ]
+    assert set(base["family"]) == {"3 configurations against a, Holm"}
+    np.testing.assert_allclose(base["diff_p_adjusted"], adjust_pvalues(base["diff_p"]))
+    with pytest.raises(GemvizError, match="unknown model 'z'"):
+        run_pairs(study, "accuracy", baseline="z")
+    with pytest.raises(GemvizError, match="0 or more"):
+        run_pairs(study, "accuracy", margin=-0.1)
+
+
+def test_the_fixed_benchmark_question_reads_the_run_accuracies(tmp_path):
+
+    study = _configs(tmp_path, {"a": 0.3, "b": 0.5})
+    row = run_pairs(study, "accuracy").iloc[0]
+    acc = [study.run_values("accuracy", m).mean(axis=0) for m in ("a", "b")]
+    assert row["diff_p_fixed"] == pytest.approx(sps.ttest_ind(*acc, equal_var=False).pvalue)
+    assert row["diff_lo_fixed"] < row["diff"] < row["diff_hi_fixed"]
+    (tmp_path / "one").mkdir()
+    one = _configs(tmp_path / "one", {"a": 0.3, "b": 0.5}, runs=1)
+    row = run_pairs(one, "accuracy").iloc[0]
+    assert np.isnan(row["diff_p_fixed"]) and row["verdict_fixed"] == SINGLE_RUN

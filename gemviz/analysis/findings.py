@@ -15,38 +15,28 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from gemviz.analysis.findings_runs import runs_finding, runs_headline  # noqa: F401
 from gemviz.analysis.methods import statistics_note
-from gemviz.stats import MARGIN, format_p, verdict
-
-#: Kinds of a verdict: a significant difference, a difference within the margin, neither.
-SIGNIFICANT = "significant"
-NO_DIFFERENCE = "no difference"
-UNCERTAIN = "uncertain"
-NO_DATA = "no data"
-
-_ADJUST_NAMES = {"holm": "Holm", "bh": "BH"}
-
-
-def kind(verdict_text: str) -> str:
-    """Which of :data:`SIGNIFICANT`, :data:`NO_DIFFERENCE`, :data:`UNCERTAIN`, :data:`NO_DATA`.
-
-    Args:
-        verdict_text: A verdict as an analysis table writes it (``verdict`` column).
-
-    Returns:
-        The kind; a verdict that names a direction is significant.
-    """
-    text = str(verdict_text or "").strip().lower()
-    if not text or text.startswith(("no data", "no steps", "the region is all of")):
-        return NO_DATA
-    if text.startswith("no detectable"):
-        return NO_DIFFERENCE
-    if text.startswith(("too uncertain", "cannot be tested")):
-        return UNCERTAIN
-    return SIGNIFICANT
+from gemviz.analysis.wording import (  # noqa: F401 (re-exported for the pages and report)
+    _ADJUST_NAMES,
+    NO_DATA,
+    NO_DIFFERENCE,
+    SIGNIFICANT,
+    UNCERTAIN,
+    adjusted_p,
+    counts,
+    few,
+    interval,
+    join_names,
+    kind,
+    metric_words,
+    row_of,
+    within,
+    within_words,
+)
+from gemviz.stats import default_margin, verdict
 
 
 def method_note(
@@ -69,57 +59,23 @@ def method_note(
     return f"{count} {statistics_note(cluster_by, adjust)} Verdicts use the adjusted p-values."
 
 
-def metric_words(metric: str) -> str:
-    """``exact_match`` -> ``exact match``."""
-    return str(metric).replace("_", " ")
+def _margin_of(row: Mapping[str, Any], margin: float | None) -> float:
+    return default_margin(row.get("metric")) if margin is None else margin
 
 
-def adjusted_p(p: float, adjust: str = "holm") -> str:
-    """``Holm p = 0.03``, ``Holm p < 0.001``; empty for a missing p-value."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return ""
-    name = _ADJUST_NAMES.get(str(adjust).lower(), str(adjust))
-    text = format_p(float(p))
-    if text == "p=0.05" and p != 0.05:
-        # Two digits would round 0.049 and 0.051 alike, on either side of the level.
-        text = f"p={float(p):.3f}"
-    return f"{name} p {text[1]} {text[2:]}" if text[1] == "<" else f"{name} p = {text[2:]}"
-
-
-def interval(lo: float, hi: float) -> str:
-    """``[0.17, 0.61] (unadjusted 95% CI)`` (two decimals); empty when a bound is missing.
-
-    The interval is the row's own 95% interval; beside a family-adjusted p-value it says so.
-    """
-    if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
-        return ""
-    return f"[{lo:.2f}, {hi:.2f}] (unadjusted 95% CI)"
-
-
-def counts(n: int, k: int, unit: str) -> str:
-    """``34 steps, 5 tasks``, or ``34 steps`` when steps are their own clusters."""
-    steps = f"{int(n):,} step{'s' if int(n) != 1 else ''}"
-    return steps if unit == "steps" else f"{steps}, {int(k):,} {unit}"
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, (float, np.floating)) and math.isnan(value))
-
-
-def _row(row: Mapping[str, Any] | Any) -> Mapping[str, Any]:
-    return row if isinstance(row, Mapping) else row._asdict()
-
-
-def gap_verdict(row: Mapping[str, Any] | Any, adjust: str = "holm", margin: float = MARGIN) -> str:
-    """The verdict of one ID/OOD table row's gap (the row's own ``gap_verdict`` if it has one).
+def gap_verdict(
+    row: Mapping[str, Any] | Any, adjust: str = "holm", margin: float | None = None
+) -> str:
+    """The verdict of one ID/OOD table row's gap (the row's own ``gap_verdict`` if it has one
+    and no other margin is asked for).
 
     Args:
         row: A row of :func:`gemviz.analysis.tables.id_ood_table` (mapping or namedtuple).
         adjust: The adjustment its ``gap_p_adjusted`` used.
-        margin: The "no detectable difference" margin.
+        margin: The "no detectable difference" margin (default: the metric's).
     """
-    r = _row(row)
-    if isinstance(r.get("gap_verdict"), str):
+    r = row_of(row)
+    if margin is None and isinstance(r.get("gap_verdict"), str):
         return r["gap_verdict"]
     if int(r.get("id_n", 0) or 0) == 0 or int(r.get("ood_n", 0) or 0) == 0:
         return "no data"
@@ -130,47 +86,54 @@ def gap_verdict(row: Mapping[str, Any] | Any, adjust: str = "holm", margin: floa
         r["gap_p_adjusted"],
         higher="higher on ID",
         lower="higher on OOD",
-        margin=margin,
+        margin=_margin_of(r, margin),
         method=adjust,
         clusters=min(int(r.get("id_clusters", 0) or 0), int(r.get("ood_clusters", 0) or 0)),
     )
 
 
 def gap_finding(
-    row: Mapping[str, Any] | Any, unit: str, adjust: str = "holm", margin: float = MARGIN
+    row: Mapping[str, Any] | Any, unit: str, adjust: str = "holm", margin: float | None = None
 ) -> str:
     """One model's ID-OOD gap on one metric, as a sentence.
 
     E.g. "agent-weak's exact match drops 0.44 from ID to OOD [0.33, 0.55], Holm p < 0.001
-    (337 ID / 63 OOD steps, 95 / 20 episodes)".
+    (337 ID / 63 OOD steps, 95 / 20 episodes)"; a significant gap within the margin says
+    "significant but within ±0.05"; a test on 5 or fewer tasks names how few.
 
     Args:
         row: A row of :func:`gemviz.analysis.tables.id_ood_table`.
         unit: How clusters are named (``tasks``, ``episodes``; ``steps`` for none).
         adjust: The adjustment of ``gap_p_adjusted``.
-        margin: The "no detectable difference" margin.
+        margin: The "no detectable difference" margin (default: the metric's).
 
     Returns:
         The sentence.
     """
-    r = _row(row)
+    r = row_of(row)
+    margin = _margin_of(r, margin)
     who = f"{r['model']}'s {metric_words(r['metric'])}"
     n_id, n_ood = int(r["id_n"]), int(r["ood_n"])
     if n_id == 0 or n_ood == 0:
         empty = "ID" if n_id == 0 else "OOD"
         return f"{r['splitter']} calls no step {empty}: no ID-OOD gap to measure for {who}"
+    k = min(int(r.get("id_clusters", 0) or 0), int(r.get("ood_clusters", 0) or 0))
     size = f"{n_id:,} ID / {n_ood:,} OOD steps" + (
         ""
         if unit == "steps"
         else f", {int(r['id_clusters']):,} / {int(r['ood_clusters']):,} {unit}"
     )
     gap, lo, hi = float(r["gap"]), float(r["gap_lo"]), float(r["gap_hi"])
-    p = adjusted_p(r["gap_p_adjusted"], adjust)
-    how = kind(gap_verdict(r, adjust, margin))
+    p = adjusted_p(r["gap_p_adjusted"], adjust) + few(k, unit)
+    text = gap_verdict(r, adjust, margin)
+    how = kind(text)
     if how == SIGNIFICANT:
-        if gap > 0:
-            return f"{who} drops {gap:.2f} from ID to OOD {interval(lo, hi)}, {p} ({size})"
-        return f"{who} rises {-gap:.2f} from ID to OOD {interval(-hi, -lo)}, {p} ({size})"
+        move = "drops" if gap > 0 else "rises"
+        lo_, hi_ = (lo, hi) if gap > 0 else (-hi, -lo)
+        small = f", significant but within ±{margin:g}," if within(text) else ""
+        return (
+            f"{who} {move} {abs(gap):.2f} from ID to OOD{small} {interval(lo_, hi_)}, {p} ({size})"
+        )
     detail = f"gap {gap:+.2f} {interval(lo, hi)}" + (f", {p}" if p else "")
     if how == NO_DIFFERENCE:
         return (
@@ -186,7 +149,7 @@ def splitter_finding(
     metric: str,
     unit: str,
     adjust: str = "holm",
-    margin: float = MARGIN,
+    margin: float | None = None,
 ) -> str:
     """The headline of one splitter's ID/OOD bars for one metric, over every model.
 
@@ -201,11 +164,12 @@ def splitter_finding(
         metric: The metric.
         unit: How clusters are named.
         adjust: The adjustment of ``gap_p_adjusted``.
-        margin: The "no detectable difference" margin.
+        margin: The "no detectable difference" margin (default: the metric's).
 
     Returns:
         The sentence, prefixed with the splitter's name.
     """
+    margin = default_margin(metric) if margin is None else margin
     rows = table[(table["splitter"] == splitter) & (table["metric"] == metric)]
     if rows.empty:
         return f"{splitter}: no {metric_words(metric)} to compare"
@@ -275,29 +239,33 @@ def bars_title(table: pd.DataFrame, metric: str, unit: str, adjust: str = "holm"
 def interaction_finding(row: Mapping[str, Any] | Any, unit: str, adjust: str = "holm") -> str:
     """One row of the model x split interaction, as a sentence.
 
-    ``did`` is A's ID-OOD gap minus B's; the sentence names the model whose gap is larger.
+    ``did`` is A's ID-OOD gap minus B's; the sentence names the model whose gap is larger. A
+    significant difference within the margin says "significant but within"; a test on 5 or
+    fewer tasks names how few.
 
     Args:
         row: A row of :func:`gemviz.analysis.tables.interaction_table` (with ``verdict``).
         unit: How clusters are named.
         adjust: The adjustment of ``did_p_adjusted``.
     """
-    r = _row(row)
+    r = row_of(row)
     a, b, what = r["model_a"], r["model_b"], metric_words(r["metric"])
+    k = min(int(r["id_clusters"]), int(r["ood_clusters"]))
     size = f"{int(r['id_n']):,} ID / {int(r['ood_n']):,} OOD steps" + (
         ""
         if unit == "steps"
         else f", {int(r['id_clusters']):,} / {int(r['ood_clusters']):,} {unit}"
     )
     did, lo, hi = float(r["did"]), float(r["did_lo"]), float(r["did_hi"])
-    p = adjusted_p(r["did_p_adjusted"], adjust)
+    p = adjusted_p(r["did_p_adjusted"], adjust) + few(k, unit)
     how = kind(r["verdict"])
     where = f"under {r['splitter']}"
     if how == SIGNIFICANT:
         big, small = (a, b) if did > 0 else (b, a)
         lo_, hi_ = (lo, hi) if did > 0 else (-hi, -lo)
+        margin = f", {within_words(r['verdict'])}," if within(r["verdict"]) else ""
         return (
-            f"{big}'s ID-OOD gap in {what} is {abs(did):.2f} larger than {small}'s "
+            f"{big}'s ID-OOD gap in {what} is {abs(did):.2f} larger than {small}'s{margin} "
             f"{interval(lo_, hi_)}, {p} ({where}; {size})"
         )
     if how == NO_DATA:
@@ -311,16 +279,64 @@ def interaction_finding(row: Mapping[str, Any] | Any, unit: str, adjust: str = "
     )
 
 
+def logodds_finding(row: Mapping[str, Any] | Any, unit: str, adjust: str = "holm") -> str:
+    """One interaction row read on the log-odds scale, saying that the scales disagree.
+
+    Used where a mean near 0 or 1 makes the probability-scale difference in differences
+    misleading (``scale_note``): a floor or ceiling effect can make or hide it.
+    """
+    r = row_of(row)
+    a, b, what = r["model_a"], r["model_b"], metric_words(r["metric"])
+    est, lo, hi = (float(r[c]) for c in ("did_logodds", "did_logodds_lo", "did_logodds_hi"))
+    k = min(int(r["id_clusters"]), int(r["ood_clusters"]))
+    p = adjusted_p(r["did_logodds_p_adjusted"], adjust) + few(k, unit)
+    prob = f"the probability scale reads {kind(r['verdict'])} ({float(r['did']):+.2f})"
+    ci = f"[{lo:+.2f}, {hi:+.2f}] (unadjusted 95% CI)" if not math.isnan(lo) else ""
+    if not math.isnan(float(r["did_logodds_p_adjusted"])) and r["did_logodds_p_adjusted"] < 0.05:
+        big, small = (a, b) if est > 0 else (b, a)
+        return (
+            f"On the log-odds scale, {big}'s ID-OOD gap in {what} is {abs(est):.2f} larger than "
+            f"{small}'s {ci}, {p} (under {r['splitter']}); the scales disagree near 0 or 1: "
+            f"{prob}"
+        )
+    return (
+        f"On the log-odds scale, no significant difference between {a}'s and {b}'s ID-OOD gaps "
+        f"in {what} (log-odds {est:+.2f} {ci}{', ' + p if p else ''}; under {r['splitter']}); "
+        f"the scales disagree near 0 or 1: {prob}, likely a floor or ceiling effect"
+    )
+
+
+def _headline_reading(r: Mapping[str, Any]) -> tuple[bool, float]:
+    """Is the row significant on the scale its headline reads, and at what adjusted p?"""
+    if r.get("scale_note"):
+        p = float(r["did_logodds_p_adjusted"])
+        return (not math.isnan(p) and p < 0.05), p
+    return kind(r["verdict"]) == SIGNIFICANT, float(r["did_p_adjusted"])
+
+
 def interaction_headline(inter: pd.DataFrame, metric: str, unit: str, adjust: str = "holm") -> str:
-    """The headline of the interaction for one metric: its most significant row, in words."""
+    """The headline of the interaction for one metric: its most significant row, in words.
+
+    A row whose two scales disagree near 0 or 1 (``scale_note``) is read on the log-odds
+    scale, and the sentence says so.
+    """
     rows = inter[inter["metric"] == metric]
     if rows.empty:
         return f"No interaction rows for {metric_words(metric)}"
-    significant = rows[[kind(v) == SIGNIFICANT for v in rows["verdict"]]]
-    if len(significant):
-        best = significant.sort_values("did_p_adjusted", kind="stable").iloc[0]
-        return interaction_finding(best.to_dict(), unit, adjust)
-    if all(kind(v) == NO_DIFFERENCE for v in rows["verdict"]):
+    records = rows.to_dict("records")
+    readings = [_headline_reading(r) for r in records]
+    significant = [(p, i) for i, (sig, p) in enumerate(readings) if sig]
+    if significant:
+        best = records[min(significant)[1]]
+        if best.get("scale_note"):
+            return logodds_finding(best, unit, adjust)
+        return interaction_finding(best, unit, adjust)
+    disagree = [r for r in records if r.get("scale_note")]
+    if disagree:
+        return logodds_finding(
+            min(disagree, key=lambda r: float(r["did_p_adjusted"])), unit, adjust
+        )
+    if all(kind(r["verdict"]) == NO_DIFFERENCE for r in records):
         return f"No detectable difference between the models' ID-OOD gaps in {metric_words(metric)}"
     return (
         f"No significant difference between the models' ID-OOD gaps in {metric_words(metric)}; "
@@ -336,7 +352,7 @@ def drill_finding(row: Mapping[str, Any] | Any, unit: str, adjust: str = "holm")
         unit: How clusters are named.
         adjust: The adjustment of ``p_adjusted``.
     """
-    r = _row(row)
+    r = row_of(row)
     first, _, second = str(r["region"]).partition(" ID, ")
     second = second.removesuffix(" OOD")
     where = f"the {int(r['n']):,} steps {first} calls ID and {second} OOD"
@@ -346,11 +362,12 @@ def drill_finding(row: Mapping[str, Any] | Any, unit: str, adjust: str = "holm")
     if how == NO_DATA:
         return f"No step is ID for {first} and OOD for {second}"
     diff, lo, hi = float(r["diff"]), float(r["diff_lo"]), float(r["diff_hi"])
-    p = adjusted_p(r["p_adjusted"], adjust)
+    p = adjusted_p(r["p_adjusted"], adjust) + few(int(r["n_clusters"]), unit)
     if how == SIGNIFICANT:
         word, lo_, hi_ = ("higher", lo, hi) if diff > 0 else ("lower", -hi, -lo)
+        margin = f", {within_words(r['verdict'])}," if within(r["verdict"]) else ""
         return (
-            f"{who} is {abs(diff):.2f} {word} on {where} than on {first}'s whole ID set "
+            f"{who} is {abs(diff):.2f} {word} on {where} than on {first}'s whole ID set{margin} "
             f"{interval(lo_, hi_)}, {p} ({size})"
         )
     detail = f"{diff:+.2f} {interval(lo, hi)}" + (f", {p}" if p else "")
@@ -389,51 +406,3 @@ def empty_sets(labels: pd.DataFrame, names: Sequence[str]) -> list[str]:
             if label not in present and len(column):
                 out.append(f"{name} calls no step {label}")
     return out
-
-
-def join_names(names: Sequence[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    names = [str(n) for n in names]
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def runs_finding(
-    pairs: pd.DataFrame, summary: pd.DataFrame, metric: str, adjust: str = "holm"
-) -> str:
-    """The headline of the runs board for one metric: its most significant pair of models, or
-    the spread over runs when no pair differs.
-
-    Args:
-        pairs: :func:`gemviz.analysis.runs.run_pairs` output (may be empty: one model).
-        summary: :func:`gemviz.analysis.runs.run_summary` output.
-        metric: The metric.
-        adjust: The adjustment of ``diff_p_adjusted``.
-    """
-    what = metric_words(metric)
-    rows = pairs[pairs["metric"] == metric] if len(pairs) else pairs
-    significant = [r for r in rows.to_dict("records") if kind(r["verdict"]) == SIGNIFICANT]
-    if significant:
-        r = min(significant, key=lambda r: float(r["diff_p_adjusted"]))
-        diff, lo, hi = float(r["diff"]), float(r["diff_lo"]), float(r["diff_hi"])
-        big, small = (r["model_a"], r["model_b"]) if diff > 0 else (r["model_b"], r["model_a"])
-        lo_, hi_ = (lo, hi) if diff > 0 else (-hi, -lo)
-        runs = (int(r["runs_a"]), int(r["runs_b"]))
-        runs = runs if diff > 0 else runs[::-1]
-        return (
-            f"Over all runs, {big}'s {what} is {abs(diff):.2f} higher than {small}'s "
-            f"{interval(lo_, hi_)}, {adjusted_p(r['diff_p_adjusted'], adjust)} "
-            f"({runs[0]} and {runs[1]} runs)"
-        )
-    parts = [
-        f"{r['model']} {float(r['run_mean']):.2f} ± {float(r['run_sd']):.2f} ({int(r['runs'])} runs)"
-        for r in summary.to_dict("records")
-        if int(r["runs"]) > 1 and not math.isnan(float(r["run_sd"]))
-    ]
-    lead = (
-        f"No significant difference in {what} between the models over their runs"
-        if len(rows)
-        else f"{what.capitalize()} over runs"
-    )
-    return lead + (": " + "; ".join(parts) if parts else "")

@@ -15,9 +15,8 @@ ADJUST_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
 
 def cluster_unit(cluster_by: str) -> str:
     """How to name the clusters of ``cluster_by`` in text (``tasks``, ``episodes``, ...)."""
-    return {"task": "tasks", "episode_id": "episodes", clusters_mod.NONE: "steps"}.get(
-        cluster_by, f"{cluster_by} groups"
-    )
+    named = {"task": "tasks", "episode_id": "episodes", "conversation_id": "conversations"}
+    return {**named, clusters_mod.NONE: "steps"}.get(cluster_by, f"{cluster_by} groups")
 
 
 def statistics_note(cluster_by: str, adjust: str = "holm") -> str:
@@ -34,7 +33,8 @@ def statistics_note(cluster_by: str, adjust: str = "holm") -> str:
     families = (
         f"P-values are {name}-adjusted within each family (a gap or interaction: one splitter "
         "and metric; a paired comparison: its three rows; a drill-down: one pair of splitters "
-        "and metric); intervals are unadjusted 95% intervals."
+        "and metric; the runs view: every comparison it shows); intervals are unadjusted 95% "
+        "intervals."
     )
     if cluster_by == clusters_mod.NONE:
         return (
@@ -47,7 +47,9 @@ def statistics_note(cluster_by: str, adjust: str = "holm") -> str:
     return (
         f"Clustered by '{cluster_by}': steps of one of the {unit} are not independent. Means "
         f"have Korn-Graubard intervals; a difference between sets of whole {unit} is a "
-        f"permutation test that relabels whole {unit} (paired differences: sign flips of "
+        f"permutation test that relabels whole {unit}, its difference over a cluster-robust "
+        "standard error so that it tests equal means, checked by a cluster-robust Welch t "
+        f"where one set's {unit} vary more (paired differences: sign flips of "
         f"whole {unit}), with the interval that inverts it; when {unit} straddle the two "
         f"sets, a cluster-robust score t on the {unit} of the smaller set. Too few {unit} "
         f"for any test to reject reads 'cannot be tested'. {families}"

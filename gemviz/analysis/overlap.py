@@ -23,6 +23,7 @@ from gemviz.stats import (
     MARGIN,
     N_PERM,
     adjust_pvalues,
+    default_margin,
     is_small,
     mean_intervals,
     region_test,
@@ -98,7 +99,7 @@ def set_difference(
     models: Sequence[str] | None = None,
     n_perm: int = N_PERM,
     adjust: str = "holm",
-    margin: float = MARGIN,
+    margin: float | None = None,
 ) -> pd.DataFrame:
     """Drill into the steps two splitters disagree on, model by model.
 
@@ -125,7 +126,8 @@ def set_difference(
         models: Models to include (default: all).
         n_perm: Random relabellings when there are too many to enumerate.
         adjust: ``"holm"`` or ``"bh"``.
-        margin: Differences within +/- margin count as "no detectable difference".
+        margin: Differences within +/- margin count as "no detectable difference" (default:
+            the metric's, :func:`gemviz.stats.default_margin`).
 
     Returns:
         Columns :data:`DRILL_COLUMNS`, one row per direction x model; ``region`` reads
@@ -143,6 +145,7 @@ def set_difference(
     models = list(study.models if models is None else models)
     study.check_models(models)
     metric = study.default_metric if metric is None else metric
+    margin = default_margin(metric) if margin is None else margin
     values = study.metric(metric)[models].to_numpy(float)
     rows = [
         row

@@ -10,22 +10,36 @@ run keeps its own per-step 0/1 results (``study.per_run``):
 * :func:`run_points` and :func:`run_summary`: the runs board, each run's mean with its 95%
   interval, and per configuration the mean over runs ± sd next to the clustered interval of
   the run-averaged mean;
-* :func:`run_pairs`: paired comparisons of configurations on the per-step outcome averaged
-  over all their runs (clustered, p-values adjusted over the pairs).
+* :func:`run_pairs`: configurations compared, every pair or each against a baseline, on two
+  questions: on entries like these (the per-step outcome averaged over runs, paired and
+  clustered) and on this benchmark as it is (the runs' accuracies); every comparison shown is
+  one family of adjusted p-values.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from gemviz.analysis.methods import ADJUST_NAMES, cluster_unit
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
-from gemviz.stats import adjust_by_family, is_small, mean_estimate, paired_test, verdict
+from gemviz.stats import (
+    adjust_pvalues,
+    check_margin,
+    default_margin,
+    fixed_reason,
+    is_small,
+    mean_estimate,
+    paired_test,
+    run_difference,
+    verdict,
+)
 
 RUNS_COLUMNS = [
     "splitter", "model", "metric", "run", "id_mean", "ood_mean", "gap", "id_n", "ood_n",
@@ -39,8 +53,15 @@ SUMMARY_COLUMNS = [
 PAIR_COLUMNS = [
     "model_a", "model_b", "metric", "subset", "runs_a", "runs_b", "mean_a", "mean_b",
     "diff", "diff_lo", "diff_hi", "diff_p", "diff_p_adjusted", "n", "n_clusters", "verdict",
-    "small", "test",
+    "small", "test", "family", "question", "diff_lo_fixed", "diff_hi_fixed", "diff_p_fixed",
+    "diff_p_fixed_adjusted", "verdict_fixed",
 ]  # fmt: skip
+# Columns :func:`run_pairs` fills once the family is known.
+_JUDGED = ("diff_p_adjusted", "verdict", "family", "diff_p_fixed_adjusted", "verdict_fixed")
+#: The question of the main columns (``question``), and the two questions in words.
+QUESTION = "entries"
+QUESTION_ENTRIES = "on entries like these"
+QUESTION_FIXED = "on this benchmark as it is"
 
 
 def _codes(study: Study) -> np.ndarray | None:
@@ -218,74 +239,184 @@ def run_pairs(
     models: Sequence[str] | None = None,
     splitter: str | None = None,
     adjust: str = "holm",
-    margin: float = 0.05,
+    margin: float | None = None,
+    baseline: str | None = None,
 ) -> pd.DataFrame:
-    """Every pair of configurations compared on the per-step outcome averaged over all runs.
+    """Configurations compared on the per-step outcome averaged over all their runs.
 
-    The per-step differences ``a - b`` (each side the share of its runs that passed) are
-    averaged and tested against 0 by the cluster sign flip of :func:`gemviz.stats.paired_test`
-    (the interval inverts it); each pair's rows (all, ID, OOD) are one family, as for the
-    paired comparison of :func:`gemviz.analysis.tables.paired_comparison`.
+    Two questions, labelled in every verdict:
+
+    - **on entries like these** (the main columns; ``question`` is ``"entries"``): the entries
+      are a sample, the runs averaged per entry; the per-step differences ``a - b`` are tested
+      against 0 by the cluster sign flip of :func:`gemviz.stats.paired_test` (the interval
+      inverts it);
+    - **on this benchmark as it is** (``*_fixed``): the entry set fixed, only run-to-run
+      variation random; Welch's t on the runs' accuracies
+      (:func:`gemviz.stats.run_difference`). With a single run on either side it cannot be
+      asked, and ``verdict_fixed`` says so.
+
+    Every row shown forms one family (``family`` names it): with a ``baseline``, each other
+    configuration against it (many-to-one), else every pair; over all the subsets (all, and
+    ID and OOD with a splitter). ``diff_p_adjusted`` and ``diff_p_fixed_adjusted`` are Holm's
+    (or BH's) adjustment over that family, each question its own.
 
     Args:
         study: The study.
         metric: A metric of the study.
-        models: Configurations to pair (default: all, every pair in study order).
-        splitter: When given, each pair also gets rows on that splitter's ID and OOD sets.
+        models: Configurations to compare (default: all, in study order).
+        splitter: When given, each comparison also gets rows on its ID and OOD sets.
         adjust: ``"holm"`` or ``"bh"``.
-        margin: Differences within ``+/- margin`` read "no detectable difference".
+        margin: Differences within ``+/- margin`` read "no detectable difference" (default:
+            :func:`gemviz.stats.default_margin` of the metric, 0.01 for accuracy).
+        baseline: A configuration to compare every other one against (``diff`` is the
+            other's mean less the baseline's).
 
     Returns:
         Columns :data:`PAIR_COLUMNS`.
 
     Raises:
-        GemvizError: Fewer than two models, or an unknown model, metric or splitter.
+        GemvizError: Fewer than two models, or an unknown model, baseline, metric or splitter,
+            or a negative or non-finite margin.
     """
     models = list(dict.fromkeys(study.models if models is None else models))
-    study.check_models(models)
-    if len(models) < 2:
+    study.check_models(models + ([] if baseline is None else [baseline]))
+    pairs = comparisons(models, baseline)
+    if not pairs:
         raise GemvizError("comparing configurations needs at least two models")
-    averaged = study.metric(metric)
-    codes = _codes(study)
-    rows = []
-    for a, b in itertools.combinations(models, 2):
-        diff = (averaged[a].to_numpy(float) - averaged[b].to_numpy(float)).astype(float)
-        for subset, mask in _subsets(study, splitter).items():
-            test = paired_test(diff, mask, codes, kind=f"paired:{subset}")
-            rows.append(
-                {
-                    "model_a": a,
-                    "model_b": b,
-                    "metric": metric,
-                    "subset": subset,
-                    "runs_a": study.runs(a),
-                    "runs_b": study.runs(b),
-                    "mean_a": float(averaged[a].to_numpy(float)[mask].mean()),
-                    "mean_b": float(averaged[b].to_numpy(float)[mask].mean()),
-                    "diff": test["diff"][0],
-                    "diff_lo": test["lo"][0],
-                    "diff_hi": test["hi"][0],
-                    "diff_p": test["p"][0],
-                    "n": int(mask.sum()),
-                    "n_clusters": study.clusters_in(mask),
-                    "small": bool(is_small(int(mask.sum()), study.clusters_in(mask))),
-                    "test": test["test"][0],
-                }
-            )
-    out = pd.DataFrame(rows, columns=PAIR_COLUMNS)
-    family = out["model_a"].astype(str) + "|" + out["model_b"].astype(str)
-    out["diff_p_adjusted"] = adjust_by_family(out["diff_p"].to_numpy(float), family, adjust)
-    out["verdict"] = [
-        verdict(
-            r.diff,
-            r.diff_lo,
-            r.diff_hi,
-            r.diff_p_adjusted,
-            higher=f"{r.model_a} higher than {r.model_b}",
-            lower=f"{r.model_b} higher than {r.model_a}",
-            margin=margin,
-            method=adjust,
-        )
-        for r in out.itertuples()
+    margin = _margin(metric, margin)
+    study.metric(metric)
+    subsets = _subsets(study, splitter)
+    rows = [
+        row for a, b in pairs for row in _pair_rows(study, metric, a, b, subsets, _codes(study))
     ]
+    out = pd.DataFrame(rows, columns=[c for c in PAIR_COLUMNS if c not in _JUDGED])
+    family = family_text(len(out), len(pairs), baseline, len(subsets), adjust)
+    return _judge(out, study, adjust, margin, family)[PAIR_COLUMNS]
+
+
+def comparisons(models: Sequence[str], baseline: str | None = None) -> list[tuple[str, str]]:
+    """The comparisons of the runs view: every pair in order, or each model against
+    ``baseline`` (``(model, baseline)``, the baseline itself left out)."""
+    models = list(dict.fromkeys(models))
+    if baseline is None:
+        return list(itertools.combinations(models, 2))
+    return [(m, baseline) for m in models if m != baseline]
+
+
+def family_text(tests: int, pairs: int, baseline: str | None, subsets: int, adjust: str) -> str:
+    """The family in words: ``"17 configurations against base, Holm"``, ``"153 pairs, Holm"``
+    (with ``"(51 tests over all, ID and OOD)"`` when there are subsets)."""
+    name = ADJUST_NAMES.get(adjust, adjust)
+    what = (
+        f"{pairs} configuration{'s' if pairs != 1 else ''} against {baseline}"
+        if baseline is not None
+        else f"{pairs} pair{'s' if pairs != 1 else ''}"
+    )
+    over = f" ({tests} tests over all, ID and OOD)" if subsets > 1 else ""
+    return f"{what}{over}, {name}"
+
+
+def _margin(metric: str, margin: float | None) -> float:
+    if margin is None:
+        return default_margin(metric)
+    try:
+        return check_margin(margin)
+    except ValueError as exc:
+        raise GemvizError(str(exc)) from None
+
+
+def _pair_rows(
+    study: Study,
+    metric: str,
+    a: str,
+    b: str,
+    subsets: dict[str, np.ndarray],
+    codes: np.ndarray | None,
+) -> list[dict]:
+    """One comparison's rows (one per subset), both questions, before adjustment."""
+    averaged = study.metric(metric)
+    va, vb = averaged[a].to_numpy(float), averaged[b].to_numpy(float)
+    runs_a = study.run_values(metric, a).astype(float)
+    runs_b = study.run_values(metric, b).astype(float)
+    rows = []
+    for subset, mask in subsets.items():
+        test = paired_test(va - vb, mask, codes, kind=f"paired:{subset}")
+        empty = not mask.any()
+        fixed = run_difference(
+            runs_a[mask].mean(axis=0) if not empty else [],
+            runs_b[mask].mean(axis=0) if not empty else [],
+        )
+        k = study.clusters_in(mask)
+        rows.append(
+            {
+                "model_a": a,
+                "model_b": b,
+                "metric": metric,
+                "subset": subset,
+                "runs_a": study.runs(a),
+                "runs_b": study.runs(b),
+                "mean_a": float(va[mask].mean()) if not empty else np.nan,
+                "mean_b": float(vb[mask].mean()) if not empty else np.nan,
+                "diff": test["diff"][0],
+                "diff_lo": test["lo"][0],
+                "diff_hi": test["hi"][0],
+                "diff_p": test["p"][0],
+                "n": int(mask.sum()),
+                "n_clusters": k,
+                "small": bool(is_small(int(mask.sum()), k)),
+                "test": test["test"][0],
+                "question": QUESTION,
+                "diff_lo_fixed": fixed["lo"],
+                "diff_hi_fixed": fixed["hi"],
+                "diff_p_fixed": fixed["p"],
+            }
+        )
+    return rows
+
+
+def _judge(
+    out: pd.DataFrame, study: Study, adjust: str, margin: float, family: str
+) -> pd.DataFrame:
+    """Adjust both questions' p-values over the one family and read every row in words."""
+    out["family"] = family
+    out["diff_p_adjusted"] = adjust_pvalues(out["diff_p"].to_numpy(float), adjust)
+    out["diff_p_fixed_adjusted"] = adjust_pvalues(out["diff_p_fixed"].to_numpy(float), adjust)
+    unit = cluster_unit(study.cluster_by)
+    verdicts, fixed = [], []
+    for r in out.itertuples():
+        words = {
+            "higher": f"{r.model_a} higher than {r.model_b}",
+            "lower": f"{r.model_b} higher than {r.model_a}",
+            "margin": margin,
+            "method": adjust,
+        }
+        verdicts.append(
+            verdict(
+                r.diff,
+                r.diff_lo,
+                r.diff_hi,
+                r.diff_p_adjusted,
+                clusters=r.n_clusters,
+                unit=unit,
+                question=QUESTION_ENTRIES,
+                **words,
+            )
+        )
+        if r.n == 0:
+            fixed.append("no data")
+        elif math.isnan(r.diff_p_fixed):
+            fixed.append(fixed_reason(r.runs_a, r.runs_b))
+        else:
+            fixed.append(
+                verdict(
+                    r.diff,
+                    r.diff_lo_fixed,
+                    r.diff_hi_fixed,
+                    r.diff_p_fixed_adjusted,
+                    question=QUESTION_FIXED,
+                    **words,
+                )
+            )
+    out["verdict"] = verdicts
+    out["verdict_fixed"] = fixed
     return out

@@ -16,18 +16,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from gemviz.analysis.benchmark import fixed_columns, fixed_gaps
 from gemviz.analysis.means import masked_means
 from gemviz.analysis.methods import cluster_unit
-from gemviz.analysis.runs import run_spread
+from gemviz.analysis.runs import QUESTION_ENTRIES, run_spread
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
 from gemviz.stats import (
     ADJUST_METHODS,
-    MARGIN,
     adjust_by_family,
     adjust_pvalues,
     compare_sets,
+    default_margin,
     is_small,
     logodds_did,
     mcnemar_exact,
@@ -40,7 +41,7 @@ TABLE_COLUMNS = [
     "id_mean", "id_lo", "id_hi", "id_n", "id_clusters",
     "ood_mean", "ood_lo", "ood_hi", "ood_n", "ood_clusters",
     "gap", "gap_lo", "gap_hi", "gap_p", "gap_p_adjusted",
-    "small", "runs", "run_sd", "run_min", "run_max", "test",
+    "small", "runs", "run_sd", "run_min", "run_max", "test", "gap_verdict",
 ]  # fmt: skip
 PAIRED_COLUMNS = [
     "subset", "n", "n_clusters", "mean_a", "mean_b", "diff", "diff_lo", "diff_hi",
@@ -51,7 +52,8 @@ INTERACTION_COLUMNS = [
     "diff_id", "diff_ood", "did", "did_lo", "did_hi", "did_p", "did_p_adjusted",
     "id_n", "id_clusters", "ood_n", "ood_clusters", "verdict", "small", "test",
     "did_logodds", "did_logodds_lo", "did_logodds_hi", "did_logodds_p",
-    "did_logodds_p_adjusted", "scale_note",
+    "did_logodds_p_adjusted", "scale_note", "family", "did_lo_fixed", "did_hi_fixed",
+    "did_p_fixed", "did_p_fixed_adjusted", "verdict_fixed",
 ]  # fmt: skip
 # A cell mean outside this range sits near the floor or ceiling, where equal log-odds
 # advantages make unequal probability differences.
@@ -75,6 +77,7 @@ def id_ood_table(
     models: Sequence[str] | None = None,
     metrics: Sequence[str] | None = None,
     adjust: str = "holm",
+    margin: float | None = None,
 ) -> pd.DataFrame:
     """Each model's mean on every splitter's ID and OOD sets, and the ID-OOD gap.
 
@@ -91,9 +94,12 @@ def id_ood_table(
         models: Models to include (default: all).
         metrics: Metrics of the study (default: all of them).
         adjust: ``"holm"`` or ``"bh"``.
+        margin: The "no detectable difference" margin of ``gap_verdict`` (default: the
+            metric's, :func:`gemviz.stats.default_margin`).
 
     Returns:
-        One row per splitter x model x metric with columns :data:`TABLE_COLUMNS`. ``small``
+        One row per splitter x model x metric with columns :data:`TABLE_COLUMNS`;
+        ``gap_verdict`` reads the gap in words (:func:`gemviz.stats.verdict`). ``small``
         (:func:`gemviz.stats.is_small`) is True when the ID or the OOD set has fewer than 30
         steps or 10 clusters. Means and bounds are NaN for an empty set. A model with repeated
         runs is measured on its per-step outcome averaged over the runs; ``runs``, ``run_sd``,
@@ -126,6 +132,7 @@ def id_ood_table(
     table["small"] = is_small(table["id_n"], table["id_clusters"]) | is_small(
         table["ood_n"], table["ood_clusters"]
     )
+    table["gap_verdict"] = [_gap_verdict(r, adjust, margin) for r in table.itertuples()]
     # Rows in the order asked for, of the models asked for (the family keeps them all).
     wanted = [
         (sp, me, mo)
@@ -135,6 +142,23 @@ def id_ood_table(
     ]
     table = table.set_index(["splitter", "metric", "model"], drop=False).loc[wanted]
     return table.reset_index(drop=True)
+
+
+def _gap_verdict(row: tuple, adjust: str, margin: float | None) -> str:
+    """One gap's verdict: "higher on ID", "higher on OOD", within the margin, or neither."""
+    if row.id_n == 0 or row.ood_n == 0:
+        return "no data"
+    return verdict(
+        row.gap,
+        row.gap_lo,
+        row.gap_hi,
+        row.gap_p_adjusted,
+        higher="higher on ID",
+        lower="higher on OOD",
+        margin=default_margin(row.metric) if margin is None else margin,
+        method=adjust,
+        clusters=min(row.id_clusters, row.ood_clusters),
+    )
 
 
 def _gap_rows(
@@ -255,7 +279,7 @@ def interaction_table(
     models: Sequence[str] | None = None,
     metrics: Sequence[str] | None = None,
     adjust: str = "holm",
-    margin: float = MARGIN,
+    margin: float | None = None,
 ) -> pd.DataFrame:
     """Is model A's advantage over model B larger on ID than on OOD? The model x split interaction.
 
@@ -271,7 +295,12 @@ def interaction_table(
     P-values are adjusted within each splitter and metric over every pair of the study's
     models (``did_p_adjusted``; the log-odds tests as a family of their own); ``verdict``
     reads ``did`` in words (:func:`gemviz.stats.verdict`, the margin checked together with
-    significance).
+    significance); ``family`` names the family in words.
+
+    With repeated runs the fixed-benchmark question is asked too (``*_fixed``): on this entry
+    set as it is, is A's per-run ID-OOD gap larger than B's? Welch's t on the two models'
+    per-run gaps (:func:`gemviz.stats.run_difference`), adjusted over the same family;
+    ``verdict_fixed`` says when a single run leaves it unasked.
 
     Args:
         study: The aligned study.
@@ -279,7 +308,8 @@ def interaction_table(
         models: Models to pair (default: all; every pair in study order).
         metrics: Metrics to include (default: all of the study's).
         adjust: ``"holm"`` or ``"bh"``.
-        margin: The "no detectable difference" margin.
+        margin: The "no detectable difference" margin (default: the metric's,
+            :func:`gemviz.stats.default_margin`).
 
     Returns:
         Columns :data:`INTERACTION_COLUMNS`, one row per splitter x metric x pair.
@@ -304,7 +334,7 @@ def interaction_table(
         for metric in metrics
         for row in _interaction_rows(study, splitter, metric, pairs, codes)
     ]
-    out = pd.DataFrame(rows, columns=[*INTERACTION_COLUMNS, "near_edge"])
+    out = pd.DataFrame(rows, columns=[*INTERACTION_COLUMNS, "near_edge", "runs_a", "runs_b"])
     family = out["splitter"].astype(str) + "|" + out["metric"].astype(str)
     out["did_p_adjusted"] = adjust_by_family(out["did_p"].to_numpy(float), family, adjust)
     out["did_logodds_p_adjusted"] = adjust_by_family(
@@ -314,9 +344,10 @@ def interaction_table(
         out["ood_n"], out["ood_clusters"]
     )
     out["verdict"] = _interaction_verdicts(out, adjust, margin, cluster_unit(study.cluster_by))
+    fixed_columns(out, family, adjust, margin)
     out["scale_note"] = [_scale_note(r) for r in out.itertuples()]
     keep = out["model_a"].isin(models) & out["model_b"].isin(models)
-    return out[keep].drop(columns="near_edge").reset_index(drop=True)
+    return out[keep][INTERACTION_COLUMNS].reset_index(drop=True)
 
 
 def _interaction_rows(
@@ -341,9 +372,10 @@ def _interaction_rows(
         first[~is_id].mean(axis=0) if n_ood else np.full(len(pairs), np.nan),
         second[~is_id].mean(axis=0) if n_ood else np.full(len(pairs), np.nan),
     ]
+    fixed = fixed_gaps(study, metric, pairs, is_id)
     rows = []
     for j, (a, b) in enumerate(pairs):
-        row = {"splitter": splitter, "metric": metric, "model_a": a, "model_b": b}
+        row = {"splitter": splitter, "metric": metric, "model_a": a, "model_b": b, **fixed[j]}
         row.update(diff_id=cells[0][j] - cells[1][j], diff_ood=cells[2][j] - cells[3][j])
         row.update({f"did{k}": test[key][j] for k, key in _GAP_FIELDS})
         row.update(id_n=n_id, id_clusters=k_id, ood_n=n_ood, ood_clusters=k_ood)
@@ -358,7 +390,9 @@ def _interaction_rows(
 _LOGODDS_FIELDS = (("", "est"), ("_lo", "lo"), ("_hi", "hi"), ("_p", "p"))
 
 
-def _interaction_verdicts(out: pd.DataFrame, adjust: str, margin: float, unit: str) -> list[str]:
+def _interaction_verdicts(
+    out: pd.DataFrame, adjust: str, margin: float | None, unit: str
+) -> list[str]:
     """Each interaction row's ``did`` in words (:func:`gemviz.stats.verdict`)."""
     return [
         verdict(
@@ -368,10 +402,12 @@ def _interaction_verdicts(out: pd.DataFrame, adjust: str, margin: float, unit: s
             r.did_p_adjusted,
             higher=f"{r.model_a} − {r.model_b} is larger on ID than on OOD",
             lower=f"{r.model_a} − {r.model_b} is larger on OOD than on ID",
-            margin=margin,
+            margin=default_margin(r.metric) if margin is None else margin,
             method=adjust,
             clusters=min(r.id_clusters, r.ood_clusters),
             unit=unit,
+            # Named where the runs let the other question be asked too.
+            question=QUESTION_ENTRIES if min(r.runs_a, r.runs_b) > 1 else "",
         )
         for r in out.itertuples()
     ]

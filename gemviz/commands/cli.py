@@ -50,6 +50,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
         problem = None
         if isinstance(value, float) and not math.isfinite(value):
             problem = f"must be a finite number, got {value}"
+        elif key == "margin" and isinstance(value, float) and value < 0:
+            problem = f"must be 0 or more, got {value:g}"
         if key in SEED_OPTIONS and isinstance(value, int) and not 0 <= value < 2**32:
             problem = "a seed is a whole number from 0 to 4294967295"
         if key == "image_root" and value and not os.path.isdir(os.path.expanduser(value)):

@@ -6,7 +6,10 @@ set, and the difference in differences ``did = diff_id - diff_ood`` (the model x
 interaction), paired within steps and tested at task level (``--cluster-by``: whole clusters
 permuted between ID and OOD, or the cluster-robust score t when clusters straddle them), with
 the 95% interval inverting the test, the p-value adjusted within each splitter and metric
-(``--adjust``), and the same interaction on the log-odds scale (``did_logodds``).
+(``--adjust``), its verdict (``--margin``), and the same interaction on the log-odds scale
+(``did_logodds``). With repeated runs (a name given again with ``--model``) each row also
+answers the fixed-benchmark question (``*_fixed``: the models' per-run gaps compared), and
+``family`` names the family of every row.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         model_help="a model's result file; give at least two (every pair is compared)",
     )
     add_metric_argument(parser)
-    add_stats_arguments(parser)
+    add_stats_arguments(parser, margin=True)
     add_output_arguments(parser)
 
 
@@ -49,6 +52,6 @@ def run(args: argparse.Namespace) -> int:
             f"compare needs --model at least twice (two different names), got {len(files.models)}"
         )
     study, out = study_from_args(args, files)
-    table = interaction_table(study, metrics=args.metric, adjust=args.adjust)
+    table = interaction_table(study, metrics=args.metric, adjust=args.adjust, margin=args.margin)
     emit(render(table, args.format), out)
     return 0

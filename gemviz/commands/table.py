@@ -3,8 +3,8 @@
 Prints one row per splitter x model x metric with the ID and OOD means, their step and
 cluster counts and 95% intervals, and the ID-OOD gap with its task-level test (``test``), its
 interval, p-value and adjusted p-value (Holm within each splitter and metric, or ``--adjust
-bh``), as Markdown (default), CSV or JSON (a list of row objects). Steps are clustered by
-``--cluster-by`` (default: ``episode_id``, else ``task``; ``none`` for step level). A model
+bh``) and the gap's verdict in words (``gap_verdict``, ``--margin``), as Markdown (default),
+CSV or JSON (a list of row objects). Steps are clustered by ``--cluster-by`` (default: ``episode_id``, else ``task``; ``none`` for step level). A model
 named again with ``--model`` adds a run: its per-step outcome is then the mean over its runs.
 """
 
@@ -41,13 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ),
     )
     add_metric_argument(parser)
-    add_stats_arguments(parser)
+    add_stats_arguments(parser, margin=True)
     add_output_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the study, build the table and print or write it."""
     study, out = study_from_args(args)
-    table = id_ood_table(study, metrics=args.metric, adjust=args.adjust)
+    table = id_ood_table(study, metrics=args.metric, adjust=args.adjust, margin=args.margin)
     emit(render(table, args.format), out)
     return 0

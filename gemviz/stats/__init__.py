@@ -10,11 +10,14 @@ interval. Values are per-step numbers in [0, 1] (0/1 results, or means over repe
   effective n when the mean is 0 or 1); plain Wilson for singletons
   (:mod:`~gemviz.stats.intervals`, which also holds the one ``small`` rule, :func:`is_small`);
 - a difference between two sets (ID-OOD gap, the interaction on paired differences, a
-  drill-down region against the rest of its set): a permutation of whole clusters when every
+  drill-down region against the rest of its set): a studentized permutation of whole
+  clusters (guarded by a cluster-robust Welch t for sets of unequal spread) when every
   cluster lies wholly in one set, a cluster-robust score t when clusters straddle the sets,
   "cannot be tested" below the clusters where either can reject; the interval inverts the
   same test (:mod:`~gemviz.stats.randomization`, :mod:`~gemviz.stats.region`);
 - a paired difference of two models: a sign flip of whole clusters;
+- the fixed-benchmark question (configurations run several times on one entry set): Welch's
+  t on the runs' accuracies (:mod:`~gemviz.stats.fixed`);
 - the interaction on the log-odds scale: a cluster-robust delta-method t;
 - p-values of one family (:data:`FAMILIES`): Holm or Benjamini-Hochberg
   (:mod:`~gemviz.stats.multiplicity`, with the verdicts in words).
@@ -32,6 +35,7 @@ from gemviz.stats.clustered import (
     MIN_SCORE_CLUSTERS,
     logodds_did,
 )
+from gemviz.stats.fixed import NO_RUN_SPREAD, SINGLE_RUN, fixed_reason, run_difference
 from gemviz.stats.intervals import (
     SMALL_CLUSTERS,
     SMALL_N,
@@ -46,8 +50,11 @@ from gemviz.stats.multiplicity import (
     ALPHA,
     FAMILIES,
     MARGIN,
+    MARGINS,
     adjust_by_family,
     adjust_pvalues,
+    check_margin,
+    default_margin,
     format_p,
     verdict,
 )
@@ -68,12 +75,15 @@ __all__ = [
     "ALPHA",
     "FAMILIES",
     "MARGIN",
+    "MARGINS",
     "MIN_SCORE_CLUSTERS",
+    "NO_RUN_SPREAD",
     "N_PERM",
     "PERMUTATION",
     "SCORE_T",
     "SEED",
     "SIGN_FLIP",
+    "SINGLE_RUN",
     "SMALL_CLUSTERS",
     "SMALL_N",
     "UNTESTABLE",
@@ -81,8 +91,11 @@ __all__ = [
     "MeanEstimate",
     "adjust_by_family",
     "adjust_pvalues",
+    "check_margin",
     "compare_sets",
     "content_seed",
+    "default_margin",
+    "fixed_reason",
     "format_p",
     "is_small",
     "logodds_did",
@@ -91,6 +104,7 @@ __all__ = [
     "mean_intervals",
     "paired_test",
     "region_test",
+    "run_difference",
     "verdict",
     "wilson_interval",
 ]

@@ -16,6 +16,8 @@ from gemviz.stats._base import _CHUNK_ELEMENTS
 
 # Cluster kinds (steps, sum, set) up to which draws are made by counts.
 MAX_KINDS = 256
+# Sums that are whole multiples of 1/d for d up to this (means over up to 20 runs) count too.
+MAX_DENOMINATOR = 20
 
 
 def invert(
@@ -146,11 +148,21 @@ def kinds(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """Distinct (steps, sum, set) clusters and how many clusters have each, or None.
 
-    None when the sums are not whole numbers or there are more than :data:`MAX_KINDS` kinds.
+    None when the sums are not whole numbers (nor whole multiples of ``1 / d`` for some ``d``
+    up to :data:`MAX_DENOMINATOR`, as means over a few runs are) or there are more than
+    :data:`MAX_KINDS` kinds.
     """
-    whole = np.round(sums)
-    if not np.allclose(sums, whole, rtol=0, atol=1e-9):
+    scale = next(
+        (
+            d
+            for d in range(1, MAX_DENOMINATOR + 1)
+            if np.allclose(sums * d, np.round(sums * d), rtol=0, atol=1e-9)
+        ),
+        None,
+    )
+    if scale is None:
         return None
+    whole = np.round(sums * scale)
     # One integer key per cluster (a 1-D unique is far faster than rows of a table).
     steps = np.round(counts).astype(np.int64)
     low = int(whole.min(initial=0))
@@ -161,4 +173,5 @@ def kinds(
         return None
     kind_g = (uniq % 2).astype(float)
     rest = uniq // 2
-    return (rest // span).astype(float), (rest % span + low).astype(float), kind_g, kind_count
+    kind_s = (rest % span + low).astype(float) / scale
+    return (rest // span).astype(float), kind_s, kind_g, kind_count

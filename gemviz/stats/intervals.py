@@ -210,7 +210,9 @@ def _korn_graubard(
     # A mean of 0 or 1 estimates no variance (Kish's n above): only the clusters count.
     df = np.maximum(np.where(inner, np.minimum(k, minor), k) - 1, 1.0)
     ratio = _sps.t.ppf(1 - alpha / 2, np.maximum(n - 1, 1)) / _sps.t.ppf(1 - alpha / 2, df)
-    n_eff = np.minimum(n, n_eff * ratio**2)
+    # Never below Kish's n: with values in [0, 1] no spread exceeds every cluster being one
+    # draw, so a few informative clusters (df near 1) cannot widen the interval past it.
+    n_eff = np.minimum(n, np.maximum(n_eff * ratio**2, kish))
     x = np.clip(mean, 0.0, 1.0) * n_eff
     lo = np.where(x <= 0, 0.0, _sps.beta.ppf(alpha / 2, x, n_eff - x + 1))
     hi = np.where(x >= n_eff, 1.0, _sps.beta.ppf(1 - alpha / 2, x + 1, n_eff - x))

@@ -9,6 +9,9 @@ so one row gets one adjusted p-value in the CLI, on the pages and in the report
   its log-odds version is a family of its own, keyed the same way;
 - a paired comparison: one family per pair of models, splitter and metric (its rows all,
   ID, OOD);
+- the runs view (configurations run several times): every comparison it shows is one family
+  (every pair, or every configuration against a baseline, over all its subsets), and the
+  fixed-benchmark question's p-values a family of their own over the same rows;
 - the set-difference drill-down: one family per pair of splitters and metric (both
   directions, every model).
 """
@@ -21,8 +24,13 @@ import numpy as np
 
 from gemviz.stats._base import ArrayLike
 
-# Margin of "no detectable difference": the 95% interval must lie within +/- this.
+# Margin of "no detectable difference": the 95% interval must lie within +/- this. The
+# default for per-step GUI metrics (type and exact match), read as diagnostics of a few
+# hundred steps in tens of episodes, where 5 points is the smallest difference worth acting on.
 MARGIN = 0.05
+# Benchmark accuracy (a pass rate reported in points on a leaderboard): 1 point is a change a
+# lab acts on, so only an interval within +/-1 point reads "no detectable difference".
+MARGINS = {"accuracy": 0.01}
 # Significance level of the verdicts (applied to adjusted p-values).
 ALPHA = 0.05
 ADJUST_METHODS = ("holm", "bh")
@@ -33,6 +41,23 @@ FAMILIES = {
     "paired": ("model_a", "model_b", "splitter", "metric"),
     "drill-down": ("splitters", "metric"),
 }
+
+
+def default_margin(metric: str | None) -> float:
+    """The default "no detectable difference" margin on ``metric``'s scale.
+
+    Benchmark accuracy (``accuracy``, e.g. BFCL's pass rate): 0.01, one point; the per-step
+    GUI metrics and anything else: :data:`MARGIN` (0.05).
+    """
+    return MARGINS.get(str(metric), MARGIN)
+
+
+def check_margin(margin: float) -> float:
+    """``margin`` as a float, or ValueError when it is negative, NaN or infinite."""
+    value = float(margin)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"the margin must be a finite number of 0 or more, got {margin}")
+    return value
 
 
 def adjust_pvalues(p: ArrayLike, method: str = "holm") -> np.ndarray:
@@ -108,6 +133,7 @@ def verdict(
     method: str = "holm",
     clusters: int | None = None,
     unit: str = "clusters",
+    question: str = "",
 ) -> str:
     """The plain-words reading of a difference, its 95% interval and its adjusted p-value.
 
@@ -132,16 +158,19 @@ def verdict(
         method: The adjustment used, named in the verdict.
         clusters: Clusters on the smaller side, named when the test cannot run.
         unit: What a cluster is ("tasks", "episodes", "steps").
+        question: Which question the test answers (e.g. "on entries like these"), put after
+            the verdict's first words.
 
     Returns:
         One sentence fragment, e.g. ``"higher (+0.12, unadjusted 95% CI +0.05 to +0.19;
         Holm-adjusted p=0.003)"``.
     """
+    asked = f" {question}" if question else ""
     if diff is None or math.isnan(diff):
         return "no data"
     if lo is None or math.isnan(lo) or p_adjusted is None or math.isnan(p_adjusted):
         few = f"{clusters} {unit}" if clusters is not None else f"too few {unit}"
-        return f"cannot be tested ({diff:+.2f}; {few})"
+        return f"cannot be tested{asked} ({diff:+.2f}; {few})"
     label = {"holm": "Holm", "bh": "BH"}.get(method, method)
     detail = (
         f"{diff:+.2f}, unadjusted 95% CI {lo:+.2f} to {hi:+.2f}; "
@@ -150,11 +179,11 @@ def verdict(
     within = -margin <= lo and hi <= margin
     if p_adjusted < alpha:
         if within:
-            return f"significant but within ±{margin:g} ({detail})"
-        return f"{higher if diff > 0 else lower} ({detail})"
+            return f"significant but within ±{margin:g}{asked} ({detail})"
+        return f"{higher if diff > 0 else lower}{asked} ({detail})"
     if within:
-        return f"no detectable difference (interval within ±{margin:g}; {detail})"
-    return f"too uncertain to tell ({detail})"
+        return f"no detectable difference{asked} (interval within ±{margin:g}; {detail})"
+    return f"too uncertain to tell{asked} ({detail})"
 
 
 def format_p(p: float) -> str:

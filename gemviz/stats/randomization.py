@@ -6,8 +6,12 @@ the interval excludes 0:
 - **two sets of whole clusters** (every task wholly ID or wholly OOD, as with GEM's task-level
   scores): a permutation test that relabels whole clusters between the sets (all
   ``C(K, K_a)`` relabellings when there are at most :data:`ENUM_MAX`, else
-  :data:`N_PERM` random ones), statistic ``mean_a - mean_b``; the interval is the set of
-  shifts ``delta`` the same test accepts when ``delta`` is taken off every step of set a;
+  :data:`N_PERM` random ones), statistic ``mean_a - mean_b`` over its cluster-robust
+  standard error (each set its own spread, so the test is of equal means, exact when the
+  clusters are exchangeable), guarded by a cluster-robust Welch t for sets of unequal
+  spread (:mod:`~gemviz.stats._studentized`; the larger p-value is reported, single 0/1 steps
+  excepted); the interval is the set of shifts ``delta`` the same tests accept when
+  ``delta`` is taken off every step of set a;
 - **two sets that share clusters** (scores varying within a task): a cluster-robust score
   test, its variance from the residuals under the null (pooled mean) with a ``G / (G - 1)``
   factor and a t reference on ``G - 1`` degrees of freedom, ``G`` the clusters of the smaller
@@ -31,7 +35,7 @@ import math
 import numpy as np
 from scipy import stats as _sps
 
-from gemviz.stats import _relabel
+from gemviz.stats import _relabel, _studentized
 from gemviz.stats._base import _CHUNK_ELEMENTS, cluster_codes, column_sums, content_seed
 from gemviz.stats.clustered import MIN_SCORE_CLUSTERS
 
@@ -104,9 +108,11 @@ def compare_sets(
         if _comb_at_most(k_used, k_a, math.floor(1.0 / alpha + 1e-9)):
             out["test"][:] = UNTESTABLE
             return out
+        single = bool(np.all(counts == 1))
         for j in range(x.shape[1]):
             seed = content_seed(f"permutation:{kind}", sums[:, j], counts, group)
             p, lo, hi, draws = _permutation(sums[:, j], counts, group, alpha, n_perm, seed, bound)
+            p, lo, hi = _guarded(x[:, j], inv, wa > 0, single, confidence, (p, lo, hi), bound)
             out["p"][j], out["lo"][j], out["hi"][j], out["draws"][j] = p, lo, hi, draws
         out["test"][:] = PERMUTATION
         flat = _constant(x, wa > 0) & _constant(x, wa == 0)
@@ -197,24 +203,37 @@ def _permutation(
     seed: int,
     bound: float,
 ) -> tuple[float, float, float, int]:
-    """Permutation p-value and inverted interval for one column (whole clusters)."""
+    """Studentized permutation p-value and inverted interval for one column (whole clusters)."""
     k, k_a = sums.size, int(group.sum())
-    total_s, total_n = sums.sum(), counts.sum()
-    g_n = group * counts
-    total_g = g_n.sum()
     observed = sums[group].sum() / counts[group].sum() - sums[~group].sum() / counts[~group].sum()
     exact = _comb_at_most(k, k_a, ENUM_MAX)
-    if exact:
-        chosen_s, chosen_n, chosen_g = _relabel.enumerated_groups(sums, counts, g_n, k_a)
-    else:
-        rng = np.random.default_rng(seed)
-        chosen_s, chosen_n, chosen_g = _relabel.drawn_groups(rng, sums, counts, group, k_a, n_perm)
-    rest_n = total_n - chosen_n
-    a = chosen_s / chosen_n - (total_s - chosen_s) / rest_n
-    # How much of a shift delta on set a's steps moves each relabelled statistic.
-    b = chosen_g / chosen_n - (total_g - chosen_g) / rest_n
-    p, lo, hi = _relabel.invert(observed, a, b, alpha, exact, bound)
-    return p, lo, hi, a.size
+    rng = None if exact else np.random.default_rng(seed)
+    mom = _studentized.moments(sums, counts, group)
+    totals = _studentized.relabelled(mom, sums, counts, group, exact, rng, n_perm)
+    stat = _studentized.Studentized(mom, totals, group)
+    p, lo, hi = _studentized.invert(stat, observed, alpha, exact, bound)
+    return p, lo, hi, totals.shape[0]
+
+
+def _guarded(
+    x: np.ndarray,
+    inv: np.ndarray,
+    in_a: np.ndarray,
+    single: bool,
+    confidence: float,
+    permuted: tuple[float, float, float],
+    bound: float,
+) -> tuple[float, float, float]:
+    """The permutation's result under the guard for unequal spreads: the larger p-value and
+    the hull of the two intervals (single 0/1 steps need none: their distribution is their
+    mean)."""
+    p, lo, hi = permuted
+    if single and np.all((x == 0) | (x == 1)):
+        return p, lo, hi
+    g_p, g_lo, g_hi = _studentized.welch_guard(x, inv, in_a, confidence)
+    if math.isnan(g_p):
+        return p, lo, hi
+    return max(p, g_p), max(min(lo, g_lo), -bound), min(max(hi, g_hi), bound)
 
 
 def _sign_flip(
@@ -230,7 +249,9 @@ def _sign_flip(
     else:
         rng = np.random.default_rng(seed)
         found = _relabel.kinds(counts, sums, np.zeros(k, dtype=bool))
-        if found is not None:
+        # By kinds when clusters far outnumber them (how many of each kind flip), else one
+        # random bit per cluster and draw.
+        if found is not None and 20 * found[3].size < k:
             kind_n, kind_s, _, kind_count = found
             flipped = rng.binomial(kind_count, 0.5, size=(n_perm, kind_count.size))
             net = kind_count - 2.0 * flipped
@@ -240,8 +261,10 @@ def _sign_flip(
             rows = max(1, _CHUNK_ELEMENTS // max(k, 1))
             for start in range(0, n_perm, rows):
                 stop = min(n_perm, start + rows)
-                signs = 1.0 - 2.0 * rng.integers(0, 2, (stop - start, k))
-                a[start:stop], b[start:stop] = signs @ sums / n, signs @ counts / n
+                packed = rng.integers(0, 256, (stop - start, (k + 7) // 8), dtype=np.uint8)
+                flip = np.unpackbits(packed, axis=1, count=k).astype(float)
+                a[start:stop] = (sums.sum() - 2.0 * (flip @ sums)) / n
+                b[start:stop] = (n - 2.0 * (flip @ counts)) / n
     p, lo, hi = _relabel.invert(observed, a, b, alpha, exact, 1.0)
     return p, lo, hi, a.size
 

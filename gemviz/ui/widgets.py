@@ -18,6 +18,7 @@ from gemviz.data.study import Study
 from gemviz.figures.export import figure_html, table_csv, table_markdown
 from gemviz.figures.partition import SplitterCharts
 from gemviz.splitters import splitter_controls
+from gemviz.stats import default_margin
 from gemviz.ui.cache import cluster_choices, possible_answers, predictions, run_tables
 from gemviz.ui.state import restore_widgets, save_widgets
 from gemviz.ui.text import md
@@ -170,8 +171,15 @@ def stats_settings(ws: Workspace, study: Study) -> tuple[str, float]:
         key="adjust",
         format_func={"holm": "Holm (FWER)", "bh": "Benjamini-Hochberg (FDR)"}.get,
     )
+    # The default follows the metric's scale: one point for benchmark accuracy, 0.05 else.
     margin = c3.number_input(
-        "Margin of 'no difference'", 0.0, 0.5, 0.05, 0.01, key="margin", format="%.2f"
+        "Margin of 'no difference'",
+        0.0,
+        0.5,
+        default_margin(study.default_metric),
+        0.005,
+        key="margin",
+        format="%.3f",
     )
     return adjust, float(margin)
 
