@@ -46,8 +46,8 @@ from scipy.special import expit, logit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.calibration import ALPHA, SEED, lengths, task_probs
+from gemviz.analysis.findings import SIGNIFICANT, kind
 from gemviz.analysis.runs import run_pairs
-from gemviz.analysis.wording import SIGNIFICANT, kind
 from gemviz.data.study import Study
 from gemviz.stats import _relabel, compare_sets, logodds_did, mean_intervals, region_test
 from gemviz.stats.randomization import ENUM_MAX, N_PERM, _comb_at_most

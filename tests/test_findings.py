@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from gemviz.analysis import findings
+from gemviz.analysis import findings, findings_runs
 
 
 def _gap_row(gap, lo, hi, p, ood_clusters=12, metric="exact_match"):
@@ -86,17 +86,17 @@ def test_the_runs_title_follows_one_rule_and_says_it():
                   "full4 higher than base on this benchmark as it is (...)", 0.001, 0.001),
         ]
     )  # fmt: skip
-    title, rule = findings.runs_headline(pairs, _summary(), "accuracy")
+    title, rule = findings_runs.runs_headline(pairs, _summary(), "accuracy")
     # The best configuration against the runner-up, not the most significant pair.
     assert title.startswith("Over all runs, full4 leads verl1 in accuracy by 1.6 points")
     assert "too uncertain to tell on entries like these, Holm p = 0.59" in title
     assert "on this benchmark as it is: higher, Holm p = 0.007" in title
     assert "runner-up" in rule and "3 pairs, Holm" in rule
-    title, rule = findings.runs_headline(pairs, _summary(), "accuracy", baseline="base")
+    title, rule = findings_runs.runs_headline(pairs, _summary(), "accuracy", baseline="base")
     assert title.startswith("Over all runs, full4 leads base") and "baseline base" in rule
-    assert findings.runs_finding(pairs, _summary(), "accuracy", baseline="base") == title
+    assert findings_runs.runs_finding(pairs, _summary(), "accuracy", baseline="base") == title
 
 
 def test_run_sd_prints_in_points_with_one_decimal():
-    title, _ = findings.runs_headline(pd.DataFrame(), _summary().iloc[:1], "accuracy")
+    title, _ = findings_runs.runs_headline(pd.DataFrame(), _summary().iloc[:1], "accuracy")
     assert title == "Accuracy over runs: full4 47.3% ± 0.4 points (5 runs)"

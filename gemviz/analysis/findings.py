@@ -17,26 +17,73 @@ from typing import Any
 
 import pandas as pd
 
-from gemviz.analysis.findings_runs import runs_finding, runs_headline  # noqa: F401
 from gemviz.analysis.methods import statistics_note
-from gemviz.analysis.wording import (  # noqa: F401 (re-exported for the pages and report)
-    _ADJUST_NAMES,
-    NO_DATA,
-    NO_DIFFERENCE,
-    SIGNIFICANT,
-    UNCERTAIN,
-    adjusted_p,
-    counts,
+from gemviz.analysis.wording import (
     few,
     interval,
-    join_names,
-    kind,
-    metric_words,
     row_of,
     within,
     within_words,
 )
-from gemviz.stats import default_margin, verdict
+from gemviz.stats import default_margin, format_p, verdict
+
+#: Kinds of a verdict: a significant difference, a difference within the margin, neither.
+SIGNIFICANT = "significant"
+NO_DIFFERENCE = "no difference"
+UNCERTAIN = "uncertain"
+NO_DATA = "no data"
+
+_ADJUST_NAMES = {"holm": "Holm", "bh": "BH"}
+
+
+def kind(verdict_text: str) -> str:
+    """Which of :data:`SIGNIFICANT`, :data:`NO_DIFFERENCE`, :data:`UNCERTAIN`, :data:`NO_DATA`.
+
+    Args:
+        verdict_text: A verdict as an analysis table writes it (``verdict`` column).
+
+    Returns:
+        The kind; a verdict that names a direction is significant.
+    """
+    text = str(verdict_text or "").strip().lower()
+    if not text or text.startswith(("no data", "no steps", "the region is all of")):
+        return NO_DATA
+    if text.startswith("no detectable"):
+        return NO_DIFFERENCE
+    if text.startswith(("too uncertain", "cannot be")):
+        return UNCERTAIN
+    return SIGNIFICANT
+
+
+def metric_words(metric: str) -> str:
+    """``exact_match`` -> ``exact match``."""
+    return str(metric).replace("_", " ")
+
+
+def adjusted_p(p: float, adjust: str = "holm") -> str:
+    """``Holm p = 0.03``, ``Holm p < 0.001``; empty for a missing p-value."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return ""
+    name = _ADJUST_NAMES.get(str(adjust).lower(), str(adjust))
+    text = format_p(float(p))
+    if text == "p=0.05" and p != 0.05:
+        # Two digits would round 0.049 and 0.051 alike, on either side of the level.
+        text = f"p={float(p):.3f}"
+    return f"{name} p {text[1]} {text[2:]}" if text[1] == "<" else f"{name} p = {text[2:]}"
+
+
+def counts(n: int, k: int, unit: str) -> str:
+    """``34 steps, 5 tasks``, or ``34 steps`` when steps are their own clusters."""
+    steps = f"{int(n):,} step{'s' if int(n) != 1 else ''}"
+    return steps if unit == "steps" else f"{steps}, {int(k):,} {unit}"
+
+
+def join_names(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    names = [str(n) for n in names]
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def method_note(

@@ -1,6 +1,6 @@
 """The runs view's finding: its title, chosen by one stated rule, and that rule in words.
 
-Part of the findings (:mod:`gemviz.analysis.findings` re-exports it): the title reads one
+The runs view's part of the findings (:mod:`gemviz.analysis.findings`): the title reads one
 comparison of :func:`gemviz.analysis.runs.run_pairs` on both questions, from its verdicts;
 nothing here tests anything.
 """
@@ -13,17 +13,15 @@ from typing import Any
 
 import pandas as pd
 
-from gemviz.analysis.runs import QUESTION_ENTRIES, QUESTION_FIXED
-from gemviz.analysis.wording import (
+from gemviz.analysis.findings import (
     SIGNIFICANT,
     UNCERTAIN,
     adjusted_p,
-    few,
     kind,
     metric_words,
-    within,
-    within_words,
 )
+from gemviz.analysis.runs import QUESTION_ENTRIES, QUESTION_FIXED
+from gemviz.analysis.wording import few, within, within_words
 
 
 def runs_headline(

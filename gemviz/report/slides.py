@@ -20,7 +20,7 @@ from itertools import combinations
 import pandas as pd
 from pptx.util import Inches
 
-from gemviz.analysis import findings
+from gemviz.analysis import findings, findings_runs
 from gemviz.analysis.conversation import is_text_only, turns
 from gemviz.analysis.outcomes import outcome_text
 from gemviz.analysis.overlap import set_difference, venn_regions
@@ -364,7 +364,7 @@ def _runs_slides(deck: Deck) -> None:
         pairs = run_pairs(study, metric) if len(study.models) > 1 else None
         if pairs is not None and "subset" in pairs:
             pairs = pairs[pairs["subset"] == "all"]
-        title = findings.runs_finding(
+        title = findings_runs.runs_finding(
             pairs if pairs is not None else pd.DataFrame(), summary, metric, deck.adjust
         )
         series = [
