@@ -206,6 +206,7 @@ def test_a_bad_score_header_is_one_line(root, capsys, tmp_path):
     assert len(err.splitlines()) == 1 and "total_count 150" in err and str(path) in err
 
 
+@pytest.mark.slow
 def test_rare_successes_get_the_interval_the_data_allow(root, capsys, tmp_path):
     # Five runs passing 4 of 970 entry-runs on the 194 entries of the ID set, written as the
     # evaluator writes score files: the clustered interval is Clopper-Pearson's on the entries
@@ -248,6 +249,7 @@ def test_rare_successes_get_the_interval_the_data_allow(root, capsys, tmp_path):
     assert abs(wilson[wilson["subset"] == "ID"].iloc[0]["hi"] - row["id_hi"]) < 0.005
 
 
+@pytest.mark.slow
 def test_runs_compares_configurations_against_a_baseline(root, capsys):
     argv = ["runs", "--split", f"classes={root / 'classes_labeled.json'}",
             "--samples", str(root / TEST), *_models(root), "--format", "json",
