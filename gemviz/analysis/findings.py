@@ -5,8 +5,10 @@ and the verdict :func:`gemviz.stats.verdict` gives it); nothing here tests anyth
 sentence never says more than its interval: a difference is called a drop or a gap only when
 the table's verdict calls it significant, "no detectable difference" only when the verdict
 says the interval lies within the margin, and otherwise the sentence says it is too uncertain
-to tell, with the interval. The dashboard's charts, the HTML report and the slides all call
-these functions, so the three say the same thing.
+to tell, with the interval; a significant difference within the margin says "significant but
+within", and a test resting on 5 or fewer tasks names how few. The dashboard's charts, the
+HTML report and the slides all call these functions, so the three say the same thing. The
+runs view's title and the rule that picks it are :func:`gemviz.analysis.findings_runs.runs_headline`.
 """
 
 from __future__ import annotations
