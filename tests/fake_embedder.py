@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -41,9 +42,36 @@ class FakeEmbedder(Embedder):
         return np.stack(rows)
 
 
+class WordsEmbedder(Embedder):
+    """Deterministic bag-of-words vectors: each word hashed to one of 256 signed dimensions.
+
+    Texts that share most words land close together (a lightly edited copy of a request sits
+    next to it), unrelated texts far apart: enough structure for coverage tests, no model.
+    """
+
+    name = "words"
+    uses_template = False
+    default_batch_size = 64
+    dim = 256
+
+    def load(self) -> None:
+        pass
+
+    def embed(self, batch):
+        rows = np.zeros((len(batch), self.dim), dtype=np.float32)
+        for i, s in enumerate(batch):
+            for word in re.findall(r"[a-z0-9_]+", s.task.lower()):
+                digest = hashlib.sha256(word.encode()).digest()
+                rows[i, digest[0]] += 1.0 if digest[1] % 2 else -1.0
+            if not rows[i].any():
+                rows[i, 0] = 1.0
+        return rows
+
+
 def register() -> None:
-    """Add the ``fake`` method to the embedder registry."""
+    """Add the ``fake`` and ``words`` methods to the embedder registry."""
     EMBEDDERS["fake"] = FakeEmbedder
+    EMBEDDERS["words"] = WordsEmbedder
 
 
 if __name__ == "__main__":

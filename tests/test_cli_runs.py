@@ -138,7 +138,7 @@ def test_evaluator_files_to_a_report_in_two_commands(root, tmp_path, capsys):
             *_models(root)]  # fmt: skip
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "splitter set-14k: gem" in out and "splitter set-5k: gem" in out
+    assert "splitter set-14k: knn" in out and "splitter set-5k: knn" in out
     slug = out.strip().split()[-1]
 
     ws = find_workspace(slug)

@@ -1,7 +1,7 @@
 """Every page on the tool-calling demo (BFCL v4): no exception, no error, no screenshot.
 
 The demo is built once for the module (:func:`gemviz.demo.ensure_bfcl_demo`): BFCL's 200
-multi-turn-base entries, two training-set splitters, four configurations x five runs.
+multi-turn-base entries, two training-set splitters, five configurations x five runs.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def test_samples_and_step_show_the_conversation(ws):
         codes = " ".join(c.value for c in at.code)
         assert "mkdir(dir_name='temp')" in codes
         runs = next(d.value for d in at.dataframe if "passed" in d.value.columns)
-        assert len(runs) == 4 * 5 and set(runs["run"]) == {1, 2, 3, 4, 5}
+        assert len(runs) == 5 * 5 and set(runs["run"]) == {1, 2, 3, 4, 5}
         assert set(runs["passed"]) <= {0, 1}
 
 
@@ -71,15 +71,15 @@ def test_metrics_shows_the_runs_board(ws):
     at = _run("3_metrics.py", ws)
     assert any(c.proto.spec and "per run" in c.proto.spec for c in at.get("plotly_chart"))
     summary = next(d.value for d in at.dataframe if "run_mean" in d.value.columns)
-    assert summary["runs"].tolist() == [5, 5, 5, 5]
+    assert summary["runs"].tolist() == [5] * 5
     pairs = next(d.value for d in at.dataframe if "runs_a" in d.value.columns)
-    assert len(pairs) == 6 and set(pairs["subset"]) == {"all"}
+    assert len(pairs) == 10 and set(pairs["subset"]) == {"all"}
     at.selectbox(key="runs_set").set_value("set-5k: OOD").run()
     assert not at.exception, [e.value for e in at.exception]
     summary = next(d.value for d in at.dataframe if "run_mean" in d.value.columns)
     assert set(summary["subset"]) == {"OOD"}
     n_ood = int((~ws.study().is_id("set-5k")).sum())
-    assert summary["n"].tolist() == [n_ood] * 4
+    assert summary["n"].tolist() == [n_ood] * 5
 
 
 def test_the_picker_lists_the_tool_calling_demo(ws):

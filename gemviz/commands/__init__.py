@@ -57,6 +57,10 @@ COMMANDS: dict[str, Command] = {
         "neighbours",
         "nearest train steps of test steps in an embedding space (exact search)",
     ),
+    "coverage": Command(
+        "coverage",
+        "which test entries each training set covers, its profile, and where gains sit",
+    ),
     "workspace": Command("workspace", "create, list and change workspaces from files on disk"),
     "runs": Command(
         "runs",

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--bfcl",
         action="store_true",
         help="build the tool-calling demo instead: BFCL v4 multi-turn base, two training-set "
-        "splitters, four configurations x 5 runs",
+        "splitters, five configurations x 5 runs",
     )
 
 

@@ -111,8 +111,8 @@ def _create_args(p: argparse.ArgumentParser) -> None:
         action="append",
         metavar="NAME=TRAINING_SET",
         help="a splitter from a training set (chat JSONL with messages, parquet with a prompt "
-        "or messages column): the test entries scored against its prompts with the packaged "
-        "sentence model and partitioned with GEM; repeat for each set",
+        "or messages column): the test entries embedded with its prompts by the packaged "
+        "sentence model and partitioned by --train-method; repeat for each set",
     )
     p.add_argument(
         "--text",
@@ -120,6 +120,14 @@ def _create_args(p: argparse.ArgumentParser) -> None:
         default="first",
         help="text of a conversation for --train-set: the first user message (default) or "
         "every user message joined",
+    )
+    p.add_argument(
+        "--train-method",
+        choices=("knn", "gem"),
+        default="knn",
+        help="partition of --train-set: knn (default: an entry is ID when it lies within the "
+        "5-nearest-neighbour radius of some training example) or gem (GEM on the distance to "
+        "the set's centroid)",
     )
     p.add_argument(
         "--embeddings",
@@ -156,6 +164,7 @@ def _create(args: argparse.Namespace) -> int:
         model_mappings={m: mapping for m, files in models.items() if len(files) == 1},
         training_sets=_collect(args.train_set, _single, "--train-set"),
         text=args.text,
+        train_method=args.train_method,
     )
     for s in ws.splitters:
         n_id = sum(r.get("label") == "ID" for r in _labels(s.labeled))

@@ -1,19 +1,21 @@
-"""The tool-calling demo: BFCL v4 multi-turn-base, two training sets, four configurations.
+"""The tool-calling demo: BFCL v4 multi-turn-base, two training sets, five configurations.
 
 Built from files carried in ``gemviz/demo/bfcl_data/`` (BFCL's own entries, answers,
-function docs and single-turn questions, Apache-2.0; see the README there) through the same
+and function docs, Apache-2.0) through the same
 code a researcher's files go through (``workspace create``):
 
-* two **training sets** made up for the demo (no lab's real data): ``set-14k`` (chat JSONL,
-  OpenAI ``messages``) holds requests written from templates over the function docs of the
-  file-system, posting, messaging, maths and ticket APIs, plus BFCL's live-simple questions;
-  ``set-5k`` (parquet with a ``prompt`` column, as RL frameworks write it) holds template
-  requests over the trading, travel and vehicle APIs, plus BFCL's simple-python questions;
-* each set gives a **splitter**: the 200 entries scored against its prompts with the packaged
-  sentence model (first user turn) and partitioned with GEM;
-* four **configurations** x five runs (:mod:`gemviz.demo.bfcl_runs`), each run a result and
-  a score file in the evaluator's format; configurations trained on a set pass more of the
-  entries whose API classes that set covers.
+* two **training sets** made up for the demo (no lab's real data) that differ in coverage:
+  ``set-14k`` (chat JSONL, OpenAI ``messages`` with the assistant's ``tool_calls``) holds
+  requests written from templates over the function docs of the file-system, posting,
+  messaging, maths and ticket APIs, reworded copies of the test entries that need only those
+  classes (50); ``set-5k`` (parquet with a ``prompt``
+  column and the declared ``tools``, as RL frameworks write it) holds template requests over
+  the vehicle API and reworded copies of the 19 entries that need only it;
+* each set gives a **splitter**: the 200 entries embedded with its prompts by the packaged
+  sentence model (first user turn) and partitioned by coverage (``knn``);
+* five **configurations** x five runs (:mod:`gemviz.demo.bfcl_runs`), each run a result and
+  a score file in the evaluator's format: an untrained ``base``; configurations trained on
+  ``set-14k`` gain where it covers; ``sft-5k`` falls below ``base`` even where its set covers.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from gemviz.data.loaders import load_scores
 from gemviz.data.paths import cache_dir
 from gemviz.data.read import read_records
 from gemviz.data.write import write_json_atomic, write_records, write_text_atomic
-from gemviz.demo.bfcl_runs import CONFIGURATIONS, SET_5K, SET_14K, simulate, write_run
+from gemviz.demo.bfcl_runs import CONFIGURATIONS, SET_5K, SET_14K, covers, simulate, write_run
+from gemviz.scoring.store import load_embeddings
 from gemviz.scoring.training import score_training_set
 from gemviz.splitters import default_params, partition_frames
 
@@ -51,7 +54,11 @@ SEED = 42
 WORKSPACE_FILE = "workspace.json"
 # Everything a build writes; only these are removed before a rebuild.
 OUTPUTS = ("data", "training", "splitters", "runs")
-GEM_PARAMS: dict[str, Any] = default_params("gem")
+METHOD = "knn"
+PARAMS: dict[str, Any] = default_params(METHOD)
+#: Openings of the reworded copies of a covered entry (more copies than the knn splitter's k).
+OPENINGS = ("Please", "Could you", "Hey,", "Quick request:", "I need this:", "Kindly")
+SYSTEM = "You are an assistant that calls the tools it is given to do what the user asks."
 # Function-doc file of each API class (multi_turn_func_doc/<file>.json).
 DOC_FILES = {
     "GorillaFileSystem": "gorilla_file_system",
@@ -95,11 +102,14 @@ def _description(doc: dict[str, Any]) -> str:
     return text.split("Tool description:", 1)[-1].strip().rstrip(".") + "."
 
 
-def template_requests(classes: frozenset[str], seed: int = SEED) -> list[str]:
+def template_requests(classes: frozenset[str], seed: int = SEED) -> list[tuple[str, str]]:
     """User requests written from templates over the function docs of ``classes``.
 
     Each function's description is phrased several ways, some with a parameter and a value
     drawn from a small list; the result reads like a synthetic SFT set built from API docs.
+
+    Returns:
+        ``(request, function name)`` pairs.
     """
     rng = np.random.default_rng(seed)
     out = []
@@ -108,19 +118,47 @@ def template_requests(classes: frozenset[str], seed: int = SEED) -> list[str]:
             d = _description(doc)
             params = list((doc.get("parameters") or {}).get("properties") or {}) or ["it"]
             for phrase in _PHRASES:
-                out.append(
-                    phrase.format(
-                        d=d,
-                        l=d[0].lower() + d[1:-1],
-                        p=params[int(rng.integers(len(params)))].replace("_", " "),
-                        v=_VALUES[int(rng.integers(len(_VALUES)))],
-                    )
+                text = phrase.format(
+                    d=d,
+                    l=d[0].lower() + d[1:-1],
+                    p=params[int(rng.integers(len(params)))].replace("_", " "),
+                    v=_VALUES[int(rng.integers(len(_VALUES)))],
                 )
+                out.append((text, str(doc["name"])))
     return out
 
 
-def _questions(name: str) -> list[str]:
-    return [r["question"][0][0]["content"] for r in read_packed(name)]
+def reworded_entries(classes: frozenset[str]) -> list[tuple[str, list[str]]]:
+    """Reworded copies of the first turn of every test entry that needs only ``classes``.
+
+    Returns:
+        ``(request, functions of the first turn's answer)``, :data:`OPENINGS` copies each.
+    """
+    answers = {r["id"]: r["ground_truth"] for r in read_packed(ANSWERS)}
+    out = []
+    for entry in read_packed(TEST):
+        if not covers(entry, classes):
+            continue
+        first = entry["question"][0][0]["content"]
+        calls = [c.split("(")[0] for c in answers[entry["id"]][0]]
+        out.extend((f"{o} {first[0].lower()}{first[1:]}", calls) for o in OPENINGS)
+    return out
+
+
+def _chat(request: str, calls: list[str]) -> dict[str, Any]:
+    tool_calls = [{"type": "function", "function": {"name": c, "arguments": "{}"}} for c in calls]
+    assistant = {"role": "assistant", "content": "", "tool_calls": tool_calls}
+    user = {"role": "user", "content": request}
+    return {"messages": [{"role": "system", "content": SYSTEM}, user, assistant]}
+
+
+def _declared(classes: frozenset[str]) -> str:
+    docs = [
+        doc
+        for cls in sorted(classes)
+        for doc in read_packed(f"multi_turn_func_doc/{DOC_FILES[cls]}.json")
+    ]
+    return json.dumps([{"type": "function", "function": {"name": d["name"]}} for d in docs])
 
 
 def training_sets(folder: Path) -> dict[str, Path]:
@@ -129,22 +167,19 @@ def training_sets(folder: Path) -> dict[str, Path]:
     Returns:
         Set name -> file: ``set-14k`` as chat JSONL, ``set-5k`` as parquet.
     """
-    system = "You are an assistant that calls the tools it is given to do what the user asks."
-    big = template_requests(SET_14K) + _questions("BFCL_v4_live_simple.json")
-    small = template_requests(SET_5K, SEED + 1) + _questions("BFCL_v4_simple_python.json")
+    big = [_chat(q, [fn]) for q, fn in template_requests(SET_14K)]
+    big += [_chat(q, calls) for q, calls in reworded_entries(SET_14K)]
+    small = [q for q, _ in template_requests(SET_5K, SEED + 1)]
+    small += [q for q, _ in reworded_entries(SET_5K)]
     folder.mkdir(parents=True, exist_ok=True)
     chat = folder / "set-14k.jsonl"
-    lines = [
-        json.dumps(
-            {"messages": [{"role": "system", "content": system}, {"role": "user", "content": q}]}
-        )
-        for q in big
-    ]
+    lines = [json.dumps(r) for r in big]
     write_text_atomic(chat, "\n".join(lines) + "\n")
     parquet = folder / "set-5k.parquet"
     frame = pd.DataFrame(
         {
             "prompt": [[{"role": "user", "content": q}] for q in small],
+            "tools": _declared(SET_5K),
             "data_source": "demo-templates",
         }
     )
@@ -189,7 +224,12 @@ def build_bfcl(folder: Path, progress: Progress | None = None) -> Path:
         out = folder / "splitters" / name
         found = score_training_set(path, test, out_dir=out)
         labeled, _ = partition_frames(
-            load_scores(found.train_scores), load_scores(found.test_scores), "gem", **GEM_PARAMS
+            load_scores(found.train_scores),
+            load_scores(found.test_scores),
+            METHOD,
+            train_embeddings=load_embeddings(found.train_embeddings)[1],
+            test_embeddings=load_embeddings(found.test_embeddings)[1],
+            **PARAMS,
         )
         records = read_records(found.test_scores)
         for rec, label in zip(records, labeled[LABEL], strict=True):
@@ -202,8 +242,8 @@ def build_bfcl(folder: Path, progress: Progress | None = None) -> Path:
                 **{k: _abs(v) for k, v in found._asdict().items()},
                 "model": "default",
                 "embed_method": "sentence",
-                "partition": "gem",
-                "params": dict(GEM_PARAMS),
+                "partition": METHOD,
+                "params": dict(PARAMS),
             }
         )
     tick(6, "writing the configurations' runs")

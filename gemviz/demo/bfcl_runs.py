@@ -1,10 +1,12 @@
 """Simulated evaluation runs written exactly as BFCL's evaluator writes them.
 
 A configuration (a fine-tuned model) passes an entry with a probability that falls with the
-entry's difficulty (its number of turns and a fixed per-entry draw) and rises when the API
-classes the entry needs are covered by the configuration's training set. Each run adds a
-little noise per entry, so reruns of one configuration differ by a point or so, as
-temperature-sampled reruns do.
+entry's difficulty (its number of turns and a fixed per-entry draw) and rises when its
+training set covers the entry (:func:`covers`: every API class the entry needs is among the
+set's). Each run adds a little noise per entry, so reruns of one configuration differ by a
+point or so, as temperature-sampled reruns do. The configurations show two patterns: the
+``14k`` ones gain over the untrained ``base`` only where their set covers (coverage-limited);
+``sft-5k`` falls below ``base`` even on the entries its set covers (quality-limited).
 
 For each run, :func:`write_run` writes the evaluator's two files under one root:
 
@@ -35,9 +37,16 @@ from gemviz.data.write import write_text_atomic
 
 CATEGORY = "multi_turn_base"
 GROUP = "multi_turn"
-#: API classes covered by the two made-up training sets (see :mod:`gemviz.demo.bfcl`).
+#: API classes covered by the two made-up training sets (see :mod:`gemviz.demo.bfcl`): the
+#: large set covers five classes, the small one only vehicle control.
 SET_14K = frozenset({"GorillaFileSystem", "TwitterAPI", "MessageAPI", "MathAPI", "TicketAPI"})
-SET_5K = frozenset({"TradingBot", "TravelAPI", "VehicleControlAPI"})
+SET_5K = frozenset({"VehicleControlAPI"})
+
+
+def covers(entry: Mapping[str, Any], classes: frozenset[str]) -> bool:
+    """True when every API class the entry needs is in ``classes``."""
+    needed = set(entry.get("involved_classes") or [])
+    return bool(needed) and needed <= classes
 
 
 @dataclass(frozen=True)
@@ -47,8 +56,8 @@ class Configuration:
     Attributes:
         name: The model name the evaluator would use (a folder name).
         ability: Log-odds shift of passing (higher passes more).
-        covered: API classes its training data covers; entries needing only these gain
-            ``coverage_gain`` log-odds, entries needing none of them lose it.
+        covered: API classes its training data covers; entries needing only these
+            (:func:`covers`) gain ``coverage_gain`` log-odds.
         coverage_gain: See ``covered``.
         run_noise: Standard deviation of the per-run, per-entry log-odds noise.
     """
@@ -60,12 +69,14 @@ class Configuration:
     run_noise: float = 0.25
 
 
-#: The simulated configurations: fine-tuning method and training set, as in a lab log.
+#: The simulated configurations: fine-tuning method and training set, as in a lab log, and
+#: the untrained baseline.
 CONFIGURATIONS = (
-    Configuration("sft-14k", -0.85, SET_14K),
-    Configuration("lora-14k", -1.0, SET_14K),
-    Configuration("grpo-5k", -0.9, SET_5K),
-    Configuration("sft-5k", -1.2, SET_5K),
+    Configuration("base", -1.0),
+    Configuration("sft-14k", -1.0, SET_14K, coverage_gain=2.2),
+    Configuration("lora-14k", -1.1, SET_14K, coverage_gain=1.8),
+    Configuration("grpo-5k", -1.0, SET_5K, coverage_gain=1.0),
+    Configuration("sft-5k", -3.2, SET_5K, coverage_gain=0.3),
 )
 
 
@@ -83,14 +94,6 @@ def entry_difficulty(entries: Sequence[Mapping[str, Any]]) -> np.ndarray:
     return out
 
 
-def _coverage(entry: Mapping[str, Any], covered: frozenset[str]) -> float:
-    classes = set(entry.get("involved_classes") or [])
-    if not classes or not covered:
-        return 0.0
-    share = len(classes & covered) / len(classes)
-    return 2.0 * share - 1.0
-
-
 def simulate(entries: Sequence[Mapping[str, Any]], config: Configuration, runs: int) -> np.ndarray:
     """Each run's pass (1) or fail (0) of every entry.
 
@@ -98,13 +101,14 @@ def simulate(entries: Sequence[Mapping[str, Any]], config: Configuration, runs: 
         ``(runs, len(entries))`` int8 array; the same inputs always give the same array.
     """
     difficulty = entry_difficulty(entries)
-    cover = np.array([_coverage(e, config.covered) for e in entries])
-    rng = np.random.default_rng(_seed("config", config.name))
+    cover = np.array([covers(e, config.covered) for e in entries], dtype=float)
+    # The per-entry draw is shared by every configuration: an entry hard for one is hard for all.
+    rng = np.random.default_rng(_seed("entries"))
     latent = (
         config.ability
         + config.coverage_gain * cover
         - difficulty
-        + rng.normal(0.0, 0.6, len(entries))
+        + rng.normal(0, 0.6, len(entries))
     )
     out = np.empty((runs, len(entries)), dtype=np.int8)
     for r in range(runs):

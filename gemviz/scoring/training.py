@@ -12,10 +12,25 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import numpy as np
+
+from gemviz.data.chat import with_text
+from gemviz.data.errors import GemvizError
+from gemviz.data.ids import align, sample_ids
 from gemviz.data.paths import cache_dir
+from gemviz.data.read import read_records
+from gemviz.embed import make_embedder
+from gemviz.embed.base import Sample
 from gemviz.scoring.score import score_files
+from gemviz.scoring.store import (
+    Progress,
+    ProgressCounter,
+    cache_key,
+    embed_split,
+    load_embeddings,
+)
 
 
 class TrainingScores(NamedTuple):
@@ -63,3 +78,70 @@ def score_training_set(
         str(out.train_embeddings),
         str(out.test_embeddings),
     )
+
+
+class EmbeddedFile(NamedTuple):
+    """A file's records, their ids and texts as embedded, and the embeddings (rows aligned)."""
+
+    ids: list[str]
+    records: list[dict[str, Any]]
+    texts: list[str]
+    embeddings: np.ndarray
+
+
+def embed_file(
+    path: str | os.PathLike,
+    text: str = "first",
+    *,
+    method: str = "sentence",
+    model: str = "default",
+    progress: Progress | None = None,
+) -> EmbeddedFile:
+    """Embed every record of a file (test entries or a training set) through the cache.
+
+    The text of a record is its ``task``, else its conversation's first user message
+    (``"first"``) or every user message (``"all"``), as ``score`` embeds it; the embeddings
+    are the ones ``score`` caches, so a file embedded once costs nothing the next time.
+
+    Raises:
+        GemvizError: The file is unreadable, or a record has no text to embed.
+    """
+    file = str(path)
+    records = read_records(path)
+    texted = with_text(records, file, text)
+    ids = sample_ids(texted, file)
+    texts = ["" if r.get("task") is None else str(r["task"]) for r in texted]
+    for row, (sid, task) in enumerate(zip(ids, texts, strict=True), start=1):
+        if not task.strip():
+            raise GemvizError(f"record '{sid}' has no text to embed", file=file, row=row)
+    embedder = make_embedder(method, model)
+    samples = [Sample(sid, task) for sid, task in zip(ids, texts, strict=True)]
+    counter = ProgressCounter(len(samples), progress)
+    emb = embed_split(
+        embedder,
+        samples,
+        cache_dir("scores", cache_key(embedder, samples)),
+        batch_size=embedder.default_batch_size,
+        counter=counter,
+        stage=f"embedding {os.path.basename(file)}",
+    )
+    return EmbeddedFile(ids, records, texts, np.asarray(emb, dtype=np.float32))
+
+
+def embedded_from_files(
+    records_path: str | os.PathLike, embeddings_path: str | os.PathLike
+) -> EmbeddedFile:
+    """An :class:`EmbeddedFile` from files already written: a score file and its ``.npz``.
+
+    A training-set splitter of a workspace keeps both (``train_scores``: the set's records with
+    the text embedded as ``task``; ``train_embeddings``), so coverage needs no model work.
+
+    Raises:
+        GemvizError: Unreadable files, or files of different samples.
+    """
+    records = read_records(records_path)
+    ids = sample_ids(records, str(records_path))
+    emb_ids, emb = load_embeddings(embeddings_path)
+    order = align(ids, emb_ids, str(records_path), str(embeddings_path))
+    texts = ["" if r.get("task") is None else str(r["task"]) for r in records]
+    return EmbeddedFile(ids, records, texts, np.asarray(emb, dtype=np.float32)[order])

@@ -26,6 +26,7 @@ from gemviz.splitters.gem import (
     interval_margin,
     merge_intervals,
 )
+from gemviz.splitters.knn import KnnSplitter
 from gemviz.splitters.mahalanobis import MahalanobisSplitter
 from gemviz.splitters.percentile import PercentileSplitter
 
@@ -33,6 +34,7 @@ SPLITTERS: dict[str, type[Splitter]] = {
     "gem": GemSplitter,
     "percentile": PercentileSplitter,
     "mahalanobis": MahalanobisSplitter,
+    "knn": KnnSplitter,
 }
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "Control",
     "GemSplitter",
     "GmmFit",
+    "KnnSplitter",
     "MahalanobisSplitter",
     "NotFittedError",
     "PercentileSplitter",

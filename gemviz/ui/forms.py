@@ -107,6 +107,11 @@ def splitter_files(ws: Workspace) -> dict[str, Any]:
             format_func={"first": "first user turn", "all": "all user turns"}.get,
             horizontal=True,
         )  # fmt: skip
+        files["train_method"] = st.radio(
+            "Partition", ["knn", "gem"], key="new_splitter_train_method", horizontal=True,
+            format_func={"knn": "covered or not (k nearest neighbours)",
+                         "gem": "GEM on the distance to the set's centroid"}.get,
+        )  # fmt: skip
     else:
         if source in own:
             files["train_scores"], files["test_scores"] = own[source]
@@ -132,7 +137,7 @@ def splitter_files(ws: Workspace) -> dict[str, Any]:
         or None
     )
     if source == training:
-        return {k: files.get(k) for k in ("training_set", "text")}
+        return {k: files.get(k) for k in ("training_set", "text", "train_method")}
     return files
 
 

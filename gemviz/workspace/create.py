@@ -41,6 +41,24 @@ from gemviz.workspace.store import Workspace, check_image_root, staged_workspace
 
 # -- splitters --------------------------------------------------------------------------------
 
+#: How a training set's splitter partitions the test entries, by default.
+TRAIN_METHOD = "knn"
+#: The methods offered for training sets.
+TRAIN_METHODS = ("knn", "gem")
+
+
+def check_train_method(method: str) -> str:
+    """``method`` when it is one of :data:`TRAIN_METHODS`.
+
+    Raises:
+        GemvizError: Another method.
+    """
+    if method not in TRAIN_METHODS:
+        raise GemvizError(
+            f"unknown training-set method '{method}'; use one of {', '.join(TRAIN_METHODS)}"
+        )
+    return method
+
 
 @dataclass
 class SplitterPlan:
@@ -54,6 +72,7 @@ class SplitterPlan:
     test_embeddings: str | None = None
     is_id: np.ndarray | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    method: str = "gem"
 
 
 def gem_labels(
@@ -76,6 +95,19 @@ def gem_labels(
     return gem.predict(np.asarray(test_scores, dtype=float)), used
 
 
+def embedding_labels(
+    method: str, train: np.ndarray, test: np.ndarray, **params: Any
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The ID flags of an embedding splitter (e.g. ``knn``) fitted on ``train``, and its settings.
+
+    Raises:
+        GemvizError: Bad embeddings or settings.
+    """
+    splitter = make_splitter(method, **params).fit(train)
+    used = {k: v for k, v in splitter.get_params().items() if v is not None}
+    return splitter.predict(test), used
+
+
 def plan_splitter(
     name: str,
     ref: tuple[list[str], str] | None,
@@ -86,8 +118,12 @@ def plan_splitter(
     train_embeddings: str | None = None,
     test_embeddings: str | None = None,
     params: Mapping[str, Any] | None = None,
+    method: str = "gem",
 ) -> SplitterPlan:
     """Check a splitter's files against the test set; partition a score pair with GEM.
+
+    With ``method`` an embedding splitter (``knn``), the pair is partitioned from the
+    embedding files instead (both are then required).
 
     Args:
         name: The splitter's name.
@@ -95,7 +131,8 @@ def plan_splitter(
         labeled: A labeled test file (``label`` = ID/OOD), or None for a score pair.
         train_scores, test_scores: The GEM-format score files (``input_score`` per record).
         train_embeddings, test_embeddings: Optional ``.npz`` files (``ids``, ``embeddings``).
-        params: GEM settings overriding the registry's defaults.
+        params: Settings overriding the registry's defaults.
+        method: ``"gem"`` (input scores) or an embedding splitter of the registry.
 
     Returns:
         The plan; nothing is written.
@@ -106,16 +143,19 @@ def plan_splitter(
     """
     if not name or not name.strip():
         raise GemvizError("a splitter needs a name")
-    plan = SplitterPlan(name.strip(), labeled, train_scores, test_scores)
+    plan = SplitterPlan(name.strip(), labeled, train_scores, test_scores, method=method)
     if labeled:
         check_ids(load_labeled(labeled)[ID].tolist(), ref, labeled)
     elif train_scores and test_scores:
         train = load_scores(train_scores)
         test = load_scores(test_scores)
         check_ids(test[ID].tolist(), ref, test_scores)
-        plan.is_id, plan.params = gem_labels(
-            train[SCORE].to_numpy(), test[SCORE].to_numpy(), **dict(params or {})
-        )
+        if method == "gem":
+            plan.is_id, plan.params = gem_labels(
+                train[SCORE].to_numpy(), test[SCORE].to_numpy(), **dict(params or {})
+            )
+        elif not test_embeddings:
+            raise GemvizError(f"splitter '{name}': the '{method}' method needs embedding files")
     else:
         raise GemvizError(
             f"splitter '{name}': give a labeled test file, or a train and a test score file"
@@ -136,6 +176,11 @@ def plan_splitter(
             align(sample_ids(read_records(train_scores), train_scores), train_ids,
                   train_scores, train_embeddings)  # fmt: skip
         plan.train_embeddings, plan.test_embeddings = train_embeddings, test_embeddings
+        if method != "gem" and test_scores:
+            order = align(test[ID].tolist(), test_ids, test_scores, test_embeddings)
+            plan.is_id, plan.params = embedding_labels(
+                method, train_emb, test_emb[order], **dict(params or {})
+            )
     return plan
 
 
@@ -154,7 +199,7 @@ def commit_splitter(ws: Workspace, plan: SplitterPlan, replace: bool = False) ->
             train_scores=paths["train_scores"],
             train_embeddings=paths["train_embeddings"],
             test_embeddings=paths["test_embeddings"],
-            partition="gem",
+            partition=plan.method,
             params=plan.params,
         )
     entry = SplitterEntry(name=plan.name, partition=None, **paths)
@@ -168,13 +213,15 @@ def add_splitter(
     replace: bool = False,
     training_set: str | None = None,
     text: str = "first",
+    train_method: str = TRAIN_METHOD,
     **files: Any,
 ) -> SplitterEntry:
     """Check and add a splitter (see :func:`plan_splitter` for the arguments).
 
-    With ``training_set`` the workspace's test set is scored against that training set's
+    With ``training_set`` the workspace's test set is embedded with that training set's
     prompts (:func:`gemviz.scoring.training.score_training_set`, text ``first`` or ``all``)
-    and partitioned with GEM.
+    and partitioned with ``train_method``: ``knn`` (default: covered or not, see
+    :mod:`gemviz.splitters.knn`) or ``gem`` (the input score, distance to the set's centroid).
     """
     if not replace and name.strip() in [s.name for s in ws.splitters]:
         raise GemvizError(f"this workspace already has a splitter called '{name.strip()}'")
@@ -182,6 +229,7 @@ def add_splitter(
         if not ws.test:
             raise GemvizError("scoring a training set needs the workspace's test set")
         files = dict(score_training_set(training_set, ws.test, text)._asdict())
+        files["method"] = check_train_method(train_method)
     return commit_splitter(ws, plan_splitter(name, reference(ws), **files), replace=replace)
 
 
@@ -258,6 +306,7 @@ def create_from_files(
     model_mappings: Mapping[str, Mapping[str, Any]] | None = None,
     training_sets: Mapping[str, str] | None = None,
     text: str = "first",
+    train_method: str = TRAIN_METHOD,
 ) -> Workspace:
     """Make a workspace from files on disk; every file is checked before anything is written.
 
@@ -272,9 +321,10 @@ def create_from_files(
         embeddings: Splitter name -> (train ``.npz``, test ``.npz``), for a splitter above.
         models: Model name -> result file, or a list of files, one per run.
         model_mappings: Model name -> :func:`plan_model` mapping arguments.
-        training_sets: Splitter name -> a training set; the test entries are scored against
-            its prompts with the packaged sentence model and partitioned with GEM
-            (:func:`gemviz.scoring.training.score_training_set`).
+        training_sets: Splitter name -> a training set; the test entries are embedded with
+            its prompts by the packaged sentence model
+            (:func:`gemviz.scoring.training.score_training_set`) and partitioned with
+            ``train_method``.
         text: For training sets and test entries that are conversations: ``"first"`` user
             message (default) or ``"all"`` joined.
 
@@ -296,12 +346,14 @@ def create_from_files(
     resolve(pd.DataFrame.from_records(test_records), cluster_by)  # a bad field fails now
     if train:
         read_records(train)
+    check_train_method(train_method)
     if training_sets:
         for set_name, path in training_sets.items():
             found = score_training_set(path, test, text)
             scores[set_name] = (found.train_scores, found.test_scores)
             embeddings[set_name] = (found.train_embeddings, found.test_embeddings)
-    plans = _splitter_plans(ref, test, splits, scores, embeddings)
+    methods = {name: train_method for name in training_sets}
+    plans = _splitter_plans(ref, test, splits, scores, embeddings, methods)
     model_plans = [
         plan_model(m, path, ref, test, **mappings.get(m, {})) for m, path in models.items()
     ]
@@ -348,8 +400,13 @@ def _splitter_plans(
     splits: Mapping[str, str],
     scores: Mapping[str, tuple[str, str]],
     embeddings: Mapping[str, tuple[str, str]],
+    methods: Mapping[str, str] | None = None,
 ) -> list[SplitterPlan]:
-    """A plan for every labeled file and every pair of score files (with their embeddings)."""
+    """A plan for every labeled file and every pair of score files (with their embeddings).
+
+    ``methods`` names the partition of a score pair (default ``gem``), e.g. ``knn`` for the
+    pairs that come from training sets.
+    """
     plans = []
     for split_name, labeled in splits.items():
         emb = embeddings.get(split_name, (None, None))
@@ -358,5 +415,6 @@ def _splitter_plans(
     for split_name, (tr, te) in scores.items():
         emb = embeddings.get(split_name, (None, None))
         plans.append(plan_splitter(split_name, ref, train_scores=tr, test_scores=te or test,
-                                   train_embeddings=emb[0], test_embeddings=emb[1]))  # fmt: skip
+                                   train_embeddings=emb[0], test_embeddings=emb[1],
+                                   method=(methods or {}).get(split_name, "gem")))  # fmt: skip
     return plans
