@@ -70,6 +70,10 @@ def timed(fn, *args):
     return out, time.perf_counter() - wall, time.process_time() - cpu, os.getloadavg()[0]
 
 
+def _row(name: str, wall: float, cpu: float, load: float) -> None:
+    print(f"| {name} | {wall:.1f} | {cpu:.1f} | {load:.1f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--test", type=int, default=100_000)
@@ -80,29 +84,24 @@ def main() -> None:
     parser.add_argument("--no-all", action="store_true", help="leave out the all-measures row")
     args = parser.parse_args()
     test, train = data(args.test, args.train, args.dim)
-    rows = []
-    flags, *t = timed(gemviz_coverage, test, train, args.k)
-    rows.append(("gemviz coverage (kth_radii + scan, exact float64 finish)", *t))
-    if not args.no_all:
-        m, *t = timed(measure, test, train, args.k)
-        rows.append(("gemviz, all measures (measure: + training radii, ball counts)", *t))
-        assert np.array_equal(m.in_test_ball, flags)
-    agree = ""
-    if not args.no_sklearn:
-        ref, *t = timed(sklearn_coverage, test, train, args.k)
-        rows.append(('scikit-learn NearestNeighbors(algorithm="brute"), coverage', *t))
-        agree = f"flags agree on {np.mean(ref == flags):.4%} of test rows"
     print(
         f"{args.test:,} test x {args.train:,} train x {args.dim} dims, k={args.k}, float32 "
-        f"inputs; {platform.machine()}, {os.cpu_count()} CPUs visible; coverage "
-        f"{flags.mean():.3f}\n"
+        f"inputs; {platform.machine()}, {os.cpu_count()} CPUs visible\n"
     )
     print("| method | wall (s) | CPU (s) | load average (1 min, at the end) |")
-    print("|---|---:|---:|---:|")
-    for name, wall, cpu, load in rows:
-        print(f"| {name} | {wall:.1f} | {cpu:.1f} | {load:.1f} |")
-    if agree:
-        print(f"\n{agree}")
+    print("|---|---:|---:|---:|", flush=True)
+    flags, *t = timed(gemviz_coverage, test, train, args.k)
+    _row("gemviz coverage (kth_radii + scan, exact float64 finish)", *t)
+    if not args.no_sklearn:
+        ref, *t = timed(sklearn_coverage, test, train, args.k)
+        _row('scikit-learn NearestNeighbors(algorithm="brute"), coverage', *t)
+    if not args.no_all:
+        m, *t = timed(measure, test, train, args.k)
+        _row("gemviz, all measures (measure: + training radii, ball counts)", *t)
+        assert np.array_equal(m.in_test_ball, flags)
+    print(f"\ncoverage {flags.mean():.3f}", flush=True)
+    if not args.no_sklearn:
+        print(f"flags agree on {np.mean(ref == flags):.4%} of test rows")
 
 
 if __name__ == "__main__":
