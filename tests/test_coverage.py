@@ -23,7 +23,7 @@ from gemviz.analysis.coverage import (
     set_rows,
 )
 from gemviz.analysis.coverage_gain import DECISIVE_COLUMNS, decisive_rows
-from gemviz.analysis.findings_coverage import separation_note
+from gemviz.analysis.findings_coverage import coverage_finding, separation_note
 from gemviz.analysis.functions_coverage import (
     covered_share,
     entry_needs,
@@ -260,6 +260,15 @@ def test_decisive_comparison_tells_coverage_from_quality(embedded, root):
     assert qual["covered_gain"] < -0.05 and "coverage does not explain" in qual["verdict"]
     assert (out["did_p_adjusted"] >= out["did_p"]).all()
     assert "cause" not in " ".join(out["verdict"])
+
+
+def test_no_shortfall_is_named_where_the_configuration_gains_elsewhere():
+    row = {"model": "m", "train_set": "s", "covered_n": 19, "uncovered_n": 181,
+           "covered_gain": -0.04, "uncovered_gain": 0.12, "did": -0.16, "did_lo": -0.30,
+           "did_hi": -0.03, "did_p_adjusted": 0.10}  # fmt: skip
+    said = coverage_finding(row, "base", margin=0.01)
+    assert "shortfall" not in said and said.startswith("m's gain over base on the 19 entries")
+    assert "too uncertain to tell" in said
 
 
 def test_separation_note():

@@ -25,8 +25,9 @@ def coverage_finding(
     """One decisive-comparison row in words, no further than its interval goes.
 
     E.g. "sft-14k's gain over base sits on the 50 entries set-14k covers (+0.56 against -0.00
-    on the 150 it does not cover; difference ...)", or "sft-5k is 0.28 below base even on the
-    19 entries set-5k covers (...): coverage does not explain its shortfall".
+    on the 150 it does not cover; difference ...)", or, for a configuration below the baseline
+    on both sides, "sft-5k is 0.28 below base even on the 19 entries set-5k covers (...):
+    coverage does not explain its shortfall".
 
     Args:
         row: A row of :func:`gemviz.analysis.coverage_gain.decisive_rows`.
@@ -50,7 +51,7 @@ def coverage_finding(
         if did > 0:
             return f"{model}'s gain over {baseline} sits on {where} ({gains})"
         return f"{model} gains less over {baseline} on {where} ({gains})"
-    if cg < -margin:
+    if cg < -margin and ug < -margin:
         return (
             f"{model} is {abs(cg):.2f} below {baseline} even on {where} ({gains}): coverage "
             "does not explain its shortfall"
