@@ -121,6 +121,45 @@ def test_counts_engine_matches_every_count_and_iteration(aitz_split):
 
 
 @pytest.mark.slow
+def test_compiled_loops_match_scikit_learn_on_every_count(aitz_split, monkeypatch):
+    # The compiled path (used from KERNEL_MIN distinct values on) forced onto the real scores.
+    train, _ = aitz_split
+    monkeypatch.setattr(gmm1d, "KERNEL_MIN", 0)
+    data = gmm1d.Distinct.of(train)
+    column = train.reshape(-1, 1)
+    for k in range(1, 12):
+        gmm = GaussianMixture(n_components=k, random_state=SEED).fit(column)
+        fit = gmm1d.fit_counts(data, k, SEED)
+        assert fit.n_iter == gmm.n_iter_, k
+        assert fit.converged == gmm.converged_, k
+        order = np.argsort(gmm.means_.ravel())
+        mine = np.argsort(fit.means)
+        np.testing.assert_allclose(fit.means[mine], gmm.means_.ravel()[order], rtol=1e-10)
+        np.testing.assert_allclose(fit.variances[mine], gmm.covariances_.ravel()[order], rtol=1e-9)
+        np.testing.assert_allclose(fit.weights[mine], gmm.weights_.ravel()[order], rtol=1e-9)
+        np.testing.assert_allclose(fit.bic, gmm.bic(column), rtol=1e-12)
+
+
+def test_compiled_loops_match_scikit_learn_on_distinct_scores(monkeypatch):
+    # Every score distinct (as hidden-state scores are): the path a million of them takes.
+    rng = np.random.default_rng(SEED)
+    comp = rng.choice(3, size=20_000, p=[0.44, 0.45, 0.11])
+    scores = rng.normal(
+        np.array([0.0075, 0.039, 0.073])[comp], np.array([0.002, 0.003, 0.0013])[comp]
+    )
+    monkeypatch.setattr(gmm1d, "KERNEL_MIN", 0)
+    compiled = fit_gmm_1d(scores, max_components=8)
+    exact = fit_gmm_1d(scores, max_components=8, engine="sklearn")
+    assert compiled.n_components == exact.n_components
+    np.testing.assert_allclose(compiled.bic, exact.bic, rtol=1e-12)
+    np.testing.assert_allclose(compiled.means, exact.means, rtol=1e-10)
+    np.testing.assert_allclose(compiled.stds, exact.stds, rtol=1e-9)
+    probe = np.linspace(scores.min() - 0.01, scores.max() + 0.01, 50_001)
+    inside = [in_intervals(probe, merge_intervals(f.means, f.stds)) for f in (exact, compiled)]
+    np.testing.assert_array_equal(inside[0], inside[1])
+
+
+@pytest.mark.slow
 def test_parallel_search_equals_serial(aitz_split, monkeypatch):
     train, _ = aitz_split
     serial = fit_gmm_1d(train, max_components=6)

@@ -17,15 +17,16 @@ estimator on the same data with the same seed gives the same result, so it is no
 Speed (measured by ``bench/partition.py`` and ``bench/scale.py``): every count is fitted by
 :mod:`gemviz.splitters.gmm1d`, which runs scikit-learn's own algorithm (its defaults: full
 covariance, k-means initialisation, ``n_init=1``, ``tol=1e-3``) on the distinct scores with
-their counts. Train scores repeat within a task, so a million steps hold about a hundred
-thousand distinct values, and the parameters, BIC, chosen count and labels are those of
-scikit-learn on every score (to rounding, about 1e-14). From :data:`PARALLEL_MIN` scores on,
-the counts are fitted in worker processes, one per available core. ``engine="sklearn"``
-fits with ``GaussianMixture`` itself (k-means single-threaded: its OpenMP threads only wait
-on each other on 1-D data). ``search_sample`` (e.g. 20 000) runs the search on a sub-sample,
-which picks fewer components and changes labels, so it is opt-in. The search always tries
-every count: stopping once BIC rises could miss a lower BIC further on, and the full search
-of a million scores already takes seconds.
+their counts, so the parameters, BIC, chosen count and labels are those of scikit-learn on
+every score (to rounding, about 1e-14). Train scores of a task repeat, so a million steps often
+hold about a hundred thousand distinct values; hidden-state scores do not repeat, and from
+:data:`gmm1d.KERNEL_MIN` distinct values on the fit runs in compiled loops, one process. Below
+that, from :data:`PARALLEL_MIN` scores on, the counts are fitted in worker processes, one per
+available core. ``engine="sklearn"`` fits with ``GaussianMixture`` itself (k-means
+single-threaded: its OpenMP threads only wait on each other on 1-D data). ``search_sample``
+(e.g. 20 000) runs the search on a sub-sample, which picks fewer components and changes
+labels, so it is opt-in. The search always tries every count: stopping once BIC rises could
+miss a lower BIC further on.
 
 The steps are also exposed as pure functions (:func:`fit_gmm_1d`, :func:`merge_intervals`,
 :func:`in_intervals`); sigma is :attr:`GemSplitter.refit_free`, so a page keeps the fitted
@@ -132,7 +133,8 @@ def _search(
 ) -> dict[int, gmm1d.Fit]:
     """Fit every count of ``ks``; each count's fit is independent and seeded."""
     workers = min(_cores(), len(ks))
-    if engine != "counts" or data.n < PARALLEL_MIN or workers < 2:
+    compiled = data.values.size >= gmm1d.KERNEL_MIN  # fast enough alone: no worker start-up
+    if engine != "counts" or data.n < PARALLEL_MIN or workers < 2 or compiled:
         return _fit_many(data, ks, random_state, engine)
 
     # A count's cost grows with k: deal the counts out largest first to the lightest worker.
