@@ -235,3 +235,43 @@ def test_rows_depend_only_on_their_own_data():
         x = drill.loc[(region, "x"), ["diff", "diff_lo", "diff_hi", "p_value"]]
         assert x.equals(drill.loc[(region, "y"), ["diff", "diff_lo", "diff_hi", "p_value"]])
         assert x.equals(drill_alone.loc[(region, "x"), ["diff", "diff_lo", "diff_hi", "p_value"]])
+
+
+def test_a_model_choice_is_picked_from_the_tables_of_every_model():
+    # The Metrics page computes each splitter's tables once for every model and picks rows
+    # for the models chosen: the same tables as computing them for the choice.
+    from gemviz.analysis import slices
+    from gemviz.analysis.tables import select_models
+
+    rng = np.random.default_rng(SEED)
+    n = 300
+    tasks = [f"t{i // 3}" for i in range(n)]
+    labels = {
+        "s": "".join(rng.choice(["i", "o"], 100, p=[0.7, 0.3]).repeat(3)),
+        "r": "".join(rng.choice(["i", "o"], 100, p=[0.5, 0.5]).repeat(3)),
+    }
+    models = {
+        m: (list(rng.integers(0, 2, n)), list((rng.random(n) < p).astype(int)))
+        for m, p in (("a", 0.8), ("b", 0.5), ("c", 0.3), ("d", 0.6))
+    }
+    study = _study(labels, models, "task", tasks)
+    study.samples["app"] = rng.choice(["mail", "maps", "notes"], n)
+    splitters = ["r", "s"]
+    id_parts = [id_ood_table(study, [s]) for s in splitters]
+    pair_parts = [interaction_table(study, [s]) for s in splitters]
+    slice_parts = [slices.slices_table(study, "app", [s], None, ["exact_match"]) for s in splitters]
+    for chosen in (["a", "b"], ["c", "a"], ["d", "b", "a", "c"], ["b", "d", "c"]):
+        pd.testing.assert_frame_equal(
+            select_models(id_parts, chosen, study), id_ood_table(study, splitters, chosen)
+        )
+        pd.testing.assert_frame_equal(
+            select_models(pair_parts, chosen, study), interaction_table(study, splitters, chosen)
+        )
+        pd.testing.assert_frame_equal(
+            select_models(slice_parts, chosen, study),
+            slices.slices_table(study, "app", splitters, chosen, ["exact_match"]),
+            rtol=1e-12,
+            atol=1e-12,
+        )
+    with pytest.raises(GemvizError, match="model"):
+        select_models(id_parts, ["a", "nope"], study)

@@ -65,6 +65,35 @@ def test_means_and_counts_match_a_pandas_group_by():
     assert got.loc[got["slice"] == "rare", "small"].all()
 
 
+def test_grouped_means_equal_one_mean_per_slice_and_label():
+    # The table takes every slice and label in one pass; each row equals model_means on that
+    # slice and label's steps alone (the mean every other table reports).
+    from gemviz.analysis.means import model_means
+
+    _, labeled, results = _records()
+    other = [dict(r, type_match=1 - r["type_match"]) for r in results]
+    study = Study.from_frames(
+        {"g": pd.DataFrame(labeled), "h": pd.DataFrame(labeled).assign(label="ID")},
+        {"m": pd.DataFrame(results), "k": pd.DataFrame(other)},
+    )
+    for by in ("app", slices.ACTION_TYPE):
+        got = slices.slices_table(study, by, models=["k", "m"])
+        values = slices.slice_values(study, by)
+        expected = []
+        for splitter in ("g", "h"):
+            labels = study.labels[splitter].to_numpy()
+            for value in dict.fromkeys(got["slice"]):
+                for label in ("ID", "OOD"):
+                    mask = (values == value) & (labels == label)
+                    if mask.any():
+                        part = model_means(study, mask, ["k", "m"])
+                        expected.append(part.assign(splitter=splitter, slice=value, label=label))
+        want = pd.concat(expected, ignore_index=True)
+        key = ["splitter", "model", "metric", "slice", "label"]
+        want = want.set_index(key).loc[got.set_index(key).index].reset_index()[slices.COLUMNS]
+        pd.testing.assert_frame_equal(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_action_type_and_cluster_aware_intervals():
     _, labeled, results = _records()
     study = Study.from_frames({"g": pd.DataFrame(labeled)}, {"m": pd.DataFrame(results)})

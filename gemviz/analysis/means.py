@@ -9,6 +9,7 @@ they are shown.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -46,6 +47,63 @@ def masked_means(
     return mean_intervals(sums.reshape(k, x.shape[1]), counts, singletons=singletons)
 
 
+def grouped_means(
+    values: np.ndarray, groups: np.ndarray, n_groups: int, codes: np.ndarray, singletons: bool
+) -> list[dict[str, np.ndarray]]:
+    """:func:`masked_means` of every group of steps at once (one pass over the steps).
+
+    Args:
+        values: ``(n, m)`` per-step outcomes, one column per model.
+        groups: ``(n,)`` group of each step, ``0..n_groups-1`` (-1: in no group).
+        n_groups: Number of groups.
+        codes: ``(n,)`` cluster codes ``0..K-1``.
+        singletons: True at step level: Wilson intervals.
+
+    Returns:
+        One :func:`masked_means` answer per group (the same numbers: a cluster with no step of
+        the group adds nothing to its sums, so only the clusters it touches are kept).
+    """
+    x = np.asarray(values, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    keep = groups >= 0
+    k = int(codes.max()) + 1 if codes.size else 0
+    pairs, where = np.unique(groups[keep].astype(np.int64) * k + codes[keep], return_inverse=True)
+    counts = np.bincount(where, minlength=pairs.size).astype(float)
+    sums = np.column_stack(
+        [np.bincount(where, weights=v[keep], minlength=pairs.size) for v in x.T]
+    ).reshape(pairs.size, x.shape[1])
+    bounds = np.searchsorted(pairs // max(k, 1), np.arange(n_groups + 1))
+    return [
+        mean_intervals(sums[a:b], counts[a:b], singletons=singletons)
+        for a, b in itertools.pairwise(bounds)
+    ]
+
+
+def mean_records(models: Sequence[str], per_metric: dict) -> list[dict]:
+    """Records of :data:`MEAN_COLUMNS` but ``small``, from ``{metric: masked_means answer}``."""
+    return [
+        {
+            "model": model,
+            "metric": metric,
+            "mean": float(est["mean"][j]),
+            "lo": float(est["lo"][j]),
+            "hi": float(est["hi"][j]),
+            "n": int(est["n"][j]),
+            "n_clusters": int(est["k"][j]),
+        }
+        for j, model in enumerate(models)
+        for metric, est in per_metric.items()
+    ]
+
+
+def mean_frame(records: list[dict], columns: Sequence[str] = MEAN_COLUMNS) -> pd.DataFrame:
+    """:func:`mean_records` (plus any keys of ``columns``) as a frame, ``small`` flagged."""
+    out = pd.DataFrame(records, columns=[c for c in columns if c != "small"])
+    out["small"] = np.asarray(is_small(out["n"], out["n_clusters"]), dtype=bool)
+    return out
+
+
 def model_means(
     study: Study,
     mask: np.ndarray,
@@ -76,19 +134,4 @@ def model_means(
         metric: masked_means(study.metric(metric)[models].to_numpy(float), mask, codes, single)
         for metric in metrics
     }
-    rows = [
-        {
-            "model": model,
-            "metric": metric,
-            "mean": float(est["mean"][j]),
-            "lo": float(est["lo"][j]),
-            "hi": float(est["hi"][j]),
-            "n": int(est["n"][j]),
-            "n_clusters": int(est["k"][j]),
-        }
-        for j, model in enumerate(models)
-        for metric, est in per_metric.items()
-    ]
-    out = pd.DataFrame(rows, columns=MEAN_COLUMNS[:-1])
-    out["small"] = np.asarray(is_small(out["n"], out["n_clusters"]), dtype=bool)
-    return out
+    return mean_frame(mean_records(models, per_metric))

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from gemviz.actions import parse_action
-from gemviz.analysis.means import model_means
+from gemviz.analysis.means import grouped_means, mean_frame, mean_records
+from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import ID, IMAGE, LABELS, TASK
 from gemviz.data.study import Study
@@ -148,22 +149,27 @@ def slices_table(
     values = slice_values(study, by, gt_field)
     counts = pd.Series(values).value_counts()
     order = sorted(counts.index, key=lambda v: (-counts[v], str(v)))
-    # One integer comparison per slice, made once (not one text comparison per splitter).
+    # Each step's slice as its rank in ``order``; a group is (slice, label): 2 * rank + label.
     codes, uniques = pd.factorize(pd.Series(values, dtype=object))
-    slot = {v: i for i, v in enumerate(uniques)}
-    parts = []
+    position = {v: i for i, v in enumerate(order)}
+    slice_rank = np.array([position[v] for v in uniques], dtype=np.int64)[codes]
+    single = study.cluster_by == clusters_mod.NONE
+    columns = {m: study.metric(m)[models].to_numpy(float) for m in metrics}
+    records = []
     for splitter in splitters:
-        labels = study.labels[splitter].to_numpy()
-        for value in order:
-            in_slice = codes == slot[value]
-            for label in LABELS:
-                mask = in_slice & (labels == label)
-                if mask.any():
-                    part = model_means(study, mask, models, metrics)
-                    parts.append(part.assign(splitter=splitter, slice=value, label=label))
-    if not parts:
+        groups = 2 * slice_rank + (~study.is_id(splitter)).astype(np.int64)
+        sizes = np.bincount(groups, minlength=2 * len(order))
+        per_metric = {
+            m: grouped_means(v, groups, 2 * len(order), study.clusters, single)
+            for m, v in columns.items()
+        }
+        for g in np.flatnonzero(sizes):
+            found = mean_records(models, {m: means[g] for m, means in per_metric.items()})
+            where = {"splitter": splitter, "slice": order[g // 2], "label": LABELS[g % 2]}
+            records.extend({**r, **where} for r in found)
+    if not records:
         return pd.DataFrame(columns=COLUMNS)
-    table = pd.concat(parts, ignore_index=True)
+    table = mean_frame(records, COLUMNS)
     # Splitter, model, metric, slice (largest first), then label: the order a reader scans.
     rank = {
         "splitter": {v: i for i, v in enumerate(splitters)},

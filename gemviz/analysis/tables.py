@@ -195,6 +195,50 @@ def _gap_rows(
 _GAP_FIELDS = (("", "diff"), ("_lo", "lo"), ("_hi", "hi"), ("_p", "p"))
 
 
+def select_models(
+    parts: Sequence[pd.DataFrame], models: Sequence[str], study: Study | None = None
+) -> pd.DataFrame:
+    """Rows of some models from tables computed for all of them, in the order asked for.
+
+    ``parts`` are :func:`id_ood_table`, :func:`interaction_table` or
+    :func:`gemviz.analysis.slices.slices_table` answers of one splitter each, for every model
+    of the study. Their adjusted p-values were taken over every model already, so picking rows
+    gives the table a call with ``models`` gives, without computing it again.
+
+    Args:
+        parts: One table per splitter, in the splitters' order.
+        models: The models to keep (rows follow this order within a splitter; for pairs, both
+            models of a row must be chosen).
+        study: When given, ``models`` are checked against it.
+
+    Raises:
+        GemvizError: An unknown model.
+    """
+    if study is not None:
+        study.check_models(list(models))
+    if not parts:
+        return pd.DataFrame()
+    table = pd.concat(parts, ignore_index=True)
+    if "model_a" in table.columns:
+        keep = table["model_a"].isin(models) & table["model_b"].isin(models)
+        return table[keep].reset_index(drop=True)
+    table = table[table["model"].isin(models)]
+    rank = {m: i for i, m in enumerate(dict.fromkeys(models))}
+    keys = pd.DataFrame(
+        {
+            "part": np.repeat(np.arange(len(parts)), [len(p) for p in parts])[table.index],
+            "metric": pd.factorize(table["metric"])[0],
+            "model": table["model"].map(rank).to_numpy(),
+        },
+        index=table.index,
+    )
+    # Within a splitter: metric by metric, models in the order asked for (the id/ood table);
+    # the slices table lists a model's metrics and slices together, so it keeps model first.
+    by = ["part", "model", "metric"] if "slice" in table.columns else ["part", "metric", "model"]
+    order = keys.sort_values(by, kind="stable").index
+    return table.loc[order].reset_index(drop=True)
+
+
 def paired_comparison(
     study: Study,
     model_a: str,

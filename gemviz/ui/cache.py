@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gemviz.analysis import explain, overlap, runs, samples, slices
-from gemviz.analysis import tables as analysis
+from gemviz.analysis import explain, overlap, runs, samples, slices, tables
 from gemviz.analysis.conversation import answers_file, run_table
 from gemviz.analysis.neighbours import cached_neighbours
 from gemviz.analysis.partition import source_inputs
 from gemviz.analysis.projection import project_files
 from gemviz.analysis.step import load_predictions
 from gemviz.data import bfcl, clusters, loaders
+from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
 from gemviz.figures import step, venn
 from gemviz.figures.export import figure_png, figure_svg
@@ -91,18 +91,35 @@ def fitted_splitter(method: str, fit_params: tuple, source: ScoreSource, stamp: 
     return splitter.fit(splitter_inputs(source, splitter.input, stamp)[0])
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+# A table for a choice of models is assembled from one table per splitter for every model of
+# the study (cached): the adjusted p-values already span every model, so a change of the
+# chosen models only picks rows (tables.select_models) and computes nothing.
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _id_ood_part(workspace_json: str, fingerprint: str, splitter: str, adjust: str):
+    study = load_study(workspace_json, fingerprint)
+    return tables.id_ood_table(study, [splitter], None, adjust=adjust)
+
+
 def id_ood_table(
     workspace_json: str, fingerprint: str, splitters: tuple, models: tuple, adjust: str = "holm"
 ):
     """:func:`gemviz.analysis.tables.id_ood_table` of the workspace's study."""
     study = load_study(workspace_json, fingerprint)
-    return analysis.id_ood_table(
-        study, list(splitters) or None, list(models) or None, adjust=adjust
-    )
+    study.check_splitters(list(splitters))
+    parts = [_id_ood_part(workspace_json, fingerprint, s, adjust) for s in splitters]
+    return tables.select_models(parts, models or study.models, study)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False)
+def _interaction_part(
+    workspace_json: str, fingerprint: str, splitter: str, adjust: str, margin: float
+):
+    study = load_study(workspace_json, fingerprint)
+    return tables.interaction_table(study, [splitter], None, adjust=adjust, margin=margin)
+
+
 def interaction_table(
     workspace_json: str,
     fingerprint: str,
@@ -113,9 +130,12 @@ def interaction_table(
 ):
     """:func:`gemviz.analysis.tables.interaction_table` of the workspace's study."""
     study = load_study(workspace_json, fingerprint)
-    return analysis.interaction_table(
-        study, list(splitters) or None, list(models) or None, adjust=adjust, margin=margin
-    )
+    study.check_splitters(list(splitters))
+    models = models or tuple(study.models)
+    if len(set(models)) < 2:
+        raise GemvizError("the interaction needs at least two different models")
+    parts = [_interaction_part(workspace_json, fingerprint, s, adjust, margin) for s in splitters]
+    return tables.select_models(parts, models, study)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -130,7 +150,7 @@ def paired_comparison(
 ) -> pd.DataFrame:
     """:func:`gemviz.analysis.tables.paired_comparison` of the workspace's study."""
     study = load_study(workspace_json, fingerprint)
-    return analysis.paired_comparison(study, a, b, metric, splitter=splitter, adjust=adjust)
+    return tables.paired_comparison(study, a, b, metric, splitter=splitter, adjust=adjust)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -220,13 +240,22 @@ def slice_fields(workspace_json: str, fingerprint: str) -> list[str]:
     return slices.slice_fields(load_study(workspace_json, fingerprint))
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False)
+def _slices_part(workspace_json: str, fingerprint: str, by: str, splitter: str, metric: str):
+    study = load_study(workspace_json, fingerprint)
+    return slices.slices_table(study, by, [splitter], None, (metric,))
+
+
 def slices_table(
     workspace_json: str, fingerprint: str, by: str, splitters: tuple, models: tuple, metric: str
 ) -> pd.DataFrame:
     """:func:`gemviz.analysis.slices.slices_table` of the workspace's study."""
     study = load_study(workspace_json, fingerprint)
-    return slices.slices_table(study, by, list(splitters), list(models), (metric,))
+    study.check_splitters(list(splitters))
+    parts = [_slices_part(workspace_json, fingerprint, by, s, metric) for s in splitters]
+    if not any(len(p) for p in parts):
+        return pd.DataFrame(columns=slices.COLUMNS)
+    return tables.select_models(parts, models or study.models, study)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
