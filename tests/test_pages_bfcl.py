@@ -109,3 +109,22 @@ def test_workspace_page_adds_runs_of_a_model(ws):
         assert again.study().runs("again") == 2
     finally:
         Workspace.load(ws.folder).remove("model", "again")
+
+
+def test_runs_board_is_assembled_from_each_model_and_pair(ws):
+    # The page caches each model's rows and each pair's rows; a choice of models, in any
+    # order, gives what the analysis gives for that choice.
+    import pandas as pd
+
+    from gemviz.analysis import runs
+    from gemviz.ui import cache
+
+    study = ws.study()
+    chosen = (study.models[2], study.models[0], study.models[3])
+    split = study.splitters[0]
+    metric = study.metrics[0]
+    key = (str(ws.json_path), ws.fingerprint())
+    points, summary, pairs = cache.runs_board(*key, metric, chosen, split, "holm")
+    pd.testing.assert_frame_equal(points, runs.run_points(study, metric, chosen, split))
+    pd.testing.assert_frame_equal(summary, runs.run_summary(study, metric, chosen, split))
+    pd.testing.assert_frame_equal(pairs, runs.run_pairs(study, metric, chosen, split, "holm"))

@@ -8,6 +8,7 @@ file the workspace names changes. To add a wrapper, follow the same pattern.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -279,7 +280,32 @@ def possible_answers(test: str | None, fingerprint: str) -> dict:
     return bfcl.possible_answers(path) if path is not None else {}
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False)
+def _runs_of_model(
+    workspace_json: str, fingerprint: str, metric: str, model: str, splitter: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    study = load_study(workspace_json, fingerprint)
+    return (
+        runs.run_points(study, metric, [model], splitter),
+        runs.run_summary(study, metric, [model], splitter),
+    )
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _runs_pair(
+    workspace_json: str,
+    fingerprint: str,
+    metric: str,
+    pair: tuple[str, str],
+    splitter: str | None,
+    adjust: str,
+) -> pd.DataFrame:
+    # A pair's rows (all, ID, OOD) are its own family: nothing depends on the other pairs.
+    return runs.run_pairs(
+        load_study(workspace_json, fingerprint), metric, list(pair), splitter, adjust
+    )
+
+
 def runs_board(
     workspace_json: str,
     fingerprint: str,
@@ -288,13 +314,24 @@ def runs_board(
     splitter: str | None,
     adjust: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The runs board's frames: per-run points, the per-model summary, the pairs compared."""
+    """The runs board's frames: per-run points, the per-model summary, the pairs compared.
+
+    Each model's rows and each pair's rows are cached on their own, so choosing other models
+    only assembles them.
+    """
     study = load_study(workspace_json, fingerprint)
-    points = runs.run_points(study, metric, list(models), splitter)
-    summary = runs.run_summary(study, metric, list(models), splitter)
-    pairs = (
-        runs.run_pairs(study, metric, list(models), splitter, adjust)
-        if len(models) > 1
-        else pd.DataFrame(columns=runs.PAIR_COLUMNS)
-    )
-    return points, summary, pairs
+    study.check_models(list(models))
+    chosen = list(dict.fromkeys(models))
+    if not chosen:
+        empty = (runs.POINT_COLUMNS, runs.SUMMARY_COLUMNS, runs.PAIR_COLUMNS)
+        return tuple(pd.DataFrame(columns=c) for c in empty)
+    per_model = [_runs_of_model(workspace_json, fingerprint, metric, m, splitter) for m in chosen]
+    points = pd.concat([p for p, _ in per_model], ignore_index=True)
+    summary = pd.concat([s for _, s in per_model], ignore_index=True)
+    pairs = [
+        _runs_pair(workspace_json, fingerprint, metric, pair, splitter, adjust)
+        for pair in itertools.combinations(chosen, 2)
+    ]
+    if not pairs:
+        return points, summary, pd.DataFrame(columns=runs.PAIR_COLUMNS)
+    return points, summary, pd.concat(pairs, ignore_index=True)
