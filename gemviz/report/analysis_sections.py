@@ -32,6 +32,7 @@ from gemviz.report.base import (
     _pval,
     _table,
     cluster_unit,
+    shared,
     statistics_note,
 )
 
@@ -48,7 +49,7 @@ def _tables(ctx: _Context) -> Section:
     study = ctx.inputs.study
     if not study.models:
         return _note("The workspace has no evaluated models, so there is nothing to tabulate."), {}
-    table = id_ood_table(study)
+    table = shared(study, id_ood_table)
     unit = cluster_unit(study.cluster_by)
     shown = pd.DataFrame(
         {
@@ -95,7 +96,7 @@ def _interaction(ctx: _Context) -> Section:
     study = ctx.inputs.study
     if len(study.models) < 2:
         return _note("The interaction needs at least two models."), {}
-    table = interaction_table(study)
+    table = shared(study, interaction_table)
     unit = cluster_unit(study.cluster_by)
     shown = pd.DataFrame(
         {
@@ -156,7 +157,7 @@ def _paired(ctx: _Context) -> Section:
         for splitter in study.splitters:
             rows = []
             for metric in study.metrics:
-                t = paired_comparison(study, a, b, metric, splitter=splitter)
+                t = shared(study, paired_comparison, a, b, metric, splitter=splitter)
                 for r in t.itertuples(index=False):
                     rows.append(
                         {
@@ -220,7 +221,7 @@ def _set_difference(ctx: _Context) -> Section:
     # Every pair and both metrics, as the Metrics page can show each of them.
     for a, b in combinations(study.splitters, 2):
         for metric in study.metrics:
-            frame = set_difference(study, a, b, metric=metric)
+            frame = shared(study, set_difference, a, b, metric=metric)
             cols = [c for c in wanted if c in frame.columns]
             significant = [
                 findings.drill_finding(r, cluster_unit(study.cluster_by))
@@ -240,7 +241,7 @@ def _slices(ctx: _Context) -> Section:
     if not study.models:
         return _note("Slices need at least one model."), {}
     try:
-        table = slices_table(study, ACTION_TYPE)
+        table = shared(study, slices_table, ACTION_TYPE)
     except GemvizError as exc:  # e.g. a test set without ground-truth actions
         return _note(f"No slices by action type: {exc}"), {}
     unit = cluster_unit(study.cluster_by)

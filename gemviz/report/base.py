@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import inspect
 import io
 import math
 import zipfile
@@ -100,6 +101,34 @@ class _Context:
 
 
 Section = tuple[str, dict[str, bytes]]
+
+_MEMO = "_report_results"
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
+
+
+def shared(study: Study, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(study, *args, **kwargs)``, computed once per study for the report and the deck.
+
+    The report and the deck show the same tables (and a page builds them again for every
+    download): the answer is kept on the study, which is read-only, under the function and its
+    arguments with the defaults filled in. Frames come back as copies, so a caller's change
+    stays its own.
+    """
+    bound = inspect.signature(fn).bind(study, *args, **kwargs)
+    bound.apply_defaults()
+    key = (fn.__module__, fn.__qualname__, _frozen(dict(list(bound.arguments.items())[1:])))
+    memo = study.__dict__.setdefault(_MEMO, {})
+    if key not in memo:
+        memo[key] = fn(study, *args, **kwargs)
+    found = memo[key]
+    return found.copy() if isinstance(found, pd.DataFrame) else found
 
 
 def _img(png: bytes, alt: str) -> str:

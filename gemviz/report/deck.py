@@ -20,7 +20,7 @@ from pptx.util import Emu, Inches, Pt
 from gemviz.analysis.tables import id_ood_table
 from gemviz.figures import theme
 from gemviz.figures.slide_charts import MIN_PT
-from gemviz.report.base import ReportInputs, cluster_unit
+from gemviz.report.base import ReportInputs, cluster_unit, shared
 from gemviz.stats import MARGIN
 
 SLIDE_WIDTH = Emu(12192000)  # 13.333 in: exactly 16:9 with 7.5 in
@@ -77,7 +77,7 @@ class Deck:
     def table(self):
         """The ID/OOD table of every splitter, model and metric."""
         if "table" not in self._cache:
-            self._cache["table"] = id_ood_table(self.study, adjust=self.adjust)
+            self._cache["table"] = shared(self.study, id_ood_table, adjust=self.adjust)
         return self._cache["table"]
 
     # -- slides --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 
 import numpy as np
@@ -23,11 +24,24 @@ from gemviz.report.base import (
     _img,
     _note,
     _table,
+    shared,
 )
 from gemviz.report.runs_sections import conversation_html
-from gemviz.splitters import make_splitter, splitter_params
+from gemviz.splitters import make_splitter, split_params, splitter_params
 from gemviz.workspace.annotations import TAG_SEPARATOR
 from gemviz.workspace.entries import file_stem
+
+
+def _fitted_gem(study: Study, train: np.ndarray, params: dict):
+    """GEM fitted on ``train`` with ``params``: one fit per scores and fit settings (splitters
+    that share train scores and differ only in sigma share it), kept on the study."""
+    fit_params, moved = split_params("gem", params)
+    digest = hashlib.blake2b(np.ascontiguousarray(train, dtype=float).tobytes(), digest_size=16)
+    key = (digest.hexdigest(), tuple(sorted(fit_params.items())))
+    fits = study.__dict__.setdefault("_report_gem_fits", {})
+    if key not in fits:
+        fits[key] = make_splitter("gem", **fit_params).fit(np.asarray(train, dtype=float))
+    return fits[key].with_params(**moved) if moved else fits[key]
 
 
 def _gem_fit(ctx: _Context) -> Section:
@@ -40,8 +54,9 @@ def _gem_fit(ctx: _Context) -> Section:
             continue
         # The splitter's own saved settings where it is a GEM one; the registry's defaults else.
         saved = ctx.inputs.gem_params.get(name, {})
-        gem = make_splitter("gem", **{k: v for k, v in saved.items() if k in gem_names})
-        gem.fit(np.asarray(train, dtype=float))
+        gem = _fitted_gem(
+            ctx.inputs.study, train, {k: v for k, v in saved.items() if k in gem_names}
+        )
         fit, sigma, intervals = gem.gmm_, gem.sigma, gem.intervals_
         test = ctx.inputs.study.scores[name].to_numpy(dtype=float)
         test = test[np.isfinite(test)]
@@ -73,7 +88,7 @@ def _venn(ctx: _Context) -> Section:
         return _note("Venn diagrams need at least two splitters; this workspace has one."), {}
     parts, figures = ['<div class="row">'], {}
     for label in ("ID", "OOD"):
-        regions = venn_regions(study, names, label)
+        regions = shared(study, venn_regions, names, label)
         png = static_figures.png_bytes(venn_figure(regions, names, f"{label} sets"))
         figures[f"venn_{label}.png"] = png
         parts.append(

@@ -33,7 +33,7 @@ from gemviz.figures import theme
 from gemviz.figures.slide_charts import BarSeries, bar_chart
 from gemviz.figures.step import annotate_step, step_legend
 from gemviz.figures.venn import venn_pair_png
-from gemviz.report.base import Progress, ReportInputs
+from gemviz.report.base import Progress, ReportInputs, shared
 from gemviz.report.deck import MUTED_TEXT, Deck
 from gemviz.stats import MARGIN
 
@@ -145,7 +145,7 @@ def _interaction_slides(deck: Deck) -> None:
     study = deck.study
     if len(study.models) < 2:
         return
-    inter = interaction_table(study, adjust=deck.adjust, margin=deck.margin)
+    inter = shared(study, interaction_table, adjust=deck.adjust, margin=deck.margin)
     colors = theme.color_map(study.splitters)
     pairs = list(dict.fromkeys(zip(inter["model_a"], inter["model_b"], strict=True)))
     for metric in study.metrics:
@@ -196,7 +196,7 @@ def _venn_slide(deck: Deck) -> None:
     names = study.splitters[:3]
     if len(names) < 2:
         return
-    regions = {label: venn_regions(study, names, label) for label in ("ID", "OOD")}
+    regions = {label: shared(study, venn_regions, names, label) for label in ("ID", "OOD")}
     title = findings.overlap_finding(study.labels, names)
     png = venn_pair_png(regions["ID"], regions["OOD"], names)
     lines = [
@@ -220,7 +220,7 @@ def _drill_slides(deck: Deck) -> None:
     if len(study.splitters) < 2 or not study.models:
         return
     frames = [
-        set_difference(study, a, b, metric=metric, adjust=deck.adjust, margin=deck.margin)
+        shared(study, set_difference, a, b, metric=metric, adjust=deck.adjust, margin=deck.margin)
         for a, b in combinations(study.splitters, 2)
         for metric in study.metrics
     ]
