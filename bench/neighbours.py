@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.spatial.distance import cdist
-from sklearn.neighbors import NearestNeighbors
+from sklearn.neighbors import NearestNeighbors  # noqa: TID253
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -43,7 +43,7 @@ from joblib.externals.loky import get_reusable_executor
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sklearn.mixture import GaussianMixture  # noqa: E402
+from sklearn.mixture import GaussianMixture  # noqa: E402, TID253
 
 from gemviz.splitters import GemSplitter, fit_gmm_1d, gmm1d  # noqa: E402
 from tests.gem_data import extract  # noqa: E402

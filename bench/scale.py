@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import orjson  # noqa: E402
 import pandas as pd  # noqa: E402
-from sklearn.mixture import GaussianMixture  # noqa: E402
+from sklearn.mixture import GaussianMixture  # noqa: E402, TID253
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from gemviz.analysis.projection import ProjectionParams, project  # noqa: E402

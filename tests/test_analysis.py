@@ -11,6 +11,7 @@ import pytest
 from scipy import stats as sps
 
 import gemviz.stats.randomization as rnd
+from gemviz.analysis import slices
 from gemviz.analysis.overlap import set_difference
 from gemviz.analysis.tables import (
     INTERACTION_COLUMNS,
@@ -19,6 +20,7 @@ from gemviz.analysis.tables import (
     id_ood_table,
     interaction_table,
     paired_comparison,
+    select_models,
 )
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
@@ -240,9 +242,6 @@ def test_rows_depend_only_on_their_own_data():
 def test_a_model_choice_is_picked_from_the_tables_of_every_model():
     # The Metrics page computes each splitter's tables once for every model and picks rows
     # for the models chosen: the same tables as computing them for the choice.
-    from gemviz.analysis import slices
-    from gemviz.analysis.tables import select_models
-
     rng = np.random.default_rng(SEED)
     n = 300
     tasks = [f"t{i // 3}" for i in range(n)]

@@ -6,11 +6,14 @@ multi-turn-base entries, two training-set splitters, five configurations x five 
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from conftest import ROOT, build_in_cache
 from streamlit.testing.v1 import AppTest
 
+from gemviz.analysis import runs
 from gemviz.demo import ensure_bfcl_demo
+from gemviz.ui import cache
 from gemviz.workspace.store import Workspace
 
 # Slow: the tool-calling demo is built for the module (outside `-m "not slow"`).
@@ -114,11 +117,6 @@ def test_workspace_page_adds_runs_of_a_model(ws):
 def test_runs_board_is_assembled_from_each_model_and_pair(ws):
     # The page caches each model's rows and each pair's rows; a choice of models, in any
     # order, gives what the analysis gives for that choice.
-    import pandas as pd
-
-    from gemviz.analysis import runs
-    from gemviz.ui import cache
-
     study = ws.study()
     chosen = (study.models[2], study.models[0], study.models[3])
     split = study.splitters[0]

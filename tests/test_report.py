@@ -18,6 +18,7 @@ from gemviz.commands.cli import main
 from gemviz.data.errors import GemvizError
 from gemviz.data.read import read_records
 from gemviz.data.write import write_records
+from gemviz.figures import static
 from gemviz.report import (
     SECTIONS,
     ReportInputs,
@@ -151,6 +152,21 @@ def test_zip_holds_every_figure_as_png(workspace, tmp_path):
         assert names == expected
         for name in names:
             assert Image.open(io.BytesIO(zf.read(name))).format == "PNG"
+
+
+@pytest.mark.slow
+def test_figures_only_in_the_zip_are_drawn_when_the_zip_is(workspace, monkeypatch):
+    # The HTML shows the Venn PNGs; the bars, GEM fits, map and step cards are drawn only
+    # when the figures are read (the ZIP), once each.
+    drawn = []
+    draw = static.png_bytes
+    monkeypatch.setattr(static, "png_bytes", lambda fig: drawn.append(1) or draw(fig))
+    report = build_report(_inputs(workspace, with_projection=True))
+    assert len(drawn) == 2
+    first = dict(report.figures)
+    assert len(drawn) == 2 + 5  # two bar charts, two GEM fits, the map
+    report.zip_bytes()
+    assert dict(report.figures) == first and len(drawn) == 7
 
 
 @pytest.mark.slow

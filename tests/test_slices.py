@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from gemviz.analysis import slices
+from gemviz.analysis.means import model_means
 from gemviz.commands.cli import main
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
@@ -68,8 +69,6 @@ def test_means_and_counts_match_a_pandas_group_by():
 def test_grouped_means_equal_one_mean_per_slice_and_label():
     # The table takes every slice and label in one pass; each row equals model_means on that
     # slice and label's steps alone (the mean every other table reports).
-    from gemviz.analysis.means import model_means
-
     _, labeled, results = _records()
     other = [dict(r, type_match=1 - r["type_match"]) for r in results]
     study = Study.from_frames(

@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.covariance import LedoitWolf
-from sklearn.mixture import GaussianMixture
+from sklearn.covariance import LedoitWolf  # noqa: TID253
+from sklearn.mixture import GaussianMixture  # noqa: TID253
 
 import gemviz.splitters.gem as gem_mod
 from gemviz.data.errors import GemvizError, NotFittedError

@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 from gemviz.data.errors import GemvizError
 
@@ -50,6 +49,8 @@ def fpr_at_tpr(is_id_true: np.ndarray, id_score: np.ndarray, tpr: float = 0.95) 
     Returns:
         The FPR, in [0, 1].
     """
+    from sklearn.metrics import roc_curve  # heavy: imported where a curve is drawn
+
     # Every threshold: with drop_intermediate=True the first one reaching the rate can be dropped.
     fpr, tpr_curve, _ = roc_curve(is_id_true, id_score, drop_intermediate=False)
     return float(fpr[np.searchsorted(tpr_curve, tpr, side="left")])
@@ -121,6 +122,8 @@ def detection_metrics(
         raise GemvizError("id_score holds NaN")
     # Infinite margins (e.g. no interval at all) are fine for ranking; clip for sklearn.
     s = np.clip(s, -np.finfo(np.float64).max, np.finfo(np.float64).max)
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
     out["auroc"] = float(roc_auc_score(y, s))
     out["fpr_at_95_tpr"] = fpr_at_tpr(y, s, 0.95)
     out["aupr_in"] = float(average_precision_score(y, s))

@@ -32,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
 
 from gemviz.data.errors import GemvizError, NotFittedError
 from gemviz.data.paths import cache_dir
@@ -173,6 +172,8 @@ class Projector:
         if self.pca_components and z.shape[1] > self.pca_components:
             report(1, total, "pca")
             n_comp = min(self.pca_components, len(z))
+            from sklearn.decomposition import PCA  # heavy: imported where a map is made
+
             self.pca_ = PCA(n_components=n_comp, random_state=self.random_state)
             z = self.pca_.fit_transform(z).astype(np.float32)
         report(2, total, "umap")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from itertools import combinations
@@ -86,10 +87,12 @@ def _tables(ctx: _Context) -> Section:
     figures = {}
     for metric in study.metrics:
         parts.append(ctx.plotly(grouped_bars(table, metric, unit=unit)))
-        figures[f"bars_{metric}.png"] = static_figures.png_bytes(
-            static_figures.bars(table, metric, unit=unit)
-        )
+        figures[f"bars_{metric}.png"] = functools.partial(_bars_png, table, metric, unit)
     return "\n".join(parts), figures
+
+
+def _bars_png(table: pd.DataFrame, metric: str, unit: str) -> bytes:
+    return static_figures.png_bytes(static_figures.bars(table, metric, unit=unit))
 
 
 def _interaction(ctx: _Context) -> Section:

@@ -68,12 +68,40 @@ class ReportInputs:
     run_tables: dict[str, list[dict]] = field(default_factory=dict)
 
 
+class Figures(Mapping):
+    """File name -> PNG bytes, each drawn when first read.
+
+    A section gives a figure the HTML does not show as a function that draws it, so a report
+    written without its ZIP draws none of them; reading one (or :meth:`Report.zip_bytes`)
+    draws it once.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[str, bytes | Callable[[], bytes]] = {}
+
+    def update(self, items: Mapping[str, bytes | Callable[[], bytes]]) -> None:
+        """Add figures: bytes, or a function returning them."""
+        self._items.update(items)
+
+    def __getitem__(self, name: str) -> bytes:
+        value = self._items[name]
+        if callable(value):
+            value = self._items[name] = value()
+        return value
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 @dataclass
 class Report:
     """A built report: the HTML text and the figures as PNG (file name -> bytes)."""
 
     html: str
-    figures: dict[str, bytes]
+    figures: Mapping[str, bytes]
     sections: list[str]
 
     def zip_bytes(self) -> bytes:
@@ -100,7 +128,8 @@ class _Context:
         return fig.to_html(full_html=False, include_plotlyjs=include, config={"responsive": True})
 
 
-Section = tuple[str, dict[str, bytes]]
+# A section: its HTML and its figures (PNG bytes, or a function drawing them: see Figures).
+Section = tuple[str, dict[str, Any]]
 
 _MEMO = "_report_results"
 

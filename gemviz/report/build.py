@@ -28,6 +28,7 @@ from gemviz.report.analysis_sections import (
     _tables,
 )
 from gemviz.report.base import (
+    Figures,
     Progress,
     Report,
     ReportInputs,
@@ -96,7 +97,7 @@ def build_report(
     chosen = dict(examples) if isinstance(examples, Mapping) else dict.fromkeys(examples, "")
     ctx = _Context(inputs, chosen)
     study = inputs.study
-    body, figures = [], {}
+    body, figures = [], Figures()
     for i, (sid, (title, builder)) in enumerate(SECTIONS.items()):
         if progress:
             progress(i, len(SECTIONS), sid)
@@ -155,10 +156,12 @@ def inputs_from_workspace(
         GemvizError: A registered file is unreadable.
     """
     study = study if study is not None else workspace.study()
-    train_scores, gem_params = {}, {}
+    train_scores, gem_params, read = {}, {}, {}
     for s in workspace.splitters:
         if s.train_scores:
-            train_scores[s.name] = load_scores(s.train_scores)[SCORE].to_numpy(dtype=float)
+            if s.train_scores not in read:  # splitters often share one train file: read it once
+                read[s.train_scores] = load_scores(s.train_scores)[SCORE].to_numpy(dtype=float)
+            train_scores[s.name] = read[s.train_scores]
         gem_params[s.name] = dict(s.params or {})
     if projection is None:
         projection, projection_splitter = _cached_projection(workspace)

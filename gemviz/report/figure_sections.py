@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 
@@ -75,10 +76,14 @@ def _gem_fit(ctx: _Context) -> Section:
                 )
             )
         )
-        figures[f"gem_fit_{file_stem(name, 'splitter')}.png"] = static_figures.png_bytes(
-            static_figures.gem_fit(train, test, fit, intervals, title)
+        figures[f"gem_fit_{file_stem(name, 'splitter')}.png"] = functools.partial(
+            _gem_fit_png, train, test, fit, intervals, title
         )
     return "\n".join(parts), figures
+
+
+def _gem_fit_png(train, test, fit, intervals, title: str) -> bytes:
+    return static_figures.png_bytes(static_figures.gem_fit(train, test, fit, intervals, title))
 
 
 def _venn(ctx: _Context) -> Section:
@@ -112,8 +117,12 @@ def _embeddings(ctx: _Context) -> Section:
     splitter = ctx.inputs.projection_splitter or study.splitters[0]
     column = label_col(splitter) if splitter in study.splitters else "split"
     fig = eplot.embedding_figure(points, column, "category", title=f"UMAP of {splitter} embeddings")
-    png = static_figures.png_bytes(
-        static_figures.scatter(points, column, f"UMAP of {splitter} embeddings")
+    title = f"UMAP of {splitter} embeddings"
+    png = functools.partial(
+        lambda p, c, t: static_figures.png_bytes(static_figures.scatter(p, c, t)),
+        points,
+        column,
+        title,
     )
     return ctx.plotly(fig), {"embeddings.png": png}
 
@@ -146,7 +155,8 @@ def _examples(ctx: _Context) -> Section:
         )
         entry = ctx.inputs.annotations.get(sid)
         # The ZIP's picture is a 16:9 slide figure: task, legend, tags and note beside it.
-        figures[f"example_{k:02d}.png"] = step_card(
+        figures[f"example_{k:02d}.png"] = functools.partial(
+            step_card,
             study,
             pos,
             outputs,
@@ -183,7 +193,8 @@ def _annotated(ctx: _Context) -> Section:
             picture = annotate_step(
                 study, pos, outputs, ctx.inputs.formats, ctx.inputs.image_root, max_height=500
             )
-            figures[f"annotated_{k:02d}.png"] = step_card(
+            figures[f"annotated_{k:02d}.png"] = functools.partial(
+                step_card,
                 study,
                 pos,
                 outputs,

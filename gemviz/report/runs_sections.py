@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 
 from gemviz.analysis.conversation import run_outputs, turns
@@ -21,7 +22,9 @@ def _runs(ctx: _Context) -> Section:
         points = run_points(study, metric)
         summary = run_summary(study, metric)
         parts.append(ctx.plotly(runs_board(points, summary)))
-        figures[f"runs_{metric}.png"] = static_figures.png_bytes(runs_board_static(points, summary))
+        figures[f"runs_{metric}.png"] = functools.partial(
+            lambda p, s: static_figures.png_bytes(runs_board_static(p, s)), points, summary
+        )
         shown = summary[
             ["model", "runs", "run_mean", "run_sd", "run_min", "run_max", "lo", "hi", "n"]
         ]

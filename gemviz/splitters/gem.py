@@ -21,8 +21,8 @@ their counts, so the parameters, BIC, chosen count and labels are those of sciki
 every score (to rounding, about 1e-14). Train scores of a task repeat, so a million steps often
 hold about a hundred thousand distinct values; hidden-state scores do not repeat, and from
 :data:`gmm1d.KERNEL_MIN` distinct values on the fit runs in compiled loops, one process. Below
-that, from :data:`PARALLEL_MIN` scores on, the counts are fitted in worker processes, one per
-available core. ``engine="sklearn"`` fits with ``GaussianMixture`` itself (k-means
+that, from :data:`PARALLEL_MIN` distinct scores on (only when the compiled loops are switched
+off), the counts are fitted in worker processes, one per available core. ``engine="sklearn"`` fits with ``GaussianMixture`` itself (k-means
 single-threaded: its OpenMP threads only wait on each other on 1-D data). ``search_sample``
 (e.g. 20 000) runs the search on a sub-sample, which picks fewer components and changes
 labels, so it is opt-in. The search always tries every count: stopping once BIC rises could
@@ -41,7 +41,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
 from gemviz.data.errors import GemvizError
@@ -49,8 +48,9 @@ from gemviz.splitters import gmm1d
 from gemviz.splitters.base import Control, Splitter, as_scores
 
 ENGINES = ("counts", "sklearn")
-# From this many scores on, the counts are fitted in parallel worker processes (below it,
-# starting the workers costs more than it saves).
+# From this many distinct scores on, the array path fits the counts in parallel worker
+# processes (below it, starting the workers costs more than it saves). The compiled loops take
+# over from gmm1d.KERNEL_MIN distinct scores, in one process, so by default no worker starts.
 PARALLEL_MIN = 200_000
 
 
@@ -83,6 +83,8 @@ def _check_int(name: str, value: object, minimum: int) -> int:
 
 
 def _gmm(k: int, random_state: int | None):
+    from sklearn.mixture import GaussianMixture  # heavy: only engine="sklearn" and fallbacks
+
     # Defaults as in the published script (full covariance, kmeans init, one init, tol 1e-3).
     return GaussianMixture(n_components=k, random_state=random_state)
 
@@ -134,7 +136,7 @@ def _search(
     """Fit every count of ``ks``; each count's fit is independent and seeded."""
     workers = min(_cores(), len(ks))
     compiled = data.values.size >= gmm1d.KERNEL_MIN  # fast enough alone: no worker start-up
-    if engine != "counts" or data.n < PARALLEL_MIN or workers < 2 or compiled:
+    if engine != "counts" or data.values.size < PARALLEL_MIN or workers < 2 or compiled:
         return _fit_many(data, ks, random_state, engine)
 
     # A count's cost grows with k: deal the counts out largest first to the lightest worker.

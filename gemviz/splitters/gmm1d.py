@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.utils import check_random_state
 
 from gemviz.splitters.gmm1d_kernels import kernels
 
@@ -42,6 +41,13 @@ _KMEANS_MAX_ITER = 300
 # From this many distinct values on, the fit runs in compiled loops (gmm1d_kernels) instead
 # of values x components arrays: the same arithmetic, about ten times less time.
 KERNEL_MIN = 50_000
+
+
+def _random_state(seed: int | None) -> np.random.RandomState:
+    """The generator ``sklearn.utils.check_random_state`` gives for a seed (or None)."""
+    if seed is None:
+        return np.random.mtrand._rand
+    return np.random.RandomState(seed)
 
 
 class NotReproducedError(Exception):
@@ -289,7 +295,7 @@ def fit_counts(data: Distinct, k: int, random_state: int | None) -> Fit:
     Raises:
         NotReproducedError: A k-means cluster emptied; fit with scikit-learn instead.
     """
-    rng = check_random_state(random_state)
+    rng = _random_state(random_state)
     n = data.n
     labels = _kmeans_labels(data, k, rng)
     if data.values.size >= KERNEL_MIN:

@@ -17,7 +17,6 @@ the nominal rate (slightly above: each fold model sees (k-1)/k of the data).
 from __future__ import annotations
 
 import numpy as np
-from sklearn.covariance import LedoitWolf
 
 from gemviz.data.errors import GemvizError
 from gemviz.splitters.base import Control, Splitter, as_embeddings, check_percentile
@@ -65,6 +64,8 @@ class MahalanobisSplitter(Splitter):
     def fit(self, values: np.ndarray) -> MahalanobisSplitter:
         """Estimate mean and shrunk covariance of the train embeddings ``values`` (n x d)."""
         self.check_params()
+        from sklearn.covariance import LedoitWolf  # heavy: only this fit needs it
+
         q = check_percentile(self.percentile)
         x = as_embeddings(values, "train embeddings")
         n = x.shape[0]
