@@ -10,7 +10,10 @@ peak memory and "cold" mean what they say:
   files (no checks, no alignment), with each process's peak RSS;
 - **pages**: every dashboard page through Streamlit's ``AppTest`` in a fresh process: the
   first run (cold: the study is read from disk), a second run (warm: Streamlit's caches hit)
-  and a rerun after a widget change where the page has one;
+  and a rerun after a widget change where the page has one (on Metrics: another choice of
+  models);
+- **report**: ``python -m gemviz report --out r.html --slides d.pptx`` in a fresh process
+  (imports, loading and every section included; ``--no-report`` skips it);
 - **GEM**: :func:`gemviz.splitters.gem.fit_gmm_1d` on the train scores against the
   published script (19 ``GaussianMixture`` fits, a refit, labelling in a Python loop), with
   the chosen count and the test labels compared;
@@ -18,8 +21,11 @@ peak memory and "cold" mean what they say:
   large inputs) against plain ``umap.UMAP`` on the same 384-d embeddings, in one process with
   numba's kernels compiled first (``--umap-sizes``; the 1M map takes minutes).
 
-Run ``nice -n 10 python bench/scale.py`` (all sizes; ``--sizes 50000`` for one). The machine's
-load average is printed beside every row: the machine is shared, so compare within a row.
+Run ``nice -n 10 python bench/scale.py`` (all sizes; ``--sizes 50000`` for one). Every row
+gives CPU seconds beside wall seconds (a page runs in a thread of its process, so process CPU
+time counts it; a command's CPU is its process's and its children's) and the load average
+when it was measured. On a shared machine wall time follows the load: compare CPU times, and
+compare within a row.
 """
 
 from __future__ import annotations
@@ -155,10 +161,24 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class Clock:
+    """Wall and CPU seconds (this process, every thread) of a ``with`` block."""
+
+    def __enter__(self) -> Clock:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall = time.perf_counter() - self._wall
+        self.cpu = time.process_time() - self._cpu
+
+    def both(self) -> list[float]:
+        return [self.cpu, self.wall]
+
+
 def child_load(files: dict[str, str], how: str) -> dict:
     """Time one load of the study's six files; ``how`` is gemviz, read_table or pandas."""
-
-    start = time.perf_counter()
+    clock = Clock().__enter__()
     if how == "gemviz":
         Study.from_files(
             {n: files[n] for n in SPLITTERS}, {n: files[n] for n in MODELS}, samples=files["test"]
@@ -170,7 +190,8 @@ def child_load(files: dict[str, str], how: str) -> dict:
         for name in ("test", *SPLITTERS, *MODELS):
             path = files[name]
             pd.read_parquet(path) if path.endswith(".parquet") else pd.read_json(path)
-    return {"s": time.perf_counter() - start, "peak_mb": _peak_mb()}
+    clock.__exit__()
+    return {"t": clock.both(), "peak_mb": _peak_mb()}
 
 
 PAGES = {
@@ -191,23 +212,23 @@ def child_page(slug: str, page: str) -> dict:
     path, change = PAGES[page]
     at = AppTest.from_file(str(ROOT / path), default_timeout=900)
     at.session_state["workspace"] = slug
-    start = time.perf_counter()
-    at.run()
-    cold = time.perf_counter() - start
+    # AppTest runs the page in a thread of this process: process CPU time counts it.
+    with Clock() as cold:
+        at.run()
     error = [str(e.value)[:120] for e in at.exception]
-    start = time.perf_counter()
-    at.run()
-    warm = time.perf_counter() - start
+    with Clock() as warm:
+        at.run()
     rerun = None
     if change is not None and not error:
         kind, key, value = change
         try:
             getattr(at, kind)(key=key).set_value(value)
-            start = time.perf_counter()
-            at.run()
-            rerun = time.perf_counter() - start
+            with Clock() as rerun:
+                at.run()
+            rerun = rerun.both()
         except (KeyError, ValueError, IndexError) as exc:
             error.append(f"no widget {key}: {exc}")
+    cold, warm = cold.both(), warm.both()
     return {"cold": cold, "warm": warm, "rerun": rerun, "peak_mb": _peak_mb(), "error": error}
 
 
@@ -237,18 +258,14 @@ def child_gem(files: dict[str, str], baseline: bool) -> dict:
 
     train = pd.read_parquet(files["train"])["input_score"].to_numpy()
     test = pd.read_parquet(files["test"])["input_score"].to_numpy()
-    start = time.perf_counter()
-    fit = fit_gmm_1d(train)
-    labels = in_intervals(test, merge_intervals(fit.means, fit.stds, 2.0))
-    out = {
-        "s": time.perf_counter() - start,
-        "k": fit.n_components,
-        "distinct": int(np.unique(train).size),
-    }
+    with Clock() as ours:
+        fit = fit_gmm_1d(train)
+        labels = in_intervals(test, merge_intervals(fit.means, fit.stds, 2.0))
+    out = {"t": ours.both(), "k": fit.n_components, "distinct": int(np.unique(train).size)}
     if baseline:
-        start = time.perf_counter()
-        k, want = published_gem(train, test)
-        out.update(base_s=time.perf_counter() - start, base_k=k, differ=int((want != labels).sum()))
+        with Clock() as base:
+            k, want = published_gem(train, test)
+        out.update(base=base.both(), base_k=k, differ=int((want != labels).sum()))
     return out
 
 
@@ -270,13 +287,30 @@ def child_umap(n: int) -> dict:
     project([f"w{i}" for i in range(len(warmup))], warmup, ProjectionParams(fit_limit=5000))
     x = embeddings(n)
     ids = [f"s{i}" for i in range(n)]
-    start = time.perf_counter()
-    project(ids, x, ProjectionParams())
-    ours = time.perf_counter() - start
-    start = time.perf_counter()
-    umap.UMAP(random_state=SEED).fit_transform(x)  # seeded, as gemviz: the same map on a rerun
-    plain = time.perf_counter() - start
-    return {"s": ours, "base_s": plain, "peak_mb": _peak_mb()}
+    with Clock() as ours:
+        project(ids, x, ProjectionParams())
+    with Clock() as plain:
+        umap.UMAP(random_state=SEED).fit_transform(x)  # seeded, as gemviz: the same map on a rerun
+    return {"t": ours.both(), "base": plain.both(), "peak_mb": _peak_mb()}
+
+
+def _children_cpu() -> float:
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
+
+
+def run_report(slug: str, folder: Path) -> dict:
+    """The ``report`` command writing the HTML report and the deck, in a fresh process."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    ws = Path(os.environ["GEMVIZ_CACHE"]) / "workspaces" / slug
+    cmd = [sys.executable, "-m", "gemviz", "report", "--workspace", str(ws)]
+    cmd += ["--out", str(folder / "r.html"), "--slides", str(folder / "d.pptx")]
+    cpu, start = _children_cpu(), time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
+    if out.returncode:
+        return {"error": [(out.stderr or out.stdout).strip().splitlines()[-1:]]}
+    return {"t": [cpu, wall]}
 
 
 def run_child(*args: str) -> dict:
@@ -298,17 +332,44 @@ def load_avg() -> str:
     return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
 
-def row(size: int, what: str, ours, base=None, note: str = "", peak=None) -> str:
-    def fmt(v):
-        return "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
+def row(size: int, what: str, ours=None, base=None, note: str = "", peak=None) -> str:
+    """One line of the table; ``ours`` and ``base`` are ``[cpu, wall]`` seconds (or None)."""
 
-    ratio = (
-        f"{ours / base:.2f}×"
-        if isinstance(ours, float) and isinstance(base, float) and base
-        else "-"
-    )
+    def fmt(v):
+        return "-" if v is None else f"{v:.2f}"
+
+    ours, base = ours or [None, None], base or [None, None]
+    ratio = f"{ours[0] / base[0]:.2f}×" if ours[0] is not None and base[0] else "-"
     peak_s = "-" if peak is None else f"{peak / 1024:.2f}"
-    return f"| {size:,} | {what} | {fmt(ours)} | {fmt(base)} | {ratio} | {peak_s} | {load_avg()} | {note} |"
+    return (
+        f"| {size:,} | {what} | {fmt(ours[0])} | {fmt(ours[1])} | {fmt(base[0])} "
+        f"| {fmt(base[1])} | {ratio} | {peak_s} | {load_avg()} | {note} |"
+    )
+
+
+def _load_rows(lines: list, size: int, study: dict) -> None:
+    for fmt, base in (("parquet", "pandas.read_parquet"), ("json", "pandas.read_json")):
+        spec = json.dumps(study["files"][fmt])
+        ours, table, plain = (
+            run_child("load", spec, how) for how in ("gemviz", "read_table", "pandas")
+        )
+        alone = (table.get("t") or [0, 0])[0]
+        peaks = (ours.get("peak_mb"), plain.get("peak_mb"))
+        ratio = f"; peak {peaks[0] / peaks[1]:.2f}× pandas'" if all(peaks) else ""
+        note = f"vs {base}, 6 files; read_table alone {alone:.2f} s CPU{ratio}"
+        lines.append(
+            row(size, f"load study ({fmt})", ours.get("t"), plain.get("t"), note, peaks[0])
+        )
+        lines.append(row(size, f"  {base} (6 files)", plain.get("t"), None, "", peaks[1]))
+
+
+def _page_rows(lines: list, size: int, page: str, got: dict) -> None:
+    error = "; ".join(got.get("error", []))
+    peak = got.get("peak_mb")
+    lines.append(row(size, f"page {page}: first open", got.get("cold"), None, error, peak))
+    lines.append(row(size, f"page {page}: warm rerun", got.get("warm")))
+    if got.get("rerun"):
+        lines.append(row(size, f"page {page}: after a widget change", got.get("rerun")))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--umap-sizes", default="50000,200000", help="1000000 takes minutes")
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page names")
     parser.add_argument("--no-baseline-gem", action="store_true", help="skip the published script")
+    parser.add_argument("--no-report", action="store_true", help="skip the report command")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -335,8 +397,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GEMVIZ_CACHE", tempfile.mkdtemp(prefix="gemviz-scale-"))
     print(f"{os.cpu_count()} CPUs; GEMVIZ_CACHE={os.environ['GEMVIZ_CACHE']}\n")
     lines = [
-        "| steps | what | gemviz, s | baseline, s | ratio | peak RSS, GB | load avg 1/5/15 min | notes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| steps | what | gemviz CPU, s | gemviz wall, s | baseline CPU, s | baseline wall, s "
+        "| CPU ratio | peak RSS, GB | load avg 1/5/15 min | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
 
@@ -348,59 +411,33 @@ def main(argv: list[str] | None = None) -> int:
     lines = Rows(lines)
     for size in (int(s) for s in args.sizes.split(",")):
         start = time.perf_counter()
-        study = build(Path(os.environ["GEMVIZ_CACHE"]) / f"files-{size}", size)
+        folder = Path(os.environ["GEMVIZ_CACHE"]) / f"files-{size}"
+        study = build(folder, size)
         print(f"built {size:,} steps in {time.perf_counter() - start:.0f} s", flush=True)
-        for fmt, base in (("parquet", "pandas.read_parquet"), ("json", "pandas.read_json")):
-            spec = json.dumps(study["files"][fmt])
-            ours, table, plain = (
-                run_child("load", spec, how) for how in ("gemviz", "read_table", "pandas")
-            )
-            note = f"vs {base}, 6 files; read_table alone {table.get('s', 0):.2f} s"
-            lines.append(
-                row(
-                    size,
-                    f"load study ({fmt})",
-                    ours.get("s"),
-                    plain.get("s"),
-                    note,
-                    ours.get("peak_mb"),
-                )
-            )
-            lines.append(
-                row(size, f"  {base} (6 files)", plain.get("s"), None, "", plain.get("peak_mb"))
-            )
+        _load_rows(lines, size, study)
         for page in pages:
-            got = run_child("page", study["slug"], page)
-            note = "; ".join(got.get("error", [])) or (
-                f"warm {got['warm']:.2f} s"
-                + (f", after a widget change {got['rerun']:.2f} s" if got.get("rerun") else "")
-            )
-            lines.append(
-                row(
-                    size,
-                    f"page {page}: cold / warm",
-                    got.get("cold"),
-                    None,
-                    note,
-                    got.get("peak_mb"),
-                )
-            )
+            _page_rows(lines, size, page, run_child("page", study["slug"], page))
+        if not args.no_report:
+            got = run_report(study["slug"], folder)
+            note = "; ".join(map(str, got.get("error", []))) or "fresh process, imports included"
+            lines.append(row(size, "report --out --slides (command)", got.get("t"), None, note))
         got = run_child(
             "gem", json.dumps(study["files"]["parquet"]), "0" if args.no_baseline_gem else "1"
         )
         note = f"k={got.get('k')} on {got.get('distinct', 0):,} distinct scores"
         if "base_k" in got:
             note += f"; published k={got['base_k']}, {got['differ']} test labels differ"
-        lines.append(row(size, "GEM fit + labels", got.get("s"), got.get("base_s"), note))
+        lines.append(row(size, "GEM fit + labels", got.get("t"), got.get("base"), note))
         if str(size) in args.umap_sizes.split(","):
             got = run_child("umap", str(size))
+            note = "vs plain umap.UMAP, same process"
             lines.append(
                 row(
                     size,
                     "UMAP map (384-d)",
-                    got.get("s"),
-                    got.get("base_s"),
-                    "vs plain umap.UMAP, same process",
+                    got.get("t"),
+                    got.get("base"),
+                    note,
                     got.get("peak_mb"),
                 )
             )
