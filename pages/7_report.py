@@ -33,25 +33,38 @@ text = st.text_area(
     height=120,
     key="report_examples",
 )
+
+
+def _stage(bar, label: str, lo: float, hi: float):
+    """A progress callback that fills ``bar`` from ``lo`` to ``hi`` during one stage."""
+    return lambda done, total, step: bar.progress(
+        lo + (hi - lo) * done / max(total, 1), text=f"{label}: {step}"
+    )
+
+
 if st.button("Build report", type="primary", key="report_build"):
-    bar = st.progress(0.0, text="Building the report…")
+    status = st.status("Building the report…", expanded=True)
+    bar = status.progress(0.0, text="Reading the workspace's train scores and predictions")
     try:
         inputs = report.inputs_from_workspace(ws, study)
         chosen = report.parse_examples(text, study.ids)
-        built = report.build_report(
-            inputs, chosen, progress=lambda d, t, s: bar.progress(d / t, text=f"Report: {s}")
-        )
-        deck = build_deck(
-            inputs, chosen, progress=lambda d, t, s: bar.progress(d / t, text=f"Slides: {s}")
-        )
+        status.write("Read the train scores, predictions and step notes.")
+        built = report.build_report(inputs, chosen, progress=_stage(bar, "Report", 0.1, 0.6))
+        status.write(f"Report: {len(built.sections)} sections.")
+        deck = build_deck(inputs, chosen, progress=_stage(bar, "Slides", 0.6, 0.85))
+        status.write(f"Slides: {len(deck.titles)}.")
+        bar.progress(0.85, text="Drawing the figures for the ZIP")
+        figures = built.zip_bytes()
+        status.write(f"Figures: {len(built.figures)} PNG.")
     except GemvizError as exc:
-        bar.empty()
+        status.update(label="The report could not be built", state="error")
         st.error(md(exc))
         st.stop()
     bar.empty()
+    status.update(label="Report built", state="complete", expanded=False)
     st.session_state["report_built"] = (
         built.html.encode("utf-8"),
-        built.zip_bytes(),
+        figures,
         built.sections,
         deck_bytes(deck),
         len(deck.titles),
