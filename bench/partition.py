@@ -154,8 +154,10 @@ def main() -> None:
     parser.add_argument(
         "--array-max", type=int, default=1_000_000, help="largest size to run the array path on"
     )
+    parser.add_argument("--sizes", type=int, nargs="+", help="score counts (overrides --quick)")
     args = parser.parse_args()
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    sizes = args.sizes or sizes
     print(f"CPUs: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f} (timings under load)")
     gmm1d.kernels()  # numba's import and its compiled loops, outside the timings
     print()
