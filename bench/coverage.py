@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
+from sklearn.neighbors import NearestNeighbors  # noqa: TID253
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

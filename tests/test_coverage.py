@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.neighbors import NearestNeighbors
+from sklearn.neighbors import NearestNeighbors  # noqa: TID253
 
 from gemviz.analysis.coverage import (
     ENTRY_COLUMNS,
