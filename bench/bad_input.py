@@ -1,6 +1,7 @@
 """Tally of the bad-input suite (not a test): how every case ends, by class.
 
-Runs ``tests/test_bad_input.py`` with ``GEMVIZ_TALLY`` set, so each case records its class and
+Runs ``tests/test_bad_input.py`` and ``tests/test_bad_input_new_surfaces.py`` (BFCL files,
+runs, names, slides, URLs, lost edits) with ``GEMVIZ_TALLY`` set, so each case records its class and
 outcome, and prints the Markdown table of the hardening report: per class the cases that end
 in a clear one-line error (exit 2), a documented success, a traceback, a hang, a silent wrong
 result (a success whose answer a check finds wrong), or with an input changed (the last four
@@ -48,6 +49,7 @@ def main() -> int:
                 "-p",
                 "no:cacheprovider",
                 "tests/test_bad_input.py",
+                "tests/test_bad_input_new_surfaces.py",
             ],
             cwd=ROOT,
             env=env,

@@ -79,8 +79,7 @@ if ws is not None:
         target = st.selectbox("Entry to remove", choices, key="remove_entry")
         if target and st.button("Remove from workspace", key="remove_button"):
             kind, _, entry = target.partition(": ")
-            ws.remove(kind, entry)
-            st.rerun()
+            attempt(lambda: ws.remove(kind, entry), f"Removed {kind} '{entry}'.")
         st.caption("Removing an entry never deletes the file it points to.")
     with tab_manage:
         entries = [("splitter", e.name) for e in ws.splitters] + [

@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -458,16 +458,30 @@ def _hostile_workspace(cache: Path, files: Path) -> str:
 
 
 def test_user_text_never_makes_the_browser_fetch(server, tmp_path):
-    """Markdown images in every kind of user text, on every page: no request leaves."""
+    """Markdown images in every kind of user text and URL parameter, on every page: no
+    request leaves the app's own address."""
     from playwright.sync_api import sync_playwright
 
     slug = _hostile_workspace(tmp_path / "cache", tmp_path / "files")
     fetched: list[str] = []
+    left: list[str] = []
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.on("request", lambda r: fetched.append(r.url) if ":9/" in r.url else None)
+        # Any request to another host than the app's own would leave the machine.
+        own = urlsplit(server).netloc
+        page.on(
+            "request",
+            lambda r: (
+                left.append(r.url)
+                if urlsplit(r.url).scheme in ("http", "https", "ws", "wss")
+                and urlsplit(r.url).netloc != own
+                and ":9/" not in r.url
+                else None
+            ),
+        )
         page.goto(server)
         _wait_rendered(page, 180)
         # The detector works: an image the page really draws is seen.
@@ -482,7 +496,20 @@ def test_user_text_never_makes_the_browser_fetch(server, tmp_path):
             f"/samples?workspace={slug}&sample={quote(_beacon('url-sample'))}",
             f"/step?workspace={slug}&sample={quote(_beacon('url-sample'))}",
             "/?workspace=broken",
+            f"/samples?workspace={slug}&select={'x' * 3000}",
+            f"/?workspace={'w' * 3000}",
         ]
+        # Every URL parameter on every page: raw, and percent-encoded inside a selection.
+        inside = quote(quote(_beacon("url-select-bar"), safe=""), safe="")
+        for k, name in enumerate(_pages()):
+            path = f"/{name if k else ''}"
+            urls += [
+                f"{path}?workspace={slug}&select={quote(_beacon('url-select'))}",
+                f"{path}?workspace={slug}&select=bar:{inside}:OOD",
+                f"{path}?workspace={slug}&select=region:ID:a,{inside}:{inside}",
+                f"{path}?workspace={slug}&sample={quote(_beacon('url-sample'))}",
+                f"{path}?workspace={quote(_beacon('url-workspace'))}",
+            ]
         for url in urls:
             page.goto(server + url)
             _wait_rendered(page, 180)
@@ -500,6 +527,7 @@ def test_user_text_never_makes_the_browser_fetch(server, tmp_path):
         page.screenshot(path=str(ARTIFACTS / "hostile_step.png"), full_page=True)
         browser.close()
     assert not fetched, fetched
+    assert not left, left
     assert not problems, "\n".join(problems)
     # Escaped, the text reads as typed (no stray backslashes).
     assert _beacon("task") in body and _beacon("model") in body, body[:3000]

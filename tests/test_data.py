@@ -159,7 +159,9 @@ def test_writers_are_atomic_and_leave_no_temp_file(tmp_path):
         ("blank.json", "  \n ", "empty"),
         ("none.json", "[]", "no records"),
         ("scalar.json", "[1, 2]", "row 1.*expected an object"),
-        ("object.json", '{"a": 1}', "JSON array"),
+        # One line, one object: JSON lines of one record (a BFCL score file's lone header).
+        ("object.json", '{"a": 1}', "row 1.*image_path"),
+        ("object2.json", '{\n "a": 1\n}', "JSON array"),
         ("notes.txt", "hello", "unknown file type"),
         ("empty.csv", "", "empty"),
     ],

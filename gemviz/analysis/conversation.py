@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from gemviz.data.bfcl import answers_file_for
 from gemviz.data.chat import user_messages
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import ID, IMAGE, RUN
@@ -38,10 +39,7 @@ def is_text_only(study: Study) -> bool:
 
 def answers_file(test: str | os.PathLike | None) -> Path | None:
     """BFCL's ``possible_answer/<name>`` beside a test file, when it is there."""
-    if not test:
-        return None
-    path = Path(test).parent / "possible_answer" / Path(test).name
-    return path if path.is_file() else None
+    return answers_file_for(test)
 
 
 def turns(study: Study, pos: int, answers: Mapping[str, Any] | None = None) -> pd.DataFrame:

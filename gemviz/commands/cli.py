@@ -9,7 +9,9 @@ traceback is shown for it. A :class:`~gemviz.data.errors.GemvizWarning` prints o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import math
 import os
 import sys
@@ -20,6 +22,7 @@ from typing import NoReturn
 from gemviz import __version__
 from gemviz.commands import COMMANDS
 from gemviz.data.errors import GemvizError, GemvizWarning
+from gemviz.data.markup import visible
 
 # How the command line is run, as its usage lines show it.
 RUN_AS = "python -m gemviz"
@@ -89,7 +92,7 @@ def _one_line_warning(command: str, fallback):
 
     def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, GemvizWarning):
-            print(f"gemviz {command}: warning: {message}", file=sys.stderr)
+            print(f"gemviz {command}: warning: {_one_line(str(message))}", file=sys.stderr)
         else:
             fallback(message, category, filename, lineno, file, line)
 
@@ -97,8 +100,34 @@ def _one_line_warning(command: str, fallback):
 
 
 def _one_line(text: str) -> str:
-    """``text`` on one line: line breaks (a file name may hold one) written as ``\\n``."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    """``text`` on one line: line breaks (a file name may hold one) written as ``\\n``, other
+    control characters shown as their pictures (:func:`gemviz.data.markup.visible`)."""
+    return visible(text.replace("\r", "\\r").replace("\n", "\\n"))
+
+
+class _Visible(io.TextIOBase):
+    """A terminal stream that shows every control character instead of acting on it.
+
+    Names, tasks and paths that a command prints may hold ESC (colour codes), backspaces or
+    other controls; written through this they appear as ``␛``, ``␈``... (tabs and line
+    breaks stay). Files written with ``--out`` keep the exact text.
+    """
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(visible(text, keep="\t\n"))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("always", GemvizWarning)
             warnings.showwarning = _one_line_warning(args.command, warnings.showwarning)
-            return int(run(args) or 0)
+            with contextlib.redirect_stdout(_Visible(sys.stdout)):
+                return int(run(args) or 0)
     except GemvizError as exc:
         print(f"gemviz {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2

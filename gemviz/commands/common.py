@@ -233,12 +233,32 @@ def add_margin_argument(parser: argparse.ArgumentParser) -> None:
     """``--margin``: the "no detectable difference" margin (default: the metric's)."""
     parser.add_argument(
         "--margin",
-        type=float,
+        type=margin_arg,
         default=None,
         help="'no detectable difference' only when the 95%% interval lies within +/- this, "
         "and 'significant but within' it (default: per metric, 0.01 for benchmark accuracy, "
         "0.05 for type and exact match)",
     )
+
+
+def margin_arg(text: str) -> float:
+    """``--margin``: a half-width on the metric's 0..1 scale, so a number from 0 to 1.
+
+    A negative margin would make 'no detectable difference' impossible and one above 1 would
+    make it certain; either is a typo, refused as one argparse error line.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(
+            f"the margin is a half-width on the 0..1 scale of a metric: a number from 0 to 1, "
+            f"got {text}"
+        )
+    return value
 
 
 def checked_out(out: str | None, inputs: Sequence[str | None]) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gemviz.actions import COORDS, FORMATS, RULES, match_records
 from gemviz.actions.match import record_image_size
+from gemviz.data.markup import visible
 from gemviz.data.read import read_records
 from gemviz.data.safety import check_output
 from gemviz.data.write import write_json_atomic, write_records
@@ -92,9 +93,11 @@ def run(args: argparse.Namespace) -> int:
     if bad:
         rows = ", ".join(map(str, summary["invalid_ground_truth_rows"][:10]))
         print(
-            f"warning: {bad} ground-truth action(s) in {args.gt} could not be read (rows {rows}"
-            f"{' ...' if bad > 10 else ''}); they are left out of these means and flagged "
-            f"gt_unreadable=1 (scored 0) in {args.out}",
+            visible(
+                f"warning: {bad} ground-truth action(s) in {args.gt} could not be read (rows "
+                f"{rows}{' ...' if bad > 10 else ''}); they are left out of these means and "
+                f"flagged gt_unreadable=1 (scored 0) in {args.out}"
+            ),
             file=sys.stderr,
         )
     return 0

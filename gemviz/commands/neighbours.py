@@ -14,6 +14,7 @@ import pandas as pd
 
 from gemviz.analysis.neighbours import DEFAULT_K, METRICS, cached_neighbours, rows
 from gemviz.commands.common import FORMATS, emit, render
+from gemviz.data.fields import nfc
 from gemviz.data.safety import check_output
 
 COLUMNS = ["id", "rank", "neighbour", "distance"]
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         metric=args.metric,
         cache=not args.no_cache,
     )
-    frame = pd.DataFrame(rows(result, args.id), columns=COLUMNS)
+    wanted = [nfc(i) for i in args.id] if args.id else args.id
+    frame = pd.DataFrame(rows(result, wanted), columns=COLUMNS)
     emit(render(frame, args.format, digits=6), out)
     return 0

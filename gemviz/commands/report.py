@@ -19,6 +19,8 @@ from gemviz.analysis.projection import ProjectionParams, project_files
 from gemviz.analysis.samples import suggest_examples
 from gemviz.commands.common import print_warnings
 from gemviz.data.errors import GemvizError
+from gemviz.data.fields import nfc
+from gemviz.data.markup import visible
 from gemviz.data.safety import check_output
 from gemviz.report import build_report, inputs_from_workspace, write_report
 from gemviz.report.slides import build_deck, write_deck
@@ -91,7 +93,12 @@ def run(args: argparse.Namespace) -> int:
         projection, splitter = _projection(ws)
     inputs = inputs_from_workspace(ws, projection=projection, projection_splitter=splitter)
     print_warnings(args.command, inputs.study.warnings)
-    examples = args.examples if args.examples is not None else suggest_examples(inputs.study)
+    # Ids compare in NFC, as the study builds them (an id typed with combining accents too).
+    examples = (
+        [nfc(e) for e in args.examples]
+        if args.examples is not None
+        else suggest_examples(inputs.study)
+    )
     known = set(inputs.study.ids)
     unknown = [e for e in examples if e not in known]
     if unknown:  # said now, not after the report's sections are built
@@ -138,7 +145,7 @@ def _screenshots(study, ids, image_root) -> list[str]:
 def _projection(ws):
     for s in ws.splitters:
         if s.test_embeddings:
-            print(f"UMAP of {s.name}'s embeddings...", file=sys.stderr, flush=True)
+            print(visible(f"UMAP of {s.name}'s embeddings..."), file=sys.stderr, flush=True)
             params = ProjectionParams(max_samples=50_000)
             return project_files(
                 s.test_embeddings, params, train_embeddings=s.train_embeddings

@@ -187,6 +187,11 @@ class ProgressFile:
 def run(args: argparse.Namespace) -> int:
     """Score the files; prints where the outputs went."""
 
+    if args.layer is not None and args.method != "hidden":
+        raise GemvizError(
+            f"--layer applies to --method hidden only; the {args.method} method has no layers "
+            "to choose from, so leave it out"
+        )
     inputs = (args.train, args.test, args.prompt_template)
     check_output_dir(args.out_dir, OUTPUT_NAMES, inputs)
     if args.progress_file:

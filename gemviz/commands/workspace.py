@@ -22,6 +22,7 @@ from gemviz.data.read import read_records
 from gemviz.workspace.catalog import scan_workspaces
 from gemviz.workspace.configs import set_configs
 from gemviz.workspace.create import add_splitter, create_from_files
+from gemviz.workspace.lock import workspace_lock
 from gemviz.workspace.models import add_model
 from gemviz.workspace.rename import rename_entry
 
@@ -330,15 +331,49 @@ def _renamer(kind: str):
     return run
 
 
+def _one_at_a_time(run):
+    """``run`` holding the workspace's lock from reading it to saving it, so edits from two
+    commands at once follow each other and both are kept."""
+
+    def locked(args: argparse.Namespace) -> int:
+        with workspace_lock(open_workspace(args.workspace).folder):
+            return run(args)
+
+    return locked
+
+
 register("create", "make a workspace from a test set and its files", _create_args, _create)
 register("list", "list the workspaces (broken ones with their reason)", _list_args, _list)
 register(
-    "add-split", "add a splitter (labeled file or GEM score pair)", _add_split_args, _add_split
+    "add-split",
+    "add a splitter (labeled file or GEM score pair)",
+    _add_split_args,
+    _one_at_a_time(_add_split),
 )
-register("add-model", "add a model's result file (fields mapped)", _add_model_args, _add_model)
-register("remove", "unregister splitters/models, or delete a workspace", _remove_args, _remove)
-register("rename-model", "rename a model (its files stay)", _rename_args, _renamer("model"))
-register("rename-split", "rename a splitter (its files stay)", _rename_args, _renamer("splitter"))
+register(
+    "add-model",
+    "add a model's result file (fields mapped)",
+    _add_model_args,
+    _one_at_a_time(_add_model),
+)
+register(
+    "remove",
+    "unregister splitters/models, or delete a workspace",
+    _remove_args,
+    _one_at_a_time(_remove),
+)
+register(
+    "rename-model",
+    "rename a model (its files stay)",
+    _rename_args,
+    _one_at_a_time(_renamer("model")),
+)
+register(
+    "rename-split",
+    "rename a splitter (its files stay)",
+    _rename_args,
+    _one_at_a_time(_renamer("splitter")),
+)
 register(
     "add-configs",
     "set the configuration table (method, training set, base model, notes, baseline)",

@@ -32,6 +32,7 @@ import pandas as pd
 
 from gemviz.data.chat import user_messages
 from gemviz.data.errors import GemvizError
+from gemviz.data.fields import nfc
 from gemviz.data.read import read_records
 
 #: The metric a BFCL score file gives each entry: 1 when the evaluator passed it.
@@ -78,7 +79,7 @@ def with_text_fields(records: list[dict[str, Any]], file: str) -> list[dict[str,
         extra = {
             "task": next((t for t in turns if t), ""),
             "n_turns": len(turns),
-            CONVERSATION: str(rec["id"]),
+            CONVERSATION: nfc(str(rec["id"])),
         }
         out.append({**extra, **rec})
     return out
@@ -138,7 +139,7 @@ def _field_by_id(path: str | os.PathLike, field: str) -> dict[str, Any]:
         for name in ("id", field):
             if name not in rec:
                 raise GemvizError("required field is missing", file=file, row=i + 1, field=name)
-        key = str(rec["id"])
+        key = nfc(str(rec["id"]))
         if key in out:
             raise GemvizError(f"id '{key}' repeats", file=file, row=i + 1, field="id")
         out[key] = rec[field]
@@ -163,6 +164,24 @@ def result_file_for(score_file: str | os.PathLike) -> Path | None:
             candidates.append(Path(*parts[:i], "result", *parts[i + 1 :]) / name)
             break
     return next((c for c in candidates if c.is_file()), None)
+
+
+def answers_file_for(test: str | os.PathLike | None) -> Path | None:
+    """BFCL's ``possible_answer/<name>`` beside a test file, when it is there."""
+    if not test:
+        return None
+    path = Path(test).parent / "possible_answer" / Path(test).name
+    return path if path.is_file() else None
+
+
+def read_beside(path: str | os.PathLike) -> list[Path]:
+    """The files gemviz reads because they lie beside ``path``: a score file's result file
+    (:func:`result_file_for`) and a test file's ``possible_answer`` (:func:`answers_file_for`).
+
+    Outputs are checked against these too, so no output option replaces them.
+    """
+    found = [result_file_for(path), answers_file_for(path)]
+    return [p for p in found if p is not None]
 
 
 @dataclass
@@ -244,7 +263,7 @@ def _entry_ids(
         outputs = result_outputs(sibling)
         return outputs, list(outputs), str(sibling)
     if ids is not None:
-        return {}, [str(i) for i in ids], ids_from or "the test file"
+        return {}, [nfc(str(i)) for i in ids], ids_from or "the test file"
     raise GemvizError(
         "a score file lists only the failed entries; give the test file (or keep the "
         "result file beside it, as the evaluator writes it) so the passed ones are known",
@@ -261,7 +280,7 @@ def _failed_entries(
     for row, rec in enumerate(records[1:], start=2):
         if rec.get("id") in (None, ""):
             raise GemvizError("a failed entry without its id", file=file, row=row, field="id")
-        key = str(rec["id"])
+        key = nfc(str(rec["id"]))
         if key not in known:
             raise GemvizError(
                 f"entry '{key}' is not in {source}; use the score file of that test set",

@@ -10,6 +10,7 @@ the request that opens the conversation) or every user message joined (``"all"``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -117,6 +118,7 @@ def with_text(
     has_id = any(r.get("id") not in (None, "") for r in records[:1])
     out = []
     for i, rec in enumerate(records):
+        _refuse_json_text(rec, file, i + 1)
         text = record_text(rec, mode)
         if not text:
             raise GemvizError(
@@ -129,3 +131,30 @@ def with_text(
             extra["id"] = f"row-{i + 1}"
         out.append({**extra, **{k: v for k, v in rec.items() if k != "task"}})
     return out
+
+
+def _refuse_json_text(record: dict[str, Any], file: str, row: int) -> None:
+    """Refuse a conversation stored as JSON *text* (``"messages": "[{\"role\": ...}]"``).
+
+    Read as one user message, it would embed the whole serialised chat, system prompt and
+    roles included, instead of the user's turns.
+
+    Raises:
+        GemvizError: Naming the field; the fix is to store the list itself.
+    """
+    for field in ("messages", "question"):
+        value = record.get(field)
+        if not isinstance(value, str) or value.lstrip()[:1] not in ("[", "{"):
+            continue
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            continue
+        if isinstance(parsed, (list, dict)):
+            raise GemvizError(
+                "holds the conversation as JSON text, not as a list of messages; write the "
+                "list itself (without the surrounding quotes) so only the user turns are embedded",
+                file=file,
+                row=row,
+                field=field,
+            )

@@ -132,3 +132,19 @@ def to_binary(value: Any, file: str | None, row: int, field: str) -> int:
     raise GemvizError(
         f"expected 0/1 or true/false, found {value!r}", file=file, row=row, field=field
     )
+
+
+def run_key(value: Any, file: str, row: int) -> str:
+    """A ``run`` value as text: a name or a whole number (``1`` and ``1.0`` are one run).
+
+    Raises:
+        GemvizError: true/false, an object or a list, which name no run.
+    """
+    if isinstance(value, (bool, dict, list)):
+        raise GemvizError(
+            f"a run is named by text or a whole number, found {value!r:.40}", file=file,
+            row=row, field=RUN,
+        )  # fmt: skip
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return nfc(str(value).strip())

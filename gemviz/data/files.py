@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from gemviz.data.errors import GemvizError
+from gemviz.data.fields import nfc
 
 # Record files are flat: a few levels of nesting (an action object inside a record) suffice.
 MAX_JSON_DEPTH = 64
@@ -75,6 +76,45 @@ def check_input(path: str | os.PathLike, what: str = "file") -> Path:
     return p
 
 
+def file_identity(path: str | os.PathLike) -> tuple[int, int] | str:
+    """What makes two paths one file: device and inode (so ``x``, ``./x``, a symlink and a
+    hard link agree), or the resolved path when the file cannot be looked at."""
+    try:
+        st = os.stat(Path(path).expanduser())
+    except (OSError, ValueError):
+        return os.path.realpath(Path(path).expanduser())
+    return (st.st_dev, st.st_ino)
+
+
+def first_repeat(paths: list[str | os.PathLike]) -> tuple[int, int] | None:
+    """Positions ``(i, j)``, ``i < j``, of the first two paths naming one file, or None."""
+    seen: dict[tuple[int, int] | str, int] = {}
+    for j, path in enumerate(paths):
+        key = file_identity(path)
+        if key in seen:
+            return seen[key], j
+        seen[key] = j
+    return None
+
+
+def one_file_per_run(model: str, paths: list) -> list:
+    """``paths`` when each is its own file; one file named twice (``x`` and ``./x``, a
+    symlink, a hard link) would count one run twice, so it is refused.
+
+    Raises:
+        GemvizError: Naming both spellings.
+    """
+    repeat = first_repeat(paths)
+    if repeat is not None:
+        a, b = (paths[i] for i in repeat)
+        raise GemvizError(
+            f"model '{model}': the run files {a} and {b} are the same file (another spelling "
+            "of its path, or a link to it); each run is its own file, so give it once",
+            file=str(b),
+        )
+    return paths
+
+
 def read_bytes(path: str | os.PathLike, what: str = "file") -> bytes:
     """The bytes of a checked input file.
 
@@ -106,6 +146,14 @@ def decode_text(data: bytes, file: str) -> str:
         raise GemvizError(
             f"the file is binary (a zero byte at offset {nul}), not text; expected a UTF-8 "
             "JSON, JSON lines or CSV file",
+            file=file,
+        )
+    nul = data.find(b"\x00", 4096)
+    if nul >= 0:  # a NUL inside a value: no text holds one, and it would cut the value short
+        line = data.count(b"\n", 0, nul) + 1
+        raise GemvizError(
+            f"a zero byte (NUL) at offset {nul} (line {line}); text files hold none, so fix "
+            "how the file was made",
             file=file,
         )
     try:
@@ -298,7 +346,7 @@ def load_embeddings_file(path: str | os.PathLike) -> tuple[list[str], Any]:
     """
     data = load_npz(path, ("ids", "embeddings"), "embeddings file")
     file = str(path)
-    ids = [str(s) for s in np.ravel(data["ids"])]
+    ids = [nfc(str(s)) for s in np.ravel(data["ids"])]
     raw = data["embeddings"]
     if raw.dtype.kind not in "biuf":  # complex, timedelta, dates and text are not coordinates
         raise GemvizError(
@@ -312,6 +360,10 @@ def load_embeddings_file(path: str | os.PathLike) -> tuple[list[str], Any]:
         raise GemvizError(
             f"'embeddings' must be {len(ids)} x d with d >= 1 (one row per id), got {emb.shape}",
             file=file,
+        )
+    if not ids:
+        raise GemvizError(
+            "the file holds no rows (0 ids); score the steps again to fill it", file=file
         )
     # Row blocks keep the check's temporary small (a 1M x 1536 mask alone is 1.5 GB).
     step = max(1, (1 << 26) // emb.shape[1])

@@ -45,6 +45,7 @@ from gemviz.data.fields import (
     SCORE,
     TASK,
     TYPE_MATCH,
+    run_key,
     to_binary,
     to_finite_float,
 )
@@ -190,7 +191,7 @@ def _load_results_records(
                     row=i + 1,
                     field=RUN,
                 )
-            runs.setdefault(str(value), []).append(rec)
+            runs.setdefault(run_key(value, file, i + 1), []).append(rec)
         parts = []
         offset = 0
         for value, group in runs.items():

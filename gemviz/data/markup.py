@@ -11,6 +11,7 @@ code that composes Markdown for a page use one rule.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -66,3 +67,43 @@ def code(value: Any, max_chars: int | None = 300) -> str:
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+# Characters XML 1.0 cannot hold and a terminal would act on instead of showing: C0 controls
+# (tab and line feed kept where asked), DEL, C1 controls (ESC starts colour codes), lone
+# surrogates and the two non-characters XML refuses.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _shown_as(match: re.Match) -> str:
+    char = match.group()
+    code_point = ord(char)
+    if code_point < 0x20:
+        return chr(0x2400 + code_point)  # the Control Pictures block: \x01 -> ␁, ESC -> ␛
+    if code_point == 0x7F:
+        return "\u2421"  # ␡
+    return f"\\x{code_point:02x}" if code_point <= 0xFF else f"\\u{code_point:04x}"
+
+
+def visible(value: Any, keep: str = "") -> str:
+    """``value`` as text that XML can hold and a terminal shows as is, every character visible.
+
+    Control characters become their pictures (``\\x01`` -> ``␁``, ESC -> ``␛``), so a name
+    holding them reads as typed instead of being dropped, breaking a slide's XML or recolouring
+    a terminal; C1 controls, lone surrogates and XML's non-characters become ``\\x..``/``\\u....``.
+
+    Args:
+        value: Any user text (converted with ``str``).
+        keep: Characters left as they are (e.g. ``"\\t\\n"`` for multi-line output).
+    """
+    text = str(value)
+    if text.isprintable():
+        return text
+    pattern = _INVISIBLE if not keep else _invisible_but(keep)
+    return pattern.sub(_shown_as, text)
+
+
+@functools.cache
+def _invisible_but(keep: str) -> re.Pattern:
+    kept = "".join(re.escape(c) for c in keep)
+    return re.compile(f"(?![{kept}])[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")

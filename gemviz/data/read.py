@@ -147,6 +147,8 @@ def _read_json(p: Path, text: str, lines: bool) -> list[Any]:
             for key in ("records", "data", "samples"):
                 if isinstance(data.get(key), list):
                     return data[key]
+            if "\n" not in stripped.rstrip():
+                return [data]  # one line: JSON lines holding one record (a BFCL score header)
             raise GemvizError(
                 "expected a JSON array of records (or an object with a 'records' list)", file=str(p)
             )

@@ -7,7 +7,9 @@ message instead of after an hour of scoring, and never replaces one of its input
 The rules:
 
 - an output may not be one of the inputs (same file by inode, so hard links and other
-  spellings of the same path count), nor sit where an input would be written over;
+  spellings of the same path count), nor sit where an input would be written over; the files
+  read beside an input (:func:`gemviz.data.bfcl.read_beside`) count as inputs;
+- a name ending in ``/`` names a folder, not a file, and is refused;
 - an existing output must be a regular file: a folder, a FIFO, a device (``/dev/null``) or a
   socket is refused, never replaced;
 - a symlink is written *through*: the returned path is the link's final target, which the
@@ -18,12 +20,14 @@ The rules:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from gemviz.data.bfcl import read_beside
 from gemviz.data.errors import GemvizError
 
 PathLike = str | os.PathLike
@@ -54,7 +58,17 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def _existing_inputs(inputs: Iterable[PathLike | None]) -> list[Path]:
-    return [Path(p).expanduser() for p in inputs if p is not None and str(p) != ""]
+    """The inputs, each followed by the files read beside it (a BFCL score file's result
+    file, a test file's ``possible_answer``): those are inputs too."""
+    out: list[Path] = []
+    for p in inputs:
+        if p is None or str(p) == "":
+            continue
+        path = Path(p).expanduser()
+        out.append(path)
+        with contextlib.suppress(OSError):  # an input no one can look at: its reader says so
+            out.extend(read_beside(path))
+    return out
 
 
 def _short(path: Path) -> str:
@@ -128,6 +142,12 @@ def check_output(
     given = Path(path).expanduser()
     if str(path).strip() == "":
         raise GemvizError(f"{option} is empty; give a file name")
+    if str(path).endswith(("/", os.sep)):
+        raise GemvizError(
+            f"{option} ends in '/', which names a folder; give a file name (without the "
+            "trailing '/')",
+            file=str(path),
+        )
     try:
         return _check_output(given, inputs, option)
     except OSError as exc:  # e.g. a name or path longer than the file system allows

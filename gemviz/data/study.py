@@ -35,6 +35,7 @@ from gemviz.data.fields import (
     TASK,
     TYPE_MATCH,
 )
+from gemviz.data.files import one_file_per_run
 from gemviz.data.frames import frame_ids
 from gemviz.data.ids import sample_ids
 from gemviz.data.loaders import load_labeled, load_results
@@ -243,7 +244,7 @@ class Study:
             ref_ids, ref_name = split_frames[first][ID].tolist(), str(splits[first])
         else:
             ref_ids, ref_name = None, None
-        files = {name: as_paths(p) for name, p in models.items()}
+        files = {name: one_file_per_run(name, as_paths(p)) for name, p in models.items()}
         notes: list[str] = []
         model_frames = {
             name: [

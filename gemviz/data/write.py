@@ -9,6 +9,7 @@ JSON lines, CSV or parquet), the formats :mod:`gemviz.data.read` reads.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -71,10 +72,21 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         yield tmp_path
         _fsync(tmp_path)
         os.replace(tmp_path, dest)
-    except BaseException:
+    except BaseException as exc:
         tmp_path.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRORS:
+            raise GemvizError(
+                f"{exc.strerror or exc} while writing this output; nothing was left half "
+                "written (the old file, if any, is as it was); free space or choose another "
+                "place and run again",
+                file=str(path),
+            ) from None
         raise
     _fsync(dest.parent)
+
+
+# The machine, not the input: a full disk, a quota, a file too large, a read-only mount, I/O.
+_RESOURCE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO}
 
 
 def _fsync(path: Path) -> None:

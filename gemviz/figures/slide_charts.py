@@ -26,6 +26,7 @@ from pptx.enum.dml import MSO_PATTERN
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Pt
 
+from gemviz.data.markup import visible
 from gemviz.figures import theme
 
 #: Smallest font anywhere on a slide.
@@ -76,7 +77,7 @@ def _value_axis(
     value_axis.tick_labels.number_format_is_linked = False
     value_axis.has_title = bool(axis_title)
     if axis_title:
-        value_axis.axis_title.text_frame.text = axis_title
+        value_axis.axis_title.text_frame.text = visible(axis_title)
         _size_runs(value_axis.axis_title.text_frame, MIN_PT)
 
 
@@ -105,9 +106,10 @@ def bar_chart(
         The python-pptx chart.
     """
     data = CategoryChartData(number_format=number_format)
-    data.categories = list(categories)
+    # Chart data is written as XML: names holding control characters are shown, not dropped.
+    data.categories = [visible(c) for c in categories]
     for s in series:
-        data.add_series(s.name, [None if _missing(v) else float(v) for v in s.values])
+        data.add_series(visible(s.name), [None if _missing(v) else float(v) for v in s.values])
     left, top, width, height = box
     frame = slide.shapes.add_chart(
         XL_CHART_TYPE.COLUMN_CLUSTERED, Emu(left), Emu(top), Emu(width), Emu(height), data
@@ -177,7 +179,7 @@ def _point_labels(drawn, s: BarSeries, number_format: str) -> None:
             text = format(float(value), ".2f") if number_format == "0.00" else f"{value:g}"
         label = drawn.points[j].data_label
         label.has_text_frame = True
-        label.text_frame.text = text
+        label.text_frame.text = visible(text)
         label.position = XL_LABEL_POSITION.INSIDE_BASE
         _size_runs(label.text_frame, MIN_PT)
         label.font.size = Pt(MIN_PT)

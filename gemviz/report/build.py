@@ -15,7 +15,7 @@ from gemviz.analysis.stability import refittable, workspace_refits
 from gemviz.analysis.step import load_predictions
 from gemviz.data.bfcl import possible_answers
 from gemviz.data.errors import GemvizError
-from gemviz.data.fields import SCORE
+from gemviz.data.fields import SCORE, nfc
 from gemviz.data.loaders import load_scores
 from gemviz.data.study import Study
 from gemviz.data.write import atomic_path, write_text_atomic
@@ -275,7 +275,7 @@ def parse_examples(text: str, known: Sequence[str] = ()) -> dict[str, str]:
     known_ids = set(known)
     out: dict[str, str] = {}
     for line in text.splitlines():
-        line = line.strip()
+        line = nfc(line.strip())  # ids compare in NFC, as the study builds them
         if line in known_ids:
             sid, caption = line, ""
         else:

@@ -18,6 +18,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from gemviz.analysis.tables import id_ood_table
+from gemviz.data.markup import visible
 from gemviz.figures import theme
 from gemviz.figures.slide_charts import MIN_PT
 from gemviz.report.base import ReportInputs, cluster_unit, shared
@@ -33,6 +34,10 @@ BODY_TOP = Inches(2.0)
 BODY_BOTTOM = Inches(7.2)
 TEXT_COLOR = "#222222"
 MUTED_TEXT = "#555555"
+
+
+#: Line breaks a slide's text keeps; every other control character is shown as its picture.
+_LINES = "\t\n"
 
 
 def _rgb(hex_color: str) -> RGBColor:
@@ -101,7 +106,7 @@ class Deck:
         frame = shape.text_frame
         frame.word_wrap = True
         frame.vertical_anchor = MSO_ANCHOR.TOP
-        frame.text = title
+        frame.text = visible(title, keep=_LINES)
         for paragraph in frame.paragraphs:
             paragraph.alignment = PP_ALIGN.LEFT
             for run in paragraph.runs:
@@ -117,7 +122,7 @@ class Deck:
                 size=MIN_PT,
                 color=MUTED_TEXT,
             )
-        slide.notes_slide.notes_text_frame.text = notes
+        slide.notes_slide.notes_text_frame.text = visible(notes, keep=_LINES)
         self.titles.append(title)
         self.sections.append(self.section)
         return slide
@@ -154,7 +159,7 @@ class Deck:
             runs = [(line, None)] if isinstance(line, str) else list(line)
             for text, run_color in runs:
                 run = paragraph.add_run()
-                run.text = text
+                run.text = visible(text, keep=_LINES)
                 run.font.size = Pt(size)
                 run.font.name = _font_name()
                 run.font.color.rgb = _rgb(run_color or color)

@@ -21,6 +21,25 @@ SAMPLE_PARAM = "sample"
 SELECT_PARAM = "select"  # a click-through selection (gemviz.analysis.selection)
 _SAMPLE_KEY = "_url_sample"  # the open step, kept while the URL loses it on a page switch
 _PROBLEM_KEY = "_url_problem"  # why the URL's workspace could not be opened
+#: The longest URL parameter read; a longer one is no id, slug or selection gemviz made.
+MAX_PARAM = 2000
+
+
+def url_param(name: str) -> str | None:
+    """The URL's ``?name=`` value, or None; one longer than :data:`MAX_PARAM` is dropped.
+
+    A dropped value is said on the page (the next page that shows messages shows it).
+    """
+    value = st.query_params.get(name)
+    if value is None or len(value) <= MAX_PARAM:
+        return value
+    del st.query_params[name]
+    st.session_state[_PROBLEM_KEY] = (
+        "warning",
+        f"The link's {code('?' + name + '=')} is {len(value):,} characters long, longer than "
+        f"any gemviz makes ({MAX_PARAM:,} at most); it was ignored.",
+    )
+    return None
 
 
 def _route_through_app() -> None:
@@ -55,7 +74,9 @@ def current_workspace(notify: bool = True) -> Workspace | None:
         The workspace, or ``None`` when there is none.
     """
     _route_through_app()
-    url_slug = st.query_params.get(WORKSPACE_PARAM)
+    url_slug = url_param(WORKSPACE_PARAM)
+    url_param(SAMPLE_PARAM)
+    url_param(SELECT_PARAM)
     slug = url_slug or st.session_state.get("workspace")
     ws = None
     if slug:
@@ -92,7 +113,34 @@ def current_workspace(notify: bool = True) -> Workspace | None:
             st.info("No workspace yet: create one on the Workspace page.")
         return None
     _remember(ws.slug, from_url=ws.slug == url_slug)
+    if notify:
+        _hold(ws)
     return ws
+
+
+_HELD_KEY = "_held_workspace"
+
+
+def _hold(ws: Workspace) -> None:
+    """Make a save refused when ``workspace.json`` changed since this page last showed it.
+
+    Each run reads the workspace afresh, but the user acted on what the previous run drew:
+    when someone else (the command line, another tab) saved in between, an edit made now
+    would be applied to entries the user has not seen. The page's copy then keeps the
+    revision the user saw, so its save is refused ("changed since you opened it; reload");
+    the page drawn this time shows the new state, and the next action goes through. Called
+    once per run, by the page's own :func:`current_workspace` (the router's call does not).
+    """
+    held = st.session_state.get(_HELD_KEY)
+    seen = None
+    if held is not None and held[0] == ws.slug:
+        _, obj, given, actual = held
+        # A save during that run moved its copy on: the user's own edit, which is seen.
+        seen = obj.revision if obj.revision != given else actual
+    actual = ws.revision
+    if seen is not None and seen != actual:
+        ws.revision = seen
+    st.session_state[_HELD_KEY] = (ws.slug, ws, ws.revision, actual)
 
 
 def _remember(slug: str, from_url: bool) -> None:
@@ -140,7 +188,7 @@ def open_sample(sample_id: str | None) -> None:
 
 def current_sample() -> str | None:
     """The id of the open step (``?sample=``), or None."""
-    return st.query_params.get(SAMPLE_PARAM) or st.session_state.get(_SAMPLE_KEY)
+    return url_param(SAMPLE_PARAM) or st.session_state.get(_SAMPLE_KEY)
 
 
 # -- click-through: open Samples on exactly some steps ---------------------------------------
@@ -183,14 +231,14 @@ def samples_selection(ws: Workspace, study=None) -> dict | None:
         if sel.get("select") and st.query_params.get(SELECT_PARAM) != sel["select"]:
             st.query_params[SELECT_PARAM] = sel["select"]
         return sel
-    text = st.query_params.get(SELECT_PARAM)
+    text = url_param(SELECT_PARAM)
     if not text or study is None:
         return None
 
     try:
         ids, label = resolve(study, text)
     except GemvizError as exc:
-        st.warning(f"The link's selection cannot be opened: {exc}")
+        st.warning(f"The link's selection cannot be opened: {md(exc)}")
         st.query_params.pop(SELECT_PARAM, None)
         return None
     st.session_state[_SELECTION_KEY] = {
@@ -293,7 +341,7 @@ def open_bfcl_demo() -> None:
     try:
         folder = ensure_bfcl_demo(progress=report)
     except GemvizError as exc:
-        st.error(f"The tool-calling demo could not be built: {exc}")
+        st.error(f"The tool-calling demo could not be built: {md(exc)}")
         return
     bar.empty()
     open_workspace(Workspace.load(folder).slug)

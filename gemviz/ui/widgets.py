@@ -152,7 +152,11 @@ def cluster_setting(ws: Workspace, study: Study, where: Any = st) -> None:
     )
     if chosen != ws.cluster_by:
         ws.cluster_by = chosen
-        ws.save()
+        try:
+            ws.save()
+        except GemvizError as exc:  # saved elsewhere meanwhile: this run shows the new state
+            where.error(md(exc))
+            return
         st.rerun()
 
 

@@ -110,6 +110,14 @@ def load(folder: str | os.PathLike) -> dict[str, Annotation]:
                 file=file,
                 field=f"steps[{sid!r}].tags",
             )
+        for tag in tags:
+            if isinstance(tag, str) and (";" in tag or "\n" in tag):
+                raise GemvizError(
+                    f"the tag {tag!r:.40} holds ';' or a line break, which separate tags in "
+                    "the CSV export; split it into tags of its own",
+                    file=file,
+                    field=f"steps[{sid!r}].tags",
+                )
         out[sid] = Annotation(
             tags=[check_text(t, file, [*where, "tags"]) for t in tags],
             note=check_text(entry.get("note", ""), file, [*where, "note"], optional=True) or "",

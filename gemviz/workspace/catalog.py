@@ -69,6 +69,8 @@ def list_workspaces(usable_only: bool = False) -> list[Workspace]:
 
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*")
+#: Longest folder name a slug can be (file systems stop at 255 bytes).
+MAX_SLUG = 255
 
 
 def find_workspace(slug: str) -> Workspace | None:
@@ -80,7 +82,11 @@ def find_workspace(slug: str) -> Workspace | None:
     Raises:
         GemvizError: The folder exists but its definition is broken.
     """
-    if not slug or not _SLUG.fullmatch(slug) or ".." in slug:
+    if not slug or len(slug) > MAX_SLUG or not _SLUG.fullmatch(slug) or ".." in slug:
         return None
     folder = workspaces_root() / slug
-    return Workspace.load(folder) if (folder / WORKSPACE_FILE).exists() else None
+    try:
+        there = (folder / WORKSPACE_FILE).exists()
+    except OSError:  # e.g. a name longer than the file system holds
+        return None
+    return Workspace.load(folder) if there else None

@@ -34,7 +34,7 @@ from gemviz.data.read import peek_fields, read_records
 from gemviz.scoring.store import load_embeddings
 from gemviz.scoring.training import score_training_set
 from gemviz.splitters import make_splitter
-from gemviz.workspace.entries import SplitterEntry, _abs
+from gemviz.workspace.entries import SplitterEntry, _abs, check_name
 from gemviz.workspace.files import adopt, check_ids, reference
 from gemviz.workspace.models import commit_model, plan_model
 from gemviz.workspace.store import Workspace, check_image_root, staged_workspace
@@ -141,9 +141,8 @@ def plan_splitter(
         GemvizError: No usable files, a file is unreadable, or its samples differ from the
             test set's.
     """
-    if not name or not name.strip():
-        raise GemvizError("a splitter needs a name")
-    plan = SplitterPlan(name.strip(), labeled, train_scores, test_scores, method=method)
+    name = check_name(name, "splitter")
+    plan = SplitterPlan(name, labeled, train_scores, test_scores, method=method)
     if labeled:
         check_ids(load_labeled(labeled)[ID].tolist(), ref, labeled)
     elif train_scores and test_scores:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
 from gemviz.data.errors import GemvizError
+from gemviz.data.files import first_repeat
 from gemviz.data.paths import cache_dir
 from gemviz.data.write import atomic_path, write_bytes_atomic
 
@@ -54,6 +55,53 @@ def store_upload(folder: Path, filename: str, data: bytes | BinaryIO) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staged, dest)
     return dest
+
+
+def check_name(name: object, kind: str) -> str:
+    """A workspace's, splitter's or model's name, stripped, if it can be saved and shown.
+
+    Raises:
+        GemvizError: Empty, holding a NUL, or holding something that is not text: an
+            unpaired surrogate, which is how a name with bytes that are not UTF-8 (typed in
+            another encoding on the command line) arrives; it could never be saved.
+    """
+    text = str(name).strip() if name is not None else ""
+    if not text:
+        raise GemvizError(f"a {kind} needs a non-empty name")
+    if "\x00" in text:
+        raise GemvizError(f"a {kind} name may not hold a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise GemvizError(
+            f"the {kind} name {shown!r} holds bytes that are not UTF-8 text, so it cannot be "
+            "saved; type it again in UTF-8"
+        ) from None
+    return text
+
+
+def check_unique_name(name: str, taken: list[str], kind: str, replace: bool) -> None:
+    """Refuse a name that cannot be saved, or that another entry has (in any spelling).
+
+    Raises:
+        GemvizError: As for :func:`check_name`; or ``name`` is taken (without ``replace``),
+            or another entry's name reads the same (:func:`same_name`).
+    """
+    check_name(name, kind)
+    if name in taken and not replace:
+        raise GemvizError(f"this workspace already has a {kind} called '{name}'; pick another name")
+    clash = next((t for t in taken if t != name and same_name(t, name)), None)
+    if clash is not None:
+        raise GemvizError(
+            f"this workspace already has a {kind} called '{clash}' (the same name in another "
+            "Unicode spelling); pick another name"
+        )
+
+
+def same_name(a: str, b: str) -> bool:
+    """True when two names read the same: equal once in Unicode NFC (``é`` typed either way)."""
+    return unicodedata.normalize("NFC", a) == unicodedata.normalize("NFC", b)
 
 
 def workspaces_root() -> Path:
@@ -232,6 +280,15 @@ def check_text(value: Any, file: str, path: list[str | int], optional: bool = Fa
     return value
 
 
+def check_revision(value: Any, file: str) -> int:
+    """A workspace's revision: a whole number >= 0 (None, in files written before, reads as 0)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise _bad(file, ["revision"], "a revision (a whole number >= 0)", value)
+    return value
+
+
 def check_time(value: Any, file: str, path: list[str | int]) -> float:
     """A unix time: a finite number between 0 and the year 9999 (None reads as 0)."""
     if value is None:
@@ -293,6 +350,26 @@ def _entry(cls: type, raw: Any, file: str, path: list[str | int]) -> Any:
     if not entry.name.strip():
         raise GemvizError("a name may not be empty", file=file, field=_where([*path, "name"]))
     return entry
+
+
+def distinct_runs(models: list[ModelEntry], file: str) -> list[ModelEntry]:
+    """``models`` when no model names one run file twice (any spelling, symlink, hard link).
+
+    Raises:
+        GemvizError: Naming the model's entry; the workspace is then listed as broken.
+    """
+    for i, model in enumerate(models):
+        files = model.run_files()
+        repeat = first_repeat(files)
+        if repeat is not None:
+            where = "results" if repeat[0] == 0 else f"runs[{repeat[0] - 1}]"
+            raise GemvizError(
+                f"runs[{repeat[1] - 1}] is the same file as {where} ({files[repeat[1]]}); one "
+                "run would count twice, so remove the repeat",
+                file=file,
+                field=f"models[{i}]",
+            )
+    return models
 
 
 def entries_from_json(raw: Any, key: str, file: str) -> list[Any]:

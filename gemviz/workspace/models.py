@@ -22,11 +22,12 @@ from gemviz.actions import RULES
 from gemviz.data.bfcl import is_score_file
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import ID, RUN
+from gemviz.data.files import first_repeat
 from gemviz.data.loaders import load_results, result_metrics
 from gemviz.data.read import read_records
 from gemviz.data.write import write_records
 from gemviz.workspace.derive import derive_results, fields_of, has_match_fields, require_field
-from gemviz.workspace.entries import ModelEntry, file_stem, free_path
+from gemviz.workspace.entries import ModelEntry, check_name, file_stem, free_path
 from gemviz.workspace.files import adopt, check_ids, reference
 from gemviz.workspace.store import Workspace
 
@@ -79,8 +80,7 @@ def plan_model(
         GemvizError: A field is missing, the matches cannot be read, or the file's samples
             differ from the test set's.
     """
-    if not name or not name.strip():
-        raise GemvizError("a model needs a name")
+    name = check_name(name, "model")
     if not results:
         raise GemvizError(f"model '{name}': give its result file")
     if not isinstance(results, str):
@@ -190,9 +190,11 @@ def _plan_runs(
             "each run's file with the metrics named as gemviz reads them (type_match/"
             "exact_match, accuracy) or BFCL score files"
         )
-    dupes = sorted({f for f in files if files.count(f) > 1})
-    if dupes:
-        raise GemvizError(f"model '{name}': the run file {dupes[0]} is given twice")
+    repeat = first_repeat(files)
+    if repeat is not None:
+        a, b = (files[i] for i in repeat)
+        same = "is given twice" if a == b else f"is the same file as {a}"
+        raise GemvizError(f"model '{name}': the run file {b} {same}; each run is its own file")
     held = None
     for path in files:
         frame = load_results(path, *_ref_args(ref))

@@ -8,6 +8,7 @@ name only: the files the entry points at stay where they are.
 from __future__ import annotations
 
 from gemviz.data.errors import GemvizError
+from gemviz.workspace.entries import check_name, same_name
 from gemviz.workspace.store import Workspace
 
 KINDS = ("splitter", "model")
@@ -32,11 +33,13 @@ def rename_entry(ws: Workspace, kind: str, old: str, new: str) -> None:
     names = [e.name for e in entries]
     if old not in names:
         raise GemvizError(f"workspace '{ws.slug}' has no {kind} '{old}'")
-    new = str(new).strip()
-    if not new:
-        raise GemvizError(f"a {kind} needs a non-empty name")
-    if new != old and new in names:
-        raise GemvizError(f"this workspace already has a {kind} called '{new}'; pick another name")
+    new = check_name(new, kind)
+    clash = next((n for n in names if n != old and same_name(n, new)), None)
+    if clash is not None:
+        also = "" if clash == new else " (the same name in another Unicode spelling)"
+        raise GemvizError(
+            f"this workspace already has a {kind} called '{clash}'{also}; pick another name"
+        )
     for entry in entries:
         if entry.name == old:
             entry.name = new

@@ -41,14 +41,19 @@ from gemviz.workspace.entries import (
     ScoreSource,
     SplitterEntry,
     _abs,
+    check_name,
+    check_revision,
     check_text,
     check_time,
+    check_unique_name,
+    distinct_runs,
     entries_from_json,
     file_stem,
     free_path,
     slugify,
     workspaces_root,
 )
+from gemviz.workspace.lock import save_revision
 from gemviz.workspace.staging import publish, staging_folder
 
 
@@ -69,6 +74,8 @@ class Workspace:
     models: list[ModelEntry] = field(default_factory=list)
     # Model name -> its attributes (method, training set, ...): gemviz.workspace.configs.
     configs: dict[str, Config] = field(default_factory=dict)
+    # How many saves made the file this object was read from (0: never saved with one).
+    revision: int = 0
 
     # -- persistence -------------------------------------------------------------------------
 
@@ -128,8 +135,9 @@ class Workspace:
             created=check_time(raw.get("created"), file, ["created"]),
             cluster_by=check_text(raw.get("cluster_by"), file, ["cluster_by"], optional=True)
             or "auto",
+            revision=check_revision(raw.get("revision"), file),
             splitters=entries_from_json(raw, "splitters", file),
-            models=entries_from_json(raw, "models", file),
+            models=distinct_runs(entries_from_json(raw, "models", file), file),
             configs=configs_from_json(raw.get("configs"), file),
             **paths,
         )
@@ -147,11 +155,15 @@ class Workspace:
             "splitters": [dataclasses.asdict(s) for s in self.splitters],
             "models": [dataclasses.asdict(m) for m in self.models],
             "configs": {k: c.to_dict() for k, c in self.configs.items() if c.to_dict()},
+            "revision": self.revision,
         }
 
     def save(self) -> Path:
-        """Write ``workspace.json`` atomically and return its path."""
-        return write_json_atomic(self.json_path, self.to_dict())
+        """Write ``workspace.json`` atomically, one revision on; refused from a stale copy
+        (:func:`gemviz.workspace.lock.save_revision`). Returns its path."""
+        path = save_revision(self.folder, self.json_path, self.revision, self.to_dict())
+        self.revision += 1
+        return path
 
     def relocate(self, folder: Path) -> None:
         """Point the workspace, and every path it names inside its folder, at ``folder``."""
@@ -202,9 +214,7 @@ class Workspace:
 
     def rename(self, name: str) -> None:
         """Change the display name (the folder keeps its slug) and save."""
-        if not name.strip():
-            raise GemvizError("a workspace needs a non-empty name")
-        self.name = name.strip()
+        self.name = check_name(name, "workspace")
         self.save()
 
     def delete(self) -> None:
@@ -220,7 +230,7 @@ class Workspace:
         Raises:
             GemvizError: The name is taken (and ``replace`` is false) or the file is bad.
         """
-        _check_name(entry.name, [s.name for s in self.splitters], "splitter", replace)
+        check_unique_name(entry.name, [s.name for s in self.splitters], "splitter", replace)
         if not entry.labeled:
             raise GemvizError(
                 "a splitter needs a labeled test file (label = ID/OOD), or a train and a test "
@@ -242,7 +252,7 @@ class Workspace:
         Raises:
             GemvizError: The name is taken (and ``replace`` is false) or the file is bad.
         """
-        _check_name(entry.name, [m.name for m in self.models], "model", replace)
+        check_unique_name(entry.name, [m.name for m in self.models], "model", replace)
         entry.results = _abs(entry.results)
         entry.runs = [_abs(p) for p in entry.runs]
         entry.predictions = _abs(entry.predictions)
@@ -289,7 +299,7 @@ class Workspace:
         Raises:
             GemvizError: The name is taken, or ``is_id`` does not match the file's length.
         """
-        _check_name(name, [s.name for s in self.splitters], "splitter", replace)
+        check_unique_name(name, [s.name for s in self.splitters], "splitter", replace)
         records = read_records(test_scores)
         flags = list(is_id)
         if len(flags) != len(records):
@@ -379,13 +389,6 @@ def _is_records(path: str) -> bool:
     return Path(path).exists() and Path(path).is_file()
 
 
-def _check_name(name: str, taken: list[str], kind: str, replace: bool) -> None:
-    if not name or not name.strip():
-        raise GemvizError(f"a {kind} needs a name")
-    if name in taken and not replace:
-        raise GemvizError(f"this workspace already has a {kind} called '{name}'; pick another name")
-
-
 def create_workspace(
     name: str,
     *,
@@ -412,8 +415,7 @@ def create_workspace(
     Raises:
         GemvizError: The name is empty or a named file cannot be read.
     """
-    if not name or not name.strip():
-        raise GemvizError("a workspace needs a non-empty name")
+    name = check_name(name, "workspace")
     for path in (test, train):
         if path not in (None, ""):
             read_records(path)  # fail now with a clear message rather than on every page
@@ -465,8 +467,9 @@ def staged_workspace(name: str) -> Iterator[Workspace]:
     Yields:
         The workspace, its ``folder`` the hidden one until the body ends, the final one after.
     """
+    name = check_name(name, "workspace")
     with staging_folder(workspaces_root()) as staging:
-        ws = Workspace(folder=staging, name=name.strip(), created=time.time())
+        ws = Workspace(folder=staging, name=name, created=time.time())
         yield ws
 
         def finish(target: Path) -> None:
