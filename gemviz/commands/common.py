@@ -25,6 +25,7 @@ from gemviz.data.errors import GemvizError
 from gemviz.data.files import load_embeddings_file
 from gemviz.data.ids import align, sample_ids
 from gemviz.data.loaders import load_scores
+from gemviz.data.markup import visible
 from gemviz.data.read import read_records
 from gemviz.data.safety import check_output
 from gemviz.data.study import Study
@@ -171,7 +172,7 @@ def study_from_args(
 def print_warnings(command: str, messages: Iterable[str]) -> None:
     """Print each warning of a load on stderr as ``gemviz COMMAND: warning: ...``."""
     for message in messages:
-        print(f"gemviz {command}: warning: {message}", file=sys.stderr)
+        print(visible(f"gemviz {command}: warning: {message}"), file=sys.stderr)
 
 
 def open_workspace(slug: str) -> Workspace:

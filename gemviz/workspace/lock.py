@@ -2,16 +2,16 @@
 
 ``workspace.json`` carries a ``revision``, one more at every save. :func:`save_revision`
 (what :meth:`gemviz.workspace.store.Workspace.save` calls) writes only when the file's
-revision is still the one its copy was read at, under an advisory lock on the workspace's
-folder, so two saves can never both pass the comparison and none drops another's edit. A command that reads,
-edits and saves holds it throughout (:func:`workspace_lock` is re-entrant within a thread), so
-two edits from the command line at once run one after the other and both are kept.
+revision is still the one its copy was read at, under the workspace's lock (the one file
+lock, :mod:`gemviz.data.locks`), so two saves can never both pass the comparison and none
+drops another's edit. A command that reads, edits and saves holds the lock throughout
+(:func:`workspace_lock` is re-entrant within a thread), so two edits from the command line
+at once run one after the other and both are kept.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import threading
 from collections.abc import Iterator
@@ -20,51 +20,37 @@ from typing import Any
 
 from gemviz.data.errors import GemvizError
 from gemviz.data.files import loads_json, read_text
+from gemviz.data.locks import file_lock
 from gemviz.data.write import write_json_atomic
 from gemviz.workspace.entries import check_revision
 
 #: What a save from a stale copy says.
 STALE = "this workspace changed since you opened it; reload"
 
-# (thread, folder) -> (folder's file descriptor, depth) for the locks this process holds.
-_HELD: dict[tuple[int, str], tuple[int, int]] = {}
-_GUARD = threading.Lock()
+#: The lock file inside a workspace's folder (:func:`gemviz.data.locks.file_lock`).
+LOCK_FILE = ".workspace.lock"
+# (thread, folder) of the workspace locks this process holds: a nested call passes through.
+_HELD: set[tuple[int, str]] = set()
 
 
 @contextlib.contextmanager
 def workspace_lock(folder: str | os.PathLike) -> Iterator[None]:
-    """Hold the workspace folder's lock (waits for another holder; re-entrant per thread).
+    """Hold the workspace's lock (waits for another holder; re-entrant within a thread).
 
-    A folder that does not exist yet needs no lock (nothing can be read from it).
+    A folder that does not exist yet needs no lock (nothing can be read from it, and the
+    lock file must not create it).
     """
     path = os.path.realpath(Path(folder))
     key = (threading.get_ident(), path)
-    with _GUARD:
-        held = _HELD.get(key)
-        if held is not None:
-            _HELD[key] = (held[0], held[1] + 1)
-    if held is not None:
+    if key in _HELD or not os.path.isdir(path):
+        yield
+        return
+    with file_lock(Path(path) / LOCK_FILE):
+        _HELD.add(key)
         try:
             yield
         finally:
-            with _GUARD:
-                fd, depth = _HELD[key]
-                _HELD[key] = (fd, depth - 1)
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        with _GUARD:
-            _HELD[key] = (fd, 1)
-        yield
-    finally:
-        with _GUARD:
-            _HELD.pop(key, None)
-        os.close(fd)  # closing the descriptor releases the lock
+            _HELD.discard(key)
 
 
 def save_revision(folder: Path, path: Path, revision: int, data: dict[str, Any]) -> Path:
