@@ -378,7 +378,7 @@ register(
     "add-configs",
     "set the configuration table (method, training set, base model, notes, baseline)",
     workspace_configs.add_arguments,
-    workspace_configs.run,
+    _one_at_a_time(workspace_configs.run),
 )
 register(
     "annotations",
