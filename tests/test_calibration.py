@@ -99,14 +99,14 @@ def test_a_five_point_gain_is_found_but_seventeen_comparisons_cost_power():
 @pytest.mark.slow
 def test_each_question_holds_its_level_under_its_own_null():
 
-    reps = 150
+    reps = 600
     bound = 0.05 + 2 * math.sqrt(0.05 * 0.95 / reps)
     entries = run_questions("entries", reps)
-    benchmark = run_questions("benchmark", reps)
-    assert entries["entries"] <= bound and benchmark["fixed"] <= bound
+    benchmark = run_questions("benchmark", reps // 2)
+    assert entries["entries"] <= bound and benchmark["fixed"] <= 0.05
     # The run t answers the other question: equal on entries like these, it still finds the
-    # difference the 200 entries drawn happen to make.
-    assert entries["fixed"] >= 0.3
+    # difference the 200 entries drawn happen to make, far more often than 5%.
+    assert entries["fixed"] >= 0.15
 
 
 @pytest.mark.slow
@@ -117,9 +117,10 @@ def test_each_question_holds_its_level_under_its_own_null():
 )  # fmt: skip
 def test_unequal_spread_holds_its_level(what, k, p):
 
-    reps = 200
+    reps = 300
     r = run_unequal(what, k, p, reps)
-    assert r["reject"] <= 0.07, r
+    # At most 7%, give or take the Monte Carlo error (2 se).
+    assert r["reject"] <= 0.07 + 2 * math.sqrt(0.07 * 0.93 / reps), r
 
 
 @pytest.mark.slow
