@@ -152,6 +152,7 @@ def test_cli_add_configs_pattern_and_bad_input(root, capsys, tmp_path):
     assert "not a model" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_workspace_page_fills_and_saves_the_table(root, capsys):
     ws = _create(root, capsys)
     at = AppTest.from_file(str(ROOT / "pages" / "1_workspace.py"), default_timeout=60)

@@ -138,6 +138,7 @@ def test_thumbnail_of_a_missing_file_is_a_placeholder():
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_step_percentiles_come_from_the_train_scores_every_time(gem_public, tmp_path):
     """Two splitters with one train file and one test score show one percentile, the train
     scores' own, on the first load too, even after another page changed a cached frame."""

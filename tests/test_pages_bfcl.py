@@ -72,7 +72,7 @@ def test_samples_and_step_show_the_conversation(ws):
 
 def test_metrics_shows_the_runs_board(ws):
     at = _run("3_metrics.py", ws)
-    assert any(c.proto.spec and "per run" in c.proto.spec for c in at.get("plotly_chart"))
+    assert any(c.proto.spec and "per configuration" in c.proto.spec for c in at.get("plotly_chart"))
     summary = next(d.value for d in at.dataframe if "run_mean" in d.value.columns)
     assert summary["runs"].tolist() == [5] * 5
     pairs = next(d.value for d in at.dataframe if "runs_a" in d.value.columns)

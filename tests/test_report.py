@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import io
 import re
 import zipfile
@@ -106,8 +108,10 @@ def test_report_has_every_section_and_is_self_contained(workspace):
     report = build_report(inputs, [ids[0], ids[350]])
     page = report.html
     assert re.findall(r'<section id="([^"]+)"', page) == list(SECTIONS)
-    # plotly.js is embedded exactly once, and nothing is fetched from the network
-    assert page.count("* plotly.js v") == 1
+    # plotly.js is embedded exactly once (gzip-packed), and nothing is fetched from the network
+    assert page.count('id="gemviz-plotly"') == 1
+    packed = re.search(r'const packed = "([A-Za-z0-9+/=]+)"', page).group(1)
+    assert gzip.decompress(base64.b64decode(packed)).decode("utf-8").count("* plotly.js v") == 1
     assert page.count("Plotly.newPlot") >= 4
     assert not re.search(r'<script[^>]+src="http', page)
     assert not re.search(r'<img[^>]+src="http', page)

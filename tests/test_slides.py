@@ -22,7 +22,8 @@ from PIL import Image
 from pptx import Presentation
 from pptx.util import Emu
 
-from gemviz.analysis import findings
+from gemviz.analysis import findings, findings_runs
+from gemviz.analysis.runs import run_summary
 from gemviz.analysis.tables import id_ood_table
 from gemviz.commands.cli import main
 from gemviz.data.read import read_records
@@ -201,9 +202,9 @@ def test_sections_can_be_added(workspace):
     def runs(deck) -> None:
         deck.slide("Runs board", "notes")
 
-    sections = {**SLIDE_SECTIONS, "runs": runs}
+    sections = {**SLIDE_SECTIONS, "extra": runs}
     deck = build_deck(inputs, (), sections=sections)
-    assert deck.titles[-1] == "Runs board" and deck.sections[-1] == "runs"
+    assert deck.titles[-1] == "Runs board" and deck.sections[-1] == "extra"
     only = build_deck(inputs, (), sections={"study": SLIDE_SECTIONS["study"]})
     assert len(only.prs.slides) == 1
 
@@ -355,12 +356,20 @@ def test_runs_board_slides_when_models_have_several_runs(workspace, files, tmp_p
     workspace.remove("model", "sft")
     workspace.add_model(ModelEntry(name="sft", results=paths[0], runs=paths[1:]))
     prs, _ = _deck(workspace, tmp_path, "--examples")
-    runs = [s for s in prs.slides if "runs" in s.notes_slide.notes_text_frame.text[:20].lower()]
-    assert len(runs) == 2  # one per metric
-    title = runs[1].shapes.title.text
+    slides = list(prs.slides)
+    runs = [s for s in slides if s.notes_slide.notes_text_frame.text.startswith("Runs board")]
+    assert len(runs) == 2  # one per metric, right after the study slide
+    assert slides.index(runs[0]) == 1
+    study = workspace.study()
+    for slide, metric in zip(runs, study.metrics, strict=True):
+        title = slide.shapes.title.text
+        assert title == findings_runs.ranking_finding(run_summary(study, metric), metric)
+        assert not _charts(slide) and any(sh.shape_type == 13 for sh in slide.shapes)
+        assert "sft: 3 runs" in slide.notes_slide.notes_text_frame.text
+    # No baseline: the next slide compares the pairs, titled by the most significant one.
+    pairs = slides[slides.index(runs[-1]) + 1]
+    title = pairs.shapes.title.text
     assert title.startswith(("Over all runs", "No significant difference")), title
     if title.startswith("Over all runs, sft"):
         assert title.endswith("(3 and 1 runs)")
-    (chart,) = _charts(runs[1])
-    assert list(chart.plots[0].categories) == ["rl", "sft"]
-    assert "3 runs" in runs[1].notes_slide.notes_text_frame.text
+    assert "Title rule" in pairs.notes_slide.notes_text_frame.text

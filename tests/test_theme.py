@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -16,6 +17,7 @@ from gemviz.figures import charts as plots
 from gemviz.figures import static as static_figures
 from gemviz.figures import theme
 from gemviz.figures.export import figure_html
+from gemviz.figures.runs import board_rows, runs_board, runs_board_static
 
 PLACEHOLDER = re.compile(r"#0000(0[1-9a-f]|1[0-9a-f])\b", re.IGNORECASE)
 
@@ -90,3 +92,53 @@ def test_color_helpers():
     cats = theme.category_colors(["ID", "OOD", "other"])
     assert cats["ID"] == theme.ID_COLOR and cats["other"] == theme.color(0)
     assert theme.lighten("#000000", 1.0) == "#FFFFFF"
+
+
+def _lab(hex_color: str):
+    rgb = np.array([int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    rgb = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ rgb / np.array([0.95047, 1.0, 1.08883])  # fmt: skip
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_thirty_configurations_are_told_apart():
+    styles = [(theme.color(i), theme.marker(i)) for i in range(30)]
+    assert len(set(styles)) == 30 and len({c for c, _ in styles}) == 30
+    for (c1, m1), (c2, m2) in itertools.combinations(styles, 2):
+        distance = float(np.linalg.norm(_lab(c1) - _lab(c2)))
+        # Same marker: clearly different colours; different markers may be closer.
+        assert distance >= (20 if m1 == m2 else 9), (c1, c2)
+
+
+def test_runs_board_ranks_labels_clips_and_marks_the_baseline():
+    names = [f"cfg{i}" for i in range(18)]
+    summary = pd.DataFrame({
+        "model": names, "metric": "accuracy", "subset": "all", "runs": 3,
+        "run_mean": [i / 17 for i in range(18)], "run_sd": 0.01, "run_min": 0.0, "run_max": 1.0,
+        "mean": [i / 17 for i in range(18)], "lo": [i / 17 - 0.1 for i in range(18)],
+        "hi": [i / 17 + 0.1 for i in range(18)], "n": 50, "n_clusters": 50,
+    })  # fmt: skip
+    points = pd.DataFrame([
+        {"model": m, "metric": "accuracy", "subset": "all", "run": r, "mean": i / 20, "lo": 0.0,
+         "hi": 1.0, "n": 50, "n_clusters": 50}
+        for i, m in enumerate(names) for r in (1, 2, 3)
+    ])  # fmt: skip
+    configs = pd.DataFrame({
+        "model": names, "method": ["sft", "lora", "grpo"] * 6, "train_set": None,
+        "base_model": None, "notes": None, "baseline": [m == "cfg3" for m in names],
+    })  # fmt: skip
+    board = board_rows(points, summary, configs=configs, color_by="method")
+    assert board.rows["model"].tolist() == names[::-1]  # best first
+    assert board.rows["lo_clip"].min() == 0.0 and board.rows["hi_clip"].max() == 1.0
+    assert board.baseline == "cfg3" and "n = 50 steps" in board.n_text
+    same = board.rows.groupby("color_value")["color"].nunique()
+    assert (same == 1).all() and board.rows.groupby("color_value")["marker"].nunique().min() == 6
+    fig = runs_board(points, summary, configs=configs, color_by="method")
+    assert list(fig.layout.yaxis.ticktext) == names[::-1]
+    assert sum(bool(t.showlegend is not False and t.name) for t in fig.data) == 18
+    assert any(s.line.dash == "dash" for s in fig.layout.shapes)
+    static = runs_board_static(points, summary, configs=configs, color_by="method")
+    labels = [t.get_text() for t in static.axes[0].get_yticklabels()]
+    assert labels == names[::-1]

@@ -146,3 +146,22 @@ def runs_finding(
 ) -> str:
     """The title of the runs view (:func:`runs_headline` without its rule)."""
     return runs_headline(pairs, summary, metric, adjust, baseline)[0]
+
+
+def ranking_finding(summary: pd.DataFrame, metric: str) -> str:
+    """The ranking of a runs board in words: first and last configuration, run-to-run sd.
+
+    Descriptive only (no test behind the order); the comparisons have their own title
+    (:func:`runs_headline`).
+    """
+    summary = summary[summary["subset"] == "all"] if "subset" in summary else summary
+    rows = summary.sort_values("mean", ascending=False, kind="stable")
+    if rows.empty:
+        return f"No {metric_words(metric)} over runs to rank"
+    best, worst, sds = rows.iloc[0], rows.iloc[-1], rows["run_sd"].dropna()
+    spread = f"; sd over runs {sds.min():.3f}–{sds.max():.3f}" if len(sds) else ""
+    return (
+        f"{best['model']} ranks first of {len(rows)} on {metric_words(metric)} "
+        f"({best['mean']:.2f} over {int(best['runs'])} runs), {worst['model']} last "
+        f"({worst['mean']:.2f}){spread}"
+    )

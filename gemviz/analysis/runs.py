@@ -420,3 +420,13 @@ def _judge(
     out["verdict"] = verdicts
     out["verdict_fixed"] = fixed
     return out
+
+
+def top_pairs(pairs: pd.DataFrame, k: int = 15, subset: str = "all") -> pd.DataFrame:
+    """The ``k`` pairs of one subset with the smallest adjusted p (largest difference first
+    among ties): what a page or report shows before the whole table."""
+    rows = pairs[pairs["subset"] == subset] if "subset" in pairs else pairs
+    order = rows.assign(_abs=-rows["diff"].abs()).sort_values(
+        ["diff_p_adjusted", "_abs"], kind="stable"
+    )
+    return order.drop(columns="_abs").head(k).reset_index(drop=True)

@@ -1,14 +1,24 @@
-"""The runs board: each configuration's per-run means with intervals, and mean ± sd over runs.
+"""The runs board: configurations ranked by their mean over runs, each with its runs beside it.
 
-Like a lab log's row of accuracies per configuration, but every run's point carries its 95%
-interval, and beside the points the mean over runs with a bar of ± one sd of the run means
-(how much a rerun moves the number). :func:`runs_board` is the Plotly chart (page, report),
-:func:`runs_board_static` its matplotlib twin (PNG downloads, ZIP, slides); both take the
-frames of :func:`gemviz.analysis.runs.run_points` and :func:`~gemviz.analysis.runs.run_summary`
-and use the one theme.
+One row per configuration, best at the top: a large dot at the run-averaged mean with its 95%
+interval (clipped to [0, 1]), and every run's own mean as a small point on the same row, so
+the spread over reruns is seen next to the interval. The baseline (from the configuration
+table) is a dashed reference line across all rows. Every configuration keeps its own colour
+and marker (up to 30 told apart, :func:`gemviz.figures.theme.color`), or takes the colour of
+an attribute's value (``color_by``, e.g. the method) with a marker of its own within it; rows
+can be grouped by another attribute (``group_by``, e.g. the training set). n is said once,
+in the title, since every configuration is scored on the same steps.
+
+:func:`runs_board` is the Plotly chart (page, report), :func:`runs_board_static` its
+matplotlib twin (PNG downloads, ZIP, slides), which writes each row's numbers in a column
+beside the plot instead of over the points. Both take the frames of
+:func:`gemviz.analysis.runs.run_points` and :func:`~gemviz.analysis.runs.run_summary`, and
+optionally :func:`gemviz.workspace.configs.configurations`' table.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import matplotlib
 
@@ -18,111 +28,311 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from gemviz.figures import theme
 
-# Horizontal spread of the run points around their configuration.
-_WIDTH = 0.28
-_SUBSET_COLORS = {"all": theme.MIXTURE_COLOR, "ID": theme.ID_COLOR, "OOD": theme.OOD_COLOR}
+NO_VALUE = "(not set)"
+BASELINE_COLOR = "#555555"
+# Vertical spread of a row's run points around its line.
+_JITTER = 0.22
+_ROW_PX = 30
 
 
-def _offsets(runs: int) -> np.ndarray:
-    return np.linspace(-_WIDTH, _WIDTH, runs) if runs > 1 else np.zeros(1)
+@dataclass
+class Board:
+    """The rows of a runs board, in drawing order (top first), with their styles.
+
+    Attributes:
+        rows: One summary row per configuration, with ``group``, ``color_value``, ``color``,
+            ``marker``, ``lo_clip``, ``hi_clip`` added.
+        points: The run points of those configurations.
+        baseline: The baseline configuration shown, or None.
+        metric: The metric's name.
+        where: ``"all entries"`` or ``"ID of <splitter>"``.
+        n_text: n (and clusters) said once for the set.
+        group_by: The attribute grouping the rows, or None.
+    """
+
+    rows: pd.DataFrame
+    points: pd.DataFrame
+    baseline: str | None
+    metric: str
+    where: str
+    n_text: str
+    group_by: str | None = None
 
 
-def _title(metric: str, subset: str, splitter: str | None) -> str:
+def _attr(configs: pd.DataFrame | None, models: list[str], field: str | None) -> list[str]:
+    if not field or configs is None or field not in configs:
+        return [""] * len(models)
+    values = configs.set_index("model")[field].reindex(models)
+    return [NO_VALUE if pd.isna(v) or str(v) == "" else str(v) for v in values]
+
+
+def _order(rows: pd.DataFrame, order: str, table_order: list[str]) -> pd.DataFrame:
+    if order == "table":
+        rank = {m: i for i, m in enumerate(table_order)}
+        rows = rows.assign(_key=[rank.get(m, len(rank)) for m in rows["model"]])
+        rows = rows.sort_values("_key", kind="stable")
+    else:
+        rows = rows.sort_values("mean", ascending=False, kind="stable")
+    if rows["group"].ne("").any():
+        # Groups in the order of their best row, rows ranked within each.
+        first = {g: i for i, g in enumerate(dict.fromkeys(rows["group"]))}
+        rows = rows.assign(_g=[first[g] for g in rows["group"]]).sort_values("_g", kind="stable")
+    return rows.drop(columns=[c for c in ("_key", "_g") if c in rows]).reset_index(drop=True)
+
+
+def _styles(rows: pd.DataFrame, color_by: str | None, all_models: list[str]) -> pd.DataFrame:
+    if color_by:
+        colors = theme.category_colors(sorted(dict.fromkeys(rows["color_value"])))
+        within: dict[str, int] = {}
+        marks = []
+        for value in rows["color_value"]:
+            k = within.get(value, 0)
+            within[value] = k + 1
+            marks.append(theme.MARKERS[k % len(theme.MARKERS)])
+        return rows.assign(
+            color=[colors[v] for v in rows["color_value"]], marker=marks
+        )  # fmt: skip
+    index = {m: i for i, m in enumerate(all_models)}
+    return rows.assign(
+        color=[theme.color(index[m]) for m in rows["model"]],
+        marker=[theme.marker(index[m]) for m in rows["model"]],
+    )
+
+
+def board_rows(
+    points: pd.DataFrame,
+    summary: pd.DataFrame,
+    subset: str = "all",
+    splitter: str | None = None,
+    configs: pd.DataFrame | None = None,
+    color_by: str | None = None,
+    group_by: str | None = None,
+    order: str = "mean",
+) -> Board:
+    """What :func:`runs_board` and its twin draw: rows ranked, grouped and styled.
+
+    Args:
+        points, summary: :func:`gemviz.analysis.runs.run_points` / ``run_summary`` rows.
+        subset: ``"all"``, ``"ID"`` or ``"OOD"``.
+        splitter: The splitter behind ``"ID"``/``"OOD"``, for the title.
+        configs: The configuration table (baseline, attributes), or None.
+        color_by: An attribute whose values colour the rows (None: a colour per row).
+        group_by: An attribute whose values group the rows.
+        order: ``"mean"`` (best first) or ``"table"`` (the configuration table's order).
+    """
+    summ = summary[summary["subset"] == subset].reset_index(drop=True)
+    models = list(dict.fromkeys(summ["model"]))
+    table_order = list(configs["model"]) if configs is not None else models
+    rows = summ.assign(
+        group=_attr(configs, models, group_by), color_value=_attr(configs, models, color_by)
+    )
+    rows = _styles(_order(rows, order, table_order), color_by, models)
+    rows = rows.assign(
+        lo_clip=rows["lo"].clip(0.0, 1.0), hi_clip=rows["hi"].clip(0.0, 1.0)
+    )  # fmt: skip
+    baseline = None
+    if configs is not None and "baseline" in configs:
+        marked = [m for m in configs.loc[configs["baseline"].astype(bool), "model"] if m in models]
+        baseline = marked[0] if marked else None
+    metric = str(summ["metric"].iloc[0]) if len(summ) else ""
+    n_text = ""
+    if len(summ):
+        n, k = int(summ["n"].iloc[0]), int(summ["n_clusters"].iloc[0])
+        n_text = f"n = {n:,} steps" + (f", {k:,} clusters" if 0 < k < n else "") + " each"
     where = "all entries" if subset == "all" else f"{subset} of {splitter}"
-    return f"{metric.replace('_', ' ')} per run ({where}): points with 95% intervals, mean ± sd"
+    pts = points[(points["subset"] == subset) & points["model"].isin(models)]
+    return Board(rows, pts, baseline, metric, where, n_text, group_by)
+
+
+def _title(board: Board, sep: str = "; ") -> str:
+    return (
+        f"{board.metric.replace('_', ' ')} per configuration ({board.where}); {board.n_text}"
+        f"{sep}dot: mean over runs with 95% interval; small points: each run"
+        + ("; dashed: the baseline" if board.baseline else "")
+    )
+
+
+def _legend_name(row) -> str:
+    shown = row.color_value and row.color_value != NO_VALUE
+    return f"{row.model} ({row.color_value})" if shown else str(row.model)
 
 
 def runs_board(
-    points: pd.DataFrame, summary: pd.DataFrame, subset: str = "all", splitter: str | None = None
+    points: pd.DataFrame,
+    summary: pd.DataFrame,
+    subset: str = "all",
+    splitter: str | None = None,
+    configs: pd.DataFrame | None = None,
+    color_by: str | None = None,
+    group_by: str | None = None,
+    order: str = "mean",
 ) -> go.Figure:
-    """Per-run points (95% intervals) and the mean ± sd over runs of every configuration.
+    """The runs board as a ranked dot-and-interval chart (arguments as :func:`board_rows`).
 
-    Args:
-        points: :func:`gemviz.analysis.runs.run_points` rows.
-        summary: :func:`gemviz.analysis.runs.run_summary` rows.
-        subset: ``"all"``, ``"ID"`` or ``"OOD"`` (the rows drawn).
-        splitter: The splitter behind ``"ID"``/``"OOD"``, for the title.
+    Values are on hover: each run's mean, n and clusters; each configuration's mean over
+    runs, its interval and the sd of its run means.
     """
-    pts = points[points["subset"] == subset]
-    summ = summary[summary["subset"] == subset]
-    models = list(dict.fromkeys(summ["model"]))
-    colors = theme.color_map(models)
-    metric = str(summ["metric"].iloc[0]) if len(summ) else ""
-    fig = go.Figure()
-    for i, model in enumerate(models):
-        mine = pts[pts["model"] == model].sort_values("run")
-        x = i + _offsets(len(mine))
-        mean = mine["mean"].to_numpy(float)
+    board = board_rows(points, summary, subset, splitter, configs, color_by, group_by, order)
+    rows, fig = board.rows, go.Figure()
+    y_of = {m: -i for i, m in enumerate(rows["model"])}
+    for row in rows.itertuples():
+        mine = board.points[board.points["model"] == row.model].sort_values("run")
+        k = len(mine)
+        jitter = np.linspace(-_JITTER, _JITTER, k) if k > 1 else np.zeros(k)
         fig.add_scatter(
-            x=x,
-            y=mean,
-            mode="markers",
-            name=model,
-            marker={"color": colors[model], "size": 8},
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": mine["hi"].to_numpy(float) - mean,
-                "arrayminus": mean - mine["lo"].to_numpy(float),
-                "color": theme.lighten(colors[model], 0.3),
-                "thickness": 1.2,
-            },
-            customdata=np.column_stack([mine["run"], mine["n"], mine["n_clusters"]]),
-            hovertemplate=f"{model} run %{{customdata[0]}}<br>%{{y:.3f}} "
-            "(n=%{customdata[1]}, %{customdata[2]} clusters)<extra></extra>",
-        )
-        row = summ[summ["model"] == model].iloc[0]
-        sd = 0.0 if not np.isfinite(row["run_sd"]) else float(row["run_sd"])
-        fig.add_scatter(
-            x=[i + _WIDTH + 0.18],
-            y=[row["run_mean"]],
-            mode="markers",
-            marker={"symbol": "diamond", "size": 11, "color": colors[model],
-                    "line": {"color": "#222222", "width": 1}},
-            error_y={"type": "data", "array": [sd], "color": "#222222", "thickness": 2},
-            showlegend=False,
-            hovertemplate=f"{model}: mean over {int(row['runs'])} runs %{{y:.3f}} ± {sd:.3f} "
-            "(sd)<extra></extra>",
+            x=mine["mean"], y=y_of[row.model] + jitter, mode="markers", legendgroup=row.model,
+            showlegend=False, opacity=0.55,
+            marker={"color": row.color, "size": 6, "symbol": row.marker},
+            customdata=np.column_stack([mine["run"], mine["n"], mine["lo"], mine["hi"]]),
+            hovertemplate=f"{row.model} run %{{customdata[0]}}: %{{x:.3f}} "
+            "[%{customdata[2]:.3f}, %{customdata[3]:.3f}] (n=%{customdata[1]})<extra></extra>",
         )  # fmt: skip
+        sd = float(row.run_sd) if np.isfinite(row.run_sd) else 0.0
+        fig.add_scatter(
+            x=[row.mean], y=[y_of[row.model]], mode="markers", name=_legend_name(row),
+            legendgroup=row.model,
+            marker={"color": row.color, "size": 12, "symbol": row.marker,
+                    "line": {"color": "#222222", "width": 1}},
+            error_x={"type": "data", "symmetric": False, "array": [row.hi_clip - row.mean],
+                     "arrayminus": [row.mean - row.lo_clip], "color": row.color,
+                     "thickness": 2.5, "width": 0},
+            hovertemplate=f"{row.model}: %{{x:.3f}} [{row.lo_clip:.3f}, {row.hi_clip:.3f}] "
+            f"over {int(row.runs)} runs (sd of run means {sd:.3f})<extra></extra>",
+        )  # fmt: skip
+    _reference(fig, board)
+    _group_bands(fig, rows, y_of, board.group_by)
     theme.apply(
         fig,
-        title=_title(metric, subset, splitter),
-        xaxis={"tickmode": "array", "tickvals": list(range(len(models))), "ticktext": models},
-        yaxis_title=f"{metric.replace('_', ' ')} (95% interval)",
-        showlegend=False,
-        margin={"t": 60, "b": 40},
-    )
+        title={"text": _title(board, "<br>"), "font": {"size": 14}},
+        yaxis={"tickmode": "array", "tickvals": list(y_of.values()), "ticktext": list(y_of),
+               "showgrid": False, "zeroline": False, "range": [-len(rows) + 0.4, 0.6]},
+        xaxis_title=f"{board.metric.replace('_', ' ')} (95% interval, clipped to [0, 1])",
+        height=max(360, 120 + _ROW_PX * len(rows)),
+        legend={"traceorder": "normal", "font": {"size": 12}},
+        margin={"t": 90, "b": 50, "l": 20, "r": 20},
+    )  # fmt: skip
     return fig
+
+
+def _reference(fig: go.Figure, board: Board) -> None:
+    if board.baseline is None:
+        return
+    value = float(board.rows.set_index("model").loc[board.baseline, "mean"])
+    fig.add_vline(
+        x=value, line={"color": BASELINE_COLOR, "dash": "dash", "width": 1.5},
+        annotation={"text": f"{board.baseline} (baseline) {value:.3f}", "font": {"size": 12},
+                    "yanchor": "bottom"},
+        annotation_position="top",
+    )  # fmt: skip
+
+
+def _group_bands(
+    fig: go.Figure, rows: pd.DataFrame, y_of: dict[str, int], group_by: str | None
+) -> None:
+    groups = list(dict.fromkeys(rows["group"]))
+    if groups == [""]:
+        return
+    for i, group in enumerate(groups):
+        ys = [y_of[m] for m in rows.loc[rows["group"] == group, "model"]]
+        if i % 2 == 0:
+            fig.add_hrect(y0=min(ys) - 0.5, y1=max(ys) + 0.5, fillcolor="#F2F2F2",
+                          line_width=0, layer="below")  # fmt: skip
+        fig.add_annotation(
+            x=1.0, xref="paper", xanchor="right", y=max(ys) + 0.35, yanchor="top",
+            text=f"<b>{group_by}: {group}</b>", showarrow=False, font={"size": 12, "color": "#444444"},
+        )  # fmt: skip
 
 
 def runs_board_static(
-    points: pd.DataFrame, summary: pd.DataFrame, subset: str = "all", splitter: str | None = None
+    points: pd.DataFrame,
+    summary: pd.DataFrame,
+    subset: str = "all",
+    splitter: str | None = None,
+    configs: pd.DataFrame | None = None,
+    color_by: str | None = None,
+    group_by: str | None = None,
+    order: str = "mean",
+    size: tuple[float, float] | None = None,
+    font: float = 8.0,
+    title: bool = True,
 ):
-    """The matplotlib twin of :func:`runs_board` (same points, intervals and mean ± sd)."""
-    pts = points[points["subset"] == subset]
-    summ = summary[summary["subset"] == subset]
-    models = list(dict.fromkeys(summ["model"]))
-    colors = theme.color_map(models)
-    metric = str(summ["metric"].iloc[0]) if len(summ) else ""
+    """The matplotlib twin of :func:`runs_board`; each row's mean [interval] and sd over runs
+    are written in a column right of the plot, never over the points.
+
+    ``size`` (inches) and ``font`` (points of the numbers; labels are larger) fit it to a
+    slide; the default grows a row at a time. ``title=False`` leaves the title to the slide
+    (n then goes under the axis).
+    """
+    board = board_rows(points, summary, subset, splitter, configs, color_by, group_by, order)
+    rows = board.rows
     with theme.mpl_style():
-        fig, ax = plt.subplots(figsize=(max(5.0, 1.5 * len(models) + 2), 4.2))
-        for i, model in enumerate(models):
-            mine = pts[pts["model"] == model].sort_values("run")
-            x = i + _offsets(len(mine))
-            mean = mine["mean"].to_numpy(float)
-            err = np.vstack([mean - mine["lo"].to_numpy(float), mine["hi"].to_numpy(float) - mean])
-            ax.errorbar(x, mean, yerr=err, fmt="o", color=colors[model], ms=5,
-                        ecolor=theme.lighten(colors[model], 0.3), elinewidth=1.2)  # fmt: skip
-            row = summ[summ["model"] == model].iloc[0]
-            sd = 0.0 if not np.isfinite(row["run_sd"]) else float(row["run_sd"])
-            ax.errorbar([i + _WIDTH + 0.18], [row["run_mean"]], yerr=[sd], fmt="D",
-                        color=colors[model], mec="#222222", ms=7, ecolor="#222222",
-                        elinewidth=2, capsize=3)  # fmt: skip
-        ax.set_xticks(range(len(models)), models)
-        ax.set_ylabel(f"{metric.replace('_', ' ')} (95% interval)")
-        ax.set_title(_title(metric, subset, splitter), fontsize=9)
-        fig.tight_layout()
-    return fig
+        fig, ax = plt.subplots(figsize=size or (10.0, max(3.2, 1.4 + 0.34 * len(rows))))
+        y_of = {m: -i for i, m in enumerate(rows["model"])}
+        for row in rows.itertuples():
+            mark = theme.MPL_MARKERS[row.marker]
+            mine = board.points[board.points["model"] == row.model].sort_values("run")
+            k = len(mine)
+            jitter = np.linspace(-_JITTER, _JITTER, k) if k > 1 else np.zeros(k)
+            ax.scatter(mine["mean"], y_of[row.model] + jitter, s=font * 1.6, color=row.color,
+                       marker=mark, alpha=0.55, linewidths=0)  # fmt: skip
+            ax.errorbar([row.mean], [y_of[row.model]],
+                        xerr=[[row.mean - row.lo_clip], [row.hi_clip - row.mean]],
+                        fmt=mark, color=row.color, ms=font * 0.8, mec="#222222", mew=0.8,
+                        elinewidth=2.2)  # fmt: skip
+        _static_extras(ax, board, y_of, font)
+        ax.set_yticks(list(y_of.values()), list(y_of), fontsize=font + 3)
+        ax.tick_params(axis="x", labelsize=font + 2)
+        ax.xaxis.set_major_locator(MaxNLocator(6))
+        ax.set_ylim(-len(rows) + 0.4, 0.6)
+        ax.grid(axis="y", visible=False)
+        xlabel = f"{board.metric.replace('_', ' ')} (95% interval, clipped to [0, 1])"
+        ax.set_xlabel(xlabel if title else f"{xlabel}; {board.n_text}", fontsize=font + 3)
+        if title:
+            ax.set_title(_title(board, "\n"), fontsize=font + 1, pad=16)
+        handles = []
+        if color_by:
+            colours = dict(zip(rows["color_value"], rows["color"], strict=True))
+            handles = [Line2D([], [], color=c, marker="o", ls="",
+                              label=f"{color_by.replace('_', ' ')}: {v}")
+                       for v, c in colours.items()]  # fmt: skip
+        if board.baseline is not None:
+            value = float(rows.set_index("model").loc[board.baseline, "mean"])
+            handles.append(Line2D([], [], color=BASELINE_COLOR, ls="--",
+                                  label=f"{board.baseline} (baseline) {value:.3f}"))  # fmt: skip
+        bottom = 0.0
+        if handles:
+            fig.legend(handles=handles, loc="lower center", ncol=min(5, len(handles)),
+                       fontsize=font + 1, frameon=False)  # fmt: skip
+            bottom = (font + 10) / 72 / fig.get_size_inches()[1]
+        fig.tight_layout(rect=(0, bottom, 1, 1))
+        return fig
+
+
+def _static_extras(ax, board: Board, y_of: dict[str, int], font: float) -> None:
+    """The baseline line, group bands and the column of numbers right of the plot."""
+    rows = board.rows
+    if board.baseline is not None:
+        value = float(rows.set_index("model").loc[board.baseline, "mean"])
+        ax.axvline(value, color=BASELINE_COLOR, ls="--", lw=1.2)
+    groups = list(dict.fromkeys(rows["group"]))
+    if groups != [""]:
+        for i, group in enumerate(groups):
+            ys = [y_of[m] for m in rows.loc[rows["group"] == group, "model"]]
+            if i % 2 == 0:
+                ax.axhspan(min(ys) - 0.5, max(ys) + 0.5, color="#F2F2F2", zorder=0)
+            ax.text(0.995, max(ys) + 0.3, f"{board.group_by}: {group}", transform=ax.get_yaxis_transform(),
+                    ha="right", va="top", fontsize=font, fontweight="bold", color="#444444")  # fmt: skip
+    trans = ax.get_yaxis_transform()
+    font = max(7.0, font * 0.85) if font > 9 else font
+    ax.text(1.02, 0.6, "mean [95%]  sd (runs)", transform=trans, fontsize=font, va="bottom",
+            color="#444444")  # fmt: skip
+    for row in rows.itertuples():
+        sd = f"{row.run_sd:.3f}" if np.isfinite(row.run_sd) else "–"
+        ax.text(1.02, y_of[row.model],
+                f"{row.mean:.3f} [{row.lo_clip:.2f}, {row.hi_clip:.2f}]  {sd} ({int(row.runs)})",
+                transform=trans, fontsize=font, va="center", family="monospace")  # fmt: skip

@@ -33,6 +33,37 @@ CATEGORICAL: tuple[str, ...] = (
     "#FF9DA6",
     "#BAB0AC",
 )
+#: Twenty more colours after :data:`CATEGORICAL`, for studies of up to 30 configurations:
+#: Tableau 20's light partners and a darker set, each told apart from its neighbours by hue
+#: or lightness; past the first ten a configuration also takes another marker (:data:`MARKERS`).
+EXTENDED: tuple[str, ...] = (
+    "#1F4E79",
+    "#A0CBE8",
+    "#FFBE7D",
+    "#8CD17D",
+    "#7A3E91",
+    "#9C1F2E",
+    "#2A9D8F",
+    "#8C6D00",
+    "#5C3B28",
+    "#F1A2C8",
+    "#17BECF",
+    "#BCBD22",
+    "#393B79",
+    "#E7298A",
+    "#66A61E",
+    "#A6761D",
+    "#D62728",
+    "#6B6ECF",
+    "#3B7F2B",
+    "#636363",
+)
+#: Plotly marker symbols in the order configurations take them (one per block of ten).
+MARKERS: tuple[str, ...] = ("circle", "square", "diamond", "triangle-up", "x", "star")
+#: matplotlib's names of the same markers.
+MPL_MARKERS: dict[str, str] = {
+    "circle": "o", "square": "s", "diamond": "D", "triangle-up": "^", "x": "X", "star": "*",
+}  # fmt: skip
 ID_COLOR = "#4C78A8"
 OOD_COLOR = "#E45756"
 TRAIN_COLOR = "#4C78A8"
@@ -104,8 +135,14 @@ def apply(fig: go.Figure, **layout) -> go.Figure:
 
 
 def color(index: int) -> str:
-    """The ``index``-th colour of the categorical palette (cycling)."""
-    return CATEGORICAL[index % len(CATEGORICAL)]
+    """The ``index``-th colour: :data:`CATEGORICAL`, then :data:`EXTENDED` (30 in all, cycling)."""
+    palette = CATEGORICAL + EXTENDED
+    return palette[index % len(palette)]
+
+
+def marker(index: int) -> str:
+    """The ``index``-th marker symbol: a new one for each block of ten colours."""
+    return MARKERS[(index // len(CATEGORICAL)) % len(MARKERS)]
 
 
 def color_map(names: Sequence[str]) -> dict[str, str]:

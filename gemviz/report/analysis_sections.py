@@ -23,12 +23,14 @@ from gemviz.data.errors import GemvizError
 from gemviz.figures import static as static_figures
 from gemviz.figures.charts import grouped_bars
 from gemviz.report.base import (
+    TABLE_ROWS,
     Section,
     _Context,
     _count,
     _difference,
     _fmt,
     _interval,
+    _long_table,
     _note,
     _pval,
     _table,
@@ -99,8 +101,9 @@ def _interaction(ctx: _Context) -> Section:
     study = ctx.inputs.study
     if len(study.models) < 2:
         return _note("The interaction needs at least two models."), {}
-    table = shared(study, interaction_table)
+    full = shared(study, interaction_table)
     unit = cluster_unit(study.cluster_by)
+    table, figures, scope = _interaction_rows(ctx, full)
     shown = pd.DataFrame(
         {
             "splitter": table["splitter"],
@@ -145,7 +148,28 @@ def _interaction(ctx: _Context) -> Section:
     headlines = [
         findings.interaction_headline(table, metric, unit) for metric in dict.fromkeys(table.metric)
     ]
-    return f"{_findings(headlines)}<p>{html.escape(intro)}</p>{_table(shown)}", {}
+    rows = _long_table(shown, "interaction.csv", figures, "rows, smallest adjusted p first")
+    return f"{_findings(headlines)}<p>{html.escape(intro)}</p>{scope}{rows}", figures
+
+
+def _interaction_rows(ctx: _Context, full: pd.DataFrame) -> tuple[pd.DataFrame, dict, str]:
+    """The rows shown: with a baseline, its pairs (the whole table goes into the ZIP); with
+    many rows, smallest adjusted p first."""
+    baseline, figures = ctx.inputs.baseline, {}
+    if baseline is None:
+        if len(full) <= TABLE_ROWS:
+            return full, figures, ""
+        return full.sort_values("did_p_adjusted", kind="stable"), figures, ""
+    mine = full[(full["model_a"] == baseline) | (full["model_b"] == baseline)]
+    if len(mine) == len(full):
+        return full, figures, ""
+    figures["interaction.csv"] = full.to_csv(index=False).encode("utf-8")
+    scope = _note(
+        f"Shown: the {len(mine):,} rows that pair a configuration with the baseline "
+        f"{baseline}; p-values stay adjusted over all {len(full):,} pairs of each splitter "
+        "and metric, all of which are in the ZIP as interaction.csv."
+    )
+    return mine, figures, scope
 
 
 def _paired(ctx: _Context) -> Section:
@@ -153,6 +177,8 @@ def _paired(ctx: _Context) -> Section:
     study = ctx.inputs.study
     if len(study.models) < 2:
         return _note("The paired comparison needs at least two models."), {}
+    if len(study.models) > PAIRED_IN_FULL:
+        return _paired_wide(ctx)
     unit = cluster_unit(study.cluster_by)
     parts = []
     # Every pair of models under every splitter, as the Metrics page can show each of them.
@@ -188,6 +214,48 @@ def _paired(ctx: _Context) -> Section:
         "each metric's three rows, the family the Metrics page and the CLI use too)."
     )
     return f"<p>{html.escape(intro)}</p>" + "\n".join(parts), {}
+
+
+#: Most models whose every pair gets its own paired table; beyond, one row per pair.
+PAIRED_IN_FULL = 6
+
+
+def _paired_wide(ctx: _Context) -> Section:
+    """Many models: one row per pair (each configuration against the baseline when one is
+    set, else every pair, smallest p first), a column per subset: difference [CI] p."""
+    study, baseline = ctx.inputs.study, ctx.inputs.baseline
+    pairs = (
+        [(m, baseline) for m in study.models if m != baseline]
+        if baseline is not None
+        else list(combinations(study.models, 2))
+    )
+    rows, figures = [], {}
+    for metric in study.metrics:
+        for a, b in pairs:
+            row: dict = {"metric": metric, "A": a, "B": b}
+            for splitter in study.splitters:
+                t = paired_comparison(study, a, b, metric, splitter=splitter)
+                for r in t.itertuples(index=False):
+                    key = "all steps" if r.subset == "all" else f"{splitter} {r.subset}"
+                    row[f"{key}: A − B [95% CI] p"] = (
+                        f"{_difference(r.diff, r.diff_lo, r.diff_hi)} {_pval(r.diff_p_adjusted)}"
+                    )
+                    row.setdefault("_p", r.diff_p_adjusted)
+            rows.append(row)
+    table = pd.DataFrame(rows).sort_values(["metric", "_p"], kind="stable").drop(columns="_p")
+    which = (
+        f"each configuration against the baseline {baseline}"
+        if baseline is not None
+        else f"every pair of the {len(study.models)} models, smallest p on all steps first"
+    )
+    intro = (
+        f"Two models on the same steps, {which}: the paired difference A − B on all steps and "
+        "on each splitter's ID and OOD sets, with its 95% interval and the p-value Holm-"
+        "adjusted within each metric's three rows (a sign-flip test that swaps the two models "
+        "within whole clusters)."
+    )
+    body = _long_table(table, "paired.csv", figures, "pairs")
+    return f"<p>{html.escape(intro)}</p>{body}", figures
 
 
 def _set_difference(ctx: _Context) -> Section:
@@ -239,14 +307,14 @@ def _set_difference(ctx: _Context) -> Section:
     return "\n".join(parts), {}
 
 
-def _slices(ctx: _Context) -> Section:
+def _slices(ctx: _Context) -> Section | None:
     study = ctx.inputs.study
     if not study.models:
         return _note("Slices need at least one model."), {}
     try:
         table = shared(study, slices_table, ACTION_TYPE)
-    except GemvizError as exc:  # e.g. a test set without ground-truth actions
-        return _note(f"No slices by action type: {exc}"), {}
+    except GemvizError:  # a test set without ground-truth actions: no section at all
+        return None
     unit = cluster_unit(study.cluster_by)
     parts = []
     for splitter, rows in table.groupby("splitter", sort=False):

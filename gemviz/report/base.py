@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import base64
+import functools
+import gzip
 import html
 import inspect
 import io
 import math
+import re
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly
 
 from gemviz.analysis.methods import cluster_unit as unit
 from gemviz.analysis.methods import statistics_note as note
 from gemviz.data.study import Study
 from gemviz.stats import format_p
+from gemviz.workspace.configs import GROUPING_FIELDS, baseline_of
 
 Progress = Callable[[int, int, str], None]
 
@@ -48,6 +54,8 @@ class ReportInputs:
             shown as conversations.
         run_tables: Model -> one table per run (``id -> (passed, error type, output)``), for
             steps shown as conversations.
+        configs: The configuration table (:func:`gemviz.workspace.configs.configurations`:
+            method, training set, base model, notes, baseline), or None.
     """
 
     name: str
@@ -66,6 +74,21 @@ class ReportInputs:
     descriptions: dict[str, str] = field(default_factory=dict)
     answers: dict[str, Any] = field(default_factory=dict)
     run_tables: dict[str, list[dict]] = field(default_factory=dict)
+    configs: pd.DataFrame | None = None
+
+    @property
+    def baseline(self) -> str | None:
+        """The baseline configuration, when the table marks one the study has."""
+        name = baseline_of(self.configs) if self.configs is not None else None
+        return name if name in self.study.models else None
+
+    def grouping(self) -> tuple[str | None, str | None]:
+        """The attributes charts colour by and group by: the first two the table fills."""
+        if self.configs is None:
+            return None, None
+        filled = [f for f in GROUPING_FIELDS if self.configs[f].notna().any()]
+        padded = [*filled, None, None]
+        return padded[0], padded[1]
 
 
 class Figures(Mapping):
@@ -113,6 +136,35 @@ class Report:
         return buf.getvalue()
 
 
+#: Script type of a figure's drawing code, run by :func:`plotly_loader` once plotly.js is in.
+FIGURE_SCRIPT = "text/x-gemviz-figure"
+#: Rows a table shows on the page; longer ones show their first rows and go whole into the ZIP.
+TABLE_ROWS = 40
+
+
+@functools.lru_cache(maxsize=1)
+def _packed_plotly() -> str:
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    return base64.b64encode(gzip.compress(path.read_bytes(), 9, mtime=0)).decode("ascii")
+
+
+def plotly_loader() -> str:
+    """plotly.js for the whole page: gzip-packed into the page (a third of its 4.8 MB), unpacked
+    by the browser, then every figure's script is run in order; nothing is fetched."""
+    return (
+        '<script id="gemviz-plotly">(async () => {'
+        f'const packed = "{_packed_plotly()}";'
+        "const bytes = Uint8Array.from(atob(packed), (c) => c.charCodeAt(0));"
+        'const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));'
+        "const code = await new Response(stream).text();"
+        'const lib = document.createElement("script"); lib.textContent = code;'
+        "document.head.appendChild(lib);"
+        f"for (const el of document.querySelectorAll('script[type=\"{FIGURE_SCRIPT}\"]')) "
+        "{ (0, eval)(el.textContent); }"
+        "})();</script>"
+    )
+
+
 class _Context:
     """State shared by the section builders while one report is built."""
 
@@ -122,10 +174,12 @@ class _Context:
         self.plotly_included = False
 
     def plotly(self, fig) -> str:
-        # plotly.js (~4.6 MB) goes into the page once, with the first interactive figure.
-        include = not self.plotly_included
+        # The figure's drawing code waits for plotly.js, which the page carries once.
         self.plotly_included = True
-        return fig.to_html(full_html=False, include_plotlyjs=include, config={"responsive": True})
+        text = fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
+        return re.sub(
+            r'<script(?: type="text/javascript")?>', f'<script type="{FIGURE_SCRIPT}">', text
+        )
 
 
 # A section: its HTML and its figures (PNG bytes, or a function drawing them: see Figures).
@@ -178,6 +232,17 @@ def _table(frame: pd.DataFrame) -> str:
         for row in frame.itertuples(index=False)
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _long_table(frame: pd.DataFrame, name: str, figures: dict[str, bytes], what: str) -> str:
+    """A table on the page when short; else its first :data:`TABLE_ROWS` rows (the caller
+    orders them) and the whole table as ``name`` (CSV) in the figures ZIP."""
+    if len(frame) <= TABLE_ROWS:
+        return _table(frame)
+    figures[name] = frame.to_csv(index=False).encode("utf-8")
+    return _note(
+        f"The first {TABLE_ROWS} of {len(frame):,} {what}; all of them are in the ZIP as {name}."
+    ) + _table(frame.head(TABLE_ROWS))
 
 
 def _note(text: str) -> str:

@@ -34,6 +34,7 @@ from gemviz.report.base import (
     ReportInputs,
     Section,
     _Context,
+    plotly_loader,
 )
 from gemviz.report.figure_sections import (
     _annotated,
@@ -44,10 +45,13 @@ from gemviz.report.figure_sections import (
 )
 from gemviz.report.runs_sections import _runs
 from gemviz.workspace.annotations import load as load_annotations
+from gemviz.workspace.configs import configurations
 
-# section id -> (title, builder); the HTML shows them in this order.
-SECTIONS: dict[str, tuple[str, Callable[[_Context], Section]]] = {
-    "tables": ("ID vs OOD: type and exact match with 95% intervals and the gap", _tables),
+# section id -> (title, builder); the HTML shows them in this order, except that a study of
+# repeated runs opens with :data:`RUNS_FIRST`. "{metrics}" in a title names the study's
+# metrics; a builder that returns None (nothing of that kind in the study) adds no section.
+SECTIONS: dict[str, tuple[str, Callable[[_Context], Section | None]]] = {
+    "tables": ("ID vs OOD: {metrics} with 95% intervals and the gap", _tables),
     "interaction": ("Does model A gain more on ID than model B?", _interaction),
     "paired": ("Paired comparison of two models", _paired),
     "gem-fit": ("GEM fit of each splitter", _gem_fit),
@@ -75,6 +79,19 @@ figure{margin:0;max-width:560px} figure img{max-width:100%;border:1px solid #ccc
 """
 
 
+#: Sections a study of repeated runs opens with (those present), before the others.
+RUNS_FIRST = ("runs", "coverage")
+
+
+def section_order(study: Study) -> list[str]:
+    """The sections in page order: runs (and coverage) first when a model has several runs."""
+    order = list(SECTIONS)
+    if study.models and any(study.runs(m) > 1 for m in study.models):
+        first = [sid for sid in RUNS_FIRST if sid in SECTIONS]
+        order = first + [sid for sid in order if sid not in first]
+    return order
+
+
 def build_report(
     inputs: ReportInputs,
     examples: Sequence[str] | Mapping[str, str] = (),
@@ -97,15 +114,23 @@ def build_report(
     chosen = dict(examples) if isinstance(examples, Mapping) else dict.fromkeys(examples, "")
     ctx = _Context(inputs, chosen)
     study = inputs.study
-    body, figures = [], Figures()
-    for i, (sid, (title, builder)) in enumerate(SECTIONS.items()):
+    body, figures, shown = [], Figures(), []
+    metrics = " and ".join(m.replace("_", " ") for m in study.metrics)
+    order = section_order(study)
+    for i, sid in enumerate(order):
+        title, builder = SECTIONS[sid]
         if progress:
-            progress(i, len(SECTIONS), sid)
-        fragment, pngs = builder(ctx)
+            progress(i, len(order), sid)
+        built = builder(ctx)
+        if built is None:
+            continue
+        fragment, pngs = built
         figures.update(pngs)
-        body.append(f'<section id="{sid}"><h2>{html.escape(title)}</h2>\n{fragment}\n</section>')
+        shown.append(sid)
+        heading = html.escape(title.format(metrics=metrics))
+        body.append(f'<section id="{sid}"><h2>{heading}</h2>\n{fragment}\n</section>')
     if progress:
-        progress(len(SECTIONS), len(SECTIONS), "done")
+        progress(len(order), len(order), "done")
     when = time.strftime("%Y-%m-%d %H:%M")
     demo = (
         '<p class="demo">Built-in demo workspace: generated screenshots, tasks and agents, '
@@ -122,9 +147,10 @@ def build_report(
         f"<title>{html.escape(inputs.name)} · gemviz report</title><style>{_CSS}</style></head>"
         f"<body><h1>{html.escape(inputs.name)}</h1><p>{summary}</p>{demo}\n"
         + "\n".join(body)
+        + (plotly_loader() if ctx.plotly_included else "")
         + "\n</body></html>\n"
     )
-    return Report(html=page, figures=figures, sections=list(SECTIONS))
+    return Report(html=page, figures=figures, sections=shown)
 
 
 def write_report(
@@ -197,6 +223,7 @@ def inputs_from_workspace(
         answers=answers,
         run_tables=run_tables,
         descriptions={s.name: describe_splitter(s) for s in workspace.splitters},
+        configs=configurations(workspace),
     )
 
 

@@ -22,6 +22,7 @@ from gemviz.data.markup import visible
 from gemviz.figures import theme
 from gemviz.figures.slide_charts import MIN_PT
 from gemviz.report.base import ReportInputs, cluster_unit, shared
+from gemviz.report.textfit import fits, paginate, text_height, title_size
 from gemviz.stats import MARGIN
 
 SLIDE_WIDTH = Emu(12192000)  # 13.333 in: exactly 16:9 with 7.5 in
@@ -32,6 +33,10 @@ BODY_PT = 20
 #: Top and bottom of the evidence area below a slide's title (and its subtitle line).
 BODY_TOP = Inches(2.0)
 BODY_BOTTOM = Inches(7.2)
+TITLE_TOP = Inches(0.3)
+TITLE_HEIGHT = Inches(1.2)
+#: Body text sizes tried, largest first, until a text fits its box.
+TEXT_SIZES = (24, 22, 20, MIN_PT)
 TEXT_COLOR = "#222222"
 MUTED_TEXT = "#555555"
 
@@ -75,6 +80,7 @@ class Deck:
         self.titles: list[str] = []
         self.sections: list[str] = []
         self.section = ""
+        self.body_top = BODY_TOP
         self._cache: dict[str, object] = {}
 
     # -- shared analysis results (computed once per deck) -------------------------------------
@@ -100,9 +106,13 @@ class Deck:
         """
         layout = self.prs.slide_layouts[5]  # "Title Only": the title stays a real title
         slide = self.prs.slides.add_slide(layout)
+        width = SLIDE_WIDTH - 2 * MARGIN_X
+        # The largest size at which the finding fits two lines' room; a longer one moves the
+        # body down instead of running over it.
+        size, needed = title_size(title, width, TITLE_HEIGHT)
         shape = slide.shapes.title
-        shape.left, shape.top = MARGIN_X, Inches(0.3)
-        shape.width, shape.height = SLIDE_WIDTH - 2 * MARGIN_X, Inches(1.2)
+        shape.left, shape.top = MARGIN_X, TITLE_TOP
+        shape.width, shape.height = width, max(TITLE_HEIGHT, needed)
         frame = shape.text_frame
         frame.word_wrap = True
         frame.vertical_anchor = MSO_ANCHOR.TOP
@@ -110,18 +120,18 @@ class Deck:
         for paragraph in frame.paragraphs:
             paragraph.alignment = PP_ALIGN.LEFT
             for run in paragraph.runs:
-                run.font.size = Pt(TITLE_PT)
+                run.font.size = Pt(size)
                 run.font.bold = True
                 run.font.name = _font_name()
                 run.font.color.rgb = _rgb(TEXT_COLOR)
+        bottom = shape.top + shape.height
         if subtitle:
-            self.text(
-                slide,
-                [subtitle],
-                (MARGIN_X, Inches(1.5), SLIDE_WIDTH - 2 * MARGIN_X, Inches(0.5)),
-                size=MIN_PT,
-                color=MUTED_TEXT,
-            )
+            top = max(Inches(1.5), bottom)
+            sub_h = max(Inches(0.5), text_height([subtitle], width, MIN_PT))
+            self.text(slide, [subtitle], (MARGIN_X, top, width, sub_h), size=MIN_PT,
+                      color=MUTED_TEXT)  # fmt: skip
+            bottom = top + sub_h
+        self.body_top = max(BODY_TOP, bottom + Inches(0.1))
         slide.notes_slide.notes_text_frame.text = visible(notes, keep=_LINES)
         self.titles.append(title)
         self.sections.append(self.section)
@@ -150,6 +160,12 @@ class Deck:
             The text box shape.
         """
         size = max(size, MIN_PT)
+        # Shrink to the largest size that fits (never below MIN_PT; text_pages splits instead).
+        plain = [_plain(line) for line in lines]
+        for smaller in (s for s in TEXT_SIZES if s < size):
+            if fits(plain, int(box[2]), int(box[3]), size):
+                break
+            size = smaller
         shape = slide.shapes.add_textbox(*(Emu(int(v)) for v in box))
         frame = shape.text_frame
         frame.word_wrap = True
@@ -165,6 +181,19 @@ class Deck:
                 run.font.color.rgb = _rgb(run_color or color)
                 run.font.bold = bold_first and i == 0
         return shape
+
+    def text_pages(self, slide, lines: Sequence, box: tuple[int, int, int, int], title: str,
+                   notes: str) -> None:  # fmt: skip
+        """Paragraphs in ``box``; those that do not fit at :data:`MIN_PT` go on continued
+        slides (same title with "(continued)", same notes, the body area as box)."""
+        pages = paginate([_plain(line) for line in lines], int(box[2]), int(box[3]), MIN_PT)
+        size = BODY_PT if len(pages) == 1 else MIN_PT
+        for k, page in enumerate(pages):
+            if k:
+                slide = self.slide(f"{title} (continued)", notes)
+                left, _, width, _ = box
+                box = (left, self.body_top, width, BODY_BOTTOM - self.body_top)
+            self.text(slide, [lines[i] for i in page], box, size=size)
 
     def picture(self, slide, png: bytes, box: tuple[int, int, int, int]):
         """A picture fitted (aspect kept) and centred in ``box``."""
@@ -183,7 +212,7 @@ class Deck:
 
     def body_box(self) -> tuple[int, int, int, int]:
         """The evidence area below the title."""
-        return (MARGIN_X, BODY_TOP, SLIDE_WIDTH - 2 * MARGIN_X, BODY_BOTTOM - BODY_TOP)
+        return (MARGIN_X, self.body_top, SLIDE_WIDTH - 2 * MARGIN_X, BODY_BOTTOM - self.body_top)
 
     def stats_note(self, rows: int, what: str) -> str:
         """The notes' sentence on clusters and adjustment for a family of ``rows`` tests."""
@@ -200,6 +229,10 @@ class Deck:
             f"adjusted values, and 'no detectable difference' means the 95% interval lies "
             f"within ±{self.margin:g}."
         )
+
+
+def _plain(line) -> str:
+    return line if isinstance(line, str) else "".join(text for text, _ in line)
 
 
 def _font_name() -> str:

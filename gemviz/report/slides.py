@@ -17,14 +17,12 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from itertools import combinations
 
-import pandas as pd
 from pptx.util import Inches
 
-from gemviz.analysis import findings, findings_runs
+from gemviz.analysis import findings
 from gemviz.analysis.conversation import is_text_only, turns
 from gemviz.analysis.outcomes import outcome_text
 from gemviz.analysis.overlap import set_difference, venn_regions
-from gemviz.analysis.runs import run_pairs, run_summary
 from gemviz.analysis.tables import interaction_table
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import TASK
@@ -35,6 +33,17 @@ from gemviz.figures.step import annotate_step, step_legend
 from gemviz.figures.venn import venn_pair_png
 from gemviz.report.base import Progress, ReportInputs, shared
 from gemviz.report.deck import MUTED_TEXT, Deck
+from gemviz.report.slides_runs import (
+    MAX_COLUMNS,
+    baseline_slides,
+    coverage_slides,
+    drill_forest,
+    drill_leads,
+    interaction_forest,
+    interaction_pairs,
+    ranking_slides,
+    splitter_forest,
+)
 from gemviz.stats import MARGIN
 
 SlideSection = Callable[[Deck], None]
@@ -123,6 +132,9 @@ def _splitter_slides(deck: Deck) -> None:
                 )
             )
             slide = deck.slide(title, notes)
+            if len(rows) > MAX_COLUMNS:
+                splitter_forest(deck, slide, rows, splitter, metric)
+                continue
             left, top, width, height = deck.body_box()
             empty = [s for s in series if all(_nan(v) for v in s.values)]
             if empty:
@@ -147,10 +159,13 @@ def _interaction_slides(deck: Deck) -> None:
         return
     inter = shared(study, interaction_table, adjust=deck.adjust, margin=deck.margin)
     colors = theme.color_map(study.splitters)
-    pairs = list(dict.fromkeys(zip(inter["model_a"], inter["model_b"], strict=True)))
+    pairs = interaction_pairs(deck, inter)
+    wanted = set(pairs)
     for metric in study.metrics:
-        rows = inter[inter["metric"] == metric]
-        title = findings.interaction_headline(inter, metric, deck.unit, deck.adjust)
+        everything = inter[inter["metric"] == metric]
+        keep = [p in wanted for p in zip(everything["model_a"], everything["model_b"], strict=True)]
+        rows = everything[keep]
+        title = findings.interaction_headline(rows, metric, deck.unit, deck.adjust)
         series = []
         for splitter in study.splitters:
             part = rows[rows["splitter"] == splitter].set_index(["model_a", "model_b"])
@@ -168,6 +183,7 @@ def _interaction_slides(deck: Deck) -> None:
             "The model x split interaction: for each pair, (A − B on ID) − (A − B on OOD), "
             "i.e. A's ID-OOD gap minus B's, paired within steps with a cluster-robust 95% "
             "interval; a positive bar means A loses more from ID to OOD than B. "
+            + _shown_pairs(deck, len(pairs), len(everything) // max(1, len(study.splitters)))
             + " ".join(
                 f"{r.splitter}, {r.model_a} vs {r.model_b}: {r.verdict}." for r in rows.itertuples()
             )
@@ -181,6 +197,9 @@ def _interaction_slides(deck: Deck) -> None:
             + deck.stats_note(len(inter), "rows of the interaction table (all metrics)")
         )
         slide = deck.slide(title, notes)
+        if len(pairs) > MAX_COLUMNS:
+            interaction_forest(deck, slide, rows, pairs, metric)
+            continue
         bar_chart(
             slide,
             deck.body_box(),
@@ -226,8 +245,13 @@ def _drill_slides(deck: Deck) -> None:
     ]
     # As the report and the Metrics page read them: each call's rows are one family.
     table = deck.table()
+    many = len(study.models) > MAX_COLUMNS
     for frame in frames:
-        for row in frame.itertuples():
+        rows = frame.itertuples()
+        if many:
+            # One slide per region with all configurations, titled with its strongest row.
+            rows = drill_leads(frame)
+        for row in rows:
             if findings.kind(row.verdict) != findings.SIGNIFICANT:
                 continue
             region = frame[frame["region"] == row.region]
@@ -262,7 +286,36 @@ def _drill_slides(deck: Deck) -> None:
                 f"{row.verdict}. {deck.stats_note(len(frame), 'rows of this drill-down')}"
             )
             slide = deck.slide(title, notes)
+            if many:
+                drill_forest(deck, slide, region, ref, series)
+                continue
             bar_chart(slide, deck.body_box(), region["model"].tolist(), series)
+
+
+def _step_verdicts(study, pos: int) -> list[str]:
+    """Which models got the step right, in a title's few words (the smaller side named when
+    there are many models: a title never lists eighteen names)."""
+    # With repeated runs a step can be right in some runs only: neither list holds it.
+    main_metric = study.metric(study.default_metric)
+    right = [m for m in study.models if main_metric[m].iloc[pos] == 1]
+    wrong = [m for m in study.models if main_metric[m].iloc[pos] == 0]
+    if len(right) == len(study.models) > 1:
+        return [f"all {len(right)} models right"]
+    if len(wrong) == len(study.models) > 1:
+        return [f"all {len(wrong)} models wrong"]
+    if len(study.models) > 6 and right and wrong:
+        few, word = (right, "right") if len(right) <= len(wrong) else (wrong, "wrong")
+        return [
+            f"{len(right)} of {len(study.models)} models right; {word}: "
+            + findings.join_names(few[:4])
+            + (f" and {len(few) - 4} more" if len(few) > 4 else "")
+        ]
+    out = []
+    if right:
+        out.append(f"{findings.join_names(right)} right")
+    if wrong:
+        out.append(f"{findings.join_names(wrong)} wrong")
+    return out
 
 
 def _step_slides(deck: Deck, ids: Sequence[str], kind: str) -> None:
@@ -284,20 +337,7 @@ def _step_slides(deck: Deck, ids: Sequence[str], kind: str) -> None:
         legend = step_legend(study, pos, outputs, inputs.formats)
         entry = inputs.annotations.get(sid)
         labels = ", ".join(f"{s} {study.labels[s].iloc[pos]}" for s in study.splitters)
-        # With repeated runs a step can be right in some runs only: neither list holds it.
-        main_metric = study.metric(study.default_metric)
-        right = [m for m in study.models if main_metric[m].iloc[pos] == 1]
-        wrong = [m for m in study.models if main_metric[m].iloc[pos] == 0]
-        verdicts = []
-        if len(right) == len(study.models) > 1:
-            verdicts.append(f"all {len(right)} models right")
-        elif len(wrong) == len(study.models) > 1:
-            verdicts.append(f"all {len(wrong)} models wrong")
-        else:
-            if right:
-                verdicts.append(f"{findings.join_names(right)} right")
-            if wrong:
-                verdicts.append(f"{findings.join_names(wrong)} wrong")
+        verdicts = _step_verdicts(study, pos)
         tags = list(entry.tags) if entry is not None else []
         head = tags[0] if tags else ("Disputed step" if kind == "disputed" else "Example step")
         title = f"{head}: {labels}" + (f"; {', '.join(verdicts)}" if verdicts else "")
@@ -332,15 +372,14 @@ def _step_slides(deck: Deck, ids: Sequence[str], kind: str) -> None:
         slide = deck.slide(title, notes)
         left, top, width, height = deck.body_box()
         if picture is None:
-            deck.text(slide, lines, (left, top, width, height))
+            deck.text_pages(slide, lines, (left, top, width, height), title, notes)
             continue
         # As wide as the screenshot's shape asks at full height, within 30-60% of the slide.
         aspect = picture.image.width / max(1, picture.image.height)
         pic_w = int(min(width * 0.6, max(width * 0.3, height * aspect)))
         deck.picture(slide, picture.png, (left, top, pic_w, height))
-        deck.text(
-            slide, lines, (left + pic_w + Inches(0.3), top, width - pic_w - Inches(0.3), height)
-        )
+        box = (left + pic_w + Inches(0.3), top, width - pic_w - Inches(0.3), height)
+        deck.text_pages(slide, lines, box, title, notes)
 
 
 def _example_slides(deck: Deck) -> None:
@@ -354,50 +393,15 @@ def _disputed_slides(deck: Deck) -> None:
     _step_slides(deck, ids, "disputed")
 
 
-def _runs_slides(deck: Deck) -> None:
-    study = deck.study
-    if not study.models or all(study.runs(m) == 1 for m in study.models):
-        return
-    for metric in study.metrics:
-        summary = run_summary(study, metric)
-        summary = summary[summary["subset"] == "all"] if "subset" in summary else summary
-        pairs = run_pairs(study, metric) if len(study.models) > 1 else None
-        if pairs is not None and "subset" in pairs:
-            pairs = pairs[pairs["subset"] == "all"]
-        title = findings_runs.runs_finding(
-            pairs if pairs is not None else pd.DataFrame(), summary, metric, deck.adjust
+def _shown_pairs(deck: Deck, shown: int, total: int) -> str:
+    if shown == total:
+        return ""
+    if deck.inputs.baseline is not None:
+        return (
+            f"Shown: the {shown} pairs with the baseline {deck.inputs.baseline} (of {total}); "
+            "p-values stay adjusted over all pairs. "
         )
-        series = [
-            BarSeries(
-                name="mean over runs (95% interval)",
-                values=summary["mean"].tolist(),
-                lo=summary["lo"].tolist(),
-                hi=summary["hi"].tolist(),
-                color=theme.color(0),
-                labels=[
-                    f"{m:.2f}, {int(k)} run{'s' if int(k) != 1 else ''}"
-                    for m, k in zip(summary["mean"], summary["runs"], strict=True)
-                ],
-            )
-        ]
-        spread = "; ".join(
-            f"{r.model}: {r.runs} runs, mean {r.run_mean:.3f}, sd {r.run_sd:.3f}, "
-            f"min {r.run_min:.3f}, max {r.run_max:.3f}"
-            for r in summary.itertuples()
-        )
-        verdicts = (
-            " ".join(f"{r.model_a} vs {r.model_b}: {r.verdict}." for r in pairs.itertuples())
-            if pairs is not None
-            else ""
-        )
-        notes = (
-            f"Runs board, {findings.metric_words(metric)}: each model's per-step outcome "
-            "averaged over its runs, with a clustered 95% interval; comparisons pair the "
-            f"run-averaged outcomes by step. {spread}. {verdicts} "
-            + deck.stats_note(0 if pairs is None else len(pairs), "pairs of models")
-        )
-        slide = deck.slide(title, notes)
-        bar_chart(slide, deck.body_box(), summary["model"].tolist(), series)
+    return f"Shown: the {shown} of {total} pairs with the smallest adjusted p. "
 
 
 def _nan(v) -> bool:
@@ -405,15 +409,20 @@ def _nan(v) -> bool:
 
 
 #: Section name -> builder, in deck order. A builder adds zero or more slides.
+#: The questions come in this order: how the configurations rank over their runs, how each
+#: compares with the baseline, ID/OOD per splitter, what the training sets cover, where the
+#: splitters disagree, then steps to look at. Sections with nothing to show add no slide.
 SLIDE_SECTIONS: dict[str, SlideSection] = {
     "study": _study_slide,
+    "runs": ranking_slides,
+    "baseline": baseline_slides,
     "splitters": _splitter_slides,
     "interaction": _interaction_slides,
+    "coverage": coverage_slides,
     "venn": _venn_slide,
     "drill-down": _drill_slides,
     "examples": _example_slides,
     "disputed": _disputed_slides,
-    "runs": _runs_slides,
 }
 
 

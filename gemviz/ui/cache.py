@@ -313,8 +313,10 @@ def runs_board(
     models: tuple,
     splitter: str | None,
     adjust: str,
+    baseline: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The runs board's frames: per-run points, the per-model summary, the pairs compared.
+    """The runs board's frames: per-run points, the per-model summary, the pairs compared
+    (each configuration against ``baseline`` when it is among ``models``, else every pair).
 
     Each model's rows and each pair's rows are cached on their own, so choosing other models
     only assembles them.
@@ -328,6 +330,9 @@ def runs_board(
     per_model = [_runs_of_model(workspace_json, fingerprint, metric, m, splitter) for m in chosen]
     points = pd.concat([p for p, _ in per_model], ignore_index=True)
     summary = pd.concat([s for _, s in per_model], ignore_index=True)
+    if baseline in chosen and len(chosen) > 1:
+        pairs = runs.run_pairs(study, metric, chosen, splitter, adjust, baseline=baseline)
+        return points, summary, pairs
     pairs = [
         _runs_pair(workspace_json, fingerprint, metric, pair, splitter, adjust)
         for pair in itertools.combinations(chosen, 2)

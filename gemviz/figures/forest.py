@@ -1,0 +1,166 @@
+"""Dot-and-interval charts with one row per configuration, for studies of many configurations.
+
+A column chart of 18 configurations x 2 sets prints its names and values over each other; a
+row per configuration never does. :func:`forest_static` draws one or more series as dots with
+95% intervals on shared rows (top first), a reference line (the baseline, or 0 for a
+difference), and each row's numbers in a column right of the plot instead of over the dots.
+:func:`forest` is the Plotly twin (values on hover). Both use the one theme; slides place
+the static version as a picture sized to the slide's body (``size``, ``font``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import plotly.graph_objects as go
+from matplotlib.ticker import MaxNLocator
+
+from gemviz.figures import theme
+
+REFERENCE_COLOR = "#555555"
+
+
+@dataclass
+class Series:
+    """One series of dots: a value and 95% bounds per row (NaN: no dot).
+
+    Attributes:
+        name: Legend entry (says n once for the whole series, e.g. ``"ID (n=120)"``).
+        values, lo, hi: One per row.
+        color: Dot colour.
+        marker: A :data:`gemviz.figures.theme.MARKERS` symbol.
+        hollow: Draw open dots (the OOD twin of an ID series).
+    """
+
+    name: str
+    values: Sequence[float]
+    lo: Sequence[float]
+    hi: Sequence[float]
+    color: str = theme.ID_COLOR
+    marker: str = "circle"
+    hollow: bool = False
+
+
+@dataclass
+class Forest:
+    """What a forest chart shows.
+
+    Attributes:
+        labels: Row labels, top first.
+        series: The series drawn on every row (offset a little when several).
+        title: The chart's title (may hold a line break).
+        xlabel: The value axis's title.
+        reference: x of the dashed reference line, or None.
+        reference_label: Its label.
+        clip: Bounds the intervals are clipped to (e.g. ``(0, 1)`` for a share), or None.
+        table: Text per row for the column right of the plot (empty: no column).
+        table_head: The column's heading.
+    """
+
+    labels: Sequence[str]
+    series: Sequence[Series]
+    title: str = ""
+    xlabel: str = ""
+    reference: float | None = None
+    reference_label: str = ""
+    clip: tuple[float, float] | None = None
+    table: Sequence[str] = field(default_factory=tuple)
+    table_head: str = ""
+
+
+def _bounds(s: Series, clip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    v, lo, hi = (np.asarray(x, dtype=float) for x in (s.values, s.lo, s.hi))
+    if clip is not None:
+        lo, hi = np.clip(lo, *clip), np.clip(hi, *clip)
+    return v, lo, hi
+
+
+def _offsets(k: int) -> np.ndarray:
+    return np.linspace(-0.17, 0.17, k) if k > 1 else np.zeros(1)
+
+
+def forest_static(spec: Forest, size: tuple[float, float] | None = None, font: float = 9.0):
+    """The forest chart in matplotlib.
+
+    Args:
+        spec: What to draw.
+        size: Figure size in inches (default: 10 wide, a row per 0.34 in).
+        font: Size of the row labels and the numbers column (title and legend follow it).
+    """
+    n = len(spec.labels)
+    size = size or (10.0, max(3.0, 1.5 + 0.34 * n))
+    ys = -np.arange(n, dtype=float)
+    with theme.mpl_style():
+        fig, ax = plt.subplots(figsize=size)
+        for s, dy in zip(spec.series, _offsets(len(spec.series)), strict=True):
+            v, lo, hi = _bounds(s, spec.clip)
+            ok = np.isfinite(v)
+            mark = theme.MPL_MARKERS[s.marker]
+            ax.errorbar(v[ok], ys[ok] + dy, xerr=[v[ok] - lo[ok], hi[ok] - v[ok]], fmt=mark,
+                        color=s.color, mfc="white" if s.hollow else s.color, mec=s.color,
+                        ms=font * 0.8, elinewidth=2, capsize=0, label=s.name)  # fmt: skip
+        if spec.reference is not None:
+            ax.axvline(spec.reference, color=REFERENCE_COLOR, ls="--", lw=1.2)
+            ax.annotate(spec.reference_label, (spec.reference, ys[-1] - 0.45), fontsize=font - 1,
+                        color=REFERENCE_COLOR, xytext=(3, 0), textcoords="offset points",
+                        va="bottom")  # fmt: skip
+        ax.set_yticks(ys, list(spec.labels), fontsize=font)
+        ax.tick_params(axis="x", labelsize=font - 1)
+        ax.xaxis.set_major_locator(MaxNLocator(6))
+        ax.set_ylim(ys[-1] - 0.6, 0.6)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(spec.xlabel, fontsize=font)
+        if spec.title:
+            ax.set_title(spec.title, fontsize=font, pad=font * 1.8)
+        if spec.table:
+            trans = ax.get_yaxis_transform()
+            small = max(7.0, font * 0.8)
+            ax.text(1.02, 0.6, spec.table_head, transform=trans, fontsize=small,
+                    color="#444444", va="bottom")  # fmt: skip
+            for y, text in zip(ys, spec.table, strict=True):
+                ax.text(1.02, y, text, transform=trans, fontsize=small, va="center",
+                        family="monospace")  # fmt: skip
+        if len(spec.series) > 1:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / size[1]),
+                      ncol=len(spec.series), fontsize=font - 1, frameon=False)  # fmt: skip
+        fig.tight_layout()
+    return fig
+
+
+def forest(spec: Forest) -> go.Figure:
+    """The forest chart in Plotly (values and intervals on hover)."""
+    n = len(spec.labels)
+    ys = -np.arange(n, dtype=float)
+    fig = go.Figure()
+    for s, dy in zip(spec.series, _offsets(len(spec.series)), strict=True):
+        v, lo, hi = _bounds(s, spec.clip)
+        fig.add_scatter(
+            x=v, y=ys + dy, mode="markers", name=s.name,
+            marker={"color": "white" if s.hollow else s.color, "size": 10, "symbol": s.marker,
+                    "line": {"color": s.color, "width": 2}},
+            error_x={"type": "data", "symmetric": False, "array": hi - v, "arrayminus": v - lo,
+                     "color": s.color, "thickness": 2, "width": 0},
+            customdata=np.column_stack([lo, hi]), text=list(spec.labels),
+            hovertemplate="%{text}: %{x:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}]"
+            f"<extra>{s.name}</extra>",
+        )  # fmt: skip
+    if spec.reference is not None:
+        fig.add_vline(x=spec.reference, line={"color": REFERENCE_COLOR, "dash": "dash"},
+                      annotation={"text": spec.reference_label}, annotation_position="top")  # fmt: skip
+    theme.apply(
+        fig,
+        title={"text": spec.title.replace("\n", "<br>"), "font": {"size": 14}},
+        yaxis={"tickmode": "array", "tickvals": list(ys), "ticktext": list(spec.labels),
+               "showgrid": False, "zeroline": False,
+               "range": [ys[-1] - 0.6, 0.6] if n else None},
+        xaxis_title=spec.xlabel, height=max(320, 140 + 28 * n),
+        margin={"t": 80, "b": 50, "l": 20, "r": 20},
+    )  # fmt: skip
+    return fig

@@ -1,0 +1,179 @@
+"""What a meeting sees of 18 configurations x 5 runs on BFCL: the deck and the report.
+
+The study (:mod:`tests.meeting_data`) has two splitters and a configuration table with a
+baseline. The deck is read back with python-pptx: every text's estimated extent fits its box
+and the slide, no chart carries more than 40 bars, the questions come in order, and titles
+follow the stated rule. The report stays under 3 MB and 300 table rows on the page, opens
+with the runs, and speaks of the study's own metric. Where LibreOffice is installed the deck
+is rendered to PDF and PNG (slow).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+from pptx import Presentation
+from streamlit.testing.v1 import AppTest
+
+from gemviz.analysis import findings_runs
+from gemviz.analysis.runs import run_pairs, run_summary
+from gemviz.report import build_report, inputs_from_workspace
+from gemviz.report.slides import build_deck, deck_bytes
+from gemviz.report.slides_runs import MAX_BARS
+from gemviz.report.textfit import EMU_PER_INCH, paginate, text_height, title_size, wrapped_lines
+from tests.conftest import ROOT, build_in_cache
+from tests.meeting_data import BASELINE, build
+
+
+@pytest.fixture(scope="module")
+def meeting(tmp_path_factory):
+    root = tmp_path_factory.mktemp("meeting")
+    holder = {}
+
+    def make():
+        holder["ws"] = build(root / "files")
+        return holder["ws"].folder
+
+    build_in_cache(root / "cache", make)
+    ws = holder["ws"]
+    inputs = inputs_from_workspace(ws)
+    ids = inputs.study.ids
+    deck = build_deck(inputs, [ids[0], ids[7]])
+    return ws, inputs, deck, build_report(inputs, [ids[0]])
+
+
+def test_text_extents_wrap_shrink_and_split():
+    inch = EMU_PER_INCH
+    # 100 characters at 20 pt in a 4 in box: about 26 fit a line, so 4 lines.
+    assert wrapped_lines("word " * 20, 4 * inch, 20) == 4
+    assert wrapped_lines("a\nb", 4 * inch, 20) == 2
+    assert text_height(["x"], 4 * inch, 20) < text_height(["x", "y"], 4 * inch, 20)
+    short, long = "A short finding", "A long finding, " * 12
+    assert title_size(short, 12 * inch, int(1.2 * inch))[0] == 28
+    size, needed = title_size(long, 12 * inch, int(1.2 * inch))
+    assert size < 28 and (needed <= 1.2 * inch or size == 20)
+    pages = paginate(["line of text"] * 40, 12 * inch, 2 * inch, 18)
+    assert len(pages) > 1 and sum(len(p) for p in pages) == 40
+    assert all(text_height(["line of text"] * len(p), 12 * inch, 18) <= 2 * inch for p in pages)
+
+
+def _text_runs(shape) -> tuple[list[str], float]:
+    paragraphs = shape.text_frame.paragraphs
+    texts = ["".join(r.text for r in p.runs) for p in paragraphs]
+    sizes = [r.font.size.pt for p in paragraphs for r in p.runs if r.font.size is not None]
+    return texts, max(sizes) if sizes else 18.0
+
+
+@pytest.mark.slow
+def test_every_text_fits_its_box_and_no_chart_has_over_40_bars(meeting):
+    _, _, deck, _ = meeting
+    prs = Presentation(io.BytesIO(deck_bytes(deck)))
+    width, height = prs.slide_width, prs.slide_height
+    for number, slide in enumerate(prs.slides, 1):
+        for shape in slide.shapes:
+            assert shape.left >= 0 and shape.top >= 0, number
+            assert shape.left + shape.width <= width and shape.top + shape.height <= height, (
+                number,
+                shape.name,
+            )
+            if shape.has_text_frame and shape.text_frame.text.strip():
+                texts, size = _text_runs(shape)
+                assert text_height(texts, shape.width, size) <= shape.height, (number, texts[:2])
+                assert size >= 18
+            if shape.has_chart:
+                bars = sum(
+                    sum(v is not None for v in series.values)
+                    for plot in shape.chart.plots
+                    for series in plot.series
+                )
+                assert bars <= MAX_BARS, (number, bars)
+        # Nothing overlaps the title: the body starts below it.
+        title = slide.shapes.title
+        for shape in slide.shapes:
+            if shape.shape_id != title.shape_id:
+                assert shape.top >= title.top + title.height, (number, shape.name)
+
+
+@pytest.mark.slow
+def test_the_deck_follows_the_questions(meeting):
+    _, inputs, deck, _ = meeting
+    order = [s for s in dict.fromkeys(deck.sections) if s != "study"]
+    assert order[:4] == ["runs", "baseline", "splitters", "interaction"], order
+    assert order[-1] == "examples"
+    baseline = deck.titles[deck.sections.index("baseline")]
+    pairs = run_pairs(inputs.study, "accuracy", baseline=BASELINE)
+    assert len(pairs) == 17
+    title, rule = findings_runs.runs_headline(
+        pairs, run_summary(inputs.study, "accuracy"), "accuracy", baseline=BASELINE
+    )
+    assert baseline == title and rule.startswith("Title rule")
+    notes = deck.prs.slides[deck.sections.index("baseline")].notes_slide.notes_text_frame.text
+    assert notes.startswith(rule)
+    # The ranking slide shows every run (a picture of the runs board), not bars.
+    ranking = deck.prs.slides[deck.sections.index("runs")]
+    assert any(s.shape_type == 13 for s in ranking.shapes)
+    assert not any(s.has_chart for s in ranking.shapes)
+    # Interaction: the 17 pairs with the baseline, not all 153.
+    inter = deck.prs.slides[deck.sections.index("interaction")]
+    assert "the 17 pairs with the baseline" in inter.notes_slide.notes_text_frame.text
+
+
+@pytest.mark.slow
+def test_report_is_small_opens_with_runs_and_speaks_of_accuracy(meeting):
+    _, _, _, report = meeting
+    page = report.html
+    assert len(page.encode("utf-8")) < 3_000_000
+    assert page.count("<tr>") < 300
+    assert report.sections[0] == "runs"
+    assert page.index('<section id="runs">') < 0.1 * len(page)
+    assert "type and exact match" not in page and "action type" not in page.lower()
+    assert "ID vs OOD: accuracy with 95% intervals" in page
+    # The whole tables behind the short ones are in the ZIP.
+    assert {"interaction.csv"} <= set(report.figures)
+    # plotly.js once, packed; every figure waits for it.
+    assert page.count('id="gemviz-plotly"') == 1
+    assert not re.search(r"<script>\s*window.PLOTLYENV", page)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_deck_renders_page_per_slide(meeting, tmp_path):
+    _, _, deck, _ = meeting
+    out = tmp_path / "deck.pptx"
+    out.write_bytes(deck_bytes(deck))
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    pdf = tmp_path / "deck.pdf"
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm not installed")
+    subprocess.run(["pdftoppm", "-png", "-r", "20", str(pdf), str(tmp_path / "p")], check=True,
+                   timeout=300)  # fmt: skip
+    assert len(list(tmp_path.glob("p-*.png"))) == len(deck.prs.slides)
+
+
+@pytest.mark.slow
+def test_metrics_page_compares_each_configuration_with_the_baseline(meeting, monkeypatch):
+    ws = meeting[0]
+    monkeypatch.setenv("GEMVIZ_CACHE", str(ws.folder.parent.parent))
+    at = AppTest.from_file(str(ROOT / "pages" / "3_metrics.py"), default_timeout=300)
+    at.session_state["workspace"] = ws.slug
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    pairs = next(d.value for d in at.dataframe if "runs_a" in d.value.columns)
+    assert len(pairs) == 17 and set(pairs["model_b"]) == {BASELINE}
+    board = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if c.proto.spec and "per configuration" in c.proto.spec
+    )
+    # Every configuration's label is on the axis, each has its own legend entry.
+    assert len(board["layout"]["yaxis"]["ticktext"]) == 18
+    named = [t["name"] for t in board["data"] if t.get("showlegend", True) and t.get("name")]
+    assert len(named) == 18
