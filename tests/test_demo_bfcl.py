@@ -50,7 +50,8 @@ def test_the_demo_inputs_and_its_two_training_sets(tmp_path):
     sets = demo.training_sets(tmp_path / "training")
     assert sorted(sets) == ["set-14k", "set-5k"]
     first = json.loads(sets["set-14k"].read_text().splitlines()[0])
-    assert [m["role"] for m in first["messages"]] == ["system", "user"]
+    assert [m["role"] for m in first["messages"]] == ["system", "user", "assistant"]
+    assert first["messages"][-1]["tool_calls"], "a training conversation shows its tool call"
     assert sets["set-5k"].suffix == ".parquet"
     # the templated requests are the same for the same seed, and differ for another
     classes = frozenset({"TradingBot"})
