@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from PIL import Image
 
+from gemviz.figures import theme
 from gemviz.ui.sidebar import workspace_sidebar
 from gemviz.ui.state import current_workspace
 from gemviz.ui.text import code
@@ -29,7 +31,11 @@ PAGES = [
     ("pages/8_step.py", "Step", ":material/travel_explore:"),
 ]
 
-st.set_page_config(page_title="gemviz", page_icon=":material/hub:", layout="wide")
+# The tab's icon is drawn here: a Material icon as page_icon makes every viewer's browser
+# fetch it from fonts.gstatic.com, and the dashboard sends no request off the machine.
+ICON = Image.new("RGB", (32, 32), theme.ID_COLOR)
+ICON.paste(theme.OOD_COLOR, (16, 0, 32, 32))
+st.set_page_config(page_title="gemviz", page_icon=ICON, layout="wide")
 
 
 def _path(file: str) -> str:
