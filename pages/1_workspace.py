@@ -12,19 +12,17 @@ from gemviz.data.errors import GemvizError
 from gemviz.ui.forms import (
     attempt,
     config_editor,
-    fields_caption,
     file_input,
-    model_mapping,
     refusal,
     splitter_files,
     splitter_said,
 )
+from gemviz.ui.ingest import add_model_tab
 from gemviz.ui.page import demo_banner
-from gemviz.ui.state import current_workspace, flash, open_workspace, show_flashes
+from gemviz.ui.state import current_workspace, flash, kept_tabs, open_workspace, show_flashes
 from gemviz.ui.text import code, md
 from gemviz.workspace.catalog import find_workspace
 from gemviz.workspace.create import add_splitter, create_from_files, entry_tables
-from gemviz.workspace.models import add_model
 from gemviz.workspace.rename import rename_entry
 from gemviz.workspace.summary import workspace_created
 
@@ -54,8 +52,8 @@ if ws is not None:
         with st.expander("Configurations: method, training set, base model, baseline"):
             config_editor(ws)
 
-    tab_s, tab_m, tab_remove, tab_manage = st.tabs(
-        ["Add splitter", "Add model", "Remove", "Rename / delete"]
+    tab_s, tab_m, tab_remove, tab_manage = kept_tabs(
+        ["Add splitter", "Add model", "Remove", "Rename / delete"], "workspace_tab"
     )
     with tab_s:
         name = st.text_input("Splitter name", key="new_splitter_name").strip()
@@ -63,15 +61,7 @@ if ws is not None:
         if st.button("Add splitter", key="add_splitter"):
             attempt(lambda: add_splitter(ws, name, **files), splitter_said)
     with tab_m:
-        name = st.text_input("Model name", key="new_model_name").strip()
-        results = file_input("result file", "new_model_file")
-        fields_caption(results)
-        mapping = model_mapping()
-        if st.button("Add model", key="add_model"):
-            attempt(
-                lambda: add_model(ws, name, results or "", add_run=True, **mapping),
-                f"Added model '{md(name)}'.",
-            )
+        add_model_tab(ws)
     with tab_remove:
         choices = [f"splitter: {s.name}" for s in ws.splitters] + [
             f"model: {m.name}" for m in ws.models

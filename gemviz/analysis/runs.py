@@ -4,7 +4,8 @@ A lab evaluates a configuration several times and writes down one accuracy per r
 run keeps its own per-step 0/1 results (``study.per_run``):
 
 * :func:`runs_table`: one row per splitter, model, metric and run with the run's ID and OOD
-  means and their gap (the ``runs`` command);
+  means and their gap (the ``runs`` command), and :func:`run_means`: one row per model,
+  metric and run with the run's mean over all entries (``runs`` without a splitter);
 * :func:`run_spread`: the spread (sd, min, max) of a model's per-run means over all steps,
   the columns ``runs``/``run_sd``/``run_min``/``run_max`` of the ID/OOD table;
 * :func:`run_points` and :func:`run_summary`: the runs board, each run's mean with its 95%
@@ -44,6 +45,7 @@ from gemviz.stats import (
 RUNS_COLUMNS = [
     "splitter", "model", "metric", "run", "id_mean", "ood_mean", "gap", "id_n", "ood_n",
 ]  # fmt: skip
+MEANS_COLUMNS = ["model", "metric", "run", "mean", "n"]
 SPREAD_COLUMNS = ["runs", "run_sd", "run_min", "run_max"]
 POINT_COLUMNS = ["model", "metric", "subset", "run", "mean", "lo", "hi", "n", "n_clusters"]
 SUMMARY_COLUMNS = [
@@ -125,6 +127,40 @@ def runs_table(
                         }
                     )
     return pd.DataFrame(rows, columns=RUNS_COLUMNS)
+
+
+def run_means(
+    study: Study,
+    models: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One row per model x metric x run: that run's mean over all entries (a lab log's line).
+
+    Args:
+        study: The study (it needs no splitter).
+        models, metrics: Subsets (default: all).
+
+    Returns:
+        Columns :data:`MEANS_COLUMNS`; runs are numbered from 1 in the order given, ``n`` is
+        the number of entries.
+
+    Raises:
+        GemvizError: An unknown model or metric.
+    """
+    models = list(study.models if models is None else models)
+    metrics = list(study.metrics if metrics is None else metrics)
+    study.check_models(models)
+    rows = []
+    for model in models:
+        for metric in metrics:
+            values = study.run_values(metric, model).astype(float)
+            means = values.mean(axis=0) if len(values) else np.full(values.shape[1], np.nan)
+            rows.extend(
+                {"model": model, "metric": metric, "run": r + 1, "mean": means[r],
+                 "n": len(values)}
+                for r in range(values.shape[1])
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=MEANS_COLUMNS)
 
 
 def run_spread(study: Study, model: str, metric: str) -> dict[str, float | int]:

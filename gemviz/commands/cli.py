@@ -2,7 +2,8 @@
 
 Each subcommand lives in :mod:`gemviz.commands`. A :class:`~gemviz.data.errors.GemvizError`
 (bad input) ends the command with a one-line message on stderr and exit status 2; no
-traceback is shown for it. A :class:`~gemviz.data.errors.GemvizWarning` prints one
+traceback is shown for it; several problems found together (every bad file of one submission)
+print a one-line summary and one indented line per problem. A :class:`~gemviz.data.errors.GemvizWarning` prints one
 ``warning:`` line and the command goes on.
 """
 
@@ -21,7 +22,7 @@ from typing import NoReturn
 
 from gemviz import __version__
 from gemviz.commands import COMMANDS
-from gemviz.data.errors import GemvizError, GemvizWarning
+from gemviz.data.errors import GemvizBatchError, GemvizError, GemvizWarning
 from gemviz.data.markup import visible
 
 # How the command line is run, as its usage lines show it.
@@ -145,6 +146,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = _one_line_warning(args.command, warnings.showwarning)
             with contextlib.redirect_stdout(_Visible(sys.stdout)):
                 return int(run(args) or 0)
+    except GemvizBatchError as exc:
+        # A one-line summary, then one line per problem (each bad file).
+        print(f"gemviz {args.command}: error: {_one_line(exc.summary)}", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {_one_line(str(error))}", file=sys.stderr)
+        return 2
     except GemvizError as exc:
         print(f"gemviz {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2

@@ -99,6 +99,7 @@ def add_study_arguments(
     model_help: str = "a model's result file; repeat for each model",
     models_required: bool = True,
     samples_help: str = "the test-set file (default: the first --split file)",
+    splits_required: bool = True,
 ) -> None:
     """``--split NAME=LABELED``, ``--model NAME=RESULTS`` and ``--samples``: a study's files.
 
@@ -106,10 +107,12 @@ def add_study_arguments(
         parser: The command's parser.
         split_help, model_help, samples_help: The command's words for each option.
         models_required: False where models are optional (``overlap``).
+        splits_required: False where splitters are optional (``runs``).
     """
     parser.add_argument(
-        "--split", action="append", required=True, metavar="NAME=LABELED", help=split_help
-    )
+        "--split", action="append", required=splits_required, metavar="NAME=LABELED",
+        help=split_help,
+    )  # fmt: skip
     parser.add_argument(
         "--model",
         action="append",

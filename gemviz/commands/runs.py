@@ -3,7 +3,9 @@
 A model named again with ``--model`` adds a run (``--model sft=run1.json --model
 sft=run2.json``), as does a ``run`` field inside one file; a BFCL score file is one run. By
 default each row gives one run's ID and OOD means, their gap and the set sizes, the numbers a
-lab log records per run; ``table`` gives the run-averaged analysis with intervals.
+lab log records per run; ``table`` gives the run-averaged analysis with intervals. Without
+``--split`` each row gives one run's mean over all entries and their number (``--samples``
+names the test set, which BFCL score files need to know the passed entries).
 
 ``--pairs`` prints the comparisons instead (:func:`gemviz.analysis.runs.run_pairs`): every
 pair of configurations, or with ``--baseline NAME`` each configuration against that one, on
@@ -19,7 +21,7 @@ import argparse
 
 import pandas as pd
 
-from gemviz.analysis.runs import run_pairs, runs_table
+from gemviz.analysis.runs import run_means, run_pairs, runs_table
 from gemviz.commands.common import (
     add_margin_argument,
     add_metric_argument,
@@ -37,9 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_study_arguments(
         parser,
         split_help=(
-            "a splitter's labeled test file (records + label ID/OOD); repeat for each splitter"
+            "a splitter's labeled test file (records + label ID/OOD); repeat for each splitter; "
+            "left out, each run's mean over all entries"
         ),
         model_help="one run's result file (or a BFCL score file); repeat the name for each run",
+        samples_help="the test-set file (default: the first --split file; BFCL score files "
+        "without their result files need it)",
+        splits_required=False,
     )
     add_metric_argument(parser)
     parser.add_argument(
@@ -76,7 +82,10 @@ def run(args: argparse.Namespace) -> int:
     if not (args.pairs or args.baseline):
         if args.splitter or args.margin is not None:
             raise GemvizError("--splitter and --margin go with --pairs or --baseline")
-        emit(render(runs_table(study, metrics=args.metric), args.format), out)
+        rows = (
+            runs_table(study, metrics=args.metric) if args.split else run_means(study, args.metric)
+        )
+        emit(render(rows, args.format), out)
         return 0
     metrics = args.metric or study.metrics
     frames = [

@@ -19,11 +19,12 @@ from gemviz.commands import workspace_annotations, workspace_configs
 from gemviz.commands.common import add_gem_arguments, model_paths, open_workspace, splitter_settings
 from gemviz.data.errors import GemvizError
 from gemviz.data.read import read_records
+from gemviz.workspace.bfcl_runs import category_of, find_runs
 from gemviz.workspace.catalog import scan_workspaces
 from gemviz.workspace.configs import set_configs
 from gemviz.workspace.create import add_splitter, create_from_files
 from gemviz.workspace.lock import workspace_lock
-from gemviz.workspace.models import add_model
+from gemviz.workspace.models import add_model, add_models
 from gemviz.workspace.rename import rename_entry
 
 Sub = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -144,12 +145,44 @@ def _create_args(p: argparse.ArgumentParser) -> None:
         "the field options below apply to every single-run --model (map files one by one "
         "with add-model)",
     )
+    _bfcl_runs_arg(p)
     _mapping_args(p)
     workspace_configs.add_config_options(p)
 
 
+def _bfcl_runs_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--bfcl-runs",
+        action="append",
+        metavar="DIR",
+        help="a BFCL results folder as the evaluator writes it, one folder per run: "
+        "DIR/<config>/<run>/score/<model>/…/BFCL_v4_<category>_score.json or "
+        "DIR/<run>/score/<config>/…; each configuration becomes a model named by its folder, "
+        "with one run per score file; repeat for several folders",
+    )
+
+
+def _folder_models(args: argparse.Namespace, test: str | None) -> dict[str, list[str]]:
+    """The configurations of every ``--bfcl-runs`` folder (names given once over all)."""
+    out: dict[str, list[str]] = {}
+    for folder in args.bfcl_runs or []:
+        for config, files in find_runs(folder, category_of(test)).items():
+            if config in out:
+                raise GemvizError(
+                    f"--bfcl-runs: the configuration '{config}' is in two folders; give each "
+                    "configuration's runs once",
+                    file=folder,
+                )
+            out[config] = files
+    return out
+
+
 def _create(args: argparse.Namespace) -> int:
     models = model_paths(args.model)
+    for config, files in _folder_models(args, args.test).items():
+        if config in models:
+            raise GemvizError(f"'{config}' is given by --model and by --bfcl-runs; give it once")
+        models[config] = files
     mapping = _mapping(args)
     configs = workspace_configs.plan_configs(args, list(models))
     ws = create_from_files(
@@ -259,19 +292,30 @@ def _add_split(args: argparse.Namespace) -> int:
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("workspace", help="workspace slug")
-    p.add_argument("name", help="model name")
+    p.add_argument("name", nargs="?", help="model name (left out with --bfcl-runs)")
     p.add_argument(
         "results",
-        nargs="+",
+        nargs="*",
         help="result file (JSON/JSONL/CSV/parquet, or a BFCL score file); several files are "
         "several runs, and a model name the workspace has already gets them as more runs",
     )
     p.add_argument("--replace", action="store_true", help="replace a model of that name")
+    _bfcl_runs_arg(p)
     _mapping_args(p)
 
 
 def _add_model(args: argparse.Namespace) -> int:
     ws = open_workspace(args.workspace)
+    if args.bfcl_runs:
+        if args.name or args.results:
+            raise GemvizError(
+                "--bfcl-runs names the models by their folders; leave out NAME and RESULTS"
+            )
+        for entry in add_models(ws, _folder_models(args, ws.test), replace=args.replace):
+            print(f"added model {entry.name} to {ws.slug} ({len(entry.run_files())} runs)")
+        return 0
+    if not args.name or not args.results:
+        raise GemvizError("give the model's NAME and its RESULTS file(s), or --bfcl-runs DIR")
     results = args.results[0] if len(args.results) == 1 else args.results
     entry = add_model(
         ws, args.name, results, replace=args.replace, add_run=not args.replace, **_mapping(args)

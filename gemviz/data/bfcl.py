@@ -305,7 +305,7 @@ def _checked_accuracy(
     if correct != total - n_failed:
         raise GemvizError(
             f"the header says correct_count {correct}, but {n_failed} of {total} entries "
-            f"are listed as failed ({total - n_failed} passed)",
+            f"are listed as failed ({total - n_failed} passed); fix the header or the lines",
             file=file,
             row=1,
             field="correct_count",
@@ -317,8 +317,9 @@ def _checked_accuracy(
                           field="accuracy")  # fmt: skip
     if not math.isclose(float(accuracy), expected, abs_tol=1e-6):
         raise GemvizError(
-            f"the header's accuracy {accuracy} is not correct_count / total_count "
-            f"({correct}/{total} = {expected:.4f})",
+            f"the header's accuracy {accuracy} is not correct_count / total_count: "
+            f"{float(accuracy) * total:g} of {total}, where the counts say {correct} of "
+            f"{total} ({expected:.4f}); fix the header or the lines",
             file=file,
             row=1,
             field="accuracy",

@@ -44,6 +44,23 @@ class GemvizError(ValueError):
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
 
+class GemvizBatchError(GemvizError):
+    """Every problem of one submission, found before any work was done.
+
+    The command line prints the summary, then one line per problem; the pages show them as a
+    list. ``str()`` joins them with line breaks.
+
+    Args:
+        summary: One line saying what was refused (e.g. how many files of how many).
+        errors: The problems, one per bad file, each naming its file, row and field.
+    """
+
+    def __init__(self, summary: str, errors: list[GemvizError]) -> None:
+        self.summary = summary
+        self.errors = list(errors)
+        super().__init__("\n".join([summary, *(f"  {e}" for e in self.errors)]))
+
+
 class GemvizWarning(UserWarning):
     """Something in the input looks wrong but has a defined meaning; the work goes on.
 

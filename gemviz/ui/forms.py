@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from gemviz.actions import FORMATS, RULES
-from gemviz.data.errors import GemvizError
+from gemviz.data.errors import GemvizBatchError, GemvizError
 from gemviz.data.read import read_records
 from gemviz.splitters import default_params
 from gemviz.ui.state import flash
@@ -36,18 +36,34 @@ def file_input(label: str, key: str, default: str = "") -> str | None:
     upload = right.file_uploader(f"… or upload {label}", key=f"{key}_upload")
     if upload is not None:
         staged = str(stage_upload(upload.name, upload))
-        # Refusals name the file as the user knows it, not the staging copy.
-        st.session_state.setdefault("_upload_names", {})[staged] = f"{upload.name} (uploaded)"
+        note_upload(staged, upload.name)
         return staged
     return path or None
+
+
+def note_upload(staged: str, name: str) -> None:
+    """Remember an upload's own name, so refusals name it as the user knows it."""
+    shown = f"{name} (uploaded)" if name else "(uploaded folder)"
+    st.session_state.setdefault("_upload_names", {})[staged] = shown
 
 
 def refusal(exc: GemvizError) -> str:
     """The error's text with staged upload paths replaced by the uploaded files' names."""
     text = str(exc)
-    for staged, shown in st.session_state.get("_upload_names", {}).items():
-        text = text.replace(staged, shown)
+    # Longest first: a staged folder's path is the start of its files' paths.
+    names = st.session_state.get("_upload_names", {})
+    for staged in sorted(names, key=len, reverse=True):
+        text = text.replace(staged, names[staged])
     return text
+
+
+def show_refusal(exc: GemvizError) -> None:
+    """Show a refusal; several refused files as a list under their summary line."""
+    if isinstance(exc, GemvizBatchError):
+        items = "\n".join(f"- {md(refusal(e))}" for e in exc.errors)
+        st.error(f"{md(exc.summary)}\n\n{items}")
+    else:
+        st.error(md(refusal(exc)))
 
 
 def fields_caption(path: str | None) -> None:
@@ -69,7 +85,7 @@ def attempt(action: Callable[[], Any], success: Any) -> None:
         result = action()
         said = success(result) if callable(success) else [("success", success)]
     except GemvizError as exc:
-        st.error(md(refusal(exc)))
+        show_refusal(exc)
     else:
         for kind, text in said:
             flash(kind, text)

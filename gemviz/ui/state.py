@@ -276,7 +276,16 @@ def show_flashes() -> None:
         box(md(text))
 
 
-# -- widget values that survive page switches ------------------------------------------------
+# -- tabs and widget values that survive reruns and page switches ----------------------------
+
+
+def kept_tabs(labels: list[str], key: str):
+    """``st.tabs`` whose chosen tab stays chosen after a submit's rerun and in the URL.
+
+    The choice lives in the session under ``key`` and in the URL as ``?<key>=<label>``, so a
+    reload or a shared link opens the same tab.
+    """
+    return st.tabs(labels, key=key, bind="query-params", on_change="rerun")
 
 
 def restore_widgets(ws: Workspace, prefix: str) -> None:

@@ -10,9 +10,10 @@ files of their own evaluation scripts. This module turns those into a workspace 
 * models from result files, their field names mapped when added (:mod:`gemviz.workspace.models`);
 * a whole workspace from files on disk (:func:`create_from_files`).
 
-Every file is checked against the workspace's test set *before* anything is written
-(:mod:`gemviz.workspace.files`): a file of other samples is refused with the counts missing on
-each side and a few examples, and a workspace that cannot be completed is not left half made.
+Every file is checked against the workspace's test set *before* anything is written or
+embedded (:mod:`gemviz.workspace.files`): a file of other samples is refused with the counts
+missing on each side and a few examples, every refused file of a submission is named in one
+message, and a workspace that cannot be completed is not left half made.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gemviz.data.chat import with_text
 from gemviz.data.clusters import resolve
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import ID, SCORE
@@ -35,8 +37,8 @@ from gemviz.scoring.store import load_embeddings
 from gemviz.scoring.training import score_training_set
 from gemviz.splitters import make_splitter
 from gemviz.workspace.entries import SplitterEntry, _abs, check_name
-from gemviz.workspace.files import adopt, check_ids, reference
-from gemviz.workspace.models import commit_model, plan_model
+from gemviz.workspace.files import Checks, adopt, check_ids, reference
+from gemviz.workspace.models import ModelPlan, commit_model, plan_model
 from gemviz.workspace.store import Workspace, check_image_root, staged_workspace
 
 # -- splitters --------------------------------------------------------------------------------
@@ -291,6 +293,72 @@ def entry_tables(ws: Workspace):
 # -- whole workspaces -------------------------------------------------------------------------
 
 
+@dataclass
+class _Inputs:
+    """The files of a workspace to be made (see :func:`create_from_files`)."""
+
+    test: str
+    splits: dict[str, str]
+    scores: dict[str, tuple[str, str | None]]
+    embeddings: dict[str, tuple[str, str]]
+    models: dict[str, str | list[str]]
+    mappings: dict[str, Mapping[str, Any]]
+
+    def count(self, *more: Mapping[str, Any]) -> int:
+        """How many files are given (each run of a model counts)."""
+        n = 1 + len(self.splits) + 2 * (len(self.scores) + len(self.embeddings))
+        n += sum(1 if isinstance(f, str) else len(f) for f in self.models.values())
+        return n + sum(len(m) for m in more)
+
+
+def _texts(path: str, text: str) -> list[dict[str, Any]]:
+    """A training set's records with the text to embed (read, not embedded)."""
+    return with_text(read_records(path), str(path), text)
+
+
+def _check_inputs(
+    inputs: _Inputs,
+    test_records: list[dict[str, Any]],
+    cluster_by: str,
+    train: str | None,
+    training_sets: Mapping[str, str],
+    text: str,
+) -> tuple[list[SplitterPlan], list[ModelPlan]]:
+    """Check every file of a new workspace, the refusals named together.
+
+    Nothing slow happens here: training sets are read (their texts found) but not embedded,
+    so a bad score file is refused before minutes of model work.
+
+    Raises:
+        GemvizError: One file refused.
+        GemvizBatchError: Several files refused, each named.
+    """
+    test = inputs.test
+    ref = (sample_ids(test_records, test), test)
+    checks = Checks(inputs.count(training_sets, {"train": train} if train else {}))
+    checks.run(resolve, pd.DataFrame.from_records(test_records), cluster_by)
+    if train:
+        checks.run(read_records, train)
+    for path in training_sets.values():
+        checks.run(_texts, path, text)
+    plans = []
+    for split_name, labeled in inputs.splits.items():
+        emb = inputs.embeddings.get(split_name, (None, None))
+        plans.append(checks.run(plan_splitter, split_name, ref, labeled=labeled,
+                                train_embeddings=emb[0], test_embeddings=emb[1]))  # fmt: skip
+    for split_name, (tr, te) in inputs.scores.items():
+        emb = inputs.embeddings.get(split_name, (None, None))
+        plans.append(checks.run(plan_splitter, split_name, ref, train_scores=tr,
+                                test_scores=te or test, train_embeddings=emb[0],
+                                test_embeddings=emb[1]))  # fmt: skip
+    model_plans = [
+        checks.run(plan_model, m, path, ref, test, **inputs.mappings.get(m, {}))
+        for m, path in inputs.models.items()
+    ]
+    checks.done()
+    return plans, model_plans
+
+
 def create_from_files(
     name: str,
     test: str,
@@ -332,30 +400,27 @@ def create_from_files(
 
     Raises:
         GemvizError: Any file is unreadable or does not match the test set; no workspace
-            folder is left behind.
+            folder is left behind and nothing is embedded.
+        GemvizBatchError: Several files are refused: each is named (every file is checked
+            before any training set is embedded).
     """
     splits, scores = dict(splits or {}), dict(scores or {})
     embeddings, models = dict(embeddings or {}), dict(models or {})
-    mappings = dict(model_mappings or {})
     training_sets = dict(training_sets or {})
     _check_request(name, test, image_root, [*splits, *scores, *training_sets], embeddings)
-    test_records = read_records(test)
-    ref = (sample_ids(test_records, test), test)
-
-    resolve(pd.DataFrame.from_records(test_records), cluster_by)  # a bad field fails now
-    if train:
-        read_records(train)
     check_train_method(train_method)
-    if training_sets:
-        for set_name, path in training_sets.items():
-            found = score_training_set(path, test, text)
-            scores[set_name] = (found.train_scores, found.test_scores)
-            embeddings[set_name] = (found.train_embeddings, found.test_embeddings)
-    methods = {name: train_method for name in training_sets}
-    plans = _splitter_plans(ref, test, splits, scores, embeddings, methods)
-    model_plans = [
-        plan_model(m, path, ref, test, **mappings.get(m, {})) for m, path in models.items()
-    ]
+    test_records = read_records(test)
+    inputs = _Inputs(test, splits, scores, embeddings, models, dict(model_mappings or {}))
+    plans, model_plans = _check_inputs(inputs, test_records, cluster_by, train, training_sets, text)
+    # Only now the slow work: every file has been checked above.
+    ref = (sample_ids(test_records, test), test)
+    for set_name, path in training_sets.items():
+        found = score_training_set(path, test, text)
+        plans.append(plan_splitter(set_name, ref, train_scores=found.train_scores,
+                                   test_scores=found.test_scores,
+                                   train_embeddings=found.train_embeddings,
+                                   test_embeddings=found.test_embeddings,
+                                   method=train_method))  # fmt: skip
     # Built in a hidden folder and renamed into place: a kill leaves nothing half made.
     with staged_workspace(name) as ws:
         ws.test, ws.train = _abs(test), _abs(train)
@@ -391,29 +456,3 @@ def _check_request(
     unknown = sorted(set(embeddings) - set(splitter_names))
     if unknown:
         raise GemvizError(f"embeddings for no splitter of that name: {', '.join(unknown)}")
-
-
-def _splitter_plans(
-    ref: tuple[list[str], str],
-    test: str,
-    splits: Mapping[str, str],
-    scores: Mapping[str, tuple[str, str]],
-    embeddings: Mapping[str, tuple[str, str]],
-    methods: Mapping[str, str] | None = None,
-) -> list[SplitterPlan]:
-    """A plan for every labeled file and every pair of score files (with their embeddings).
-
-    ``methods`` names the partition of a score pair (default ``gem``), e.g. ``knn`` for the
-    pairs that come from training sets.
-    """
-    plans = []
-    for split_name, labeled in splits.items():
-        emb = embeddings.get(split_name, (None, None))
-        plans.append(plan_splitter(split_name, ref, labeled=labeled, train_embeddings=emb[0],
-                                   test_embeddings=emb[1]))  # fmt: skip
-    for split_name, (tr, te) in scores.items():
-        emb = embeddings.get(split_name, (None, None))
-        plans.append(plan_splitter(split_name, ref, train_scores=tr, test_scores=te or test,
-                                   train_embeddings=emb[0], test_embeddings=emb[1],
-                                   method=(methods or {}).get(split_name, "gem")))  # fmt: skip
-    return plans

@@ -13,13 +13,13 @@ or BFCL score files as the evaluator wrote them); each is checked the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gemviz.actions import RULES
-from gemviz.data.bfcl import is_score_file
+from gemviz.data.bfcl import is_score_file, result_file_for
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import ID, RUN
 from gemviz.data.files import first_repeat
@@ -28,7 +28,7 @@ from gemviz.data.read import read_records
 from gemviz.data.write import write_records
 from gemviz.workspace.derive import derive_results, fields_of, has_match_fields, require_field
 from gemviz.workspace.entries import ModelEntry, check_name, file_stem, free_path
-from gemviz.workspace.files import adopt, check_ids, reference
+from gemviz.workspace.files import Checks, adopt, check_ids, reference
 from gemviz.workspace.store import Workspace
 
 PREDICTION = "prediction"
@@ -195,17 +195,24 @@ def _plan_runs(
         a, b = (files[i] for i in repeat)
         same = "is given twice" if a == b else f"is the same file as {a}"
         raise GemvizError(f"model '{name}': the run file {b} {same}; each run is its own file")
-    held = None
+    checks, held = Checks(len(files)), None
     for path in files:
-        frame = load_results(path, *_ref_args(ref))
-        if held is not None and frame.attrs.get("metrics") != held:
-            raise GemvizError(
-                f"model '{name}': this run holds the metrics {frame.attrs.get('metrics')}, the "
-                f"first run {held}; every run needs the same metrics",
-                file=path,
+        frame = checks.run(load_results, path, *_ref_args(ref))
+        if frame is None:
+            continue
+        metrics = frame.attrs.get("metrics")
+        if held is not None and metrics != held[1]:
+            checks.add(
+                GemvizError(
+                    f"model '{name}': this run holds the metrics {metrics}, the run {held[0]} "
+                    f"{held[1]}; every run needs the same metrics",
+                    file=path,
+                )
             )
-        held = frame.attrs.get("metrics")
-        check_ids(_run_ids(frame), ref, path)
+            continue
+        held = held or (path, metrics)
+        checks.run(check_ids, _run_ids(frame), ref, path)
+    checks.done()
     entry = ModelEntry(name=name.strip(), results=files[0], runs=files[1:])
     return ModelPlan(entry)
 
@@ -219,6 +226,10 @@ def _derived_path(ws: Workspace, name: str) -> Path:
 def commit_model(ws: Workspace, plan: ModelPlan, replace: bool = False) -> ModelEntry:
     """Write a checked model into the workspace (its normalized copy first, if any)."""
     entry = plan.entry
+    for path in entry.run_files():  # an uploaded BFCL folder: each result file with its score
+        sibling = result_file_for(path)
+        if sibling is not None:
+            adopt(ws, str(sibling))
     entry.runs = [adopt(ws, p) for p in entry.runs]
     user_file = adopt(ws, entry.source or entry.results)
     if entry.predictions:
@@ -262,6 +273,15 @@ def add_model(
         GemvizError: The name is taken (without ``replace`` or ``add_run``), or a file is
             refused.
     """
+    files, replace = _with_runs(ws, name, results, replace, add_run)
+    plan = plan_model(name, files, reference(ws), ws.test, **mapping)
+    return commit_model(ws, plan, replace=replace)
+
+
+def _with_runs(
+    ws: Workspace, name: str, results: str | Sequence[str], replace: bool, add_run: bool
+) -> tuple[list[str], bool]:
+    """The files a model will hold (an existing model's runs first with ``add_run``)."""
     files = [results] if isinstance(results, str) else list(results)
     existing = next((m for m in ws.models if m.name == name.strip()), None)
     if add_run and existing is not None:
@@ -270,9 +290,35 @@ def add_model(
                 f"model '{existing.name}' is read through a field mapping; runs can be added "
                 "to models whose files are read as they are"
             )
-        files = [*existing.run_files(), *files]
-        replace = True
-    elif not replace and existing is not None:
+        return [*existing.run_files(), *files], True
+    if not replace and existing is not None:
         raise GemvizError(f"this workspace already has a model called '{name.strip()}'")
-    plan = plan_model(name, files, reference(ws), ws.test, **mapping)
-    return commit_model(ws, plan, replace=replace)
+    return files, replace
+
+
+def add_models(
+    ws: Workspace, models: Mapping[str, Sequence[str]], replace: bool = False
+) -> list[ModelEntry]:
+    """Check every run file of several models, then add them all (or none).
+
+    A name the workspace has already gets the files as further runs (unless ``replace``).
+    Every file is checked before any model is written, and all refused files are named
+    together.
+
+    Args:
+        ws: The workspace.
+        models: Model name -> its run files (e.g. :func:`gemviz.workspace.bfcl_runs.find_runs`).
+        replace: Replace models of those names instead of adding runs.
+
+    Raises:
+        GemvizError: A name is refused, or one file is.
+        GemvizBatchError: Several files are refused.
+    """
+    ref, n_files = reference(ws), sum(len(f) for f in models.values())
+    checks, plans = Checks(n_files), []
+    for name, files in models.items():
+        files, replaces = _with_runs(ws, name, list(files), replace, not replace)
+        plan = checks.run(plan_model, name, files, ref, ws.test)
+        plans.append((plan, replaces))
+    checks.done()
+    return [commit_model(ws, plan, replace=replaces) for plan, replaces in plans]
