@@ -319,3 +319,19 @@ def test_page_lists_every_bad_upload_with_its_hint(lab, tmp_path):
     assert "run2.json (uploaded), row 1, field 'correct" in shown
     assert shown.count("fix the header or the lines") == 2
     assert Workspace.load(ws.folder).models == []
+
+
+def test_runs_pairs_without_a_splitter_compare_on_all_entries(lab, capsys):
+    root, accuracy = lab
+    folders = find_runs(root / "by_config")
+    models = [a for c in CONFIGS[:3] for f in folders[c] for a in ("--model", f"{c}={f}")]
+    argv = ["runs", "--samples", str(root / TEST), *models, "--baseline", "cfg01",
+            "--format", "json"]  # fmt: skip
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 2 and {r["subset"] for r in rows} == {"all"}
+    for row in rows:
+        assert {row["model_a"], row["model_b"]} - {"cfg01"} <= {"cfg02", "cfg03"}
+        for side in ("a", "b"):
+            runs = [accuracy[row[f"model_{side}"], r] for r in range(1, RUNS + 1)]
+            assert row[f"mean_{side}"] == pytest.approx(sum(runs) / RUNS)
