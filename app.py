@@ -29,6 +29,7 @@ PAGES = [
     ("pages/6_embeddings.py", "Embeddings", ":material/scatter_plot:"),
     ("pages/7_report.py", "Report", ":material/description:"),
     ("pages/8_step.py", "Step", ":material/travel_explore:"),
+    ("pages/9_training_sets.py", "Training sets", ":material/dataset:"),
 ]
 
 # The tab's icon is drawn here: a Material icon as page_icon makes every viewer's browser

@@ -14,6 +14,7 @@ from gemviz.ui.forms import (
     config_editor,
     file_input,
     refusal,
+    separation_notes,
     splitter_files,
     splitter_said,
 )
@@ -46,6 +47,8 @@ if ws is not None:
     splitters, models = entry_tables(ws)
     st.markdown("**Splitters**")
     st.dataframe(splitters, hide_index=True, key="splitters_table")
+    for note in separation_notes(ws):
+        st.warning(md(note), icon=":material/warning:")
     st.markdown("**Models**")
     st.dataframe(models, hide_index=True, key="models_table")
     if ws.models:

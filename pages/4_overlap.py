@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gemviz.analysis import findings
+from gemviz.analysis.findings_coverage import agreement_finding
 from gemviz.analysis.selection import region_selection
 from gemviz.analysis.stability import RESAMPLES, mc_error, study_region_stability
 from gemviz.data.errors import GemvizError
@@ -39,7 +40,7 @@ proportional = st.toggle(
 )
 for note in findings.empty_sets(study.labels, chosen):
     st.warning(md(f"{note}: its circle has no area."))
-st.text(findings.overlap_finding(study.labels, chosen))
+st.text(agreement_finding(study.labels, chosen))
 
 regions = {}
 refits = stability_refits(ws, study)

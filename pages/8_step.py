@@ -11,6 +11,7 @@ from gemviz.analysis.outcomes import model_rows
 from gemviz.analysis.paging import position
 from gemviz.analysis.samples import suggest_examples
 from gemviz.analysis.step import splitter_rows
+from gemviz.analysis.training_sets import with_turns
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import ID, TASK
 from gemviz.figures.step import annotate_step
@@ -85,19 +86,16 @@ with right:
 st.subheader("Nearest train steps")
 if not entries:
     st.info("No splitter of this workspace has saved embeddings: no nearest train steps.")
-train = None
-if entries and ws.train:
-    try:
-        train = train_records(ws.train, ws.fingerprint())
-    except GemvizError as exc:
-        st.error(md(exc))
 for col, entry in zip(st.columns(max(1, len(entries))), entries, strict=False):
     with col:
         try:
             found = test_neighbours(
                 entry.train_embeddings, entry.test_embeddings, ws.fingerprint(), DEFAULT_K
             )
-            near = explain.nearest_train(found, current, train)
+            # The splitter's own train records (a training set as embedded), else the workspace's.
+            source = entry.train_scores or ws.train
+            train = train_records(source, ws.fingerprint()) if source else None
+            near = with_turns(explain.nearest_train(found, current, train), train)
         except GemvizError as exc:
             st.error(md(exc))
             continue
@@ -111,13 +109,18 @@ for col, entry in zip(st.columns(max(1, len(entries))), entries, strict=False):
                 width="stretch",
             )
         st.dataframe(
-            near[["rank", "distance", "task"]],
+            near[
+                ["rank", "distance", "task", "turns"] if text_only else ["rank", "distance", "task"]
+            ],
             hide_index=True,
             key=f"near_{entry.name}",
             column_config={
                 "rank": st.column_config.NumberColumn(width="small"),
                 "distance": st.column_config.NumberColumn(format="%.3f", width="small"),
-                "task": st.column_config.TextColumn(width="large"),
+                "task": st.column_config.TextColumn(
+                    "first user turn" if text_only else "task", width="large"
+                ),
+                "turns": st.column_config.NumberColumn("user turns", width="small"),
             },
         )
 

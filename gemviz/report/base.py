@@ -56,6 +56,8 @@ class ReportInputs:
             steps shown as conversations.
         configs: The configuration table (:func:`gemviz.workspace.configs.configurations`:
             method, training set, base model, notes, baseline), or None.
+        coverage: The training sets measured against the test set, with the decisive
+            comparison (:func:`gemviz.report.coverage_sections.coverage_inputs`), or None.
     """
 
     name: str
@@ -75,6 +77,7 @@ class ReportInputs:
     answers: dict[str, Any] = field(default_factory=dict)
     run_tables: dict[str, list[dict]] = field(default_factory=dict)
     configs: pd.DataFrame | None = None
+    coverage: Any = None
 
     @property
     def baseline(self) -> str | None:

@@ -36,6 +36,7 @@ from gemviz.report.base import (
     _Context,
     plotly_loader,
 )
+from gemviz.report.coverage_sections import coverage_inputs, coverage_section
 from gemviz.report.figure_sections import (
     _annotated,
     _embeddings,
@@ -60,6 +61,10 @@ SECTIONS: dict[str, tuple[str, Callable[[_Context], Section | None]]] = {
     "slices": ("ID and OOD by action type", _slices),
     "stability": ("Splitter stability: ID probability over refits", _stability),
     "runs": ("Repeated runs: each configuration's runs and their spread", _runs),
+    "coverage": (
+        "Training sets: which test entries each covers, and where the gains sit",
+        coverage_section,
+    ),
     "embeddings": ("Embedding map", _embeddings),
     "examples": ("Example steps", _examples),
     "annotated": ("Disputed steps we looked at", _annotated),
@@ -224,6 +229,7 @@ def inputs_from_workspace(
         run_tables=run_tables,
         descriptions={s.name: describe_splitter(s) for s in workspace.splitters},
         configs=configurations(workspace),
+        coverage=coverage_inputs(workspace, study, answers),
     )
 
 

@@ -21,6 +21,7 @@ from pptx.util import Inches
 
 from gemviz.analysis import findings
 from gemviz.analysis.conversation import is_text_only, turns
+from gemviz.analysis.findings_coverage import agreement_finding
 from gemviz.analysis.outcomes import outcome_text
 from gemviz.analysis.overlap import set_difference, venn_regions
 from gemviz.analysis.tables import interaction_table
@@ -216,7 +217,7 @@ def _venn_slide(deck: Deck) -> None:
     if len(names) < 2:
         return
     regions = {label: shared(study, venn_regions, names, label) for label in ("ID", "OOD")}
-    title = findings.overlap_finding(study.labels, names)
+    title = agreement_finding(study.labels, names)
     png = venn_pair_png(regions["ID"], regions["OOD"], names)
     lines = [
         f"{label} {r.region}: {r.count:,} steps"

@@ -24,6 +24,7 @@ from gemviz.figures import static as static_figures
 from gemviz.figures import theme
 from gemviz.figures.forest import Forest, Series, forest_static
 from gemviz.figures.runs import runs_board_static
+from gemviz.report.coverage_sections import training_set_slides
 from gemviz.report.deck import Deck
 from gemviz.report.textfit import EMU_PER_INCH
 
@@ -143,9 +144,10 @@ def _pairs_notes(rule: str, shown: pd.DataFrame) -> str:
 
 
 def coverage_slides(deck: Deck) -> None:
-    """The training-set coverage findings, when the study has them (the coverage section
-    fills this slot; a study without coverage results gets no slide)."""
-    return None
+    """The training-set coverage findings, when the study has them
+    (:func:`gemviz.report.coverage_sections.training_set_slides`: the decisive finding over
+    its chart, then the sets side by side; a study without training sets gets no slide)."""
+    training_set_slides(deck)
 
 
 def splitter_forest(deck: Deck, slide, rows: pd.DataFrame, splitter: str, metric: str) -> None:

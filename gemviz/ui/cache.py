@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from gemviz.analysis import explain, overlap, runs, samples, slices, tables
+from gemviz.analysis import training_sets as coverage_sets
 from gemviz.analysis.conversation import answers_file, run_table
 from gemviz.analysis.neighbours import cached_neighbours
 from gemviz.analysis.partition import source_inputs
@@ -340,3 +341,25 @@ def runs_board(
     if not pairs:
         return points, summary, pd.DataFrame(columns=runs.PAIR_COLUMNS)
     return points, summary, pd.concat(pairs, ignore_index=True)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Measuring the training sets against the test set…")
+def training_sets(workspace_json: str, fingerprint: str, k: int, rule: str):
+    """:func:`gemviz.analysis.training_sets.training_sets` of the workspace (shared, read-only)."""
+    ws = Workspace.load(Path(workspace_json).parent)
+    study = load_study(workspace_json, fingerprint)
+    answers = possible_answers(ws.test, fingerprint) or None
+    return coverage_sets.training_sets(study, coverage_sets.training_entries(ws), answers, k, rule)
+
+
+@st.cache_data(max_entries=16, show_spinner="Comparing gains on covered and uncovered entries…")
+def coverage_comparison(
+    workspace_json: str, fingerprint: str, k: int, rule: str, baseline: str, metric: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The decisive rows and each gain's interval (:mod:`gemviz.analysis.training_sets`)."""
+    study = load_study(workspace_json, fingerprint)
+    found = training_sets(workspace_json, fingerprint, k, rule)
+    return (
+        coverage_sets.decisive(study, found, baseline, metric),
+        coverage_sets.gain_rows(study, found, baseline, metric),
+    )

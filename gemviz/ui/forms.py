@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from gemviz.actions import FORMATS, RULES
+from gemviz.analysis.findings_coverage import separation_note
 from gemviz.data.errors import GemvizBatchError, GemvizError
 from gemviz.data.read import read_records
 from gemviz.splitters import default_params
@@ -26,7 +27,7 @@ from gemviz.workspace.create import score_files_in
 from gemviz.workspace.derive import fields_of
 from gemviz.workspace.files import stage_upload
 from gemviz.workspace.store import Workspace
-from gemviz.workspace.summary import splitter_added
+from gemviz.workspace.summary import splitter_added, splitter_counts
 
 
 def file_input(label: str, key: str, default: str = "") -> str | None:
@@ -93,9 +94,28 @@ def attempt(action: Callable[[], Any], success: Any) -> None:
 
 
 def splitter_said(entry: Any) -> list[tuple[str, str]]:
-    """What adding a splitter says: its counts, and a warning when a set is empty."""
+    """What adding a splitter says: its counts, and a warning when a set is empty or holds
+    nearly every step."""
     message, warning = splitter_added(entry)
+    if warning is None:
+        n_id, n_ood = splitter_counts(entry)
+        warning = separation_note(entry.name, n_id, n_id + n_ood) or None
     return [("success", message)] + ([("warning", warning)] if warning else [])
+
+
+def separation_notes(ws: Workspace) -> list[str]:
+    """ "194 of 200 ID: gem-5k barely separates" for each splitter whose ID or OOD side holds
+    95% of the steps or more (splitters whose labels cannot be read are left out)."""
+    out = []
+    for entry in ws.splitters:
+        try:
+            n_id, n_ood = splitter_counts(entry)
+        except GemvizError:
+            continue
+        note = separation_note(entry.name, n_id, n_id + n_ood)
+        if note:
+            out.append(note)
+    return out
 
 
 NONE = "(none)"
