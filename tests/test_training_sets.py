@@ -11,7 +11,7 @@ from conftest import ROOT, build_in_cache
 from streamlit.testing.v1 import AppTest
 
 from gemviz.analysis import training_sets as cov
-from gemviz.analysis.findings_coverage import coverage_headline, signed
+from gemviz.analysis.findings_coverage import agreement_finding, coverage_headline, signed
 from gemviz.demo import ensure_bfcl_demo
 from gemviz.report import build_report, inputs_from_workspace
 from gemviz.report.coverage_sections import headline
@@ -142,3 +142,15 @@ def test_report_and_deck_hold_the_coverage_section(ws):
     deck = build_deck(inputs)
     titles = [t for t, s in zip(deck.titles, deck.sections, strict=True) if s == "coverage"]
     assert titles == [title, "set-14k covers 50 of 200 test entries, set-5k 19"]
+
+
+def test_agreement_says_when_a_splitter_barely_separates():
+    labels = pd.DataFrame({"a": ["ID"] * 194 + ["OOD"] * 6, "b": ["ID"] * 196 + ["OOD"] * 4})
+    assert agreement_finding(labels, ["a", "b"]) == (
+        "a and b agree on 198 of 200 steps (99%); 2 are disputed; "
+        "194 of 200 ID: a barely separates; 196 of 200 ID: b barely separates"
+    )
+    # An empty set is said once, as such; a splitter that separates gets no note.
+    labels = pd.DataFrame({"a": ["ID"] * 200, "b": ["ID"] * 120 + ["OOD"] * 80})
+    text = agreement_finding(labels, ["a", "b"])
+    assert text.endswith("; a calls no step OOD") and "barely" not in text
