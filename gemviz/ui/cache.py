@@ -8,7 +8,6 @@ file the workspace names changes. To add a wrapper, follow the same pattern.
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -292,19 +291,20 @@ def _runs_of_model(
     )
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def _runs_pair(
+@st.cache_data(max_entries=32, show_spinner=False)
+def _runs_pairs(
     workspace_json: str,
     fingerprint: str,
     metric: str,
-    pair: tuple[str, str],
+    models: tuple,
     splitter: str | None,
     adjust: str,
+    baseline: str | None,
 ) -> pd.DataFrame:
-    # A pair's rows (all, ID, OOD) are its own family: nothing depends on the other pairs.
-    return runs.run_pairs(
-        load_study(workspace_json, fingerprint), metric, list(pair), splitter, adjust
-    )
+    # The comparisons shown are one family: their p-values are adjusted together, so they
+    # are computed together (each configuration against the baseline, or every pair).
+    study = load_study(workspace_json, fingerprint)
+    return runs.run_pairs(study, metric, list(models), splitter, adjust, baseline=baseline)
 
 
 def runs_board(
@@ -319,8 +319,8 @@ def runs_board(
     """The runs board's frames: per-run points, the per-model summary, the pairs compared
     (each configuration against ``baseline`` when it is among ``models``, else every pair).
 
-    Each model's rows and each pair's rows are cached on their own, so choosing other models
-    only assembles them.
+    Each model's rows are cached on their own, so choosing other models only assembles
+    them; the comparisons are one family and computed together.
     """
     study = load_study(workspace_json, fingerprint)
     study.check_models(list(models))
@@ -331,16 +331,12 @@ def runs_board(
     per_model = [_runs_of_model(workspace_json, fingerprint, metric, m, splitter) for m in chosen]
     points = pd.concat([p for p, _ in per_model], ignore_index=True)
     summary = pd.concat([s for _, s in per_model], ignore_index=True)
-    if baseline in chosen and len(chosen) > 1:
-        pairs = runs.run_pairs(study, metric, chosen, splitter, adjust, baseline=baseline)
-        return points, summary, pairs
-    pairs = [
-        _runs_pair(workspace_json, fingerprint, metric, pair, splitter, adjust)
-        for pair in itertools.combinations(chosen, 2)
-    ]
-    if not pairs:
+    if len(chosen) < 2:
         return points, summary, pd.DataFrame(columns=runs.PAIR_COLUMNS)
-    return points, summary, pd.concat(pairs, ignore_index=True)
+    chosen_baseline = baseline if baseline in chosen else None
+    pairs = _runs_pairs(workspace_json, fingerprint, metric, tuple(chosen), splitter, adjust,
+                        chosen_baseline)  # fmt: skip
+    return points, summary, pairs
 
 
 @st.cache_resource(max_entries=4, show_spinner="Measuring the training sets against the test set…")
