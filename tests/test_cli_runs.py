@@ -271,7 +271,7 @@ def test_runs_compares_configurations_against_a_baseline(root, capsys):
         main([*argv, "--margin", "-0.5"])
     assert info.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "--margin" in err and "0 or more" in err
+    assert len(err.splitlines()) == 1 and "--margin" in err and "from 0 to 1" in err
     compare = ["compare", "--split", f"classes={root / 'classes_labeled.json'}",
                "--samples", str(root / TEST), *_models(root, CONFIGS[:2]), "--format", "json"]  # fmt: skip
     (row,) = _json(capsys, compare)

@@ -321,12 +321,34 @@ def run_pairs(
         raise GemvizError("comparing configurations needs at least two models")
     margin = _margin(metric, margin)
     study.metric(metric)
-    subsets = _subsets(study, splitter)
-    rows = [
-        row for a, b in pairs for row in _pair_rows(study, metric, a, b, subsets, _codes(study))
-    ]
-    out = pd.DataFrame(rows, columns=[c for c in PAIR_COLUMNS if c not in _JUDGED])
-    family = family_text(len(out), len(pairs), baseline, len(subsets), adjust)
+    rows = pd.concat([pair_rows(study, metric, a, b, splitter) for a, b in pairs])
+    return judge_pairs(rows, study, splitter, adjust, margin, baseline, len(pairs))
+
+
+def pair_rows(
+    study: Study, metric: str, a: str, b: str, splitter: str | None = None
+) -> pd.DataFrame:
+    """One comparison's rows (all, and ID and OOD with a splitter) before its family is
+    judged: no adjusted p-values, verdicts or family yet, so they can be computed and kept
+    per pair and judged together by :func:`judge_pairs`."""
+    rows = _pair_rows(study, metric, a, b, _subsets(study, splitter), _codes(study))
+    return pd.DataFrame(rows, columns=[c for c in PAIR_COLUMNS if c not in _JUDGED])
+
+
+def judge_pairs(
+    rows: pd.DataFrame,
+    study: Study,
+    splitter: str | None,
+    adjust: str,
+    margin: float,
+    baseline: str | None,
+    pairs: int,
+) -> pd.DataFrame:
+    """The rows of ``pairs`` comparisons (from :func:`pair_rows`) judged as one family:
+    adjusted p-values over all of them, verdicts and the family's name."""
+    subsets = len(_subsets(study, splitter))
+    family = family_text(len(rows), pairs, baseline, subsets, adjust)
+    out = rows.reset_index(drop=True).copy()
     return _judge(out, study, adjust, margin, family)[PAIR_COLUMNS]
 
 

@@ -29,6 +29,7 @@ from gemviz.figures import step, venn
 from gemviz.figures.export import figure_png, figure_svg
 from gemviz.scoring import store
 from gemviz.splitters import Splitter, make_splitter
+from gemviz.stats import default_margin
 from gemviz.workspace.entries import ScoreSource
 from gemviz.workspace.store import Workspace
 
@@ -291,20 +292,16 @@ def _runs_of_model(
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def _runs_pairs(
+@st.cache_data(max_entries=512, show_spinner=False)
+def _runs_pair(
     workspace_json: str,
     fingerprint: str,
     metric: str,
-    models: tuple,
+    pair: tuple[str, str],
     splitter: str | None,
-    adjust: str,
-    baseline: str | None,
 ) -> pd.DataFrame:
-    # The comparisons shown are one family: their p-values are adjusted together, so they
-    # are computed together (each configuration against the baseline, or every pair).
-    study = load_study(workspace_json, fingerprint)
-    return runs.run_pairs(study, metric, list(models), splitter, adjust, baseline=baseline)
+    # One comparison's tests; the family they belong to is judged once the rows are assembled.
+    return runs.pair_rows(load_study(workspace_json, fingerprint), metric, *pair, splitter)
 
 
 def runs_board(
@@ -319,8 +316,8 @@ def runs_board(
     """The runs board's frames: per-run points, the per-model summary, the pairs compared
     (each configuration against ``baseline`` when it is among ``models``, else every pair).
 
-    Each model's rows are cached on their own, so choosing other models only assembles
-    them; the comparisons are one family and computed together.
+    Each model's rows and each comparison's tests are cached on their own, so choosing other
+    models only assembles them; the family shown is then adjusted and judged as one.
     """
     study = load_study(workspace_json, fingerprint)
     study.check_models(list(models))
@@ -331,12 +328,19 @@ def runs_board(
     per_model = [_runs_of_model(workspace_json, fingerprint, metric, m, splitter) for m in chosen]
     points = pd.concat([p for p, _ in per_model], ignore_index=True)
     summary = pd.concat([s for _, s in per_model], ignore_index=True)
-    if len(chosen) < 2:
+    base = baseline if baseline in chosen and len(chosen) > 1 else None
+    pairs = runs.comparisons(chosen, base)
+    if not pairs:
         return points, summary, pd.DataFrame(columns=runs.PAIR_COLUMNS)
-    chosen_baseline = baseline if baseline in chosen else None
-    pairs = _runs_pairs(workspace_json, fingerprint, metric, tuple(chosen), splitter, adjust,
-                        chosen_baseline)  # fmt: skip
-    return points, summary, pairs
+    rows = pd.concat(
+        [_runs_pair(workspace_json, fingerprint, metric, pair, splitter) for pair in pairs]
+    )
+    margin = default_margin(metric)
+    return (
+        points,
+        summary,
+        runs.judge_pairs(rows, study, splitter, adjust, margin, base, len(pairs)),
+    )
 
 
 @st.cache_resource(max_entries=4, show_spinner="Measuring the training sets against the test set…")
