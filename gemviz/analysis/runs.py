@@ -325,27 +325,15 @@ def run_pairs(
     return judge_pairs(rows, study, splitter, adjust, margin, baseline, len(pairs))
 
 
-def pair_rows(
-    study: Study, metric: str, a: str, b: str, splitter: str | None = None
-) -> pd.DataFrame:
-    """One comparison's rows (all, and ID and OOD with a splitter) before its family is
-    judged: no adjusted p-values, verdicts or family yet, so they can be computed and kept
-    per pair and judged together by :func:`judge_pairs`."""
+def pair_rows(study: Study, metric: str, a: str, b: str, splitter: str | None = None):
+    """One comparison's rows before its family is judged (kept per pair; see judge_pairs)."""
     rows = _pair_rows(study, metric, a, b, _subsets(study, splitter), _codes(study))
     return pd.DataFrame(rows, columns=[c for c in PAIR_COLUMNS if c not in _JUDGED])
 
 
-def judge_pairs(
-    rows: pd.DataFrame,
-    study: Study,
-    splitter: str | None,
-    adjust: str,
-    margin: float,
-    baseline: str | None,
-    pairs: int,
-) -> pd.DataFrame:
-    """The rows of ``pairs`` comparisons (from :func:`pair_rows`) judged as one family:
-    adjusted p-values over all of them, verdicts and the family's name."""
+def judge_pairs(rows, study: Study, splitter, adjust: str, margin: float, baseline, pairs: int):
+    """The rows of ``pairs`` comparisons (:func:`pair_rows`) judged as one family: p-values
+    adjusted over all of them, verdicts and the family's name."""
     subsets = len(_subsets(study, splitter))
     family = family_text(len(rows), pairs, baseline, subsets, adjust)
     out = rows.reset_index(drop=True).copy()
