@@ -100,3 +100,18 @@ def test_the_runs_title_follows_one_rule_and_says_it():
 def test_run_sd_prints_in_points_with_one_decimal():
     title, _ = findings_runs.runs_headline(pd.DataFrame(), _summary().iloc[:1], "accuracy")
     assert title == "Accuracy over runs: full4 47.3% ± 0.4 points (5 runs)"
+
+
+def test_ranking_title_gives_the_run_sd_in_points_with_one_decimal():
+    summary = pd.DataFrame(
+        {
+            "model": ["lora", "sft", "base"],
+            "subset": ["all"] * 3,
+            "mean": [0.33, 0.25, 0.17],
+            "runs": [5, 5, 5],
+            "run_sd": [0.0031, 0.004, 0.0194],
+        }
+    )
+    title = findings_runs.ranking_finding(summary, "accuracy")
+    assert title.startswith("lora ranks first of 3 on accuracy (0.33 over 5 runs), base last")
+    assert title.endswith("; sd over runs 0.3–1.9 points")

@@ -159,7 +159,9 @@ def ranking_finding(summary: pd.DataFrame, metric: str) -> str:
     if rows.empty:
         return f"No {metric_words(metric)} over runs to rank"
     best, worst, sds = rows.iloc[0], rows.iloc[-1], rows["run_sd"].dropna()
-    spread = f"; sd over runs {sds.min():.3f}–{sds.max():.3f}" if len(sds) else ""
+    spread = (
+        f"; sd over runs {100 * sds.min():.1f}–{100 * sds.max():.1f} points" if len(sds) else ""
+    )
     return (
         f"{best['model']} ranks first of {len(rows)} on {metric_words(metric)} "
         f"({best['mean']:.2f} over {int(best['runs'])} runs), {worst['model']} last "
