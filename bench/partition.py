@@ -41,8 +41,8 @@ import numpy as np
 from joblib.externals.loky import get_reusable_executor
 
 ROOT = Path(__file__).resolve().parents[1]
-# The bench folder itself off the path: bench/coverage.py would shadow the coverage package
-# that numba imports.
+# The bench folder itself off the path, so no script here can shadow a package of the same
+# name that a library imports.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 

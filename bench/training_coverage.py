@@ -16,8 +16,8 @@ The coverage flags of gemviz and scikit-learn are compared (they may differ only
 distance sits within float32 rounding of a radius: scikit-learn works in float32). Wall time,
 CPU time and the load average are printed beside each row.
 
-    python bench/coverage.py                         # 100,000 x 100,000
-    python bench/coverage.py --test 10000 --train 10000
+    python bench/training_coverage.py                         # 100,000 x 100,000
+    python bench/training_coverage.py --test 10000 --train 10000
 """
 
 from __future__ import annotations
