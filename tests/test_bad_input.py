@@ -1976,7 +1976,8 @@ def test_workspace_page_upload(page_ws, what, key, name, data, error):
         next(b for b in at.button if b.label == "Create workspace").click().run()
     else:
         at.text_input(key=f"{key}_name").set_value("x")
-        at.file_uploader(key=f"{key}_file_upload").set_value((name, data, "application/json"))
+        upload = "new_model_runs_upload" if key == "new_model" else f"{key}_file_upload"
+        at.file_uploader(key=upload).set_value((name, data, "application/json"))
         at.run()
         at.button(key="add_model" if key == "new_model" else "add_splitter").click().run()
     outcome = "traceback" if at.exception else ("error" if at.error else "ok")

@@ -306,8 +306,12 @@ def test_own_study_from_gem_scores_to_a_coloured_report(server, tmp_path, gem_pu
             page.get_by_label("Model name").fill(name)
             page.get_by_label("Model name").press("Enter")
             _wait_rendered(page, 60)
-            page.get_by_label("result file: path on the server").fill(str(path))
-            page.get_by_label("result file: path on the server").press("Enter")
+            page.get_by_label("Result file or BFCL results folder: path on the server").fill(
+                str(path)
+            )
+            page.get_by_label("Result file or BFCL results folder: path on the server").press(
+                "Enter"
+            )
             _wait_rendered(page, 60)
             page.get_by_role("button", name="Add model").click()
             _wait_rendered(page, 120)
