@@ -9,23 +9,20 @@ from __future__ import annotations
 import streamlit as st
 
 from gemviz.data.errors import GemvizError
+from gemviz.ui.create_form import create_form
 from gemviz.ui.forms import (
     attempt,
     config_editor,
-    file_input,
-    refusal,
     separation_notes,
     splitter_files,
     splitter_said,
 )
 from gemviz.ui.ingest import add_model_tab
 from gemviz.ui.page import demo_banner
-from gemviz.ui.state import current_workspace, flash, kept_tabs, open_workspace, show_flashes
+from gemviz.ui.state import current_workspace, kept_tabs, open_workspace, show_flashes
 from gemviz.ui.text import code, md
-from gemviz.workspace.catalog import find_workspace
-from gemviz.workspace.create import add_splitter, create_from_files, entry_tables
+from gemviz.workspace.create import add_splitter, entry_tables
 from gemviz.workspace.rename import rename_entry
-from gemviz.workspace.summary import workspace_created
 
 st.title("Workspace")
 
@@ -105,40 +102,8 @@ if ws is not None:
 st.divider()
 st.subheader("New workspace")
 st.caption(
-    "Start from your test set; add splitters and models above once it exists, or all at once with `python -m gemviz workspace create`."
+    "Start from your test set, with its training sets and the models' runs (a BFCL results "
+    "folder, or many run files) if you have them; more can be added above once it exists. "
+    "The command line does the same: `python -m gemviz workspace create`."
 )
-name = st.text_input("Name", key="create_name")
-test = file_input("test-set file", "create_test")
-train = st.text_input("Train-set file (path on the server, optional)", key="create_train").strip()
-c1, c2 = st.columns(2)
-image_root = c1.text_input("Screenshot folder (optional)", key="create_image_root").strip()
-cluster_by = c2.text_input(
-    "Cluster steps by (auto, a field, or none)", "auto", key="create_cluster_by"
-).strip()
-if st.button("Create workspace", key="create_button"):
-    # One submission, one workspace: pressing again (a double click, or a rerun) opens the
-    # workspace this same form already made rather than making name-2.
-    form = (name, test, train, image_root, cluster_by)
-    made = st.session_state.get("_created_from", {}).get(form)
-    try:
-        new = find_workspace(made) if made else None
-        again = new is not None
-        new = new or create_from_files(
-            name,
-            test or "",
-            train=train or None,
-            image_root=image_root or None,
-            cluster_by=cluster_by or "auto",
-        )
-    except GemvizError as exc:
-        st.error(md(refusal(exc)))
-    else:
-        st.session_state.setdefault("_created_from", {})[form] = new.slug
-        flash(
-            "info" if again else "success",
-            f"Workspace '{new.name}' was already created from this form; opened it."
-            if again
-            else workspace_created(new),
-        )
-        open_workspace(new.slug)
-        st.rerun()
+create_form()

@@ -153,7 +153,7 @@ def test_create_from_a_results_folder(lab, capsys):
     out = capsys.readouterr().out
     assert "model cfg18: results, 5 runs" in out
     assert "configuration cfg01 (baseline)" in out  # the configuration table by folder names
-    (ws,) = list_workspaces()
+    (ws,) = _made("lab")
     assert [m.name for m in ws.models] == CONFIGS
     study = ws.study()
     for config in CONFIGS:
@@ -335,3 +335,53 @@ def test_runs_pairs_without_a_splitter_compare_on_all_entries(lab, capsys):
         for side in ("a", "b"):
             runs = [accuracy[row[f"model_{side}"], r] for r in range(1, RUNS + 1)]
             assert row[f"mean_{side}"] == pytest.approx(sum(runs) / RUNS)
+
+
+def _create_page(root: Path) -> AppTest:
+    """The Workspace page open on a workspace of the test set alone (no demo is built)."""
+    return _page(create_from_files("open", str(root / TEST)))
+
+
+def _made(name: str) -> list[Workspace]:
+    return [w for w in list_workspaces() if w.name == name]
+
+
+def test_page_creates_a_workspace_from_a_results_folder_with_its_baseline(lab, tmp_path):
+    root, _ = lab
+    at = _create_page(root)
+    at.text_input(key="create_name").set_value("lab")
+    at.text_input(key="create_test_path").set_value(str(root / TEST))
+    at.text_input(key="create_runs_path").set_value(str(root / "by_run")).run()
+    assert any("Found 18 model(s), 90 run file(s)" in c.value for c in at.caption)
+    assert at.selectbox(key="create_baseline").options[1:] == CONFIGS
+    at.selectbox(key="create_baseline").set_value("cfg04")
+    at.button(key="create_button").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (ws,) = _made("lab")
+    assert [m.name for m in ws.models] == CONFIGS
+    assert {m: c.baseline for m, c in ws.configs.items()} == {"cfg04": True}
+    runs = ws.models[-1].run_files()
+    assert [f"/run{r}/score/cfg18/" in p for r, p in enumerate(runs, 1)] == [True] * RUNS
+    assert any("18 model(s)" in s.value for s in at.success)
+
+
+def test_page_create_lists_every_bad_run_and_keeps_the_form(lab, tmp_path):
+    root, _ = lab
+    folder = _copy(lab, tmp_path)
+    _spoil(_run_file(folder, "cfg03", 2), accuracy=0.1425)
+    _spoil(_run_file(folder, "cfg07", 5), correct_count=0)
+    at = _create_page(root)
+    at.text_input(key="create_name").set_value("lab")
+    at.text_input(key="create_test_path").set_value(str(root / TEST))
+    at.text_input(key="create_runs_path").set_value(str(folder))
+    at.text_area(key="create_training_paths").set_value(f"set={tmp_path / 'missing.jsonl'}")
+    at.button(key="create_button").click().run()
+    assert not at.exception
+    (shown,) = [e.value for e in at.error]
+    assert shown.startswith("3 of 92 files refused") and "nothing was written" in shown
+    assert str(_run_file(folder, "cfg03", 2)) in shown and "28.5 of 200" in shown
+    assert str(_run_file(folder, "cfg07", 5)) in shown and "missing.jsonl" in shown
+    assert _made("lab") == []
+    # What was typed is still there to fix.
+    assert at.text_input(key="create_runs_path").value == str(folder)
+    assert at.text_area(key="create_training_paths").value.startswith("set=")

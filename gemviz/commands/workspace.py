@@ -19,7 +19,7 @@ from gemviz.commands import workspace_annotations, workspace_configs
 from gemviz.commands.common import add_gem_arguments, model_paths, open_workspace, splitter_settings
 from gemviz.data.errors import GemvizError
 from gemviz.data.read import read_records
-from gemviz.workspace.bfcl_runs import category_of, find_runs
+from gemviz.workspace.bfcl_runs import folder_runs, merge_runs
 from gemviz.workspace.catalog import scan_workspaces
 from gemviz.workspace.configs import set_configs
 from gemviz.workspace.create import add_splitter, create_from_files
@@ -164,25 +164,11 @@ def _bfcl_runs_arg(p: argparse.ArgumentParser) -> None:
 
 def _folder_models(args: argparse.Namespace, test: str | None) -> dict[str, list[str]]:
     """The configurations of every ``--bfcl-runs`` folder (names given once over all)."""
-    out: dict[str, list[str]] = {}
-    for folder in args.bfcl_runs or []:
-        for config, files in find_runs(folder, category_of(test)).items():
-            if config in out:
-                raise GemvizError(
-                    f"--bfcl-runs: the configuration '{config}' is in two folders; give each "
-                    "configuration's runs once",
-                    file=folder,
-                )
-            out[config] = files
-    return out
+    return folder_runs(args.bfcl_runs or [], test)
 
 
 def _create(args: argparse.Namespace) -> int:
-    models = model_paths(args.model)
-    for config, files in _folder_models(args, args.test).items():
-        if config in models:
-            raise GemvizError(f"'{config}' is given by --model and by --bfcl-runs; give it once")
-        models[config] = files
+    models = merge_runs(model_paths(args.model), _folder_models(args, args.test))
     mapping = _mapping(args)
     configs = workspace_configs.plan_configs(args, list(models))
     ws = create_from_files(

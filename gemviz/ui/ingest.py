@@ -16,7 +16,7 @@ import streamlit as st
 
 from gemviz.data.errors import GemvizError
 from gemviz.ui.forms import attempt, fields_caption, model_mapping, note_upload
-from gemviz.workspace.bfcl_runs import category_of, find_runs
+from gemviz.workspace.bfcl_runs import folder_runs, merge_runs
 from gemviz.workspace.files import stage_folder, stage_upload
 from gemviz.workspace.models import add_model, add_models
 from gemviz.workspace.store import Workspace
@@ -25,29 +25,22 @@ from gemviz.workspace.store import Workspace
 _KEPT = ("_score.json", "_result.json")
 
 
-def _uploaded_runs() -> list[str]:
+def uploaded_runs(key: str, label: str) -> list[str]:
     """Each uploaded run file, staged (one run of the named model per file)."""
     out = []
-    for upload in (
-        st.file_uploader(
-            "… or upload run files (one or many; each is one run of this model)",
-            accept_multiple_files=True,
-            key="new_model_runs_upload",
-        )
-        or []
-    ):
+    for upload in st.file_uploader(label, accept_multiple_files=True, key=key) or []:
         staged = str(stage_upload(upload.name, upload))
         note_upload(staged, upload.name)
         out.append(staged)
     return out
 
 
-def _uploaded_folder() -> str | None:
+def uploaded_folder(key: str) -> str | None:
     """An uploaded BFCL results folder, staged with its layout (its score and result files)."""
     uploads = st.file_uploader(
         "… or upload a BFCL results folder (configurations named by their folders)",
         accept_multiple_files="directory",
-        key="new_model_folder_upload",
+        key=key,
     )
     files = [u for u in uploads or [] if u.name.endswith(_KEPT)]
     if not files:
@@ -64,21 +57,23 @@ def _uploaded_folder() -> str | None:
     return staged[ids]
 
 
-def _models(ws: Workspace, name: str, path: str, runs: list[str], folder: str | None):
-    """Model name -> its files, from everything given in the tab."""
-    models: dict[str, list[str]] = {}
+def gathered_models(
+    test: str | None, name: str, path: str, runs: list[str], folder: str | None
+) -> dict[str, list[str]]:
+    """Model name -> its files, from a form's inputs: the configurations of the uploaded
+    folder and of ``path`` when it is a folder, and the named model's files (the uploaded
+    runs, and ``path`` when it is a file). Empty when nothing is given.
+
+    Raises:
+        GemvizError: Files without a model name, a folder :func:`folder_runs` refuses, or a
+            configuration given twice.
+    """
     folders = [f for f in (folder, path if path and Path(path).is_dir() else None) if f]
-    for root in folders:
-        for config, files in find_runs(root, category_of(ws.test)).items():
-            models.setdefault(config, []).extend(files)
+    found = folder_runs(folders, test)
     files = runs + ([path] if path and not Path(path).is_dir() else [])
     if files and not name:
         raise GemvizError("name the model these result files belong to")
-    if files:
-        models.setdefault(name, []).extend(files)
-    if not models:
-        raise GemvizError("give a result file, run files or a BFCL results folder")
-    return models
+    return merge_runs({name: files} if files else {}, found)
 
 
 def _add(ws: Workspace, models: dict[str, list[str]], mapping: dict[str, Any]):
@@ -109,8 +104,11 @@ def add_model_tab(ws: Workspace) -> None:
         "Result file or BFCL results folder: path on the server", key="new_model_file_path"
     ).strip()
     with right:
-        runs = _uploaded_runs()
-    folder = _uploaded_folder()
+        runs = uploaded_runs(
+            "new_model_runs_upload",
+            "… or upload run files (one or many; each is one run of this model)",
+        )
+    folder = uploaded_folder("new_model_folder_upload")
     fields_caption(path if path and Path(path).is_file() else (runs[0] if runs else None))
     with st.expander("Field mapping (a single result file)"):
         mapping = model_mapping()
@@ -120,4 +118,13 @@ def add_model_tab(ws: Workspace) -> None:
         "before any is added; the refused ones are listed together."
     )
     if st.button("Add model", key="add_model"):
-        attempt(lambda: _add(ws, _models(ws, name.strip(), path, runs, folder), mapping), _said)
+        attempt(
+            lambda: _add(ws, _models(ws.test, name.strip(), path, runs, folder), mapping), _said
+        )
+
+
+def _models(test: str | None, name: str, path: str, runs: list[str], folder: str | None):
+    models = gathered_models(test, name, path, runs, folder)
+    if not models:
+        raise GemvizError("give a result file, run files or a BFCL results folder")
+    return models

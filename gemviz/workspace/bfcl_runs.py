@@ -168,3 +168,35 @@ def find_runs(root: str | Path, category: str | None = None) -> dict[str, list[s
         config: [str(runs[config][r]) for r in sorted(runs[config], key=_natural)]
         for config in sorted(runs, key=_natural)
     }
+
+
+def folder_runs(folders: list[str], test_file: str | None = None) -> dict[str, list[str]]:
+    """Every configuration's score files over several results folders, each read by
+    :func:`find_runs` for the category the test file's name gives.
+
+    Raises:
+        GemvizError: A folder :func:`find_runs` refuses, or a configuration in two folders.
+    """
+    out: dict[str, list[str]] = {}
+    for folder in folders:
+        for config, files in find_runs(folder, category_of(test_file)).items():
+            if config in out:
+                raise GemvizError(
+                    f"the configuration '{config}' is in two results folders; give each "
+                    "configuration's runs once",
+                    file=str(folder),
+                )
+            out[config] = files
+    return out
+
+
+def merge_runs(models: dict[str, list[str]], found: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Models given one by one, with a results folder's configurations added.
+
+    Raises:
+        GemvizError: A configuration given both ways.
+    """
+    both = sorted(set(models) & set(found), key=_natural)
+    if both:
+        raise GemvizError(f"'{both[0]}' is given as a model and by a results folder; give it once")
+    return {**models, **found}
