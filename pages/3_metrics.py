@@ -29,6 +29,7 @@ from gemviz.ui.widgets import (
     table_downloads,
     table_view,
 )
+from gemviz.workspace.configs import baseline_of, configurations
 
 ws, study = page_setup("Metrics")
 if not study.models:
@@ -95,11 +96,19 @@ st.subheader("Does A gain more on ID than B?")
 if len(models) < 2:
     st.caption("Pick at least two models above.")
 else:
-    inter = interaction_table(*key, tuple(splitters), tuple(models), adjust, margin)
+    baseline = baseline_of(configurations(ws))
+    inter = interaction_table(*key, tuple(splitters), tuple(models), adjust, margin, baseline)
     st.caption(
         "did = (A − B on ID) − (A − B on OOD), paired within steps; positive: A − B is "
         "larger on ID than on OOD. did_logodds is the same on the log-odds scale, where "
-        "floor and ceiling effects do not pose as an interaction (scale_note)."
+        "floor and ceiling effects do not pose as an interaction (scale_note). "
+        + (
+            f"Each configuration (A) against the baseline {md(baseline)} (B); "
+            if baseline in models
+            else "Every pair of the study's configurations; "
+        )
+        + f"p-values adjusted over that family, per splitter and metric (e.g. "
+        f"{md(inter['family'].iloc[0])})."
     )
     table_view(
         inter,

@@ -296,3 +296,15 @@ def _dense_codes(codes: np.ndarray) -> np.ndarray:
     ):
         return codes.astype(np.int64, copy=False)
     return np.unique(codes, return_inverse=True)[1].reshape(-1)
+
+
+def holm(p) -> np.ndarray:
+    """Holm's adjustment written out: sorted p times (m, m-1, ...), running maximum, cap 1;
+    a test that could not be run (NaN) is no member of the family."""
+    p = np.asarray(p, float)
+    out = np.full_like(p, np.nan)
+    run = np.flatnonzero(~np.isnan(p))
+    order = run[np.argsort(p[run], kind="stable")]
+    scaled = np.maximum.accumulate(p[order] * (len(order) - np.arange(len(order))))
+    out[order] = np.minimum(scaled, 1.0)
+    return out

@@ -26,6 +26,7 @@ from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
 from gemviz.stats import PERMUTATION, SIGN_FLIP, adjust_pvalues, wilson_interval
 from tests.conftest import SEED
+from tests.stats_reference import holm
 
 
 def _t(values, inside):
@@ -274,3 +275,44 @@ def test_a_model_choice_is_picked_from_the_tables_of_every_model():
         )
     with pytest.raises(GemvizError, match="model"):
         select_models(id_parts, ["a", "nope"], study)
+
+
+def test_interaction_against_a_baseline_is_its_own_family():
+    rng = np.random.default_rng(SEED)
+    n = 80
+    labels = "i" * 40 + "o" * 40
+    base = rng.integers(0, 2, n)
+    # A gains on ID only (a strong interaction), B and C are noise around the baseline.
+    gain = np.r_[np.ones(40, int), base[40:]]
+    models = {
+        "A": (list(gain), list(gain)),
+        "base": (list(base), list(base)),
+        "B": (list(rng.integers(0, 2, n)),) * 2,
+        "C": (list(rng.integers(0, 2, n)),) * 2,
+    }
+    study = _study({"s": labels}, models)
+    out = interaction_table(study, metrics=["exact_match"], baseline="base")
+    assert list(out.columns) == INTERACTION_COLUMNS
+    # Each configuration against the baseline, the configuration as A (as run_pairs pairs them).
+    assert list(zip(out.model_a, out.model_b, strict=True)) == [
+        ("A", "base"),
+        ("B", "base"),
+        ("C", "base"),
+    ]
+    np.testing.assert_allclose(out.did_p_adjusted, holm(out.did_p))
+    np.testing.assert_allclose(out.did_logodds_p_adjusted, holm(out.did_logodds_p))
+    assert set(out.family) == {"3 configurations against base under s, exact_match, Holm"}
+    # Not the all-pairs family's number: there the same test is adjusted over 6 pairs.
+    every = interaction_table(study, metrics=["exact_match"])
+    same = every[(every.model_a == "A") & (every.model_b == "base")].iloc[0]
+    assert same.did_p == pytest.approx(out.did_p[0])
+    assert out.did_p_adjusted[0] < 0.05 and out.did_p_adjusted[0] < same.did_p_adjusted
+    np.testing.assert_allclose(every.did_p_adjusted, holm(every.did_p))
+    # A subset of configurations is a smaller family; the baseline need not be among them.
+    two = interaction_table(study, models=["A", "B"], metrics=["exact_match"], baseline="base")
+    assert list(two.model_a) == ["A", "B"]
+    np.testing.assert_allclose(two.did_p_adjusted, holm(two.did_p))
+    with pytest.raises(GemvizError, match="two different models"):
+        interaction_table(study, models=["base"], baseline="base")
+    with pytest.raises(GemvizError, match="nope"):
+        interaction_table(study, baseline="nope")

@@ -265,5 +265,13 @@ def test_compare_json_contract(study_files, capsys):
     three = [*_args(study_files), "--model", f"copy={study_files['good']}", "--format", "json"]
     rows = pd.DataFrame(json.loads(_run(["compare", *three], capsys)[1]))
     assert len(rows) == 2 * 2 * 3  # every pair
+    based = [*three, "--baseline", "weak"]
+    rows = pd.DataFrame(json.loads(_run(["compare", *based], capsys)[1]))
+    assert list(rows.columns) == list(pd.DataFrame(json.loads(out)).columns)
+    assert len(rows) == 2 * 2 * 2 and set(rows.model_b) == {"weak"}
+    assert list(dict.fromkeys(rows.model_a)) == ["good", "copy"]
+    assert rows.family.str.startswith("2 configurations against weak under ").all()
+    rc, _, err = _run(["compare", *based[:-1], "nobody"], capsys)
+    assert rc == 2 and err.count("\n") == 1 and "--baseline 'nobody'" in err
     rc, _, err = _run(["compare", "--split", "a=x.json", "--model", "m=y.json"], capsys)
     assert rc == 2 and "at least twice" in err

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 
+import pandas as pd
 import pytest
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
@@ -28,6 +29,7 @@ from gemviz.report.slides_runs import MAX_BARS
 from gemviz.report.textfit import EMU_PER_INCH, paginate, text_height, title_size, wrapped_lines
 from tests.conftest import ROOT, build_in_cache
 from tests.meeting_data import BASELINE, build
+from tests.stats_reference import holm
 
 
 @pytest.fixture(scope="module")
@@ -118,9 +120,12 @@ def test_the_deck_follows_the_questions(meeting):
     ranking = deck.prs.slides[deck.sections.index("runs")]
     assert any(s.shape_type == 13 for s in ranking.shapes)
     assert not any(s.has_chart for s in ranking.shapes)
-    # Interaction: the 17 pairs with the baseline, not all 153.
+    # Interaction: each of the 17 configurations against the baseline, not all 153 pairs,
+    # and adjusted over those 17.
     inter = deck.prs.slides[deck.sections.index("interaction")]
-    assert "the 17 pairs with the baseline" in inter.notes_slide.notes_text_frame.text
+    text = inter.notes_slide.notes_text_frame.text
+    assert "each of the 17 configurations against the baseline" in text
+    assert "adjusted over the 17 configurations against the baseline" in text
 
 
 @pytest.mark.slow
@@ -134,7 +139,9 @@ def test_report_is_small_opens_with_runs_and_speaks_of_accuracy(meeting):
     assert "type and exact match" not in page and "action type" not in page.lower()
     assert "ID vs OOD: accuracy with 95% intervals" in page
     # The whole tables behind the short ones are in the ZIP.
-    assert {"interaction.csv"} <= set(report.figures)
+    assert {"interaction_all_pairs.csv"} <= set(report.figures)
+    every = pd.read_csv(io.BytesIO(report.figures["interaction_all_pairs.csv"]))
+    assert len(every) == 153 * 2 and every.family.str.startswith("153 pairs under").all()
     # plotly.js once, packed; every figure waits for it.
     assert page.count('id="gemviz-plotly"') == 1
     assert not re.search(r"<script>\s*window.PLOTLYENV", page)
@@ -168,6 +175,12 @@ def test_metrics_page_compares_each_configuration_with_the_baseline(meeting, mon
     assert not at.exception, [e.value for e in at.exception]
     pairs = next(d.value for d in at.dataframe if "runs_a" in d.value.columns)
     assert len(pairs) == 17 and set(pairs["model_b"]) == {BASELINE}
+    # The interaction too: each configuration against the baseline, adjusted as that family.
+    inter = next(d.value for d in at.dataframe if "did_logodds" in d.value.columns)
+    assert len(inter) == 17 * 2 and set(inter["model_b"]) == {BASELINE}
+    for _, family in inter.groupby("splitter"):
+        assert family["family"].str.startswith("17 configurations against").all()
+        assert list(family["did_p_adjusted"]) == pytest.approx(list(holm(family["did_p"])))
     board = next(
         json.loads(c.proto.spec)
         for c in at.get("plotly_chart")

@@ -43,16 +43,20 @@ def fixed_gaps(
     return out
 
 
-def fixed_columns(out: pd.DataFrame, family: pd.Series, adjust: str, margin: float | None) -> None:
+def fixed_columns(
+    out: pd.DataFrame, family: pd.Series, adjust: str, margin: float | None, baseline=None
+) -> None:
     """The fixed-benchmark question's adjusted p-values and verdicts, and the family in words
-    (in place)."""
+    (in place; with a ``baseline``, its configurations against it)."""
     out["did_p_fixed_adjusted"] = adjust_by_family(
         out["did_p_fixed"].to_numpy(float), family, adjust
     )
     sizes = family.map(family.value_counts())
     name = ADJUST_NAMES.get(adjust, adjust)
+    what = "pair" if baseline is None else "configuration"
+    against = "" if baseline is None else f" against {baseline}"
     out["family"] = [
-        f"{int(k)} pair{'s' if k != 1 else ''} under {r.splitter}, {r.metric}, {name}"
+        f"{int(k)} {what}{'s' if k != 1 else ''}{against} under {r.splitter}, {r.metric}, {name}"
         for k, r in zip(sizes, out.itertuples(), strict=True)
     ]
     out["verdict_fixed"] = [fixed_verdict(r, adjust, margin) for r in out.itertuples()]

@@ -19,7 +19,7 @@ import pandas as pd
 from gemviz.analysis.benchmark import fixed_columns, fixed_gaps
 from gemviz.analysis.means import masked_means
 from gemviz.analysis.methods import cluster_unit
-from gemviz.analysis.runs import QUESTION_ENTRIES, run_spread
+from gemviz.analysis.runs import QUESTION_ENTRIES, comparisons, run_spread
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
@@ -324,6 +324,7 @@ def interaction_table(
     metrics: Sequence[str] | None = None,
     adjust: str = "holm",
     margin: float | None = None,
+    baseline: str | None = None,
 ) -> pd.DataFrame:
     """Is model A's advantage over model B larger on ID than on OOD? The model x split interaction.
 
@@ -337,9 +338,12 @@ def interaction_table(
     interaction; ``scale_note`` says when the two scales disagree near 0 or 1.
 
     P-values are adjusted within each splitter and metric over every pair of the study's
-    models (``did_p_adjusted``; the log-odds tests as a family of their own); ``verdict``
-    reads ``did`` in words (:func:`gemviz.stats.verdict`, the margin checked together with
-    significance); ``family`` names the family in words.
+    models (``did_p_adjusted``; the log-odds tests as a family of their own); with a
+    ``baseline``, over each of ``models`` against it instead (``model_a`` the configuration,
+    ``model_b`` the baseline, as :func:`gemviz.analysis.runs.run_pairs` pairs them), so the
+    rows returned are the family. ``verdict`` reads ``did`` in words
+    (:func:`gemviz.stats.verdict`, the margin checked together with significance); ``family``
+    names the family in words.
 
     With repeated runs the fixed-benchmark question is asked too (``*_fixed``): on this entry
     set as it is, is A's per-run ID-OOD gap larger than B's? Welch's t on the two models'
@@ -354,22 +358,24 @@ def interaction_table(
         adjust: ``"holm"`` or ``"bh"``.
         margin: The "no detectable difference" margin (default: the metric's,
             :func:`gemviz.stats.default_margin`).
+        baseline: A model to compare each of ``models`` with (one family of those pairs).
 
     Returns:
         Columns :data:`INTERACTION_COLUMNS`, one row per splitter x metric x pair.
 
     Raises:
-        GemvizError: Fewer than two models, or an unknown splitter, model, metric or
-            adjustment.
+        GemvizError: Fewer than two models, or an unknown splitter, model, metric,
+            baseline or adjustment.
     """
     adjust = _check_adjust(adjust)
     splitters = list(study.splitters if splitters is None else splitters)
     models = list(study.models if models is None else models)
     study.check_splitters(splitters)
-    study.check_models(models)
-    if len(set(models)) < 2:
+    study.check_models(models + ([] if baseline is None else [baseline]))
+    everyone = list(itertools.combinations(dict.fromkeys(study.models), 2))
+    pairs = everyone if baseline is None else comparisons(models, baseline)
+    if len(set(models) | {baseline} - {None}) < 2 or not pairs:
         raise GemvizError("the interaction needs at least two different models")
-    pairs = list(itertools.combinations(dict.fromkeys(study.models), 2))
     metrics = list(study.metrics if metrics is None else metrics)
     codes = None if _singletons(study) else study.clusters
     rows = [
@@ -388,9 +394,9 @@ def interaction_table(
         out["ood_n"], out["ood_clusters"]
     )
     out["verdict"] = _interaction_verdicts(out, adjust, margin, cluster_unit(study.cluster_by))
-    fixed_columns(out, family, adjust, margin)
+    fixed_columns(out, family, adjust, margin, baseline)
     out["scale_note"] = [_scale_note(r) for r in out.itertuples()]
-    keep = out["model_a"].isin(models) & out["model_b"].isin(models)
+    keep = out["model_a"].isin([*models, baseline]) & out["model_b"].isin([*models, baseline])
     return out[keep][INTERACTION_COLUMNS].reset_index(drop=True)
 
 

@@ -9,7 +9,9 @@ the 95% interval inverting the test, the p-value adjusted within each splitter a
 (``--adjust``), its verdict (``--margin``), and the same interaction on the log-odds scale
 (``did_logodds``). With repeated runs (a name given again with ``--model``) each row also
 answers the fixed-benchmark question (``*_fixed``: the models' per-run gaps compared), and
-``family`` names the family of every row.
+``family`` names the family of every row. With ``--baseline NAME`` the rows are each other
+model against that one (``model_a`` the model, ``model_b`` the baseline), adjusted as that
+family instead of every pair.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_metric_argument(parser)
     add_stats_arguments(parser, margin=True)
+    parser.add_argument(
+        "--baseline",
+        metavar="NAME",
+        default=None,
+        help="compare each other model against this one (one family of those comparisons)",
+    )
     add_output_arguments(parser)
 
 
@@ -51,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
         raise GemvizError(
             f"compare needs --model at least twice (two different names), got {len(files.models)}"
         )
+    if args.baseline is not None and args.baseline not in files.models:
+        raise GemvizError(f"--baseline '{args.baseline}' is not one of the --model names")
     study, out = study_from_args(args, files)
-    table = interaction_table(study, metrics=args.metric, adjust=args.adjust, margin=args.margin)
+    table = interaction_table(
+        study, metrics=args.metric, adjust=args.adjust, margin=args.margin, baseline=args.baseline
+    )
     emit(render(table, args.format), out)
     return 0

@@ -153,21 +153,21 @@ def _interaction(ctx: _Context) -> Section:
 
 
 def _interaction_rows(ctx: _Context, full: pd.DataFrame) -> tuple[pd.DataFrame, dict, str]:
-    """The rows shown: with a baseline, its pairs (the whole table goes into the ZIP); with
-    many rows, smallest adjusted p first."""
-    baseline, figures = ctx.inputs.baseline, {}
+    """The rows shown: with a baseline, each configuration against it, adjusted as that family
+    (every pair, a family of its own, goes into the ZIP); with many rows, smallest adjusted p
+    first."""
+    study, baseline, figures = ctx.inputs.study, ctx.inputs.baseline, {}
     if baseline is None:
         if len(full) <= TABLE_ROWS:
             return full, figures, ""
         return full.sort_values("did_p_adjusted", kind="stable"), figures, ""
-    mine = full[(full["model_a"] == baseline) | (full["model_b"] == baseline)]
-    if len(mine) == len(full):
-        return full, figures, ""
-    figures["interaction.csv"] = full.to_csv(index=False).encode("utf-8")
+    mine = shared(study, interaction_table, baseline=baseline)
+    figures["interaction_all_pairs.csv"] = full.to_csv(index=False).encode("utf-8")
     scope = _note(
-        f"Shown: the {len(mine):,} rows that pair a configuration with the baseline "
-        f"{baseline}; p-values stay adjusted over all {len(full):,} pairs of each splitter "
-        "and metric, all of which are in the ZIP as interaction.csv."
+        f"Shown: each configuration against the baseline {baseline} ({len(mine):,} rows), "
+        f"p-values adjusted over exactly those comparisons ({mine['family'].iloc[0]}, and "
+        "likewise for every splitter and metric). Every pair, adjusted as its own family "
+        "over all pairs, is in the ZIP as interaction_all_pairs.csv."
     )
     return mine, figures, scope
 

@@ -158,33 +158,30 @@ def _interaction_slides(deck: Deck) -> None:
     study = deck.study
     if len(study.models) < 2:
         return
-    inter = shared(study, interaction_table, adjust=deck.adjust, margin=deck.margin)
+    inter = shared(study, interaction_table, adjust=deck.adjust, margin=deck.margin,
+                   baseline=deck.inputs.baseline)  # fmt: skip
     colors = theme.color_map(study.splitters)
     pairs = interaction_pairs(deck, inter)
     wanted = set(pairs)
+    what = "pairs" if deck.inputs.baseline is None else "configurations against the baseline"
     for metric in study.metrics:
         everything = inter[inter["metric"] == metric]
         keep = [p in wanted for p in zip(everything["model_a"], everything["model_b"], strict=True)]
         rows = everything[keep]
+        total = len(everything) // max(1, len(study.splitters))
         title = findings.interaction_headline(rows, metric, deck.unit, deck.adjust)
         series = []
         for splitter in study.splitters:
             part = rows[rows["splitter"] == splitter].set_index(["model_a", "model_b"])
             part = part.reindex(pairs)
-            series.append(
-                BarSeries(
-                    name=f"{splitter}",
-                    values=part["did"].tolist(),
-                    lo=part["did_lo"].tolist(),
-                    hi=part["did_hi"].tolist(),
-                    color=colors[splitter],
-                )
-            )
+            series.append(BarSeries(name=f"{splitter}", values=part["did"].tolist(),
+                                    lo=part["did_lo"].tolist(), hi=part["did_hi"].tolist(),
+                                    color=colors[splitter]))  # fmt: skip
         notes = (
             "The model x split interaction: for each pair, (A − B on ID) − (A − B on OOD), "
             "i.e. A's ID-OOD gap minus B's, paired within steps with a cluster-robust 95% "
             "interval; a positive bar means A loses more from ID to OOD than B. "
-            + _shown_pairs(deck, len(pairs), len(everything) // max(1, len(study.splitters)))
+            + _shown_pairs(deck, len(pairs), total)
             + " ".join(
                 f"{r.splitter}, {r.model_a} vs {r.model_b}: {r.verdict}." for r in rows.itertuples()
             )
@@ -195,7 +192,7 @@ def _interaction_slides(deck: Deck) -> None:
                 )
             )
             + " "
-            + deck.stats_note(len(inter), "rows of the interaction table (all metrics)")
+            + deck.stats_note(total, f"{what} of each splitter and metric (one family each)")
         )
         slide = deck.slide(title, notes)
         if len(pairs) > MAX_COLUMNS:
@@ -395,13 +392,14 @@ def _disputed_slides(deck: Deck) -> None:
 
 
 def _shown_pairs(deck: Deck, shown: int, total: int) -> str:
-    if shown == total:
-        return ""
     if deck.inputs.baseline is not None:
         return (
-            f"Shown: the {shown} pairs with the baseline {deck.inputs.baseline} (of {total}); "
-            "p-values stay adjusted over all pairs. "
+            f"Shown: each of the {shown} configurations against the baseline "
+            f"{deck.inputs.baseline}; p-values adjusted over exactly those comparisons, one "
+            "family per splitter and metric. "
         )
+    if shown == total:
+        return ""
     return f"Shown: the {shown} of {total} pairs with the smallest adjusted p. "
 
 

@@ -172,12 +172,12 @@ def splitter_forest(deck: Deck, slide, rows: pd.DataFrame, splitter: str, metric
 
 
 def interaction_pairs(deck: Deck, inter: pd.DataFrame) -> list[tuple[str, str]]:
-    """The pairs an interaction slide shows: those with the baseline when one is set, else
-    all when they fit :data:`MAX_BARS`, else those with the smallest adjusted p."""
+    """The pairs an interaction slide shows: all of ``inter``'s when a baseline is set (it
+    holds each configuration against the baseline) or when they fit :data:`MAX_BARS`, else
+    those with the smallest adjusted p."""
     pairs = list(dict.fromkeys(zip(inter["model_a"], inter["model_b"], strict=True)))
-    baseline = deck.inputs.baseline
-    if baseline is not None:
-        return [p for p in pairs if baseline in p]
+    if deck.inputs.baseline is not None:
+        return pairs
     per_pair = max(1, len(deck.study.splitters))
     if len(pairs) * per_pair <= MAX_BARS:
         return pairs

@@ -116,10 +116,18 @@ def id_ood_table(
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _interaction_part(
-    workspace_json: str, fingerprint: str, splitter: str, adjust: str, margin: float
+    workspace_json: str,
+    fingerprint: str,
+    splitter: str,
+    adjust: str,
+    margin: float,
+    models: tuple | None = None,
+    baseline: str | None = None,
 ):
     study = load_study(workspace_json, fingerprint)
-    return tables.interaction_table(study, [splitter], None, adjust=adjust, margin=margin)
+    return tables.interaction_table(
+        study, [splitter], models, adjust=adjust, margin=margin, baseline=baseline
+    )
 
 
 def interaction_table(
@@ -129,13 +137,23 @@ def interaction_table(
     models: tuple,
     adjust: str = "holm",
     margin: float = 0.05,
+    baseline: str | None = None,
 ):
-    """:func:`gemviz.analysis.tables.interaction_table` of the workspace's study."""
+    """:func:`gemviz.analysis.tables.interaction_table` of the workspace's study: each of
+    ``models`` against ``baseline`` when it is among them (that family adjusted), else every
+    pair (adjusted over the study's pairs, computed once per splitter)."""
     study = load_study(workspace_json, fingerprint)
     study.check_splitters(list(splitters))
-    models = models or tuple(study.models)
-    if len(set(models)) < 2:
+    models = tuple(dict.fromkeys(models or study.models))
+    if len(models) < 2:
         raise GemvizError("the interaction needs at least two different models")
+    if baseline in models:
+        study.check_models(list(models))
+        parts = [
+            _interaction_part(workspace_json, fingerprint, s, adjust, margin, models, baseline)
+            for s in splitters
+        ]
+        return pd.concat(parts, ignore_index=True)
     parts = [_interaction_part(workspace_json, fingerprint, s, adjust, margin) for s in splitters]
     return tables.select_models(parts, models, study)
 
