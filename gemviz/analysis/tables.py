@@ -339,11 +339,10 @@ def interaction_table(
 
     P-values are adjusted within each splitter and metric over every pair of the study's
     models (``did_p_adjusted``; the log-odds tests as a family of their own); with a
-    ``baseline``, over each of ``models`` against it instead (``model_a`` the configuration,
-    ``model_b`` the baseline, as :func:`gemviz.analysis.runs.run_pairs` pairs them), so the
-    rows returned are the family. ``verdict`` reads ``did`` in words
-    (:func:`gemviz.stats.verdict`, the margin checked together with significance); ``family``
-    names the family in words.
+    ``baseline``, over each of ``models`` against it (``model_a`` the configuration, ``model_b``
+    the baseline, as :func:`gemviz.analysis.runs.run_pairs` pairs them): the rows returned.
+    ``verdict`` reads ``did`` in words (:func:`gemviz.stats.verdict`, margin and significance
+    together); ``family`` names the family in words.
 
     With repeated runs the fixed-benchmark question is asked too (``*_fixed``): on this entry
     set as it is, is A's per-run ID-OOD gap larger than B's? Welch's t on the two models'
@@ -364,8 +363,7 @@ def interaction_table(
         Columns :data:`INTERACTION_COLUMNS`, one row per splitter x metric x pair.
 
     Raises:
-        GemvizError: Fewer than two models, or an unknown splitter, model, metric,
-            baseline or adjustment.
+        GemvizError: Fewer than two models, or an unknown splitter, model, metric or adjustment.
     """
     adjust = _check_adjust(adjust)
     splitters = list(study.splitters if splitters is None else splitters)
