@@ -18,6 +18,7 @@ from gemviz.stats import (
     SIGN_FLIP,
     SINGLE_RUN,
     UNTESTABLE,
+    _select,
     adjust_pvalues,
     check_margin,
     compare_sets,
@@ -490,3 +491,21 @@ def test_margins_per_metric_and_refused_when_impossible():
     # The verdict keeps "significant but within" and names the question asked.
     text = verdict(0.004, 0.001, 0.007, 0.001, margin=0.01, question="on entries like these")
     assert text.startswith("significant but within ±0.01 on entries like these (")
+
+
+def test_kth_smallest_is_numpy_partition_exactly():
+    # Long rows take the compiled band search; skewed keys miss the band and fall back. Both
+    # must give np.partition's value bit for bit (the relabellings depend on it).
+    rng = np.random.default_rng(SEED)
+    uniform = rng.random((4, _select.MIN_ROW + 7))
+    for kth in (0, 1, uniform.shape[1] // 3, uniform.shape[1] - 1):
+        want = np.partition(uniform, kth, axis=1)[:, kth]
+        np.testing.assert_array_equal(_select.kth_smallest(uniform, kth), want)
+    skewed = uniform**4
+    kth = skewed.shape[1] // 2
+    want = np.partition(skewed, kth, axis=1)[:, kth]
+    np.testing.assert_array_equal(_select.kth_smallest(skewed, kth), want)
+    short = rng.random((3, 50))
+    np.testing.assert_array_equal(
+        _select.kth_smallest(short, 10), np.partition(short, 10, axis=1)[:, 10]
+    )

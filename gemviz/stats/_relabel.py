@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from gemviz.stats._base import _CHUNK_ELEMENTS
+from gemviz.stats._select import kth_smallest
 
 # Cluster kinds (steps, sum, set) up to which draws are made by counts.
 MAX_KINDS = 256
@@ -134,7 +135,7 @@ def drawn_groups(
         stop = min(n_perm, start + rows)
         keys = rng.random((stop - start, k))
         # The k_a clusters with the smallest keys form set a: a uniform random subset.
-        pick = (keys <= np.partition(keys, k_a - 1, axis=1)[:, k_a - 1 : k_a]).astype(float)
+        pick = (keys <= kth_smallest(keys, k_a - 1)[:, None]).astype(float)
         out_s[start:stop], out_n[start:stop], out_g[start:stop] = (
             pick @ sums,
             pick @ counts,

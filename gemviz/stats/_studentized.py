@@ -29,6 +29,7 @@ from scipy import stats as _sps
 
 from gemviz.stats._base import _CHUNK_ELEMENTS
 from gemviz.stats._relabel import kinds
+from gemviz.stats._select import kth_smallest
 
 # Moments per cluster: s, n, g n, s^2, s g n, g n^2, s n, n^2 (s: centred sum, n: steps,
 # g: 1 in the observed set a).
@@ -93,7 +94,7 @@ def relabelled(
         stop = min(n_perm, start + rows)
         keys = rng.random((stop - start, k))
         # The k_a clusters with the smallest keys form set a: a uniform random subset.
-        pick = (keys <= np.partition(keys, k_a - 1, axis=1)[:, k_a - 1 : k_a]).astype(float)
+        pick = (keys <= kth_smallest(keys, k_a - 1)[:, None]).astype(float)
         out[start:stop] = pick @ mom
     return out
 
