@@ -11,7 +11,7 @@ peak memory and "cold" mean what they say:
 - **pages**: every dashboard page through Streamlit's ``AppTest`` in a fresh process: the
   first run (cold: the study is read from disk), a second run (warm: Streamlit's caches hit)
   and a rerun after a widget change where the page has one (on Metrics: another choice of
-  models);
+  models); the workspace names the parquet files (``--format json``: the JSON files);
 - **report**: ``python -m gemviz report --out r.html --slides d.pptx`` in a fresh process
   (imports, loading and every section included; ``--no-report`` skips it);
 - **GEM**: :func:`gemviz.splitters.gem.fit_gmm_1d` on the train scores against the
@@ -86,8 +86,9 @@ def task_scores(
     return per_task[task], task
 
 
-def build(folder: Path, steps: int) -> dict:
-    """Write the study's files (JSON and parquet) and register a JSON workspace."""
+def build(folder: Path, steps: int, fmt: str = "parquet") -> dict:
+    """Write the study's files (JSON and parquet) and register a workspace naming the
+    ``fmt`` files (the pages read the study from them)."""
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
@@ -134,20 +135,24 @@ def build(folder: Path, steps: int) -> dict:
                 type_match=typed.astype(int), exact_match=hit.astype(int)
             ),
         )
-    ws = create_workspace(
-        f"Scale {steps}", test=files["json"]["test"], train=files["json"]["train"]
-    )
+    return {"slug": register(steps, files[fmt]), "files": files}
+
+
+def register(steps: int, files: dict[str, str]) -> str:
+    """A workspace naming ``files`` (one format); returns its slug."""
+    fmt = Path(files["test"]).suffix.lstrip(".")
+    ws = create_workspace(f"Scale {steps} {fmt}", test=files["test"], train=files["train"])
     for name in SPLITTERS:
         entry = SplitterEntry(
             name=name,
-            labeled=files["json"][name],
-            train_scores=files["json"]["train"],
-            test_scores=files["json"]["test"],
+            labeled=files[name],
+            train_scores=files["train"],
+            test_scores=files["test"],
         )
         ws.add_splitter(entry)
     for name in MODELS:
-        ws.add_model(ModelEntry(name=name, results=files["json"][name]))
-    return {"slug": ws.slug, "files": files}
+        ws.add_model(ModelEntry(name=name, results=files[name]))
+    return ws.slug
 
 
 # ----------------------------------------------------------------------------- child runs
@@ -207,6 +212,7 @@ PAGES = {
     "Embeddings": ("pages/6_embeddings.py", None),
     "Report": ("pages/7_report.py", None),
     "Step": ("pages/8_step.py", None),
+    "Training sets": ("pages/9_training_sets.py", None),
 }
 
 
@@ -382,6 +388,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page names")
     parser.add_argument("--no-baseline-gem", action="store_true", help="skip the published script")
     parser.add_argument("--no-report", action="store_true", help="skip the report command")
+    parser.add_argument(
+        "--format",
+        choices=("parquet", "json"),
+        default="parquet",
+        help="the files the pages and the report read (both formats are loaded in the load rows)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -415,11 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     for size in (int(s) for s in args.sizes.split(",")):
         start = time.perf_counter()
         folder = Path(os.environ["GEMVIZ_CACHE"]) / f"files-{size}"
-        study = build(folder, size)
+        study = build(folder, size, args.format)
         print(f"built {size:,} steps in {time.perf_counter() - start:.0f} s", flush=True)
         _load_rows(lines, size, study)
         for page in pages:
-            _page_rows(lines, size, page, run_child("page", study["slug"], page))
+            got = run_child("page", study["slug"], page)
+            _page_rows(lines, size, f"{page} ({args.format})", got)
         if not args.no_report:
             got = run_report(study["slug"], folder)
             note = "; ".join(map(str, got.get("error", []))) or "fresh process, imports included"

@@ -13,7 +13,7 @@ from gemviz.embed import EMBEDDERS
 from gemviz.figures.partition import splitter_charts
 from gemviz.scoring import jobs
 from gemviz.splitters import SPLITTERS, split_params
-from gemviz.ui.cache import fitted_splitter, load_scores, splitter_inputs
+from gemviz.ui.cache import fitted_splitter, score_frame, splitter_inputs
 from gemviz.ui.page import page_setup
 from gemviz.ui.text import code, md
 from gemviz.ui.widgets import chart_row, splitter_form
@@ -123,8 +123,7 @@ if needs_embeddings(method, src):
 fit_params, moved = split_params(method, params)
 stamp = source_stamp(src)
 try:
-    train_df = load_scores(src.train_scores, ws.fingerprint())
-    test_df = load_scores(src.test_scores, ws.fingerprint())
+    train_df, test_df = score_frame(src.train_scores), score_frame(src.test_scores)
     splitter = fitted_splitter(method, tuple(sorted(fit_params.items())), src, stamp)
     splitter = splitter.with_params(**moved)
     part = partition(splitter, splitter_inputs(src, splitter.input, stamp)[1])

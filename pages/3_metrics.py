@@ -6,10 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from gemviz.analysis import findings
+from gemviz.analysis.methods import cluster_unit
 from gemviz.analysis.selection import bar_selection, resolve
 from gemviz.data.errors import GemvizError
 from gemviz.figures import charts as plots
-from gemviz.report.base import cluster_unit
 from gemviz.ui.cache import (
     id_ood_table,
     interaction_table,

@@ -43,10 +43,14 @@ def source_inputs(source: ScoreSource, kind: str) -> tuple[np.ndarray, np.ndarra
             raise GemvizError("this method needs embeddings; this score source has none")
 
         return load_embeddings(pair[0])[1], load_embeddings(pair[1])[1]
-    return (
-        load_scores(source.train_scores)[SCORE].to_numpy(dtype=np.float64),
-        load_scores(source.test_scores)[SCORE].to_numpy(dtype=np.float64),
+    return score_values(load_scores(source.train_scores)), score_values(
+        load_scores(source.test_scores)
     )
+
+
+def score_values(frame: pd.DataFrame) -> np.ndarray:
+    """A score frame's input scores, the 1-D input of a score splitter."""
+    return frame[SCORE].to_numpy(dtype=np.float64)
 
 
 def source_stamp(source: ScoreSource) -> tuple:

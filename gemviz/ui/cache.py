@@ -19,7 +19,7 @@ from gemviz.analysis import explain, overlap, runs, samples, slices, tables
 from gemviz.analysis import training_sets as coverage_sets
 from gemviz.analysis.conversation import answers_file, run_table
 from gemviz.analysis.neighbours import cached_neighbours
-from gemviz.analysis.partition import source_inputs
+from gemviz.analysis.partition import score_values, source_inputs
 from gemviz.analysis.projection import project_files
 from gemviz.analysis.step import load_predictions
 from gemviz.data import bfcl, clusters, loaders
@@ -30,6 +30,7 @@ from gemviz.figures.export import figure_png, figure_svg
 from gemviz.scoring import store
 from gemviz.splitters import Splitter, make_splitter
 from gemviz.stats import default_margin
+from gemviz.workspace import summary
 from gemviz.workspace.entries import ScoreSource
 from gemviz.workspace.store import Workspace
 
@@ -47,14 +48,35 @@ def load_study(workspace_json: str, fingerprint: str) -> Study:
     return Workspace.load(Path(workspace_json).parent).study()
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def load_scores(path: str, fingerprint: str) -> pd.DataFrame:
+@st.cache_resource(max_entries=16, show_spinner="Reading a score file…")
+def load_scores(path: str, stamp: tuple) -> pd.DataFrame:
     """A score file as loaded by :func:`gemviz.data.loaders.load_scores` (shared, read-only:
-    a copy per rerun would cost as much as the page's own work on large files)."""
+    a copy per rerun would cost as much as the page's own work on large files).
+
+    ``stamp`` is the file's own :func:`~gemviz.analysis.explain.file_stamp`, so every caller
+    of one file shares one copy.
+    """
     return loaders.load_scores(path)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+def score_frame(path: str) -> pd.DataFrame:
+    """:func:`load_scores` keyed by the file's stamp."""
+    return load_scores(path, explain.file_stamp(path))
+
+
+@st.cache_data(max_entries=32, show_spinner="Counting a splitter's ID and OOD steps…")
+def label_counts(labeled: str, stamp: tuple) -> tuple[int, int]:
+    """``(ID steps, OOD steps)`` of a labeled file (:func:`gemviz.workspace.summary.label_counts`),
+    keyed by that file's stamp."""
+    return summary.label_counts(labeled)
+
+
+def splitter_counts(entry) -> tuple[int, int]:
+    """:func:`label_counts` of a splitter entry's labeled file."""
+    return label_counts(entry.labeled, explain.file_stamp(entry.labeled))
+
+
+@st.cache_data(max_entries=16, show_spinner="Reading the train scores…")
 def train_scores(path: str, stamp: tuple) -> np.ndarray:
     """A splitter's train input scores (:func:`gemviz.analysis.explain.train_score_values`).
 
@@ -66,22 +88,27 @@ def train_scores(path: str, stamp: tuple) -> np.ndarray:
     return explain.train_score_values(path)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner="Reading the embeddings…")
 def load_embeddings(path: str) -> np.ndarray:
     """The embedding matrix of an ``.npz`` file written by scoring (shared, read-only)."""
     return store.load_embeddings(path)[1]
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner="Reading the splitter's train and test inputs…")
 def splitter_inputs(source: ScoreSource, kind: str, stamp: tuple) -> tuple[np.ndarray, np.ndarray]:
     """:func:`gemviz.analysis.partition.source_inputs` (shared, read-only).
 
     ``stamp`` is :func:`gemviz.analysis.partition.source_stamp`: a rewritten file is read again.
+    Scores come from the score files' cached frames (:func:`score_frame`), which the page
+    shows as well: each file is read once.
     """
+    if kind == "scores":
+        train, test = score_frame(source.train_scores), score_frame(source.test_scores)
+        return score_values(train), score_values(test)
     return source_inputs(source, kind)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner="Fitting the splitter on the train inputs…")
 def fitted_splitter(method: str, fit_params: tuple, source: ScoreSource, stamp: tuple) -> Splitter:
     """A registered splitter fitted on ``source``'s train inputs (shared, read-only).
 
@@ -98,7 +125,10 @@ def fitted_splitter(method: str, fit_params: tuple, source: ScoreSource, stamp: 
 # chosen models only picks rows (tables.select_models) and computes nothing.
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(
+    max_entries=64,
+    show_spinner="Testing ID against OOD for every model of one splitter (permutations of whole clusters)…",
+)
 def _id_ood_part(workspace_json: str, fingerprint: str, splitter: str, adjust: str):
     study = load_study(workspace_json, fingerprint)
     return tables.id_ood_table(study, [splitter], None, adjust=adjust)
@@ -114,7 +144,10 @@ def id_ood_table(
     return tables.select_models(parts, models or study.models, study)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(
+    max_entries=64,
+    show_spinner="Testing the model × split interaction for one splitter (permutations of whole clusters)…",
+)
 def _interaction_part(
     workspace_json: str,
     fingerprint: str,
@@ -158,7 +191,7 @@ def interaction_table(
     return tables.select_models(parts, models, study)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner="Comparing the two models step by step…")
 def paired_comparison(
     workspace_json: str,
     fingerprint: str,
@@ -173,13 +206,16 @@ def paired_comparison(
     return tables.paired_comparison(study, a, b, metric, splitter=splitter, adjust=adjust)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner="Counting where the splitters' sets overlap…")
 def venn_regions(workspace_json: str, fingerprint: str, splitters: tuple, label: str):
     """:func:`gemviz.analysis.overlap.venn_regions` of the workspace's study."""
     return overlap.venn_regions(load_study(workspace_json, fingerprint), list(splitters), label)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(
+    max_entries=32,
+    show_spinner="Testing where the two splitters disagree (permutations of whole clusters)…",
+)
 def set_difference(
     workspace_json: str,
     fingerprint: str,
@@ -206,19 +242,19 @@ def venn_images(
         plt.close(fig)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner="Building the sample table…")
 def sample_table(workspace_json: str, fingerprint: str) -> pd.DataFrame:
     """:func:`gemviz.analysis.samples.sample_table` of the workspace's study (shared, read-only)."""
     return samples.sample_table(load_study(workspace_json, fingerprint))
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner="Reading the model's predictions…")
 def predictions(path: str, field: str, fingerprint: str) -> dict:
     """A model's raw predictions by sample id (:func:`gemviz.analysis.step.load_predictions`)."""
     return load_predictions(path, field)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner="Reading the embeddings…")
 def embeddings(path: str, fingerprint: str) -> tuple[list[str], np.ndarray]:
     """Ids and matrix of an embeddings ``.npz`` (shared, read-only)."""
     return store.load_embeddings(path)
@@ -242,7 +278,7 @@ def test_neighbours(train: str, test: str, fingerprint: str, k: int = 5):
     return cached_neighbours(train, test, k=k)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner="Reading the train records…")
 def train_records(path: str, fingerprint: str) -> pd.DataFrame:
     """:func:`gemviz.analysis.explain.train_records` (shared, read-only)."""
     return explain.train_records(path)
@@ -260,7 +296,7 @@ def slice_fields(workspace_json: str, fingerprint: str) -> list[str]:
     return slices.slice_fields(load_study(workspace_json, fingerprint))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner="Computing ID and OOD means by slice for one splitter…")
 def _slices_part(workspace_json: str, fingerprint: str, by: str, splitter: str, metric: str):
     study = load_study(workspace_json, fingerprint)
     return slices.slices_table(study, by, [splitter], None, (metric,))
@@ -278,13 +314,13 @@ def slices_table(
     return tables.select_models(parts, models or study.models, study)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner="Listing the test set's clusters…")
 def cluster_choices(workspace_json: str, fingerprint: str) -> list[str]:
     """:func:`gemviz.data.clusters.choices` of the workspace's test records."""
     return clusters.choices(load_study(workspace_json, fingerprint).samples)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_data(max_entries=4, show_spinner="Reading the models' run files…")
 def run_tables(workspace_json: str, fingerprint: str) -> dict[str, list[dict]]:
     """Each model's runs as :func:`gemviz.analysis.conversation.run_table` dicts."""
     ws = Workspace.load(Path(workspace_json).parent)
@@ -292,14 +328,14 @@ def run_tables(workspace_json: str, fingerprint: str) -> dict[str, list[dict]]:
     return {m.name: [run_table(p, ids, ws.test) for p in m.run_files()] for m in ws.models}
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_data(max_entries=4, show_spinner="Reading the ground-truth answers…")
 def possible_answers(test: str | None, fingerprint: str) -> dict:
     """BFCL's ground truth beside the test file (empty when there is none)."""
     path = answers_file(test)
     return bfcl.possible_answers(path) if path is not None else {}
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner="Summarising one configuration's runs…")
 def _runs_of_model(
     workspace_json: str, fingerprint: str, metric: str, model: str, splitter: str | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -310,7 +346,7 @@ def _runs_of_model(
     )
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@st.cache_data(max_entries=512, show_spinner="Comparing two configurations' runs…")
 def _runs_pair(
     workspace_json: str,
     fingerprint: str,

@@ -14,6 +14,7 @@ from gemviz.analysis.findings_coverage import separation_note
 from gemviz.data.errors import GemvizBatchError, GemvizError
 from gemviz.data.read import read_records
 from gemviz.splitters import default_params
+from gemviz.ui.cache import splitter_counts
 from gemviz.ui.state import flash
 from gemviz.ui.text import code, md
 from gemviz.workspace.configs import (
@@ -27,7 +28,7 @@ from gemviz.workspace.create import score_files_in
 from gemviz.workspace.derive import fields_of
 from gemviz.workspace.files import stage_upload
 from gemviz.workspace.store import Workspace
-from gemviz.workspace.summary import splitter_added, splitter_counts
+from gemviz.workspace.summary import splitter_added
 
 
 def file_input(label: str, key: str, default: str = "") -> str | None:

@@ -18,7 +18,16 @@ def splitter_counts(entry: SplitterEntry) -> tuple[int, int]:
     Raises:
         GemvizError: The labeled file cannot be read.
     """
-    labels = load_labeled(entry.labeled)[LABEL]
+    return label_counts(entry.labeled)
+
+
+def label_counts(labeled: str) -> tuple[int, int]:
+    """``(ID steps, OOD steps)`` of a labeled file.
+
+    Raises:
+        GemvizError: The labeled file cannot be read.
+    """
+    labels = load_labeled(labeled)[LABEL]
     n_id = int((labels == "ID").sum())
     return n_id, int(len(labels) - n_id)
 
