@@ -18,6 +18,7 @@ import pytest
 from gemviz.commands.cli import main
 from gemviz.data.write import write_records
 from gemviz.ui.text import code, md
+from gemviz.ui.training_sets import step_link
 from gemviz.workspace import annotations
 
 HOSTILE = [
@@ -157,3 +158,12 @@ def test_report_of_a_hostile_workspace_loads_nothing(tmp_path):
     assert "127.0.0.1:9" in page  # the text is there, as text
     assert page.count("&lt;img src=http://127.0.0.1:9/beacon&gt;") >= 3
     assert Path(out).stat().st_size > 0
+
+
+def test_a_step_link_quotes_the_workspace_and_the_entry(tmp_path):
+    """An entry id or slug with URL syntax in it stays one query value each."""
+    ws = type("W", (), {"slug": "lab&x=1"})()
+    link = step_link(ws, "multi_turn_base_7#2?a=b&workspace=evil /x")
+    assert link == (
+        "step?workspace=lab%26x%3D1&sample=multi_turn_base_7%232%3Fa%3Db%26workspace%3Devil%20%2Fx"
+    )
