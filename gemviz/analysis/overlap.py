@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from gemviz.analysis.memo import kept
 from gemviz.analysis.methods import cluster_unit
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
@@ -147,10 +148,15 @@ def set_difference(
     metric = study.default_metric if metric is None else metric
     margin = default_margin(metric) if margin is None else margin
     values = study.metric(metric)[models].to_numpy(float)
+    # Rows before adjustment and verdicts: kept on the study, whatever the margin asked for.
     rows = [
         row
         for first, second in ((a, b), (b, a))
-        for row in _region_rows(study, first, second, metric, models, values, n_perm)
+        for row in kept(
+            study,
+            ("region", first, second, metric, tuple(models), n_perm),
+            lambda f=first, s=second: _region_rows(study, f, s, metric, models, values, n_perm),
+        )
     ]
     out = pd.DataFrame(rows, columns=DRILL_COLUMNS)
     out["p_adjusted"] = adjust_pvalues(out["p_value"].to_numpy(float), adjust)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from gemviz.analysis.benchmark import fixed_columns, fixed_gaps
 from gemviz.analysis.means import masked_means
+from gemviz.analysis.memo import kept
 from gemviz.analysis.methods import cluster_unit
 from gemviz.analysis.runs import QUESTION_ENTRIES, comparisons, run_spread
 from gemviz.data import clusters as clusters_mod
@@ -290,7 +291,10 @@ def paired_comparison(
     for name, mask in subsets.items():
         xa, xb = a[mask], b[mask]
         n = int(mask.sum())
-        test = paired_test(a - b, mask, codes, kind=f"paired:{name}")
+        key = ("paired", model_a, model_b, metric, name, None if name == "all" else splitter)
+        test = kept(
+            study, key, lambda m=mask, k=f"paired:{name}": paired_test(a - b, m, codes, kind=k)
+        )
         a_only = int((xa > xb).sum())
         b_only = int((xa < xb).sum())
         k = study.clusters_in(mask)
@@ -380,7 +384,11 @@ def interaction_table(
         row
         for splitter in splitters
         for metric in metrics
-        for row in _interaction_rows(study, splitter, metric, pairs, codes)
+        for row in kept(
+            study,
+            ("interaction", splitter, metric, tuple(pairs)),
+            lambda s=splitter, m=metric: _interaction_rows(study, s, m, pairs, codes),
+        )
     ]
     out = pd.DataFrame(rows, columns=[*INTERACTION_COLUMNS, "near_edge", "runs_a", "runs_b"])
     family = out["splitter"].astype(str) + "|" + out["metric"].astype(str)

@@ -1,0 +1,36 @@
+"""Test results kept on a study, so that each is computed once whoever asks for it.
+
+A study is read-only once built, so a result computed from it stays right for its lifetime.
+The tables keep here the part of a row that no adjustment, margin or choice of models
+changes (the test of one splitter, metric and set of columns): the report and the deck ask
+for the same tables with different margins, and every paired table of two models repeats
+their test on all steps, once per splitter. A study built anew (other clusters, other files)
+starts with nothing kept.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from gemviz.data.study import Study
+
+T = TypeVar("T")
+
+_KEPT = "_kept_results"
+
+
+def kept(study: Study, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, computed once per study and ``key``; each caller gets its own copy.
+
+    Args:
+        study: The study the result is computed from.
+        key: Names the result: the function and every argument it depends on besides the
+            study.
+        compute: Computes the result (a pure function of the study and ``key``).
+    """
+    memo: dict[Hashable, Any] = study.__dict__.setdefault(_KEPT, {})
+    if key not in memo:
+        memo[key] = compute()
+    return copy.deepcopy(memo[key])
