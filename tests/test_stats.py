@@ -18,6 +18,7 @@ from gemviz.stats import (
     SIGN_FLIP,
     SINGLE_RUN,
     UNTESTABLE,
+    _dist,
     _select,
     adjust_pvalues,
     check_margin,
@@ -509,3 +510,31 @@ def test_kth_smallest_is_numpy_partition_exactly():
     np.testing.assert_array_equal(
         _select.kth_smallest(short, 10), np.partition(short, 10, axis=1)[:, 10]
     )
+
+
+@pytest.mark.filterwarnings("ignore:Error in function boost")  # both sides, at extreme shapes
+def test_the_distribution_functions_are_scipy_stats_own_numbers():
+    # The tests take their quantiles and tails from scipy.special (scipy.stats is slow to
+    # import): every value, edge cases included, is the one scipy.stats gives, bit for bit.
+    def same(a, b):
+        return np.array_equal(np.asarray(a, float), np.asarray(b, float), equal_nan=True)
+
+    qs = np.array([0, 1e-12, 0.025, 0.3, 0.5, 0.975, 1 - 1e-12, 1, -0.1, 1.1, np.nan])
+    dfs = np.array([-1, 0, 0.5, 1, 2, 3.7, 30, 1e8, np.inf, np.nan])
+    xs = np.array([-np.inf, -40, -1.5, 0, 1e-9, 1.96, 40, np.inf, np.nan])
+    grid_q, grid_df = np.meshgrid(qs, dfs)
+    assert same(_dist.t_ppf(grid_q, grid_df), sps.t.ppf(grid_q, grid_df))
+    grid_x, grid_df = np.meshgrid(xs, dfs)
+    assert same(_dist.t_sf(grid_x, grid_df), sps.t.sf(grid_x, grid_df))
+    assert same(_dist.norm_ppf(qs), sps.norm.ppf(qs))
+    assert same(_dist.norm_sf(xs), sps.norm.sf(xs))
+    for q, df in itertools.product(qs, dfs):
+        assert same(_dist.t_ppf(q, df), sps.t.ppf(q, df)), (q, df)
+    assert isinstance(_dist.t_ppf(0.975, 3), float)
+    ab = np.array([-1, 0, 0.5, 1, 2, 10.5, 300, np.nan])
+    grid_a, grid_b = np.meshgrid(ab, ab)
+    for q in qs:
+        assert same(_dist.beta_ppf(q, grid_a, grid_b), sps.beta.ppf(q, grid_a, grid_b)), q
+    for n in [*range(1, 40), 100, 101, 5001]:
+        for k in range(0, n + 1, max(1, n // 30)):
+            assert _dist.binomtest_two_sided(k, n, 0.5) == sps.binomtest(k, n, 0.5).pvalue

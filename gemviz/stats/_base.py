@@ -6,7 +6,8 @@ import hashlib
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats as _sps
+
+from gemviz.stats import _dist
 
 # Default seed of the stability refits when the caller gives none. The task-level tests
 # never use it: they seed every column from its own content (:func:`content_seed`).
@@ -20,7 +21,7 @@ ArrayLike = Sequence[float] | np.ndarray
 def _z(confidence: float) -> float:
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
-    return float(_sps.norm.ppf(0.5 + confidence / 2.0))
+    return float(_dist.norm_ppf(0.5 + confidence / 2.0))
 
 
 def content_seed(kind: str, *arrays: np.ndarray | float | int) -> int:

@@ -25,8 +25,8 @@ import itertools
 import math
 
 import numpy as np
-from scipy import stats as _sps
 
+from gemviz.stats import _dist
 from gemviz.stats._base import _CHUNK_ELEMENTS
 from gemviz.stats._relabel import kinds
 from gemviz.stats._select import kth_smallest
@@ -247,18 +247,18 @@ def welch_guard(
             df = k - 1.0
         var.append(v)
         dfs.append(df)
-    z = float(_sps.norm.ppf(0.5 + confidence / 2.0))
+    z = float(_dist.norm_ppf(0.5 + confidence / 2.0))
     total = 0.0
     for v, d in zip(var, dfs, strict=True):
         if v <= 0:
             continue
         if d < 1:
             return 1.0, -math.inf, math.inf
-        total += v * (float(_sps.t.ppf(0.5 + confidence / 2.0, d)) / z) ** 2
+        total += v * (float(_dist.t_ppf(0.5 + confidence / 2.0, d)) / z) ** 2
     if total <= 0:
         return math.nan, math.nan, math.nan
     se = math.sqrt(total)
-    p = float(2.0 * _sps.norm.sf(abs(diff) / se))
+    p = float(2.0 * _dist.norm_sf(abs(diff) / se))
     return p, diff - z * se, diff + z * se
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats as _sps
 
+from gemviz.stats import _dist
 from gemviz.stats._base import cluster_codes, column_sums
 
 # The small-sample t tests (the score t, the log-odds interaction) need at least this many
@@ -76,9 +76,9 @@ def logodds_did(
     enough = g >= MIN_SCORE_CLUSTERS
     gg = np.where(enough, g, MIN_SCORE_CLUSTERS).astype(float)
     se = np.sqrt(gg / (gg - 1) * (infl**2).sum(axis=0))
-    crit = _sps.t.ppf(0.5 + confidence / 2.0, gg - 1)
+    crit = _dist.t_ppf(0.5 + confidence / 2.0, gg - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(enough & (se > 0), 2.0 * _sps.t.sf(np.abs(est) / se, gg - 1), math.nan)
+        p = np.where(enough & (se > 0), 2.0 * _dist.t_sf(np.abs(est) / se, gg - 1), math.nan)
     ok = enough & (se > 0)
     return {
         "est": est,

@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats as _sps
 
+from gemviz.stats import _dist
 from gemviz.stats._base import ArrayLike
 
 #: Verdict of the fixed-benchmark question when a side has one run.
@@ -50,11 +50,11 @@ def run_difference(
         return out
     df = total**2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
     se = math.sqrt(total)
-    crit = float(_sps.t.ppf(0.5 + confidence / 2.0, df))
+    crit = float(_dist.t_ppf(0.5 + confidence / 2.0, df))
     out.update(
         lo=diff - crit * se,
         hi=diff + crit * se,
-        p=float(2.0 * _sps.t.sf(abs(diff) / se, df)),
+        p=float(2.0 * _dist.t_sf(abs(diff) / se, df)),
         df=float(df),
     )
     return out

@@ -7,8 +7,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as _sps
 
+from gemviz.stats import _dist
 from gemviz.stats._base import ArrayLike, _z
 
 # Below this many steps a mean is flagged ``small``: its 95% interval is wider than about
@@ -209,13 +209,13 @@ def _korn_graubard(
     )
     # A mean of 0 or 1 estimates no variance (Kish's n above): only the clusters count.
     df = np.maximum(np.where(inner, np.minimum(k, minor), k) - 1, 1.0)
-    ratio = _sps.t.ppf(1 - alpha / 2, np.maximum(n - 1, 1)) / _sps.t.ppf(1 - alpha / 2, df)
+    ratio = _dist.t_ppf(1 - alpha / 2, np.maximum(n - 1, 1)) / _dist.t_ppf(1 - alpha / 2, df)
     # Never below Kish's n: with values in [0, 1] no spread exceeds every cluster being one
     # draw, so a few informative clusters (df near 1) cannot widen the interval past it.
     n_eff = np.minimum(n, np.maximum(n_eff * ratio**2, kish))
     x = np.clip(mean, 0.0, 1.0) * n_eff
-    lo = np.where(x <= 0, 0.0, _sps.beta.ppf(alpha / 2, x, n_eff - x + 1))
-    hi = np.where(x >= n_eff, 1.0, _sps.beta.ppf(1 - alpha / 2, x + 1, n_eff - x))
+    lo = np.where(x <= 0, 0.0, _dist.beta_ppf(alpha / 2, x, n_eff - x + 1))
+    hi = np.where(x >= n_eff, 1.0, _dist.beta_ppf(1 - alpha / 2, x + 1, n_eff - x))
     return np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=1.0)
 
 

@@ -33,9 +33,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats as _sps
 
-from gemviz.stats import _relabel, _studentized
+from gemviz.stats import _dist, _relabel, _studentized
 from gemviz.stats._base import _CHUNK_ELEMENTS, cluster_codes, column_sums, content_seed
 from gemviz.stats.clustered import MIN_SCORE_CLUSTERS
 
@@ -295,13 +294,13 @@ def _score_t(
     e = -(na_k * n_b / (n * n_a) + nb_k * n_a / (n * n_b))
     f = g / (g - 1.0)
     df = g - 1.0
-    crit = float(_sps.t.ppf(0.5 + confidence / 2.0, df))
+    crit = float(_dist.t_ppf(0.5 + confidence / 2.0, df))
     scc = f * (c**2).sum(axis=0)
     sce = f * (c * e[:, None]).sum(axis=0)
     see = f * float((e**2).sum())
     with np.errstate(invalid="ignore", divide="ignore"):
         t0 = np.abs(diff) / np.sqrt(scc)
-        p = np.where(scc > 0, 2.0 * _sps.t.sf(t0, df), np.where(diff == 0, 1.0, math.nan))
+        p = np.where(scc > 0, 2.0 * _dist.t_sf(t0, df), np.where(diff == 0, 1.0, math.nan))
     kk = crit * crit
     qa = 1.0 - kk * see
     qb = -2.0 * diff - 2.0 * kk * sce
@@ -412,4 +411,4 @@ def mcnemar_exact(b: int, c: int) -> float:
         raise ValueError(f"counts must be non-negative, got b={b}, c={c}")
     if b + c == 0:
         return 1.0
-    return float(_sps.binomtest(int(b), int(b + c), 0.5).pvalue)
+    return _dist.binomtest_two_sided(int(b), int(b + c), 0.5)
