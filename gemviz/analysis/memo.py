@@ -14,6 +14,8 @@ import copy
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+import numpy as np
+
 from gemviz.data.study import Study
 
 T = TypeVar("T")
@@ -34,3 +36,12 @@ def kept(study: Study, key: Hashable, compute: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = compute()
     return copy.deepcopy(memo[key])
+
+
+def id_mask(study: Study, splitter: str) -> np.ndarray:
+    """``study.is_id(splitter)`` (a comparison of every step's label), made once per study.
+
+    Raises:
+        GemvizError: ``splitter`` is not in the study.
+    """
+    return kept(study, ("is_id", splitter), lambda: study.is_id(splitter))

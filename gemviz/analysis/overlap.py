@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from gemviz.analysis.memo import kept
+from gemviz.analysis.memo import id_mask, kept
 from gemviz.analysis.methods import cluster_unit
 from gemviz.data import clusters as clusters_mod
 from gemviz.data.errors import GemvizError
@@ -178,8 +178,8 @@ def _region_rows(
 ) -> list[dict]:
     """The rows of the region "``first`` ID, ``second`` OOD", one per model, before adjustment."""
     single = study.cluster_by == clusters_mod.NONE
-    ref = study.is_id(first)
-    region = ref & ~study.is_id(second)
+    ref = id_mask(study, first)
+    region = ref & ~id_mask(study, second)
     counts = np.bincount(study.clusters, weights=region.astype(float))
     sums = np.column_stack(
         [np.bincount(study.clusters, weights=v * region, minlength=counts.size) for v in values.T]

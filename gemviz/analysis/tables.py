@@ -18,7 +18,7 @@ import pandas as pd
 
 from gemviz.analysis.benchmark import fixed_columns, fixed_gaps
 from gemviz.analysis.means import masked_means
-from gemviz.analysis.memo import kept
+from gemviz.analysis.memo import id_mask, kept
 from gemviz.analysis.methods import cluster_unit
 from gemviz.analysis.runs import QUESTION_ENTRIES, comparisons, run_spread
 from gemviz.data import clusters as clusters_mod
@@ -169,7 +169,7 @@ def _gap_rows(
     model), before the run spread and adjustment."""
     codes = study.clusters
     single = _singletons(study)
-    is_id = study.is_id(splitter)
+    is_id = id_mask(study, splitter)
     ide = masked_means(values, is_id, codes, single)
     ood = masked_means(values, ~is_id, codes, single)
     gap = compare_sets(values, is_id, ~is_id, None if single else codes, kind="gap")
@@ -285,7 +285,7 @@ def paired_comparison(
     codes = None if _singletons(study) else study.clusters
     subsets = {"all": np.ones(len(study), dtype=bool)}
     if splitter is not None:
-        is_id = study.is_id(splitter)
+        is_id = id_mask(study, splitter)
         subsets.update({"ID": is_id, "OOD": ~is_id})
     rows = []
     for name, mask in subsets.items():
@@ -297,7 +297,7 @@ def paired_comparison(
         )
         a_only = int((xa > xb).sum())
         b_only = int((xa < xb).sum())
-        k = study.clusters_in(mask)
+        k = int(test["k"][0])  # the clusters the subset touches
         rows.append(
             {
                 "subset": name,
@@ -414,13 +414,13 @@ def _interaction_rows(
     codes: np.ndarray | None,
 ) -> list[dict]:
     """One splitter and metric's rows of :func:`interaction_table`, before adjustment."""
-    is_id = study.is_id(splitter)
+    is_id = id_mask(study, splitter)
     n_id, n_ood = int(is_id.sum()), int((~is_id).sum())
-    k_id, k_ood = study.clusters_in(is_id), study.clusters_in(~is_id)
     values = study.metric(metric)
     first = np.column_stack([values[a].to_numpy(float) for a, _ in pairs])
     second = np.column_stack([values[b].to_numpy(float) for _, b in pairs])
     test = compare_sets(first - second, is_id, ~is_id, codes, kind="interaction")
+    k_id, k_ood = int(test["k_a"][0]), int(test["k_b"][0])  # the clusters each set touches
     logit = logodds_did(first, second, is_id, ~is_id, codes)
     cells = [
         first[is_id].mean(axis=0) if n_id else np.full(len(pairs), np.nan),

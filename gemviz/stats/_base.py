@@ -51,7 +51,19 @@ def cluster_codes(clusters: np.ndarray | None, used: np.ndarray) -> np.ndarray:
     """Dense cluster codes ``0..k-1`` of the used steps (every step its own without clusters)."""
     if clusters is None:
         return np.arange(int(used.sum()))
-    return np.unique(np.asarray(clusters)[used], return_inverse=True)[1].reshape(-1)
+    codes = np.asarray(clusters)[used]
+    if (
+        codes.dtype.kind in "iu"
+        and codes.size
+        and codes.min() >= 0
+        and codes.max() < 2 * codes.size
+    ):
+        # Small non-negative integers (a study's cluster codes): each code's rank among the
+        # codes present, by a count instead of a sort (np.unique's inverse, in linear time).
+        present = np.zeros(int(codes.max()) + 1, dtype=bool)
+        present[codes] = True
+        return (np.cumsum(present) - 1)[codes]
+    return np.unique(codes, return_inverse=True)[1].reshape(-1)
 
 
 def column_sums(inv: np.ndarray, x: np.ndarray, k: int) -> np.ndarray:

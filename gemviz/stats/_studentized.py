@@ -234,7 +234,7 @@ def welch_guard(
     sum read on the normal scale, so a set whose spread rests on few informative clusters
     weighs as the uncertain thing it is. Returns ``(p, lo, hi)``; NaN when neither set varies.
     """
-    values, counts = np.unique(np.round(x, 12), return_counts=True)
+    values, counts = _value_counts(np.round(x, 12))
     mode = values[np.argmax(counts)]
     sets = [_set_spread(x, inv, mask, mode) for mask in (in_a, ~in_a)]
     diff = sets[0][0] - sets[1][0]
@@ -260,6 +260,18 @@ def welch_guard(
     se = math.sqrt(total)
     p = float(2.0 * _dist.norm_sf(abs(diff) / se))
     return p, diff - z * se, diff + z * se
+
+
+def _value_counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(x, return_counts=True)``; by a count when ``x`` holds a few whole numbers
+    (0/1 results and their differences), instead of a sort."""
+    if x.size:
+        lo, hi = float(x.min()), float(x.max())
+        if hi - lo <= 1024 and np.array_equal(x, np.floor(x)):
+            counts = np.bincount((x - lo).astype(np.int64))
+            present = np.flatnonzero(counts)
+            return present + lo, counts[present]
+    return np.unique(x, return_counts=True)
 
 
 def _set_spread(
