@@ -35,7 +35,7 @@ def kept(study: Study, key: Hashable, compute: Callable[[], T]) -> T:
     memo: dict[Hashable, Any] = study.__dict__.setdefault(_KEPT, {})
     if key not in memo:
         memo[key] = compute()
-    return copy.deepcopy(memo[key])
+    return _copy(memo[key])
 
 
 def id_mask(study: Study, splitter: str) -> np.ndarray:
@@ -45,3 +45,17 @@ def id_mask(study: Study, splitter: str) -> np.ndarray:
         GemvizError: ``splitter`` is not in the study.
     """
     return kept(study, ("is_id", splitter), lambda: study.is_id(splitter))
+
+
+def _copy(value: Any) -> Any:
+    """A copy the caller may change: arrays, lists and dicts of numbers and strings by layer,
+    anything else deeply."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, (str, int, float, bool, np.generic)) or value is None:
+        return value
+    return copy.deepcopy(value)

@@ -217,6 +217,12 @@ def shared(study: Study, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> A
     return found.copy() if isinstance(found, pd.DataFrame) else found
 
 
+def step_positions(study: Study) -> dict[str, int]:
+    """Sample id -> its row in the study; ask for it through :func:`shared` (one dict for the
+    report, the deck and the command; read it, never change it)."""
+    return {sid: i for i, sid in enumerate(study.ids)}
+
+
 def _img(png: bytes, alt: str) -> str:
     data = base64.b64encode(png).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'

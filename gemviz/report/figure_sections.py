@@ -26,6 +26,7 @@ from gemviz.report.base import (
     _note,
     _table,
     shared,
+    step_positions,
 )
 from gemviz.report.runs_sections import conversation_html
 from gemviz.splitters import make_splitter, split_params, splitter_params
@@ -131,7 +132,7 @@ def _examples(ctx: _Context) -> Section:
     study = ctx.inputs.study
     if not ctx.examples:
         return _note("No example steps were chosen."), {}
-    position = {sid: i for i, sid in enumerate(study.ids)}
+    position = shared(study, step_positions)
     parts, figures = [], {}
     for k, (sid, caption) in enumerate(ctx.examples.items(), start=1):
         if sid not in position:
@@ -176,7 +177,7 @@ def _examples(ctx: _Context) -> Section:
 def _annotated(ctx: _Context) -> Section:
     study = ctx.inputs.study
     notes = ctx.inputs.annotations
-    position = {sid: i for i, sid in enumerate(study.ids)}
+    position = shared(study, step_positions)
     # Steps in test-set order; notes on ids the test set no longer holds are said, not shown.
     ids = [sid for sid in study.ids if sid in notes]
     missing = [sid for sid in notes if sid not in position]

@@ -32,7 +32,7 @@ from gemviz.figures import theme
 from gemviz.figures.slide_charts import BarSeries, bar_chart
 from gemviz.figures.step import annotate_step, step_legend
 from gemviz.figures.venn import venn_pair_png
-from gemviz.report.base import Progress, ReportInputs, shared
+from gemviz.report.base import Progress, ReportInputs, shared, step_positions
 from gemviz.report.deck import MUTED_TEXT, Deck
 from gemviz.report.slides_runs import (
     MAX_COLUMNS,
@@ -320,7 +320,7 @@ def _step_slides(deck: Deck, ids: Sequence[str], kind: str) -> None:
     study, inputs = deck.study, deck.inputs
     # Tool-calling steps have no screenshot: the slide shows the conversation as text.
     text_only = is_text_only(study)
-    position = {sid: i for i, sid in enumerate(study.ids)}
+    position = shared(study, step_positions)
     for sid in ids:
         if sid not in position:
             raise GemvizError(f"example step {sid!r} is not in the workspace's test set")
