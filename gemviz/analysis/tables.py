@@ -280,8 +280,7 @@ def paired_comparison(
         raise GemvizError(f"compare two different models (got '{model_a}' twice)")
     values = study.metric(metric)
     # Per-step outcomes: 0/1, or the mean over runs when a model was run several times.
-    a = values[model_a].to_numpy(float)
-    b = values[model_b].to_numpy(float)
+    a, b = values[model_a].to_numpy(float), values[model_b].to_numpy(float)
     codes = None if _singletons(study) else study.clusters
     subsets = {"all": np.ones(len(study), dtype=bool)}
     if splitter is not None:
@@ -292,11 +291,9 @@ def paired_comparison(
         xa, xb = a[mask], b[mask]
         n = int(mask.sum())
         key = ("paired", model_a, model_b, metric, name, None if name == "all" else splitter)
-        test = kept(
-            study, key, lambda m=mask, k=f"paired:{name}": paired_test(a - b, m, codes, kind=k)
-        )
-        a_only = int((xa > xb).sum())
-        b_only = int((xa < xb).sum())
+        kind = f"paired:{name}"
+        test = kept(study, key, lambda m=mask, k=kind: paired_test(a - b, m, codes, kind=k))
+        a_only, b_only = int((xa > xb).sum()), int((xa < xb).sum())
         k = int(test["k"][0])  # the clusters the subset touches
         rows.append(
             {
@@ -382,8 +379,7 @@ def interaction_table(
     codes = None if _singletons(study) else study.clusters
     rows = [
         row
-        for splitter in splitters
-        for metric in metrics
+        for splitter, metric in itertools.product(splitters, metrics)
         for row in kept(
             study,
             ("interaction", splitter, metric, tuple(pairs)),
