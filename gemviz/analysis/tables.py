@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -376,14 +377,11 @@ def interaction_table(
     if len(set(models) | {baseline} - {None}) < 2 or not pairs:
         raise GemvizError("the interaction needs at least two different models")
     metrics = list(study.metrics if metrics is None else metrics)
-    codes = None if _singletons(study) else study.clusters
     rows = [
         row
-        for splitter, metric in itertools.product(splitters, metrics)
+        for s, m in itertools.product(splitters, metrics)
         for row in kept(
-            study,
-            ("interaction", splitter, metric, tuple(pairs)),
-            lambda s=splitter, m=metric: _interaction_rows(study, s, m, pairs, codes),
+            study, ("interaction", s, m, *pairs), partial(_interaction_rows, study, s, m, pairs)
         )
     ]
     out = pd.DataFrame(rows, columns=[*INTERACTION_COLUMNS, "near_edge", "runs_a", "runs_b"])
@@ -407,9 +405,9 @@ def _interaction_rows(
     splitter: str,
     metric: str,
     pairs: list[tuple[str, str]],
-    codes: np.ndarray | None,
 ) -> list[dict]:
     """One splitter and metric's rows of :func:`interaction_table`, before adjustment."""
+    codes = None if _singletons(study) else study.clusters
     is_id = id_mask(study, splitter)
     n_id, n_ood = int(is_id.sum()), int((~is_id).sum())
     values = study.metric(metric)
