@@ -9,12 +9,15 @@ from gemviz.analysis.findings_coverage import agreement_finding
 from gemviz.analysis.selection import region_selection
 from gemviz.analysis.stability import RESAMPLES, mc_error, study_region_stability
 from gemviz.data.errors import GemvizError
-from gemviz.figures.venn import region_steps
+from gemviz.figures.venn import region_positions, region_steps
 from gemviz.ui.cache import venn_images, venn_regions
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import open_in_samples, open_sample
 from gemviz.ui.text import md
-from gemviz.ui.widgets import stability_button, stability_refits, table_downloads
+from gemviz.ui.widgets import page_rows, stability_button, stability_refits, table_downloads
+
+# A region's steps are listed a page at a time (the downloads and Samples get every step).
+REGION_PAGE = 1000
 
 ws, study = page_setup("Overlap")
 if len(study.splitters) < 2:
@@ -118,15 +121,23 @@ pick = st.selectbox(
     ),
 )
 region = regions[pick[0]].iloc[pick[1]]
-steps = region_steps(study, region["ids"], chosen, workspace=ws.slug)
+rows = page_rows(len(region["ids"]), REGION_PAGE, f"region_page_{pick[0]}_{pick[1]}")
+steps = region_steps(study, region["ids"], chosen, workspace=ws.slug, rows=rows)
 about = f"{pick[0]} region {region['region']}"
+
+
+def region_ids():
+    """Every step of the region, in study order (Samples walks them with prev/next)."""
+    return study.samples["id"].to_numpy()[region_positions(study, region["ids"])]
+
+
 select = region_selection(pick[0], chosen, region["members"])
 if st.button(
-    f"Open these {len(steps):,} steps in Samples",
+    f"Open these {len(region['ids']):,} steps in Samples",
     key="region_open",
     icon=":material/photo_library:",
 ):
-    open_in_samples(ws, steps["id"], about, select)
+    open_in_samples(ws, region_ids(), about, select)
 event = st.dataframe(
     steps,
     hide_index=True,
@@ -143,5 +154,7 @@ event = st.dataframe(
 if event is not None and event.selection.rows:
     # One step: open it, with its region as the Samples selection (prev/next walk the region).
     open_sample(str(steps["id"].iloc[event.selection.rows[0]]))
-    open_in_samples(ws, steps["id"], about, select)
-table_downloads(steps.drop(columns="link"), "region_steps")
+    open_in_samples(ws, region_ids(), about, select)
+table_downloads(
+    lambda: region_steps(study, region["ids"], chosen).drop(columns="link"), "region_steps"
+)

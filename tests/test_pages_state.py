@@ -444,3 +444,29 @@ def test_score_page_shows_the_workspaces_job_after_a_reload(two, tmp_path):
     assert at.text_input(key="score_train").value == str(tmp_path / "missing_train.json")
     assert not any("No job for these settings" in c.value for c in at.caption)
     assert any(started.job_id and "Jobs of this workspace" in c.value for c in at.caption)
+
+
+def test_a_long_region_lists_one_page_and_opens_every_step(gem_public, tmp_path):
+    ws = small_workspace(gem_public, tmp_path / "long", "Long study", n=2800)
+    at = _app_on(ws, "4_overlap.py")
+    counts = at.dataframe(key="venn_ID_counts").value
+    big = int(counts["count"].to_numpy().argmax())
+    n = int(counts["count"].iloc[big])
+    assert n > 1000  # more than one page of steps
+    at.selectbox(key="overlap_region").set_value(("ID", big)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    first = at.dataframe(key="region_steps").value
+    assert len(first) == 1000
+    at.number_input(key=f"region_page_ID_{big}").set_value(2).run()
+    second = at.dataframe(key="region_steps").value
+    assert len(second) == n - 1000
+    assert not set(first["id"]) & set(second["id"])
+    order = {i: k for k, i in enumerate(ws.study().ids)}
+    shown = [order[i] for i in [*first["id"], *second["id"]]]
+    assert shown == sorted(shown)  # the pages cut the region in study order
+    # A step of the second page opens with the whole region as the Samples selection.
+    at.session_state["region_steps"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _param(at, "sample") == second["id"].iloc[0]
+    assert at.metric[0].value.startswith(f"{n:,} of")

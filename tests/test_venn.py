@@ -108,3 +108,8 @@ def test_region_steps_lists_scores_labels_and_matches():
     assert steps["gem label"].tolist() == ["OOD", "OOD"]
     assert steps["agent exact"].tolist() == [1, 1]
     assert steps["link"].tolist() == ["samples?sample=s1", "samples?sample=s3"]
+    # A page of a long region: the same rows, cut in study order.
+    page = region_steps(study, ["s5", "s3", "s1"], ["gem"], rows=slice(1, 3))
+    assert page["id"].tolist() == ["s3", "s5"]
+    assert page["gem score"].tolist() == [3.0, 5.0]
+    assert page["agent exact"].tolist() == [1, 1]

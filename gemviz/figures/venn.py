@@ -20,6 +20,7 @@ import io
 from urllib.parse import quote
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib_venn import venn2, venn3
 from matplotlib_venn.layout.venn2 import DefaultLayoutAlgorithm as Layout2
@@ -226,7 +227,11 @@ def venn_pair_png(
 
 
 def region_steps(
-    study, ids: Sequence[str], splitters: Sequence[str], workspace: str | None = None
+    study,
+    ids: Sequence[str],
+    splitters: Sequence[str],
+    workspace: str | None = None,
+    rows: slice = slice(None),
 ) -> pd.DataFrame:
     """The steps of one region: id, task, each splitter's score and label, each model's match.
 
@@ -235,20 +240,25 @@ def region_steps(
         ids: Sample ids of the region (any order; shown in study order).
         splitters: The splitters whose scores and labels to show.
         workspace: The workspace's slug, put in each link so it opens the same workspace.
+        rows: Which of the region's steps (in study order) to list: a page of a large region.
 
     Returns:
         One row per step, with a ``link`` column pointing at the Samples page.
     """
-    wanted = set(ids)
-    rows = study.samples["id"].isin(wanted).to_numpy()
-    out = study.samples.loc[rows, ["id", "task"]].reset_index(drop=True)
+    at = region_positions(study, ids)[rows]
+    out = study.samples[["id", "task"]].iloc[at].reset_index(drop=True)
     for s in splitters:
-        out[f"{s} score"] = study.scores.loc[rows, s].to_numpy()
-        out[f"{s} label"] = study.labels.loc[rows, s].to_numpy()
+        out[f"{s} score"] = study.scores[s].to_numpy()[at]
+        out[f"{s} label"] = study.labels[s].to_numpy()[at]
 
     for m in study.models:
         for metric in study.metrics:
-            out[match_col(m, metric)] = study.metric(metric).loc[rows, m].to_numpy()
+            out[match_col(m, metric)] = study.metric(metric)[m].to_numpy()[at]
     prefix = "samples?" + (f"workspace={quote(workspace, safe='')}&" if workspace else "")
     out["link"] = [prefix + "sample=" + quote(str(i), safe="") for i in out["id"]]
     return out
+
+
+def region_positions(study, ids: Sequence[str]) -> np.ndarray:
+    """Positions of a region's steps in the study, in study order."""
+    return np.flatnonzero(study.samples["id"].isin(pd.Index(ids)).to_numpy())

@@ -3,6 +3,7 @@ splitter form and its charts, the sample filters, a step's model outputs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -194,12 +195,18 @@ def clicked_points(event: Any) -> list[dict]:
     return [p for p in points if p.get("customdata")]
 
 
-def table_downloads(table: pd.DataFrame, stem: str) -> None:
-    """CSV and Markdown download buttons for ``table`` (bytes made only when clicked)."""
+def table_downloads(table: pd.DataFrame | Callable[[], pd.DataFrame], stem: str) -> None:
+    """CSV and Markdown download buttons for ``table`` (bytes made only when clicked; a
+    callable is called then too, so a long table the page shows a page of is built only for
+    the download)."""
+
+    def whole() -> pd.DataFrame:
+        return table() if callable(table) else table
+
     left, right = st.columns(2)
     left.download_button(
         f"{stem}.csv",
-        lambda: table_csv(table),
+        lambda: table_csv(whole()),
         f"{stem}.csv",
         "text/csv",
         key=f"dl_{stem}_csv",
@@ -208,13 +215,26 @@ def table_downloads(table: pd.DataFrame, stem: str) -> None:
     )
     right.download_button(
         f"{stem}.md",
-        lambda: table_markdown(table),
+        lambda: table_markdown(whole()),
         f"{stem}.md",
         "text/markdown",
         key=f"dl_{stem}_md",
         on_click="ignore",
         icon=":material/download:",
     )
+
+
+def page_rows(n: int, size: int, key: str) -> slice:
+    """The rows of one page of ``size`` out of ``n`` (a page number input when there are
+    more pages than one; every row otherwise)."""
+    if n <= size:
+        return slice(None)
+    count = -(-n // size)
+    label = f"Page (of {count:,}, {size:,} steps each)"
+    page = int(st.number_input(label, 1, count, 1, key=key)) - 1
+    shown = f"{page * size + 1:,}–{min(n, (page + 1) * size):,}"
+    st.caption(f"Steps {shown} of {n:,}; the downloads and Samples hold every step.")
+    return slice(page * size, (page + 1) * size)
 
 
 def splitter_form(method: str) -> dict[str, Any]:
