@@ -48,9 +48,11 @@ def resolve(samples: pd.DataFrame, cluster_by: str | None = AUTO) -> tuple[str, 
     if choice.lower() == NONE:
         return NONE, np.arange(n, dtype=np.int64)
     if choice.lower() == AUTO:
-        field = next((f for f in AUTO_FIELDS if _has_values(samples, f)), None)
-        if field is None:
-            return NONE, np.arange(n, dtype=np.int64)
+        for field in AUTO_FIELDS:
+            keys = _keys(samples[field]) if field in samples.columns else None
+            if keys is not None and keys.notna().any():
+                return field, _codes(keys)
+        return NONE, np.arange(n, dtype=np.int64)
     else:
         field = choice
         if field not in samples.columns:
@@ -71,13 +73,18 @@ def _keys(values: pd.Series) -> pd.Series:
         if wide.any():
             text = text.astype(object)
             text[wide] = [unicodedata.normalize("NFC", v) for v in text[wide]]
-        return text.where(text != "", None)
+        blank = text == ""
+        return text.where(~blank, None) if blank.any() else text
     return values.map(_key)
 
 
 def codes_of(values: pd.Series) -> np.ndarray:
     """Cluster codes ``0..k-1`` (first-appearance order) of a column; blanks are singletons."""
-    text = _keys(values)
+    return _codes(_keys(values))
+
+
+def _codes(text: pd.Series) -> np.ndarray:
+    """:func:`codes_of` of the keys :func:`_keys` gives."""
     blank = text.isna().to_numpy()
     codes, _ = pd.factorize(text, sort=False, use_na_sentinel=True)
     codes = codes.astype(np.int64)
@@ -91,10 +98,6 @@ def count(codes: np.ndarray, mask: np.ndarray | None = None) -> int:
     """How many distinct clusters the steps selected by ``mask`` (default: all) touch."""
     chosen = codes if mask is None else codes[np.asarray(mask, dtype=bool)]
     return int(np.unique(chosen).size)
-
-
-def _has_values(samples: pd.DataFrame, field: str) -> bool:
-    return field in samples.columns and _keys(samples[field]).notna().any()
 
 
 def _key(value) -> str | None:

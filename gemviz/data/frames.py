@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
+from gemviz.data import arrow_text
 from gemviz.data.errors import note
 from gemviz.data.fields import (
     EXACT_MATCH,
@@ -28,7 +30,6 @@ from gemviz.data.fields import (
     SCORE,
     TASK,
     TYPE_MATCH,
-    nfc,
 )
 
 # How a file's ids were made: its ``id`` field, or ``image_path`` and ``task``.
@@ -61,36 +62,48 @@ def frame_ids(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.Serie
         if all(k in like.columns and _equal(frame[k], like[k]) for k in keys):
             return like[ID].reset_index(drop=True)
     if ID in frame.columns:
-        column = frame[ID]
-        if not n or column.isna().any():
-            return None  # a missing id is an error, or (in the first record) no ids at all
-        kind = _kind(column)
-        if kind == "string":
-            ids = column
-        elif kind == "integer":
-            ids = column.astype(str)
-        else:
-            return None
-        ids = _nfc_column(ids.astype(str))
-        if (ids == "").any() or ids.duplicated().any():
-            return None
-        return ids.reset_index(drop=True)
+        return _explicit_ids(frame[ID])
     parts = []
     for field in (IMAGE, TASK):
         if field not in frame.columns:
             return None
-        column = frame[field]
-        if column.isna().any():
+        text = _text_array(frame[field])
+        if text is None:
             return None
-        kind = _kind(column)
-        if kind == "integer":
-            column = column.astype(str)
-        elif kind != "string":
-            return None
-        parts.append(_id_part_column(column.astype(str).reset_index(drop=True)))
-    base = parts[0] + "|" + parts[1]
-    if not base.duplicated().any():
-        return base
+        parts.append(arrow_text.id_part_array(text))
+    base = arrow_text.join_pair(*parts)
+    if arrow_text.all_distinct(parts[0]) or arrow_text.all_distinct(base):
+        return arrow_text.as_series(base)
+    return _numbered(arrow_text.as_series(base))
+
+
+def _text_array(column: pd.Series):
+    """A column of text (or whole numbers, as text) with no missing value, as Arrow text."""
+    if column.isna().any():
+        return None
+    kind = _kind(column)
+    if kind not in ("string", "integer"):
+        return None
+    text = arrow_text.arrow_text(column)
+    return text if text is not None else arrow_text.arrow_text(column.astype(str))
+
+
+def _explicit_ids(column: pd.Series) -> pd.Series | None:
+    """The ``id`` field as ids: text or whole numbers, none missing, empty or repeated."""
+    if not len(column):
+        return None  # a missing id is an error, or (in the first record) no ids at all
+    text = _text_array(column)
+    if text is None:
+        return None
+    text = arrow_text.nfc_array(text)
+    if pc.any(pc.equal(text, "")).as_py() or not arrow_text.all_distinct(text):
+        return None
+    return arrow_text.as_series(text)
+
+
+def _numbered(base: pd.Series) -> pd.Series:
+    """Repeats of one id told apart by their order of occurrence: ``#2``, ``#3``, ..."""
+    n = len(base)
     codes, _ = pd.factorize(base)
     order = np.argsort(codes, kind="stable")
     ranked = codes[order]
@@ -98,40 +111,22 @@ def frame_ids(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.Serie
     occurrence = np.empty(n, dtype=np.int64)
     occurrence[order] = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
     repeats = np.flatnonzero(occurrence)
-    if repeats.size:
-        base = base.astype(object)
-        base.iloc[repeats] = base.iloc[repeats] + "#" + (occurrence[repeats] + 1).astype(str)
-        base = base.astype(str)
-    return base
+    base = base.astype(object)
+    base.iloc[repeats] = base.iloc[repeats] + "#" + (occurrence[repeats] + 1).astype(str)
+    return base.astype(str)
 
 
 def _equal(a: pd.Series, b: pd.Series) -> bool:
     if a.dtype != b.dtype or a.isna().any():
         return False
+    same = arrow_text.same_text(a, b)
+    if same is not None:
+        return same
     return (
         bool((a.to_numpy() == b.to_numpy()).all())
         if a.dtype == object
         else bool((a.reset_index(drop=True) == b.reset_index(drop=True)).all())
     )
-
-
-def _nfc_column(text: pd.Series) -> pd.Series:
-    """:func:`nfc` of every value (only the values that are not ASCII need it)."""
-    plain = (text.str.isascii().fillna(True) | text.isna()).to_numpy(dtype=bool)
-    if plain.all():
-        return text
-    out = text.astype(object)
-    out[~plain] = [nfc(v) for v in out[~plain]]
-    return out.astype(str)
-
-
-def _id_part_column(text: pd.Series) -> pd.Series:
-    """:func:`id_part` of every value of a text column."""
-    text = _nfc_column(text)
-    if text.str.contains(r"[\\|#]", regex=True).any():
-        for char in ("\\", "|", "#"):
-            text = text.str.replace(char, "\\" + char, regex=False)
-    return text
 
 
 def _text_column(frame: pd.DataFrame, field: str) -> pd.Series | None:
@@ -170,7 +165,7 @@ def _binary_column(frame: pd.DataFrame, aliases: Sequence[str]) -> np.ndarray | 
     if column.dtype.kind != "i":
         return None
     values = column.to_numpy()
-    if not np.isin(values, (0, 1)).all():
+    if not ((values == 0) | (values == 1)).all():
         return None
     return values.astype(np.int8)
 
@@ -214,6 +209,20 @@ def exact_without_type(
     )
 
 
+def _label_column(column: pd.Series) -> pd.Series | None:
+    """``ID``/``OOD`` labels in any case and spacing, as ``ID``/``OOD``; None otherwise."""
+    text = arrow_text.arrow_text(column)
+    if text is not None and arrow_text.in_set(text, LABELS):
+        return column  # already as the study keeps them
+    if column.isna().any() or _kind(column) != "string":
+        return None
+    text = column.astype(str)
+    if not text.str.isascii().all():  # "ıd" (dotless i) upper-cases to "ID": the reader words it
+        return None
+    labels = text.str.strip().str.upper()
+    return labels if labels.isin(LABELS).all() else None
+
+
 def scores_frame(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """A score file's frame (``id``, ``task``, ``image_path``, ``input_score`` first), or None."""
     ids = frame_ids(frame, like)
@@ -230,14 +239,8 @@ def labeled_frame(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.D
     front = _front_text(frame)
     if ids is None or front is None or LABEL not in frame.columns:
         return None
-    column = frame[LABEL]
-    if column.isna().any() or _kind(column) != "string":
-        return None
-    text = column.astype(str)
-    if not text.str.isascii().all():  # "ıd" (dotless i) upper-cases to "ID": the reader words it
-        return None
-    labels = text.str.strip().str.upper()
-    if not labels.isin(LABELS).all():
+    labels = _label_column(frame[LABEL])
+    if labels is None:
         return None
     front[LABEL] = labels.reset_index(drop=True)
     if SCORE in frame.columns and frame[SCORE].notna().all():

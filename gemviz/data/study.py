@@ -28,11 +28,9 @@ from gemviz.data.errors import GemvizError
 from gemviz.data.fields import (
     EXACT_MATCH,
     ID,
-    IMAGE,
     LABEL,
     METRICS,
     SCORE,
-    TASK,
     TYPE_MATCH,
 )
 from gemviz.data.files import one_file_per_run
@@ -50,8 +48,8 @@ from gemviz.data.study_frames import (
     positions,
     reference_frame,
     split_runs,
+    study_columns,
     with_ids,
-    without_text,
 )
 
 _EMPTY: Mapping = {}
@@ -238,19 +236,16 @@ class Study:
         if like is None and split_frames:
             like = next(iter(split_frames.values()))
         if sample_frame is not None:
-            ref_ids, ref_name = sample_frame[ID].astype(str).tolist(), str(samples)
+            ref_ids, ref_name = sample_frame[ID].astype(str), str(samples)
         elif split_frames:
             first = next(iter(splits))
-            ref_ids, ref_name = split_frames[first][ID].tolist(), str(splits[first])
+            ref_ids, ref_name = split_frames[first][ID], str(splits[first])
         else:
             ref_ids, ref_name = None, None
         files = {name: one_file_per_run(name, as_paths(p)) for name, p in models.items()}
         notes: list[str] = []
         model_frames = {
-            name: [
-                without_text(load_results(p, ref_ids, ref_name, like, notes), (TASK, IMAGE))
-                for p in paths
-            ]
+            name: [study_columns(load_results(p, ref_ids, ref_name, like, notes)) for p in paths]
             for name, paths in files.items()
         }
         study = cls._build(
@@ -377,7 +372,7 @@ def _read_splits(
         if like is None:
             like = frame
         elif frame is not like:
-            frame = without_text(frame, (TASK, IMAGE))
+            frame = study_columns(frame)
         split_frames[name] = frame
     return split_frames
 

@@ -15,7 +15,9 @@ from typing import Union
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
+from gemviz.data import arrow_text
 from gemviz.data.errors import GemvizError
 from gemviz.data.fields import (
     EXACT_MATCH,
@@ -26,17 +28,23 @@ from gemviz.data.fields import (
     METRICS,
     OTHER_METRICS,
     RUN,
+    SCORE,
     TASK,
     TYPE_MATCH,
 )
 from gemviz.data.ids import align, sample_ids
 
 PathLike = Union[str, "os.PathLike[str]"]
+# The two labels as objects: a column of labels holds references to these two.
+_LABEL_VALUES = np.array(LABELS, dtype=object)
 
 
-def without_text(frame: pd.DataFrame, drop: tuple[str, ...]) -> pd.DataFrame:
-    """``frame`` without the text columns the study takes from its reference file only."""
-    out = frame.drop(columns=[c for c in drop if c in frame.columns])
+def study_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns a study takes from a labeled or result file that is not its reference:
+    ids, label, score, run and the metrics (``attrs`` kept); the text and every other field
+    come from the reference file only."""
+    keep = {ID, LABEL, SCORE, RUN, *metrics_of(frame)}
+    out = frame[[c for c in frame.columns if c in keep]]
     out.attrs = dict(frame.attrs)
     return out
 
@@ -107,6 +115,9 @@ def positions(ref_ids: pd.Series, frame: pd.DataFrame, ref_name: str, name: str)
 
 
 def id_ood_labels(column: pd.Series, source: str) -> np.ndarray:
+    text = arrow_text.arrow_text(column)
+    if text is not None and arrow_text.in_set(text, LABELS):  # the usual file: one pass
+        return _LABEL_VALUES[pc.equal(text, LABELS[1]).to_numpy(zero_copy_only=False).view(np.int8)]
     values = column.astype(str).str.strip().str.upper().to_numpy(dtype=object)
     bad = ~np.isin(values, LABELS)
     if bad.any():
@@ -123,6 +134,8 @@ def id_ood_labels(column: pd.Series, source: str) -> np.ndarray:
 def binary_column(column: pd.Series, source: str, metric: str) -> np.ndarray:
     values = column.to_numpy()
     if values.dtype == bool:
+        return values.astype(np.int8)
+    if values.dtype.kind in "iu" and ((values == 0) | (values == 1)).all():
         return values.astype(np.int8)
     numeric = pd.to_numeric(column, errors="coerce").to_numpy(float)
     bad = ~np.isin(numeric, (0.0, 1.0))
