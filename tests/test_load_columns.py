@@ -19,13 +19,25 @@ from gemviz.data import frames, study
 from gemviz.data.frames import frame_ids
 from gemviz.data.ids import sample_ids
 from gemviz.data.read import read_records, read_table
+from gemviz.data.read_like import read_table_like
 from gemviz.data.study import Study
 from tests.conftest import OOD_FILES, SEED
 
 # Text that needs each id rule: escapes, NFC (precomposed and combining forms), other scripts.
 # A repeat's number: "#" and digits at the end, the "#" not escaped.
 REPEAT = re.compile(r"(?<!\\)#[0-9]+$")
-PARTS = ["plain", "a|b", "c#2", "back\\slash", "caf\u00e9", "cafe\u0301", "x\\|#y", "t#", "日本語", ""]
+PARTS = [
+    "plain",
+    "a|b",
+    "c#2",
+    "back\\slash",
+    "caf\u00e9",
+    "cafe\u0301",
+    "x\\|#y",
+    "t#",
+    "日本語",
+    "",
+]
 
 
 def _test_set(n: int, repeats: bool = True) -> pd.DataFrame:
@@ -70,11 +82,15 @@ def test_plain_ascii_ids_are_the_joined_text(tmp_path):
 def test_explicit_ids_equal_the_record_rule(tmp_path):
     frame = pd.DataFrame({"id": ["cafe\u0301", "b|c", "d#2"], "x": [1, 2, 3]})
     path = _write(frame, tmp_path / "ids.parquet")
-    assert frame_ids(read_table(path)).tolist() == sample_ids(read_records(path)) == [
-        "caf\u00e9",
-        "b|c",
-        "d#2",
-    ]
+    assert (
+        frame_ids(read_table(path)).tolist()
+        == sample_ids(read_records(path))
+        == [
+            "caf\u00e9",
+            "b|c",
+            "d#2",
+        ]
+    )
     numbers = pd.DataFrame({"id": [3, 1, 2]})
     assert frame_ids(numbers).tolist() == ["3", "1", "2"]
     # Repeated, empty and missing ids go to the record reader, which words the error.
@@ -144,3 +160,19 @@ def test_study_equals_the_record_by_record_load(tmp_path, monkeypatch, suffix):
     assert fast.warnings == slow.warnings and len(fast.warnings) == 2
     assert set(fast.labels.stack()) == {"ID", "OOD"}
     assert any(REPEAT.search(s) for s in fast.ids)
+
+
+def test_read_like_gives_read_table_frame(tmp_path):
+    test = _test_set(300)
+    like = read_table(_write(test, tmp_path / "test.parquet"))
+    # Columns in another order than the test set's file, and a field of its own.
+    labeled = test.assign(label="ID")[["label", "image_path", "app", "task", "input_score"]]
+    path = _write(labeled, tmp_path / "labeled.parquet")
+    got = read_table_like(path, like)
+    pd.testing.assert_frame_equal(got, read_table(path), check_exact=True)
+    # Another order, another length, JSON: the file is read whole instead.
+    shuffled = _write(labeled.iloc[::-1].reset_index(drop=True), tmp_path / "rev.parquet")
+    assert read_table_like(shuffled, like) is None
+    assert read_table_like(_write(labeled.iloc[:-1], tmp_path / "short.parquet"), like) is None
+    assert read_table_like(_write(labeled, tmp_path / "labeled.json"), like) is None
+    assert read_table_like(path, None) is None

@@ -51,6 +51,7 @@ from gemviz.data.fields import (
 )
 from gemviz.data.ids import sample_ids
 from gemviz.data.read import read_records, read_table
+from gemviz.data.read_like import read_table_like
 
 
 def _frame(records: list[dict[str, Any]], ids: list[str], front: dict[str, list]) -> pd.DataFrame:
@@ -260,6 +261,12 @@ def _results(
     return _frame(records, ids, front)
 
 
+def _table(path: str | os.PathLike, like: pd.DataFrame | None) -> pd.DataFrame:
+    """The file as a table; its id columns shared with ``like`` where they are equal."""
+    table = read_table_like(path, like)
+    return table if table is not None else read_table(path)
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -292,7 +299,7 @@ def load_labeled(path: str | os.PathLike, like: pd.DataFrame | None = None) -> p
         GemvizError: The file is unreadable, a sample has no id, a label is missing or not
             ID/OOD, or a score is not a finite number (file, row and field named).
     """
-    frame = frames.labeled_frame(read_table(path), like)
+    frame = frames.labeled_frame(_table(path, like), like)
     return frame if frame is not None else _load_labeled_records(path)
 
 
@@ -327,5 +334,5 @@ def load_results(
         GemvizError: A metric is missing or not 0/1, or one record holds two
             spellings of a field with different values.
     """
-    frame = frames.results_frame(read_table(path), str(path), like, notes)
+    frame = frames.results_frame(_table(path, like), str(path), like, notes)
     return frame if frame is not None else _load_results_records(path, ids, ids_from, notes)

@@ -248,7 +248,8 @@ def _fast_table(p: Path):
         return None
     if suffix in (".parquet", ".pq"):
         try:
-            frame = pd.read_parquet(check_input(p, "record file"))
+            # One thread: the same table for less CPU time and memory on a small machine.
+            frame = pd.read_parquet(check_input(p, "record file"), use_threads=False)
         except GemvizError:
             raise
         except Exception as exc:
