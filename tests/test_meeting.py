@@ -11,11 +11,14 @@ is rendered to PDF and PNG (slow).
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import shutil
 import subprocess
 
+import matplotlib.text as mtext
+import numpy as np
 import pandas as pd
 import pytest
 from pptx import Presentation
@@ -24,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 from gemviz.analysis import findings_runs
 from gemviz.analysis.runs import run_pairs, run_summary
 from gemviz.report import build_report, inputs_from_workspace
+from gemviz.report.deck import Deck
 from gemviz.report.slides import build_deck, deck_bytes
 from gemviz.report.slides_runs import MAX_BARS
 from gemviz.report.textfit import EMU_PER_INCH, paginate, text_height, title_size, wrapped_lines
@@ -190,3 +194,51 @@ def test_metrics_page_compares_each_configuration_with_the_baseline(meeting, mon
     assert len(board["layout"]["yaxis"]["ticktext"]) == 18
     named = [t["name"] for t in board["data"] if t.get("showlegend", True) and t.get("name")]
     assert len(named) == 18
+
+
+@pytest.mark.slow
+def test_chart_text_is_legible_alike_on_every_slide_and_never_overprints(meeting, monkeypatch):
+    _, inputs, _, _ = meeting
+    drawn = []
+    place = Deck.chart
+
+    def spy(self, slide, fig, box=None):
+        fig.canvas.draw()
+        drawn.append((_chart_text(fig, box or self.body_box()), self.chart_font()))
+        return place(self, slide, fig, box)
+
+    monkeypatch.setattr(Deck, "chart", spy)
+    deck = build_deck(inputs, [])
+    assert len(drawn) >= 5, deck.sections
+    fonts = {font for _, font in drawn}
+    assert len(fonts) == 1 and 11 <= fonts.pop() <= 14
+    # Category labels at one size on every slide.
+    assert len({size for sizes, _ in drawn for size in sizes}) == 1
+
+
+def _chart_text(fig, box) -> set[float]:
+    """Check one chart picture; the sizes of its category labels."""
+    # Drawn at the size it is placed at, so its points are the slide's points.
+    size = fig.get_size_inches()
+    assert size == pytest.approx((box[2] / EMU_PER_INCH, box[3] / EMU_PER_INCH), abs=0.01)
+    renderer = fig.canvas.get_renderer()
+    # Everything drawn lies inside the picture (inches).
+    drawn = fig.get_tightbbox(renderer)
+    assert drawn.x0 >= -0.01 and drawn.y0 >= -0.01, drawn
+    assert drawn.x1 <= size[0] + 0.01 and drawn.y1 <= size[1] + 0.01, drawn
+    for t in fig.findobj(mtext.Text):
+        if t.get_visible() and t.get_text().strip():
+            assert t.get_fontsize() >= 10, t.get_text()
+    ax = fig.axes[0]
+    labels = [t for t in ax.get_yticklabels() if t.get_text()]
+    # Every row named, none over the next.
+    assert len(labels) == len(ax.get_yticks())
+    boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.y0)
+    assert all(low.y1 <= high.y0 + 0.5 for low, high in itertools.pairwise(boxes))
+    # Intervals of shares stay within [0, 1].
+    if "clipped to [0, 1]" in ax.get_xlabel():
+        for line in ax.get_lines():
+            xs = np.asarray(line.get_xdata(), float)
+            assert np.nanmin(xs) >= 0 and np.nanmax(xs) <= 1
+    assert min(t.get_fontsize() for t in labels) >= 11
+    return {t.get_fontsize() for t in labels}

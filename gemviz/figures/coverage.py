@@ -100,8 +100,9 @@ def gain_chart_static(
     models = _models(gains)
     width, height = size or (11.0, 1.2 + ROW_IN * len(models))
     with theme.mpl_style():
+        # Constrained: the figure is exactly ``size`` with its text inside (slides keep points).
         fig, axes = plt.subplots(1, max(1, len(sets)), sharey=True, figsize=(width, height),
-                                 squeeze=False)  # fmt: skip
+                                 squeeze=False, layout="constrained")  # fmt: skip
         for ax, name in zip(axes[0], sets, strict=False):
             _static_panel(ax, gains[gains["train_set"] == name], models, font)
             ax.set_title(_panel_title(gains, name), fontsize=font + 1)
@@ -114,9 +115,8 @@ def gain_chart_static(
                        label=f"{subset} entries")
             for subset, (col, filled, _) in _SUBSETS.items()
         ]  # fmt: skip
-        fig.legend(handles=handles, loc="lower left", ncol=2, fontsize=font, frameon=False,
-                   bbox_to_anchor=(0.0, 0.0))  # fmt: skip
-        fig.tight_layout(rect=(0, 0.07 if len(models) > 6 else 0.11, 1, 1))
+        fig.legend(handles=handles, loc="outside lower left", ncol=2, fontsize=font,
+                   frameon=False)  # fmt: skip
     return fig
 
 

@@ -12,10 +12,11 @@ import math
 import pandas as pd
 
 
-def figure_png(fig, dpi: int = 150) -> bytes:
-    """A matplotlib figure as PNG bytes."""
+def figure_png(fig, dpi: int = 150, tight: bool = True) -> bytes:
+    """A matplotlib figure as PNG bytes, cropped to its content (``tight``) or exactly the
+    figure's size (a picture placed at that size keeps its fonts' points)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     return buf.getvalue()
 
 

@@ -10,6 +10,7 @@ the static version as a picture sized to the slide's body (``size``, ``font``).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -83,7 +84,35 @@ def _bounds(s: Series, clip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _offsets(k: int) -> np.ndarray:
-    return np.linspace(-0.17, 0.17, k) if k > 1 else np.zeros(1)
+    # The first series on top of its row, as the legend lists it first.
+    return np.linspace(0.17, -0.17, k) if k > 1 else np.zeros(1)
+
+
+def row_axes(size: tuple[float, float], font: float, table: Sequence[str] = (), head: str = ""):
+    """A figure of exactly ``size`` inches with the rows' axes and, when ``table`` has text, a
+    column right of them for each row's numbers (sharing the rows' y).
+
+    The layout is constrained: labels, titles, the column and a legend placed ``"outside"``
+    all stay inside the figure, so a picture of it placed at ``size`` keeps ``font`` as is.
+    """
+    fig = plt.figure(figsize=size, layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.04, h_pad=0.04, wspace=0.0)
+    if not table:
+        return fig, fig.add_subplot(), None
+    chars = max(len(t) for t in [*table, head])
+    width = min(size[0] / 2, chars * font * 0.62 / 72 + 0.1)
+    grid = fig.add_gridspec(1, 2, width_ratios=[size[0] - width, width])
+    ax = fig.add_subplot(grid[0, 0])
+    column = fig.add_subplot(grid[0, 1], sharey=ax)
+    column.axis("off")
+    return fig, ax, column
+
+
+def write_column(column, ys, table: Sequence[str], head: str, font: float) -> None:
+    """Each row's numbers, left-aligned at its height, under ``head``."""
+    column.text(0, 0.6, head, fontsize=font, color="#444444", va="bottom", family="monospace")
+    for y, text in zip(ys, table, strict=True):
+        column.text(0, y, text, fontsize=font, va="center", family="monospace")
 
 
 def forest_static(spec: Forest, size: tuple[float, float] | None = None, font: float = 9.0):
@@ -91,26 +120,27 @@ def forest_static(spec: Forest, size: tuple[float, float] | None = None, font: f
 
     Args:
         spec: What to draw.
-        size: Figure size in inches (default: 10 wide, a row per 0.34 in).
-        font: Size of the row labels and the numbers column (title and legend follow it).
+        size: Figure size in inches (default: 10 wide, a row per 0.34 in); the figure is
+            exactly this size, its text included.
+        font: Size of the row labels, axis title, legend and numbers column (tick numbers
+            one point smaller).
     """
     n = len(spec.labels)
     size = size or (10.0, max(3.0, 1.5 + 0.34 * n))
     ys = -np.arange(n, dtype=float)
     with theme.mpl_style():
-        fig, ax = plt.subplots(figsize=size)
+        fig, ax, column = row_axes(size, font, spec.table, spec.table_head)
         for s, dy in zip(spec.series, _offsets(len(spec.series)), strict=True):
             v, lo, hi = _bounds(s, spec.clip)
             ok = np.isfinite(v)
             mark = theme.MPL_MARKERS[s.marker]
             ax.errorbar(v[ok], ys[ok] + dy, xerr=[v[ok] - lo[ok], hi[ok] - v[ok]], fmt=mark,
                         color=s.color, mfc="white" if s.hollow else s.color, mec=s.color,
-                        ms=font * 0.8, elinewidth=2, capsize=0, label=s.name)  # fmt: skip
+                        ms=font * 0.7, elinewidth=2, capsize=0, label=s.name)  # fmt: skip
         if spec.reference is not None:
-            ax.axvline(spec.reference, color=REFERENCE_COLOR, ls="--", lw=1.2)
-            ax.annotate(spec.reference_label, (spec.reference, ys[-1] - 0.45), fontsize=font - 1,
-                        color=REFERENCE_COLOR, xytext=(3, 0), textcoords="offset points",
-                        va="bottom")  # fmt: skip
+            # Named in the legend, never written over the rows.
+            ax.axvline(spec.reference, color=REFERENCE_COLOR, ls="--", lw=1.2,
+                       label=spec.reference_label or None)  # fmt: skip
         ax.set_yticks(ys, list(spec.labels), fontsize=font)
         ax.tick_params(axis="x", labelsize=font - 1)
         ax.xaxis.set_major_locator(MaxNLocator(6))
@@ -118,19 +148,15 @@ def forest_static(spec: Forest, size: tuple[float, float] | None = None, font: f
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(spec.xlabel, fontsize=font)
         if spec.title:
-            ax.set_title(spec.title, fontsize=font, pad=font * 1.8)
-        if spec.table:
-            trans = ax.get_yaxis_transform()
-            small = max(7.0, font * 0.8)
-            ax.text(1.02, 0.6, spec.table_head, transform=trans, fontsize=small,
-                    color="#444444", va="bottom")  # fmt: skip
-            for y, text in zip(ys, spec.table, strict=True):
-                ax.text(1.02, y, text, transform=trans, fontsize=small, va="center",
-                        family="monospace")  # fmt: skip
-        if len(spec.series) > 1:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / size[1]),
-                      ncol=len(spec.series), fontsize=font - 1, frameon=False)  # fmt: skip
-        fig.tight_layout()
+            # Wrapped to the figure's width (about 0.55 em a character).
+            title = textwrap.fill(spec.title, int(size[0] * 72 / (font * 0.55)))
+            ax.set_title(title, fontsize=font, pad=font * 1.8 if column else font * 0.6)
+        if column is not None:
+            write_column(column, ys, spec.table, spec.table_head, font - 1)
+        handles, names = ax.get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, names, loc="outside lower center", ncol=len(handles),
+                       fontsize=font, frameon=False)  # fmt: skip
     return fig
 
 

@@ -24,7 +24,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -32,6 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from gemviz.figures import theme
+from gemviz.figures.forest import row_axes, write_column
 
 NO_VALUE = "(not set)"
 BASELINE_COLOR = "#555555"
@@ -258,21 +258,25 @@ def runs_board_static(
     group_by: str | None = None,
     order: str = "mean",
     size: tuple[float, float] | None = None,
-    font: float = 8.0,
+    font: float = 11.0,
     title: bool = True,
 ):
-    """The matplotlib twin of :func:`runs_board`; each row's mean [interval] and sd over runs
-    are written in a column right of the plot, never over the points.
+    """The matplotlib twin of :func:`runs_board`; each row's mean [interval] and the sd of its
+    runs (in points) are written in a column right of the plot, never over the points, and
+    each group of rows opens with its own heading row.
 
-    ``size`` (inches) and ``font`` (points of the numbers; labels are larger) fit it to a
-    slide; the default grows a row at a time. ``title=False`` leaves the title to the slide
-    (n then goes under the axis).
+    ``size`` (inches; the figure is exactly this size, its text included) and ``font`` (points
+    of the row labels, axis title and legend; numbers one point smaller) fit it to a slide;
+    the default grows a row at a time. ``title=False`` leaves the title to the slide (n then
+    goes under the axis).
     """
     board = board_rows(points, summary, subset, splitter, configs, color_by, group_by, order)
     rows = board.rows
+    y_of, heads = _row_positions(rows)
+    table = [_row_numbers(r) for r in rows.itertuples()]
     with theme.mpl_style():
-        fig, ax = plt.subplots(figsize=size or (10.0, max(3.2, 1.4 + 0.34 * len(rows))))
-        y_of = {m: -i for i, m in enumerate(rows["model"])}
+        height = max(3.2, 1.4 + 0.34 * (len(rows) + len(heads)))
+        fig, ax, column = row_axes(size or (10.0, height), font, table, _HEAD)
         for row in rows.itertuples():
             mark = theme.MPL_MARKERS[row.marker]
             mine = board.points[board.points["model"] == row.model].sort_values("run")
@@ -282,57 +286,74 @@ def runs_board_static(
                        marker=mark, alpha=0.55, linewidths=0)  # fmt: skip
             ax.errorbar([row.mean], [y_of[row.model]],
                         xerr=[[row.mean - row.lo_clip], [row.hi_clip - row.mean]],
-                        fmt=mark, color=row.color, ms=font * 0.8, mec="#222222", mew=0.8,
+                        fmt=mark, color=row.color, ms=font * 0.7, mec="#222222", mew=0.8,
                         elinewidth=2.2)  # fmt: skip
-        _static_extras(ax, board, y_of, font)
-        ax.set_yticks(list(y_of.values()), list(y_of), fontsize=font + 3)
-        ax.tick_params(axis="x", labelsize=font + 2)
+        _static_extras(ax, board, y_of, heads)
+        named = {y: f"{board.group_by}: {g}" for y, g in heads.items()}
+        ticks = dict(sorted({**named, **{y: m for m, y in y_of.items()}}.items(), reverse=True))
+        ax.set_yticks(list(ticks), list(ticks.values()), fontsize=font)
+        for y, label in zip(ticks, ax.get_yticklabels(), strict=True):
+            label.set_fontweight("bold" if y in heads else "normal")
+        ax.tick_params(axis="x", labelsize=font - 1)
         ax.xaxis.set_major_locator(MaxNLocator(6))
-        ax.set_ylim(-len(rows) + 0.4, 0.6)
+        ax.set_ylim(min(ticks) - 0.6, 0.6)
         ax.grid(axis="y", visible=False)
         xlabel = f"{board.metric.replace('_', ' ')} (95% interval, clipped to [0, 1])"
-        ax.set_xlabel(xlabel if title else f"{xlabel}; {board.n_text}", fontsize=font + 3)
+        ax.set_xlabel(xlabel if title else f"{xlabel}; {board.n_text}", fontsize=font)
         if title:
-            ax.set_title(_title(board, "\n"), fontsize=font + 1, pad=16)
-        handles = []
-        if color_by:
-            colours = dict(zip(rows["color_value"], rows["color"], strict=True))
-            handles = [Line2D([], [], color=c, marker="o", ls="",
-                              label=f"{color_by.replace('_', ' ')}: {v}")
-                       for v, c in colours.items()]  # fmt: skip
-        if board.baseline is not None:
-            value = float(rows.set_index("model").loc[board.baseline, "mean"])
-            handles.append(Line2D([], [], color=BASELINE_COLOR, ls="--",
-                                  label=f"{board.baseline} (baseline) {value:.3f}"))  # fmt: skip
-        bottom = 0.0
+            ax.set_title(_title(board, "\n"), fontsize=font, pad=font * 1.8)
+        write_column(column, [y_of[m] for m in rows["model"]], table, _HEAD, font - 1)
+        handles = _static_legend(board, color_by)
         if handles:
-            fig.legend(handles=handles, loc="lower center", ncol=min(5, len(handles)),
-                       fontsize=font + 1, frameon=False)  # fmt: skip
-            bottom = (font + 10) / 72 / fig.get_size_inches()[1]
-        fig.tight_layout(rect=(0, bottom, 1, 1))
+            fig.legend(handles=handles, loc="outside lower center", fontsize=font,
+                       ncol=min(5, len(handles)), frameon=False)  # fmt: skip
         return fig
 
 
-def _static_extras(ax, board: Board, y_of: dict[str, int], font: float) -> None:
-    """The baseline line, group bands and the column of numbers right of the plot."""
+# Over the numbers column: the sd starts where the row's sd does.
+_HEAD = f"{'mean [95%]':<20}sd pts (runs)"
+
+
+def _row_numbers(row) -> str:
+    sd = f"{100 * row.run_sd:4.1f}" if np.isfinite(row.run_sd) else "   –"
+    return f"{row.mean:.3f} [{row.lo_clip:.2f}, {row.hi_clip:.2f}]  {sd} ({int(row.runs)})"
+
+
+def _row_positions(rows: pd.DataFrame) -> tuple[dict[str, int], dict[int, str]]:
+    """Each configuration's y (top row 0, downwards) and, when rows are grouped, each group's
+    heading row's y and text."""
+    y_of, heads, y = {}, {}, 0
+    for group in dict.fromkeys(rows["group"]):
+        if group:
+            heads[y] = str(group)
+            y -= 1
+        for model in rows.loc[rows["group"] == group, "model"]:
+            y_of[model] = y
+            y -= 1
+    return y_of, heads
+
+
+def _static_legend(board: Board, color_by: str | None) -> list:
+    rows, handles = board.rows, []
+    if color_by:
+        colours = dict(zip(rows["color_value"], rows["color"], strict=True))
+        handles = [Line2D([], [], color=c, marker="o", ls="",
+                          label=f"{color_by.replace('_', ' ')}: {v}")
+                   for v, c in colours.items()]  # fmt: skip
+    if board.baseline is not None:
+        value = float(rows.set_index("model").loc[board.baseline, "mean"])
+        handles.append(Line2D([], [], color=BASELINE_COLOR, ls="--",
+                              label=f"{board.baseline} (baseline) {value:.3f}"))  # fmt: skip
+    return handles
+
+
+def _static_extras(ax, board: Board, y_of: dict[str, int], heads: dict[int, str]) -> None:
+    """The baseline line and a band behind every other group (its heading row included)."""
     rows = board.rows
     if board.baseline is not None:
         value = float(rows.set_index("model").loc[board.baseline, "mean"])
         ax.axvline(value, color=BASELINE_COLOR, ls="--", lw=1.2)
-    groups = list(dict.fromkeys(rows["group"]))
-    if groups != [""]:
-        for i, group in enumerate(groups):
-            ys = [y_of[m] for m in rows.loc[rows["group"] == group, "model"]]
-            if i % 2 == 0:
-                ax.axhspan(min(ys) - 0.5, max(ys) + 0.5, color="#F2F2F2", zorder=0)
-            ax.text(0.995, max(ys) + 0.3, f"{board.group_by}: {group}", transform=ax.get_yaxis_transform(),
-                    ha="right", va="top", fontsize=font, fontweight="bold", color="#444444")  # fmt: skip
-    trans = ax.get_yaxis_transform()
-    font = max(7.0, font * 0.85) if font > 9 else font
-    ax.text(1.02, 0.6, "mean [95%]  sd (runs)", transform=trans, fontsize=font, va="bottom",
-            color="#444444")  # fmt: skip
-    for row in rows.itertuples():
-        sd = f"{row.run_sd:.3f}" if np.isfinite(row.run_sd) else "–"
-        ax.text(1.02, y_of[row.model],
-                f"{row.mean:.3f} [{row.lo_clip:.2f}, {row.hi_clip:.2f}]  {sd} ({int(row.runs)})",
-                transform=trans, fontsize=font, va="center", family="monospace")  # fmt: skip
+    for i, (top, group) in enumerate(heads.items()):
+        if i % 2 == 0:
+            ys = [y_of[m] for m in rows.loc[rows["group"].astype(str) == group, "model"]]
+            ax.axhspan(min(ys) - 0.5, top + 0.5, color="#F2F2F2", zorder=0)

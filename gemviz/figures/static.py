@@ -23,10 +23,11 @@ from gemviz.figures import theme
 from gemviz.figures.export import figure_png
 
 
-def png_bytes(fig) -> bytes:
-    """Render a matplotlib figure to PNG (150 dpi) and close it."""
+def png_bytes(fig, exact: bool = False) -> bytes:
+    """Render a matplotlib figure to PNG (150 dpi) and close it; ``exact``: the figure's own
+    size, not cropped to its content."""
     try:
-        return figure_png(fig, dpi=150)
+        return figure_png(fig, dpi=150, tight=not exact)
     finally:
         plt.close(fig)
 

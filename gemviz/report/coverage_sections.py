@@ -129,10 +129,8 @@ def headline(data: CoverageInputs) -> str:
     return coverage_headline(data.decisive, data.baseline or "")
 
 
-def _gain_png(data: CoverageInputs, size: tuple[float, float] | None = None) -> bytes:
-    rows = data.gains["model"].nunique()
-    font = (16 if rows <= 8 else 13) if size else 11
-    fig = gain_chart_static(data.gains, data.baseline or "", size=size, font=font)
+def _gain_png(data: CoverageInputs) -> bytes:
+    fig = gain_chart_static(data.gains, data.baseline or "")
     try:
         return static_figures.png_bytes(fig)
     finally:
@@ -153,8 +151,10 @@ def training_set_slides(deck: Deck) -> None:
             + deck.stats_note(len(data.decisive), "set × configuration rows")
         )  # fmt: skip
         slide = deck.slide(headline(data), notes)
-        box = deck.body_box()
-        deck.picture(slide, _gain_png(data, (box[2] / EMU_PER_INCH, box[3] / EMU_PER_INCH)), box)
+        _, _, width, height = deck.body_box()
+        size = (width / EMU_PER_INCH, height / EMU_PER_INCH)
+        deck.chart(slide, gain_chart_static(data.gains, data.baseline or "", size=size,
+                                            font=deck.chart_font()))  # fmt: skip
     lines = [coverage_line(r) for r in found.sets.to_dict("records")]
     table = cov.side_by_side(found)
     notes = " ".join(

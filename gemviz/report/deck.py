@@ -19,6 +19,7 @@ from pptx.util import Emu, Inches, Pt
 
 from gemviz.analysis.tables import id_ood_table
 from gemviz.data.markup import visible
+from gemviz.figures import static as static_figures
 from gemviz.figures import theme
 from gemviz.figures.slide_charts import MIN_PT
 from gemviz.report.base import ReportInputs, cluster_unit, shared
@@ -38,6 +39,11 @@ TITLE_HEIGHT = Inches(1.2)
 #: Body text sizes tried, largest first, until a text fits its box.
 TEXT_SIZES = (24, 22, 20, MIN_PT)
 TEXT_COLOR = "#222222"
+#: Smallest and largest points of a chart picture's text on a slide.
+CHART_PT = (11.0, 14.0)
+#: Most rows of pairs a chart on a slide draws (40 bars over two splitters).
+CHART_PAIR_ROWS = 20
+EMU_PER_PT = 12700
 MUTED_TEXT = "#555555"
 
 
@@ -194,6 +200,23 @@ class Deck:
                 left, _, width, _ = box
                 box = (left, self.body_top, width, BODY_BOTTOM - self.body_top)
             self.text(slide, [lines[i] for i in page], box, size=size)
+
+    def chart_font(self) -> float:
+        """Points of every chart picture's text in this deck, the same on every slide: as
+        large as the most rows a chart of the study draws leave room for in the tallest body
+        (every configuration plus its group headings, or up to :data:`CHART_PAIR_ROWS` pairs),
+        :data:`CHART_PT` at the least and most."""
+        models = len(self.study.models)
+        rows = max(models + 3, min(CHART_PAIR_ROWS, models * (models - 1) // 2))
+        room = (BODY_BOTTOM - BODY_TOP) / EMU_PER_PT / (1.2 * rows + 6)
+        return float(min(CHART_PT[1], max(CHART_PT[0], int(room * 2) / 2)))
+
+    def chart(self, slide, fig, box: tuple[int, int, int, int] | None = None):
+        """A matplotlib figure drawn at ``box``'s size (default: the body) placed there at
+        that size, so its text keeps the points it was drawn with."""
+        return self.picture(
+            slide, static_figures.png_bytes(fig, exact=True), box or self.body_box()
+        )
 
     def picture(self, slide, png: bytes, box: tuple[int, int, int, int]):
         """A picture fitted (aspect kept) and centred in ``box``."""

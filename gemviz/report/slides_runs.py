@@ -20,7 +20,6 @@ import pandas as pd
 
 from gemviz.analysis import findings, findings_runs
 from gemviz.analysis.runs import run_pairs, run_points, run_summary, top_pairs
-from gemviz.figures import static as static_figures
 from gemviz.figures import theme
 from gemviz.figures.forest import Forest, Series, forest_static
 from gemviz.figures.runs import runs_board_static
@@ -35,13 +34,6 @@ MAX_COLUMNS = 8
 MAX_BARS = 40
 #: Pairs on the pairs slide when no baseline is set.
 TOP_PAIRS = 15
-FONT = 12.0
-
-
-def _font(deck: Deck, rows: int) -> float:
-    """Points of a picture's row labels: as large as its rows leave room for, 12 to 18."""
-    room = _size(deck)[1] * 72 / max(1, rows + 4)
-    return float(min(18.0, max(FONT, room * 0.55)))
 
 
 def _size(deck: Deck) -> tuple[float, float]:
@@ -49,8 +41,9 @@ def _size(deck: Deck) -> tuple[float, float]:
     return width / EMU_PER_INCH, height / EMU_PER_INCH
 
 
-def _picture(deck: Deck, slide, fig) -> None:
-    deck.picture(slide, static_figures.png_bytes(fig), deck.body_box())
+def _forest(deck: Deck, slide, spec: Forest) -> None:
+    """A forest chart drawn at the body's size with the deck's chart font."""
+    deck.chart(slide, forest_static(spec, _size(deck), deck.chart_font()))
 
 
 def _has_runs(deck: Deck) -> bool:
@@ -79,9 +72,9 @@ def ranking_slides(deck: Deck) -> None:
         )
         slide = deck.slide(title, notes)
         fig = runs_board_static(points, summary, configs=configs, color_by=color_by,
-                                group_by=group_by, size=_size(deck),
-                                font=_font(deck, len(summary)), title=False)  # fmt: skip
-        _picture(deck, slide, fig)
+                                group_by=group_by, size=_size(deck), font=deck.chart_font(),
+                                title=False)  # fmt: skip
+        deck.chart(slide, fig)
 
 
 def _pair_text(r) -> str:
@@ -113,8 +106,7 @@ def baseline_slides(deck: Deck) -> None:
                 f"the {len(shown)} of {len(everything)} pairs with the smallest adjusted p (A − B)"
             )
         slide = deck.slide(title, _pairs_notes(rule, shown))
-        _picture(deck, slide, forest_static(_pairs_forest(deck, shown, labels, metric, what),
-                                            _size(deck), _font(deck, len(labels))))  # fmt: skip
+        _forest(deck, slide, _pairs_forest(deck, shown, labels, metric, what))
 
 
 def _pairs_forest(deck: Deck, shown: pd.DataFrame, labels, metric: str, what: str) -> Forest:
@@ -168,7 +160,7 @@ def splitter_forest(deck: Deck, slide, rows: pd.DataFrame, splitter: str, metric
         xlabel=f"{findings.metric_words(metric)} (clipped to [0, 1])",
         table=table, table_head="ID / OOD  gap",
     )  # fmt: skip
-    _picture(deck, slide, forest_static(spec, _size(deck), FONT))
+    _forest(deck, slide, spec)
 
 
 def interaction_pairs(deck: Deck, inter: pd.DataFrame) -> list[tuple[str, str]]:
@@ -194,13 +186,19 @@ def interaction_forest(deck: Deck, slide, rows: pd.DataFrame, pairs, metric: str
         part = rows[rows["splitter"] == splitter].set_index(["model_a", "model_b"]).reindex(pairs)
         series.append(Series(splitter, part["did"], part["did_lo"], part["did_hi"],
                              colors[splitter]))  # fmt: skip
+    baseline = deck.inputs.baseline
+    # Against a baseline every row's B is the baseline: the row names the configuration.
+    labels = [a if baseline is not None else f"{a} − {b}" for a, b in pairs]
+    what = (
+        "(A − B on ID) − (A − B on OOD)" if baseline is None
+        else f"each configuration's ID-OOD gap minus {baseline}'s"
+    )  # fmt: skip
     spec = Forest(
-        labels=[f"{a} − {b}" for a, b in pairs], series=series,
-        title=f"difference of ID-OOD gaps, {findings.metric_words(metric)}: (A − B on ID) − "
-        "(A − B on OOD), 95% interval",
+        labels=labels, series=series,
+        title=f"difference of ID-OOD gaps, {findings.metric_words(metric)}: {what}, 95% interval",
         xlabel="difference of gaps", reference=0.0, reference_label="no interaction",
     )  # fmt: skip
-    _picture(deck, slide, forest_static(spec, _size(deck), FONT))
+    _forest(deck, slide, spec)
 
 
 def drill_leads(frame: pd.DataFrame) -> list:
@@ -220,4 +218,4 @@ def drill_forest(deck: Deck, slide, region: pd.DataFrame, ref: pd.DataFrame, ser
                zip(region["mean"], ref["id_mean"], region["diff"], strict=True)],
         table_head="region vs ID set  diff",
     )  # fmt: skip
-    _picture(deck, slide, forest_static(spec, _size(deck), FONT))
+    _forest(deck, slide, spec)
