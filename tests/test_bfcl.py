@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import lzma
 import shutil
 
 import numpy as np
@@ -14,6 +16,7 @@ from gemviz.data.errors import GemvizError
 from gemviz.data.loaders import load_results
 from gemviz.data.study import Study
 from tests.bfcl_data import ANSWERS, CONFIGS, RUNS, TEST, extract, score_file
+from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +156,18 @@ def test_a_run_of_another_test_set_is_refused_with_counts(root, tmp_path):
     with pytest.raises(GemvizError, match=r"total_count 200, but .* holds 150 entries"):
         Study.from_files({}, {"lora": files}, samples=subset)
     assert len(ids) == 200
+
+
+def test_make_runs_writes_the_carried_runs_again(tmp_path):
+    # The script that wrote tests/data/bfcl/runs gives the same bytes (into a temporary folder).
+    carried = ROOT / "tests" / "data" / "bfcl" / "runs"
+    spec = importlib.util.spec_from_file_location("make_runs", carried.parent / "make_runs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(tmp_path)
+    files = sorted(p.relative_to(carried) for p in carried.rglob("*.xz"))
+    assert len(files) == 18
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.xz")) == files
+    for path in files:
+        want = lzma.decompress((carried / path).read_bytes())
+        assert lzma.decompress((tmp_path / path).read_bytes()) == want, path
