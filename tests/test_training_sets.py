@@ -17,7 +17,9 @@ from gemviz.report import build_report, inputs_from_workspace
 from gemviz.report.coverage_sections import headline
 from gemviz.report.slides import build_deck
 from gemviz.stats import paired_test
+from gemviz.workspace.configs import configs_from_pattern, configurations, set_configs
 from gemviz.workspace.store import Workspace
+from tests.stats_reference import holm
 
 TIMEOUT = 300
 
@@ -154,3 +156,53 @@ def test_agreement_says_when_a_splitter_barely_separates():
     labels = pd.DataFrame({"a": ["ID"] * 200, "b": ["ID"] * 120 + ["OOD"] * 80})
     text = agreement_finding(labels, ["a", "b"])
     assert text.endswith("; a calls no step OOD") and "barely" not in text
+
+
+def test_trained_on_reads_the_configuration_table():
+    names = ["set-14k", "set-5k", "Extra"]
+    configs = pd.DataFrame(
+        {
+            "model": ["sft_14k", "lora_5k", "x", "y", "base", "z"],
+            "train_set": ["14k", " SET-5K ", "extra", "set", None, "20k"],
+        }
+    )
+    # One word of one set's name, or the name itself; "set" is a word of two names, "20k" of
+    # none, and a configuration without a set is paired with none.
+    assert cov.trained_on(names, configs) == {
+        "sft_14k": "set-14k",
+        "lora_5k": "set-5k",
+        "x": "Extra",
+    }
+    assert cov.trained_on(names, None) == {}
+
+
+@pytest.mark.slow
+def test_each_configuration_meets_its_own_training_set(ws):
+    pattern = r"(?P<method>[a-z]+)-(?P<train_set>\d+k)"
+    set_configs(ws, configs_from_pattern([m.name for m in ws.models], pattern, baseline="base"))
+    try:
+        at = _run("9_training_sets.py", ws)
+        shown = _frame(at, "did_p_adjusted")
+        # sft-14k and lora-14k on set-14k, grpo-5k and sft-5k on set-5k: one row each.
+        pairs = dict(zip(shown["model"], shown["train_set"], strict=True))
+        assert len(shown) == 4 and pairs == {
+            "sft-14k": "set-14k", "lora-14k": "set-14k", "grpo-5k": "set-5k", "sft-5k": "set-5k"
+        }  # fmt: skip
+        assert any("compared on their own set only" in c.value for c in at.caption)
+        study = ws.study()
+        found = cov.training_sets(study, cov.training_entries(ws))
+        trained = cov.trained_on(found.names, configurations(ws))
+        assert trained == pairs
+        # Those four rows are the family adjusted, not four of all eight.
+        mine = cov.decisive(study, found, "base", trained=trained)
+        assert list(mine["did_p_adjusted"]) == pytest.approx(list(holm(mine["did_p"])))
+        assert list(shown["did_p_adjusted"]) == pytest.approx(list(mine["did_p_adjusted"]))
+        every = cov.decisive(study, found, "base").set_index(["train_set", "model"])
+        assert len(every) == 8
+        first = mine.set_index(["train_set", "model"]).loc[("set-14k", "sft-14k")]
+        assert first["did_p"] == pytest.approx(every.loc[("set-14k", "sft-14k"), "did_p"])
+        assert first["did_p_adjusted"] <= every.loc[("set-14k", "sft-14k"), "did_p_adjusted"]
+        gains = cov.gain_rows(study, found, "base", trained=trained)
+        assert set(zip(gains["model"], gains["train_set"], strict=True)) == set(pairs.items())
+    finally:
+        set_configs(ws, {}, replace=True)

@@ -9,7 +9,9 @@ runs that passed, so runs are averaged and the comparison is paired over entries
   :func:`gemviz.stats.compare_sets` on ``d_i`` (a permutation of whole clusters between the two
   sets, or the cluster-robust score t when clusters straddle them);
 * ``did_p_adjusted``: Holm over every row of the table, one family (each row asks the same
-  question of another set or configuration);
+  question of another set or configuration). A configuration whose training set is known
+  (``trained_on``, from the configuration table) is compared on its own set only, so the
+  family is the rows shown;
 * ``verdict``: :func:`gemviz.analysis.findings_coverage.coverage_finding`.
 
 The numbers are observational: covered and uncovered entries may differ in other ways
@@ -48,6 +50,7 @@ def decisive_rows(
     models: Sequence[str] | None = None,
     metric: str | None = None,
     adjust: str = "holm",
+    trained_on: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Gains over the baseline on covered and uncovered entries, and their difference.
 
@@ -58,6 +61,8 @@ def decisive_rows(
         models: The configurations (default: every model but the baseline).
         metric: The metric (default: the study's default, ``accuracy`` for BFCL).
         adjust: ``"holm"`` or ``"bh"`` over the whole table.
+        trained_on: Configuration -> the set it was trained on (one of ``covered``): that
+            configuration's only row; a configuration not named here gets a row per set.
 
     Returns:
         Columns :data:`DECISIVE_COLUMNS`, one row per set x configuration.
@@ -80,6 +85,8 @@ def decisive_rows(
                 f"training set '{name}': {mask.size} covered flags for {len(study)} entries"
             )
         for model in models:
+            if (trained_on or {}).get(model, name) != name:
+                continue
             values = outcomes[model].to_numpy(float)
             diff = values - base
             test = compare_sets(diff, mask, ~mask, codes, kind=f"coverage:{name}")

@@ -16,6 +16,7 @@ All per-entry arrays are in the study's order.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -185,10 +186,37 @@ def training_sets(
     )
 
 
+def trained_on(names: Sequence[str], configs: pd.DataFrame | None) -> dict[str, str]:
+    """Configuration -> the training set the configuration table says it was trained on.
+
+    A configuration's ``train_set`` names one of the sets ``names`` exactly (letter case and
+    surrounding spaces aside), or is one word of exactly one set's name (``14k`` in
+    ``set-14k``); a value that names no set, or several, pairs the configuration with none.
+    """
+    if configs is None or "train_set" not in configs:
+        return {}
+    out = {}
+    for model, value in zip(configs["model"], configs["train_set"], strict=True):
+        if not isinstance(value, str) or not value.strip():
+            continue
+        want = value.strip().casefold()
+        exact = [n for n in names if n.strip().casefold() == want]
+        words = [n for n in names if want in re.split(r"[^0-9a-z]+", n.casefold())]
+        found = exact or words
+        if len(found) == 1:
+            out[str(model)] = found[0]
+    return out
+
+
 def decisive(
-    study: Study, found: TrainingSets, baseline: str, metric: str | None = None
+    study: Study,
+    found: TrainingSets,
+    baseline: str,
+    metric: str | None = None,
+    trained: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """:func:`gemviz.analysis.coverage_gain.decisive_rows` for every set (one Holm family).
+    """:func:`gemviz.analysis.coverage_gain.decisive_rows` for every set (one Holm family),
+    each configuration of ``trained`` (:func:`trained_on`) on its own set only.
 
     Returns:
         Columns :data:`gemviz.analysis.coverage_gain.DECISIVE_COLUMNS` (empty without a second
@@ -196,11 +224,15 @@ def decisive(
     """
     if len([m for m in study.models if m != baseline]) == 0 or not found.names:
         return pd.DataFrame(columns=DECISIVE_COLUMNS)
-    return decisive_rows(study, found.covered, baseline, metric=metric)
+    return decisive_rows(study, found.covered, baseline, metric=metric, trained_on=trained)
 
 
 def gain_rows(
-    study: Study, found: TrainingSets, baseline: str, metric: str | None = None
+    study: Study,
+    found: TrainingSets,
+    baseline: str,
+    metric: str | None = None,
+    trained: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Each configuration's gain over the baseline on each set's covered and uncovered entries.
 
@@ -209,7 +241,8 @@ def gain_rows(
     clusters as the study has them.
 
     Returns:
-        Columns :data:`GAIN_COLUMNS`, ``subset`` ``covered`` or ``not covered``.
+        Columns :data:`GAIN_COLUMNS`, ``subset`` ``covered`` or ``not covered``; a
+        configuration of ``trained`` on its own set only.
     """
     models = [m for m in study.models if m != baseline]
     if not models or not found.names:
@@ -226,6 +259,8 @@ def gain_rows(
         ):
             test = paired_test(diffs, mask, codes, kind=f"coverage-gain:{name}:{subset}")
             for j, model in enumerate(models):
+                if (trained or {}).get(model, name) != name:
+                    continue
                 rows.append(
                     {
                         "train_set": name,

@@ -24,6 +24,7 @@ from gemviz.figures.coverage import coverage_map, gain_chart, gain_chart_static
 from gemviz.report.base import Section, _Context, _note, _table
 from gemviz.report.deck import Deck
 from gemviz.report.textfit import EMU_PER_INCH
+from gemviz.workspace.configs import configurations
 
 #: Function rows the report lists (most needed first); the ZIP's CSV has them all.
 REPORT_FUNCTIONS = 40
@@ -67,12 +68,13 @@ def coverage_inputs(
     if baseline is None:
         empty = pd.DataFrame()
         return CoverageInputs(found, None, metric, empty, empty)
+    trained = cov.trained_on(found.names, configurations(workspace))
     return CoverageInputs(
         found,
         baseline,
         metric,
-        cov.decisive(study, found, baseline, metric),
-        cov.gain_rows(study, found, baseline, metric),
+        cov.decisive(study, found, baseline, metric, trained),
+        cov.gain_rows(study, found, baseline, metric, trained),
     )
 
 

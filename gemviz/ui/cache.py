@@ -31,6 +31,7 @@ from gemviz.scoring import store
 from gemviz.splitters import Splitter, make_splitter
 from gemviz.stats import default_margin
 from gemviz.workspace import summary
+from gemviz.workspace.configs import configurations
 from gemviz.workspace.entries import ScoreSource
 from gemviz.workspace.store import Workspace
 
@@ -410,10 +411,13 @@ def training_sets(workspace_json: str, fingerprint: str, k: int, rule: str):
 def coverage_comparison(
     workspace_json: str, fingerprint: str, k: int, rule: str, baseline: str, metric: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The decisive rows and each gain's interval (:mod:`gemviz.analysis.training_sets`)."""
+    """The decisive rows and each gain's interval (:mod:`gemviz.analysis.training_sets`), each
+    configuration on the set the configuration table says it was trained on."""
     study = load_study(workspace_json, fingerprint)
     found = training_sets(workspace_json, fingerprint, k, rule)
+    ws = Workspace.load(Path(workspace_json).parent)
+    trained = coverage_sets.trained_on(found.names, configurations(ws))
     return (
-        coverage_sets.decisive(study, found, baseline, metric),
-        coverage_sets.gain_rows(study, found, baseline, metric),
+        coverage_sets.decisive(study, found, baseline, metric, trained),
+        coverage_sets.gain_rows(study, found, baseline, metric, trained),
     )

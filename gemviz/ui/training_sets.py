@@ -16,6 +16,7 @@ from gemviz.ui.cache import coverage_comparison
 from gemviz.ui.state import open_sample
 from gemviz.ui.text import code, md
 from gemviz.ui.widgets import table_downloads
+from gemviz.workspace.configs import configurations
 from gemviz.workspace.store import Workspace
 
 STEP_PAGE = "pages/8_step.py"
@@ -105,6 +106,14 @@ def decisive_section(
         "of the two and its test are in the table (Holm over all rows). Observational: covered "
         "and uncovered entries may differ in other ways."
     )
+    trained = cov.trained_on(found.names, configurations(ws))
+    pairs = ", ".join(f"{md(m)} on {md(n)}" for m, n in trained.items() if m != baseline)
+    if pairs:
+        st.caption(
+            "As the configuration table gives their training sets, these configurations are "
+            f"compared on their own set only: {pairs}; any other on every set (set them on the "
+            "Workspace page)."
+        )
     shown = rows[["train_set", "model", "covered_n", "uncovered_n", "covered_gain",
                   "uncovered_gain", "did", "did_lo", "did_hi", "did_p_adjusted", "verdict"]]  # fmt: skip
     config = {c: st.column_config.NumberColumn(format="%+.3f")
