@@ -13,7 +13,9 @@ peak memory and "cold" mean what they say:
   and a rerun after a widget change where the page has one (on Metrics: another choice of
   models); the workspace names the parquet files (``--format json``: the JSON files);
 - **report**: ``python -m gemviz report --out r.html --slides d.pptx`` in a fresh process
-  (imports, loading and every section included; ``--no-report`` skips it);
+  (imports, loading and every section included; ``--no-report`` skips it, ``--only-report``
+  runs nothing else, ``--report-baseline CHECKOUT`` runs the same command from another
+  checkout on the same workspace as the baseline);
 - **GEM**: :func:`gemviz.splitters.gem.fit_gmm_1d` on the train scores against the
   published script (19 ``GaussianMixture`` fits, a refit, labelling in a Python loop), with
   the chosen count and the test labels compared;
@@ -308,14 +310,15 @@ def _children_cpu() -> float:
     return kids.ru_utime + kids.ru_stime
 
 
-def run_report(slug: str, folder: Path) -> dict:
-    """The ``report`` command writing the HTML report and the deck, in a fresh process."""
+def run_report(slug: str, folder: Path, root: Path = ROOT, tag: str = "") -> dict:
+    """The ``report`` command writing the HTML report and the deck, in a fresh process, run
+    from the checkout ``root`` (another one: the baseline's code on the same workspace)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     ws = Path(os.environ["GEMVIZ_CACHE"]) / "workspaces" / slug
     cmd = [sys.executable, "-m", "gemviz", "report", "--workspace", str(ws)]
-    cmd += ["--out", str(folder / "r.html"), "--slides", str(folder / "d.pptx")]
+    cmd += ["--out", str(folder / f"r{tag}.html"), "--slides", str(folder / f"d{tag}.pptx")]
     cpu, start = _children_cpu(), time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root)
     wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
     if out.returncode:
         return {"error": [(out.stderr or out.stdout).strip().splitlines()[-1:]]}
@@ -381,6 +384,19 @@ def _page_rows(lines: list, size: int, page: str, got: dict) -> None:
         lines.append(row(size, f"page {page}: after a widget change", got.get("rerun")))
 
 
+def _report_row(lines: list, size: int, study: dict, folder: Path, args) -> None:
+    base = None
+    if args.report_baseline:  # the baseline first: it can leave no cache the other reads
+        base = run_report(study["slug"], folder, Path(args.report_baseline), "-baseline")
+    got = run_report(study["slug"], folder)
+    errors = [*got.get("error", []), *((base or {}).get("error", []))]
+    note = "; ".join(map(str, errors)) or "fresh process, imports included"
+    if base is not None and not errors:
+        note += f"; baseline: the command from {args.report_baseline}, same workspace"
+    what = f"report --out --slides (command, {args.format} files)"
+    lines.append(row(size, what, got.get("t"), (base or {}).get("t"), note))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="50000,200000,1000000")
@@ -388,6 +404,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page names")
     parser.add_argument("--no-baseline-gem", action="store_true", help="skip the published script")
     parser.add_argument("--no-report", action="store_true", help="skip the report command")
+    parser.add_argument(
+        "--only-report",
+        action="store_true",
+        help="build the study and run the report command only (no load, page, GEM or UMAP rows)",
+    )
+    parser.add_argument(
+        "--report-baseline",
+        metavar="CHECKOUT",
+        help="also run the report command from this checkout (e.g. a git worktree of older "
+        "code) on the same workspace, as the row's baseline",
+    )
     parser.add_argument(
         "--format",
         choices=("parquet", "json"),
@@ -429,14 +456,15 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(os.environ["GEMVIZ_CACHE"]) / f"files-{size}"
         study = build(folder, size, args.format)
         print(f"built {size:,} steps in {time.perf_counter() - start:.0f} s", flush=True)
-        _load_rows(lines, size, study)
-        for page in pages:
-            got = run_child("page", study["slug"], page)
-            _page_rows(lines, size, f"{page} ({args.format})", got)
+        if not args.only_report:
+            _load_rows(lines, size, study)
+            for page in pages:
+                got = run_child("page", study["slug"], page)
+                _page_rows(lines, size, f"{page} ({args.format})", got)
         if not args.no_report:
-            got = run_report(study["slug"], folder)
-            note = "; ".join(map(str, got.get("error", []))) or "fresh process, imports included"
-            lines.append(row(size, "report --out --slides (command)", got.get("t"), None, note))
+            _report_row(lines, size, study, folder, args)
+        if args.only_report:
+            continue
         got = run_child(
             "gem", json.dumps(study["files"]["parquet"]), "0" if args.no_baseline_gem else "1"
         )
