@@ -28,6 +28,7 @@ from gemviz.splitters import (
     split_params,
     splitter_controls,
 )
+from gemviz.splitters.gem_fits import fitted_gem
 from tests.conftest import OOD_FILES, SEED
 
 
@@ -371,3 +372,25 @@ def test_partition_frames_labels_in_test_order():
             train_embeddings=emb_train,
             test_embeddings=np.zeros((2, 2)),
         )
+
+
+def test_a_gem_fit_is_kept_and_read_back_as_computed(aitz_split, monkeypatch):
+    # The report draws the fit a splitter was made with: the second ask reads it from the
+    # cache (no fit at all), and every number of the mixture is the one the fit gave.
+    train, held = aitz_split
+    first = fitted_gem(train, max_components=6, sigma=2.0)
+    fresh = make_splitter("gem", max_components=6, sigma=3.0).fit(train)
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted again")
+
+    monkeypatch.setattr(gem_mod, "fit_gmm_1d", no_fit)
+    again = fitted_gem(train, max_components=6, sigma=3.0)  # sigma does not refit
+    assert again.n_components_ == first.n_components_ == fresh.n_components_
+    for name in ("means_", "stds_", "weights_"):
+        assert np.array_equal(getattr(again, name), getattr(fresh, name))
+    assert np.array_equal(again.bic_, fresh.bic_, equal_nan=True)
+    assert again.intervals_ == fresh.intervals_
+    assert np.array_equal(again.predict(held), fresh.predict(held))
+    with pytest.raises(AssertionError, match="fitted again"):  # other settings: a new fit
+        fitted_gem(train, max_components=5)

@@ -29,20 +29,22 @@ from gemviz.report.base import (
     step_positions,
 )
 from gemviz.report.runs_sections import conversation_html
-from gemviz.splitters import make_splitter, split_params, splitter_params
+from gemviz.splitters import split_params, splitter_params
+from gemviz.splitters.gem_fits import fitted_gem
 from gemviz.workspace.annotations import TAG_SEPARATOR
 from gemviz.workspace.entries import file_stem
 
 
 def _fitted_gem(study: Study, train: np.ndarray, params: dict):
     """GEM fitted on ``train`` with ``params``: one fit per scores and fit settings (splitters
-    that share train scores and differ only in sigma share it), kept on the study."""
+    that share train scores and differ only in sigma share it), kept on the study; read from
+    the cache when the splitter was made with it (:func:`gemviz.splitters.gem_fits.fitted_gem`)."""
     fit_params, moved = split_params("gem", params)
     digest = hashlib.blake2b(np.ascontiguousarray(train, dtype=float).tobytes(), digest_size=16)
     key = (digest.hexdigest(), tuple(sorted(fit_params.items())))
     fits = study.__dict__.setdefault("_report_gem_fits", {})
     if key not in fits:
-        fits[key] = make_splitter("gem", **fit_params).fit(np.asarray(train, dtype=float))
+        fits[key] = fitted_gem(train, **fit_params)
     return fits[key].with_params(**moved) if moved else fits[key]
 
 

@@ -36,6 +36,7 @@ from gemviz.data.read import peek_fields, read_records
 from gemviz.scoring.store import load_embeddings
 from gemviz.scoring.training import score_training_set
 from gemviz.splitters import make_splitter
+from gemviz.splitters.gem_fits import fitted_gem
 from gemviz.workspace.entries import SplitterEntry, _abs, check_name
 from gemviz.workspace.files import Checks, adopt, check_ids, reference
 from gemviz.workspace.models import ModelPlan, commit_model, plan_model
@@ -92,7 +93,7 @@ def gem_labels(
     Raises:
         GemvizError: Bad scores or settings.
     """
-    gem = make_splitter("gem", **params).fit(np.asarray(train_scores, dtype=float))
+    gem = fitted_gem(train_scores, **params)  # kept in the cache: the report draws this fit
     used = {k: v for k, v in gem.get_params().items() if v is not None}
     return gem.predict(np.asarray(test_scores, dtype=float)), used
 
