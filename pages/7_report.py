@@ -7,8 +7,10 @@ import re
 import streamlit as st
 
 from gemviz import report
+from gemviz.analysis.paging import position
 from gemviz.analysis.samples import suggest_examples
 from gemviz.data.errors import GemvizError
+from gemviz.data.fields import ID
 from gemviz.report.slides import build_deck, deck_bytes
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import current_sample
@@ -25,8 +27,8 @@ st.write(
     "speaker notes). Intervals and tests use the workspace's clusters."
 )
 current = current_sample()
-known = set(study.ids)
-default = "\n".join(suggest_examples(study) + ([current] if current in known else []))
+known = position(study.samples[ID], current) is not None
+default = "\n".join(suggest_examples(study) + ([current] if known else []))
 text = st.text_area(
     "Example steps: one sample id per line, optionally `id | caption`",
     default,

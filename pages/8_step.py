@@ -28,7 +28,7 @@ if current is None:
     # No step asked for: open the first disputed one, so the page always shows something.
     current = suggest_examples(study, k=1)[0]
     open_sample(current)
-pos = position(study.ids, current)
+pos = position(study.samples[ID], current)
 if pos is None:
     st.warning(f"No step with id {code(current)} in this workspace.")
     st.stop()

@@ -153,6 +153,10 @@ def test_neighbours_follow_the_filtered_order():
     assert neighbours(ids, "e") == ("c", None)
     assert neighbours(ids, "zz") == (None, "a")
     assert position(ids, "e") == 2 and position(ids, "zz") is None and position(ids, None) is None
+    # A study's id column is compared where it is (a Series, string or object dtype).
+    for dtype in ("string[pyarrow]", object):
+        column = pd.Series(["a", "c", "e", "c"], dtype=dtype, index=[5, 6, 7, 8])
+        assert position(column, "c") == 1 and position(column, "zz") is None
 
 
 def test_step_details(study):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from gemviz.data.errors import GemvizError
 
@@ -35,11 +36,14 @@ def paginate(n: int, number: int, size: int = 100) -> Page:
     return Page(number=number, count=count, start=start, stop=min(n, start + size), n=n)
 
 
-def position(ids: Sequence[str] | np.ndarray, sample_id: str | None) -> int | None:
+def position(ids: Sequence[str] | np.ndarray | pd.Series, sample_id: str | None) -> int | None:
     """Index of ``sample_id`` in ``ids``, or None when absent."""
     if sample_id is None:
         return None
-    hits = np.flatnonzero(np.asarray(ids, dtype=object) == sample_id)
+    if isinstance(ids, pd.Series):  # compared in place: no copy of a long column
+        hits = np.flatnonzero(ids.eq(sample_id).to_numpy(dtype=bool, na_value=False))
+    else:
+        hits = np.flatnonzero(np.asarray(ids, dtype=object) == sample_id)
     return int(hits[0]) if len(hits) else None
 
 

@@ -93,8 +93,7 @@ def suggest_examples(study: Study, k: int = 3) -> list[str]:
     hits = np.flatnonzero(disputed(study.labels))[:k]
     if not len(hits):
         hits = np.arange(min(k, len(study)))
-    ids = study.ids
-    return [ids[i] for i in hits]
+    return study.samples[ID].iloc[hits].tolist()
 
 
 def sample_table(study: Study) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote
 import numpy as np
 
 from gemviz.data.errors import GemvizError
-from gemviz.data.fields import LABELS
+from gemviz.data.fields import ID, LABELS
 from gemviz.data.study import Study
 
 
@@ -84,5 +84,4 @@ def _check(study: Study, names: Sequence[str], label: str, text: str) -> None:
 
 
 def _ids(study: Study, mask: np.ndarray) -> list[str]:
-    ids = study.ids
-    return [ids[i] for i in np.flatnonzero(mask)]
+    return study.samples[ID].iloc[np.flatnonzero(mask)].tolist()

@@ -15,6 +15,7 @@ from gemviz.analysis.filters import SampleFilter, score_range
 from gemviz.analysis.samples import group_fields, match_col, score_col
 from gemviz.analysis.stability import RESAMPLES, mc_error, refittable, workspace_refits
 from gemviz.data.errors import GemvizError
+from gemviz.data.fields import ID
 from gemviz.data.study import Study
 from gemviz.figures.export import figure_html, table_csv, table_markdown
 from gemviz.figures.partition import SplitterCharts
@@ -435,7 +436,9 @@ def conversation_view(ws: Workspace, study: Study, pos: int) -> None:
     if not answers:
         st.caption("No possible_answer file beside the test file: ground-truth calls not shown.")
     if study.models:
-        runs = conv.run_outputs(run_tables(str(ws.json_path), ws.fingerprint()), study.ids[pos])
+        runs = conv.run_outputs(
+            run_tables(str(ws.json_path), ws.fingerprint()), study.samples[ID].iloc[pos]
+        )
         st.dataframe(
             runs,
             hide_index=True,
