@@ -49,7 +49,10 @@ if ws is not None:
     st.markdown("**Models**")
     st.dataframe(models, hide_index=True, key="models_table")
     if ws.models:
-        with st.expander("Configurations: method, training set, base model, baseline"):
+        # Keyed, so it stays open when a flash message above comes or goes.
+        with st.expander(
+            "Configurations: method, training set, base model, baseline", key="configs_open"
+        ):
             config_editor(ws)
 
     tab_s, tab_m, tab_remove, tab_manage = kept_tabs(

@@ -17,6 +17,7 @@ from gemviz.workspace.configs import configs_from_pattern, set_configs
 from gemviz.workspace.create import create_from_files
 from gemviz.workspace.store import Workspace
 from tests.bfcl_data import ANSWERS, TEST, extract
+from tests.coverage_sets import chats, edited_copy
 
 RUNS = 5
 BASELINE = "baseline_4bthinking"
@@ -39,14 +40,56 @@ def configurations() -> list[Configuration]:
     return out
 
 
-def build(root: Path, name: str = "meeting") -> Workspace:
-    """Write the runs and labeled files under ``root`` and create the workspace."""
-    extract(root)
+def _entries(root: Path) -> tuple[list[dict], dict[str, list]]:
     entries = [json.loads(x) for x in (root / TEST).read_text().splitlines()]
     answers = {
         r["id"]: r["ground_truth"]
         for r in (json.loads(x) for x in (root / ANSWERS).read_text().splitlines())
     }
+    return entries, answers
+
+
+def write_runs(root: Path) -> dict[str, list[str]]:
+    """Extract the BFCL files under ``root`` and write every configuration's runs as the
+    evaluator leaves them, one folder per run: ``root/lab/<config>/run<r>/score/<config>/…``.
+
+    Returns:
+        Configuration -> its score files, runs in order.
+    """
+    extract(root)
+    entries, answers = _entries(root)
+    models = {}
+    for config in configurations():
+        passed = simulate(entries, config, RUNS)
+        models[config.name] = [
+            str(write_run(root / "lab" / config.name / f"run{r + 1}", config.name, entries,
+                          answers, passed[r], r)[0])
+            for r in range(RUNS)
+        ]  # fmt: skip
+    return models
+
+
+def write_training_sets(root: Path, copies: int = 40, n_chats: int = 10) -> dict[str, Path]:
+    """Two small chat JSONL training sets under ``root/training``, one per made-up set: an
+    edited copy of the first ``copies`` entries touching the set's API classes, and
+    ``n_chats`` unrelated chats. Small, so embedding them with the packaged model is quick.
+    """
+    entries, answers = _entries(root)
+    folder = root / "training"
+    folder.mkdir(exist_ok=True)
+    out = {}
+    for set_name, covered in (("set-14k", SET_14K), ("set-5k", SET_5K)):
+        touched = [e for e in entries if set(e["involved_classes"]) & covered][:copies]
+        records = [edited_copy(e, answers[e["id"]]) for e in touched] + chats()[:n_chats]
+        out[set_name] = folder / f"{set_name}.jsonl"
+        out[set_name].write_text("".join(json.dumps(r) + "\n" for r in records))
+    return out
+
+
+def build(root: Path, name: str = "meeting") -> Workspace:
+    """Write the runs and labeled files under ``root`` and create the workspace."""
+    models = write_runs(root)
+    entries, _ = _entries(root)
     splits = {}
     for set_name, covered in (("set-14k", SET_14K), ("set-5k", SET_5K)):
         rows = [
@@ -56,14 +99,6 @@ def build(root: Path, name: str = "meeting") -> Workspace:
         path = root / f"{set_name}_labeled.json"
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
         splits[set_name] = str(path)
-    models = {}
-    for config in configurations():
-        passed = simulate(entries, config, RUNS)
-        models[config.name] = [
-            str(write_run(root / "lab" / config.name / f"run{r + 1}", config.name, entries,
-                          answers, passed[r], r)[0])
-            for r in range(RUNS)
-        ]  # fmt: skip
     ws = create_from_files(name, str(root / TEST), splits=splits, models=models)
     names = [m.name for m in ws.models]
     set_configs(ws, configs_from_pattern(names, PATTERN, baseline=BASELINE))

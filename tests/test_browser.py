@@ -32,8 +32,12 @@ from gemviz.analysis.samples import suggest_examples
 from gemviz.data.write import write_records
 from gemviz.figures import theme
 from gemviz.workspace import annotations
+from gemviz.workspace.create import create_from_files
 from gemviz.workspace.entries import ModelEntry, SplitterEntry
 from gemviz.workspace.store import Workspace, create_workspace
+from tests.bfcl_data import TEST as BFCL_TEST
+from tests.deck_checks import assert_deck_fits
+from tests.meeting_data import BASELINE, PATTERN, write_runs, write_training_sets
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "_artifacts"
@@ -47,6 +51,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 BUILD_TIMEOUT_S = 300  # the demo is built on the first page open
+TRAINING_LABEL = (
+    "Training sets: one per line, NAME=path on the server (a bare path is named by its file)"
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -659,3 +666,119 @@ def test_meeting_deck_from_three_files(server, tmp_path, gem_public):
     for slide, sid in zip(examples, chosen, strict=True):
         text = "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
         assert tasks[sid] in text
+
+
+def _board(page) -> dict:
+    """The runs board drawn on the Metrics page: its configuration labels (as the axis
+    declares them and as the browser drew them) and its legend's names."""
+    return page.evaluate(
+        """() => {
+        const plots = [...document.querySelectorAll('.js-plotly-plot')];
+        const board = plots.find(p => JSON.stringify(p.layout.title || '').includes(
+            'per configuration'));
+        if (!board) return null;
+        return {
+          ticktext: board.layout.yaxis.ticktext || [],
+          drawn: [...board.querySelectorAll('g.ytick text')].map(t => t.textContent),
+          names: board.data.filter(t => t.showlegend !== false && t.name).map(t => t.name),
+        };
+    }"""
+    )
+
+
+def _fill(page, label: str, value: str, submit: str = "Enter") -> None:
+    field = page.get_by_label(label, exact=True)
+    field.fill(value)
+    field.press(submit)
+    _wait_rendered(page, 120)
+
+
+def test_bfcl_study_from_a_results_folder_to_slides(server, tmp_path, monkeypatch):
+    """A lab's BFCL study (18 configurations x 5 runs, two training sets) created on the
+    Workspace page from its results folder, read on Metrics' runs board, and taken to slides
+    that fit: every configuration on the board, each compared with the baseline, no chart
+    over 40 bars and no text outside its box."""
+    from playwright.sync_api import sync_playwright
+
+    files = tmp_path / "files"
+    runs = write_runs(files)
+    sets = write_training_sets(files)
+    # A workspace is open already (the researcher's first look at the test set), so the
+    # page opens on it rather than building the demo.
+    monkeypatch.setenv("GEMVIZ_CACHE", str(tmp_path / "cache"))
+    first = create_from_files("first look", str(files / BFCL_TEST))
+    deck_path = ARTIFACTS / "bfcl_study_deck.pptx"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.goto(f"{server}/?workspace={first.slug}")
+        _wait_rendered(page, 180)
+        _fill(page, "Name", "BFCL lab")
+        _fill(page, "test-set file: path on the server", str(files / BFCL_TEST))
+        lines = "\n".join(f"{name}={path}" for name, path in sets.items())
+        _fill(page, TRAINING_LABEL, lines, "Control+Enter")
+        _fill(page, "BFCL results folder or result file: path on the server", str(files / "lab"))
+        total = sum(len(f) for f in runs.values())
+        assert f"Found {len(runs)} model(s), {total} run file(s)" in page.inner_text("body")
+        box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Baseline configuration")
+        box.click()
+        page.keyboard.type(BASELINE)
+        page.keyboard.press("Enter")
+        _wait_rendered(page, 60)
+        page.get_by_role("button", name="Create workspace").click()
+        _wait_rendered(page, 300)  # the two training sets are embedded
+        body = page.inner_text("body")
+        assert (
+            "Created workspace 'BFCL lab' (folder bfcl-lab): 200 test steps, 2 splitter(s), "
+            "18 model(s)." in body
+        ), body[-2000:]
+        problems += _problems(page, "workspace")
+        ws = Workspace.load(tmp_path / "cache" / "workspaces" / "bfcl-lab")
+        assert sorted(m.name for m in ws.models) == sorted(runs)
+        assert {m: c.baseline for m, c in ws.configs.items()} == {BASELINE: True}
+        # Method and training set read off the names, in the configuration table.
+        page.get_by_text("Configurations: method, training set").click()
+        _fill(page, "Fill from the names (a regular expression with named groups)", PATTERN)
+        page.get_by_role("button", name="Fill from the names").click()
+        _wait_rendered(page, 60)
+        assert Workspace.load(ws.folder).configs["sft_5k_1"].method == "sft"
+
+        page.goto(f"{server}/metrics?workspace={ws.slug}")
+        _wait_rendered(page, 300)
+        problems += _problems(page, "metrics")
+        chart = page.locator(".js-plotly-plot").filter(has_text="per configuration").first
+        chart.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        board = _board(page)
+        assert board is not None, "no runs board on the Metrics page"
+        assert sorted(board["ticktext"]) == sorted(runs), board["ticktext"]
+        assert sorted(board["drawn"]) == sorted(runs), board["drawn"]  # every label drawn
+        assert len(board["names"]) == len(set(board["names"])) >= 3  # a legend, by method
+        assert "Each configuration against the baseline (17 comparisons)" in page.inner_text("body")
+        chart.screenshot(path=str(ARTIFACTS / "bfcl_runs_board.png"))
+
+        page.goto(f"{server}/report?workspace={ws.slug}")
+        _wait_rendered(page, 120)
+        page.get_by_role("button", name="Build report").click()
+        page.get_by_text("Report ready").wait_for(timeout=300_000)
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Download slides (PPTX)").click()
+        info.value.save_as(deck_path)
+        problems += _problems(page, "report")
+        browser.close()
+    assert not problems, "\n".join(problems)
+
+    prs = Presentation(str(deck_path))
+    assert_deck_fits(prs)
+    titles = [s.shapes.title.text for s in prs.slides]
+    notes = [s.notes_slide.notes_text_frame.text if s.has_notes_slide else "" for s in prs.slides]
+    # The ranking (a picture of every run), then each configuration against the baseline.
+    ranking = prs.slides[1]
+    assert any(s.shape_type == 13 for s in ranking.shapes), titles[1]
+    against = next(k for k, n in enumerate(notes) if n.startswith("Title rule"))
+    assert BASELINE in titles[against] or BASELINE in notes[against], titles[against]
+    assert any("the 17 pairs with the baseline" in n for n in notes), notes
+    # The study was opened from the page alone: the demo was never built.
+    assert not (tmp_path / "cache" / "workspaces" / "demo").exists()

@@ -29,9 +29,9 @@ from gemviz.analysis.runs import run_pairs, run_summary
 from gemviz.report import build_report, inputs_from_workspace
 from gemviz.report.deck import Deck
 from gemviz.report.slides import build_deck, deck_bytes
-from gemviz.report.slides_runs import MAX_BARS
 from gemviz.report.textfit import EMU_PER_INCH, paginate, text_height, title_size, wrapped_lines
 from tests.conftest import ROOT, build_in_cache
+from tests.deck_checks import assert_deck_fits
 from tests.meeting_data import BASELINE, build
 from tests.stats_reference import holm
 
@@ -68,41 +68,10 @@ def test_text_extents_wrap_shrink_and_split():
     assert all(text_height(["line of text"] * len(p), 12 * inch, 18) <= 2 * inch for p in pages)
 
 
-def _text_runs(shape) -> tuple[list[str], float]:
-    paragraphs = shape.text_frame.paragraphs
-    texts = ["".join(r.text for r in p.runs) for p in paragraphs]
-    sizes = [r.font.size.pt for p in paragraphs for r in p.runs if r.font.size is not None]
-    return texts, max(sizes) if sizes else 18.0
-
-
 @pytest.mark.slow
 def test_every_text_fits_its_box_and_no_chart_has_over_40_bars(meeting):
     _, _, deck, _ = meeting
-    prs = Presentation(io.BytesIO(deck_bytes(deck)))
-    width, height = prs.slide_width, prs.slide_height
-    for number, slide in enumerate(prs.slides, 1):
-        for shape in slide.shapes:
-            assert shape.left >= 0 and shape.top >= 0, number
-            assert shape.left + shape.width <= width and shape.top + shape.height <= height, (
-                number,
-                shape.name,
-            )
-            if shape.has_text_frame and shape.text_frame.text.strip():
-                texts, size = _text_runs(shape)
-                assert text_height(texts, shape.width, size) <= shape.height, (number, texts[:2])
-                assert size >= 18
-            if shape.has_chart:
-                bars = sum(
-                    sum(v is not None for v in series.values)
-                    for plot in shape.chart.plots
-                    for series in plot.series
-                )
-                assert bars <= MAX_BARS, (number, bars)
-        # Nothing overlaps the title: the body starts below it.
-        title = slide.shapes.title
-        for shape in slide.shapes:
-            if shape.shape_id != title.shape_id:
-                assert shape.top >= title.top + title.height, (number, shape.name)
+    assert_deck_fits(Presentation(io.BytesIO(deck_bytes(deck))))
 
 
 @pytest.mark.slow
