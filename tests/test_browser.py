@@ -779,6 +779,6 @@ def test_bfcl_study_from_a_results_folder_to_slides(server, tmp_path, monkeypatc
     assert any(s.shape_type == 13 for s in ranking.shapes), titles[1]
     against = next(k for k, n in enumerate(notes) if n.startswith("Title rule"))
     assert BASELINE in titles[against] or BASELINE in notes[against], titles[against]
-    assert any("the 17 pairs with the baseline" in n for n in notes), notes
+    assert any("each of the 17 configurations against the baseline" in n for n in notes), notes
     # The study was opened from the page alone: the demo was never built.
     assert not (tmp_path / "cache" / "workspaces" / "demo").exists()
