@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import streamlit as st
 from conftest import ROOT, SEED, build_in_cache
 from streamlit.testing.v1 import AppTest
 
@@ -21,6 +22,8 @@ from gemviz.analysis.stability import RESAMPLES, _key, refittable
 from gemviz.data.paths import cache_dir
 from gemviz.demo import ensure_demo
 from gemviz.splitters import splitter_params
+from gemviz.splitters.gem import GemSplitter
+from gemviz.splitters.gem_fits import FOLDER as FITS
 from gemviz.workspace import annotations
 from gemviz.workspace.store import Workspace
 
@@ -119,6 +122,16 @@ def test_workspace_page_bad_file_shows_error(workspace, tmp_path):
 def _id_count(at: AppTest) -> int:
     metric = next(m for m in at.metric if m.label == "ID steps")
     return int(metric.value.replace(",", ""))
+
+
+def test_score_partition_reads_the_kept_gem_fit(workspace, monkeypatch):
+    at = run_page("2_score_partition.py", workspace)
+    counts = _id_count(at)
+    assert list(cache_dir(FITS).glob("*.json"))  # the page's fit is kept
+    st.cache_resource.clear()  # a fresh server: nothing held in memory
+    monkeypatch.setattr(GemSplitter, "fit", lambda self, x: pytest.fail("GEM fitted again"))
+    again = run_page("2_score_partition.py", workspace)
+    assert _id_count(again) == counts
 
 
 def test_score_partition_sigma_relabels(workspace):

@@ -29,6 +29,7 @@ from gemviz.figures import step, venn
 from gemviz.figures.export import figure_png, figure_svg
 from gemviz.scoring import store
 from gemviz.splitters import Splitter, make_splitter
+from gemviz.splitters.gem_fits import fitted_gem
 from gemviz.stats import default_margin
 from gemviz.workspace import summary
 from gemviz.workspace.configs import configurations
@@ -115,10 +116,14 @@ def fitted_splitter(method: str, fit_params: tuple, source: ScoreSource, stamp: 
 
     ``fit_params`` are the sorted items of the parameters the fit depends on
     (:func:`gemviz.splitters.split_params`); move the others with ``with_params``, which
-    copies, so the cached fit stays as it is.
+    copies, so the cached fit stays as it is. A GEM fit made before on the same scores and
+    settings (when the splitter was made, or by the report) is read back, not fitted again.
     """
     splitter = make_splitter(method, **dict(fit_params))
-    return splitter.fit(splitter_inputs(source, splitter.input, stamp)[0])
+    train = splitter_inputs(source, splitter.input, stamp)[0]
+    if method == "gem":
+        return fitted_gem(train, **dict(fit_params))
+    return splitter.fit(train)
 
 
 # A table for a choice of models is assembled from one table per splitter for every model of
