@@ -385,3 +385,26 @@ def test_page_create_lists_every_bad_run_and_keeps_the_form(lab, tmp_path):
     # What was typed is still there to fix.
     assert at.text_input(key="create_runs_path").value == str(folder)
     assert at.text_area(key="create_training_paths").value.startswith("set=")
+
+
+def test_page_create_takes_many_uploaded_runs_of_a_named_model(lab):
+    root, _ = lab
+    at = _create_page(root)
+    at.text_input(key="create_name").set_value("uploads")
+    at.text_input(key="create_test_path").set_value(str(root / TEST))
+    runs = [_run_file(root / "by_config", "cfg02", r) for r in range(1, 4)]
+    at.file_uploader(key="create_runs_upload").set_value(
+        [_upload(p, f"run{r}.json") for r, p in enumerate(runs, 1)]
+    )
+    at.run()
+    (shown,) = [e.value for e in at.error]  # the files need a model name
+    assert "name the model these result files belong to" in shown
+    assert _made("uploads") == []
+    at.text_input(key="create_model_name").set_value("sft").run()
+    assert any("Found 1 model(s), 3 run file(s)" in c.value for c in at.caption)
+    at.button(key="create_button").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (ws,) = _made("uploads")
+    (model,) = ws.models
+    assert model.name == "sft" and len(model.run_files()) == 3
+    assert all(str(ws.folder) in p for p in model.run_files())  # the uploads were kept
