@@ -348,7 +348,9 @@ def _step_slides(deck: Deck, ids: Sequence[str], kind: str) -> None:
             for t in turns(study, pos, inputs.answers).itertuples():
                 lines.append([(f"Turn {t.turn}: ", MUTED_TEXT), (t.user, None)])
                 if t.ground_truth:
-                    lines.append([("   calls: ", MUTED_TEXT), (t.ground_truth, None)])
+                    # One turn's calls on one line, so none looks like a line of its own.
+                    calls = t.ground_truth.replace("\n", "; ")
+                    lines.append([("   calls: ", MUTED_TEXT), (calls, None)])
         for name, colour, text in legend:
             lines.append([("■ ", colour), (f"{name}: {text}", None)])
         if tags:
