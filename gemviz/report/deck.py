@@ -22,7 +22,7 @@ from gemviz.data.markup import visible
 from gemviz.figures import static as static_figures
 from gemviz.figures import theme
 from gemviz.figures.slide_charts import MIN_PT
-from gemviz.report.base import ReportInputs, cluster_unit, shared
+from gemviz.report.base import ReportInputs, cluster_count, cluster_unit, shared
 from gemviz.report.textfit import fits, paginate, text_height, title_size
 from gemviz.stats import MARGIN
 
@@ -244,7 +244,7 @@ class Deck:
             clusters = "Every step counts as independent (clustering: none)."
         else:
             clusters = (
-                f"Clustered by '{self.study.cluster_by}' ({self.study.n_clusters:,} "
+                f"Clustered by '{self.study.cluster_by}' ({shared(self.study, cluster_count):,} "
                 f"{self.unit}): intervals and tests resample whole {self.unit}."
             )
         return (

@@ -32,7 +32,7 @@ from gemviz.figures import theme
 from gemviz.figures.slide_charts import BarSeries, bar_chart
 from gemviz.figures.step import annotate_step, step_legend
 from gemviz.figures.venn import venn_pair_png
-from gemviz.report.base import Progress, ReportInputs, shared, step_positions
+from gemviz.report.base import Progress, ReportInputs, cluster_count, shared, step_positions
 from gemviz.report.deck import MUTED_TEXT, Deck
 from gemviz.report.slides_runs import (
     MAX_COLUMNS,
@@ -57,7 +57,7 @@ def _study_slide(deck: Deck) -> None:
     study, inputs = deck.study, deck.inputs
     title = (
         f"{inputs.name}: {len(study):,} test steps"
-        + ("" if deck.unit == "steps" else f" in {study.n_clusters:,} {deck.unit}")
+        + ("" if deck.unit == "steps" else f" in {shared(study, cluster_count):,} {deck.unit}")
         + f", {len(study.splitters)} splitter{'s' if len(study.splitters) != 1 else ''}, "
         f"{len(study.models)} model{'s' if len(study.models) != 1 else ''}"
     )
@@ -76,7 +76,7 @@ def _study_slide(deck: Deck) -> None:
         lines.append("Clustering: none (every step independent)")
     else:
         lines.append(
-            f"Clustering: by '{study.cluster_by}' ({study.n_clusters:,} {deck.unit}); "
+            f"Clustering: by '{study.cluster_by}' ({shared(study, cluster_count):,} {deck.unit}); "
             "intervals and tests resample whole clusters"
         )
     adjust = {"holm": "Holm (family-wise)", "bh": "Benjamini-Hochberg (FDR)"}.get(deck.adjust)
