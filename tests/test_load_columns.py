@@ -176,3 +176,20 @@ def test_read_like_gives_read_table_frame(tmp_path):
     assert read_table_like(_write(labeled.iloc[:-1], tmp_path / "short.parquet"), like) is None
     assert read_table_like(_write(labeled, tmp_path / "labeled.json"), like) is None
     assert read_table_like(path, None) is None
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"a": 1, "b": "x"}, {"b": "y", "a": 2}],  # the same fields in another order
+        [{"a": 1, "b": "x"}, {"a": 2}, {"a": 3, "c": True}],  # fields missing or added
+        [{"a": 1, "b": None}, {"a": 2.5, "b": "y"}],  # numbers mixed, a missing text
+        [{"a": [1, [2]], "b": {"c": "[["}}, {"a": [], "b": {}}],  # nested values
+    ],
+)
+def test_json_table_equals_the_records_frame(tmp_path, records):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(records))
+    pd.testing.assert_frame_equal(
+        read_table(path), pd.DataFrame.from_records(read_records(path)), check_exact=True
+    )

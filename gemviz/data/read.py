@@ -6,8 +6,9 @@ opened for reading, through :mod:`gemviz.data.files`.
 
 :func:`read_records` gives the records as dicts, checked one by one. :func:`read_table` reads
 the same files as DataFrames at the format's speed: parquet through pyarrow, JSON through
-orjson and CSV through pandas, for files that pass :func:`read_records`' checks in bulk (the
-bracket depth is counted over the bytes in blocks). Any file that does not, or that only the
+orjson and CSV through pandas, for files that pass :func:`read_records`' checks in bulk
+(records of plain values are two deep; where a value is an object or a list, the bracket
+depth is counted over the bytes in blocks). Any file that does not, or that only the
 record reader accepts (JSON with ``NaN``, integers of thousands of digits, lone surrogate
 escapes), is handed to :func:`read_records`, so bad input ends in the same one-line error
 either way. :func:`peek_fields` reads only a file's start to list its fields.
@@ -262,12 +263,32 @@ def _fast_table(p: Path):
     data = read_bytes(p, "record file")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if not _shallow(data):
-        return None  # too deep, or brackets unbalanced: the exact check words it
     records = _fast_json(data, lines=suffix in (".jsonl", ".ndjson"))
     if not records or set(map(type, records)) != {dict}:
         return None
+    frame = _records_frame(records)
+    # Records of plain values nest two deep; only nested values need the depth counted.
+    if _nested(frame) and not _shallow(data):
+        return None  # too deep, or brackets unbalanced: the exact check words it
+    return frame
+
+
+def _records_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """``pd.DataFrame(records)``; when every record holds the fields of the first, pandas is
+    given them instead of collecting them over every record (the same frame, sooner)."""
+    fields = records[0].keys()
+    if fields and all(map(fields.__eq__, map(dict.keys, records))):
+        return pd.DataFrame(records, columns=list(fields))
     return pd.DataFrame(records)
+
+
+def _nested(frame: pd.DataFrame) -> bool:
+    """True when a value is an object or a list (only columns of Python objects hold one)."""
+    return any(
+        any(isinstance(v, (dict, list)) for v in frame[c])
+        for c in frame.columns
+        if frame[c].dtype == object
+    )
 
 
 def _fast_csv(p: Path):
