@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,8 @@ from gemviz.analysis.tables import (
 )
 from gemviz.data.errors import GemvizError
 from gemviz.data.study import Study
+from gemviz.report import analysis_sections
+from gemviz.report.base import _pval
 from gemviz.stats import PERMUTATION, SIGN_FLIP, adjust_pvalues, wilson_interval
 from tests.conftest import SEED
 from tests.stats_reference import holm
@@ -316,3 +319,39 @@ def test_interaction_against_a_baseline_is_its_own_family():
         interaction_table(study, models=["base"], baseline="base")
     with pytest.raises(GemvizError, match="nope"):
         interaction_table(study, baseline="nope")
+
+
+def test_report_pairs_against_a_baseline_are_one_family():
+    # The report's table of many configurations' pairs adjusts every test it shows together.
+    rng = np.random.default_rng(SEED)
+    n = 60
+    labels = "i" * 30 + "o" * 30
+    base = rng.integers(0, 2, n)
+    models = {"base": (list(base), list(base))}
+    for k in range(7):
+        flip = rng.random(n) < 0.1 + 0.1 * k
+        models[f"m{k}"] = (list(np.where(flip, 1, base)),) * 2
+    study = _study({"s": labels}, models)
+    ctx = SimpleNamespace(inputs=SimpleNamespace(study=study, baseline="base"))
+    page, _ = analysis_sections._paired_wide(ctx)
+    # 7 pairs x (all steps, s ID, s OOD) tests on each metric.
+    assert "Holm-adjusted over the 21 comparisons shown for each metric" in page
+    raw = {
+        (m, r.subset): r.diff_p
+        for m in models
+        if m != "base"
+        for r in paired_comparison(study, m, "base", "exact_match", splitter="s").itertuples()
+    }
+    adjusted = dict(zip(raw, holm(list(raw.values())), strict=True))
+    for (m, subset), p in adjusted.items():
+        alone = paired_comparison(study, m, "base", "exact_match", splitter="s")
+        assert p >= alone.set_index("subset").loc[subset, "diff_p_adjusted"] - 1e-12
+    best = min(adjusted.values())
+    assert f" {_pval(best)} " in page or f" {_pval(best)}<" in page
+    # Not each pair's own three rows' adjustment (the Metrics page's, one pair at a time).
+    alone = min(
+        paired_comparison(study, m, "base", "exact_match", splitter="s").diff_p_adjusted.min()
+        for m in models
+        if m != "base"
+    )
+    assert _pval(alone) != _pval(best) and f" {_pval(alone)}<" not in page

@@ -38,6 +38,7 @@ from gemviz.report.base import (
     shared,
     statistics_note,
 )
+from gemviz.stats import adjust_pvalues
 
 # -- sections --------------------------------------------------------------------------------
 
@@ -231,17 +232,27 @@ def _paired_wide(ctx: _Context) -> Section:
     )
     rows, figures = [], {}
     for metric in study.metrics:
+        # Every test shown for the metric (each pair's all-steps row once, and its ID and OOD
+        # rows under every splitter) is one family, adjusted together.
+        cells = {}
         for a, b in pairs:
-            row: dict = {"metric": metric, "A": a, "B": b}
             for splitter in study.splitters:
                 t = paired_comparison(study, a, b, metric, splitter=splitter)
                 for r in t.itertuples(index=False):
                     key = "all steps" if r.subset == "all" else f"{splitter} {r.subset}"
+                    cells[(a, b, key)] = r
+        adjusted = dict(zip(cells, adjust_pvalues([r.diff_p for r in cells.values()]), strict=True))
+        for a, b in pairs:
+            row: dict = {"metric": metric, "A": a, "B": b}
+            for (x, y, key), r in cells.items():
+                if (x, y) == (a, b):
+                    p = adjusted[(x, y, key)]
                     row[f"{key}: A − B [95% CI] p"] = (
-                        f"{_difference(r.diff, r.diff_lo, r.diff_hi)} {_pval(r.diff_p_adjusted)}"
+                        f"{_difference(r.diff, r.diff_lo, r.diff_hi)} {_pval(p)}"
                     )
-                    row.setdefault("_p", r.diff_p_adjusted)
+                    row.setdefault("_p", p)
             rows.append(row)
+        family = len(cells)
     table = pd.DataFrame(rows).sort_values(["metric", "_p"], kind="stable").drop(columns="_p")
     which = (
         f"each configuration against the baseline {baseline}"
@@ -251,8 +262,9 @@ def _paired_wide(ctx: _Context) -> Section:
     intro = (
         f"Two models on the same steps, {which}: the paired difference A − B on all steps and "
         "on each splitter's ID and OOD sets, with its 95% interval and the p-value Holm-"
-        "adjusted within each metric's three rows (a sign-flip test that swaps the two models "
-        "within whole clusters)."
+        f"adjusted over the {family} comparisons shown for each metric, one family (a "
+        "sign-flip test that swaps the two models within whole clusters). The Metrics page "
+        "shows one pair at a time and adjusts over that pair's rows."
     )
     body = _long_table(table, "paired.csv", figures, "pairs")
     return f"<p>{html.escape(intro)}</p>{body}", figures
