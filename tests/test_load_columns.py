@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gemviz.data import frames, study
+from gemviz.data import frames, read_like, study
 from gemviz.data.frames import frame_ids
 from gemviz.data.ids import sample_ids
 from gemviz.data.read import read_records, read_table
-from gemviz.data.read_like import read_table_like
+from gemviz.data.read_like import READ_FROM, read_table_like
 from gemviz.data.study import Study
 from tests.conftest import OOD_FILES, SEED
 
@@ -193,3 +193,24 @@ def test_json_table_equals_the_records_frame(tmp_path, records):
     pd.testing.assert_frame_equal(
         read_table(path), pd.DataFrame.from_records(read_records(path)), check_exact=True
     )
+
+
+def test_read_like_same_bytes_and_other_bytes(tmp_path, monkeypatch):
+    test = _test_set(3000)
+    source = _write(test, tmp_path / "test.parquet")
+    like = read_table(source)
+    like.attrs[READ_FROM] = source
+    labeled = test.assign(label="OOD")
+    same = _write(labeled, tmp_path / "same.parquet")  # one writer: the same column chunks
+    with monkeypatch.context() as patch:  # found equal without decoding the columns
+        patch.setattr(read_like, "_same_batches", lambda *a: pytest.fail("decoded"))
+        pd.testing.assert_frame_equal(read_table_like(same, like), read_table(same))
+    # The same values stored otherwise (other row groups, compression): compared decoded.
+    other = tmp_path / "other.parquet"
+    labeled.to_parquet(other, index=False, row_group_size=700, compression="gzip")
+    pd.testing.assert_frame_equal(read_table_like(other, like), read_table(other))
+    changed = labeled.assign(task=labeled["task"].str.replace("task 3", "task 4"))
+    assert read_table_like(_write(changed, tmp_path / "changed.parquet"), like) is None
+    # A source file that is gone: the columns are compared decoded instead.
+    like.attrs[READ_FROM] = str(tmp_path / "gone.parquet")
+    pd.testing.assert_frame_equal(read_table_like(same, like), read_table(same))

@@ -38,6 +38,7 @@ from gemviz.data.frames import frame_ids
 from gemviz.data.ids import sample_ids
 from gemviz.data.loaders import load_labeled, load_results
 from gemviz.data.read import read_records, read_table
+from gemviz.data.read_like import READ_FROM
 from gemviz.data.study_frames import (
     PathLike,
     as_frames,
@@ -248,6 +249,8 @@ class Study:
             name: [study_columns(load_results(p, ref_ids, ref_name, like, notes)) for p in paths]
             for name, paths in files.items()
         }
+        if sample_frame is not None:
+            sample_frame.attrs.pop(READ_FROM, None)  # only for reading the files above
         study = cls._build(
             split_frames,
             model_frames,
@@ -352,13 +355,17 @@ def _read_samples(samples: PathLike) -> tuple[pd.DataFrame, pd.DataFrame | None]
     rule = ID if ID in sample_frame.columns else "pair"
     if not fast:  # odd or bad ids: the record reader words what is wrong
         ids = pd.Series(sample_ids(read_records(samples), str(samples)), dtype=str)
+    source = str(samples) if str(samples).lower().endswith((".parquet", ".pq")) else None
     if bfcl.is_test_frame(sample_frame):
         sample_frame = bfcl.with_text_columns(sample_frame, str(samples))
+        source = None
     sample_frame = sample_frame.drop(columns=[ID], errors="ignore")
     sample_frame.insert(0, ID, ids)
     if not fast:
         return sample_frame, None
     sample_frame.attrs["id_rule"] = rule
+    if source is not None:  # its text columns are the file's, as decoded
+        sample_frame.attrs[READ_FROM] = source
     return sample_frame, sample_frame
 
 
