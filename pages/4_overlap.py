@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gemviz.analysis import findings
-from gemviz.analysis.findings_coverage import agreement_finding
 from gemviz.analysis.selection import region_selection
 from gemviz.analysis.stability import RESAMPLES, mc_error, study_region_stability
 from gemviz.data.errors import GemvizError
 from gemviz.figures.venn import region_positions, region_steps
-from gemviz.ui.cache import venn_images, venn_regions
+from gemviz.ui.cache import overlap_notes, venn_images, venn_regions
 from gemviz.ui.page import page_setup
 from gemviz.ui.state import open_in_samples, open_sample
 from gemviz.ui.text import md
@@ -41,9 +39,10 @@ proportional = st.toggle(
     key="venn_proportional",
     help="Off: every region drawn the same size, so small regions' counts stay readable.",
 )
-for note in findings.empty_sets(study.labels, chosen):
+empty, agreement = overlap_notes(*key, tuple(chosen))
+for note in empty:
     st.warning(md(f"{note}: its circle has no area."))
-st.text(agreement_finding(study.labels, chosen))
+st.text(agreement)
 
 regions = {}
 refits = stability_refits(ws, study)

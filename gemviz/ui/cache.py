@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gemviz.analysis import explain, overlap, runs, samples, slices, tables
+from gemviz.analysis import explain, findings, overlap, runs, samples, slices, tables
 from gemviz.analysis import training_sets as coverage_sets
 from gemviz.analysis.conversation import answers_file, run_table
+from gemviz.analysis.findings_coverage import agreement_finding
 from gemviz.analysis.neighbours import cached_neighbours
 from gemviz.analysis.partition import score_values, source_inputs
 from gemviz.analysis.projection import project_files
@@ -216,6 +217,14 @@ def paired_comparison(
 def venn_regions(workspace_json: str, fingerprint: str, splitters: tuple, label: str):
     """:func:`gemviz.analysis.overlap.venn_regions` of the workspace's study."""
     return overlap.venn_regions(load_study(workspace_json, fingerprint), list(splitters), label)
+
+
+@st.cache_data(max_entries=32, show_spinner="Counting where the splitters agree…")
+def overlap_notes(workspace_json: str, fingerprint: str, splitters: tuple) -> tuple[list, str]:
+    """The Overlap page's notes on empty sets (:func:`gemviz.analysis.findings.empty_sets`)
+    and its agreement line (:func:`gemviz.analysis.findings_coverage.agreement_finding`)."""
+    labels = load_study(workspace_json, fingerprint).labels
+    return findings.empty_sets(labels, list(splitters)), agreement_finding(labels, list(splitters))
 
 
 @st.cache_data(
