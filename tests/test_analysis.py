@@ -355,3 +355,41 @@ def test_report_pairs_against_a_baseline_are_one_family():
         if m != "base"
     )
     assert _pval(alone) != _pval(best) and f" {_pval(alone)}<" not in page
+
+
+def test_tests_are_kept_on_the_study_and_give_the_numbers_of_a_fresh_study(monkeypatch):
+    # The report asks for the interaction and the drill-down with the metric's margin, the
+    # deck with 0.05, and every paired table repeats its all-steps row: each test runs once
+    # per study, and what comes back is what a study that never ran it computes.
+    rng = np.random.default_rng(SEED)
+    n = 120
+    tasks = [f"t{i // 4}" for i in range(n)]
+    labels = {"s": "".join(rng.choice(list("io"), n)), "r": "".join(rng.choice(list("io"), n))}
+    models = {m: (rng.integers(0, 2, n).tolist(),) * 2 for m in ("A", "B", "C")}
+    study = _study(labels, models, cluster_by="task", tasks=tasks)
+    calls = {"sets": 0, "paired": 0}
+    compare, paired = rnd.compare_sets, rnd.paired_test
+
+    def counted(name, fn):
+        def run(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr("gemviz.analysis.tables.compare_sets", counted("sets", compare))
+    monkeypatch.setattr("gemviz.analysis.tables.paired_test", counted("paired", paired))
+    first = interaction_table(study)
+    again = interaction_table(study, margin=0.05)
+    assert calls["sets"] == 2 * 2  # splitters x metrics, once
+    pd.testing.assert_frame_equal(first.drop(columns="verdict"), again.drop(columns="verdict"))
+    rows = [paired_comparison(study, "A", "B", "exact_match", splitter=s) for s in ("s", "r")]
+    assert calls["paired"] == 1 + 2 * 2  # all steps once, then ID and OOD of each splitter
+    drill = set_difference(study, "s", "r", metric="exact_match")
+    fresh = _study(labels, models, cluster_by="task", tasks=tasks)
+    pd.testing.assert_frame_equal(first, interaction_table(fresh))
+    for s, got in zip(("s", "r"), rows, strict=True):
+        pd.testing.assert_frame_equal(got, paired_comparison(fresh, "A", "B", "exact_match", s))
+    pd.testing.assert_frame_equal(drill, set_difference(fresh, "s", "r", metric="exact_match"))
+    rows[0].loc[0, "diff"] = 99.0  # a caller's change stays its own
+    assert paired_comparison(study, "A", "B", "exact_match", "s").loc[0, "diff"] != 99.0
