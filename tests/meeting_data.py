@@ -22,6 +22,9 @@ from tests.coverage_sets import chats, edited_copy
 RUNS = 5
 BASELINE = "baseline_4bthinking"
 PATTERN = r"(?P<method>sft|lora|grpo)_(?P<train_set>\d+k)"
+#: The methods of the larger study (30 configurations) and the pattern naming them.
+METHODS_30 = ("sft", "lora", "grpo", "dpo", "ppo")
+PATTERN_30 = r"(?P<method>sft|lora|grpo|dpo|ppo)_(?P<train_set>\d+k)"
 
 
 def _ability(name: str) -> float:
@@ -29,15 +32,16 @@ def _ability(name: str) -> float:
     return -1.5 + 0.8 * draw
 
 
-def configurations() -> list[Configuration]:
-    """The 18 simulated configurations: a baseline, then SFT/LoRA/GRPO on either set."""
+def configurations(count: int = 18) -> list[Configuration]:
+    """``count`` simulated configurations: a baseline, then three of each method on either
+    set (SFT/LoRA/GRPO for 18, as the lab's; DPO and PPO added beyond), cut at ``count``."""
     out = [Configuration(BASELINE, -1.1)]
-    for method in ("sft", "lora", "grpo"):
+    for method in ("sft", "lora", "grpo") if count <= 18 else METHODS_30:
         for train_set, covered in (("14k", SET_14K), ("5k", SET_5K)):
-            for i in range(1, 3 if (method, train_set) == ("grpo", "5k") else 4):
+            for i in range(1, 4):
                 name = f"{method}_{train_set}_{i}"
                 out.append(Configuration(name, _ability(name), covered))
-    return out
+    return out[:count]
 
 
 def _entries(root: Path) -> tuple[list[dict], dict[str, list]]:
@@ -49,7 +53,7 @@ def _entries(root: Path) -> tuple[list[dict], dict[str, list]]:
     return entries, answers
 
 
-def write_runs(root: Path) -> dict[str, list[str]]:
+def write_runs(root: Path, count: int = 18) -> dict[str, list[str]]:
     """Extract the BFCL files under ``root`` and write every configuration's runs as the
     evaluator leaves them, one folder per run: ``root/lab/<config>/run<r>/score/<config>/…``.
 
@@ -59,7 +63,7 @@ def write_runs(root: Path) -> dict[str, list[str]]:
     extract(root)
     entries, answers = _entries(root)
     models = {}
-    for config in configurations():
+    for config in configurations(count):
         passed = simulate(entries, config, RUNS)
         models[config.name] = [
             str(write_run(root / "lab" / config.name / f"run{r + 1}", config.name, entries,
@@ -86,9 +90,10 @@ def write_training_sets(root: Path, copies: int = 40, n_chats: int = 10) -> dict
     return out
 
 
-def build(root: Path, name: str = "meeting") -> Workspace:
-    """Write the runs and labeled files under ``root`` and create the workspace."""
-    models = write_runs(root)
+def build(root: Path, name: str = "meeting", count: int = 18) -> Workspace:
+    """Write the runs of ``count`` configurations and labeled files under ``root`` and create
+    the workspace."""
+    models = write_runs(root, count)
     entries, _ = _entries(root)
     splits = {}
     for set_name, covered in (("set-14k", SET_14K), ("set-5k", SET_5K)):
@@ -101,5 +106,6 @@ def build(root: Path, name: str = "meeting") -> Workspace:
         splits[set_name] = str(path)
     ws = create_from_files(name, str(root / TEST), splits=splits, models=models)
     names = [m.name for m in ws.models]
-    set_configs(ws, configs_from_pattern(names, PATTERN, baseline=BASELINE))
+    pattern = PATTERN if count <= 18 else PATTERN_30
+    set_configs(ws, configs_from_pattern(names, pattern, baseline=BASELINE))
     return ws

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import matplotlib
 
@@ -63,6 +63,8 @@ class Forest:
         clip: Bounds the intervals are clipped to (e.g. ``(0, 1)`` for a share), or None.
         table: Text per row for the column right of the plot (empty: no column).
         table_head: The column's heading.
+        xlim: The value axis's range, or None to fit the rows (parts of one chart split over
+            slides share the whole chart's range, :func:`forest_part`).
     """
 
     labels: Sequence[str]
@@ -74,6 +76,7 @@ class Forest:
     clip: tuple[float, float] | None = None
     table: Sequence[str] = field(default_factory=tuple)
     table_head: str = ""
+    xlim: tuple[float, float] | None = None
 
 
 def _bounds(s: Series, clip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,6 +89,34 @@ def _bounds(s: Series, clip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _offsets(k: int) -> np.ndarray:
     # The first series on top of its row, as the legend lists it first.
     return np.linspace(0.17, -0.17, k) if k > 1 else np.zeros(1)
+
+
+def padded(low: float, high: float) -> tuple[float, float]:
+    """An axis range holding ``low`` to ``high`` with a little room on either side."""
+    pad = 0.04 * (high - low) if high > low else 0.05
+    return low - pad, high + pad
+
+
+def forest_xlim(spec: Forest) -> tuple[float, float]:
+    """The value range the whole chart draws: every interval (clipped) and the reference."""
+    ends = [x for s in spec.series for x in _bounds(s, spec.clip)[1:]]
+    values = np.concatenate([np.ravel(e) for e in ends]) if ends else np.zeros(0)
+    values = values[np.isfinite(values)]
+    if spec.reference is not None:
+        values = np.append(values, spec.reference)
+    if not len(values):
+        return (0.0, 1.0)
+    return padded(float(values.min()), float(values.max()))
+
+
+def forest_part(spec: Forest, start: int, stop: int) -> Forest:
+    """Rows ``start`` to ``stop`` of ``spec`` (same series, legend, reference and value
+    range as the whole chart), for a chart split over slides."""
+    cut = slice(start, stop)
+    series = [replace(s, values=np.asarray(s.values, float)[cut], lo=np.asarray(s.lo, float)[cut],
+                      hi=np.asarray(s.hi, float)[cut]) for s in spec.series]  # fmt: skip
+    return replace(spec, labels=list(spec.labels)[cut], series=series,
+                   table=list(spec.table)[cut], xlim=spec.xlim or forest_xlim(spec))  # fmt: skip
 
 
 def row_axes(size: tuple[float, float], font: float, table: Sequence[str] = (), head: str = ""):
@@ -144,6 +175,8 @@ def forest_static(spec: Forest, size: tuple[float, float] | None = None, font: f
         ax.set_yticks(ys, list(spec.labels), fontsize=font)
         ax.tick_params(axis="x", labelsize=font - 1)
         ax.xaxis.set_major_locator(MaxNLocator(6))
+        if spec.xlim is not None:
+            ax.set_xlim(*spec.xlim)
         ax.set_ylim(ys[-1] - 0.6, 0.6)
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(spec.xlabel, fontsize=font)

@@ -18,6 +18,7 @@ optionally :func:`gemviz.workspace.configs.configurations`' table.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib
@@ -31,7 +32,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from gemviz.figures import theme
-from gemviz.figures.forest import row_axes, write_column
+from gemviz.figures.forest import padded, row_axes, write_column
 
 NO_VALUE = "(not set)"
 BASELINE_COLOR = "#555555"
@@ -260,6 +261,7 @@ def runs_board_static(
     size: tuple[float, float] | None = None,
     font: float = 11.0,
     title: bool = True,
+    models: Sequence[str] | None = None,
 ):
     """The matplotlib twin of :func:`runs_board`; each row's mean [interval] and the sd of its
     runs (in points) are written in a column right of the plot, never over the points, and
@@ -268,10 +270,11 @@ def runs_board_static(
     ``size`` (inches; the figure is exactly this size, its text included) and ``font`` (points
     of the row labels, axis title and legend; numbers one point smaller) fit it to a slide;
     the default grows a row at a time. ``title=False`` leaves the title to the slide (n then
-    goes under the axis).
+    goes under the axis). ``models`` draws only those rows (a part of the board split over
+    slides), with the whole board's legend, baseline and value range.
     """
     board = board_rows(points, summary, subset, splitter, configs, color_by, group_by, order)
-    rows = board.rows
+    rows = board.rows if models is None else board.rows[board.rows["model"].isin(models)]
     y_of, heads = _row_positions(rows)
     table = [_row_numbers(r) for r in rows.itertuples()]
     with theme.mpl_style():
@@ -288,7 +291,7 @@ def runs_board_static(
                         xerr=[[row.mean - row.lo_clip], [row.hi_clip - row.mean]],
                         fmt=mark, color=row.color, ms=font * 0.7, mec="#222222", mew=0.8,
                         elinewidth=2.2)  # fmt: skip
-        _static_extras(ax, board, y_of, heads)
+        _static_extras(ax, board, rows, y_of, heads)
         named = {y: f"{board.group_by}: {g}" for y, g in heads.items()}
         ticks = dict(sorted({**named, **{y: m for m, y in y_of.items()}}.items(), reverse=True))
         ax.set_yticks(list(ticks), list(ticks.values()), fontsize=font)
@@ -296,6 +299,8 @@ def runs_board_static(
             label.set_fontweight("bold" if y in heads else "normal")
         ax.tick_params(axis="x", labelsize=font - 1)
         ax.xaxis.set_major_locator(MaxNLocator(6))
+        if models is not None:
+            ax.set_xlim(*board_xlim(board))
         ax.set_ylim(min(ticks) - 0.6, 0.6)
         ax.grid(axis="y", visible=False)
         xlabel = f"{board.metric.replace('_', ' ')} (95% interval, clipped to [0, 1])"
@@ -347,11 +352,19 @@ def _static_legend(board: Board, color_by: str | None) -> list:
     return handles
 
 
-def _static_extras(ax, board: Board, y_of: dict[str, int], heads: dict[int, str]) -> None:
+def board_xlim(board: Board) -> tuple[float, float]:
+    """The value range of the whole board: every interval (clipped), run and the baseline."""
+    values = pd.concat([board.rows["lo_clip"], board.rows["hi_clip"], board.points["mean"]])
+    values = values[np.isfinite(values.astype(float))]
+    return padded(float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+
+
+def _static_extras(
+    ax, board: Board, rows: pd.DataFrame, y_of: dict[str, int], heads: dict[int, str]
+) -> None:
     """The baseline line and a band behind every other group (its heading row included)."""
-    rows = board.rows
     if board.baseline is not None:
-        value = float(rows.set_index("model").loc[board.baseline, "mean"])
+        value = float(board.rows.set_index("model").loc[board.baseline, "mean"])
         ax.axvline(value, color=BASELINE_COLOR, ls="--", lw=1.2)
     for i, (top, group) in enumerate(heads.items()):
         if i % 2 == 0:

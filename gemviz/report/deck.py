@@ -41,6 +41,10 @@ TEXT_SIZES = (24, 22, 20, MIN_PT)
 TEXT_COLOR = "#222222"
 #: Smallest and largest points of a chart picture's text on a slide.
 CHART_PT = (11.0, 14.0)
+#: Height of a chart picture's row, and of everything around its rows (axes, legend), in
+#: font sizes.
+ROW_EM = 1.2
+FRAME_EM = 6
 #: Most rows of pairs a chart on a slide draws (40 bars over two splitters).
 CHART_PAIR_ROWS = 20
 EMU_PER_PT = 12700
@@ -208,7 +212,7 @@ class Deck:
         :data:`CHART_PT` at the least and most."""
         models = len(self.study.models)
         rows = max(models + 3, min(CHART_PAIR_ROWS, models * (models - 1) // 2))
-        room = (BODY_BOTTOM - BODY_TOP) / EMU_PER_PT / (1.2 * rows + 6)
+        room = (BODY_BOTTOM - BODY_TOP) / EMU_PER_PT / (ROW_EM * rows + FRAME_EM)
         return float(min(CHART_PT[1], max(CHART_PT[0], int(room * 2) / 2)))
 
     def chart(self, slide, fig, box: tuple[int, int, int, int] | None = None):

@@ -132,10 +132,10 @@ def _splitter_slides(deck: Deck) -> None:
                     len(table), "gaps of the ID/OOD table (every splitter, model and metric)"
                 )
             )
-            slide = deck.slide(title, notes)
             if len(rows) > MAX_COLUMNS:
-                splitter_forest(deck, slide, rows, splitter, metric)
+                splitter_forest(deck, title, notes, rows, splitter, metric)
                 continue
+            slide = deck.slide(title, notes)
             left, top, width, height = deck.body_box()
             empty = [s for s in series if all(_nan(v) for v in s.values)]
             if empty:
@@ -194,12 +194,11 @@ def _interaction_slides(deck: Deck) -> None:
             + " "
             + deck.stats_note(total, f"{what} of each splitter and metric (one family each)")
         )
-        slide = deck.slide(title, notes)
         if len(pairs) > MAX_COLUMNS:
-            interaction_forest(deck, slide, rows, pairs, metric)
+            interaction_forest(deck, title, notes, rows, pairs, metric)
             continue
         bar_chart(
-            slide,
+            deck.slide(title, notes),
             deck.body_box(),
             [f"{a} − {b}" for a, b in pairs],
             series,
@@ -283,11 +282,10 @@ def _drill_slides(deck: Deck) -> None:
                 f"{row.ref_name} set (n={row.ref_n:,}). Test: {row.test}. Verdict: "
                 f"{row.verdict}. {deck.stats_note(len(frame), 'rows of this drill-down')}"
             )
-            slide = deck.slide(title, notes)
             if many:
-                drill_forest(deck, slide, region, ref, series)
+                drill_forest(deck, title, notes, region, ref, series)
                 continue
-            bar_chart(slide, deck.body_box(), region["model"].tolist(), series)
+            bar_chart(deck.slide(title, notes), deck.body_box(), region["model"].tolist(), series)
 
 
 def _step_verdicts(study, pos: int) -> list[str]:

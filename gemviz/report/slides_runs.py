@@ -21,8 +21,9 @@ import pandas as pd
 from gemviz.analysis import findings, findings_runs
 from gemviz.analysis.runs import run_pairs, run_points, run_summary, top_pairs
 from gemviz.figures import theme
-from gemviz.figures.forest import Forest, Series, forest_static
-from gemviz.figures.runs import runs_board_static
+from gemviz.figures.forest import Forest, Series, forest_part, forest_static
+from gemviz.figures.runs import board_rows, runs_board_static
+from gemviz.report.chart_parts import chart_slides
 from gemviz.report.coverage_sections import training_set_slides
 from gemviz.report.deck import Deck
 from gemviz.report.textfit import EMU_PER_INCH
@@ -41,9 +42,16 @@ def _size(deck: Deck) -> tuple[float, float]:
     return width / EMU_PER_INCH, height / EMU_PER_INCH
 
 
-def _forest(deck: Deck, slide, spec: Forest) -> None:
-    """A forest chart drawn at the body's size with the deck's chart font."""
-    deck.chart(slide, forest_static(spec, _size(deck), deck.chart_font()))
+def _forest(deck: Deck, title: str, notes: str, spec: Forest) -> None:
+    """A forest chart on its slide(s), drawn at the body's size with the deck's chart font
+    (split over slides when its rows need more room, :func:`chart_slides`)."""
+    whole = len(spec.labels)
+
+    def draw(start: int, stop: int):
+        part = spec if (start, stop) == (0, whole) else forest_part(spec, start, stop)
+        return forest_static(part, _size(deck), deck.chart_font())
+
+    chart_slides(deck, title, notes, [""] * whole, draw)
 
 
 def _has_runs(deck: Deck) -> bool:
@@ -70,11 +78,17 @@ def ranking_slides(deck: Deck) -> None:
             "averaged over its runs, with a clustered 95% interval (the dot), and every run's "
             f"own mean (small points). Ranked by the mean; no test behind the order. {spread}."
         )
-        slide = deck.slide(title, notes)
-        fig = runs_board_static(points, summary, configs=configs, color_by=color_by,
-                                group_by=group_by, size=_size(deck), font=deck.chart_font(),
-                                title=False)  # fmt: skip
-        deck.chart(slide, fig)
+        rows = board_rows(points, summary, configs=configs, color_by=color_by,
+                          group_by=group_by).rows  # fmt: skip
+        models = list(rows["model"])
+
+        def draw(start: int, stop: int, points=points, summary=summary, models=models):
+            part = None if (start, stop) == (0, len(models)) else models[start:stop]
+            return runs_board_static(points, summary, configs=configs, color_by=color_by,
+                                     group_by=group_by, size=_size(deck),
+                                     font=deck.chart_font(), title=False, models=part)  # fmt: skip
+
+        chart_slides(deck, title, notes, [str(g) for g in rows["group"]], draw)
 
 
 def _pair_text(r) -> str:
@@ -105,8 +119,8 @@ def baseline_slides(deck: Deck) -> None:
             what = (
                 f"the {len(shown)} of {len(everything)} pairs with the smallest adjusted p (A − B)"
             )
-        slide = deck.slide(title, _pairs_notes(rule, shown))
-        _forest(deck, slide, _pairs_forest(deck, shown, labels, metric, what))
+        _forest(deck, title, _pairs_notes(rule, shown),
+                _pairs_forest(deck, shown, labels, metric, what))  # fmt: skip
 
 
 def _pairs_forest(deck: Deck, shown: pd.DataFrame, labels, metric: str, what: str) -> Forest:
@@ -142,8 +156,11 @@ def coverage_slides(deck: Deck) -> None:
     training_set_slides(deck)
 
 
-def splitter_forest(deck: Deck, slide, rows: pd.DataFrame, splitter: str, metric: str) -> None:
-    """One splitter's ID and OOD means as rows (one per configuration), for many of them."""
+def splitter_forest(
+    deck: Deck, title: str, notes: str, rows: pd.DataFrame, splitter: str, metric: str
+) -> None:
+    """One splitter's ID and OOD means as rows (one per configuration), for many of them, on
+    a slide titled ``title`` (or several)."""
     first = rows.iloc[0]
     series = []
     for subset, hollow in (("id", False), ("ood", True)):
@@ -160,7 +177,7 @@ def splitter_forest(deck: Deck, slide, rows: pd.DataFrame, splitter: str, metric
         xlabel=f"{findings.metric_words(metric)} (clipped to [0, 1])",
         table=table, table_head="ID / OOD  gap",
     )  # fmt: skip
-    _forest(deck, slide, spec)
+    _forest(deck, title, notes, spec)
 
 
 def interaction_pairs(deck: Deck, inter: pd.DataFrame) -> list[tuple[str, str]]:
@@ -178,8 +195,11 @@ def interaction_pairs(deck: Deck, inter: pd.DataFrame) -> list[tuple[str, str]]:
     return ranked[: MAX_BARS // per_pair]
 
 
-def interaction_forest(deck: Deck, slide, rows: pd.DataFrame, pairs, metric: str) -> None:
-    """The interaction of many pairs as rows: one per pair, a series per splitter."""
+def interaction_forest(
+    deck: Deck, title: str, notes: str, rows: pd.DataFrame, pairs, metric: str
+) -> None:
+    """The interaction of many pairs as rows: one per pair, a series per splitter, on a
+    slide titled ``title`` (or several)."""
     colors = theme.color_map(deck.study.splitters)
     series = []
     for splitter in deck.study.splitters:
@@ -198,7 +218,7 @@ def interaction_forest(deck: Deck, slide, rows: pd.DataFrame, pairs, metric: str
         title=f"difference of ID-OOD gaps, {findings.metric_words(metric)}: {what}, 95% interval",
         xlabel="difference of gaps", reference=0.0, reference_label="no interaction",
     )  # fmt: skip
-    _forest(deck, slide, spec)
+    _forest(deck, title, notes, spec)
 
 
 def drill_leads(frame: pd.DataFrame) -> list:
@@ -207,8 +227,11 @@ def drill_leads(frame: pd.DataFrame) -> list:
     return list(leads.itertuples())
 
 
-def drill_forest(deck: Deck, slide, region: pd.DataFrame, ref: pd.DataFrame, series) -> None:
-    """A drill-down region's means next to the reference ID set's, one row per configuration."""
+def drill_forest(
+    deck: Deck, title: str, notes: str, region: pd.DataFrame, ref: pd.DataFrame, series
+) -> None:
+    """A drill-down region's means next to the reference ID set's, one row per configuration,
+    on a slide titled ``title`` (or several)."""
     spec = Forest(
         labels=list(region["model"]),
         series=[Series(s.name, s.values, s.lo, s.hi, s.color, hollow=k == 1)
@@ -218,4 +241,4 @@ def drill_forest(deck: Deck, slide, region: pd.DataFrame, ref: pd.DataFrame, ser
                zip(region["mean"], ref["id_mean"], region["diff"], strict=True)],
         table_head="region vs ID set  diff",
     )  # fmt: skip
-    _forest(deck, slide, spec)
+    _forest(deck, title, notes, spec)
