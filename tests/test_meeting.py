@@ -27,12 +27,13 @@ from streamlit.testing.v1 import AppTest
 from gemviz.analysis import findings_runs
 from gemviz.analysis.runs import run_pairs, run_summary
 from gemviz.report import build_report, inputs_from_workspace
+from gemviz.report.chart_parts import rows_fit, split_rows
 from gemviz.report.deck import Deck
 from gemviz.report.slides import build_deck, deck_bytes
 from gemviz.report.textfit import EMU_PER_INCH, paginate, text_height, title_size, wrapped_lines
 from tests.conftest import ROOT, build_in_cache
 from tests.deck_checks import assert_deck_fits
-from tests.meeting_data import BASELINE, build
+from tests.meeting_data import BASELINE, build, configurations
 from tests.stats_reference import holm
 
 
@@ -68,6 +69,26 @@ def test_text_extents_wrap_shrink_and_split():
     assert all(text_height(["line of text"] * len(p), 12 * inch, 18) <= 2 * inch for p in pages)
 
 
+def test_rows_split_into_fewest_parts_between_groups():
+    # 30 grouped rows (15 + 15 + 1, a heading each) in parts of at most 23 rows: two parts,
+    # cut between the groups, the lone third group with the second.
+    groups = ["14k"] * 15 + ["5k"] * 15 + ["none"]
+    assert split_rows(groups, 23) == [(0, 15), (15, 31)]
+    # Everything that fits stays whole; ungrouped rows split evenly.
+    assert split_rows(["a"] * 17 + ["b"] * 3, 22) == [(0, 20)]
+    assert split_rows([""] * 30, 23) == [(0, 15), (15, 30)]
+    assert split_rows([""] * 50, 23) == [(0, 17), (17, 34), (34, 50)]
+    # A group too long for one part is cut inside, its heading repeated: every part fits.
+    groups = ["a"] * 40 + ["b"] * 2
+    parts = split_rows(groups, 23)
+    assert len(parts) == 2 and parts[0][0] == 0 and parts[-1][1] == 42
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
+    for start, stop in parts:
+        assert (stop - start) + len(set(groups[start:stop])) <= 23
+    # The body holds fewer rows at larger fonts; 18 configurations and 3 headings fit at 12 pt.
+    assert rows_fit(11) > rows_fit(12) >= 21 > rows_fit(14)
+
+
 @pytest.mark.slow
 def test_every_text_fits_its_box_and_no_chart_has_over_40_bars(meeting):
     _, _, deck, _ = meeting
@@ -79,6 +100,10 @@ def test_the_deck_follows_the_questions(meeting):
     _, inputs, deck, _ = meeting
     order = [s for s in dict.fromkeys(deck.sections) if s != "study"]
     assert order[:4] == ["runs", "baseline", "splitters", "interaction"], order
+    # 18 configurations: every chart on one slide, untitled by parts.
+    assert [deck.sections.count(k) for k in ("runs", "baseline", "interaction")] == [1, 1, 1]
+    assert deck.sections.count("splitters") == len(inputs.study.splitters)
+    assert not any(re.search(r"\(\d of \d\)$", t) for t in deck.titles)
     assert order[-1] == "examples"
     baseline = deck.titles[deck.sections.index("baseline")]
     pairs = run_pairs(inputs.study, "accuracy", baseline=BASELINE)
@@ -211,3 +236,58 @@ def _chart_text(fig, box) -> set[float]:
             assert np.nanmin(xs) >= 0 and np.nanmax(xs) <= 1
     assert min(t.get_fontsize() for t in labels) >= 11
     return {t.get_fontsize() for t in labels}
+
+
+@pytest.fixture(scope="module")
+def meeting_30(tmp_path_factory):
+    """The deck of 30 configurations, with what each chart picture drew."""
+    root = tmp_path_factory.mktemp("meeting30")
+    holder = {}
+
+    def make():
+        holder["ws"] = build(root / "files", "meeting30", count=30)
+        return holder["ws"].folder
+
+    build_in_cache(root / "cache", make)
+    inputs = inputs_from_workspace(holder["ws"])
+    drawn = []
+    place = Deck.chart
+
+    def spy(self, slide, fig, box=None):
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        sizes = _chart_text(fig, box or self.body_box())
+        drawn.append((self.sections[-1], self.titles[-1], ax.get_xlim(), labels, sizes))
+        return place(self, slide, fig, box)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Deck, "chart", spy)
+        deck = build_deck(inputs, [inputs.study.ids[0]])
+    return inputs, deck, drawn
+
+
+@pytest.mark.slow
+def test_thirty_configurations_split_charts_over_slides_that_fit(meeting_30):
+    inputs, deck, drawn = meeting_30
+    assert_deck_fits(Presentation(io.BytesIO(deck_bytes(deck))))
+    models = set(inputs.study.models)
+    assert len(models) == 30
+    # Labels at one size, at least 11 pt, on every picture (checked per picture as drawn).
+    assert len({size for *_, sizes in drawn for size in sizes}) == 1
+    for section in ("runs", "baseline", "splitters", "interaction"):
+        charts = [d for d in drawn if d[0] == section]
+        titles = [title for _, title, *_ in charts]
+        assert len(charts) >= 2, section
+        # The parts of one chart: titled "(k of n)", the same value axis, every row once.
+        for title in dict.fromkeys(t.rsplit(" (", 1)[0] for t in titles):
+            parts = [d for d in charts if d[1].rsplit(" (", 1)[0] == title]
+            n = len(parts)
+            assert n >= 2 and [d[1] for d in parts] == [f"{title} ({k} of {n})" for k in
+                                                        range(1, n + 1)]  # fmt: skip
+            assert len({d[2] for d in parts}) == 1, section
+            rows = [label for d in parts for label in d[3] if label in models]
+            expected = models - {BASELINE} if section in ("baseline", "interaction") else models
+            assert sorted(rows) == sorted(expected), section
+    notes = deck.prs.slides[deck.titles.index(charts[0][1])].notes_slide.notes_text_frame.text
+    assert "continues on the next slide" in notes

@@ -9,7 +9,9 @@
   slides draw when a column chart would carry too many bars or labels.
 
 Charts here are pictures of the static twins (:mod:`gemviz.figures.runs`,
-:mod:`gemviz.figures.forest`) sized to the slide's body.
+:mod:`gemviz.figures.forest`) sized to the slide's body; a chart with more rows than the body
+holds at the deck's chart font goes on consecutive slides
+(:func:`gemviz.report.chart_parts.chart_slides`).
 """
 
 from __future__ import annotations
