@@ -33,7 +33,7 @@ from gemviz.report.slides import build_deck, deck_bytes
 from gemviz.report.textfit import EMU_PER_INCH, paginate, text_height, title_size, wrapped_lines
 from tests.conftest import ROOT, build_in_cache
 from tests.deck_checks import assert_deck_fits
-from tests.meeting_data import BASELINE, build, configurations
+from tests.meeting_data import BASELINE, build
 from tests.stats_reference import holm
 
 
