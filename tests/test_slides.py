@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 from pptx import Presentation
@@ -31,7 +32,7 @@ from gemviz.data.write import write_records
 from gemviz.figures import charts, static
 from gemviz.figures.slide_charts import MIN_PT, error_bar_values
 from gemviz.report import inputs_from_workspace
-from gemviz.report.slides import SLIDE_SECTIONS, build_deck
+from gemviz.report.slides import SLIDE_SECTIONS, _step_verdicts, build_deck
 from gemviz.workspace import annotations
 from gemviz.workspace.entries import ModelEntry
 from gemviz.workspace.store import create_workspace
@@ -373,3 +374,36 @@ def test_runs_board_slides_when_models_have_several_runs(workspace, files, tmp_p
     if title.startswith("Over all runs, sft"):
         assert title.endswith("(3 and 1 runs)")
     assert "Title rule" in pairs.notes_slide.notes_text_frame.text
+
+
+class _Outcomes:
+    """A study's per-step outcome of one step for each model, and its run counts."""
+
+    default_metric = "accuracy"
+
+    def __init__(self, shares: dict[str, float], runs: int):
+        self.models, self._shares, self._runs = list(shares), shares, runs
+
+    def metric(self, _name):
+        return {m: pd.Series([v]) for m, v in self._shares.items()}
+
+    def runs(self, _model) -> int:
+        return self._runs
+
+
+def test_an_example_title_counts_every_model_and_says_in_every_run():
+    """With runs, a model right in some runs is neither right nor wrong; the count adds up."""
+    shares = {f"m{i:02d}": 1.0 for i in range(14)}
+    shares |= {f"w{i:02d}": 0.0 for i in range(8)}
+    shares |= {f"p{i:02d}": 0.4 for i in range(8)}
+    (title,) = _step_verdicts(_Outcomes(shares, 5), 0)
+    assert title == (
+        "14 of 30 models right in every run, 8 in some runs; "
+        "wrong in every run: w00, w01, w02, w03 and 4 more"
+    )
+    single = {k: v for k, v in shares.items() if not k.startswith("p")}
+    (title,) = _step_verdicts(_Outcomes(single, 1), 0)
+    assert title == "14 of 22 models right; wrong: w00, w01, w02, w03 and 4 more"
+    assert _step_verdicts(_Outcomes(dict.fromkeys(shares, 0.0), 5), 0) == [
+        "all 30 models wrong in every run"
+    ]

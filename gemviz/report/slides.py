@@ -290,22 +290,22 @@ def _drill_slides(deck: Deck) -> None:
 
 def _step_verdicts(study, pos: int) -> list[str]:
     """Which models got the step right, in a title's few words (the smaller side named when
-    there are many models: a title never lists eighteen names)."""
-    # With repeated runs a step can be right in some runs only: neither list holds it.
-    main_metric = study.metric(study.default_metric)
+    there are many models: a title never lists eighteen names). With repeated runs, right
+    and wrong mean in every run, and the models right in some runs only are counted."""
+    main_metric, n = study.metric(study.default_metric), len(study.models)
     right = [m for m in study.models if main_metric[m].iloc[pos] == 1]
     wrong = [m for m in study.models if main_metric[m].iloc[pos] == 0]
-    if len(right) == len(study.models) > 1:
-        return [f"all {len(right)} models right"]
-    if len(wrong) == len(study.models) > 1:
-        return [f"all {len(wrong)} models wrong"]
-    if len(study.models) > 6 and right and wrong:
-        few, word = (right, "right") if len(right) <= len(wrong) else (wrong, "wrong")
-        return [
-            f"{len(right)} of {len(study.models)} models right; {word}: "
-            + findings.join_names(few[:4])
-            + (f" and {len(few) - 4} more" if len(few) > 4 else "")
-        ]
+    every = " in every run" if any(study.runs(m) > 1 for m in study.models) else ""
+    if n > 1 and n in (len(right), len(wrong)):
+        return [f"all {n} models {'right' if right else 'wrong'}{every}"]
+    if n > 6:
+        few, word = (right, "right") if right and len(right) <= len(wrong) else (wrong, "wrong")
+        named = ", ".join(few[:4]) + f" and {len(few) - 4} more" if len(few) > 4 else (
+            findings.join_names(few))  # fmt: skip
+        some = n - len(right) - len(wrong)
+        mixed = f", {some} in some runs" if some else ""
+        return [f"{len(right)} of {n} models right{every}{mixed}"
+                + (f"; {word}{every}: {named}" if few else "")]  # fmt: skip
     out = []
     if right:
         out.append(f"{findings.join_names(right)} right")
