@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from gemviz.data.errors import GemvizError
 from gemviz.data.files import MAX_JSON_DEPTH, check_input, loads_json, read_bytes, read_text
+from gemviz.data.table_cache import cached_table
 
 try:
     import orjson
@@ -39,6 +40,7 @@ except ImportError:  # the standard reader then reads every JSON file
 
 
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".parquet", ".pq")
+_JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
 
 def read_records(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -230,12 +232,20 @@ def read_table(path: str | os.PathLike):
 
     Returns:
         A pandas DataFrame, one row per record in file order, one column per field (in order
-        of first appearance). A field a record lacks is missing (NaN/None) in its row.
+        of first appearance). A field a record lacks is missing (NaN/None) in its row. A JSON
+        file read before is read back from its copy in the cache
+        (:mod:`gemviz.data.table_cache`).
 
     Raises:
         GemvizError: As for :func:`read_records` (the same message for the same file).
     """
     p = Path(path)
+    if p.suffix.lower() in _JSON_SUFFIXES:  # parsed once, then read back from a copy
+        return cached_table(check_input(p, "record file"), lambda: _parsed_table(p))
+    return _parsed_table(p)
+
+
+def _parsed_table(p: Path) -> pd.DataFrame:
     frame = _fast_table(p)
     if frame is None:
         frame = pd.DataFrame.from_records(read_records(p))
