@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 from scipy.special import expit
+from threadpoolctl import threadpool_info
 
 import gemviz.stats.randomization as rnd
 from gemviz.stats import (
@@ -35,6 +36,7 @@ from gemviz.stats import (
     verdict,
     wilson_interval,
 )
+from gemviz.stats._base import one_blas_thread
 from tests.conftest import SEED
 from tests.stats_reference import (
     bootstrap_diff,
@@ -538,3 +540,17 @@ def test_the_distribution_functions_are_scipy_stats_own_numbers():
     for n in [*range(1, 40), 100, 101, 5001]:
         for k in range(0, n + 1, max(1, n // 30)):
             assert _dist.binomtest_two_sided(k, n, 0.5) == sps.binomtest(k, n, 0.5).pvalue
+
+
+def _blas_threads() -> list[int]:
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_the_resampling_tests_run_blas_on_one_thread_and_give_it_back():
+    """Inside compare_sets and paired_test numpy's BLAS has one thread; afterwards its own."""
+    before = _blas_threads()
+    seen = []
+    inside = one_blas_thread(lambda: seen.append(_blas_threads()) or 7)
+    assert inside() == 7 and seen == [[1] * len(before)]
+    assert _blas_threads() == before
+    assert rnd.compare_sets.__wrapped__ is not None and rnd.paired_test.__wrapped__ is not None

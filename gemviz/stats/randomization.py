@@ -35,7 +35,13 @@ import math
 import numpy as np
 
 from gemviz.stats import _dist, _relabel, _studentized
-from gemviz.stats._base import _CHUNK_ELEMENTS, cluster_codes, column_sums, content_seed
+from gemviz.stats._base import (
+    _CHUNK_ELEMENTS,
+    cluster_codes,
+    column_sums,
+    content_seed,
+    one_blas_thread,
+)
 from gemviz.stats.clustered import MIN_SCORE_CLUSTERS
 
 # Random relabellings (or sign flips) when there are too many to enumerate; 1999 makes
@@ -50,6 +56,7 @@ SCORE_T = "cluster-robust score t"
 UNTESTABLE = "cannot be tested"
 
 
+@one_blas_thread
 def compare_sets(
     values: np.ndarray,
     in_a: np.ndarray,
@@ -129,6 +136,7 @@ def compare_sets(
     return out
 
 
+@one_blas_thread
 def paired_test(
     values: np.ndarray,
     mask: np.ndarray,
