@@ -310,8 +310,10 @@ def test_own_study_from_gem_scores_to_a_coloured_report(server, tmp_path, gem_pu
         # (refused, nothing saved), then the right one ('type match'/'exact match').
         def add_model(name: str, path: Path) -> str:
             page.get_by_role("tab", name="Add model").click()
-            page.get_by_label("Model name").fill(name)
-            page.get_by_label("Model name").press("Enter")
+            # The New workspace form on the same page has a model-name field of its own.
+            field = page.get_by_label("Model name (not needed for a BFCL folder)", exact=True)
+            field.fill(name)
+            field.press("Enter")
             _wait_rendered(page, 60)
             page.get_by_label("Result file or BFCL results folder: path on the server").fill(
                 str(path)
