@@ -167,6 +167,17 @@ def test_every_page_renders_without_errors(server):
     assert not problems, "\n".join(problems)
 
 
+def _download_deck(page, server: str, slug: str, deck_path: Path) -> None:
+    """Build the workspace's report on the Report page and save the slides it offers."""
+    page.goto(f"{server}/report?workspace={slug}")
+    _wait_rendered(page, 120)
+    page.get_by_role("button", name="Build report").click()
+    page.get_by_text("Report ready").wait_for(timeout=300_000)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download slides (PPTX)").click()
+    info.value.save_as(deck_path)
+
+
 def _problems(page, where: str) -> list[str]:
     found = []
     for selector in ('[data-testid="stException"]', '[data-testid="stAlertContentError"]'):
@@ -612,13 +623,7 @@ def test_meeting_deck_from_three_files(server, tmp_path, gem_public):
             _wait_rendered(page, 180)
             assert "Page not found" not in page.inner_text("body")
             problems += _problems(page, path)
-        page.goto(f"{server}/report?workspace={slug}")
-        _wait_rendered(page, 120)
-        page.get_by_role("button", name="Build report").click()
-        page.get_by_text("Report ready").wait_for(timeout=300_000)
-        with page.expect_download() as info:
-            page.get_by_role("button", name="Download slides (PPTX)").click()
-        info.value.save_as(deck_path)
+        _download_deck(page, server, slug, deck_path)
         page.screenshot(path=str(ARTIFACTS / "meeting_report_page.png"), full_page=True)
         problems += _problems(page, "report")
         browser.close()
@@ -761,13 +766,7 @@ def test_bfcl_study_from_a_results_folder_to_slides(server, tmp_path, monkeypatc
         assert "Each configuration against the baseline (17 comparisons)" in page.inner_text("body")
         chart.screenshot(path=str(ARTIFACTS / "bfcl_runs_board.png"))
 
-        page.goto(f"{server}/report?workspace={ws.slug}")
-        _wait_rendered(page, 120)
-        page.get_by_role("button", name="Build report").click()
-        page.get_by_text("Report ready").wait_for(timeout=300_000)
-        with page.expect_download() as info:
-            page.get_by_role("button", name="Download slides (PPTX)").click()
-        info.value.save_as(deck_path)
+        _download_deck(page, server, ws.slug, deck_path)
         problems += _problems(page, "report")
         browser.close()
     assert not problems, "\n".join(problems)
