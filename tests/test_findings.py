@@ -97,6 +97,35 @@ def test_the_runs_title_follows_one_rule_and_says_it():
     assert findings_runs.runs_finding(pairs, _summary(), "accuracy", baseline="base") == title
 
 
+def test_the_slide_title_says_the_same_comparison_in_fewer_words():
+    pairs = pd.DataFrame(
+        [
+            _pair("full4", "base", 0.073, "full4 higher than base on entries like these (...)",
+                  "full4 higher than base on this benchmark as it is (...)", 0.0085, 0.0004),
+            _pair("verl1", "base", 0.057, "too uncertain to tell on entries like these (...)",
+                  "verl1 higher than base on this benchmark as it is (...)", 0.21, 0.02),
+        ]
+    )  # fmt: skip
+    long, rule = findings_runs.runs_headline(pairs, _summary(), "accuracy", baseline="base")
+    title, foot, same = findings_runs.runs_slide_headline(pairs, _summary(), "accuracy",
+                                                          baseline="base")  # fmt: skip
+    assert same == rule
+    assert title == (
+        "full4 leads base by 7.3 points in accuracy [+4.3, +10.3]: higher on entries like "
+        "these (p = 0.0085) and on this benchmark (p < 0.001)"
+    )
+    # The long title's numbers and p-values, rounded alike; what it drops is in the footnote.
+    for part in ("7.3 points", "[+4.3, +10.3]", "p = 0.0085", "p < 0.001"):
+        assert part in long
+    assert foot == "5 and 5 runs averaged per entry; [ ]: unadjusted 95% CI; p: Holm-adjusted"
+    # Verdicts that differ are said one question at a time.
+    verl = pairs.assign(model_a=["x", "verl1"])
+    title, *_ = findings_runs.runs_slide_headline(verl, _summary().iloc[1:], "accuracy",
+                                                  baseline="base")  # fmt: skip
+    assert title.endswith(": too uncertain to tell on entries like these (p = 0.21); on this "
+                          "benchmark: higher (p = 0.02)")  # fmt: skip
+
+
 def test_run_sd_prints_in_points_with_one_decimal():
     title, _ = findings_runs.runs_headline(pd.DataFrame(), _summary().iloc[:1], "accuracy")
     assert title == "Accuracy over runs: full4 47.3% ± 0.4 points (5 runs)"
@@ -113,5 +142,6 @@ def test_ranking_title_gives_the_run_sd_in_points_with_one_decimal():
         }
     )
     title = findings_runs.ranking_finding(summary, "accuracy")
-    assert title.startswith("lora ranks first of 3 on accuracy (0.33 over 5 runs), base last")
-    assert title.endswith("; sd over runs 0.3–1.9 points")
+    # Means in percent, the sd in points: one unit throughout.
+    assert title.startswith("lora ranks first of 3 on accuracy (33.0% over 5 runs), base last")
+    assert title.endswith("(17.0%); sd over runs 0.3–1.9 points")

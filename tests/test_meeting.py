@@ -22,17 +22,18 @@ import numpy as np
 import pandas as pd
 import pytest
 from pptx import Presentation
+from pptx.util import Inches
 from streamlit.testing.v1 import AppTest
 
-from gemviz.analysis import findings_runs
+from gemviz.analysis import findings, findings_runs
 from gemviz.analysis.runs import run_pairs, run_summary
 from gemviz.report import build_report, inputs_from_workspace
 from gemviz.report.chart_parts import rows_fit, split_rows
 from gemviz.report.deck import Deck
-from gemviz.report.slides import build_deck, deck_bytes
+from gemviz.report.slides import SLIDE_SECTIONS, build_deck, deck_bytes
 from gemviz.report.textfit import EMU_PER_INCH, paginate, text_height, title_size, wrapped_lines
 from tests.conftest import ROOT, build_in_cache
-from tests.deck_checks import assert_deck_fits
+from tests.deck_checks import assert_deck_fits, text_runs
 from tests.meeting_data import BASELINE, build
 from tests.stats_reference import holm
 
@@ -103,12 +104,13 @@ def test_the_deck_follows_the_questions(meeting):
     # 18 configurations: every chart on one slide, untitled by parts.
     assert [deck.sections.count(k) for k in ("runs", "baseline", "interaction")] == [1, 1, 1]
     assert deck.sections.count("splitters") == len(inputs.study.splitters)
-    assert not any(re.search(r"\(\d of \d\)$", t) for t in deck.titles)
+    charts = [t for t, s in zip(deck.titles, deck.sections, strict=True) if s != "examples"]
+    assert not any(re.search(r"\(\d of \d\)$", t) for t in charts)
     assert order[-1] == "examples"
     baseline = deck.titles[deck.sections.index("baseline")]
     pairs = run_pairs(inputs.study, "accuracy", baseline=BASELINE)
     assert len(pairs) == 17
-    title, rule = findings_runs.runs_headline(
+    title, _, rule = findings_runs.runs_slide_headline(
         pairs, run_summary(inputs.study, "accuracy"), "accuracy", baseline=BASELINE
     )
     assert baseline == title and rule.startswith("Title rule")
@@ -124,6 +126,74 @@ def test_the_deck_follows_the_questions(meeting):
     text = inter.notes_slide.notes_text_frame.text
     assert "each of the 17 configurations against the baseline" in text
     assert "adjusted over the 17 configurations against the baseline" in text
+
+
+def _under_title(slide) -> int:
+    """EMU from the bottom of a slide's title (or its footnote line) to the picture under it."""
+    texts = [s for s in slide.shapes if s.has_text_frame and s.text_frame.text.strip()]
+    bottom = max(s.top + s.height for s in texts)
+    return min(s.top for s in slide.shapes if s.shape_type == 13) - bottom
+
+
+@pytest.mark.slow
+def test_baseline_slide_titles_in_two_lines_and_speaks_in_points(meeting, monkeypatch):
+    _, inputs, deck, _ = meeting
+    slide = deck.prs.slides[deck.sections.index("baseline")]
+    title = slide.shapes.title
+    (text,), size = text_runs(title)
+    # Two lines at the size it is set in, by the rule the deck checks use.
+    assert wrapped_lines(text, title.width, size) <= 2 and size >= 20
+    pairs = run_pairs(inputs.study, "accuracy", baseline=BASELINE)
+    summary = run_summary(inputs.study, "accuracy")
+    short, foot, rule = findings_runs.runs_slide_headline(pairs, summary, "accuracy",
+                                                         baseline=BASELINE)  # fmt: skip
+    long, _ = findings_runs.runs_headline(pairs, summary, "accuracy", baseline=BASELINE)
+    assert text == short and foot in [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+    notes = slide.notes_slide.notes_text_frame.text
+    assert notes.startswith(f"{rule} {long}")
+    assert _under_title(slide) <= Inches(0.15)
+    # The chart: differences in points on the axis and in the column, p rounded as the title.
+    drawn = {}
+    place = Deck.chart
+
+    def spy(self, slide, fig, box=None):
+        drawn[self.sections[-1]] = fig
+        return place(self, slide, fig, box)
+
+    monkeypatch.setattr(Deck, "chart", spy)
+    build_deck(inputs, [], sections={k: SLIDE_SECTIONS[k] for k in ("runs", "baseline")})
+    ax, column = drawn["baseline"].axes
+    assert "(points)" in ax.get_xlabel() and ax.get_xlim()[1] > 5
+    rows = pairs[pairs["subset"] == "all"].sort_values("diff", ascending=False)
+    lines = [t.get_text() for t in column.texts[1:]]
+    for r, line in zip(rows.itertuples(), lines, strict=True):
+        p = findings.p_words(r.diff_p_adjusted)
+        assert line.split() == [f"{100 * r.diff:+.1f}", f"[{100 * r.diff_lo:+.1f},",
+                                f"{100 * r.diff_hi:+.1f}]", p.replace(" ", "")]  # fmt: skip
+    top = rows.iloc[0]
+    assert f"{100 * top['diff']:.1f} points" in text
+    assert findings.p_words(top["diff_p_adjusted"]) in text
+    dots = next(line for line in ax.get_lines() if len(line.get_xdata()) == len(rows))
+    assert list(dots.get_xdata()) == pytest.approx(list(100 * rows["diff"]))
+    # The ranking: means in percent in the column and the title, the chart under the title.
+    ranking = deck.prs.slides[deck.sections.index("runs")]
+    assert _under_title(ranking) <= Inches(0.15)
+    ax, column = drawn["runs"].axes
+    best = summary[summary["subset"] == "all"].sort_values("mean", ascending=False).iloc[0]
+    first = f"{100 * best['mean']:.1f}"
+    assert column.texts[1].get_text().startswith(f"{first} [")
+    assert f"({first}% over" in ranking.shapes.title.text and "%" in ax.get_xlabel()
+
+
+@pytest.mark.slow
+def test_split_text_slides_are_numbered_as_split_charts(meeting):
+    _, _, deck, _ = meeting
+    assert not any("continued" in t for t in deck.titles)
+    parted = [t for t in deck.titles if re.search(r" \(\d+ of \d+\)$", t)]
+    assert parted  # the first example's conversation takes two slides
+    for title in dict.fromkeys(t.rsplit(" (", 1)[0] for t in parted):
+        parts = [t for t in parted if t.rsplit(" (", 1)[0] == title]
+        assert parts == [f"{title} ({k} of {len(parts)})" for k in range(1, len(parts) + 1)]
 
 
 @pytest.mark.slow
@@ -229,11 +299,12 @@ def _chart_text(fig, box) -> set[float]:
     assert len(labels) == len(ax.get_yticks())
     boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.y0)
     assert all(low.y1 <= high.y0 + 0.5 for low, high in itertools.pairwise(boxes))
-    # Intervals of shares stay within [0, 1].
-    if "clipped to [0, 1]" in ax.get_xlabel():
-        for line in ax.get_lines():
-            xs = np.asarray(line.get_xdata(), float)
-            assert np.nanmin(xs) >= 0 and np.nanmax(xs) <= 1
+    # Intervals of shares stay within [0, 1] (or [0, 100] in percent).
+    for top in (1, 100):
+        if f"clipped to [0, {top}]" in ax.get_xlabel():
+            for line in ax.get_lines():
+                xs = np.asarray(line.get_xdata(), float)
+                assert np.nanmin(xs) >= 0 and np.nanmax(xs) <= top
     assert min(t.get_fontsize() for t in labels) >= 11
     return {t.get_fontsize() for t in labels}
 
@@ -291,3 +362,7 @@ def test_thirty_configurations_split_charts_over_slides_that_fit(meeting_30):
             assert sorted(rows) == sorted(expected), section
     notes = deck.prs.slides[deck.titles.index(charts[0][1])].notes_slide.notes_text_frame.text
     assert "continues on the next slide" in notes
+    # Each part of the ranking starts right under its title.
+    for k, section in enumerate(deck.sections):
+        if section == "runs":
+            assert _under_title(deck.prs.slides[k]) <= Inches(0.15)

@@ -24,7 +24,7 @@ from pptx import Presentation
 from pptx.util import Emu
 
 from gemviz.analysis import findings, findings_runs
-from gemviz.analysis.runs import run_summary
+from gemviz.analysis.runs import run_pairs, run_summary
 from gemviz.analysis.tables import id_ood_table
 from gemviz.commands.cli import main
 from gemviz.data.read import read_records
@@ -367,13 +367,17 @@ def test_runs_board_slides_when_models_have_several_runs(workspace, files, tmp_p
         assert title == findings_runs.ranking_finding(run_summary(study, metric), metric)
         assert not _charts(slide) and any(sh.shape_type == 13 for sh in slide.shapes)
         assert "sft: 3 runs" in slide.notes_slide.notes_text_frame.text
-    # No baseline: the next slide compares the pairs, titled by the most significant one.
+    # No baseline: the next slide compares the best configuration with the runner-up, in a
+    # title of two lines and a footnote line under it, with the rule and the whole finding
+    # in the notes.
     pairs = slides[slides.index(runs[-1]) + 1]
-    title = pairs.shapes.title.text
-    assert title.startswith(("Over all runs", "No significant difference")), title
-    if title.startswith("Over all runs, sft"):
-        assert title.endswith("(3 and 1 runs)")
-    assert "Title rule" in pairs.notes_slide.notes_text_frame.text
+    metric = study.metrics[0]
+    both = run_pairs(study, metric), run_summary(study, metric), metric
+    title, foot, rule = findings_runs.runs_slide_headline(*both)
+    assert pairs.shapes.title.text == title and title.startswith("sft leads rl by ")
+    assert foot.startswith("3 and 1 runs averaged per entry") and foot in _texts(pairs)
+    notes = pairs.notes_slide.notes_text_frame.text
+    assert notes.startswith(rule) and findings_runs.runs_headline(*both)[0] in notes
 
 
 class _Outcomes:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+import pytest
 import streamlit  # noqa: F401  (makes Streamlit's placeholder template plotly's default)
 
 from gemviz.figures import charts as plots
@@ -139,6 +140,14 @@ def test_runs_board_ranks_labels_clips_and_marks_the_baseline():
     assert list(fig.layout.yaxis.ticktext) == names[::-1]
     assert sum(bool(t.showlegend is not False and t.name) for t in fig.data) == 18
     assert any(s.line.dash == "dash" for s in fig.layout.shapes)
+    # Both twins draw percent, as the runs view's titles say: the dots, the axis, the column.
+    dots = [t.x[0] for t in fig.data if t.name]
+    assert dots == pytest.approx([100 * i / 17 for i in range(18)][::-1])
+    assert "clipped to [0, 100]" in fig.layout.xaxis.title.text
     static = runs_board_static(points, summary, configs=configs, color_by="method")
     labels = [t.get_text() for t in static.axes[0].get_yticklabels()]
     assert labels == names[::-1]
+    column = [t.get_text() for t in static.axes[1].texts]
+    assert column[0].startswith("mean % [95%]") and "sd pts" in column[0]
+    assert column[1] == "100.0 [90.0, 100.0]   1.0 (3)"
+    assert static.axes[0].get_xlim()[1] > 90

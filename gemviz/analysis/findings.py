@@ -62,16 +62,27 @@ def metric_words(metric: str) -> str:
     return str(metric).replace("_", " ")
 
 
-def adjusted_p(p: float, adjust: str = "holm") -> str:
-    """``Holm p = 0.03``, ``Holm p < 0.001``; empty for a missing p-value."""
+def p_words(p: float) -> str:
+    """``p = 0.03``, ``p = 0.0085``, ``p < 0.001``: the one rounding every title and chart
+    column uses (two significant digits under 0.01, else two decimals); empty when missing."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return ""
-    name = _ADJUST_NAMES.get(str(adjust).lower(), str(adjust))
     text = format_p(float(p))
     if text == "p=0.05" and p != 0.05:
         # Two digits would round 0.049 and 0.051 alike, on either side of the level.
         text = f"p={float(p):.3f}"
-    return f"{name} p {text[1]} {text[2:]}" if text[1] == "<" else f"{name} p = {text[2:]}"
+    return f"p {text[1]} {text[2:]}" if text[1] == "<" else f"p = {text[2:]}"
+
+
+def adjust_name(adjust: str) -> str:
+    """``Holm``, ``BH``: an adjustment as titles name it."""
+    return _ADJUST_NAMES.get(str(adjust).lower(), str(adjust))
+
+
+def adjusted_p(p: float, adjust: str = "holm") -> str:
+    """``Holm p = 0.03``, ``Holm p < 0.001``; empty for a missing p-value."""
+    text = p_words(p)
+    return f"{adjust_name(adjust)} {text}" if text else ""
 
 
 def counts(n: int, k: int, unit: str) -> str:

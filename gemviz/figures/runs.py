@@ -1,9 +1,9 @@
 """The runs board: configurations ranked by their mean over runs, each with its runs beside it.
 
 One row per configuration, best at the top: a large dot at the run-averaged mean with its 95%
-interval (clipped to [0, 1]), and every run's own mean as a small point on the same row, so
-the spread over reruns is seen next to the interval. The baseline (from the configuration
-table) is a dashed reference line across all rows. Every configuration keeps its own colour
+interval (in percent, clipped to [0, 100]), and every run's own mean as a small point on the
+same row, so the spread over reruns is seen next to the interval. The baseline (from the
+configuration table) is a dashed reference line across all rows. Every configuration keeps its own colour
 and marker (up to 30 told apart, :func:`gemviz.figures.theme.color`), or takes the colour of
 an attribute's value (``color_by``, e.g. the method) with a marker of its own within it; rows
 can be grouped by another attribute (``group_by``, e.g. the training set). n is said once,
@@ -150,6 +150,25 @@ def board_rows(
     return Board(rows, pts, baseline, metric, where, n_text, group_by)
 
 
+#: Columns of a board's rows and points drawn in percent (their sds in points).
+_SHARES = ("mean", "lo", "hi", "lo_clip", "hi_clip", "run_mean", "run_sd", "run_min", "run_max")
+
+
+def in_percent(board: Board) -> Board:
+    """The board with every mean, interval and sd times 100: both charts draw percent (the
+    runs' spread in points), as the runs view's titles say them."""
+    rows = board.rows.assign(**{c: 100 * board.rows[c] for c in _SHARES if c in board.rows})
+    points = board.points.assign(
+        **{c: 100 * board.points[c] for c in ("mean", "lo", "hi") if c in board.points}
+    )
+    return Board(rows, points, board.baseline, board.metric, board.where, board.n_text,
+                 board.group_by)  # fmt: skip
+
+
+def _xlabel(board: Board) -> str:
+    return f"{board.metric.replace('_', ' ')}, % (95% interval, clipped to [0, 100])"
+
+
 def _title(board: Board, sep: str = "; ") -> str:
     return (
         f"{board.metric.replace('_', ' ')} per configuration ({board.where}); {board.n_text}"
@@ -178,7 +197,9 @@ def runs_board(
     Values are on hover: each run's mean, n and clusters; each configuration's mean over
     runs, its interval and the sd of its run means.
     """
-    board = board_rows(points, summary, subset, splitter, configs, color_by, group_by, order)
+    board = in_percent(
+        board_rows(points, summary, subset, splitter, configs, color_by, group_by, order)
+    )
     rows, fig = board.rows, go.Figure()
     y_of = {m: -i for i, m in enumerate(rows["model"])}
     for row in rows.itertuples():
@@ -190,8 +211,8 @@ def runs_board(
             showlegend=False, opacity=0.55,
             marker={"color": row.color, "size": 6, "symbol": row.marker},
             customdata=np.column_stack([mine["run"], mine["n"], mine["lo"], mine["hi"]]),
-            hovertemplate=f"{row.model} run %{{customdata[0]}}: %{{x:.3f}} "
-            "[%{customdata[2]:.3f}, %{customdata[3]:.3f}] (n=%{customdata[1]})<extra></extra>",
+            hovertemplate=f"{row.model} run %{{customdata[0]}}: %{{x:.1f}}% "
+            "[%{customdata[2]:.1f}, %{customdata[3]:.1f}] (n=%{customdata[1]})<extra></extra>",
         )  # fmt: skip
         sd = float(row.run_sd) if np.isfinite(row.run_sd) else 0.0
         fig.add_scatter(
@@ -202,8 +223,8 @@ def runs_board(
             error_x={"type": "data", "symmetric": False, "array": [row.hi_clip - row.mean],
                      "arrayminus": [row.mean - row.lo_clip], "color": row.color,
                      "thickness": 2.5, "width": 0},
-            hovertemplate=f"{row.model}: %{{x:.3f}} [{row.lo_clip:.3f}, {row.hi_clip:.3f}] "
-            f"over {int(row.runs)} runs (sd of run means {sd:.3f})<extra></extra>",
+            hovertemplate=f"{row.model}: %{{x:.1f}}% [{row.lo_clip:.1f}, {row.hi_clip:.1f}] "
+            f"over {int(row.runs)} runs (sd of run means {sd:.1f} points)<extra></extra>",
         )  # fmt: skip
     _reference(fig, board)
     _group_bands(fig, rows, y_of, board.group_by)
@@ -212,7 +233,7 @@ def runs_board(
         title={"text": _title(board, "<br>"), "font": {"size": 14}},
         yaxis={"tickmode": "array", "tickvals": list(y_of.values()), "ticktext": list(y_of),
                "showgrid": False, "zeroline": False, "range": [-len(rows) + 0.4, 0.6]},
-        xaxis_title=f"{board.metric.replace('_', ' ')} (95% interval, clipped to [0, 1])",
+        xaxis_title=_xlabel(board),
         height=max(360, 120 + _ROW_PX * len(rows)),
         legend={"traceorder": "normal", "font": {"size": 12}},
         margin={"t": 90, "b": 50, "l": 20, "r": 20},
@@ -226,7 +247,7 @@ def _reference(fig: go.Figure, board: Board) -> None:
     value = float(board.rows.set_index("model").loc[board.baseline, "mean"])
     fig.add_vline(
         x=value, line={"color": BASELINE_COLOR, "dash": "dash", "width": 1.5},
-        annotation={"text": f"{board.baseline} (baseline) {value:.3f}", "font": {"size": 12},
+        annotation={"text": f"{board.baseline} (baseline) {value:.1f}%", "font": {"size": 12},
                     "yanchor": "bottom"},
         annotation_position="top",
     )  # fmt: skip
@@ -273,7 +294,9 @@ def runs_board_static(
     goes under the axis). ``models`` draws only those rows (a part of the board split over
     slides), with the whole board's legend, baseline and value range.
     """
-    board = board_rows(points, summary, subset, splitter, configs, color_by, group_by, order)
+    board = in_percent(
+        board_rows(points, summary, subset, splitter, configs, color_by, group_by, order)
+    )
     rows = board.rows if models is None else board.rows[board.rows["model"].isin(models)]
     y_of, heads = _row_positions(rows)
     table = [_row_numbers(r) for r in rows.itertuples()]
@@ -303,7 +326,7 @@ def runs_board_static(
             ax.set_xlim(*board_xlim(board))
         ax.set_ylim(min(ticks) - 0.6, 0.6)
         ax.grid(axis="y", visible=False)
-        xlabel = f"{board.metric.replace('_', ' ')} (95% interval, clipped to [0, 1])"
+        xlabel = _xlabel(board)
         ax.set_xlabel(xlabel if title else f"{xlabel}; {board.n_text}", fontsize=font)
         if title:
             ax.set_title(_title(board, "\n"), fontsize=font, pad=font * 1.8)
@@ -316,12 +339,14 @@ def runs_board_static(
 
 
 # Over the numbers column: the sd starts where the row's sd does.
-_HEAD = f"{'mean [95%]':<20}sd pts (runs)"
+_HEAD = f"{'mean % [95%]':<20}sd pts (runs)"
 
 
 def _row_numbers(row) -> str:
-    sd = f"{100 * row.run_sd:4.1f}" if np.isfinite(row.run_sd) else "   –"
-    return f"{row.mean:.3f} [{row.lo_clip:.2f}, {row.hi_clip:.2f}]  {sd} ({int(row.runs)})"
+    """A row's mean and interval in percent and its runs' sd in points (the board is
+    :func:`in_percent`)."""
+    sd = f"{row.run_sd:4.1f}" if np.isfinite(row.run_sd) else "   –"
+    return f"{row.mean:4.1f} [{row.lo_clip:4.1f}, {row.hi_clip:4.1f}]  {sd} ({int(row.runs)})"
 
 
 def _row_positions(rows: pd.DataFrame) -> tuple[dict[str, int], dict[int, str]]:
@@ -348,7 +373,7 @@ def _static_legend(board: Board, color_by: str | None) -> list:
     if board.baseline is not None:
         value = float(rows.set_index("model").loc[board.baseline, "mean"])
         handles.append(Line2D([], [], color=BASELINE_COLOR, ls="--",
-                              label=f"{board.baseline} (baseline) {value:.3f}"))  # fmt: skip
+                              label=f"{board.baseline} (baseline) {value:.1f}%"))  # fmt: skip
     return handles
 
 
@@ -356,7 +381,7 @@ def board_xlim(board: Board) -> tuple[float, float]:
     """The value range of the whole board: every interval (clipped), run and the baseline."""
     values = pd.concat([board.rows["lo_clip"], board.rows["hi_clip"], board.points["mean"]])
     values = values[np.isfinite(values.astype(float))]
-    return padded(float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+    return padded(float(values.min()), float(values.max())) if len(values) else (0.0, 100.0)
 
 
 def _static_extras(

@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from gemviz.report.deck import BODY_BOTTOM, BODY_TOP, EMU_PER_PT, FRAME_EM, ROW_EM, Deck
+from gemviz.report.deck import (
+    BODY_BOTTOM,
+    BODY_TOP,
+    EMU_PER_PT,
+    FRAME_EM,
+    ROW_EM,
+    Deck,
+    part_title,
+)
 
 
 def rows_fit(font: float, height: int = BODY_BOTTOM - BODY_TOP) -> int:
@@ -64,11 +72,6 @@ def split_rows(groups: Sequence[str], capacity: int) -> list[tuple[int, int]]:
     return parts[::-1]
 
 
-def part_title(title: str, k: int, parts: int) -> str:
-    """The finding, marked with its part when the chart is split (``"… (1 of 2)"``)."""
-    return title if parts == 1 else f"{title} ({k + 1} of {parts})"
-
-
 def part_note(k: int, parts: int, start: int, stop: int, total: int) -> str:
     """The notes' sentence on which rows a part shows and where the chart goes on."""
     where = "it continues on the next slide" if k + 1 < parts else "it began on the previous slides"
@@ -79,13 +82,21 @@ def part_note(k: int, parts: int, start: int, stop: int, total: int) -> str:
 
 
 def chart_slides(
-    deck: Deck, title: str, notes: str, groups: Sequence[str], draw: Callable[[int, int], object]
+    deck: Deck,
+    title: str,
+    notes: str,
+    groups: Sequence[str],
+    draw: Callable[[int, int], object],
+    subtitle: str = "",
 ) -> None:
     """One slide per part of a chart whose entries have ``groups`` (top first); ``draw(start,
     stop)`` returns the figure of entries ``start`` to ``stop``, drawn at the body's size
-    (call it after the slide exists: its body depends on the title)."""
-    parts = split_rows(groups, rows_fit(deck.chart_font()))
+    (call it after the slide exists: its body depends on the title). ``subtitle``: a line
+    under each part's title. The parts hold what the body under the longest part title
+    holds (at most the body planned for the deck's chart font)."""
+    top = max(BODY_TOP, deck.body_top_for(part_title(title, 0, 9), subtitle))
+    parts = split_rows(groups, rows_fit(deck.chart_font(), BODY_BOTTOM - top))
     for k, (start, stop) in enumerate(parts):
         note = "" if len(parts) == 1 else part_note(k, len(parts), start, stop, len(groups))
-        slide = deck.slide(part_title(title, k, len(parts)), notes + note)
+        slide = deck.slide(part_title(title, k, len(parts)), notes + note, subtitle)
         deck.chart(slide, draw(start, stop))

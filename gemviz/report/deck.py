@@ -31,11 +31,15 @@ SLIDE_HEIGHT = Inches(7.5)
 MARGIN_X = Inches(0.5)
 TITLE_PT = 28
 BODY_PT = 20
-#: Top and bottom of the evidence area below a slide's title (and its subtitle line).
-BODY_TOP = Inches(2.0)
-BODY_BOTTOM = Inches(7.2)
 TITLE_TOP = Inches(0.3)
+#: Most height a title takes at the sizes it shrinks to (two lines at 28 pt fit).
 TITLE_HEIGHT = Inches(1.2)
+#: Space between a title (or subtitle) and what is under it.
+GAP = Inches(0.1)
+#: The evidence area starts right under a slide's title (and subtitle line): at the latest
+#: here for a title of two lines, the room charts are planned for; it ends at the bottom.
+BODY_TOP = TITLE_TOP + TITLE_HEIGHT + GAP
+BODY_BOTTOM = Inches(7.2)
 #: Body text sizes tried, largest first, until a text fits its box.
 TEXT_SIZES = (24, 22, 20, MIN_PT)
 TEXT_COLOR = "#222222"
@@ -104,7 +108,8 @@ class Deck:
     # -- slides --------------------------------------------------------------------------------
 
     def slide(self, title: str, notes: str, subtitle: str = ""):
-        """Add a slide with ``title`` (the finding), an optional subtitle line and notes.
+        """Add a slide with ``title`` (the finding), an optional subtitle line and notes; the
+        body (:meth:`body_box`) starts right under them.
 
         Args:
             title: The finding; wraps onto a second line when long.
@@ -117,12 +122,11 @@ class Deck:
         layout = self.prs.slide_layouts[5]  # "Title Only": the title stays a real title
         slide = self.prs.slides.add_slide(layout)
         width = SLIDE_WIDTH - 2 * MARGIN_X
-        # The largest size at which the finding fits two lines' room; a longer one moves the
-        # body down instead of running over it.
+        # The largest size at which the finding fits two lines; a longer one moves the body
+        # down instead of running over it.
         size, needed = title_size(title, width, TITLE_HEIGHT)
         shape = slide.shapes.title
-        shape.left, shape.top = MARGIN_X, TITLE_TOP
-        shape.width, shape.height = width, max(TITLE_HEIGHT, needed)
+        shape.left, shape.top, shape.width, shape.height = MARGIN_X, TITLE_TOP, width, needed
         frame = shape.text_frame
         frame.word_wrap = True
         frame.vertical_anchor = MSO_ANCHOR.TOP
@@ -136,16 +140,23 @@ class Deck:
                 run.font.color.rgb = _rgb(TEXT_COLOR)
         bottom = shape.top + shape.height
         if subtitle:
-            top = max(Inches(1.5), bottom)
-            sub_h = max(Inches(0.5), text_height([subtitle], width, MIN_PT))
-            self.text(slide, [subtitle], (MARGIN_X, top, width, sub_h), size=MIN_PT,
+            sub_h = text_height([subtitle], width, MIN_PT)
+            self.text(slide, [subtitle], (MARGIN_X, bottom, width, sub_h), size=MIN_PT,
                       color=MUTED_TEXT)  # fmt: skip
-            bottom = top + sub_h
-        self.body_top = max(BODY_TOP, bottom + Inches(0.1))
+            bottom += sub_h
+        self.body_top = bottom + GAP
         slide.notes_slide.notes_text_frame.text = visible(notes, keep=_LINES)
         self.titles.append(title)
         self.sections.append(self.section)
         return slide
+
+    def body_top_for(self, title: str, subtitle: str = "") -> int:
+        """Where :meth:`slide` would start the body under ``title`` and ``subtitle``."""
+        width = SLIDE_WIDTH - 2 * MARGIN_X
+        top = TITLE_TOP + title_size(title, width, TITLE_HEIGHT)[1]
+        if subtitle:
+            top += text_height([subtitle], width, MIN_PT)
+        return top + GAP
 
     def text(
         self,
@@ -192,18 +203,35 @@ class Deck:
                 run.font.bold = bold_first and i == 0
         return shape
 
-    def text_pages(self, slide, lines: Sequence, box: tuple[int, int, int, int], title: str,
-                   notes: str) -> None:  # fmt: skip
-        """Paragraphs in ``box``; those that do not fit at :data:`MIN_PT` go on continued
-        slides (same title with "(continued)", same notes, the body area as box)."""
-        pages = paginate([_plain(line) for line in lines], int(box[2]), int(box[3]), MIN_PT)
+    def text_slides(self, title: str, notes: str, lines: Sequence, picture: bytes | None = None,
+                    aspect: float = 1.0) -> None:  # fmt: skip
+        """Slides titled ``title`` holding ``lines`` (paragraphs as :meth:`text` takes them);
+        with a ``picture`` (PNG, width/height ``aspect``), the first slide shows it on the
+        left, as wide as its shape asks at full height within 30-60% of the body, the text
+        beside it. Paragraphs that do not fit at :data:`MIN_PT` go on the next slides, every
+        part titled "(k of n)" (:func:`part_title`) with the same notes."""
+        plain = [_plain(line) for line in lines]
+        # Laid out for the longest part title, so every part holds what it is given.
+        _, box = self._beside(self.body_top_for(part_title(title, 0, 9)), picture, aspect)
+        pages = paginate(plain, int(box[2]), int(box[3]), MIN_PT)
         size = BODY_PT if len(pages) == 1 else MIN_PT
         for k, page in enumerate(pages):
-            if k:
-                slide = self.slide(f"{title} (continued)", notes)
-                left, _, width, _ = box
-                box = (left, self.body_top, width, BODY_BOTTOM - self.body_top)
+            note = "" if len(pages) == 1 else f" The text goes on over {len(pages)} slides."
+            slide = self.slide(part_title(title, k, len(pages)), notes + note)
+            pic_box, box = self._beside(self.body_top, picture if k == 0 else None, aspect)
+            if pic_box is not None:
+                self.picture(slide, picture, pic_box)
             self.text(slide, [lines[i] for i in page], box, size=size)
+
+    def _beside(self, top: int, picture: bytes | None, aspect: float):
+        """The picture's box (None without one) and the text's box of a body starting at
+        ``top``."""
+        left, width, height = MARGIN_X, SLIDE_WIDTH - 2 * MARGIN_X, BODY_BOTTOM - top
+        if picture is None:
+            return None, (left, top, width, height)
+        pic_w = int(min(width * 0.6, max(width * 0.3, height * aspect)))
+        gap = Inches(0.3)
+        return (left, top, pic_w, height), (left + pic_w + gap, top, width - pic_w - gap, height)
 
     def chart_font(self) -> float:
         """Points of every chart picture's text in this deck, the same on every slide: as
@@ -256,6 +284,11 @@ class Deck:
             f"adjusted values, and 'no detectable difference' means the 95% interval lies "
             f"within ±{self.margin:g}."
         )
+
+
+def part_title(title: str, k: int, parts: int) -> str:
+    """The finding, marked with its part when a slide's content is split (``"… (1 of 2)"``)."""
+    return title if parts == 1 else f"{title} ({k + 1} of {parts})"
 
 
 def _plain(line) -> str:

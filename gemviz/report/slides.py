@@ -367,17 +367,11 @@ def _step_slides(deck: Deck, ids: Sequence[str], kind: str) -> None:
                 "listed."
             )
         )
-        slide = deck.slide(title, notes)
-        left, top, width, height = deck.body_box()
         if picture is None:
-            deck.text_pages(slide, lines, (left, top, width, height), title, notes)
+            deck.text_slides(title, notes, lines)
             continue
-        # As wide as the screenshot's shape asks at full height, within 30-60% of the slide.
         aspect = picture.image.width / max(1, picture.image.height)
-        pic_w = int(min(width * 0.6, max(width * 0.3, height * aspect)))
-        deck.picture(slide, picture.png, (left, top, pic_w, height))
-        box = (left + pic_w + Inches(0.3), top, width - pic_w - Inches(0.3), height)
-        deck.text_pages(slide, lines, box, title, notes)
+        deck.text_slides(title, notes, lines, picture.png, aspect)
 
 
 def _example_slides(deck: Deck) -> None:

@@ -16,8 +16,6 @@ holds at the deck's chart font goes on consecutive slides
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from gemviz.analysis import findings, findings_runs
@@ -44,7 +42,7 @@ def _size(deck: Deck) -> tuple[float, float]:
     return width / EMU_PER_INCH, height / EMU_PER_INCH
 
 
-def _forest(deck: Deck, title: str, notes: str, spec: Forest) -> None:
+def _forest(deck: Deck, title: str, notes: str, spec: Forest, subtitle: str = "") -> None:
     """A forest chart on its slide(s), drawn at the body's size with the deck's chart font
     (split over slides when its rows need more room, :func:`chart_slides`)."""
     whole = len(spec.labels)
@@ -53,7 +51,7 @@ def _forest(deck: Deck, title: str, notes: str, spec: Forest) -> None:
         part = spec if (start, stop) == (0, whole) else forest_part(spec, start, stop)
         return forest_static(part, _size(deck), deck.chart_font())
 
-    chart_slides(deck, title, notes, [""] * whole, draw)
+    chart_slides(deck, title, notes, [""] * whole, draw, subtitle)
 
 
 def _has_runs(deck: Deck) -> bool:
@@ -94,8 +92,11 @@ def ranking_slides(deck: Deck) -> None:
 
 
 def _pair_text(r) -> str:
-    p = "" if math.isnan(r.diff_p_adjusted) else f"p={r.diff_p_adjusted:.3f}"
-    return f"{r.diff:+.3f} [{r.diff_lo:+.2f}, {r.diff_hi:+.2f}] {p}"
+    """A comparison's difference and interval in points, and its adjusted p rounded as the
+    title rounds it."""
+    p = findings.p_words(r.diff_p_adjusted).replace(" ", "")
+    interval = f"[{100 * r.diff_lo:+.1f}, {100 * r.diff_hi:+.1f}]"
+    return f"{100 * r.diff:+5.1f} {interval:<14} {p}"
 
 
 def baseline_slides(deck: Deck) -> None:
@@ -107,7 +108,10 @@ def baseline_slides(deck: Deck) -> None:
         return
     for metric in study.metrics:
         pairs = run_pairs(study, metric, adjust=deck.adjust, baseline=baseline)
-        title, rule = findings_runs.runs_headline(
+        title, footnote, rule = findings_runs.runs_slide_headline(
+            pairs, run_summary(study, metric), metric, deck.adjust, baseline
+        )
+        long, _ = findings_runs.runs_headline(
             pairs, run_summary(study, metric), metric, deck.adjust, baseline
         )
         everything = pairs[pairs["subset"] == "all"]
@@ -121,28 +125,31 @@ def baseline_slides(deck: Deck) -> None:
             what = (
                 f"the {len(shown)} of {len(everything)} pairs with the smallest adjusted p (A − B)"
             )
-        _forest(deck, title, _pairs_notes(rule, shown),
-                _pairs_forest(deck, shown, labels, metric, what))  # fmt: skip
+        _forest(deck, title, _pairs_notes(rule, long, shown),
+                _pairs_forest(deck, shown, labels, metric, what), footnote)  # fmt: skip
 
 
 def _pairs_forest(deck: Deck, shown: pd.DataFrame, labels, metric: str, what: str) -> Forest:
+    """The comparisons as rows, in points (as the slide's title says them)."""
     n, k = int(shown["n"].iloc[0]), int(shown["n_clusters"].iloc[0])
     return Forest(
         labels=labels,
         series=[Series(f"difference ({findings.counts(n, k, deck.unit)} each)",
-                       shown["diff"], shown["diff_lo"], shown["diff_hi"], theme.color(0))],
-        title=f"{findings.metric_words(metric)}: {what}, 95% interval",
-        xlabel=f"difference in {findings.metric_words(metric)}",
+                       100 * shown["diff"], 100 * shown["diff_lo"], 100 * shown["diff_hi"],
+                       theme.color(0))],
+        title=f"{findings.metric_words(metric)}: {what}, in points, 95% interval",
+        xlabel=f"difference in {findings.metric_words(metric)} (points)",
         reference=0.0, reference_label="no difference",
         table=[_pair_text(r) for r in shown.itertuples()],
-        table_head=f"diff [95%] {deck.adjust} p",
+        table_head=f"{'diff [95%]':<21}{findings.adjust_name(deck.adjust)} p",
     )  # fmt: skip
 
 
-def _pairs_notes(rule: str, shown: pd.DataFrame) -> str:
-    """The rule that chose the title, then every comparison shown on both questions."""
+def _pairs_notes(rule: str, long: str, shown: pd.DataFrame) -> str:
+    """The rule that chose the title and the finding in full, then every comparison shown on
+    both questions."""
     return (
-        f"{rule} Comparisons pair the run-averaged per-step outcomes by step (on entries like "
+        f"{rule} {long}. Comparisons pair the run-averaged per-step outcomes by step (on entries like "
         "these) and compare the runs' accuracies (on this benchmark as it is). "
         + " ".join(
             f"{r.model_a} vs {r.model_b}: {r.verdict}; {r.verdict_fixed}."

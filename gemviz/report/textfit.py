@@ -50,16 +50,21 @@ def fits(paragraphs: Sequence[str], width: int, height: int, size: float) -> boo
 
 
 def title_size(
-    text: str, width: int, height: int, sizes: Sequence[int] = (28, 26, 24, 22, 20)
+    text: str,
+    width: int,
+    height: int,
+    sizes: Sequence[int] = (28, 26, 24, 22, 20),
+    lines: int = 2,
 ) -> tuple[int, int]:
-    """The largest of ``sizes`` at which ``text`` fits, and the height it then needs.
+    """The largest of ``sizes`` at which ``text`` wraps to at most ``lines`` lines and fits
+    ``height``, and the height it then needs.
 
-    When none fits, the smallest size and the (larger) height it needs: the caller moves the
+    When none does, the smallest size and the (larger) height it needs: the caller moves the
     body down rather than letting the title run over it.
     """
     for size in sizes:
         needed = text_height([text], width, size, 0)
-        if needed <= height:
+        if wrapped_lines(text, width, size) <= lines and needed <= height:
             return size, needed
     return sizes[-1], text_height([text], width, sizes[-1], 0)
 

@@ -64,8 +64,8 @@ def runs_section(
     )  # fmt: skip
     st.plotly_chart(board, key="runs_chart", theme=None)
     st.caption(
-        "Dot: the mean over runs with its 95% interval (clipped to [0, 1]); small points: each "
-        "run's mean; dashed line: the baseline (mark one in the configuration table on the "
+        "Dot: the mean over runs in percent with its 95% interval (clipped to [0, 100]); small "
+        "points: each run's mean; dashed line: the baseline (mark one in the configuration table on the "
         "Workspace page). Values are on hover."
     )
     mine = summary[summary["subset"] == subset].sort_values("mean", ascending=False)
