@@ -42,3 +42,11 @@ def test_imports_sit_at_the_top_except_heavy_optional_ones(tmp_path):
         if line.startswith(str(probe))
     }
     assert found == {(1, "TID253"), (5, "PLC0415"), (9, "PLC0415")}, result.stdout
+
+
+def test_pictures_under_docs_stay_small():
+    # Screenshots and rendered slides are read in the README; each stays under 300 KB (a
+    # palette PNG keeps a slide grid legible well under that).
+    large = {p.name: p.stat().st_size for p in (ROOT / "docs").glob("*.png")}
+    large = {name: size for name, size in large.items() if size > 300_000}
+    assert not large, large

@@ -65,6 +65,10 @@ def test_text_extents_wrap_shrink_and_split():
     assert title_size(short, 12 * inch, int(1.2 * inch))[0] == 28
     size, needed = title_size(long, 12 * inch, int(1.2 * inch))
     assert size < 28 and (needed <= 1.2 * inch or size == 20)
+    # Two lines at a smaller size rather than three at a larger one that the box would hold.
+    middle = "word " * 30
+    assert wrapped_lines(middle, 12 * inch, 22) == 3
+    assert title_size(middle, 12 * inch, int(1.2 * inch))[0] == 20
     pages = paginate(["line of text"] * 40, 12 * inch, 2 * inch, 18)
     assert len(pages) > 1 and sum(len(p) for p in pages) == 40
     assert all(text_height(["line of text"] * len(p), 12 * inch, 18) <= 2 * inch for p in pages)

@@ -59,12 +59,17 @@ def title_size(
     """The largest of ``sizes`` at which ``text`` wraps to at most ``lines`` lines and fits
     ``height``, and the height it then needs.
 
-    When none does, the smallest size and the (larger) height it needs: the caller moves the
-    body down rather than letting the title run over it.
+    When none does, the largest size at which it fits ``height`` in more lines, else the
+    smallest size and the (larger) height it needs: the caller moves the body down rather
+    than letting the title run over it.
     """
     for size in sizes:
         needed = text_height([text], width, size, 0)
         if wrapped_lines(text, width, size) <= lines and needed <= height:
+            return size, needed
+    for size in sizes:
+        needed = text_height([text], width, size, 0)
+        if needed <= height:
             return size, needed
     return sizes[-1], text_height([text], width, sizes[-1], 0)
 
