@@ -38,7 +38,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from joblib.externals.loky import get_reusable_executor
+from joblib.externals.loky import get_reusable_executor  # noqa: TID253
 
 ROOT = Path(__file__).resolve().parents[1]
 # The bench folder itself off the path, so no script here can shadow a package of the same

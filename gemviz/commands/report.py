@@ -23,7 +23,7 @@ from gemviz.data.fields import nfc
 from gemviz.data.markup import visible
 from gemviz.data.safety import check_output
 from gemviz.report import build_report, inputs_from_workspace, write_report
-from gemviz.report.base import shared, step_positions
+from gemviz.report.base import step_positions
 from gemviz.report.slides import build_deck, write_deck
 from gemviz.workspace.store import Workspace
 
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         if args.examples is not None
         else suggest_examples(inputs.study)
     )
-    known = shared(inputs.study, step_positions)
+    known = step_positions(inputs.study, examples)
     unknown = [e for e in examples if e not in known]
     if unknown:  # said now, not after the report's sections are built
         raise GemvizError(
@@ -133,7 +133,7 @@ def _screenshots(study, ids, image_root) -> list[str]:
     """The screenshot files of the steps ``ids`` that are in the test set."""
     if "image_path" not in study.samples:
         return []
-    position = shared(study, step_positions)
+    position = step_positions(study, ids)
     out = []
     for sid in ids:
         image = study.samples["image_path"].iloc[position[sid]] if sid in position else None

@@ -223,6 +223,12 @@ def _label_column(column: pd.Series) -> pd.Series | None:
     return labels if labels.isin(LABELS).all() else None
 
 
+def score_values(frame: pd.DataFrame) -> np.ndarray | None:
+    """A score file's ``input_score`` column alone (every value finite, within
+    ±MAX_ABS_SCORE), or None; its ids are not built."""
+    return _score_column(frame[SCORE]) if SCORE in frame.columns else None
+
+
 def scores_frame(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """A score file's frame (``id``, ``task``, ``image_path``, ``input_score`` first), or None."""
     ids = frame_ids(frame, like)

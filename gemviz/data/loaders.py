@@ -285,6 +285,18 @@ def load_scores(path: str | os.PathLike) -> pd.DataFrame:
     return frame if frame is not None else _load_scores_records(path)
 
 
+def load_score_values(path: str | os.PathLike) -> np.ndarray:
+    """The ``input_score`` values of a score file, in file order, for a fit that needs no ids
+    (at a million steps, building and checking the ids is most of a read from the cache).
+
+    Raises:
+        GemvizError: As :func:`load_scores` for a score that is missing or not a finite
+            number (file, row and field named).
+    """
+    values = frames.score_values(read_table(path))
+    return values if values is not None else load_scores(path)[SCORE].to_numpy(dtype=float)
+
+
 def load_labeled(path: str | os.PathLike, like: pd.DataFrame | None = None) -> pd.DataFrame:
     """Load a labeled dataset file: the test records with ``label`` of ``"ID"`` or ``"OOD"``.
 

@@ -13,7 +13,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import plotly
 from gemviz.analysis.methods import cluster_unit as unit
 from gemviz.analysis.methods import statistics_note as note
 from gemviz.data.errors import GemvizError
+from gemviz.data.fields import ID
 from gemviz.data.paths import cache_dir
 from gemviz.data.study import Study
 from gemviz.data.write import write_text_atomic
@@ -230,10 +231,15 @@ def shared(study: Study, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> A
     return found.copy() if isinstance(found, pd.DataFrame) else found
 
 
-def step_positions(study: Study) -> dict[str, int]:
-    """Sample id -> its row in the study; ask for it through :func:`shared` (one dict for the
-    report, the deck and the command; read it, never change it)."""
-    return {sid: i for i, sid in enumerate(study.ids)}
+def step_positions(study: Study, ids: Iterable[str]) -> dict[str, int]:
+    """The row of each of ``ids`` in the study, found in one pass over the id column; ids the
+    study does not hold are left out (a million-entry map of every id is never built)."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    column = study.samples[ID]
+    rows = np.flatnonzero(column.isin(wanted).to_numpy(dtype=bool, na_value=False))
+    return dict(zip(column.iloc[rows].tolist(), rows.tolist(), strict=True))
 
 
 def cluster_count(study: Study) -> int:

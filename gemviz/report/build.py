@@ -15,8 +15,8 @@ from gemviz.analysis.stability import refittable, workspace_refits
 from gemviz.analysis.step import load_predictions
 from gemviz.data.bfcl import possible_answers
 from gemviz.data.errors import GemvizError
-from gemviz.data.fields import SCORE, nfc
-from gemviz.data.loaders import load_scores
+from gemviz.data.fields import nfc
+from gemviz.data.loaders import load_score_values
 from gemviz.data.study import Study
 from gemviz.data.write import atomic_path, write_text_atomic
 from gemviz.report.analysis_sections import (
@@ -191,7 +191,7 @@ def inputs_from_workspace(
     for s in workspace.splitters:
         if s.train_scores:
             if s.train_scores not in read:  # splitters often share one train file: read it once
-                read[s.train_scores] = load_scores(s.train_scores)[SCORE].to_numpy(dtype=float)
+                read[s.train_scores] = load_score_values(s.train_scores)
             train_scores[s.name] = read[s.train_scores]
         gem_params[s.name] = dict(s.params or {})
     if projection is None:

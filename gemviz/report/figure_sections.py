@@ -134,7 +134,7 @@ def _examples(ctx: _Context) -> Section:
     study = ctx.inputs.study
     if not ctx.examples:
         return _note("No example steps were chosen."), {}
-    position = shared(study, step_positions)
+    position = step_positions(study, ctx.examples)
     parts, figures = [], {}
     for k, (sid, caption) in enumerate(ctx.examples.items(), start=1):
         if sid not in position:
@@ -179,9 +179,9 @@ def _examples(ctx: _Context) -> Section:
 def _annotated(ctx: _Context) -> Section:
     study = ctx.inputs.study
     notes = ctx.inputs.annotations
-    position = shared(study, step_positions)
+    position = step_positions(study, notes)
     # Steps in test-set order; notes on ids the test set no longer holds are said, not shown.
-    ids = [sid for sid in study.ids if sid in notes]
+    ids = sorted(position, key=position.__getitem__)
     missing = [sid for sid in notes if sid not in position]
     if not ids:
         return _note("No step has tags or a note yet (tag steps on the Step page)."), {}

@@ -318,7 +318,7 @@ def _step_slides(deck: Deck, ids: Sequence[str], kind: str) -> None:
     study, inputs = deck.study, deck.inputs
     # Tool-calling steps have no screenshot: the slide shows the conversation as text.
     text_only = is_text_only(study)
-    position = shared(study, step_positions)
+    position = step_positions(study, ids)
     for sid in ids:
         if sid not in position:
             raise GemvizError(f"example step {sid!r} is not in the workspace's test set")
@@ -380,8 +380,10 @@ def _example_slides(deck: Deck) -> None:
 
 def _disputed_slides(deck: Deck) -> None:
     study = deck.study
-    notes = deck.inputs.annotations
-    ids = [sid for sid in study.ids if sid in notes and sid not in deck.examples]
+    position = step_positions(
+        study, [sid for sid in deck.inputs.annotations if sid not in deck.examples]
+    )
+    ids = sorted(position, key=position.__getitem__)  # in test-set order
     _step_slides(deck, ids, "disputed")
 
 

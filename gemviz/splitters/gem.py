@@ -40,7 +40,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from gemviz.data.errors import GemvizError
@@ -143,6 +142,9 @@ def _search(
     shares: list[list[int]] = [[] for _ in range(workers)]
     for k in sorted(ks, reverse=True):
         min(shares, key=sum).append(k)
+    # joblib (with asyncio and multiprocessing) loads only for the worker processes.
+    from joblib import Parallel, delayed
+
     parts = Parallel(n_jobs=workers)(
         delayed(_fit_many)(data, share, random_state, engine) for share in shares
     )

@@ -29,7 +29,7 @@ from gemviz.data.fields import LABEL
 from gemviz.data.files import loads_json, read_text
 from gemviz.data.ids import sample_ids
 from gemviz.data.loaders import load_labeled, load_results
-from gemviz.data.read import read_records
+from gemviz.data.read import read_records, read_table
 from gemviz.data.study import Study
 from gemviz.data.write import write_json_atomic, write_records
 from gemviz.workspace.configs import Config, configs_from_json
@@ -418,7 +418,9 @@ def create_workspace(
     name = check_name(name, "workspace")
     for path in (test, train):
         if path not in (None, ""):
-            read_records(path)  # fail now with a clear message rather than on every page
+            # Fails now with a clear message rather than on every page; a JSON file's
+            # columnar copy stays in the cache, so the first page or report reads it back.
+            read_table(path)
     check_image_root(image_root)
     spec = dict(
         name=name.strip(),
