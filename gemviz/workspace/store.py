@@ -418,9 +418,7 @@ def create_workspace(
     name = check_name(name, "workspace")
     for path in (test, train):
         if path not in (None, ""):
-            # Fails now with a clear message rather than on every page; a JSON file's
-            # columnar copy stays in the cache, so the first page or report reads it back.
-            read_table(path)
+            read_table(path)  # a clear message now, not on every page; leaves JSON's copy
     check_image_root(image_root)
     spec = dict(
         name=name.strip(),
