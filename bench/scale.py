@@ -15,7 +15,8 @@ peak memory and "cold" mean what they say:
 - **pages**: every dashboard page through Streamlit's ``AppTest`` in a fresh process: the
   first run (cold: the study is read from disk), a second run (warm: Streamlit's caches hit)
   and a rerun after a widget change where the page has one (on Metrics: another choice of
-  models); the workspace names the parquet files (``--format json``: the JSON files);
+  models); the workspace names the parquet files (``--format json``: the JSON files;
+  ``--pages-only`` measures these rows alone);
 - **report**: ``python -m gemviz report --out r.html --slides d.pptx`` in a fresh process
   (imports, loading and every section included; ``--no-report`` skips it, ``--only-report``
   runs nothing else, ``--report-baseline CHECKOUT`` runs the same command from another
@@ -430,17 +431,19 @@ def _report_row(lines: list, size: int, study: dict, folder: Path, args) -> None
         base = run_report(study["slug"], folder, Path(args.report_baseline), "-baseline")
     got = run_report(study["slug"], folder)
     errors = [*got.get("error", []), *((base or {}).get("error", []))]
-    note = "; ".join(map(str, errors)) or "fresh process, imports included"
+    note = "; ".join(map(str, errors)) or (
+        "fresh process, imports included; JSON files as registering the workspace left them "
+        "(read once, their columnar copies in the cache); GEM fitted here"
+    )
     if base is not None and not errors:
         note += f"; baseline: the command from {args.report_baseline}, same workspace"
     what = f"report --out --slides (command, {args.format} files)"
     lines.append(row(size, what, got.get("t"), (base or {}).get("t"), note))
-    # Built again, as a meeting's report is: the columnar copies of JSON files and the GEM
-    # fits the first run left in the cache are read back (the baseline's code keeps none).
+    # Built again, as a meeting's report is: the GEM fits the first run left in the cache are
+    # read back (the baseline's code keeps none).
     again = run_report(study["slug"], folder, tag="-again")
     note = "; ".join(map(str, again.get("error", []))) or (
-        "again in a fresh process: files' columnar copies and GEM fits read from the cache; "
-        "baseline: its one run above"
+        "again in a fresh process: GEM fits read from the cache; baseline: its one run above"
     )
     lines.append(row(size, f"{what}, built again", again.get("t"), (base or {}).get("t"), note))
 
@@ -465,6 +468,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--load-only", action="store_true", help="only the load rows (no pages, report, GEM)"
+    )
+    parser.add_argument(
+        "--pages-only", action="store_true", help="only the page rows (no load, report, GEM)"
     )
     parser.add_argument("--load-repeats", type=int, default=3, help="runs of each load")
     parser.add_argument(
@@ -509,12 +515,15 @@ def main(argv: list[str] | None = None) -> int:
         study = build(folder, size, args.format)
         print(f"built {size:,} steps in {time.perf_counter() - start:.0f} s", flush=True)
         if not args.only_report:
-            _load_rows(lines, size, study, args.load_repeats)
+            if not args.pages_only:
+                _load_rows(lines, size, study, args.load_repeats)
             if args.load_only:
                 continue
             for page in pages:
                 got = run_child("page", study["slug"], page)
                 _page_rows(lines, size, f"{page} ({args.format})", got)
+            if args.pages_only:
+                continue
         if not args.no_report:
             _report_row(lines, size, study, folder, args)
         if args.only_report:

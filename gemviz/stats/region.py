@@ -47,8 +47,8 @@ def region_test(
     codes = None if clusters is None else np.asarray(clusters)
     out = compare_sets(vals, reg, rest, codes, confidence, n_perm, kind="region")
     n_reg, n_ref = int(reg.sum()), int(ref.sum())
-    k_reg = int(np.unique(codes[reg]).size) if codes is not None else n_reg
-    k_ref = int(np.unique(codes[ref]).size) if codes is not None else n_ref
+    k_reg = _distinct(codes[reg]) if codes is not None else n_reg
+    k_ref = _distinct(codes[ref]) if codes is not None else n_ref
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = vals[reg].sum(axis=0) / n_reg if n_reg else np.full(m, np.nan)
         ref_mean = vals[ref].sum(axis=0) / n_ref if n_ref else np.full(m, np.nan)
@@ -69,3 +69,15 @@ def region_test(
         "ref_k": np.full(m, k_ref),
         "method": out["test"],
     }
+
+
+def _distinct(codes: np.ndarray) -> int:
+    """How many distinct cluster codes; by a count for a study's small non-negative codes."""
+    if (
+        codes.dtype.kind in "iu"
+        and codes.size
+        and codes.min() >= 0
+        and codes.max() < 4 * codes.size
+    ):
+        return int(np.count_nonzero(np.bincount(codes)))
+    return int(np.unique(codes).size)
