@@ -26,7 +26,8 @@ def fixed_gaps(
         runs = study.run_values(metric, model).astype(float)
         if not is_id.any() or is_id.all():
             return np.full(runs.shape[1], np.nan)
-        return runs[is_id].mean(axis=0) - runs[~is_id].mean(axis=0)
+        ide, ood = np.compress(is_id, runs, axis=0), np.compress(~is_id, runs, axis=0)
+        return ide.mean(axis=0) - ood.mean(axis=0)
 
     out = []
     for a, b in pairs:

@@ -417,10 +417,10 @@ def _interaction_rows(
     k_id, k_ood = int(test["k_a"][0]), int(test["k_b"][0])  # the clusters each set touches
     logit = logodds_did(first, second, is_id, ~is_id, codes)
     cells = [
-        first[is_id].mean(axis=0) if n_id else np.full(len(pairs), np.nan),
-        second[is_id].mean(axis=0) if n_id else np.full(len(pairs), np.nan),
-        first[~is_id].mean(axis=0) if n_ood else np.full(len(pairs), np.nan),
-        second[~is_id].mean(axis=0) if n_ood else np.full(len(pairs), np.nan),
+        np.compress(is_id, first, axis=0).mean(axis=0) if n_id else np.full(len(pairs), np.nan),
+        np.compress(is_id, second, axis=0).mean(axis=0) if n_id else np.full(len(pairs), np.nan),
+        np.compress(~is_id, first, axis=0).mean(axis=0) if n_ood else np.full(len(pairs), np.nan),
+        np.compress(~is_id, second, axis=0).mean(axis=0) if n_ood else np.full(len(pairs), np.nan),
     ]
     fixed = fixed_gaps(study, metric, pairs, is_id)
     rows = []

@@ -62,7 +62,7 @@ def logodds_did(
         cnt = np.bincount(inv, weights=w, minlength=k)
         n = cnt.sum()
         for vals, model_sign in ((va, 1.0), (vb, -1.0)):
-            s = column_sums(inv, vals[used] * w[:, None], k)
+            s = column_sums(inv, np.compress(used, vals, axis=0) * w[:, None], k)
             has = (cnt > 0)[:, None]
             rare = np.minimum(
                 (has & (s > 1e-12)).sum(axis=0), (has & (s < cnt[:, None] - 1e-12)).sum(axis=0)

@@ -50,8 +50,10 @@ def region_test(
     k_reg = _distinct(codes[reg]) if codes is not None else n_reg
     k_ref = _distinct(codes[ref]) if codes is not None else n_ref
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = vals[reg].sum(axis=0) / n_reg if n_reg else np.full(m, np.nan)
-        ref_mean = vals[ref].sum(axis=0) / n_ref if n_ref else np.full(m, np.nan)
+        mean = np.compress(reg, vals, axis=0).sum(axis=0) / n_reg if n_reg else np.full(m, np.nan)
+        ref_mean = (
+            np.compress(ref, vals, axis=0).sum(axis=0) / n_ref if n_ref else np.full(m, np.nan)
+        )
     factor = 1.0 - n_reg / n_ref if n_ref else np.nan
     diff = mean - ref_mean
     if n_reg and n_reg == n_ref:
