@@ -431,10 +431,13 @@ def _report_row(lines: list, size: int, study: dict, folder: Path, args) -> None
         base = run_report(study["slug"], folder, Path(args.report_baseline), "-baseline")
     got = run_report(study["slug"], folder)
     errors = [*got.get("error", []), *((base or {}).get("error", []))]
-    note = "; ".join(map(str, errors)) or (
-        "fresh process, imports included; JSON files as registering the workspace left them "
-        "(read once, their columnar copies in the cache); GEM fitted here"
+    read = (
+        "JSON files as registering the workspace left them (read once, their columnar copies "
+        "in the cache); "
+        if args.format == "json"
+        else ""
     )
+    note = "; ".join(map(str, errors)) or f"fresh process, imports included; {read}GEM fitted here"
     if base is not None and not errors:
         note += f"; baseline: the command from {args.report_baseline}, same workspace"
     what = f"report --out --slides (command, {args.format} files)"
