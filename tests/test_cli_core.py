@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib
 import json
@@ -198,6 +199,33 @@ def test_python_dash_m_gemviz_is_the_command_line(monkeypatch, capsys):
         runpy.run_path(entry.__file__, run_name="__main__")
     assert stop.value.code == 0
     assert "--train" in capsys.readouterr().out
+
+
+def test_own_process_leaves_the_collector_on_after_a_refused_argument(capsys):
+    # `python -m gemviz` pauses the garbage collector while a command's modules load; an
+    # argument error (or --help) ends the parse early and must not leave it paused.
+    assert gc.isenabled()
+    with pytest.raises(SystemExit) as stop:
+        main(["partition", "--no-such-option"], own_process=True)
+    assert stop.value.code == 2
+    assert gc.isenabled()
+
+
+@pytest.mark.slow
+def test_python_dash_m_gemviz_exits_with_its_status_and_keeps_its_output(tmp_path):
+    # The process ends without tearing down its objects: what it printed must still arrive,
+    # and an error's status must still be the exit status.
+    bad = subprocess.run(
+        [sys.executable, "-m", "gemviz", "report", "--workspace", str(tmp_path), "--out", "r.html"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert bad.stderr.strip().startswith("gemviz report: error:")
+    version = subprocess.run(
+        [sys.executable, "-m", "gemviz", "--version"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert version.returncode == 0 and version.stdout.startswith("gemviz ")
 
 
 def test_every_command_has_its_help_in_one_place(capsys):

@@ -14,7 +14,7 @@ from gemviz.data import loaders as rec
 from gemviz.data.errors import GemvizError
 from gemviz.data.frames import frame_ids
 from gemviz.data.ids import align, aligned, sample_ids
-from gemviz.data.loaders import load_labeled, load_results, load_scores
+from gemviz.data.loaders import load_labeled, load_results, load_score_values, load_scores
 from gemviz.data.read import peek_fields, read_records, read_table
 from gemviz.data.write import write_json_atomic, write_records
 
@@ -121,6 +121,25 @@ def test_files_with_different_samples_say_how_many_are_missing_on_each_side():
 
 
 # --- formats -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(README_COUNTS))
+def test_score_values_are_the_score_column_of_the_full_load(gem_public, name):
+    # What a GEM fit in the report reads: the same numbers in file order, no ids built.
+    path = gem_public / name
+    np.testing.assert_array_equal(load_score_values(path), load_scores(path)["input_score"])
+
+
+def test_score_values_refuse_a_bad_score_as_the_full_load_does(tmp_path):
+    records = [_rec(i) for i in range(4)]
+    records[2]["input_score"] = "high"
+    path = _write(tmp_path / "bad.json", records)
+    with pytest.raises(GemvizError) as full:
+        load_scores(path)
+    with pytest.raises(GemvizError) as alone:
+        load_score_values(path)
+    assert str(alone.value) == str(full.value)
+    assert "row 3" in str(alone.value) and "input_score" in str(alone.value)
 
 
 def test_jsonl_csv_parquet_read_the_same_records(tmp_path):

@@ -29,6 +29,7 @@ from gemviz.report import (
     parse_examples,
     write_report,
 )
+from gemviz.report.base import step_positions
 from gemviz.workspace.entries import ModelEntry
 from gemviz.workspace.store import create_workspace
 from tests.conftest import SEED
@@ -182,6 +183,15 @@ def test_missing_parts_are_explained_not_skipped(workspace):
 
 
 @pytest.mark.slow
+def test_step_positions_find_the_asked_ids_only(workspace):
+    study = workspace.study()
+    ids = study.ids
+    asked = [ids[7], "no such step", ids[2], ids[7]]
+    assert step_positions(study, asked) == {ids[7]: 7, ids[2]: 2}
+    assert step_positions(study, []) == {}
+    assert step_positions(study, ["no such step"]) == {}
+
+
 def test_unknown_example_raises(workspace):
     with pytest.raises(GemvizError, match="not in the workspace"):
         build_report(_inputs(workspace, with_projection=False), ["no-such-step"])

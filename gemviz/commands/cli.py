@@ -145,12 +145,15 @@ def main(argv: Sequence[str] | None = None, own_process: bool = False) -> int:
     command = next((a for a in argv if a in COMMANDS), "")
     if own_process:
         gc.disable()
-    parser = build_parser(command)
-    args = parser.parse_args(argv)
-    _check_numbers(args)
-    if own_process:
-        gc.freeze()
-        gc.enable()
+    try:
+        parser = build_parser(command)
+        args = parser.parse_args(argv)
+        _check_numbers(args)
+        if own_process:
+            gc.freeze()
+    finally:  # also after --help, --version or a refused argument
+        if own_process:
+            gc.enable()
     run = args._run
     try:
         with warnings.catch_warnings():
