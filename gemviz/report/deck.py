@@ -8,6 +8,7 @@ sentence on clusters and adjustment. The sections that decide which slides there
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Mapping, Sequence
 
@@ -122,9 +123,7 @@ class Deck:
         layout = self.prs.slide_layouts[5]  # "Title Only": the title stays a real title
         slide = self.prs.slides.add_slide(layout)
         width = SLIDE_WIDTH - 2 * MARGIN_X
-        # The largest size at which the finding fits two lines; a longer one moves the body
-        # down instead of running over it.
-        size, needed = title_size(title, width, TITLE_HEIGHT)
+        size, needed, sub_h = _title_heights(title, subtitle)
         shape = slide.shapes.title
         shape.left, shape.top, shape.width, shape.height = MARGIN_X, TITLE_TOP, width, needed
         frame = shape.text_frame
@@ -138,25 +137,19 @@ class Deck:
                 run.font.bold = True
                 run.font.name = _font_name()
                 run.font.color.rgb = _rgb(TEXT_COLOR)
-        bottom = shape.top + shape.height
         if subtitle:
-            sub_h = text_height([subtitle], width, MIN_PT)
-            self.text(slide, [subtitle], (MARGIN_X, bottom, width, sub_h), size=MIN_PT,
-                      color=MUTED_TEXT)  # fmt: skip
-            bottom += sub_h
-        self.body_top = bottom + GAP
+            self.text(slide, [subtitle], (MARGIN_X, TITLE_TOP + needed, width, sub_h),
+                      size=MIN_PT, color=MUTED_TEXT)  # fmt: skip
+        self.body_top = self.body_top_for(title, subtitle)
         slide.notes_slide.notes_text_frame.text = visible(notes, keep=_LINES)
         self.titles.append(title)
         self.sections.append(self.section)
         return slide
 
     def body_top_for(self, title: str, subtitle: str = "") -> int:
-        """Where :meth:`slide` would start the body under ``title`` and ``subtitle``."""
-        width = SLIDE_WIDTH - 2 * MARGIN_X
-        top = TITLE_TOP + title_size(title, width, TITLE_HEIGHT)[1]
-        if subtitle:
-            top += text_height([subtitle], width, MIN_PT)
-        return top + GAP
+        """Where :meth:`slide` starts the body under ``title`` and ``subtitle``."""
+        _, title_h, sub_h = _title_heights(title, subtitle)
+        return TITLE_TOP + title_h + sub_h + GAP
 
     def text(
         self,
@@ -284,6 +277,16 @@ class Deck:
             f"adjusted values, and 'no detectable difference' means the 95% interval lies "
             f"within ±{self.margin:g}."
         )
+
+
+@functools.lru_cache(maxsize=256)
+def _title_heights(title: str, subtitle: str) -> tuple[int, int, int]:
+    """A slide title's font size and height and its subtitle line's height (0 without one):
+    the largest size at which the finding fits two lines; a longer one moves the body down
+    instead of running over it."""
+    width = SLIDE_WIDTH - 2 * MARGIN_X
+    size, needed = title_size(title, width, TITLE_HEIGHT)
+    return size, needed, text_height([subtitle], width, MIN_PT) if subtitle else 0
 
 
 def part_title(title: str, k: int, parts: int) -> str:

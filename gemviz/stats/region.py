@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gemviz.stats._base import cluster_codes
 from gemviz.stats.randomization import N_PERM, compare_sets
 
 
@@ -47,8 +48,8 @@ def region_test(
     codes = None if clusters is None else np.asarray(clusters)
     out = compare_sets(vals, reg, rest, codes, confidence, n_perm, kind="region")
     n_reg, n_ref = int(reg.sum()), int(ref.sum())
-    k_reg = _distinct(codes[reg]) if codes is not None else n_reg
-    k_ref = _distinct(codes[ref]) if codes is not None else n_ref
+    k_reg = _distinct(codes, reg) if codes is not None else n_reg
+    k_ref = _distinct(codes, ref) if codes is not None else n_ref
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.compress(reg, vals, axis=0).sum(axis=0) / n_reg if n_reg else np.full(m, np.nan)
         ref_mean = (
@@ -73,13 +74,7 @@ def region_test(
     }
 
 
-def _distinct(codes: np.ndarray) -> int:
-    """How many distinct cluster codes; by a count for a study's small non-negative codes."""
-    if (
-        codes.dtype.kind in "iu"
-        and codes.size
-        and codes.min() >= 0
-        and codes.max() < 4 * codes.size
-    ):
-        return int(np.count_nonzero(np.bincount(codes)))
-    return int(np.unique(codes).size)
+def _distinct(codes: np.ndarray, used: np.ndarray) -> int:
+    """How many distinct clusters the steps of ``used`` touch (counted, not sorted, for a
+    study's small codes: :func:`gemviz.stats._base.cluster_codes`)."""
+    return int(cluster_codes(codes, used).max()) + 1 if used.any() else 0
